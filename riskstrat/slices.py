@@ -1,0 +1,75 @@
+"""The one declaration of subgroups (slices), reused by evaluation, monitoring and reports.
+
+A slice maps a row's demographics to a group label. Inputs are human-readable columns (decode the
+feature matrix's categorical codes first): age (years), sex, ethnicity, imd_decile, practice_code,
+ltc_count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN = "Unknown"
+AGE_BANDS = ((0, "0-17"), (18, "18-44"), (45, "45-64"), (65, "65-74"), (75, "75-84"), (85, "85+"))
+LTC_BANDS = ((0, "0"), (1, "1"), (2, "2"), (3, "3"), (4, "4+"))
+MISSING_SLICE_COLUMN = "slices need column {column!r} (for slice {slice!r})"
+
+
+def _bands(values: pd.Series, bands: tuple[tuple[int, str], ...]) -> pd.Series:
+    edges = [lower for lower, _ in bands] + [np.inf]
+    labels = [label for _, label in bands]
+    out = pd.cut(values.astype(float), bins=edges, labels=labels, right=False)
+    return out.astype(object).where(out.notna(), UNKNOWN).astype(str)
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    return _bands(age, AGE_BANDS)
+
+
+def imd_quintile(decile: pd.Series) -> pd.Series:
+    q = np.ceil(decile.astype(float) / 2)
+    names = {1.0: "1 (most deprived)", 2.0: "2", 3.0: "3", 4.0: "4", 5.0: "5 (least deprived)"}
+    return q.map(names).fillna(UNKNOWN).astype(str)
+
+
+def ltc_band(count: pd.Series) -> pd.Series:
+    return _bands(count, LTC_BANDS)
+
+
+def as_label(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), UNKNOWN).astype(str)
+
+
+@dataclass(frozen=True)
+class Slice:
+    name: str
+    column: str
+    title: str
+    label: Callable[[pd.Series], pd.Series]
+
+
+SLICES: tuple[Slice, ...] = (
+    Slice("age_band", "age", "Age band", age_band),
+    Slice("sex", "sex", "Sex", as_label),
+    Slice("ethnicity", "ethnicity", "Ethnicity", as_label),
+    Slice("imd_quintile", "imd_decile", "IMD quintile", imd_quintile),
+    Slice("practice", "practice_code", "Practice", as_label),
+    Slice("ltc_count", "ltc_count", "Number of long-term conditions", ltc_band),
+)
+SLICE_NAMES = tuple(s.name for s in SLICES)
+
+
+def assign_slices(frame: pd.DataFrame, *, names: tuple[str, ...] = SLICE_NAMES) -> pd.DataFrame:
+    """One column per slice (named as the slice), holding each row's group label."""
+    out = {}
+    for s in SLICES:
+        if s.name not in names:
+            continue
+        if s.column not in frame.columns:
+            raise KeyError(MISSING_SLICE_COLUMN.format(column=s.column, slice=s.name))
+        out[s.name] = s.label(frame[s.column]).to_numpy()
+    return pd.DataFrame(out, index=frame.index)
