@@ -1,0 +1,147 @@
+"""Time each pipeline stage as a whole process (wall time, peak memory) at a given scale.
+
+    python benchmarks/run.py --patients 100000 1000000 [--stages synth ingest ...]
+
+Each stage is the real `riskstrat` command run in its own process under GNU time, so peak memory
+is that process's maximum resident set. Results go to benchmarks/results/<patients>.json and a
+markdown table (benchmarks/results/README.md) that the project README quotes. Budgets are the
+issues' figures for 1M patients on this 2-core, 24 GiB machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+START, END = date(2023, 1, 2), date(2025, 12, 28)
+AS_OF = date(2025, 12, 29)  # the Monday after the extract end
+#: A crisis training population giving ~1M index rows (several as-of dates x patients).
+#: stage -> (budget seconds, budget GiB) at 1M patients, from the issues.
+BUDGETS: dict[str, tuple[float, float]] = {
+    "synth": (300, 8),
+    "ingest": (300, 8),
+    "features": (60, 6),
+    "train": (300, 24),
+    "run": (180, 8),
+}
+
+
+def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
+    exe = str(Path(sys.executable).parent / "riskstrat")
+    practices = max(2, patients // 10_000)
+    return {
+        "synth": [exe, "synth", "--patients", str(patients), "--practices", str(practices),
+                  "--start", str(START), "--end", str(END), "--seed", "1",
+                  "--out", str(work / "population")],
+        "ingest": [exe, "ingest", str(work / "population" / "extract"),
+                   "--extract-date", str(END)],
+        "features": [exe, "features", "--task", "crisis", "--as-of", str(AS_OF),
+                     "--out", str(work / "features.parquet")],
+        "train": [exe, "train", "crisis", "--max-rows", "1000000"],
+        "run": [exe, "run", "--as-of", str(AS_OF), "--no-ingest"],
+    }  # fmt: skip
+
+
+def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
+    start = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            ["/usr/bin/time", "-v", *cmd], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    seconds = time.perf_counter() - start
+    text = log.read_text(errors="replace")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    return {
+        "seconds": round(seconds, 1),
+        "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
+        "exit_code": proc.returncode,
+        "log": str(log),
+    }
+
+
+def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
+    work = work_root / f"{patients}"
+    if "synth" in stages and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "RISKSTRAT_DATA_DIR": str(work / "data"),
+        "RISKSTRAT_STORE": str(work / "data" / "store.duckdb"),
+        "RISKSTRAT_OUT_DIR": str(work / "out"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'data' / 'mlflow.db'}",
+    }
+    commands = stage_commands(work, patients)
+    results: dict[str, object] = {}
+    for stage in stages:
+        print(f"[{patients:,}] {stage}: {' '.join(commands[stage][1:])}", flush=True)
+        results[stage] = measure(commands[stage], env=env, log=work / f"{stage}.log")
+        print(f"    -> {results[stage]}", flush=True)
+        if results[stage]["exit_code"] != 0:
+            print(f"    stage failed; see {work / f'{stage}.log'}", flush=True)
+            break
+    return {
+        "patients": patients,
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "measured_on": date.today().isoformat(),
+        "stages": results,
+    }
+
+
+def markdown(all_results: list[dict[str, object]]) -> str:
+    lines = [
+        "| stage | patients | wall time (s) | peak memory (GiB) | budget at 1M | within |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for res in all_results:
+        for stage, m in res["stages"].items():  # type: ignore[union-attr]
+            secs, gib = BUDGETS[stage]
+            ok = ""
+            if res["patients"] == 1_000_000 and m["exit_code"] == 0:
+                ok = "yes" if m["seconds"] <= secs and (m["peak_gib"] or 0) <= gib else "NO"
+            elif m["exit_code"] != 0:
+                ok = "failed"
+            lines.append(
+                f"| {stage} | {res['patients']:,} | {m['seconds']} | {m['peak_gib']} | "
+                f"< {secs:.0f} s, < {gib:.0f} GiB | {ok} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--stages", nargs="+", default=list(BUDGETS), choices=list(BUDGETS))
+    parser.add_argument("--work", type=Path, default=HERE / "work")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    all_results = []
+    for n in args.patients:
+        res = run(n, args.stages, args.work)
+        (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=2))
+        all_results.append(res)
+    merged = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"), key=_size)]
+    table = markdown(merged)
+    (RESULTS / "README.md").write_text(
+        "# Benchmark results\n\nProduced by `python benchmarks/run.py`.\n\n" + table
+    )
+    print(table)
+
+
+def _size(path: Path) -> int:
+    return int(path.stem)
+
+
+if __name__ == "__main__":
+    main()
