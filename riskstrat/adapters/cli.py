@@ -1,3 +1,62 @@
-"""CLI commands of this stage."""
+"""CLI commands of the adapters stage: `riskstrat import-synthea`."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
+from riskstrat.config import ConfigError
+
+
+@click.command("import-synthea")
+@click.argument("synthea_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the registry extract (<table>.csv or .parquet) into.",
+)
+@click.option(
+    "--extract-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the extract tables.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+def import_synthea_command(
+    synthea_dir: Path, out_dir: Path, extract_date: datetime | None, fmt: str, as_json: bool
+) -> None:
+    """Convert a Synthea CSV export (v2 or v3 layout) into registry extracts.
+
+    Prints, per contract table, the rows produced and the source rows dropped or adjusted,
+    with the reason. Rules and code mappings: configs/synthea/ and docs/synthea.md.
+    """
+    try:
+        report = import_synthea(
+            synthea_dir,
+            out_dir=out_dir,
+            extract_date=extract_date.date() if extract_date else None,
+            fmt=fmt,
+        )
+    except (SyntheaInputError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+
+
+COMMANDS = [import_synthea_command]

@@ -1,3 +1,119 @@
-"""CLI commands of this stage."""
+"""CLI of the models stage: train, promote, model-card, backtest."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from riskstrat.config import load_settings
+
+TASK = click.argument("task")
+
+
+@click.command("train")
+@TASK
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Synthetic ground truth folder: also evaluate the oracle on the test rows.",
+)
+@click.option(
+    "--max-rows",
+    type=int,
+    default=None,
+    help="Train on at most this many rows (a seeded sample of the training period).",
+)
+@click.option("--no-register", is_flag=True, help="Log the run but do not register the model.")
+def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: bool) -> None:
+    """Train, calibrate and evaluate TASK's model against the baselines; log it to MLflow and
+    register it (the first version becomes champion, later ones challenger)."""
+    from riskstrat.models.train import train_task
+
+    overrides = {"split": {"max_train_rows": max_rows}} if max_rows else None
+    result = train_task(
+        task,
+        settings=load_settings(),
+        truth_dir=truth_dir,
+        overrides=overrides,
+        register=not no_register,
+    )
+    click.echo(
+        f"{result.model_name} version {result.version} ({result.alias}); run {result.run_id}"
+    )
+    table = result.evaluation.overall
+    cols = ["score", "n", "events", "auroc", "auprc", "brier", "ece", "calibration_slope"]
+    click.echo(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+@click.command("promote")
+@TASK
+def promote(task: str) -> None:
+    """Compare TASK's challenger with its champion on the latest test period and promote it only
+    if the gate in configs/models/TASK.yaml passes; the decision and reasons go to MLflow."""
+    from riskstrat.models.promote import promote_task
+
+    decision = promote_task(task, settings=load_settings())
+    verdict = "PROMOTED" if decision.promote else "REFUSED"
+    click.echo(
+        f"{verdict}: challenger v{decision.challenger_version} vs champion "
+        f"v{decision.champion_version}"
+    )
+    for reason in decision.reasons:
+        click.echo(f"  - {reason}")
+
+
+@click.command("model-card")
+@TASK
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the card (default: <out_dir>/model_cards).",
+)
+@click.option("--alias", default="champion", show_default=True, help="Registry alias to describe.")
+@click.option("--version", default=None, help="A registered version instead of the alias.")
+def model_card(task: str, out_dir: Path | None, alias: str, version: str | None) -> None:
+    """Write the model card (Markdown + HTML) of TASK's registered model: intended use, data,
+    performance overall and by subgroup, calibration, baselines, limitations, lineage."""
+    from riskstrat.models.card import write_card
+
+    settings = load_settings()
+    paths = write_card(
+        task,
+        tracking_uri=settings.paths.mlflow_uri,
+        out_dir=out_dir or settings.paths.out_dir / "model_cards",
+        alias=alias,
+        version=version,
+    )
+    for path in paths:
+        click.echo(str(path))
+
+
+@click.command("backtest")
+@TASK
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV of the results (default: <out_dir>/backtest/TASK.csv).",
+)
+def backtest(task: str, out_file: Path | None) -> None:
+    """Rolling-origin evaluation of TASK over several as-of dates, plus the stale-score check
+    (a score made at T judged at T+k against one recomputed at T+k)."""
+    from riskstrat.models.backtest import backtest_task
+
+    settings = load_settings()
+    table = backtest_task(task, settings=settings)
+    out_file = out_file or settings.paths.out_dir / "backtest" / f"{task}.csv"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_file, index=False)
+    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    click.echo(json.dumps({"written": str(out_file)}))
+
+
+COMMANDS = [train, promote, model_card, backtest]

@@ -1,3 +1,115 @@
-"""CLI commands of this stage."""
+"""`riskstrat score` (score with each task's champion) and `riskstrat outreach` (per-practice
+lists for a date, published atomically into the run folder of that date)."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from riskstrat.config import ConfigError, load_settings
+from riskstrat.outreach.config import load_outreach_config, load_pathways
+from riskstrat.registry.contract import PATHWAYS
+from riskstrat.registry.store import connect, store_lock
+from riskstrat.runs.publish import publishing
+
+STORE_MISSING = "store {path} does not exist: run `riskstrat ingest` first"
+NOT_CONFIGURED = "pathway {name!r} is not configured (see configs/outreach.yaml pathway_order)"
+
+AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="List date (YYYY-MM-DD): crisis risk is scored at this date, discharges before it.",
+)
+STORE = click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB store (default from configs/riskstrat.yaml).",
+)
+
+
+def _store(store: Path | None) -> Path:
+    path = store or load_settings().paths.store
+    if not path.is_file():
+        raise click.ClickException(STORE_MISSING.format(path=path))
+    return path
+
+
+@click.command("score")
+@AS_OF
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    help="Task to score (repeatable; default: all tasks the configured pathways use).",
+)
+@STORE
+def score_command(as_of: datetime, tasks: tuple[str, ...], store: Path | None) -> None:
+    """Score every eligible patient (crisis) and the recent discharges (readmission) with each
+    task's champion model, and keep the scores in the store (re-running a date replaces it)."""
+    from riskstrat.outreach.scoring import score
+
+    settings = load_settings()
+    path = _store(store)
+    with store_lock(path), connect(path, read_only=False) as con:
+        scores = score(con, as_of=as_of.date(), settings=settings, tasks=tasks or None)
+    for task, n in scores.groupby("task").size().items():
+        click.echo(f"{task}: {n:,} scored at {as_of.date()}")
+
+
+@click.command("outreach")
+@AS_OF
+@click.option(
+    "--pathway",
+    "names",
+    multiple=True,
+    type=click.Choice(PATHWAYS),
+    help="Pathway to list (repeatable; default: every configured pathway).",
+)
+@STORE
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output root (default paths.out_dir); files go to runs/<as-of>/practices/.",
+)
+def outreach_command(
+    as_of: datetime, names: tuple[str, ...], store: Path | None, out_dir: Path | None
+) -> None:
+    """Write each practice's lists (CSV, XLSX, printable HTML) and feedback template for a date,
+    from the scores already in the store. Other outputs of the same date's run are kept."""
+    from riskstrat.outreach.lists import write_outreach
+
+    settings = load_settings()
+    config = load_outreach_config()
+    pathways = load_pathways(config)
+    for name in names:
+        if name not in pathways:
+            raise click.ClickException(NOT_CONFIGURED.format(name=name))
+    chosen = {k: v for k, v in pathways.items() if not names or k in names}
+    day = as_of.date()
+    path = _store(store)
+    try:
+        with (
+            connect(path) as con,
+            publishing(
+                out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
+            ) as run_dir,
+        ):
+            result = write_outreach(
+                con, as_of=day, settings=settings, config=config, pathways=chosen, run_dir=run_dir
+            )
+    except (LookupError, ConfigError) as exc:
+        raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
+    counts = result.lists.groupby(["pathway", "section"]).size()
+    for (pathway, section), n in counts.items():
+        click.echo(f"{pathway} {section}: {n}")
+    click.echo(f"{len(result.files)} files for {len({p.parent for p in result.files})} practices")
+
+
+COMMANDS = [score_command, outreach_command]

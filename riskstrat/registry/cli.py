@@ -1,3 +1,83 @@
-"""CLI commands of this stage."""
+"""CLI commands of the registry stage: `riskstrat ingest` and `riskstrat docs`."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from riskstrat.config import load_settings, project_root
+from riskstrat.registry.docs import CONTRACT_DOC, contract_markdown
+from riskstrat.registry.errors import IngestError
+
+DOCS_STALE = "{path} differs from the contract; run `riskstrat docs` to regenerate it"
+
+
+@click.command("ingest")
+@click.argument("source_dir", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--extract-date",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date the extract was taken (YYYY-MM-DD): nothing in it may be dated later.",
+)
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="DuckDB store to replace (default: paths.store in configs/riskstrat.yaml).",
+)
+def ingest_command(
+    source_dir: Path | None, extract_date: dt.datetime, store_path: Path | None
+) -> None:
+    """Validate the extract in SOURCE_DIR and swap it into the store.
+
+    SOURCE_DIR holds one <table>.csv or <table>.parquet per table and, optionally, feedback/ with
+    practices' returned lists (CSV or XLSX). Rejected rows and a data-quality summary go to
+    <data_dir>/ingests/<extract_date>-<hash8>/. An unusable table stops the ingest with a
+    non-zero exit and the store is left as it was. Default SOURCE_DIR: paths.source_dir.
+    """
+    from riskstrat.registry.ingest import ingest
+
+    settings = load_settings()
+    try:
+        report = ingest(
+            source_dir or settings.paths.source_dir,
+            extract_date=extract_date.date(),
+            store_path=store_path or settings.paths.store,
+            settings=settings,
+        )
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report.message)
+    for t in report.tables.values():
+        click.echo(
+            f"  {t.table}: {t.rows_read:,} read, {t.accepted:,} accepted, {t.rejected:,} rejected, "
+            f"{t.duplicates:,} exact duplicates"
+        )
+    if report.report_dir:
+        click.echo(f"rejects and data-quality summary: {report.report_dir}")
+
+
+@click.command("docs")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not write; exit non-zero if docs/contract.md differs from the contract.",
+)
+def docs_command(check: bool) -> None:
+    """Write docs/contract.md from the data contract (riskstrat/registry/contract.py)."""
+    path = project_root() / CONTRACT_DOC
+    text = contract_markdown()
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(DOCS_STALE.format(path=path))
+        click.echo(f"{path} is up to date")
+        return
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+COMMANDS: list[click.Command] = [ingest_command, docs_command]

@@ -365,6 +365,24 @@ CROSS_TABLE_RULES: dict[str, str] = {
     "duplicate_row": "an exact copy of an earlier row (kept once)",
 }
 
+#: Column-level rules checked at ingest, by name (reasons in rejects files use these names).
+COLUMN_RULES: dict[str, str] = {
+    "not_null": "a value is required (empty strings count as missing)",
+    "type": "the value must parse as the column's type",
+    "allowed": "the value must be one of the allowed values (after normalising aliases)",
+    "pattern": "the value must match the column's regular expression in full",
+    "range": "the value must lie within the column's min and max",
+}
+
+#: Table-level rules: breaking one makes the table unusable and stops the ingest.
+TABLE_RULES: dict[str, str] = {
+    "required_table": "a required table must be in every extract",
+    "required_column": "a required column must be in the file",
+    "readable": "the file must be readable as UTF-8 CSV or Parquet, one value per header column",
+    "mostly_parses": "most non-empty values of a column must parse as its type",
+    "max_reject_share": "at most ingest.max_reject_share of a table's rows may be rejected",
+}
+
 #: Tables whose rows belong to a patient (checked by patient_exists etc.), in ingest order.
 PATIENT_TABLES = tuple(name for name, t in TABLES.items() if name not in ("practices", "patients"))
 

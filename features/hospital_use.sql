@@ -1,0 +1,79 @@
+-- Inpatient spells as known at the index date. A spell counts only if admitted before
+-- index_date; its discharge is known only if before index_date (otherwise it is still open and
+-- its bed days run up to the index). For readmission the index spell has its own group and is
+-- excluded here.
+WITH win AS (
+  SELECT
+    row_id,
+    patient_id,
+    index_date,
+    index_spell_id,
+    CAST(index_date - INTERVAL '90' DAY AS DATE) AS d90,
+    CAST(index_date - INTERVAL '365' DAY AS DATE) AS d365,
+    CAST(index_date - INTERVAL '730' DAY AS DATE) AS d730
+  FROM index_rows
+),
+known AS (
+  SELECT
+    w.row_id,
+    w.index_date,
+    w.d90,
+    w.d365,
+    w.d730,
+    s.admission_method,
+    s.admission_date,
+    CASE WHEN s.discharge_date < w.index_date THEN s.discharge_date END AS discharge_date
+  FROM win AS w
+  JOIN spells AS s ON s.patient_id = w.patient_id
+  WHERE s.admission_date < w.index_date
+    AND (w.index_spell_id IS NULL OR s.spell_id <> w.index_spell_id)
+),
+stay AS (
+  -- the part of each spell inside [window start, index): nights from admission to discharge
+  SELECT
+    *,
+    COALESCE(discharge_date, index_date) AS stay_end
+  FROM known
+),
+per_row AS (
+  SELECT
+    row_id,
+    SUM(CASE WHEN admission_method = 'emergency' AND admission_date >= d90 THEN 1 ELSE 0 END)
+      AS emerg_adm_90d,
+    SUM(CASE WHEN admission_method = 'emergency' AND admission_date >= d365 THEN 1 ELSE 0 END)
+      AS emerg_adm_365d,
+    SUM(CASE WHEN admission_method = 'emergency' AND admission_date >= d730 THEN 1 ELSE 0 END)
+      AS emerg_adm_730d,
+    SUM(CASE WHEN admission_method = 'elective' AND admission_date >= d90 THEN 1 ELSE 0 END)
+      AS elective_adm_90d,
+    SUM(CASE WHEN admission_method = 'elective' AND admission_date >= d365 THEN 1 ELSE 0 END)
+      AS elective_adm_365d,
+    SUM(CASE WHEN admission_method = 'elective' AND admission_date >= d730 THEN 1 ELSE 0 END)
+      AS elective_adm_730d,
+    SUM(GREATEST(0, date_diff('day', GREATEST(admission_date, d90), stay_end))) AS bed_days_90d,
+    SUM(GREATEST(0, date_diff('day', GREATEST(admission_date, d365), stay_end)))
+      AS bed_days_365d,
+    SUM(GREATEST(0, date_diff('day', GREATEST(admission_date, d730), stay_end)))
+      AS bed_days_730d,
+    MAX(CASE WHEN admission_method = 'emergency' THEN admission_date END) AS last_emergency,
+    MAX(discharge_date) AS last_discharge,
+    MAX(CASE WHEN discharge_date IS NULL THEN 1 ELSE 0 END) AS in_hospital
+  FROM stay
+  GROUP BY row_id
+)
+SELECT
+  i.row_id,
+  COALESCE(r.emerg_adm_90d, 0) AS emerg_adm_90d,
+  COALESCE(r.emerg_adm_365d, 0) AS emerg_adm_365d,
+  COALESCE(r.emerg_adm_730d, 0) AS emerg_adm_730d,
+  COALESCE(r.elective_adm_90d, 0) AS elective_adm_90d,
+  COALESCE(r.elective_adm_365d, 0) AS elective_adm_365d,
+  COALESCE(r.elective_adm_730d, 0) AS elective_adm_730d,
+  COALESCE(r.bed_days_90d, 0) AS bed_days_90d,
+  COALESCE(r.bed_days_365d, 0) AS bed_days_365d,
+  COALESCE(r.bed_days_730d, 0) AS bed_days_730d,
+  date_diff('day', r.last_emergency, i.index_date) AS days_since_emerg_adm,
+  date_diff('day', r.last_discharge, i.index_date) AS days_since_discharge,
+  COALESCE(r.in_hospital, 0) AS in_hospital_at_index
+FROM index_rows AS i
+LEFT JOIN per_row AS r ON r.row_id = i.row_id

@@ -1,0 +1,141 @@
+"""The adapter's rules and code mappings, loaded from configs/synthea/ (one YAML file each).
+
+Keeping the code lists in files (not in Python) lets a reviewer read and correct them without
+touching the logic; every file is validated so a wrong key or register names file and key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from riskstrat.config import StrictModel, config_dir, load_yaml
+from riskstrat.registry.contract import (
+    ETHNICITY_GROUPS,
+    GP_CONTACT_MODES,
+    OBSERVATION_CODES,
+    REGISTERS,
+)
+
+
+class WeeklyCapacity(StrictModel):
+    per_1000_registered: float = 5.0
+    minimum: int = 1
+
+
+class PrescriptionRules(StrictModel):
+    issue_interval_days: int = 28
+    history_years: int | None = 5
+    hospital_classes: tuple[str, ...] = ("inpatient",)
+
+
+class AdapterRules(StrictModel):
+    practice_classes: list[str]
+    gp_contact_modes: dict[str, str]
+    ae_classes: list[str]
+    inpatient_classes: list[str]
+    care_home_classes: list[str]
+    palliative_classes: list[str]
+    emergency_window_hours: float = 24
+    spell_merge_gap_hours: float = 1
+    emergency_admission_codes: tuple[str, ...] = ()
+    maternity_admission_codes: tuple[str, ...] = ()
+    care_home_transfer_hours: float = 24
+    weekly_capacity: WeeklyCapacity = WeeklyCapacity()
+    ethnicity: dict[str, str]
+    prescriptions: PrescriptionRules = PrescriptionRules()
+
+    @field_validator("gp_contact_modes")
+    @classmethod
+    def _modes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(set(value.values()) - set(GP_CONTACT_MODES))
+        if bad:
+            raise ValueError(f"modes {bad} are not in {GP_CONTACT_MODES}")
+        return value
+
+    @field_validator("ethnicity")
+    @classmethod
+    def _groups(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(set(value.values()) - set(ETHNICITY_GROUPS))
+        if bad:
+            raise ValueError(f"groups {bad} are not in {ETHNICITY_GROUPS}")
+        return value
+
+
+class CodeEntry(StrictModel):
+    description: str
+    in_sample: bool = False
+
+
+class RegisterEntry(CodeEntry):
+    # "register" in the YAML; renamed here because pydantic's BaseModel has a `register` attribute
+    register_code: str = Field(alias="register")
+
+    @field_validator("register_code")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in REGISTERS:
+            raise ValueError(f"{value!r} is not a register in {REGISTERS}")
+        return value
+
+
+class RegisterMap(StrictModel):
+    codes: dict[str, RegisterEntry]
+    unmapped: dict[str, str] = Field(default_factory=dict)
+
+
+class Icd10Entry(CodeEntry):
+    icd10: str
+
+
+class Icd10Map(StrictModel):
+    codes: dict[str, Icd10Entry]
+
+
+class BnfEntry(CodeEntry):
+    bnf: str
+
+
+class BnfMap(StrictModel):
+    codes: dict[str, BnfEntry]
+
+
+class LoincEntry(StrictModel):
+    code: str
+    description: str
+    multiply: float = 1.0
+    add: float = 0.0
+
+    @field_validator("code")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in OBSERVATION_CODES:
+            raise ValueError(f"{value!r} is not an observation code in {OBSERVATION_CODES}")
+        return value
+
+
+class LoincMap(StrictModel):
+    codes: dict[str, LoincEntry]
+
+
+@dataclass(frozen=True)
+class Mappings:
+    rules: AdapterRules
+    registers: RegisterMap
+    icd10: Icd10Map
+    bnf: BnfMap
+    loinc: LoincMap
+
+
+def load_mappings(folder: Path | None = None) -> Mappings:
+    """Every file of configs/synthea/ (or `folder`), validated."""
+    folder = Path(folder) if folder else config_dir() / "synthea"
+    return Mappings(
+        rules=load_yaml(folder / "adapter.yaml", AdapterRules),
+        registers=load_yaml(folder / "registers.yaml", RegisterMap),
+        icd10=load_yaml(folder / "icd10.yaml", Icd10Map),
+        bnf=load_yaml(folder / "bnf.yaml", BnfMap),
+        loinc=load_yaml(folder / "loinc.yaml", LoincMap),
+    )

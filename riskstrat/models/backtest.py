@@ -1,0 +1,133 @@
+"""Rolling-origin backtest and the stale-score check.
+
+Rolling origin: pretend the extract ended `origin_step_days` earlier, again and again; at each
+origin retrain with the same split rules and evaluate on that origin's test period. Stale
+scores (crisis): the model of the earliest origin scores its test patients with features as of
+T (stale) and as of T + k (recomputed), both judged against the labels of the index at T + k.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.config import Settings
+from riskstrat.features import build_features
+from riskstrat.logs import log_event, progress
+from riskstrat.models import metrics as m
+from riskstrat.models.config import ModelConfig, load_model_config
+from riskstrat.models.core import Fitted, fit_all
+from riskstrat.models.data import TaskData, load_task_data
+from riskstrat.models.evaluate import MODEL
+from riskstrat.models.mlflow_import import mlflow, quiet
+from riskstrat.models.registry import ensure_experiment, model_name, use_tracking
+from riskstrat.models.split import patient_unit
+from riskstrat.registry.store import connect, latest_extract
+from riskstrat.tasks import attach_labels, build_index
+
+
+def origin_row(data: TaskData, fitted: Fitted, *, origin: date) -> list[dict[str, object]]:
+    test = data.dataset[data.dataset["split"] == "test"]
+    y = test["label"].to_numpy(dtype=float)
+    scores = {MODEL: fitted.predict(test)} | fitted.baseline_scores(test)
+    return [
+        {
+            "kind": "origin",
+            "origin": str(origin),
+            "test_start": str(data.periods.test[0]),
+            "score": name,
+            "n": len(y),
+            "events": int(y.sum()),
+            "auroc": m.auroc(y, p),
+            "auprc": m.auprc(y, p),
+            "ece": m.ece(y, p),
+            "brier": m.brier(y, p),
+        }
+        for name, p in scores.items()
+    ]
+
+
+def stale_rows(
+    data: TaskData, fitted: Fitted, *, store_path, config: ModelConfig, end: date
+) -> list[dict[str, object]]:
+    """Score at T evaluated at T + k vs recomputed at T + k, on the same patients and labels."""
+    task, t0 = data.task, data.periods.test[1]
+    h = task.label.horizon_days
+    out = []
+    with connect(store_path) as con:
+        for lag in config.backtest.stale_lags_days:
+            later = t0 + timedelta(days=lag)
+            if later + timedelta(days=h - 1) > end:
+                continue
+            idx = build_index(con, task, as_of_dates=[later])
+            held = (
+                patient_unit(idx["patient_id"], seed=config.seed) < config.split.test_patient_share
+            )
+            then = build_index(con, task, as_of_dates=[t0])
+            idx = idx[held & idx["patient_id"].isin(then["patient_id"]).to_numpy()]
+            lab = attach_labels(con, task, idx.reset_index(drop=True), extract_date=end)
+            lab = lab[lab["label"].notna()].reset_index(drop=True)
+            fresh = build_features(con, lab[task.keys], task=task)
+            stale_idx = lab[task.keys].assign(index_date=pd.Timestamp(t0))
+            stale = build_features(con, stale_idx, task=task)
+            y = lab.set_index("patient_id").loc[fresh["patient_id"], "label"].to_numpy(float)
+            y_stale = lab.set_index("patient_id").loc[stale["patient_id"], "label"].to_numpy(float)
+            for kind, frame, labels in (("stale", stale, y_stale), ("recomputed", fresh, y)):
+                p = fitted.predict(frame)
+                out.append(
+                    {
+                        "kind": kind,
+                        "origin": str(t0),
+                        "lag_days": lag,
+                        "score": MODEL,
+                        "n": len(labels),
+                        "events": int(labels.sum()),
+                        "auroc": m.auroc(labels, p),
+                        "auprc": m.auprc(labels, p),
+                        "ece": m.ece(labels, p),
+                        "brier": m.brier(labels, p),
+                    }
+                )
+    return out
+
+
+def backtest_task(
+    task_name: str, *, settings: Settings, overrides: dict | None = None
+) -> pd.DataFrame:
+    config = load_model_config(task_name, overrides=overrides)
+    store = settings.paths.store
+    end = latest_extract(store)["extract_date"]
+    rows: list[dict[str, object]] = []
+    earliest: tuple[TaskData, Fitted, date] | None = None
+    origins = [
+        end - timedelta(days=i * config.backtest.origin_step_days)
+        for i in range(config.backtest.origins)
+    ]
+    for origin in progress(origins, label="backtest origins"):
+        data = load_task_data(task_name, store_path=store, config=config, extract_date=origin)
+        fitted = fit_all(data.dataset, features=data.features, config=config)
+        rows += origin_row(data, fitted, origin=origin)
+        earliest = (data, fitted, origin)
+    if earliest and not earliest[0].task.has_index_spell:
+        rows += stale_rows(earliest[0], earliest[1], store_path=store, config=config, end=end)
+    table = pd.DataFrame(rows)
+    _record(table, task=task_name, uri=settings.paths.mlflow_uri)
+    log_event("models.backtest", task=task_name, origins=len(origins), rows=len(table))
+    return table
+
+
+def _record(table: pd.DataFrame, *, task: str, uri: str) -> None:
+    with quiet():
+        client = use_tracking(uri)
+        exp = ensure_experiment(model_name(task), client=client, uri=uri)
+        with mlflow.start_run(experiment_id=exp, run_name=f"backtest-{task}"):
+            mlflow.set_tags({"task": task, "kind": "backtest"})
+            mlflow.log_table(table, "backtest.json")
+            for r in table[table["score"] == MODEL].itertuples():
+                key = f"{r.kind}.{r.origin}" + (
+                    f".lag{int(r.lag_days)}" if r.kind != "origin" else ""
+                )
+                if np.isfinite(r.auroc):
+                    mlflow.log_metric(f"auroc.{key}", float(r.auroc))

@@ -1,0 +1,144 @@
+"""Model configuration: configs/models/<task>.yaml, one file per prediction task.
+
+Everything that decides what model comes out of a training run lives here (LightGBM parameters,
+early stopping, calibration, the split rules, baselines, evaluation settings and the promotion
+gate), so the config hash in the run manifest pins the model down together with the data hash.
+Split rules are relative to the data (days from the extract's start and end), never fixed dates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from riskstrat.config import StrictModel, config_dir, load_yaml, parse_config
+
+MODELS_DIR = "models"
+
+
+class LightGBMParams(StrictModel):
+    objective: Literal["binary"] = "binary"
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
+    n_estimators: int = Field(default=600, ge=1)
+    num_leaves: int = Field(default=31, ge=2)
+    min_child_samples: int = Field(default=100, ge=1)
+    feature_fraction: float = Field(default=0.9, gt=0, le=1)
+    bagging_fraction: float = Field(default=0.8, gt=0, le=1)
+    bagging_freq: int = Field(default=1, ge=0)
+    lambda_l2: float = Field(default=1.0, ge=0)
+    max_bin: int = Field(default=255, ge=2)
+    num_threads: int = Field(default=2, ge=1)
+    #: How monotone constraints are enforced (LightGBM: basic | intermediate | advanced).
+    monotone_constraints_method: Literal["basic", "intermediate", "advanced"] = "intermediate"
+
+
+class EarlyStopping(StrictModel):
+    rounds: int = Field(default=50, ge=1)
+    metric: Literal["binary_logloss", "auc"] = "binary_logloss"
+
+
+class SplitRules(StrictModel):
+    """Periods relative to the extract (see docs/models.md for the picture)."""
+
+    #: Days of history every training index needs before it (features look back a year).
+    warmup_days: int = Field(default=365, ge=0)
+    #: crisis: spacing of as-of dates, counted back from the test as-of.
+    step_days: int = Field(default=28, ge=1)
+    #: Length of the calibration/validation period (crisis: as-of dates inside it; readmission:
+    #: discharges inside it). It ends one horizon before the test period starts.
+    calibration_days: int = Field(default=56, ge=1)
+    #: readmission: discharges in the last `test_days` whose label window is inside the extract.
+    #: crisis: the test period is the single latest as-of date.
+    test_days: int = Field(default=182, ge=1)
+    #: Share of patients (by a seeded hash of patient_id) held out for the test: train and
+    #: calibration rows never come from them, test rows only from them.
+    test_patient_share: float = Field(default=0.4, gt=0, lt=1)
+    #: Share of calibration-period patients whose rows drive early stopping; the rest calibrate.
+    validation_share: float = Field(default=0.5, gt=0, lt=1)
+    #: Upper bound on training rows (a seeded sample of rows); null = all.
+    max_train_rows: int | None = Field(default=None, ge=1000)
+
+
+class Calibration(StrictModel):
+    method: Literal["isotonic", "platt"] = "isotonic"
+
+
+class Baselines(StrictModel):
+    """Feature names each baseline reads; a baseline whose features are absent is skipped."""
+
+    #: Prior-utilisation rule: the count of emergency admissions in the last year.
+    prior_utilisation: str = "emerg_adm_365d"
+    logistic: bool = True
+    logistic_max_iter: int = Field(default=500, ge=10)
+    #: LACE: the column holding the LACE points total (L + A + C + E); null = not for this task.
+    lace: str | None = None
+    #: HOSPITAL-like score: each component's value is the sum of its listed columns.
+    hospital: dict[Literal["oncology", "index_urgent", "admissions", "los"], list[str]] | None = (
+        None
+    )
+
+
+class Evaluation(StrictModel):
+    bootstrap: int = Field(default=200, ge=0)
+    ece_bins: int = Field(default=10, ge=2)
+    top_fractions: tuple[float, ...] = (0.005, 0.02, 0.05)
+    #: Subgroups smaller than this get no bootstrap interval (reported, flagged as small).
+    min_group_rows: int = Field(default=100, ge=1)
+    shap_sample: int = Field(default=2000, ge=10)
+    reference_bins: int = Field(default=10, ge=2)
+
+
+class Gate(StrictModel):
+    """Promotion gate: a challenger replaces the champion only if every rule passes."""
+
+    auroc_margin: float = Field(default=0.005, ge=0)  # challenger AUROC >= champion - margin
+    max_ece: float = Field(default=0.02, ge=0)
+    slope_bounds: tuple[float, float] = (0.8, 1.2)
+    subgroup_min_rows: int = Field(default=500, ge=1)
+    subgroup_auroc_margin: float = Field(default=0.03, ge=0)
+    subgroup_gap_margin: float = Field(default=0.02, ge=0)  # |calibration gap| worse by more
+
+
+class Backtest(StrictModel):
+    origins: int = Field(default=3, ge=1)
+    origin_step_days: int = Field(default=91, ge=1)
+    stale_lags_days: tuple[int, ...] = (91, 182)
+
+
+class ModelConfig(StrictModel):
+    task: str
+    seed: int = 7
+    lightgbm: LightGBMParams = LightGBMParams()
+    early_stopping: EarlyStopping = EarlyStopping()
+    split: SplitRules = SplitRules()
+    calibration: Calibration = Calibration()
+    baselines: Baselines = Baselines()
+    evaluation: Evaluation = Evaluation()
+    gate: Gate = Gate()
+    backtest: Backtest = Backtest()
+
+
+def model_config_path(task_name: str) -> Path:
+    return config_dir() / MODELS_DIR / f"{task_name}.yaml"
+
+
+def load_model_config(task_name: str, *, overrides: dict[str, Any] | None = None) -> ModelConfig:
+    """configs/models/<task>.yaml, with optional nested overrides (tests: fewer trees)."""
+    path = model_config_path(task_name)
+    config = load_yaml(path, ModelConfig)
+    if overrides:
+        raw = _merge(config.model_dump(mode="json"), overrides)
+        config = parse_config(raw, ModelConfig, source=path)
+    return config
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,83 @@
+"""Evaluate scores side by side on the same test rows: overall, by subgroup, reliability.
+
+Pure: labels, a dict of calibrated scores (the model, each baseline, the oracle on synthetic
+data), the practice of each row and the subgroup labels (riskstrat.slices) in; tables out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.models import metrics as m
+from riskstrat.models.config import Evaluation as EvalConfig
+
+MODEL = "model"
+ORACLE = "oracle"
+LENGTH_MISMATCH = "score {name!r} has {n} values for {rows} test rows"
+
+
+@dataclass
+class EvalResult:
+    overall: pd.DataFrame  # one row per score: metrics + auroc_lo/auroc_hi
+    subgroups: pd.DataFrame  # one row per (score, slice, group)
+    reliability: dict[str, pd.DataFrame]  # score -> bins
+
+    def metric(self, score: str, name: str) -> float:
+        return float(self.overall.set_index("score").loc[score, name])
+
+    def flat_metrics(self) -> dict[str, float]:
+        """`<score>.<metric>` for MLflow; model metrics also without prefix."""
+        out: dict[str, float] = {}
+        for row in self.overall.to_dict("records"):
+            for key, value in row.items():
+                if key == "score" or value is None or not np.isfinite(value):
+                    continue
+                out[f"{row['score']}.{key}"] = float(value)
+                if row["score"] == MODEL:
+                    out[key] = float(value)
+        if ORACLE in set(self.overall["score"]):
+            for key in ("auroc", "auprc", "brier"):
+                out[f"gap_to_oracle.{key}"] = self.metric(ORACLE, key) - self.metric(MODEL, key)
+        return out
+
+
+def evaluate_scores(
+    y: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    *,
+    practice: np.ndarray,
+    groups: pd.DataFrame,
+    params: EvalConfig,
+    seed: int,
+) -> EvalResult:
+    y = np.asarray(y, dtype=float)
+    overall, subgroups, reliability = [], [], {}
+    for name, p in scores.items():
+        p = np.asarray(p, dtype=float)
+        if len(p) != len(y):
+            raise ValueError(LENGTH_MISMATCH.format(name=name, n=len(p), rows=len(y)))
+        row = {"score": name} | m.summary(
+            y, p, practice=practice, ece_bins=params.ece_bins, fractions=params.top_fractions
+        )
+        boot = params.bootstrap if name in (MODEL, ORACLE) else 0
+        row["auroc_lo"], row["auroc_hi"] = m.bootstrap_interval(
+            y, p, m.auroc, n_boot=boot, seed=seed
+        )
+        overall.append(row)
+        table = m.subgroup_table(
+            y,
+            p,
+            groups,
+            n_boot=params.bootstrap if name == MODEL else 0,
+            min_rows=params.min_group_rows,
+            seed=seed,
+        )
+        subgroups.append(table.assign(score=name))
+        reliability[name] = m.reliability(y, p, n_bins=params.ece_bins)
+    sub = pd.concat(subgroups, ignore_index=True)
+    sub = sub[["score", *[c for c in sub.columns if c != "score"]]]
+    return EvalResult(overall=pd.DataFrame(overall), subgroups=sub, reliability=reliability)

@@ -1,0 +1,132 @@
+"""MLflow model registry: log a bundle as a pyfunc model, register it per task, serve by alias.
+
+Models are registered as `riskstrat-<task>`; the first version of a task becomes `champion`,
+later ones `challenger` until the promotion gate (riskstrat.models.promote) moves the champion.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from riskstrat.models.bundle import Bundle
+from riskstrat.models.mlflow_import import mlflow, quiet
+from riskstrat.models.pyfunc import BUNDLE_ARTIFACT, ENTRY_FILE
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+MODEL_ARTIFACT = "model"
+NO_SUCH_MODEL = "no registered model {name!r} with alias {alias!r} at {uri}: train it first"
+#: The pyfunc's runtime requirements (exact versions are in the run's manifest).
+PIP_REQUIREMENTS = ["lightgbm", "numpy", "pandas", "scikit-learn", "mlflow"]
+
+
+def model_name(task_name: str) -> str:
+    return f"riskstrat-{task_name}"
+
+
+def use_tracking(uri: str) -> MlflowClient:
+    """Point MLflow tracking and registry at `uri` (sqlite by default) and return a client."""
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def artifact_root(uri: str) -> str | None:
+    """Artifacts beside a sqlite database (`<db folder>/mlartifacts`), never in the cwd."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
+    return None
+
+
+def ensure_experiment(name: str, *, client: MlflowClient, uri: str) -> str:
+    """The experiment's id, creating it (artifacts beside the database) when new."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_root(uri))
+
+
+@dataclass
+class RiskModel(Bundle):
+    """A registered model version, ready to score: the bundle plus where it came from."""
+
+    name: str = ""
+    version: str = ""
+    run_id: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) -> str:
+    """Log the bundle as the active run's pyfunc model, register it, set its alias; -> version.
+
+    `sample` (feature columns only, float64) gives the signature; no input example is stored,
+    so no patient-level values reach MLflow.
+    """
+    name = model_name(bundle.task)
+    x = sample[bundle.feature_names].astype("float64")
+    signature = infer_signature(x, bundle.predict_risk(x))
+    with tempfile.TemporaryDirectory() as tmp, quiet():
+        folder = bundle.save(Path(tmp) / BUNDLE_ARTIFACT)
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=str(ENTRY_FILE),
+            artifacts={BUNDLE_ARTIFACT: str(folder)},
+            signature=signature,
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=name,
+        )
+    version = str(info.registered_model_version)
+    with quiet():
+        has_champion = _alias_version(client, name, CHAMPION) is not None
+        client.set_registered_model_alias(name, CHALLENGER if has_champion else CHAMPION, version)
+    return version
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def load_model(
+    task_name: str, *, alias: str | None = CHAMPION, tracking_uri: str, version: str | None = None
+) -> RiskModel:
+    """The registered version behind `alias` (or an explicit `version`), loaded for scoring."""
+    client = use_tracking(tracking_uri)
+    name = model_name(task_name)
+    with quiet():
+        return _load(client, name, alias=alias, version=version, uri=tracking_uri)
+
+
+def _load(
+    client: MlflowClient, name: str, *, alias: str | None, version: str | None, uri: str
+) -> RiskModel:
+    try:
+        mv = (
+            client.get_model_version(name, version)
+            if version
+            else client.get_model_version_by_alias(name, alias)
+        )
+    except MlflowException as exc:
+        raise LookupError(NO_SUCH_MODEL.format(name=name, alias=alias or version, uri=uri)) from exc
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{mv.version}")
+    bundle: Bundle = loaded.unwrap_python_model().bundle
+    return RiskModel(
+        task=bundle.task,
+        booster=bundle.booster,
+        calibrator=bundle.calibrator,
+        reference=bundle.reference,
+        meta=bundle.meta,
+        name=name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        aliases=tuple(mv.aliases),
+    )

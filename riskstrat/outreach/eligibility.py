@@ -1,0 +1,68 @@
+"""Who may be listed at all, and who belongs to a special group (pure functions on frames).
+
+Never listed: the deceased, the deregistered, anyone not yet registered, and (by config) anyone
+with a national data opt-out. Palliative care (PC register) and care-home residents are marked
+with their group so generic pathways leave them out and only their own section lists them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.outreach.config import OutreachConfig
+
+PEOPLE_COLUMNS = (
+    "patient_id", "practice_code", "registered_from", "registered_to", "date_of_death",
+    "data_opt_out", "care_home", "palliative",
+)  # fmt: skip
+MISSING_PEOPLE_COLUMN = "people frame: missing column {column!r}"
+OUTCOME_COLUMNS = ("patient_id", "pathway", "listed_on", "contacted_on", "outcome")
+
+
+def eligibility(people: pd.DataFrame, *, as_of: date, config: OutreachConfig) -> pd.DataFrame:
+    """patient_id, practice_code, listable (bool), group (special group name or NA).
+
+    Registered means registered_from <= as_of < registered_to (a registration ending on the list
+    date is over: the practice cannot follow it up); alive means no death recorded on or before
+    as_of.
+    """
+    for column in PEOPLE_COLUMNS:
+        if column not in people.columns:
+            raise KeyError(MISSING_PEOPLE_COLUMN.format(column=column))
+    day = pd.Timestamp(as_of)
+    registered = (pd.to_datetime(people["registered_from"]) <= day) & ~(
+        pd.to_datetime(people["registered_to"]) <= day
+    ).fillna(False)
+    alive = ~(pd.to_datetime(people["date_of_death"]) <= day).fillna(False)
+    listable = registered & alive
+    if config.respect_data_opt_out:
+        listable &= ~people["data_opt_out"].fillna(True).astype(bool)
+    palliative = people["palliative"].fillna(False).astype(bool)
+    care_home = people["care_home"].fillna(False).astype(bool)
+    group = np.where(palliative, "palliative_care", np.where(care_home, "care_home", None))
+    return pd.DataFrame(
+        {
+            "patient_id": people["patient_id"].to_numpy(),
+            "practice_code": people["practice_code"].to_numpy(),
+            "listable": listable.to_numpy(dtype=bool),
+            "group": pd.Series(group, dtype="str").to_numpy(),
+        }
+    )
+
+
+def recently_closed(outcomes: pd.DataFrame, *, as_of: date, weeks: dict[str, int]) -> pd.Series:
+    """patient_ids with an outcome in `weeks` recorded within that many weeks before as_of.
+
+    The outcome's date is contacted_on, or listed_on when the practice left it blank. Feedback on
+    any pathway counts: a person just contacted is not called again from another list.
+    """
+    if outcomes.empty or not weeks:
+        return pd.Series([], dtype="str", name="patient_id")
+    when = pd.to_datetime(outcomes["contacted_on"]).fillna(pd.to_datetime(outcomes["listed_on"]))
+    limit = outcomes["outcome"].map(weeks)
+    since = pd.Timestamp(as_of) - pd.to_timedelta(limit * 7, unit="D")
+    hit = limit.notna() & (when >= since) & (when <= pd.Timestamp(as_of))
+    return outcomes.loc[hit, "patient_id"].drop_duplicates().rename("patient_id")

@@ -1,0 +1,170 @@
+"""The outreach stage end to end over the store: select -> explain the selected -> write.
+
+The pure parts live in engine (selection), riskstrat.explain (reasons) and writers (files); this
+module wires them to the store. A run that already has the feature matrices and models in memory
+passes them in (`matrices`, `models`) so nothing is computed twice; otherwise only the selected
+rows' features are rebuilt, and each task's model is loaded at the exact version that made the
+scores, so the reasons explain the risk that is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from riskstrat.config import Settings
+from riskstrat.explain import as_texts, explain, load_actions
+from riskstrat.explain.protocols import RiskModel
+from riskstrat.logs import log_event, timed
+from riskstrat.outreach.config import OutreachConfig, Pathway
+from riskstrat.outreach.engine import build_lists
+from riskstrat.outreach.store_io import (
+    contacts_reader,
+    load_outcomes,
+    load_people,
+    load_practices,
+    load_previous,
+    load_scores,
+)
+from riskstrat.outreach.writers import write_practice_files
+
+MIXED_VERSIONS = "{task} scores for {as_of} come from several model versions: {versions}; re-score"
+MISSING_FEATURES = "feature matrix for {task} lacks {count} listed rows; pass the run's matrix"
+KEYS = ("patient_id", "index_date", "index_spell_id")
+
+
+@dataclass
+class OutreachResult:
+    lists: pd.DataFrame
+    files: list[Path] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)  # task -> "name vN"
+
+
+def select(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    config: OutreachConfig,
+    pathways: dict[str, Pathway],
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """build_lists over the store's scores (or `scores`), people, feedback and capacities, plus
+    each row's model_name and model_version."""
+    tasks = tuple(sorted({p.task for p in pathways.values()}))
+    scores = load_scores(con, as_of=as_of, tasks=tasks) if scores is None else scores
+    previous = []
+    for task in sorted({p.task for p in pathways.values() if p.select.min_rise_points}):
+        prev_as_of, prev = load_previous(
+            con, task=task, as_of=as_of, max_days=config.rising_compare_max_days
+        )
+        log_event("outreach.previous", task=task, previous_as_of=prev_as_of)
+        if prev is not None:
+            previous.append(prev)
+    with timed("outreach.select", as_of=as_of, scores=len(scores)) as extra:
+        lists = build_lists(
+            scores,
+            people=load_people(con, as_of=as_of),
+            outcomes=load_outcomes(con, as_of=as_of),
+            practices=load_practices(con),
+            pathways=pathways,
+            config=config,
+            as_of=as_of,
+            previous=pd.concat(previous, ignore_index=True) if previous else None,
+        )
+        extra.update(listed=len(lists))
+    versions = model_versions(scores, as_of=as_of)
+    lists["model_name"] = lists["task"].map({t: v[0] for t, v in versions.items()})
+    lists["model_version"] = lists["task"].map({t: v[1] for t, v in versions.items()})
+    return lists
+
+
+def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str, str]]:
+    out = {}
+    for task, rows in scores.groupby("task"):
+        pairs = rows[["model_name", "model_version"]].drop_duplicates()
+        if len(pairs) != 1:
+            raise ValueError(
+                MIXED_VERSIONS.format(task=task, as_of=as_of, versions=pairs.to_dict("records"))
+            )
+        out[str(task)] = (str(pairs.iloc[0, 0]), str(pairs.iloc[0, 1]))
+    return out
+
+
+def explain_lists(
+    con: duckdb.DuckDBPyConnection,
+    lists: pd.DataFrame,
+    *,
+    settings: Settings,
+    matrices: dict[str, pd.DataFrame] | None = None,
+    models: dict[str, RiskModel] | None = None,
+) -> pd.DataFrame:
+    """lists + reason_1..3, feature_i, contribution_i, modifiable_i, actions (listed rows only)."""
+    from riskstrat.features import build_features, load_catalogue
+    from riskstrat.models.registry import load_model
+
+    texts = as_texts(load_catalogue())
+    actions = load_actions()
+    parts = []
+    for task, rows in lists.groupby("task", sort=True):
+        if models and task in models:
+            model = models[task]
+        else:
+            version = str(rows["model_version"].iloc[0])
+            model = load_model(
+                task, alias=None, version=version, tracking_uri=settings.paths.mlflow_uri
+            )
+        keys = [k for k in KEYS if k in rows and rows[k].notna().any()]
+        if matrices and task in matrices:
+            matrix = rows[keys].merge(
+                matrices[task], on=keys, how="left", validate="one_to_one", indicator=True
+            )
+            missing = int((matrix.pop("_merge") != "both").sum())
+            if missing:
+                raise ValueError(MISSING_FEATURES.format(task=task, count=missing))
+        else:
+            matrix = build_features(con, rows[keys].reset_index(drop=True), task=task)
+        matrix.index = rows.index
+        parts.append(explain(model, matrix, texts=texts, actions=actions))
+    if not parts:
+        return lists
+    return lists.join(pd.concat(parts))
+
+
+def write_outreach(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    settings: Settings,
+    config: OutreachConfig,
+    pathways: dict[str, Pathway],
+    run_dir: Path,
+    scores: pd.DataFrame | None = None,
+    matrices: dict[str, pd.DataFrame] | None = None,
+    models: dict[str, RiskModel] | None = None,
+) -> OutreachResult:
+    """Select, explain and write every practice's files for `pathways` into `run_dir`."""
+    lists = select(con, as_of=as_of, config=config, pathways=pathways, scores=scores)
+    lists = explain_lists(con, lists, settings=settings, matrices=matrices, models=models)
+    labels = _labels(lists)
+    files = write_practice_files(
+        lists,
+        run_dir=run_dir,
+        contacts_reader=contacts_reader(con),
+        pathways=pathways,
+        practices=load_practices(con),
+        as_of=as_of,
+        model_labels=labels,
+    )
+    return OutreachResult(lists=lists, files=files, models=labels)
+
+
+def _labels(lists: pd.DataFrame) -> dict[str, str]:
+    firsts = lists.drop_duplicates("task")
+    return {
+        str(r.task): f"{r.model_name} v{r.model_version}"
+        for r in firsts[["task", "model_name", "model_version"]].itertuples(index=False)
+    }

@@ -1,0 +1,134 @@
+"""Scoring with each task's champion: crisis for every eligible patient at as_of, readmission for
+the discharges since the previous working day (or a configured look-back).
+
+`score_matrix` is the pure core (a feature matrix in, scores out) so a run can build features once
+and pass them in; `score` is the standalone wrapper that builds the index and features from the
+store and keeps the scores in the store's `scores` table (replacing that task and as_of, so a
+re-run is idempotent, keeping other dates so week-on-week change is known).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from riskstrat.config import Settings
+from riskstrat.explain.protocols import RiskModel
+from riskstrat.logs import log_event, timed
+from riskstrat.outreach.calendar import previous_working_day
+from riskstrat.outreach.config import OutreachConfig, load_outreach_config, load_pathways
+from riskstrat.outreach.store_io import SCORES_COLUMNS, SCORES_DDL, SCORES_TABLE
+
+RISK_OUT_OF_RANGE = "model {model} returned {count} risks outside [0, 1] or NaN for task {task}"
+READMISSION_PREFIX = "readmission"
+
+
+def readmission_window(as_of: date, *, config: OutreachConfig) -> tuple[date, date]:
+    """[start, as_of): discharges the post-discharge list covers on as_of."""
+    if config.readmission_lookback_days is not None:
+        return as_of - timedelta(days=config.readmission_lookback_days), as_of
+    return previous_working_day(as_of, holidays=config.bank_holidays), as_of
+
+
+def score_matrix(
+    matrix: pd.DataFrame,
+    *,
+    model: RiskModel,
+    task: str,
+    as_of: date,
+    scored_at: datetime | None = None,
+) -> pd.DataFrame:
+    """SCORES_COLUMNS for every row of the feature matrix (keys + features)."""
+    risk = np.asarray(model.predict_risk(matrix[list(model.feature_names)]), dtype="float64")
+    bad = ~((risk >= 0) & (risk <= 1))
+    if bad.any():
+        raise ValueError(
+            RISK_OUT_OF_RANGE.format(model=model.name, count=int(bad.sum()), task=task)
+        )
+    spell = matrix.get("index_spell_id")
+    return pd.DataFrame(
+        {
+            "task": task,
+            "as_of": pd.Timestamp(as_of),
+            "patient_id": matrix["patient_id"].to_numpy(),
+            "index_date": pd.to_datetime(matrix["index_date"]).to_numpy(),
+            "index_spell_id": spell.to_numpy() if spell is not None else None,
+            "risk": risk,
+            "model_name": str(model.name),
+            "model_version": str(model.version),
+            "scored_at": pd.Timestamp(scored_at or datetime.now()).floor("s"),
+        },
+        columns=list(SCORES_COLUMNS),
+    )
+
+
+def store_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> int:
+    """Replace the (task, as_of) pairs in `scores` in one transaction; returns rows written."""
+    con.execute(SCORES_DDL)
+    pairs = scores[["task", "as_of"]].drop_duplicates()
+    with timed("score.store", rows=len(scores)):
+        _replace(con, scores, pairs)
+    return len(scores)
+
+
+def _replace(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, pairs: pd.DataFrame) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for task, as_of in pairs.itertuples(index=False):
+            con.execute(
+                f"DELETE FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
+                [task, pd.Timestamp(as_of).date()],
+            )
+        con.register("new_scores", scores[list(SCORES_COLUMNS)])
+        con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
+        con.unregister("new_scores")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def task_index(
+    con: duckdb.DuckDBPyConnection, task: str, *, as_of: date, config: OutreachConfig
+) -> pd.DataFrame:
+    """Index rows to score: everyone eligible at as_of (crisis), or the window's discharges."""
+    from riskstrat.tasks import build_index, load_task
+
+    spec = load_task(task)
+    if not task.startswith(READMISSION_PREFIX):
+        return build_index(con, spec, as_of_dates=[as_of])
+    start, end = readmission_window(as_of, config=config)
+    index = build_index(con, spec, start=start, end=end)
+    day = pd.to_datetime(index["index_date"])
+    return index[(day >= pd.Timestamp(start)) & (day < pd.Timestamp(end))].reset_index(drop=True)
+
+
+def score(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    settings: Settings,
+    tasks: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Score every task the configured pathways use (or `tasks`) and store the scores."""
+    from riskstrat.features import build_features
+    from riskstrat.models.registry import load_model
+
+    config = load_outreach_config()
+    tasks = tasks or tuple(sorted({p.task for p in load_pathways(config).values()}))
+    frames = []
+    for task in tasks:
+        with timed("score", task=task, as_of=as_of) as extra:
+            model = load_model(task, alias="champion", tracking_uri=settings.paths.mlflow_uri)
+            index = task_index(con, task, as_of=as_of, config=config)
+            matrix = build_features(con, index, task=task)
+            with timed("score.predict", task=task, rows=len(matrix)):
+                frames.append(score_matrix(matrix, model=model, task=task, as_of=as_of))
+            extra.update(rows=len(matrix), model=model.name, version=model.version)
+    scores = pd.concat(frames, ignore_index=True)
+    store_scores(con, scores)
+    log_event("score.stored", rows=len(scores), as_of=as_of)
+    return scores

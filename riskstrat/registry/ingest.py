@@ -1,0 +1,397 @@
+"""Validated ingest of an extract folder into the DuckDB store (the I/O edge of the registry).
+
+Order: practices, patients, then the patient tables, so cross-table rules see only accepted
+practices and patients (a rejected patient's other rows are rejected as patient_exists). All row
+work is DuckDB SQL in an in-memory database that spills to a scratch folder beside the store;
+accepted rows go straight into a new store file, which replaces the store atomically only when
+every table passed (see `riskstrat.registry.store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from riskstrat.config import Settings
+from riskstrat.logs import log_event, timed
+from riskstrat.registry import quality, store
+from riskstrat.registry.contract import PATIENT_TABLES, TABLES, Table
+from riskstrat.registry.errors import (
+    EXTRACT_OLDER,
+    TOO_MANY_REJECTS,
+    UNPARSEABLE_COLUMN,
+    IngestError,
+)
+from riskstrat.registry.quality import TableReport
+from riskstrat.registry.readers import RawTable, SourceFile, load_raw, locate
+from riskstrat.registry.validate import (
+    DUP_ROW,
+    accepted_sql,
+    check_sql,
+    duplicates_sql,
+    lit,
+    q,
+    rejects_sql,
+)
+
+INGESTS_DIR = "ingests"
+FRESH = "fresh"  # the new store file, attached while it is built
+#: A column where more than this share of non-empty values fail to parse makes the table unusable.
+UNPARSEABLE_SHARE = 0.5
+UNCHANGED = "extract {extract_date} ({hash8}) is already in the store {store}: nothing to do"
+INGESTED = "extract {extract_date} ({hash8}) ingested into {store}"
+#: Processing order: what cross-table rules look up comes first.
+ORDER = ("practices", "patients", *(t for t in TABLES if t not in ("practices", "patients")))
+
+
+@dataclass
+class IngestReport:
+    status: str  # "ingested" or "unchanged"
+    extract_date: dt.date
+    content_hash: str
+    store_path: Path
+    report_dir: Path | None  # rejects/ + summary.json + summary.md
+    message: str
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rejects_dir(self) -> Path | None:
+        return self.report_dir / quality.REJECTS_DIR if self.report_dir else None
+
+    @property
+    def summary_path(self) -> Path | None:
+        return self.report_dir / quality.SUMMARY_JSON if self.report_dir else None
+
+
+def content_hash(files: list[SourceFile]) -> str:
+    """sha256 over every input file's name and bytes, in a fixed order."""
+    digest = hashlib.sha256()
+    for file in sorted(files, key=lambda f: f.label):
+        digest.update(file.label.encode() + b"\0")
+        with file.path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def ingest(
+    source_dir: Path | str,
+    *,
+    extract_date: dt.date | str,
+    store_path: Path | str,
+    settings: Settings,
+) -> IngestReport:
+    """Validate the extract in `source_dir` and make it the store's content.
+
+    Raises IngestError (message names file, column and rule) when a table is unusable; the store
+    is then untouched. Re-ingesting the extract already in the store is a no-op.
+    """
+    start = time.perf_counter()
+    source_dir, store_path = Path(source_dir).resolve(), Path(store_path).resolve()
+    extract_date = dt.date.fromisoformat(str(extract_date))
+    files = locate(source_dir)
+    digest = content_hash([f for fs in files.values() for f in fs])
+    with store.store_lock(store_path):
+        store.clean_scratch(store_path)
+        latest = store.latest_extract(store_path)
+        if latest and latest["content_hash"] == digest and latest["extract_date"] == extract_date:
+            message = UNCHANGED.format(
+                extract_date=extract_date, hash8=digest[:8], store=store_path
+            )
+            log_event("ingest.unchanged", extract_date=extract_date, hash8=digest[:8])
+            report_dir = Path(latest["report_dir"]) if latest["report_dir"] else None
+            return IngestReport("unchanged", extract_date, digest, store_path, report_dir, message)
+        if latest and latest["extract_date"] > extract_date:
+            raise IngestError(
+                EXTRACT_OLDER.format(
+                    source=source_dir,
+                    extract_date=extract_date,
+                    latest=latest["extract_date"],
+                    store=store_path,
+                )
+            )
+        report_dir = Path(settings.paths.data_dir) / INGESTS_DIR / f"{extract_date}-{digest[:8]}"
+        with timed("ingest", extract_date=extract_date, hash8=digest[:8]):
+            tables, warnings = _ingest_locked(
+                files,
+                source_dir=source_dir,
+                extract_date=extract_date,
+                digest=digest,
+                store_path=store_path,
+                report_dir=report_dir,
+                settings=settings,
+            )
+    message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
+    return IngestReport(
+        "ingested",
+        extract_date,
+        digest,
+        store_path,
+        report_dir,
+        message,
+        {t.table: t for t in tables},
+        warnings,
+        round(time.perf_counter() - start, 2),
+    )
+
+
+def _ingest_locked(
+    files: dict[str, list[SourceFile]],
+    *,
+    source_dir: Path,
+    extract_date: dt.date,
+    digest: str,
+    store_path: Path,
+    report_dir: Path,
+    settings: Settings,
+) -> tuple[list[TableReport], list[str]]:
+    """Validate every table into a new store file beside the store; swap it in if all passed."""
+    fresh = store.scratch_path(store_path, "new")
+    temp = store.scratch_path(store_path, "tmp")
+    staging = report_dir.parent / f".tmp-{report_dir.name}-{uuid.uuid4().hex[:8]}"
+    con = duckdb.connect(":memory:")  # spills to `temp` beyond WORK_MEMORY_LIMIT
+    try:
+        con.execute(f"SET memory_limit = '{store.WORK_MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{temp}'")
+        con.execute(f"ATTACH '{fresh}' AS {FRESH}")
+        store.create_registry_tables(con, db=FRESH)
+        reports: list[TableReport] = []
+        warnings = [
+            f"optional table {name!r} absent from {source_dir}"
+            for name, fs in files.items()
+            if not fs and not TABLES[name].required
+        ]
+        error = None
+        try:
+            for name in ORDER:
+                raw = load_raw(con, TABLES[name], files[name])
+                warnings += raw.warnings
+                reports.append(TableReport(name, [f.label for f in raw.files]))
+                reports[-1].skipped_blank_feedback = raw.skipped_blank
+                _validate_table(
+                    con,
+                    raw,
+                    reports[-1],
+                    extract_date=extract_date,
+                    settings=settings,
+                    rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
+                    staging=staging / quality.REJECTS_DIR / f"{name}.csv",
+                )
+        except IngestError as exc:
+            error = str(exc)
+        doc = quality.summary(
+            extract_date=extract_date,
+            content_hash=digest,
+            source_dir=source_dir,
+            tables=reports,
+            warnings=warnings,
+            settings=settings.ingest.model_dump(),
+            error=error,
+        )
+        quality.write_summary(staging, doc)
+        quality.publish_dir(staging, report_dir)
+        if error:
+            log_event("ingest.stopped", extract_date=extract_date, report=report_dir)
+            raise IngestError(error)
+        with timed("ingest.finish_store"):
+            _finish_store(
+                con,
+                store_path=store_path,
+                extract_date=extract_date,
+                digest=digest,
+                source_dir=source_dir,
+                report_dir=report_dir,
+                reports=reports,
+            )
+        con.close()
+        store.swap_in(fresh, store_path)
+        return reports, warnings
+    finally:
+        con.close()
+        for path in (fresh, Path(f"{fresh}.wal")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    return con.execute(sql).fetchone()[0]
+
+
+def _validate_table(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    report: TableReport,
+    *,
+    extract_date: dt.date,
+    settings: Settings,
+    rejects: Path,
+    staging: Path,
+) -> None:
+    """Check one table and insert its accepted rows into the new store; raise if unusable."""
+    table = TABLES[raw.table]
+    name = table.name
+    checked, dups, rej = f"chk_{name}", f"dup_{name}", f"rej_{name}"
+    with timed("ingest.table", table=name) as extra:
+        con.execute(
+            check_sql(
+                table,
+                types=raw.types,
+                source=raw.relation,
+                target=checked,
+                extract_date=extract_date,
+                grace_days=settings.ingest.death_grace_days,
+                patients=f"{FRESH}.patients" if name in PATIENT_TABLES else None,
+                practices=f"{FRESH}.practices" if name == "patients" else None,
+            )
+        )
+        labels = [f.label for f in raw.files]
+        con.execute(
+            f"CREATE TABLE {dups} AS {duplicates_sql(table, checked=checked, labels=labels)}"
+        )
+        con.execute(
+            f"CREATE TABLE {rej} AS {rejects_sql(checked=checked, duplicates=dups, labels=labels)}"
+        )
+        _stop_if_unparseable(con, table, raw, rejects=rejects, staging=staging)
+        con.execute(
+            f"INSERT INTO {FRESH}.{name} {accepted_sql(table, checked=checked, duplicates=dups)}"
+        )
+        _count(con, table, report)
+        extra.update(rows=report.rows_read, accepted=report.accepted, rejected=report.rejected)
+        if report.rejected or report.duplicates:
+            quality.write_rejects(
+                con, table=name, relation=rej, path=staging, limit=settings.ingest.reject_examples
+            )
+        _stop_if_too_many(con, table, raw, report, settings=settings, rejects=rejects)
+        for scratch in (checked, dups, rej):
+            con.execute(f"DROP TABLE {scratch}")
+        raw.drop(con)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) -> None:
+    name = table.name
+    report.rows_read = int(_scalar(con, f"SELECT count(*) FROM chk_{name}"))
+    by_rule = con.execute(
+        f"SELECT rule, count(DISTINCT (file, row)) FROM rej_{name} GROUP BY rule ORDER BY rule"
+    ).fetchall()
+    report.rejected_by_rule = {rule: int(n) for rule, n in by_rule}
+    report.duplicates = report.rejected_by_rule.get(DUP_ROW, 0)
+    report.rejected = int(
+        _scalar(
+            con, f"SELECT count(DISTINCT (file, row)) FROM rej_{name} WHERE rule <> '{DUP_ROW}'"
+        )
+    )
+    counts = con.execute(
+        f"SELECT count(*), {', '.join(f'count({q(c.name)})' for c in table.columns)} "
+        f"FROM {FRESH}.{name}"
+    ).fetchone()
+    report.accepted = int(counts[0])
+    report.null_share = {
+        c.name: (round(1 - n / counts[0], 6) if counts[0] else 0.0)
+        for c, n in zip(table.columns, counts[1:], strict=True)
+    }
+
+
+def _file_of(raw: RawTable, label: str | None) -> Path | str:
+    for f in raw.files:
+        if f.label == label:
+            return f.path
+    return label or raw.table
+
+
+def _stop_if_unparseable(
+    con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable, *, rejects: Path, staging: Path
+) -> None:
+    bad = con.execute(
+        f"SELECT \"column\", file, count(*) FROM rej_{table.name} WHERE rule = 'type' "
+        "GROUP BY ALL ORDER BY 3 DESC, 1, 2"
+    ).fetchall()
+    for column, label, n in bad:
+        total = _scalar(
+            con,
+            f"SELECT count(NULLIF(trim(CAST({q(column)} AS VARCHAR)), '')) FROM {raw.relation} "
+            f"WHERE _file = {[f.label for f in raw.files].index(label)}",
+        )
+        if n > UNPARSEABLE_SHARE * total:
+            quality.write_rejects(
+                con, table=table.name, relation=f"rej_{table.name}", path=staging, limit=10**9
+            )
+            raise IngestError(
+                UNPARSEABLE_COLUMN.format(
+                    file=_file_of(raw, label),
+                    column=column,
+                    bad=n,
+                    total=total,
+                    dtype=table.column(column).dtype,
+                    rejects=rejects,
+                )
+            )
+
+
+def _stop_if_too_many(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    raw: RawTable,
+    report: TableReport,
+    *,
+    settings: Settings,
+    rejects: Path,
+) -> None:
+    limit = settings.ingest.max_reject_share
+    if not report.rows_read or report.rejected / report.rows_read <= limit:
+        return
+    label, column, rule = con.execute(
+        f"SELECT file, \"column\", rule FROM rej_{table.name} WHERE rule <> '{DUP_ROW}' "
+        "GROUP BY ALL ORDER BY count(DISTINCT row) DESC, 1, 2, 3 LIMIT 1"
+    ).fetchone()
+    raise IngestError(
+        TOO_MANY_REJECTS.format(
+            file=_file_of(raw, label),
+            column=column,
+            rule=rule,
+            rejected=report.rejected,
+            rows=report.rows_read,
+            share=report.rejected / report.rows_read,
+            limit=limit,
+            rejects=rejects,
+        )
+    )
+
+
+def _finish_store(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    store_path: Path,
+    extract_date: dt.date,
+    digest: str,
+    source_dir: Path,
+    report_dir: Path,
+    reports: list[TableReport],
+) -> None:
+    """Carry the old store's engine tables over, record the extract, close the new file."""
+    if store_path.is_file():
+        con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
+        carried = store.carry_over(con, old="prev", new=FRESH)
+        con.execute("DETACH prev")
+        log_event("ingest.carried_over", tables=",".join(carried) or "none")
+    store.record_extract(
+        con,
+        db=FRESH,
+        extract_date=extract_date,
+        content_hash=digest,
+        source_dir=source_dir,
+        report_dir=report_dir,
+        table_rows={r.table: r.accepted for r in reports},
+    )
+    con.execute(f"CHECKPOINT {FRESH}")
+    con.execute(f"DETACH {FRESH}")

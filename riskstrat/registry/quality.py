@@ -1,0 +1,129 @@
+"""What an ingest tells people about the data: per-table counts, rejects files and a summary.
+
+Written for every ingest, passed or stopped, to `<data_dir>/ingests/<extract_date>-<hash8>/`:
+`rejects/<table>.csv` (file, row, column, value, rule; values of the identifiable table masked),
+`summary.json` and `summary.md` (rows read, accepted, rejected by rule, null share per column).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from riskstrat.registry.contract import TABLES
+
+REJECTS_DIR = "rejects"
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+MASK = "***"
+REJECT_COLUMNS = ("file", "row", "column", "value", "rule")
+
+
+@dataclass
+class TableReport:
+    table: str
+    files: list[str]
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0  # rows rejected by any rule except duplicate_row
+    duplicates: int = 0  # exact copies dropped (duplicate_row)
+    skipped_blank_feedback: int = 0  # feedback rows with no outcome: not feedback
+    rejected_by_rule: dict[str, int] = field(default_factory=dict)  # rows per rule
+    null_share: dict[str, float] = field(default_factory=dict)  # over accepted rows
+
+
+def write_rejects(
+    con: duckdb.DuckDBPyConnection, *, table: str, relation: str, path: Path, limit: int
+) -> None:
+    """Copy a table's violations (relation with REJECT_COLUMNS) to CSV, masking identifiers."""
+    masked = {c.name for c in TABLES[table].columns if c.name != "patient_id"}
+    value = "value"
+    if TABLES[table].identifiable:
+        names = ", ".join("'" + m + "'" for m in sorted(masked))
+        value = f"CASE WHEN \"column\" IN ({names}) THEN '{MASK}' ELSE value END AS value"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f'COPY (SELECT file, row, "column", {value}, rule FROM {relation} '
+        f'ORDER BY file, row, "column", rule LIMIT {int(limit)}) '
+        f"TO '{str(path).replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')"
+    )
+
+
+def summary(
+    *,
+    extract_date: object,
+    content_hash: str,
+    source_dir: Path,
+    tables: list[TableReport],
+    warnings: list[str],
+    settings: dict,
+    error: str | None,
+) -> dict:
+    return {
+        "status": "stopped" if error else "passed",
+        "error": error,
+        "extract_date": str(extract_date),
+        "content_hash": content_hash,
+        "source_dir": str(source_dir),
+        "settings": settings,
+        "tables": {t.table: asdict(t) for t in tables},
+        "warnings": warnings,
+    }
+
+
+def summary_markdown(doc: dict) -> str:
+    """The summary as a page a data manager can read."""
+    lines = [
+        f"# Ingest of the extract dated {doc['extract_date']}",
+        "",
+        f"- status: **{doc['status']}**",
+        f"- content hash: `{doc['content_hash']}`",
+        f"- source: `{doc['source_dir']}`",
+    ]
+    if doc["error"]:
+        lines.append(f"- stopped: {doc['error']}")
+    lines += [
+        "",
+        "| table | rows read | accepted | rejected | exact duplicates | blank feedback rows |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for t in doc["tables"].values():
+        lines.append(
+            f"| {t['table']} | {t['rows_read']:,} | {t['accepted']:,} | {t['rejected']:,} "
+            f"| {t['duplicates']:,} | {t['skipped_blank_feedback']:,} |"
+        )
+    lines += ["", "## Rejected rows by rule", ""]
+    rules = [
+        (t["table"], r, n) for t in doc["tables"].values() for r, n in t["rejected_by_rule"].items()
+    ]
+    lines += ["| table | rule | rows |", "| --- | --- | ---: |"]
+    lines += [f"| {t} | {r} | {n:,} |" for t, r, n in rules] or ["| (none) | | |"]
+    lines += ["", "## Null share of each column (accepted rows)", ""]
+    for t in doc["tables"].values():
+        shares = ", ".join(f"{c} {s:.1%}" for c, s in t["null_share"].items())
+        lines.append(f"- {t['table']}: {shares or 'no rows'}")
+    if doc["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in doc["warnings"]]
+    return "\n".join(lines) + "\n"
+
+
+def publish_dir(staging: Path, final: Path) -> None:
+    """Replace `final` with the fully written `staging` folder."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(final)
+
+
+def write_summary(folder: Path, doc: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / SUMMARY_JSON).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    (folder / SUMMARY_MD).write_text(summary_markdown(doc), encoding="utf-8")

@@ -1,0 +1,161 @@
+"""The embedded DuckDB store: opening it, its engine tables, and the atomic swap at ingest.
+
+An ingest never writes into the live store. It builds a complete new file beside it and
+`os.replace`s it in only when every check passed, so readers see the old store or the new one,
+never a mix, and a failed or killed ingest leaves the old file byte for byte as it was.
+
+What a newer extract does to each table:
+- registry tables (practices, patients, ..., observations) are full snapshots: replaced;
+- `outreach_outcomes` accumulate: the union of the old store's rows and the new extract's,
+  one row per key (patient_id, pathway, listed_on), the new extract's row winning;
+- engine tables (`extracts` history, `scores`, any other non-contract table) are carried over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock
+
+from riskstrat.registry.contract import TABLES, ddl
+
+STORE_MISSING = "{path}: no store here yet; run `riskstrat ingest` first"
+EXTRACTS = "extracts"
+EXTRACTS_DDL = f"""CREATE TABLE {EXTRACTS} (
+  extract_date DATE NOT NULL,
+  content_hash VARCHAR NOT NULL,
+  ingested_at TIMESTAMP NOT NULL,
+  source_dir VARCHAR,
+  report_dir VARCHAR,
+  table_rows VARCHAR  -- JSON: accepted rows per table
+)"""
+ACCUMULATED = "outreach_outcomes"
+#: DuckDB limits for the ingest's work database (it spills to disk beyond them).
+WORK_MEMORY_LIMIT = "4GB"
+
+
+def connect(path: Path | str, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the store. Read-only by default: only ingest (and scoring) write."""
+    path = Path(path)
+    if read_only and not path.is_file():
+        raise FileNotFoundError(STORE_MISSING.format(path=path))
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+@contextmanager
+def store_lock(store_path: Path) -> Iterator[None]:
+    """One writer at a time per store (ingests and other writers take this lock)."""
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(store_path) + ".lock"):
+        yield
+
+
+def latest_extract(store_path: Path) -> dict | None:
+    """The newest row of the store's extract history, or None for a missing or new store."""
+    if not Path(store_path).is_file():
+        return None
+    with connect(store_path) as con:
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [EXTRACTS]
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(
+            f"SELECT extract_date, content_hash, report_dir FROM {EXTRACTS} "
+            "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
+        ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("extract_date", "content_hash", "report_dir"), row, strict=True))
+
+
+def scratch_path(store_path: Path, kind: str) -> Path:
+    """A unique file beside the store (same file system, so os.replace is atomic)."""
+    return store_path.parent / f".{store_path.name}.{kind}-{uuid.uuid4().hex[:12]}"
+
+
+def clean_scratch(store_path: Path) -> list[Path]:
+    """Remove scratch files a killed ingest left beside the store (call under `store_lock`)."""
+    stale = sorted(store_path.parent.glob(f".{store_path.name}.*-*"))
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
+def create_registry_tables(con: duckdb.DuckDBPyConnection, *, db: str) -> None:
+    for table in TABLES.values():
+        con.execute(ddl(table, name=f"{db}.{table.name}"))
+    con.execute(EXTRACTS_DDL.replace(f"TABLE {EXTRACTS}", f"TABLE {db}.{EXTRACTS}", 1))
+
+
+def carry_over(con: duckdb.DuckDBPyConnection, *, old: str, new: str) -> list[str]:
+    """Copy the old store's engine tables into the new one; accumulate outreach_outcomes.
+
+    Engine tables keep their own DDL (constraints included). Returns the names carried over.
+    """
+    tables = con.execute(
+        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? ORDER BY table_name",
+        [old],
+    ).fetchall()
+    carried = []
+    current = con.execute("SELECT current_database()").fetchone()[0]
+    for name, create_sql in tables:
+        if name == EXTRACTS:
+            con.execute(f"INSERT INTO {new}.{EXTRACTS} BY NAME SELECT * FROM {old}.{EXTRACTS}")
+        elif name == ACCUMULATED:
+            key = TABLES[ACCUMULATED].key
+            match = " AND ".join(f"n.{k} = o.{k}" for k in key)
+            con.execute(
+                f"INSERT INTO {new}.{name} BY NAME SELECT o.* FROM {old}.{name} AS o "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {new}.{name} AS n WHERE {match})"
+            )
+        elif name in TABLES:
+            continue  # registry snapshot: replaced by the new extract
+        else:
+            con.execute(f"USE {new}")
+            try:
+                con.execute(create_sql)
+            finally:
+                con.execute(f"USE {current}")
+            con.execute(f"INSERT INTO {new}.{name} SELECT * FROM {old}.{name}")
+        carried.append(name)
+    return carried
+
+
+def record_extract(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    db: str,
+    extract_date: object,
+    content_hash: str,
+    source_dir: Path,
+    report_dir: Path,
+    table_rows: dict[str, int],
+) -> None:
+    con.execute(
+        f"INSERT INTO {db}.{EXTRACTS} VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?)",
+        [extract_date, content_hash, str(source_dir), str(report_dir), json.dumps(table_rows)],
+    )
+
+
+def swap_in(new_file: Path, store_path: Path) -> None:
+    """Atomically make `new_file` the store (it must be closed and checkpointed)."""
+    os.replace(new_file, store_path)
+    stale_wal = Path(str(store_path) + ".wal")
+    if stale_wal.exists():  # belonged to the replaced file; its content was read before the swap
+        stale_wal.unlink()
+    dir_fd = os.open(store_path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,320 @@
+"""Validation as DuckDB SQL: the contract's rules turned into queries, no Python row loops.
+
+Per table:
+
+1. `check_sql`, one pass over the whole table: parse every column from text (or take a Parquet
+   column that already has the type); column rules (not_null, type, allowed, pattern, range) and
+   row rules; then, for rows that passed, the cross-table rules against the practices and
+   patients already accepted. `_viol` is NULL for a good row, else its list of violations
+   `{column, value, rule}` (the violation lists are only built for bad rows, which keeps the pass
+   cheap). `_h` is a hash of the parsed row.
+2. `duplicates_sql`, among good rows: exact copies (`duplicate_row`, the first kept) and different
+   rows with the key of an earlier row (`duplicate_key`, the first in file order kept). Only rows
+   whose hash or key occurs more than once are compared, exactly, so the pass stays small.
+
+The builders are pure (table + parameters -> SQL text); `riskstrat.registry.ingest` runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from riskstrat.registry.contract import ROW_RULES, Column, Table
+
+#: Date formats tried in order: ISO first, then the UK day-first form (never month-first).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+)
+TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+)
+TRUE_TEXT = ("true", "t", "1", "1.0", "y", "yes")
+FALSE_TEXT = ("false", "f", "0", "0.0", "n", "no")
+#: Stored (Parquet) types taken as they are for each contract dtype; others are parsed as text.
+NATIVE_TYPES: dict[str, tuple[str, ...]] = {
+    "int": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"),
+    "float": ("FLOAT", "DOUBLE", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+    "bool": ("BOOLEAN",),
+    "date": ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+    "timestamp": ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"),
+    "str": (),  # text is always trimmed, empty -> NULL
+}
+DUP_ROW = "duplicate_row"
+DUP_KEY = "duplicate_key"
+
+
+def q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    """A SQL literal for a str, number or date."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return repr(value)
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def is_native(col: Column, source_type: str) -> bool:
+    return source_type in NATIVE_TYPES[col.dtype]
+
+
+def text_ref(col: Column, source_type: str) -> str:
+    """How checks refer to a column's text: its trimmed text, or a native value cast lazily."""
+    if is_native(col, source_type):
+        return f"CAST({q('_s_' + col.name)} AS VARCHAR)"
+    return q("_t_" + col.name)
+
+
+def text_expr(col: Column, source_type: str) -> str:
+    """The value as trimmed text, empty -> NULL: what null checks see and rejects files show."""
+    raw = q("_s_" + col.name)
+    if is_native(col, source_type):
+        return f"CAST({raw} AS VARCHAR)"
+    return f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+
+
+def parse_expr(col: Column, source_type: str, text: str) -> str:
+    """The typed value: NULL where `text` is NULL or does not parse (`text` unused if native)."""
+    ref = q("_s_" + col.name)
+    if col.dtype == "str":
+        if not col.normalise:
+            return text
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in col.normalise.items())
+        return f"(CASE {text} {cases} ELSE {text} END)"
+    sql_type = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}.get(col.dtype, "")
+    if is_native(col, source_type):
+        target = {"date": "DATE", "timestamp": "TIMESTAMP"}.get(col.dtype, sql_type)
+        return f"CAST({ref} AS {target})"
+    if col.dtype == "int":
+        return (
+            f"(CASE WHEN regexp_full_match({text}, '[+-]?[0-9]{{1,18}}(\\.0*)?') "
+            f"THEN CAST(regexp_replace({text}, '\\.0*$', '') AS BIGINT) END)"
+        )
+    if col.dtype == "float":
+        return (
+            f"(CASE WHEN isfinite(TRY_CAST({text} AS DOUBLE)) THEN TRY_CAST({text} AS DOUBLE) END)"
+        )
+    if col.dtype == "bool":
+        return (
+            f"(CASE WHEN lower({text}) IN {tuple(TRUE_TEXT)} THEN TRUE "
+            f"WHEN lower({text}) IN {tuple(FALSE_TEXT)} THEN FALSE END)"
+        )
+    if col.dtype == "date":
+        return f"CAST(try_strptime({text}, {_list(DATE_FORMATS)}) AS DATE)"
+    return f"try_strptime({text}, {_list(TIMESTAMP_FORMATS)})"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule broken where `condition` is true (NULL counts as not broken)."""
+
+    condition: str
+    column: str
+    value: str  # SQL for the text shown in the rejects file
+    rule: str
+
+    def struct(self) -> str:
+        return (
+            f"CASE WHEN {self.condition} THEN {{'column': {lit(self.column)}, "
+            f"'value': {self.value}, 'rule': {lit(self.rule)}}} END"
+        )
+
+
+def column_checks(col: Column, *, source_type: str) -> list[Check]:
+    """Checks of one column: its text is `_t_<name>`, its parsed value `<name>`."""
+    val, text = q(col.name), text_ref(col, source_type)
+    native = is_native(col, source_type)
+    checks = []
+    if not col.nullable:
+        checks.append(Check(f"{text} IS NULL", col.name, text, "not_null"))
+    if col.dtype != "str" and not native:
+        checks.append(Check(f"{text} IS NOT NULL AND {val} IS NULL", col.name, text, "type"))
+    if col.allowed:
+        contains = f"list_contains({_list(col.allowed)}, {val})"
+        checks.append(Check(f"NOT {contains}", col.name, text, "allowed"))
+    if col.pattern:
+        checks.append(
+            Check(f"NOT regexp_full_match({val}, {lit(col.pattern)})", col.name, text, "pattern")
+        )
+    bounds = [f"{val} < {col.min}"] * (col.min is not None)
+    bounds += [f"{val} > {col.max}"] * (col.max is not None)
+    if bounds:
+        checks.append(Check(f"({' OR '.join(bounds)})", col.name, text, "range"))
+    return checks
+
+
+def row_checks(table: Table) -> list[Check]:
+    checks = []
+    for name in table.row_rules:
+        predicate, columns, _ = ROW_RULES[name]
+        for column in columns:
+            value = f"CAST({q(column)} AS VARCHAR)"
+            checks.append(Check(f"({predicate}) IS FALSE", column, value, name))
+    return checks
+
+
+def cross_checks(
+    table: Table, *, extract_date: dt.date, grace_days: int, patients: bool, practices: bool
+) -> list[Check]:
+    """Cross-table checks; the patient's dates are `_dob`/`_dod`, a found patient `_pid`."""
+    checks = []
+    if patients:
+        checks.append(Check("_pid IS NULL", "patient_id", q("patient_id"), "patient_exists"))
+    if practices:
+        checks.append(Check("_prac IS NULL", "practice_code", q("practice_code"), "practice_known"))
+    for column in table.event_columns:
+        day = f"CAST({q(column)} AS DATE)"
+        value = f"CAST({q(column)} AS VARCHAR)"
+        checks.append(Check(f"{day} > {lit(extract_date)}", column, value, "not_after_extract"))
+        if column != "date_of_birth":
+            checks.append(Check(f"{day} < _dob", column, value, "not_before_birth"))
+        if column != "date_of_death":
+            late = f"{day} > _dod + {int(grace_days)}"
+            checks.append(Check(late, column, value, "not_after_death"))
+    return checks
+
+
+def _any(checks: list[Check]) -> str:
+    return " OR ".join(f"({c.condition})" for c in checks) or "FALSE"
+
+
+def _list_of(checks: list[Check]) -> str:
+    return f"list_filter([{', '.join(c.struct() for c in checks)}], lambda e: e IS NOT NULL)"
+
+
+def check_sql(
+    table: Table,
+    *,
+    types: dict[str, str],
+    source: str,
+    target: str,
+    extract_date: dt.date,
+    grace_days: int,
+    patients: str | None,
+    practices: str | None,
+) -> str:
+    """The one pass over a table: parsed columns, `_viol` (NULL = good) and `_h` (row hash).
+
+    `patients`: relation (patient_id, date_of_birth, date_of_death) of accepted patients, for
+    the patient tables; `practices`: relation (practice_code) of accepted practices, for patients.
+    """
+    cols = [q(c.name) for c in table.columns]
+    raw = [f"{q(c.name)} AS {q('_s_' + c.name)}" for c in table.columns]
+    texts = [
+        f"{text_expr(c, types[c.name])} AS {q('_t_' + c.name)}"
+        for c in table.columns
+        if not is_native(c, types[c.name])
+    ] or ["NULL AS _no_text"]
+    parsed = [
+        f"{parse_expr(c, types[c.name], q('_t_' + c.name))} AS {q(c.name)}" for c in table.columns
+    ]
+    own = table.name == "patients"
+    joins, extra = "", ["1 AS _pid"]
+    if own:
+        extra += ["date_of_birth AS _dob", "date_of_death AS _dod"]
+    elif patients:
+        joins += f" LEFT JOIN {patients} AS pt ON pt.patient_id = p.patient_id"
+        extra = ["pt.patient_id AS _pid", "pt.date_of_birth AS _dob", "pt.date_of_death AS _dod"]
+    else:
+        extra += ["NULL::DATE AS _dob", "NULL::DATE AS _dod"]
+    if practices:
+        joins += f" LEFT JOIN {practices} AS pr ON pr.practice_code = p.practice_code"
+        extra.append("pr.practice_code AS _prac")
+    first = [chk for c in table.columns for chk in column_checks(c, source_type=types[c.name])]
+    first += row_checks(table)
+    second = cross_checks(
+        table,
+        extract_date=extract_date,
+        grace_days=grace_days,
+        patients=bool(patients) and not own,
+        practices=bool(practices),
+    )
+    viol = f"CASE WHEN {_any(first)} THEN {_list_of(first)}"
+    viol += f" WHEN {_any(second)} THEN {_list_of(second)} END" if second else " END"
+    return (
+        f"CREATE TABLE {target} AS\n"
+        f"WITH s AS (SELECT _file, _row, {', '.join(raw)} FROM {source}),\n"
+        f"t AS (SELECT *, {', '.join(texts)} FROM s),\n"
+        f"p AS (SELECT *, {', '.join(parsed)} FROM t),\n"
+        f"x AS (SELECT p.*, {', '.join(extra)} FROM p{joins})\n"
+        f"SELECT _file, _row, {', '.join(cols)}, {viol} AS _viol, "
+        f"hash({', '.join(cols)}) AS _h FROM x"
+    )
+
+
+def file_label(index: str, labels: list[str]) -> str:
+    """SQL mapping a file index (`_file`) to the file's name."""
+    return f"{_list(tuple(labels) or ('',))}[{index} + 1]"
+
+
+def duplicates_sql(table: Table, *, checked: str, labels: list[str]) -> str:
+    """Rows (file index, row, column, value, rule) for duplicates among the good rows."""
+    cols = ", ".join(q(c.name) for c in table.columns)
+    order = "ORDER BY _file, _row"
+    copies = (
+        f"WITH ok AS (SELECT * FROM {checked} WHERE _viol IS NULL),\n"
+        "cand AS (SELECT * FROM ok SEMI JOIN "
+        "(SELECT _h FROM ok GROUP BY _h HAVING count(*) > 1) AS d USING (_h)),\n"
+        f"w AS (SELECT *, row_number() OVER w AS _copy, first_value(_file) OVER w AS _ff, "
+        f"first_value(_row) OVER w AS _fr FROM cand WINDOW w AS (PARTITION BY {cols} {order}))\n"
+    )
+    dup_rows = (
+        f"SELECT _file AS file, _row AS row, '*' AS \"column\", "
+        f"'copy of ' || {file_label('_ff', labels)} || ' row ' || _fr AS value, "
+        f"'{DUP_ROW}' AS rule FROM w WHERE _copy > 1"
+    )
+    if not table.key:
+        return copies + dup_rows
+    key = ", ".join(q(k) for k in table.key)
+    shown = " || '|' || ".join(f"coalesce(CAST({q(k)} AS VARCHAR), '')" for k in table.key)
+    return (
+        copies.rstrip("\n")
+        + ",\n"
+        + f"distinct_ok AS (SELECT * FROM ok ANTI JOIN (SELECT _file, _row FROM w "
+        f"WHERE _copy > 1) AS c USING (_file, _row)),\n"
+        f"kc AS (SELECT * FROM distinct_ok SEMI JOIN (SELECT {key} FROM distinct_ok "
+        f"GROUP BY ALL HAVING count(*) > 1) AS d USING ({key})),\n"
+        f"kw AS (SELECT *, row_number() OVER (PARTITION BY {key} {order}) AS _rank FROM kc)\n"
+        f"{dup_rows}\nUNION ALL SELECT _file, _row, {lit(','.join(table.key))}, {shown}, "
+        f"'{DUP_KEY}' FROM kw WHERE _rank > 1"
+    )
+
+
+def rejects_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
+    """Every violation of a table as rows (file name, row, column, value, rule)."""
+    return (
+        f'SELECT {file_label("file", labels)} AS file, row, "column", value, rule FROM ('
+        f'SELECT _file AS file, _row AS row, v.column AS "column", v.value AS value, '
+        f"v.rule AS rule FROM (SELECT _file, _row, unnest(_viol) AS v FROM {checked} "
+        f"WHERE _viol IS NOT NULL)\nUNION ALL SELECT * FROM {duplicates})"
+    )
+
+
+def accepted_sql(table: Table, *, checked: str, duplicates: str) -> str:
+    """The accepted rows, in contract column order."""
+    cols = ", ".join(q(c.name) for c in table.columns)
+    return (
+        f"SELECT {cols} FROM {checked} ANTI JOIN (SELECT file AS _file, row AS _row "
+        f"FROM {duplicates}) AS d USING (_file, _row) WHERE _viol IS NULL"
+    )

@@ -1,0 +1,67 @@
+"""The pure core of the commissioner report: frames in, tidy suppressed aggregates out."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from riskstrat.reports.frames import (
+    COHORT_COLUMNS,
+    HEADLINE_COLUMNS,
+    MATURED_COLUMNS,
+    OUTCOME_COLUMNS,
+    PRACTICE_COLUMNS,
+    TIDY_COLUMNS,
+    require,
+)
+from riskstrat.reports.performance import performance
+from riskstrat.reports.population import (
+    activity,
+    equity,
+    headline,
+    outreach,
+    pyramid_and_geography,
+    trend,
+)
+from riskstrat.reports.settings import ReportConfig
+
+SECTIONS = ("pyramid", "geography", "equity", "activity", "performance", "outreach", "trend")
+
+
+def build_aggregates(
+    cohort: pd.DataFrame,
+    *,
+    as_of: date,
+    practices: pd.DataFrame,
+    matured: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    history: pd.DataFrame,
+    warnings: list[str],
+    bed_days: pd.Series | None,
+    config: ReportConfig,
+) -> pd.DataFrame:
+    """Every section's figures as one tidy frame (TIDY_COLUMNS); no patient-level row.
+
+    cohort: today's scored population (COHORT_COLUMNS); matured: the predictions made one horizon
+    ago with their labels (MATURED_COLUMNS; may be empty); outcomes: outreach feedback with the
+    patient's practice (OUTCOME_COLUMNS); history: earlier weeks' headline figures
+    (HEADLINE_COLUMNS); bed_days: emergency bed days per admitted person over the last horizon.
+    """
+    require(cohort, COHORT_COLUMNS, name="cohort")
+    require(practices, PRACTICE_COLUMNS, name="practices")
+    require(matured, MATURED_COLUMNS, name="matured")
+    require(outcomes, OUTCOME_COLUMNS, name="outreach_outcomes")
+    require(history, HEADLINE_COLUMNS, name="history")
+    practices = practices.astype({"practice_code": str, "pcn_code": str})
+    rows = pyramid_and_geography(cohort, practices, config=config)
+    rows += equity(cohort, config=config)
+    rows += activity(cohort, bed_days=bed_days, config=config)
+    rows += performance(matured, practices, warnings=warnings, config=config)
+    rows += outreach(cohort, outcomes, practices, as_of=as_of, config=config)
+    rows += trend(headline(cohort, as_of=as_of, config=config), history, config=config)
+    frame = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    return frame.sort_values("section", key=lambda s: s.map(order), kind="stable").reset_index(
+        drop=True
+    )

@@ -1,0 +1,89 @@
+"""Look-ups into the tidy aggregates and the formatting the HTML sections share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.registry.contract import REGISTER_NAMES
+from riskstrat.reports.suppression import TOTAL
+from riskstrat.slices import SLICES
+
+DASH = "–"
+SLICE_TITLES = {s.name: s.title for s in SLICES} | {"register": "Key registers"}
+#: Row kind in the page's tables, by the tidy frame's group type (geography, outreach).
+AREA_KINDS = {"ics": "total", "pcn": "subtotal"}
+
+
+class Figures:
+    """Look-ups into the tidy frame, formatted with the suppression symbol."""
+
+    def __init__(self, frame: pd.DataFrame, *, symbol: str) -> None:
+        self.frame = frame
+        self.symbol = symbol
+        self.rows = {
+            (r.section, r.measure, r.group_type, r.group): r for r in frame.itertuples(index=False)
+        }
+
+    def get(self, section: str, measure: str, group_type: str, group: str) -> Any:
+        return self.rows.get((section, measure, group_type, str(group)))
+
+    def value(self, *key: str) -> float:
+        row = self.get(*key)
+        return np.nan if row is None or row.suppressed else float(row.value)
+
+    def groups(self, section: str, group_type: str) -> list[str]:
+        sel = self.frame[(self.frame.section == section) & (self.frame.group_type == group_type)]
+        return list(dict.fromkeys(sel["group"]))
+
+    def fmt(self, *key: str, kind: str = "count", interval: bool = False) -> str:
+        row = self.get(*key)
+        if row is None:
+            return DASH
+        if row.suppressed:
+            return self.symbol
+        if not np.isfinite(row.value):
+            return DASH
+        text = format_value(row.value, kind)
+        if interval and np.isfinite(row.lower) and np.isfinite(row.upper):
+            text += f" ({format_value(row.lower, kind)} to {format_value(row.upper, kind)})"
+        return text
+
+
+def format_value(v: float, kind: str) -> str:
+    return {
+        "count": f"{v:,.0f}",
+        "pct": f"{100 * v:.1f}%",
+        "risk": f"{100 * v:.2f}%",
+        "ratio": f"{v:.2f}",
+        "num": f"{v:,.1f}",
+    }[kind]
+
+
+def table(caption: str, headers: list[str], rows: list[tuple[str, list[str]]]) -> dict:
+    """A table for the template: rows are (kind, cells); kind styles totals and subtotals."""
+    return {
+        "caption": caption,
+        "headers": headers,
+        "rows": [{"kind": kind, "cells": cells} for kind, cells in rows],
+    }
+
+
+def area_name(group: str, gt: str, names: dict[str, str]) -> str:
+    if gt == "ics":
+        return "All practices"
+    return f"{names.get(group, group)} ({group})"
+
+
+def group_label(group: str, gt: str) -> str:
+    if group == TOTAL:
+        return "All"
+    name = REGISTER_NAMES.get(group, group)
+    return f"{name[0].upper()}{name[1:]} ({group})" if gt == "register" else group
+
+
+def section(section_id: str, title: str, blocks: list[dict], **extra: list[str]) -> dict:
+    """A page section for the template (notes and warnings default to none)."""
+    return {"id": section_id, "title": title, "notes": [], "warnings": [], "blocks": blocks} | extra

@@ -1,0 +1,185 @@
+"""Reads the report's inputs from the store (the I/O edge of the report).
+
+Only scores, outcomes (spells, outreach feedback) and practices are read with SQL here. Who a
+patient is at a scoring date (age, sex, ethnicity, IMD, LTCs, registers) comes from the feature
+stage and matured labels from the task's label builder, so the report uses the model's
+definitions (riskstrat.reports.cohort). Listed patients come from the run's practice lists
+(patient_id column) when the caller does not pass them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from riskstrat.features import build_features
+from riskstrat.reports.cohort import people_frame, report_catalogue
+from riskstrat.reports.frames import HEADLINE_COLUMNS, MATURED_COLUMNS, OUTCOME_COLUMNS
+from riskstrat.reports.population import headline
+from riskstrat.reports.settings import ReportConfig
+from riskstrat.tasks import TaskSpec, attach_labels
+
+NO_SCORES = (
+    "no scores for task {task!r} at as-of {as_of} in the store: score that date first "
+    "(riskstrat score --as-of {as_of})"
+)
+SCORES_TABLE = "scores"
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def scored_rows(con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date) -> pd.DataFrame:
+    """The task's index keys and risk of every row scored at `as_of` (empty if none)."""
+    if SCORES_TABLE not in _tables(con):
+        return pd.DataFrame(columns=[*task.keys, "risk"])
+    keys = ", ".join(task.keys)
+    return con.execute(
+        f"SELECT {keys}, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ? ORDER BY {keys}",
+        [task.name, as_of],
+    ).df()
+
+
+def scored_matrix(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    task: TaskSpec,
+    as_of: date,
+    registers: tuple[str, ...],
+) -> pd.DataFrame:
+    """The report's feature groups for the rows scored at `as_of`, plus their `risk`."""
+    rows = scored_rows(con, task=task, as_of=as_of)
+    if rows.empty:
+        raise ValueError(NO_SCORES.format(task=task.name, as_of=as_of))
+    matrix = build_features(con, rows[task.keys], task=task, catalogue=report_catalogue(registers))
+    return matrix.assign(risk=rows["risk"].to_numpy(dtype="float64"))
+
+
+def listed_from_run(run_dir: Path) -> set[str]:
+    """Patient ids on the run's practice lists (every list CSV with a patient_id column)."""
+    ids: set[str] = set()
+    for path in sorted(Path(run_dir).glob("practices/*/*.csv")):
+        if path.name == "feedback.csv":
+            continue
+        frame = pd.read_csv(path, dtype=str)
+        if "patient_id" in frame.columns:
+            ids |= set(frame["patient_id"].dropna())
+    return ids
+
+
+def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
+    """The latest ingested extract's date (the day before as-of when the store has no history)."""
+    if "extracts" in _tables(con):
+        row = con.execute("SELECT max(extract_date) FROM extracts").fetchone()
+        if row and row[0] is not None:
+            return pd.Timestamp(row[0]).date()
+    return as_of - timedelta(days=1)
+
+
+def matured_matrix(
+    con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date
+) -> tuple[date | None, pd.DataFrame]:
+    """The latest scores at least one label window old whose window lies inside the extract,
+    with the report's features at that date, `risk` and the task's `label`."""
+    if SCORES_TABLE not in _tables(con):
+        return None, pd.DataFrame()
+    extract = extract_date(con, as_of=as_of)
+    span = task.label.gap_days + task.label.horizon_days
+    last_ok = min(as_of, extract + timedelta(days=1)) - timedelta(days=span)
+    row = con.execute(
+        f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of <= ?",
+        [task.name, last_ok],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None, pd.DataFrame()
+    scored_on = pd.Timestamp(row[0]).date()
+    matrix = scored_matrix(con, task=task, as_of=scored_on, registers=())
+    labelled = attach_labels(con, task, matrix[task.keys], extract_date=extract)
+    matrix = matrix.assign(label=labelled["label"].to_numpy())
+    return scored_on, matrix[matrix["label"].notna()].reset_index(drop=True)
+
+
+def outreach_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    if "outreach_outcomes" not in _tables(con):
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    return con.execute(
+        "SELECT p.practice_code, o.pathway, o.listed_on, o.contacted_on, o.outcome "
+        "FROM outreach_outcomes o JOIN patients p USING (patient_id)"
+    ).df()
+
+
+def bed_days(con: duckdb.DuckDBPyConnection, *, as_of: date, horizon_days: int) -> pd.Series:
+    """Emergency bed days per admitted person over the last horizon (completed spells)."""
+    return con.execute(
+        "SELECT sum(date_diff('day', admission_date, discharge_date))::DOUBLE AS days "
+        "FROM spells WHERE admission_method = 'emergency' AND admission_date >= ? "
+        "AND discharge_date < ? GROUP BY patient_id",
+        [as_of - timedelta(days=horizon_days), as_of],
+    ).df()["days"]
+
+
+def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig) -> pd.DataFrame:
+    """Headline figures of the earlier scored as-of dates (for the week-on-week trend)."""
+    if SCORES_TABLE not in _tables(con):
+        return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
+    dates = con.execute(
+        f"SELECT DISTINCT as_of FROM {SCORES_TABLE} WHERE task = ? AND as_of < ? "
+        "ORDER BY as_of DESC LIMIT ?",
+        [config.task, as_of, config.trend_weeks - 1],
+    ).fetchall()
+    rows = []
+    for (day,) in reversed(dates):
+        scores = con.execute(
+            f"SELECT patient_id, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
+            [config.task, day],
+        ).df()
+        rows.append(headline(scores, as_of=pd.Timestamp(day).date(), config=config))
+    return pd.DataFrame(rows, columns=list(HEADLINE_COLUMNS))
+
+
+def practices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT practice_code, practice_name, pcn_code, pcn_name FROM practices"
+    ).df()
+
+
+def load_inputs(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    config: ReportConfig,
+    task: TaskSpec,
+    run_dir: Path,
+    listed: set[str] | None = None,
+    cohort: pd.DataFrame | None = None,
+) -> dict[str, object]:
+    """Keyword arguments for build_aggregates (without config and warnings).
+
+    cohort: the feature matrix scored at `as_of` with its `risk` (the run's, computed once);
+    None builds it from the store's scores.
+    """
+    if cohort is None:
+        cohort = scored_matrix(con, task=task, as_of=as_of, registers=config.registers)
+    areas = practices(con)
+    people = people_frame(cohort, practices=areas, registers=config.registers)
+    ids = listed if listed is not None else listed_from_run(run_dir)
+    _, matured = matured_matrix(con, task=task, as_of=as_of)
+    return {
+        "cohort": people.assign(listed=people["patient_id"].isin(ids)),
+        "as_of": as_of,
+        "practices": areas,
+        "matured": (
+            people_frame(matured, practices=areas, registers=())
+            if len(matured)
+            else pd.DataFrame(columns=list(MATURED_COLUMNS))
+        ),
+        "outcomes": outreach_outcomes(con),
+        "history": history(con, as_of=as_of, config=config),
+        "bed_days": bed_days(con, as_of=as_of, horizon_days=task.label.horizon_days),
+    }

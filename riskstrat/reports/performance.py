@@ -1,0 +1,218 @@
+"""Section 5 (and the funnel of section 2): did the predictions made one horizon ago come true?
+
+Input: the matured frame (riskstrat.reports.frames.MATURED_COLUMNS): the risks scored at the
+matured as-of date and each person's label over the following horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from riskstrat.reports.frames import tidy, tidy_protected
+from riskstrat.reports.intervals import auroc_interval, funnel_limits, poisson_ratio
+from riskstrat.reports.population import EQUITY_SLICES, GEO_TYPES, practice_groups
+from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.suppression import TOTAL, Protected, protect
+from riskstrat.slices import assign_slices
+
+SECTION = "performance"
+DECILES = 10
+
+
+def _event_table(
+    labels: pd.Series,
+    frame: pd.DataFrame,
+    *,
+    config: ReportConfig,
+    index: list[str] | None,
+    groups: dict[str, list[str]] | None = None,
+) -> tuple[Protected, pd.DataFrame]:
+    """Admitted / not admitted per group, protected; and the true counts and expected sums."""
+    y = frame["label"].astype(int).to_numpy()
+    data = pd.DataFrame(
+        {"g": labels.astype(str).to_numpy(), "y": y, "risk": frame["risk"].to_numpy(dtype=float)}
+    )
+    counts = pd.crosstab(data["g"], data["y"]).reindex(columns=[1, 0]).fillna(0).astype(int)
+    if index is not None:
+        counts = counts.reindex(index).fillna(0).astype(int)
+    counts.columns = ["admitted", "not_admitted"]
+    table = protect(counts, rule=config.suppression, row_groups=groups)
+    true = pd.DataFrame(
+        {
+            "observed": counts["admitted"],
+            "people": counts.sum(axis=1),
+            "expected": data.groupby("g")["risk"].sum(),
+        }
+    )
+    true = true.fillna(0.0)
+    for group, members in (groups or {}).items():
+        true.loc[group] = true.loc[members].sum()
+    true.loc[TOTAL] = [counts["admitted"].sum(), len(data), data["risk"].sum()]
+    return table, true
+
+
+def _ratio_rows(
+    table: Protected,
+    true: pd.DataFrame,
+    kinds: dict[str, str],
+    *,
+    config: ReportConfig,
+    funnel: bool,
+) -> list[dict[str, object]]:
+    """Observed/expected with its exact interval; for the funnel also the control limits."""
+    rows = []
+    for group in table.values.index:
+        gt = kinds[table.kind[group]]
+        hidden = bool(table.suppressed.at[group, "admitted"])
+        o, e = true.at[group, "observed"], true.at[group, "expected"]
+        ratio, lo, hi = poisson_ratio(np.array([o]), np.array([e]), level=config.interval_level)
+        rows.append(
+            tidy(
+                SECTION,
+                "expected_admissions",
+                gt,
+                group,
+                e,
+                suppressed=bool(table.suppressed.at[group, TOTAL]),
+            )
+        )
+        rows.append(
+            tidy(
+                SECTION,
+                "observed_to_expected",
+                gt,
+                group,
+                ratio[0],
+                lower=lo[0],
+                upper=hi[0],
+                suppressed=hidden or e <= 0,
+            )
+        )
+        if funnel and e > 0:
+            for level in config.funnel_limits:
+                flo, fhi = funnel_limits(np.array([e]), level=level)
+                rows.append(
+                    tidy(
+                        SECTION,
+                        f"funnel_{level:g}",
+                        gt,
+                        group,
+                        float(o > fhi[0]) - float(o < flo[0]),
+                        lower=flo[0] / e,
+                        upper=fhi[0] / e,
+                        suppressed=hidden,
+                    )
+                )
+    return rows
+
+
+def _discrimination(
+    frame: pd.DataFrame, gt: str, group: str, hidden: bool, *, config: ReportConfig
+) -> list[dict[str, object]]:
+    y = frame["label"].astype(int).to_numpy()
+    p = frame["risk"].to_numpy(dtype=float)
+    pos, neg = int(y.sum()), int(len(y) - y.sum())
+    if pos == 0 or neg == 0:
+        return []
+    auc = float(roc_auc_score(y, p))
+    lo, hi = auroc_interval(auc, positives=pos, negatives=neg, level=config.interval_level)
+    rows = [tidy(SECTION, "auroc", gt, group, auc, lower=lo, upper=hi, suppressed=hidden)]
+    rows.append(tidy(SECTION, "brier", gt, group, float(np.mean((p - y) ** 2)), suppressed=hidden))
+    return rows
+
+
+def calibration_slope(frame: pd.DataFrame) -> float:
+    """Slope of the logistic recalibration of the label on logit(risk) (1 = well spread)."""
+    y = frame["label"].astype(int).to_numpy()
+    if y.min() == y.max():
+        return np.nan
+    p = np.clip(frame["risk"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
+    x = np.log(p / (1 - p)).reshape(-1, 1)
+    return float(LogisticRegression(C=np.inf).fit(x, y).coef_[0, 0])
+
+
+def performance(
+    matured: pd.DataFrame,
+    practices: pd.DataFrame,
+    *,
+    warnings: list[str],
+    config: ReportConfig,
+) -> list[dict[str, object]]:
+    """Discrimination, calibration (overall, by decile, by slice) and the practice funnel."""
+    rows = [tidy(SECTION, "warning", "monitoring", w, np.nan) for w in warnings]
+    if matured.empty:
+        return rows
+    groups = practice_groups(practices)
+    codes = [c for cs in groups.values() for c in cs]
+    table, true = _event_table(
+        matured["practice_code"], matured, config=config, index=codes, groups=groups
+    )
+    rows += tidy_protected(
+        table,
+        section=SECTION,
+        measures={"admitted": "admitted", TOTAL: "people"},
+        group_types=GEO_TYPES,
+    )
+    rows += _ratio_rows(table, true, GEO_TYPES, config=config, funnel=True)
+    hidden_total = bool(table.suppressed.at[TOTAL, "admitted"])
+    rows += _discrimination(matured, "ics", TOTAL, hidden_total, config=config)
+    rows.append(
+        tidy(
+            SECTION,
+            "calibration_slope",
+            "ics",
+            TOTAL,
+            calibration_slope(matured),
+            suppressed=hidden_total,
+        )
+    )
+    deciles = pd.qcut(matured["risk"].rank(method="first"), DECILES, labels=False) + 1
+    names = [f"{d:02d}" for d in range(1, DECILES + 1)]
+    dtable, dtrue = _event_table(
+        deciles.map(lambda d: f"{int(d):02d}"), matured, config=config, index=names
+    )
+    kinds = {"cell": "risk_decile", "total": "ics"}
+    for group in names:
+        hidden = bool(dtable.suppressed.at[group, "admitted"])
+        n = dtrue.at[group, "people"]
+        rows.append(
+            tidy(
+                SECTION,
+                "observed_rate",
+                "risk_decile",
+                group,
+                dtrue.at[group, "observed"] / n if n else np.nan,
+                suppressed=hidden,
+            )
+        )
+        rows.append(
+            tidy(
+                SECTION,
+                "mean_risk",
+                "risk_decile",
+                group,
+                dtrue.at[group, "expected"] / n if n else np.nan,
+                suppressed=bool(dtable.suppressed.at[group, TOTAL]),
+            )
+        )
+    slices = assign_slices(matured, names=EQUITY_SLICES)
+    for name in EQUITY_SLICES:
+        stable, strue = _event_table(slices[name], matured, config=config, index=None)
+        kinds = {"cell": name, "total": name}
+        rows += tidy_protected(
+            stable,
+            section=SECTION,
+            measures={"admitted": "admitted", TOTAL: "people"},
+            group_types=kinds,
+        )
+        rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
+        for group, part in matured.groupby(slices[name].to_numpy()):
+            hidden = bool(
+                stable.suppressed.at[str(group), "admitted"]
+                or stable.suppressed.at[str(group), "not_admitted"]
+            )
+            rows += _discrimination(part, name, str(group), hidden, config=config)
+    return rows

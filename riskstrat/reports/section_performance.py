@@ -1,0 +1,105 @@
+"""HTML section 5: model performance on the last matured window (overall, deciles, slices)."""
+
+from __future__ import annotations
+
+from riskstrat.reports.charts import scatter_chart
+from riskstrat.reports.figures import SLICE_TITLES, Figures, group_label, section, table
+from riskstrat.reports.population import EQUITY_SLICES
+from riskstrat.reports.suppression import TOTAL
+
+NO_MATURED = "No matured predictions yet (scores one horizon old are needed)."
+#: The overall table: label, measure, format, with interval.
+OVERALL = (
+    ("People", "people", "count", False),
+    ("Admitted", "admitted", "count", False),
+    ("AUROC (95% interval)", "auroc", "ratio", True),
+    ("Brier score", "brier", "ratio", False),
+    ("Calibration slope", "calibration_slope", "ratio", False),
+    ("Observed / expected (95% interval)", "observed_to_expected", "ratio", True),
+)
+
+
+def overall_block(f: Figures) -> dict:
+    rows = [
+        ("cell", [label, f.fmt("performance", m, "ics", TOTAL, kind=kind, interval=interval)])
+        for label, m, kind, interval in OVERALL
+    ]
+    return {"table": table("Overall, predictions made one horizon ago", ["Measure", "Value"], rows)}
+
+
+def calibration_block(f: Figures, deciles: list[str]) -> dict:
+    pts = [
+        (
+            f.value("performance", "mean_risk", "risk_decile", d),
+            f.value("performance", "observed_rate", "risk_decile", d),
+            d,
+        )
+        for d in deciles
+    ]
+    chart = scatter_chart(
+        pts,
+        title="Calibration: observed vs predicted by risk decile",
+        desc="Each point is a tenth of the population by predicted risk: "
+        "mean predicted risk against the share admitted; the dashed line "
+        "is perfect calibration.",
+        x_label="Mean predicted risk",
+        y_label="Share admitted",
+        diagonal=True,
+    )
+    rows = [
+        (
+            "cell",
+            [
+                d,
+                f.fmt("performance", "mean_risk", "risk_decile", d, kind="risk"),
+                f.fmt("performance", "observed_rate", "risk_decile", d, kind="risk"),
+            ],
+        )
+        for d in deciles
+    ]
+    return {
+        "heading": "Calibration",
+        "chart": chart,
+        "caption": "Reliability plot.",
+        "table": table(
+            "Calibration by risk decile (10 = highest)",
+            ["Decile", "Mean predicted", "Observed"],
+            rows,
+        ),
+    }
+
+
+def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
+    rows = [
+        (
+            "total" if g == TOTAL else "cell",
+            [
+                group_label(g, gt),
+                f.fmt("performance", "people", gt, g),
+                f.fmt("performance", "admitted", gt, g),
+                f.fmt("performance", "observed_to_expected", gt, g, kind="ratio", interval=True),
+                f.fmt("performance", "auroc", gt, g, kind="ratio", interval=True),
+            ],
+        )
+        for g in groups
+    ]
+    headers = [SLICE_TITLES[gt], "People", "Admitted", "O/E (95% interval)", "AUROC (95% interval)"]
+    return {"table": table(f"Performance by {SLICE_TITLES[gt].lower()}", headers, rows)}
+
+
+def performance(f: Figures) -> dict:
+    blocks: list[dict] = []
+    if f.get("performance", "people", "ics", TOTAL) is not None:
+        blocks.append(overall_block(f))
+    if deciles := f.groups("performance", "risk_decile"):
+        blocks.append(calibration_block(f, deciles))
+    for gt in EQUITY_SLICES:
+        if groups := f.groups("performance", gt):
+            blocks.append(slice_block(f, gt, groups))
+    return section(
+        "performance",
+        "Model performance on the last matured window",
+        blocks,
+        warnings=f.groups("performance", "monitoring"),
+        notes=[] if blocks else [NO_MATURED],
+    )

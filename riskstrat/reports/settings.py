@@ -1,0 +1,74 @@
+"""Configuration of the commissioner report (configs/report.yaml), validated on load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from riskstrat.config import StrictModel, config_dir, load_yaml
+from riskstrat.registry.contract import REGISTERS
+
+PYRAMID_ORDER = "pyramid top_share must increase band by band and the last band must be 1.0"
+FUNNEL_LIMITS = "funnel_limits must lie strictly between 0 and 1"
+
+
+class Band(StrictModel):
+    name: str
+    title: str
+    top_share: float = Field(gt=0, le=1)
+
+
+class Suppression(StrictModel):
+    min_count: int = Field(default=1, ge=0)
+    max_count: int = Field(default=7, ge=0)
+    rounding_base: int = Field(default=5, ge=1)
+    symbol: str = "*"
+
+
+class BedDays(StrictModel):
+    mean_per_admission: float | None = Field(default=None, gt=0)
+    sd_per_admission: float | None = Field(default=None, ge=0)
+
+
+class ReportConfig(StrictModel):
+    task: str = "crisis"  # its horizon and label come from configs/tasks/<task>.yaml
+    pyramid: tuple[Band, ...] = (
+        Band(name="case_management", title="Case management", top_share=0.03),
+        Band(name="disease_management", title="Disease management", top_share=0.20),
+        Band(name="self_care", title="Supported self-care", top_share=1.0),
+    )
+    registers: tuple[str, ...] = ("HF", "COPD", "DM", "CKD", "CHD", "AF", "DEM", "PC")
+    suppression: Suppression = Suppression()
+    interval_level: float = Field(default=0.95, gt=0, lt=1)
+    funnel_limits: tuple[float, ...] = (0.95, 0.998)
+    bed_days: BedDays = BedDays()
+    outreach_lookback_days: int = Field(default=84, gt=0)
+    trend_weeks: int = Field(default=12, gt=0)
+
+    @field_validator("registers")
+    @classmethod
+    def _known_registers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(REGISTERS))
+        if unknown:
+            raise ValueError(f"unknown register codes {unknown}; known: {list(REGISTERS)}")
+        return value
+
+    @field_validator("funnel_limits")
+    @classmethod
+    def _limits(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not all(0 < v < 1 for v in value):
+            raise ValueError(FUNNEL_LIMITS)
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _pyramid(self) -> ReportConfig:
+        shares = [b.top_share for b in self.pyramid]
+        if not shares or shares != sorted(set(shares)) or shares[-1] != 1.0:
+            raise ValueError(PYRAMID_ORDER)
+        return self
+
+
+def load_report_config(path: Path | str | None = None) -> ReportConfig:
+    """configs/report.yaml (or `path`); a wrong key or type names the file and the key."""
+    return load_yaml(Path(path) if path else config_dir() / "report.yaml", ReportConfig)

@@ -1,0 +1,224 @@
+"""`riskstrat demo`: a synthetic care system end to end, then a summary a newcomer can read.
+
+synth -> ingest -> train both tasks (with the generator's truth for the oracle comparison) ->
+register (the first version of a task becomes champion) -> run -> summary. Re-running is
+idempotent: the population is regenerated only when demo.yaml changes (a stamp records its
+parameters), the ingest of an unchanged extract is a no-op, a task whose champion was trained on
+the same data snapshot is not retrained, and the run of the same as-of republishes the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from riskstrat.config import Settings, StrictModel, config_dir, load_yaml
+from riskstrat.logs import log_event, timed
+
+DEMO_FILE = "demo.yaml"
+DEMO_DIR = "demo"  # under the data folder
+STAMP = "demo-stamp.json"
+#: Metrics shown in the model comparison, in this order.
+SHOWN_METRICS = ("auroc", "auprc", "brier", "ece")
+
+
+class DemoConfig(StrictModel):
+    patients: int
+    practices: int
+    start: date
+    end: date
+    as_of: date
+    seed: int
+    format: str = "parquet"
+    tasks: list[str]
+
+
+def load_demo_config(path: Path | None = None) -> DemoConfig:
+    return load_yaml(path or config_dir() / DEMO_FILE, DemoConfig)
+
+
+def population_dir(settings: Settings) -> Path:
+    return settings.paths.data_dir / DEMO_DIR / "population"
+
+
+def synthesize_once(config: DemoConfig, *, settings: Settings, fresh: bool) -> tuple[Path, bool]:
+    """Generate the population unless one with exactly these parameters is already there."""
+    from riskstrat.synth.generate import synthesize
+
+    folder = population_dir(settings)
+    stamp = folder / STAMP
+    wanted = config.model_dump(mode="json", exclude={"as_of", "tasks"})
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        return folder, False
+    if folder.exists():
+        shutil.rmtree(folder)
+    synthesize(
+        patients=config.patients,
+        practices=config.practices,
+        start=config.start,
+        end=config.end,
+        seed=config.seed,
+        out_dir=folder,
+        fmt=config.format,
+    )
+    stamp.write_text(json.dumps(wanted, indent=2) + "\n")
+    return folder, True
+
+
+def champion_metrics(task: str, *, settings: Settings, data_hash: str | None) -> dict | None:
+    """The champion's test metrics if it was trained on this data snapshot, else None."""
+    from mlflow.exceptions import MlflowException
+
+    from riskstrat.models.registry import model_name, use_tracking
+
+    client = use_tracking(settings.paths.mlflow_uri)
+    try:
+        version = client.get_model_version_by_alias(model_name(task), "champion")
+    except MlflowException:
+        return None
+    run = client.get_run(version.run_id)
+    if data_hash is None or run.data.tags.get("data_snapshot_hash") != data_hash:
+        return None
+    return {"version": version.version, "metrics": dict(run.data.metrics), "trained": False}
+
+
+def train_once(task: str, *, settings: Settings, truth_dir: Path, data_hash: str | None) -> dict:
+    from riskstrat.models.train import train_task
+
+    known = champion_metrics(task, settings=settings, data_hash=data_hash)
+    if known is not None:
+        log_event("demo.train.reused", task=task, version=known["version"])
+        return known
+    result = train_task(task, settings=settings, truth_dir=truth_dir)
+    return {"version": result.version, "metrics": dict(result.metrics), "trained": True}
+
+
+def model_table(results: dict[str, dict]) -> pd.DataFrame:
+    """Model vs baselines vs oracle per task, from flat metric names `<scorer>.<metric>` or
+    `<metric>` (the model itself)."""
+    rows = []
+    for task, res in results.items():
+        metrics: dict[str, float] = res["metrics"]
+        scorers: dict[str, dict[str, float]] = {}
+        for key, value in metrics.items():
+            scorer, _, metric = key.rpartition(".") if "." in key else ("model", "", key)
+            scorers.setdefault(scorer or "model", {})[metric] = value
+        for scorer, values in scorers.items():
+            if not any(m in values for m in SHOWN_METRICS):
+                continue
+            rows.append(
+                {"task": task, "scorer": scorer, **{m: values.get(m) for m in SHOWN_METRICS}}
+            )
+    return pd.DataFrame(rows, columns=["task", "scorer", *SHOWN_METRICS])
+
+
+def lists_per_practice(run_dir: Path) -> pd.DataFrame:
+    """Rows on each practice's list files (counts only: names never leave the practice files)."""
+    rows = []
+    for path in sorted(Path(run_dir).glob("practices/*/*.csv")):
+        if path.name == "feedback.csv":
+            continue
+        rows.append(
+            {
+                "practice": path.parent.name,
+                "pathway": path.stem,
+                "rows": len(pd.read_csv(path, usecols=[0])),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["practice", "pathway", "rows"])
+    return frame.pivot_table(
+        index="practice", columns="pathway", values="rows", aggfunc="sum", fill_value=0
+    )
+
+
+def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> str:
+    """Everything end to end; returns the printable summary."""
+    from riskstrat.registry.ingest import ingest
+    from riskstrat.registry.store import connect
+    from riskstrat.runs.pipeline import run_once
+    from riskstrat.runs.publish import run_dir
+    from riskstrat.runs.state import RunOptions
+    from riskstrat.synth.realism import realism_table
+
+    with timed("demo.synth", patients=config.patients):
+        folder, made = synthesize_once(config, settings=settings, fresh=fresh)
+    with timed("demo.ingest"):
+        report = ingest(
+            folder / "extract",
+            extract_date=config.end,
+            store_path=settings.paths.store,
+            settings=settings,
+        )
+    results = {}
+    for task in config.tasks:
+        with timed("demo.train", task=task):
+            results[task] = train_once(
+                task, settings=settings, truth_dir=folder / "truth", data_hash=report.content_hash
+            )
+    options = RunOptions(
+        extract_date=config.end, source_dir=folder / "extract", lock_timeout_seconds=600
+    )
+    with timed("demo.run", as_of=config.as_of):
+        manifest = run_once(as_of=config.as_of, settings=settings, options=options)
+    with connect(settings.paths.store) as con:
+        realism = realism_table(con, as_of=config.as_of)
+    published = run_dir(settings.paths.out_dir, manifest.run_name)
+    return summary_text(
+        config=config,
+        settings=settings,
+        generated=made,
+        ingest_status=report.status,
+        realism=realism,
+        models=model_table(results),
+        trained={t: r["trained"] for t, r in results.items()},
+        lists=lists_per_practice(published),
+        run_folder=published,
+        warnings=manifest.warnings,
+    )
+
+
+def summary_text(
+    *,
+    config: DemoConfig,
+    settings: Settings,
+    generated: bool,
+    ingest_status: str,
+    realism: pd.DataFrame,
+    models: pd.DataFrame,
+    trained: dict[str, bool],
+    lists: pd.DataFrame,
+    run_folder: Path,
+    warnings: list[str],
+) -> str:
+    fmt = {"float_format": lambda v: f"{v:.3f}"}
+    trained_text = ", ".join(f"{t}: {'trained' if v else 'reused'}" for t, v in trained.items())
+    report = run_folder / "commissioner" / "report.html"
+    parts = [
+        f"Synthetic care system: {config.patients:,} patients, {config.practices} practices, "
+        f"{config.start} to {config.end}, seed {config.seed} "
+        f"({'generated' if generated else 'reused'}; ingest {ingest_status}; {trained_text})",
+        "",
+        "Realism (generated vs DESIGN reference figures):",
+        realism.to_string(index=False, **fmt),
+        "",
+        "Models on the test period (model vs baselines vs oracle):",
+        models.to_string(index=False, na_rep="-", **fmt),
+        "",
+        f"Lists written per practice (rows; run {run_folder.name}):",
+        lists.to_string(),
+        "",
+        f"Commissioner report: {report}",
+        f"Run manifest:        {run_folder / 'manifest.json'}",
+        f"Monitoring warnings: {len(warnings)}",
+        *(f"  - {w}" for w in warnings),
+        "",
+        "MLflow (runs, metrics, plots, registered models):",
+        f"  mlflow ui --backend-store-uri {settings.paths.mlflow_uri}",
+    ]
+    return "\n".join(parts)

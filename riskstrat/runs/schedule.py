@@ -1,0 +1,279 @@
+"""The schedule: APScheduler 3 jobs from configs/schedule.yaml, kept in a persistent job store.
+
+Jobs are stored in a SQLAlchemy (sqlite) job store under the data folder so a restart remembers
+when each job was due: with a misfire grace of hours and coalescing, a weekly run missed while the
+machine was down runs once when it comes back, instead of being silently skipped (the 3.x default
+grace is one second). A job whose definition is unchanged is left in the store untouched, so its
+pending (possibly missed) run time survives a restart; a changed one is replaced.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import Field, field_validator, model_validator
+
+from riskstrat.config import Settings, StrictModel, config_dir, load_settings, load_yaml
+from riskstrat.logs import log_event
+
+SCHEDULE_FILE = "schedule.yaml"
+JOB_FUNC = "riskstrat.runs.schedule:run_job"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_OF_WEEK_NAMES_ONLY = (
+    "day_of_week {value!r}: use day names (mon..sun), not numbers: APScheduler counts 0 = Monday, "
+    "cron counts 0 = Sunday, so numbers are ambiguous"
+)
+DUPLICATE_JOB_ID = "job id {id!r} appears more than once"
+RUN_JOB_NEEDS_PATHWAYS = "job {id!r}: a run job needs pathways"
+RETRAIN_JOB_NEEDS_TASKS = "job {id!r}: a retrain job needs tasks"
+UNKNOWN_JOB = "no job {id!r} in {file}"
+
+
+class Cron(StrictModel):
+    """APScheduler 3 cron fields (strings as in the docs, e.g. 'mon-fri', '1st sun')."""
+
+    day_of_week: str | None = None
+    day: str | None = None
+    month: str | None = None
+    hour: str | int = 0
+    minute: str | int = 0
+
+    @field_validator("day_of_week")
+    @classmethod
+    def _names_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        for token in value.lower().split(","):
+            parts = token.split("/")[0].split("-")
+            if not all(p in (*DAY_NAMES, "*") for p in parts):
+                raise ValueError(DAY_OF_WEEK_NAMES_ONLY.format(value=value))
+        return value.lower()
+
+
+class JobConfig(StrictModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    kind: Literal["run", "retrain"]
+    cron: Cron
+    pathways: list[str] = Field(default_factory=list)
+    tasks: list[str] = Field(default_factory=list)
+    report: bool = True  # run jobs: write the commissioner report too
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> JobConfig:
+        if self.kind == "run" and not self.pathways:
+            raise ValueError(RUN_JOB_NEEDS_PATHWAYS.format(id=self.id))
+        if self.kind == "retrain" and not self.tasks:
+            raise ValueError(RETRAIN_JOB_NEEDS_TASKS.format(id=self.id))
+        return self
+
+
+class ScheduleConfig(StrictModel):
+    timezone: str = "Europe/London"
+    jobstore: Path = Path("schedule.sqlite")
+    misfire_grace_hours: float = Field(6, gt=0)
+    lock_timeout_minutes: float = Field(120, ge=0)
+    extract_lag_days: int = Field(1, ge=0)
+    jobs: list[JobConfig]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ScheduleConfig:
+        seen: set[str] = set()
+        for job in self.jobs:
+            if job.id in seen:
+                raise ValueError(DUPLICATE_JOB_ID.format(id=job.id))
+            seen.add(job.id)
+        return self
+
+    def job(self, job_id: str) -> JobConfig:
+        for job in self.jobs:
+            if job.id == job_id:
+                return job
+        raise KeyError(UNKNOWN_JOB.format(id=job_id, file=SCHEDULE_FILE))
+
+    def trigger(self, job: JobConfig) -> CronTrigger:
+        fields = job.cron.model_dump(exclude_none=True)
+        return CronTrigger(**fields, timezone=ZoneInfo(self.timezone))
+
+
+def load_schedule(path: Path | None = None) -> ScheduleConfig:
+    return load_yaml(path or config_dir() / SCHEDULE_FILE, ScheduleConfig)
+
+
+def jobstore_path(config: ScheduleConfig, settings: Settings) -> Path:
+    return settings.paths.data_dir / config.jobstore  # an absolute jobstore path wins
+
+
+def jobstore_url(config: ScheduleConfig, settings: Settings) -> str:
+    path = jobstore_path(config, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def build_scheduler(
+    config: ScheduleConfig, *, settings: Settings, background: bool = False
+) -> BaseScheduler:
+    """A scheduler on the persistent job store with the house job defaults."""
+    cls = BackgroundScheduler if background else BlockingScheduler
+    return cls(
+        jobstores={"default": SQLAlchemyJobStore(url=jobstore_url(config, settings))},
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": int(config.misfire_grace_hours * 3600),
+        },
+        timezone=ZoneInfo(config.timezone),
+    )
+
+
+def _job_args(config: ScheduleConfig, spec: JobConfig) -> dict[str, object]:
+    return {
+        "func": JOB_FUNC,
+        "trigger": config.trigger(spec),
+        "kwargs": {"job_id": spec.id},
+        "id": spec.id,
+        "name": spec.id,
+        "misfire_grace_time": int(config.misfire_grace_hours * 3600),
+        "coalesce": True,
+        "max_instances": 1,
+    }
+
+
+def _definition(job: Job) -> tuple[object, ...]:
+    return (
+        job.func_ref,
+        repr(job.trigger),
+        job.kwargs,
+        job.coalesce,
+        job.max_instances,
+        job.misfire_grace_time,
+    )
+
+
+@contextmanager
+def open_jobstore(config: ScheduleConfig, *, settings: Settings) -> Iterator[SQLAlchemyJobStore]:
+    """The persistent job store, opened without starting a scheduler (nothing can fire)."""
+    store = SQLAlchemyJobStore(url=jobstore_url(config, settings))
+    store.start(build_scheduler(config, settings=settings, background=True), "default")
+    try:
+        yield store
+    finally:
+        store.shutdown()
+
+
+def install_jobs(
+    config: ScheduleConfig, *, settings: Settings, now: datetime | None = None
+) -> dict[str, str]:
+    """Make the persistent job store match the config, without running anything.
+
+    Returns job id -> added / replaced / kept / removed. A kept job keeps its stored next run
+    time, so a run missed while the scheduler was down is still due when it starts.
+    """
+    now = now or datetime.now(ZoneInfo(config.timezone))
+    actions: dict[str, str] = {}
+    with open_jobstore(config, settings=settings) as store:
+        for spec in config.jobs:
+            args = _job_args(config, spec)
+            job = Job(store._scheduler, executor="default", args=(), next_run_time=None, **args)
+            existing = store.lookup_job(spec.id)
+            if existing is not None and _definition(existing) == _definition(job):
+                actions[spec.id] = "kept"
+                continue
+            job._modify(next_run_time=job.trigger.get_next_fire_time(None, now))
+            if existing is None:
+                store.add_job(job)
+                actions[spec.id] = "added"
+            else:
+                store.update_job(job)
+                actions[spec.id] = "replaced"
+        wanted = {spec.id for spec in config.jobs}
+        for job in store.get_all_jobs():
+            if job.id not in wanted:
+                store.remove_job(job.id)
+                actions[job.id] = "removed"
+    log_event("schedule.synced", **{k.replace("-", "_"): v for k, v in actions.items()})
+    return actions
+
+
+def next_fire_times(
+    config: ScheduleConfig, *, now: datetime, count: int = 1
+) -> dict[str, list[datetime]]:
+    """The next `count` fire times of each configured job after `now` (no job store needed)."""
+    out: dict[str, list[datetime]] = {}
+    for spec in config.jobs:
+        trigger, times, prev, at = config.trigger(spec), [], None, now
+        for _ in range(count):
+            nxt = trigger.get_next_fire_time(prev, at)
+            if nxt is None:
+                break
+            times.append(nxt)
+            prev, at = nxt, nxt + timedelta(microseconds=1)
+        out[spec.id] = times
+    return out
+
+
+def stored_next_run_times(config: ScheduleConfig, *, settings: Settings) -> dict[str, datetime]:
+    """Next run time of each job in the persistent store (empty if never installed)."""
+    if not jobstore_path(config, settings).is_file():
+        return {}
+    with open_jobstore(config, settings=settings) as store:
+        return {job.id: job.next_run_time for job in store.get_all_jobs()}
+
+
+def serve(config: ScheduleConfig, *, settings: Settings) -> None:
+    """Run the schedule in the foreground until SIGTERM or SIGINT, then stop cleanly."""
+    actions = install_jobs(config, settings=settings)
+    scheduler = build_scheduler(config, settings=settings)
+
+    def stop(signum: int, _frame: object) -> None:
+        log_event("scheduler.stopping", signal=signal.Signals(signum).name)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log_event("scheduler.started", jobs=len(actions), timezone=config.timezone)
+    scheduler.start()
+    log_event("scheduler.stopped")
+
+
+def run_job(*, job_id: str) -> None:
+    """What a scheduled job does: a pipeline run or a retrain, under the run lock.
+
+    Reads the config afresh at fire time (the store holds only the job id), so edits to pathways
+    or tasks apply from the next run without reinstalling.
+    """
+    from riskstrat.runs.jobs import retrain, run_scheduled
+
+    config = load_schedule()
+    spec = config.job(job_id)
+    settings = load_settings()
+    today = datetime.now(ZoneInfo(config.timezone)).date()
+    log_event("job.start", job=job_id, kind=spec.kind, as_of=today)
+    if spec.kind == "run":
+        run_scheduled(spec, as_of=today, config=config, settings=settings)
+    else:
+        retrain(spec, config=config, settings=settings)
+    log_event("job.done", job=job_id)
+
+
+def as_of_extract_date(as_of: date, *, lag_days: int) -> date:
+    return as_of - timedelta(days=lag_days)

@@ -1,0 +1,103 @@
+"""What a run carries from step to step: options, the store connection and the frames.
+
+Features are computed once per task and handed to scoring, explanation, the report and
+monitoring through this state, so no step re-reads or recomputes what an earlier one made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskstrat.config import Settings
+
+UNKNOWN_PATHWAY = "unknown pathway {name!r}: configured pathways are {known}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: where the extract comes from and which optional parts to do."""
+
+    extract_date: date | None = None  # None: as_of - 1 day (the day before the run)
+    source_dir: Path | None = None  # None: settings.paths.source_dir
+    ingest: bool = True  # False: use the store as it is (benchmarks, re-runs)
+    report: bool = True  # write the commissioner report
+    lock_timeout_seconds: float = 0.0  # wait this long for another run to finish
+    #: Scheduled runs: do nothing when a succeeded run of this as-of already covers the pathways.
+    skip_if_published: bool = False
+
+
+@dataclass
+class TaskData:
+    """One prediction task's share of a run: the champion model, features and scores."""
+
+    name: str
+    spec: Any  # riskstrat.tasks TaskSpec
+    model: Any  # riskstrat.models.registry RiskModel
+    alias: str
+    matrix: pd.DataFrame | None = None  # keys + practice_code + features
+    scores: pd.DataFrame | None = None  # the scores table rows of this run
+
+
+@dataclass
+class RunState:
+    as_of: date
+    pathways: tuple[str, ...]
+    all_pathways: tuple[str, ...]
+    pathway_specs: dict[str, Any]
+    settings: Settings
+    options: RunOptions
+    extract_date: date
+    manifest: Any = None
+    run_dir: Path | None = None
+    con: Any = None
+    tasks: dict[str, TaskData] = field(default_factory=dict)
+    lists: pd.DataFrame | None = None
+    explained: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+    held: ExitStack = field(default_factory=ExitStack)  # locks held until the run ends
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        as_of: date,
+        pathways: Sequence[str] | None,
+        settings: Settings,
+        options: RunOptions,
+    ) -> RunState:
+        from datetime import timedelta
+
+        from riskstrat.outreach.config import load_outreach_config, load_pathways
+
+        specs = load_pathways(load_outreach_config())
+        chosen = tuple(pathways) if pathways else tuple(specs)
+        for name in chosen:
+            if name not in specs:
+                raise ValueError(UNKNOWN_PATHWAY.format(name=name, known=", ".join(specs)))
+        return cls(
+            as_of=as_of,
+            pathways=tuple(p for p in specs if p in chosen),  # configured priority order
+            all_pathways=tuple(specs),
+            pathway_specs={p: specs[p] for p in specs if p in chosen},
+            settings=settings,
+            options=options,
+            extract_date=options.extract_date or as_of - timedelta(days=1),
+        )
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        """Tasks the chosen pathways need, in first-use order."""
+        return tuple(dict.fromkeys(spec.task for spec in self.pathway_specs.values()))
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+        self.held.close()

@@ -1,0 +1,237 @@
+"""The steps of a run, in order. Each takes the run state, does one stage, returns its counts.
+
+Steps call the stages' public functions (docs/architecture.md) and keep what later steps need
+in the state: features are built once per task and reused by scoring, explanation, the report
+and monitoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from riskstrat.logs import log_event
+from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
+from riskstrat.runs.state import RunState, TaskData
+
+STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
+STORE_AHEAD = "store {store}: extract dated {extract} is after the run date {as_of}"
+STORE_STALE = (
+    "store {store}: newest extract is {extract}, but this run expects {expected}: "
+    "ingest the newer extract or pass --extract-date"
+)
+NO_PATIENTS = "store {store}: the patients table is empty"
+REPORT_TASK = "crisis"  # the commissioner report describes the crisis-risk cohort
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[RunState], dict[str, int]]
+    applies: Callable[[RunState], bool] = lambda state: True
+
+
+def ingest_step(state: RunState) -> dict[str, int]:
+    from riskstrat.registry.ingest import ingest
+
+    source = state.options.source_dir or state.settings.paths.source_dir
+    report = ingest(
+        source,
+        extract_date=state.extract_date,
+        store_path=state.settings.paths.store,
+        settings=state.settings,
+    )
+    state.manifest.inputs = InputsInfo(
+        source_dir=str(source),
+        extract_date=report.extract_date,
+        ingested=report.status == "ingested",
+        ingest_message=report.status,
+    )
+    for warning in report.warnings:
+        state.warnings.append(f"ingest: {warning}")
+    return {"tables": len(report.tables)}
+
+
+def validate_step(state: RunState) -> dict[str, int]:
+    """The store is there, holds the expected extract and has patients: fail before any work."""
+    from riskstrat.registry.store import EXTRACTS, connect, store_lock
+
+    store = state.settings.paths.store
+    # Hold the store's writer lock for the rest of the run: no ingest swaps the file under us.
+    state.held.enter_context(store_lock(store))
+    state.con = connect(store, read_only=False)
+    row = state.con.execute(
+        f"SELECT extract_date, content_hash, CAST(ingested_at AS VARCHAR) FROM {EXTRACTS} "
+        "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        raise ValueError(STORE_EMPTY.format(store=store))
+    extract_date, content_hash, ingested_at = row
+    if extract_date > state.as_of:
+        raise ValueError(STORE_AHEAD.format(store=store, extract=extract_date, as_of=state.as_of))
+    if state.options.ingest and extract_date != state.extract_date:
+        raise ValueError(
+            STORE_STALE.format(store=store, extract=extract_date, expected=state.extract_date)
+        )
+    state.extract_date = extract_date
+    state.manifest.store = StoreInfo(
+        extract_date=extract_date, content_hash=content_hash, ingested_at=ingested_at
+    )
+    if not state.options.ingest:
+        state.manifest.inputs = InputsInfo(extract_date=extract_date)
+    patients = state.con.execute("SELECT count(*) FROM patients").fetchone()[0]
+    if not patients:
+        raise ValueError(NO_PATIENTS.format(store=store))
+    return {"patients": patients}
+
+
+def models_step(state: RunState) -> dict[str, int]:
+    """Each needed task's champion, recorded in the manifest with its version and aliases."""
+    from riskstrat.models.registry import load_model
+    from riskstrat.tasks import load_task
+
+    for task in state.task_names:
+        model = load_model(task, alias="champion", tracking_uri=state.settings.paths.mlflow_uri)
+        state.tasks[task] = TaskData(name=task, spec=load_task(task), model=model, alias="champion")
+        state.manifest.models.append(
+            ModelInfo(
+                task=task,
+                name=model.name,
+                version=str(model.version),
+                alias="champion",
+                run_id=model.run_id,
+                aliases=sorted(model.aliases),
+            )
+        )
+    return {"models": len(state.tasks)}
+
+
+def features_step(state: RunState) -> dict[str, int]:
+    """Index rows and the feature matrix per task, built once for the whole run."""
+    from riskstrat.features import build_features
+    from riskstrat.outreach.config import load_outreach_config
+    from riskstrat.outreach.scoring import task_index
+
+    config = load_outreach_config()
+    counts = {}
+    for task, data in state.tasks.items():
+        index = task_index(state.con, task, as_of=state.as_of, config=config)
+        data.matrix = build_features(state.con, index, task=task)
+        counts[f"{task}_rows"] = len(data.matrix)
+    return counts
+
+
+def score_step(state: RunState) -> dict[str, int]:
+    from riskstrat.outreach.scoring import score_matrix, store_scores
+    from riskstrat.outreach.store_io import SCORES_COLUMNS, SCORES_DDL, SCORES_TABLE
+
+    counts = {}
+    for task, data in state.tasks.items():
+        if len(data.matrix):
+            data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
+            counts[f"{task}_scored"] = store_scores(state.con, data.scores)
+            continue
+        # Nobody to score (say, no discharges since the last working day): still replace.
+        data.scores = pd.DataFrame(columns=list(SCORES_COLUMNS))
+        state.con.execute(SCORES_DDL)
+        state.con.execute(
+            f"DELETE FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?", [task, state.as_of]
+        )
+        counts[f"{task}_scored"] = 0
+    return counts
+
+
+def select_step(state: RunState) -> dict[str, int]:
+    """Per-practice lists for the chosen pathways from this run's scores."""
+    from riskstrat.outreach.config import load_outreach_config
+    from riskstrat.outreach.lists import select
+
+    scores = pd.concat([d.scores for d in state.tasks.values()], ignore_index=True)
+    state.lists = select(
+        state.con,
+        as_of=state.as_of,
+        config=load_outreach_config(),
+        pathways=state.pathway_specs,
+        scores=scores,
+    )
+    by_pathway = state.lists.groupby("pathway").size()
+    return {f"{p}_listed": int(by_pathway.get(p, 0)) for p in state.pathways}
+
+
+def explain_step(state: RunState) -> dict[str, int]:
+    """Reasons and actions for the listed rows only, from the run's matrices and models."""
+    from riskstrat.outreach.lists import explain_lists
+
+    state.explained = explain_lists(
+        state.con,
+        state.lists,
+        settings=state.settings,
+        matrices={t: d.matrix for t, d in state.tasks.items()},
+        models={t: d.model for t, d in state.tasks.items()},
+    )
+    return {"explained": len(state.explained)}
+
+
+def lists_step(state: RunState) -> dict[str, int]:
+    from riskstrat.outreach.store_io import contacts_reader, load_practices
+    from riskstrat.outreach.writers import write_practice_files
+
+    practices = load_practices(state.con)
+    labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
+    written = write_practice_files(
+        state.explained,
+        run_dir=state.run_dir,
+        contacts_reader=contacts_reader(state.con),
+        pathways=state.pathway_specs,
+        practices=practices,
+        as_of=state.as_of,
+        model_labels=labels,
+    )
+    return {"files": len(written), "practices": len(practices)}
+
+
+def monitoring_step(state: RunState) -> dict[str, int]:
+    from riskstrat.runs.monitor_run import monitor
+
+    counts = monitor(state)
+    log_event("monitoring.done", warnings=counts.get("warnings", 0))
+    return counts
+
+
+def report_step(state: RunState) -> dict[str, int]:
+    """The commissioner report (crisis cohort), with this run's monitoring warnings in it."""
+    from riskstrat.reports.commissioner import write_report
+
+    paths = write_report(
+        state.con,
+        as_of=state.as_of,
+        run_dir=state.run_dir,
+        settings=state.settings,
+        listed=set(state.lists["patient_id"]),
+        warnings=list(state.warnings),
+    )
+    return {"files": len(paths)}
+
+
+def _wants_report(state: RunState) -> bool:
+    return state.options.report and REPORT_TASK in state.task_names
+
+
+STEPS: tuple[tuple[str, Step], ...] = tuple(
+    (s.name, s)
+    for s in (
+        Step("ingest", ingest_step, applies=lambda s: s.options.ingest),
+        Step("validate", validate_step),
+        Step("models", models_step),
+        Step("features", features_step),
+        Step("score", score_step),
+        Step("select", select_step),
+        Step("explain", explain_step),
+        Step("lists", lists_step),
+        # Monitoring before the report, so its warnings reach the commissioner report.
+        Step("monitoring", monitoring_step),
+        Step("report", report_step, applies=_wants_report),
+    )
+)

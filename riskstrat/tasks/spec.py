@@ -1,0 +1,62 @@
+"""Task definitions (configs/tasks/<name>.yaml): who is indexed when, and what the label is.
+
+A task is ACES style: an index rule (every registered, living patient at an as-of date; or every
+eligible discharge) and a label window after the index date. See docs/tasks.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from riskstrat.config import StrictModel, config_dir, load_yaml
+from riskstrat.registry.contract import ADMISSION_METHODS, DISCHARGE_DESTINATIONS
+
+TASK_DIR = "tasks"
+UNKNOWN_VALUE = "{what} {value!r} is not one of {allowed}"
+
+
+class IndexSpec(StrictModel):
+    #: population: every registered, living patient at each as-of date.
+    #: discharge: every eligible discharge; index_date = discharge_date.
+    kind: Literal["population", "discharge"]
+    exclude_admission_methods: tuple[Literal[ADMISSION_METHODS], ...] = ()  # type: ignore[valid-type]
+    exclude_destinations: tuple[Literal[DISCHARGE_DESTINATIONS], ...] = ()  # type: ignore[valid-type]
+    exclude_death_on_discharge: bool = False  # date_of_death on (or before) the discharge date
+    exclude_pregnancy_diagnoses: bool = False  # primary diagnosis in ICD-10 chapter XV (O00-O99)
+    #: discharge tasks at an as-of date D: discharges dated in [D - as_of_window_days, D).
+    as_of_window_days: int = Field(default=7, ge=1)
+
+
+class LabelSpec(StrictModel):
+    event: Literal["emergency_admission"] = "emergency_admission"
+    horizon_days: int = Field(ge=1)
+    gap_days: int = Field(default=0, ge=0)  # window = [index + gap, index + gap + horizon)
+    count_death: bool = False  # SPARRA convention: a death in the window is also an event
+    exclude_index_spell: bool = False  # the index spell never labels itself
+
+
+class TaskSpec(StrictModel):
+    name: str
+    description: str
+    index: IndexSpec
+    label: LabelSpec
+
+    @property
+    def has_index_spell(self) -> bool:
+        """Index rows carry index_spell_id (the readmission family)."""
+        return self.index.kind == "discharge"
+
+    @property
+    def keys(self) -> list[str]:
+        return ["patient_id", "index_date"] + (["index_spell_id"] if self.has_index_spell else [])
+
+
+def load_task(name: str) -> TaskSpec:
+    """configs/tasks/<name>.yaml, validated (a wrong key or type names file and key)."""
+    return load_yaml(config_dir() / TASK_DIR / f"{name}.yaml", TaskSpec)
+
+
+def resolve_task(task: TaskSpec | str) -> TaskSpec:
+    return task if isinstance(task, TaskSpec) else load_task(task)

@@ -1,0 +1,161 @@
+"""build_features on a hand-made registry: exact values, dtypes, order, masking, checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import AS_OF, D
+
+from riskstrat.features import build_features, decode, load_catalogue
+from riskstrat.features.audit import memory_registry
+from riskstrat.features.catalogue import feature_dir
+from riskstrat.features.runner import GROUP_COLUMNS_MISMATCH, MISSING_TABLE, TEST_FAILED
+from riskstrat.slices import assign_slices
+from riskstrat.tasks import build_index, load_task
+
+
+@pytest.fixture
+def crisis(tables: dict) -> pd.DataFrame:
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    return build_features(con, index, task="crisis").set_index("patient_id")
+
+
+def test_matrix_layout(crisis: pd.DataFrame) -> None:
+    task = load_task("crisis")
+    columns = load_catalogue().columns(task)
+    assert list(crisis.columns) == ["index_date", "practice_code", *columns]
+    assert all(crisis[c].dtype == "float64" for c in columns)
+    assert crisis["practice_code"].tolist() == ["P1", "P1", "P2", "P2"]
+    assert (crisis["index_date"] == AS_OF).all()
+    assert "los_days" not in crisis.columns  # the index-spell group is readmission only
+
+
+def test_demographics_and_codebook(crisis: pd.DataFrame) -> None:
+    assert crisis["age"].tolist() == [84, 43, 23, 74]  # a: birthday on the day; b: the day after
+    assert crisis["sex"].tolist()[:2] == [0, 1] and np.isnan(crisis.loc["c", "sex"])  # U -> NULL
+    assert np.isnan(crisis.loc["c", "ethnicity"]) and crisis.loc["b", "ethnicity"] == 2
+    assert np.isnan(crisis.loc["b", "lives_alone"]) and crisis.loc["a", "lives_alone"] == 1
+    assert np.isnan(crisis.loc["c", "imd_decile"]) and crisis.loc["c", "care_home"] == 1
+
+
+def test_conditions_active_at_index(crisis: pd.DataFrame) -> None:
+    a, b, d = crisis.loc["a"], crisis.loc["b"], crisis.loc["d"]
+    assert (a["reg_hf"], a["reg_copd"], a["ltc_count"], a["hf_with_copd"]) == (1, 1, 2, 1)
+    assert a["years_since_hf"] == pytest.approx(3653 / 365.25)
+    assert np.isnan(b["years_since_hf"]) and b["reg_dm"] == 0  # resolved before index
+    assert d["reg_ckd"] == 1  # resolved on the index date: unknown at index, still active
+    assert (d["reg_pc"], d["ltc_count"]) == (1, 1)  # palliative care is not an LTC
+
+
+def test_hospital_use_and_open_spell(crisis: pd.DataFrame) -> None:
+    a, b = crisis.loc["a"], crisis.loc["b"]
+    got = a[["emerg_adm_90d", "emerg_adm_365d", "emerg_adm_730d"]].tolist()
+    assert got == [1, 2, 3]
+    assert a[["bed_days_90d", "bed_days_365d", "bed_days_730d"]].tolist() == [11, 13, 15]
+    assert (a["days_since_emerg_adm"], a["days_since_discharge"]) == (31, 22)
+    # b is in hospital at index: bed days only up to the index, no discharge known
+    assert (b["elective_adm_90d"], b["bed_days_90d"], b["in_hospital_at_index"]) == (1, 12, 1)
+    assert np.isnan(b["days_since_discharge"])
+
+
+def test_ae_primary_care_prescribing_observations(crisis: pd.DataFrame) -> None:
+    a, b, c = crisis.loc["a"], crisis.loc["b"], crisis.loc["c"]
+    assert (a["ae_90d"], a["ae_365d"], a["days_since_ae"]) == (1, 2, 32)
+    assert (c["ae_90d"], c["days_since_ae"]) == (1, 1)  # 23:59 the day before counts
+    assert a[
+        ["gp_contacts_90d", "gp_contacts_365d", "gp_missed_90d", "home_visits_90d"]
+    ].tolist() == [1, 2, 1, 1]
+    assert (c["gp_contacts_90d"], c["gp_contacts_365d"]) == (0, 1)
+    assert (a["distinct_drugs_90d"], a["bnf_sections_90d"]) == (3, 2)
+    assert (a["anticoagulant_90d"], a["loop_diuretic_90d"], a["opioid_90d"]) == (1, 1, 0)
+    assert a["egfr_latest"] == 40  # the value dated on the index date is not seen
+    assert np.isnan(b["hba1c_latest"]) and np.isnan(c["bmi_latest"])  # missing stays missing
+
+
+def test_readmission_index_spell_and_lace(tables: dict) -> None:
+    con = memory_registry(tables)
+    index = build_index(con, "readmission_30d", start="2024-05-10", end="2024-05-10")
+    m = build_features(con, index, task="readmission_30d")
+    row = m.iloc[0]
+    assert list(m.columns[:4]) == ["patient_id", "index_date", "index_spell_id", "practice_code"]
+    assert row["index_spell_id"] == "s3"
+    cat = load_catalogue()
+    assert cat.spec("index_icd10_chapter").label(row["index_icd10_chapter"]) == "respiratory"
+    assert cat.spec("index_admission_method").label(row["index_admission_method"]) == "emergency"
+    got = row[["los_days", "lace_l", "lace_a", "lace_c", "lace_e", "lace_total"]].tolist()
+    assert got == [9, 5, 3, 2, 2, 12]
+    # the index spell is excluded from hospital use: only s2 in the 90 days before discharge
+    assert (row["emerg_adm_90d"], row["days_since_discharge"]) == (1, 66)
+
+
+def test_decode_feeds_slices(crisis: pd.DataFrame) -> None:
+    people = decode(crisis)
+    assert people.loc["a", "sex"] == "F" and people.loc["b", "ethnicity"] == "Asian"
+    slices = assign_slices(people)
+    assert slices.loc["c", "sex"] == "Unknown" and slices.loc["a", "age_band"] == "75-84"
+    assert slices.loc["c", "imd_quintile"] == "Unknown"
+
+
+def _copy_features(tmp_path: Path) -> Path:
+    folder = tmp_path / "features"
+    shutil.copytree(feature_dir(), folder)
+    return folder
+
+
+def test_data_test_failure_names_group_column_test(tables: dict, tmp_path: Path) -> None:
+    folder = _copy_features(tmp_path)
+    yml = folder / "demographics.yml"
+    yml.write_text(
+        yml.read_text().replace(
+            "{not_null: true, min: 0, max: 125}", "{not_null: true, min: 0, max: 80}"
+        )
+    )
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    expected = TEST_FAILED.format(
+        group="demographics", column="age", test="max", detail="1 value(s) above 80 (highest 84)"
+    )
+    with pytest.raises(ValueError) as err:
+        build_features(con, index, task="crisis", catalogue=load_catalogue(folder))
+    assert str(err.value) == expected
+
+
+def test_sql_and_yaml_must_agree(tables: dict, tmp_path: Path) -> None:
+    folder = _copy_features(tmp_path)
+    sql = folder / "ae.sql"
+    sql.write_text(sql.read_text().replace("AS days_since_ae", "AS days_since_last_ae"))
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    with pytest.raises(ValueError) as err:
+        build_features(con, index, task="crisis", catalogue=load_catalogue(folder))
+    assert str(err.value) == GROUP_COLUMNS_MISMATCH.format(
+        group="ae", sql="ae.sql", extra=["days_since_last_ae"], missing=["days_since_ae"]
+    )
+
+
+def test_optional_table_may_be_absent_required_may_not(tables: dict) -> None:
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    con.execute("DROP TABLE observations")
+    m = build_features(con, index, task="crisis")
+    assert m["egfr_latest"].isna().all()
+    con.execute("DROP TABLE ae_attendances")
+    with pytest.raises(ValueError) as err:
+        build_features(con, index, task="crisis")
+    assert str(err.value) == MISSING_TABLE.format(table="ae_attendances")
+
+
+def test_rows_follow_the_callers_order_and_repeat(tables: dict) -> None:
+    con = memory_registry(tables)
+    index = pd.DataFrame(
+        {"patient_id": ["d", "a", "a"], "index_date": [AS_OF, AS_OF, D("2024-05-02")]}
+    )
+    m = build_features(con, index, task="crisis")
+    assert m["patient_id"].tolist() == ["d", "a", "a"]
+    assert m["emerg_adm_90d"].tolist() == [0, 1, 2]
+    assert m["days_since_emerg_adm"].tolist()[1:] == [31, 1]

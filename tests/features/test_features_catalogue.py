@@ -1,0 +1,124 @@
+"""The feature catalogue: YAML validation, model features, codebook, generated docs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from riskstrat.config import CONFIG_ERROR, ConfigError, project_root
+from riskstrat.features import catalogue_markdown, load_catalogue
+from riskstrat.features.catalogue import DUPLICATE_COLUMN, GROUP_NAME, MISSING_SQL, feature_dir
+from riskstrat.registry.contract import REGISTERS
+from riskstrat.tasks import load_task
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    out = tmp_path / "features"
+    shutil.copytree(feature_dir(), out)
+    return out
+
+
+def test_catalogue_covers_the_spec() -> None:
+    cat = load_catalogue()
+    names = [g.name for g in cat.groups]
+    assert names == [
+        "demographics",
+        "conditions",
+        "hospital_use",
+        "ae",
+        "primary_care",
+        "prescribing",
+        "observations",
+        "index_spell",
+    ]
+    columns = {f.column for f in cat.features}
+    assert {f"reg_{r.lower()}" for r in REGISTERS} <= columns
+    assert {"ltc_count", "hf_with_copd", "lace_total", "charlson_index", "efi_latest"} <= columns
+
+
+def test_model_features_per_task() -> None:
+    cat = load_catalogue()
+    crisis = cat.model_features(load_task("crisis"))
+    readmission = cat.model_features(load_task("readmission_30d"))
+    assert "ethnicity" not in crisis and "ethnicity" in cat.columns(load_task("crisis"))
+    assert "lace_total" in readmission and "lace_total" not in crisis
+    assert readmission[: len(crisis)] == crisis  # the index-spell group comes last
+    assert cat.monotone["emerg_adm_365d"] == 1 and cat.monotone["age"] == 0
+    assert set(cat.categorical) == {
+        "sex",
+        "ethnicity",
+        "index_admission_method",
+        "index_icd10_chapter",
+        "index_discharge_destination",
+    }
+
+
+def test_reason_text() -> None:
+    cat = load_catalogue()
+    assert (
+        cat.spec("emerg_adm_365d").reason_text(3.0)
+        == "3 emergency admissions in the last 12 months"
+    )
+    assert cat.spec("reg_hf").reason_text(1.0) == "On the heart failure register"
+    assert cat.spec("index_discharge_destination").reason_text(1.0) == "Discharged to care_home"
+
+
+def test_codebook_version_tracks_codebooks(folder: Path) -> None:
+    before = load_catalogue(folder).codebook_version
+    yml = folder / "demographics.yml"
+    yml.write_text(yml.read_text().replace("categories: [F, M]", "categories: [M, F]"))
+    assert load_catalogue(folder).codebook_version != before
+    assert load_catalogue().codebook_version == before
+
+
+def test_wrong_key_names_file_and_key(folder: Path) -> None:
+    yml = folder / "ae.yml"
+    yml.write_text(yml.read_text().replace("    monotone: 1\n", "    monotonic: 1\n", 1))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert CONFIG_ERROR.format(
+        file=yml, key="features.0.monotonic", problem="Extra inputs are not permitted"
+    ) in str(err.value)
+
+
+def test_categories_only_for_categoricals(folder: Path) -> None:
+    yml = folder / "demographics.yml"
+    yml.write_text(
+        yml.read_text().replace(
+            "    dtype: category\n    categories: [F, M]\n",
+            "    dtype: int\n    categories: [F, M]\n",
+        )
+    )
+    with pytest.raises(ConfigError, match=r"demographics.yml: features\.1"):
+        load_catalogue(folder)
+
+
+def test_duplicate_column_and_missing_sql(folder: Path) -> None:
+    (folder / "ae2.yml").write_text(
+        (folder / "ae.yml").read_text().replace("group: ae", "group: ae2")
+    )
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) == MISSING_SQL.format(file=folder / "ae2.yml", sql="ae2.sql")
+    shutil.copy(folder / "ae.sql", folder / "ae2.sql")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) == DUPLICATE_COLUMN.format(
+        file=folder / "ae2.yml", column="ae_90d", other="ae"
+    )
+
+
+def test_committed_docs_are_current() -> None:
+    committed = (project_root() / "docs" / "features.md").read_text(encoding="utf-8")
+    assert committed == catalogue_markdown(), "run `riskstrat feature-docs`"
+
+
+def test_group_name_is_the_file_name(folder: Path) -> None:
+    yml = folder / "ae.yml"
+    yml.write_text(yml.read_text().replace("group: ae", "group: a_and_e"))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) == GROUP_NAME.format(file=yml, group="a_and_e")

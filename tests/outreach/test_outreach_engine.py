@@ -1,0 +1,232 @@
+"""Pathway selection on tiny frames: eligibility, groups, feedback, capacity, tie-breaks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from outreach_frames import AS_OF, crisis_scores, no_outcomes, people, practices
+
+from riskstrat.outreach.config import load_outreach_config, load_pathways
+from riskstrat.outreach.engine import build_lists
+
+
+@pytest.fixture
+def config():
+    return load_outreach_config()
+
+
+@pytest.fixture
+def pathways(config):
+    return load_pathways(config)
+
+
+def _lists(pop, config, pathways, *, scores=None, outcomes=None, capacity=20, previous=None):
+    return build_lists(
+        crisis_scores(pop) if scores is None else scores,
+        people=pop,
+        outcomes=no_outcomes() if outcomes is None else outcomes,
+        practices=practices(capacity=capacity),
+        pathways=pathways,
+        config=config,
+        as_of=AS_OF,
+        previous=previous,
+    )
+
+
+def test_never_lists_deceased_deregistered_opted_out_or_not_yet_registered(config, pathways):
+    pop = people(400)
+    pop["risk"] = 0.9  # everyone would qualify
+    pop.loc[0:9, "date_of_death"] = pd.Timestamp(AS_OF) - pd.Timedelta(days=3)
+    pop.loc[10:19, "date_of_death"] = pd.Timestamp(AS_OF)  # died on the list date
+    pop.loc[20:29, "registered_to"] = pd.Timestamp(AS_OF) - pd.Timedelta(days=40)
+    pop.loc[30:39, "registered_to"] = pd.Timestamp(AS_OF)
+    pop.loc[40:49, "data_opt_out"] = True
+    pop.loc[50:59, "registered_from"] = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
+    listed = _lists(pop, config, pathways, capacity=1000)
+    barred = set(pop.loc[0:59, "patient_id"])
+    assert not barred & set(listed["patient_id"])
+    assert len(listed) > 100  # the others were listed
+    # A death recorded after the list date is unknown at the list date: still listable.
+    pop.loc[0:9, "date_of_death"] = pd.Timestamp(AS_OF) + pd.Timedelta(days=30)
+    again = _lists(pop, config, pathways, capacity=1000)
+    assert set(pop.loc[0:9, "patient_id"]) <= set(again["patient_id"])
+
+
+def test_opt_out_listed_when_config_says_so(config, pathways):
+    pop = people(40)
+    pop["risk"] = 0.9
+    pop.loc[0:4, "data_opt_out"] = True
+    relaxed = config.model_copy(update={"respect_data_opt_out": False})
+    listed = _lists(pop, relaxed, pathways, capacity=1000)
+    assert set(pop.loc[0:4, "patient_id"]) <= set(listed["patient_id"])
+
+
+def test_special_groups_only_in_their_own_section(config, pathways):
+    pop = people(200)
+    pop["risk"] = np.linspace(0.3, 0.9, 200)
+    pal = set(pop.loc[190:199, "patient_id"])  # the highest risks
+    home = set(pop.loc[180:189, "patient_id"])
+    pop.loc[190:199, "palliative"] = True
+    pop.loc[180:189, "care_home"] = True
+    pop.loc[185, "palliative"] = True  # both: palliative care wins
+    listed = _lists(pop, config, pathways, capacity=100)
+    by = listed.groupby("pathway")["patient_id"].apply(set)
+    generic = set().union(*(by.get(p, set()) for p in ("early_intervention", "rising_risk")))
+    assert not (pal | home) & generic
+    assert by["palliative_care"] <= pal | {pop.loc[185, "patient_id"]}
+    assert by["care_home"] <= home - {pop.loc[185, "patient_id"]}
+    per_practice = listed.groupby(["pathway", "practice_code"]).size()
+    assert per_practice["palliative_care"].tolist() == [5, 5]  # 100 * 0.05 per practice
+    assert per_practice["care_home"].tolist() == [5, 4]  # P2 has only four care-home residents
+    excluded = config.model_copy(
+        update={"special_groups": {"palliative_care": "exclude", "care_home": "exclude"}}
+    )
+    listed = _lists(pop, excluded, load_pathways(excluded), capacity=100)
+    assert set(listed["pathway"]) == {"early_intervention"}
+    assert not (pal | home) & set(listed["patient_id"])
+
+
+def test_capacity_respected_over_a_week(config, pathways):
+    """Monday's weekly lists plus Monday-to-Friday post-discharge lists fill each practice's
+    weekly_capacity without exceeding it (reserves are extra, and short)."""
+    pop = people(3000, practices=("P1", "P2"))
+    prev = crisis_scores(pop).assign(risk=lambda d: d["risk"] - 0.2)  # everyone rose 20 points
+    pop.loc[0:99, "palliative"] = True
+    pop.loc[100:199, "care_home"] = True
+    monday = pd.Timestamp(AS_OF)
+    for capacity in (3, 7, 20, 43):
+        used = pd.Series(0, index=["P1", "P2"])
+        for day in range(5):
+            as_of = (monday + pd.Timedelta(days=day)).date()
+            read = crisis_scores(pop.iloc[400 * day : 400 * (day + 1)]).assign(
+                task="readmission_30d",
+                index_date=pd.Timestamp(as_of) - pd.Timedelta(days=1),
+                index_spell_id="s",
+            )
+            todays = {k: p for k, p in pathways.items() if day == 0 or p.cadence == "weekdays"}
+            listed = build_lists(
+                pd.concat([crisis_scores(pop, as_of=as_of), read], ignore_index=True),
+                people=pop,
+                outcomes=no_outcomes(),
+                practices=practices(capacity=capacity),
+                pathways=todays,
+                config=config,
+                as_of=as_of,
+                previous=prev,
+            )
+            main = listed[listed["section"] == "main"]
+            for (_, name), rows in main.groupby(["practice_code", "pathway"]):
+                assert len(rows) == pathways[name].per_run_capacity(capacity, as_of=as_of)
+            for (_, name), rows in listed[listed["section"] == "reserve"].groupby(
+                ["practice_code", "pathway"]
+            ):
+                assert len(rows) <= pathways[name].reserve
+            assert not listed.duplicated("patient_id").any()  # one list per person per run
+            used = used.add(main.groupby("practice_code").size(), fill_value=0)
+        allocated = sum(p.weekly_allocation(capacity) for p in pathways.values())
+        assert allocated <= capacity
+        assert used.tolist() == [allocated, allocated]
+    # A small practice still gets its post-discharge place: on Monday.
+    pd_path = pathways["post_discharge"]
+    week = [
+        pd_path.per_run_capacity(5, as_of=(monday + pd.Timedelta(days=d)).date()) for d in range(5)
+    ]
+    assert week == [1, 0, 0, 0, 0]
+    week = [
+        pd_path.per_run_capacity(46, as_of=(monday + pd.Timedelta(days=d)).date()) for d in range(5)
+    ]
+    assert week == [3, 2, 2, 2, 2] and sum(week) == pd_path.weekly_allocation(46) == 11
+
+
+def test_orders_by_risk_with_patient_id_tie_break(config, pathways):
+    pop = people(60, practices=("P1",))
+    pop["risk"] = 0.5
+    pop.loc[[7, 3], "risk"] = 0.8
+    listed = _lists(pop, config, pathways, capacity=20)
+    ei = listed[listed["pathway"] == "early_intervention"]
+    assert ei["patient_id"].tolist()[:2] == ["id00003", "id00007"]
+    rest = ei["patient_id"].tolist()[2:]
+    assert rest == sorted(rest)
+    shuffled = pop.sample(frac=1, random_state=1)
+    again = _lists(shuffled, config, pathways, capacity=20)
+    pd.testing.assert_frame_equal(again, listed)
+
+
+def test_min_risk_threshold(config, pathways):
+    pop = people(100)
+    pop["risk"] = 0.01  # below early_intervention's min_risk
+    pop.loc[0, "risk"] = 0.5
+    listed = _lists(pop, config, pathways, capacity=1000)
+    assert listed["patient_id"].tolist() == ["id00000"]
+
+
+def test_recent_feedback_excludes(config, pathways):
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.9, 0.5, 40)
+    day = pd.Timestamp(AS_OF)
+    outcomes = pd.DataFrame(
+        {
+            "patient_id": ["id00000", "id00001", "id00002", "id00003", "id00004"],
+            "pathway": "early_intervention",
+            "listed_on": [day - pd.Timedelta(weeks=w) for w in (2, 20, 30, 3, 9)],
+            "contacted_on": [day - pd.Timedelta(weeks=1), pd.NaT, pd.NaT, pd.NaT, pd.NaT],
+            "outcome": [
+                "contacted",
+                "already_in_care",
+                "already_in_care",
+                "unreachable",
+                "contacted",
+            ],
+        }
+    )
+    listed = set(_lists(pop, config, pathways, outcomes=outcomes, capacity=1000)["patient_id"])
+    # contacted 1 week ago (< 8) and already in care 20 weeks ago (< 26): out.
+    assert not {"id00000", "id00001"} & listed
+    # already in care 30 weeks ago, unreachable, contacted 9 weeks ago: listed again.
+    assert {"id00002", "id00003", "id00004"} <= listed
+
+
+def test_rising_risk_needs_a_rise_and_skips_early_intervention(config, pathways):
+    pop = people(200, practices=("P1",))
+    pop["risk"] = np.linspace(0.06, 0.6, 200)
+    prev = crisis_scores(pop)
+    prev.loc[prev.index[-3:], "risk"] -= 0.30  # top three rose 30 points: on early intervention
+    prev.loc[prev.index[50:53], "risk"] -= 0.06  # three rose 6 points
+    prev.loc[prev.index[60], "risk"] -= 0.04  # below the 5-point threshold
+    listed = _lists(pop, config, pathways, capacity=20, previous=prev)
+    rising = listed[listed["pathway"] == "rising_risk"]
+    assert rising["patient_id"].tolist() == [f"id{i:05d}" for i in (52, 51, 50)]
+    assert (rising["rise_points"] >= 5).all()
+    assert set(pop["patient_id"].iloc[-3:]) <= set(
+        listed.loc[listed["pathway"] == "early_intervention", "patient_id"]
+    )
+    assert _lists(pop, config, pathways, capacity=20)["pathway"].ne("rising_risk").all()
+
+
+def test_post_discharge_threshold_or_top_k_and_contact_by(config, pathways):
+    pop = people(30, practices=("P1", "P2"))
+    read = pd.DataFrame(
+        {
+            "task": "readmission_30d",
+            "patient_id": pop["patient_id"].iloc[:6],
+            # Friday before the late-May bank holiday Monday (26 May 2025)
+            "index_date": pd.Timestamp("2025-05-23"),
+            "index_spell_id": [f"s{i}" for i in range(6)],
+            "risk": [0.05, 0.06, 0.5, 0.1, 0.07, 0.08],
+        }
+    )
+    listed = build_lists(
+        read,
+        people=pop,
+        outcomes=no_outcomes(),
+        practices=practices(capacity=200),
+        pathways={"post_discharge": pathways["post_discharge"]},
+        config=config,
+        as_of=date(2025, 5, 27),
+    )
+    # P1 holds ids 0, 2, 4: 0.5 passes the threshold; top_k=2 adds 0.07. P2: 0.1 and 0.08.
+    assert sorted(listed["patient_id"]) == ["id00002", "id00003", "id00004", "id00005"]
+    assert (listed["contact_by"] == pd.Timestamp("2025-05-28")).all()  # Tue 27 is day 1

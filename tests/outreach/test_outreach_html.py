@@ -1,0 +1,81 @@
+"""The printable HTML renders in headless Chromium: no console errors, A4 landscape pages, a
+screenshot, escaping of hostile values, no external assets."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from outreach_frames import EVIL
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)  # fmt: skip
+A4_LANDSCAPE_POINTS = (841.92, 595.28)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def test_html_renders_without_console_errors_and_screenshots(written, tmp_path):
+    page = written["run"] / "practices" / "P1" / "early_intervention.html"
+    shot = tmp_path / "list.png"
+    run = _chromium(
+        tmp_path, "--enable-logging=stderr", "--v=0", "--window-size=1400,1000",
+        f"--screenshot={shot}", page.as_uri(),
+    )  # fmt: skip
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a rendered table, not a blank page
+
+
+def test_html_dom_escapes_values_and_prints_a4_landscape(written, tmp_path):
+    page = written["run"] / "practices" / "P1" / "early_intervention.html"
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img)\b|https?://(?!evil)", html)  # self-contained
+    assert "@page { size: A4 landscape;" in html
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    lists = written["lists"]
+    own = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    body_rows = re.findall(r'<tr class="(main|reserve)">', dom)
+    assert len(body_rows) == len(own)
+    # The hostile name is escaped in the source and shown as text, never as markup.
+    assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)" in html
+    assert '=HYPERLINK("http://evil.example","x")' in dom and "<a " not in dom
+    assert EVIL["family_name"] in dom
+    pdf = tmp_path / "list.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    boxes = re.findall(rb"MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert boxes
+    for width, height in boxes:
+        assert float(width) == pytest.approx(A4_LANDSCAPE_POINTS[0], abs=1)
+        assert float(height) == pytest.approx(A4_LANDSCAPE_POINTS[1], abs=1)
+
+
+def test_empty_list_page_says_so(written, tmp_path):
+    lists = written["lists"]
+    empty = next(
+        (code, name)
+        for code in ("P1", "P2", "P3")
+        for name in written["pathways"]
+        if lists[(lists["practice_code"] == code) & (lists["pathway"] == name)].empty
+    )
+    page = written["run"] / "practices" / empty[0] / f"{empty[1]}.html"
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    assert "Nobody meets this list's criteria this time." in dom

@@ -1,0 +1,187 @@
+"""An unusable table stops the ingest with one exact message; the store stays byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from registry_extracts import EXTRACT_DATE, base_rows, read_csv_rows, settings, write_extract
+
+from riskstrat.cli import main
+from riskstrat.registry import errors
+from riskstrat.registry.ingest import INGESTS_DIR, content_hash, ingest
+from riskstrat.registry.readers import locate
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """A store holding the valid base extract."""
+    path = tmp_path / "store.duckdb"
+    ingest(
+        write_extract(tmp_path / "good"),
+        extract_date=EXTRACT_DATE,
+        store_path=path,
+        settings=settings(),
+    )
+    return path
+
+
+def _stopped(source: Path, store: Path, message: str) -> None:
+    """Ingest must raise exactly `message` and leave the store (and nothing beside it) unchanged."""
+    before = _digest(store)
+    siblings = sorted(p.name for p in store.parent.iterdir())
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert str(caught.value) == message
+    assert _digest(store) == before
+    assert sorted(p.name for p in store.parent.iterdir()) == siblings  # no scratch files left
+
+
+def test_missing_required_table(tmp_path: Path, store: Path) -> None:
+    source = write_extract(tmp_path / "ex", skip=("spells",))
+    _stopped(source, store, errors.MISSING_TABLE.format(source=source, table="spells"))
+
+
+def test_missing_optional_table_is_a_warning(tmp_path: Path, store: Path) -> None:
+    source = write_extract(tmp_path / "ex", skip=("observations",))
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert f"optional table 'observations' absent from {source}" in report.warnings
+    assert report.tables["observations"].rows_read == 0
+
+
+def test_missing_required_column(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    for row in rows["patients"]:
+        del row["sex"]
+    source = write_extract(tmp_path / "ex", rows)
+    message = errors.MISSING_COLUMN.format(file=source / "patients.csv", column="sex")
+    _stopped(source, store, message)
+
+
+def _report_dir(source: Path) -> Path:
+    """Where an ingest of `source` writes its rejects and summary."""
+    digest = content_hash([f for fs in locate(source).values() for f in fs])
+    return settings().paths.data_dir / INGESTS_DIR / f"{EXTRACT_DATE}-{digest[:8]}"
+
+
+def test_column_that_mostly_does_not_parse(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    for row in rows["patients"][:3]:
+        row["date_of_birth"] = "born in spring"
+    source = write_extract(tmp_path / "ex", rows)
+    rejects = _report_dir(source) / "rejects" / "patients.csv"
+    message = errors.UNPARSEABLE_COLUMN.format(
+        file=source / "patients.csv",
+        column="date_of_birth",
+        bad=3,
+        total=4,
+        dtype="date",
+        rejects=rejects,
+    )
+    _stopped(source, store, message)
+    assert [r["row"] for r in read_csv_rows(rejects)] == ["1", "2", "3"]
+
+
+def test_too_many_rejects(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    rows["gp_contacts"][0]["mode"] = "carrier pigeon"
+    source = write_extract(tmp_path / "ex", rows)
+    before = _digest(store)
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    rejects = _report_dir(source) / "rejects" / "gp_contacts.csv"
+    assert str(caught.value) == errors.TOO_MANY_REJECTS.format(
+        file=source / "gp_contacts.csv",
+        column="mode",
+        rule="allowed",
+        rejected=1,
+        rows=3,
+        share=1 / 3,
+        limit=0.05,
+        rejects=rejects,
+    )
+    assert _digest(store) == before
+    # nothing lost: the rejected row is in the rejects file, the summary says why it stopped
+    assert read_csv_rows(rejects) == [
+        {"file": "gp_contacts.csv", "row": "1", "column": "mode", "value": "carrier pigeon",
+         "rule": "allowed"}
+    ]  # fmt: skip
+    summary = json.loads((rejects.parent.parent / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "stopped"
+    assert summary["error"] == str(caught.value)
+    assert summary["tables"]["gp_contacts"]["rejected_by_rule"] == {"allowed": 1}
+
+
+def test_reject_share_at_the_limit_passes(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    rows["gp_contacts"][0]["mode"] = "carrier pigeon"
+    source = write_extract(tmp_path / "ex", rows)
+    report = ingest(
+        source,
+        extract_date=EXTRACT_DATE,
+        store_path=store,
+        settings=settings(max_reject_share=1 / 3),
+    )
+    assert report.tables["gp_contacts"].rejected == 1
+
+
+def test_malformed_csv_line(tmp_path: Path, store: Path) -> None:
+    source = write_extract(tmp_path / "ex")
+    path = source / "gp_contacts.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "p1,2024-01-01,telephone,true,extra\n")
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert str(caught.value).startswith(f"{path}: line 5: rule readable: ")
+
+
+def test_file_not_utf8(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    source = write_extract(tmp_path / "ex", rows)
+    path = source / "contacts.csv"
+    path.write_bytes("patient_id,nhs_number,given_name,family_name\np1,9400000001,Zoë,Ng\n"
+                     .encode("latin-1"))  # fmt: skip
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert str(caught.value).startswith(f"{path}: rule readable: ")
+    assert "Zo" not in str(caught.value)  # identifiable values never in the message
+
+
+def test_same_table_twice(tmp_path: Path, store: Path) -> None:
+    source = write_extract(tmp_path / "ex")
+    write_extract(tmp_path / "ex", {"spells": base_rows()["spells"]}, fmt="parquet")
+    message = errors.AMBIGUOUS_TABLE.format(
+        source=source, table="spells", files="spells.csv, spells.parquet"
+    )
+    _stopped(source, store, message)
+
+
+def test_older_extract_never_replaces_newer(tmp_path: Path, store: Path) -> None:
+    rows = base_rows()
+    rows["practices"][0]["weekly_capacity"] = "25"  # a different extract
+    source = write_extract(tmp_path / "ex", rows)
+    earlier = EXTRACT_DATE.replace(day=1)
+    before = _digest(store)
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=earlier, store_path=store, settings=settings())
+    assert str(caught.value) == errors.EXTRACT_OLDER.format(
+        source=source, extract_date=earlier, latest=EXTRACT_DATE, store=store
+    )
+    assert _digest(store) == before
+
+
+def test_cli_stops_with_non_zero_exit_and_the_message(tmp_path: Path, store: Path) -> None:
+    source = write_extract(tmp_path / "ex", skip=("patients",))
+    before = _digest(store)
+    result = CliRunner().invoke(
+        main, ["ingest", str(source), "--extract-date", str(EXTRACT_DATE), "--store", str(store)]
+    )
+    assert result.exit_code == 1
+    assert errors.MISSING_TABLE.format(source=source, table="patients") in result.output
+    assert _digest(store) == before

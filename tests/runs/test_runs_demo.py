@@ -1,0 +1,55 @@
+"""The demo's pieces: config, model table, lists per practice, and (slow) the demo itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskstrat.config import ConfigError
+from riskstrat.runs.demo import DemoConfig, lists_per_practice, load_demo_config, model_table
+
+
+def test_demo_config_matches_the_brief() -> None:
+    config = load_demo_config()
+    assert config.patients == 40_000 and config.practices == 5
+    assert (config.end - config.start).days >= 3 * 365 - 7
+    assert config.as_of.weekday() == 0 and 0 < (config.as_of - config.end).days <= 7
+    assert config.tasks == ["crisis", "readmission_30d"]
+
+
+def test_demo_config_errors_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yaml"
+    path.write_text(load_demo_config().model_dump_json().replace('"seed"', '"sed"'))
+    with pytest.raises(ConfigError, match=r"demo\.yaml: sed"):
+        load_demo_config(path)
+    assert DemoConfig.model_fields["patients"].is_required()
+
+
+def test_model_table_from_flat_metrics() -> None:
+    metrics = {
+        "auroc": 0.81,
+        "model.auroc": 0.81,
+        "model.ece": 0.004,
+        "oracle.auroc": 0.83,
+        "prior_utilisation.auroc": 0.70,
+        "gap_to_oracle.auroc": 0.02,
+        "model.best_iteration": 40,
+    }
+    table = model_table({"crisis": {"metrics": metrics}})
+    by = table.set_index("scorer")
+    assert list(by.index) == ["model", "oracle", "prior_utilisation", "gap_to_oracle"]
+    assert by.loc["model", "auroc"] == 0.81 and by.loc["model", "ece"] == 0.004
+    assert by.loc["oracle", "auroc"] == 0.83 and pd.isna(by.loc["oracle", "ece"])
+
+
+def test_lists_per_practice_counts_rows_only(tmp_path: Path) -> None:
+    for practice, rows in (("P1", 3), ("P2", 0)):
+        folder = tmp_path / "practices" / practice
+        folder.mkdir(parents=True)
+        body = "".join(f"id{i},x\n" for i in range(rows))
+        (folder / "early_intervention.csv").write_text("patient_id,name\n" + body)
+        (folder / "feedback.csv").write_text("patient_id\nzz\n")
+    table = lists_per_practice(tmp_path)
+    assert table.to_dict() == {"early_intervention": {"P1": 3, "P2": 0}}
