@@ -69,11 +69,11 @@ def train_task(
     )
 
 
-def oracle_scores(truth_dir: Path, data: TaskData, test: pd.DataFrame) -> np.ndarray:
-    """The generator's true risk for the test rows (synthetic data only)."""
+def oracle_scores(truth_dir: Path, data: TaskData, frame: pd.DataFrame) -> np.ndarray:
+    """The generator's true risk for `frame`'s index rows (synthetic data only)."""
     from riskstrat.synth import oracle
 
-    keys = test[data.task.keys].reset_index(drop=True)
+    keys = frame[data.task.keys].reset_index(drop=True)
     if data.task.has_index_spell:
         return np.asarray(oracle.readmission_risk(truth_dir, keys), dtype=float)
     return np.asarray(

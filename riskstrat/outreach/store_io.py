@@ -112,16 +112,22 @@ def load_previous(
 def contacts_reader(
     con: duckdb.DuckDBPyConnection,
 ) -> Callable[[str, Sequence[str]], pd.DataFrame]:
-    """A reader of one practice's contacts: only listed patients registered at that practice."""
+    """A reader of one practice's contacts: only listed patients registered at that practice.
+
+    Each call reads the rows of the given patient_ids that are registered at `practice_code`,
+    nobody else's (an id list bound as parameters, so DuckDB filters while scanning).
+    """
     cols = ", ".join(f"c.{c}" for c in TABLES["contacts"].column_names)
 
     def read(practice_code: str, patient_ids: Sequence[str]) -> pd.DataFrame:
+        marks = ", ".join("?" for _ in patient_ids) or "NULL"
         return con.execute(
             f"""
             SELECT {cols} FROM contacts c JOIN patients p USING (patient_id)
-            WHERE p.practice_code = $practice AND list_contains($ids, c.patient_id)
+            WHERE c.patient_id IN ({marks}) AND p.patient_id IN ({marks})
+              AND p.practice_code = ?
             """,
-            {"practice": practice_code, "ids": list(patient_ids)},
+            [*patient_ids, *patient_ids, practice_code],
         ).df()
 
     return read

@@ -151,8 +151,8 @@ def column_checks(col: Column, *, source_type: str) -> list[Check]:
     if col.dtype != "str" and not native:
         checks.append(Check(f"{text} IS NOT NULL AND {val} IS NULL", col.name, text, "type"))
     if col.allowed:
-        contains = f"list_contains({_list(col.allowed)}, {val})"
-        checks.append(Check(f"NOT {contains}", col.name, text, "allowed"))
+        allowed = ", ".join(lit(v) for v in col.allowed)
+        checks.append(Check(f"{val} NOT IN ({allowed})", col.name, text, "allowed"))
     if col.pattern:
         checks.append(
             Check(f"NOT regexp_full_match({val}, {lit(col.pattern)})", col.name, text, "pattern")

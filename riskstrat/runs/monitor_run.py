@@ -89,7 +89,11 @@ def monitor(state: RunState) -> dict[str, int]:
     params = mon.load_monitoring_config()
     folder = state.run_dir / MONITORING_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    summary: dict[str, object] = {}
+    summary_path = folder / "summary.json"
+    # A subset run (say, post-discharge only) keeps the other tasks' entries of the same day.
+    summary: dict[str, object] = (
+        json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    )
     warnings: list[str] = []
     counts = {}
     for task, data in state.tasks.items():
@@ -130,9 +134,9 @@ def monitor(state: RunState) -> dict[str, int]:
             "matured": {k: _plain(v) for k, v in overall.items() if k not in ("slice", "group")},
         }
         counts[f"{task}_matured_rows"] = int(overall.get("n", 0))
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     state.warnings.extend(warnings)
-    state.manifest.monitoring = summary
+    state.manifest.monitoring = {t: summary[t] for t in state.tasks}
     counts["warnings"] = len(warnings)
     return counts
 

@@ -117,11 +117,12 @@ def _forget_own_outputs(state: RunState) -> None:
     for pathway in state.pathways:
         for path in folder.glob(f"practices/*/{pathway}.*"):
             path.unlink()
-    if state.options.report:
+    if state.writes_report:
         for path in folder.glob("commissioner/*"):
             path.unlink()
-    for path in folder.glob("monitoring/*"):
-        path.unlink()
+    for task in state.task_names:
+        for path in folder.glob(f"monitoring/{task}_*"):
+            path.unlink()
 
 
 def _new_manifest(state: RunState) -> Manifest:

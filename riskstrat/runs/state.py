@@ -18,6 +18,7 @@ import pandas as pd
 from riskstrat.config import Settings
 
 UNKNOWN_PATHWAY = "unknown pathway {name!r}: configured pathways are {known}"
+REPORT_TASK = "crisis"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,11 @@ class RunState:
     def task_names(self) -> tuple[str, ...]:
         """Tasks the chosen pathways need, in first-use order."""
         return tuple(dict.fromkeys(spec.task for spec in self.pathway_specs.values()))
+
+    @property
+    def writes_report(self) -> bool:
+        """The commissioner report describes the crisis cohort: only runs that score it."""
+        return self.options.report and REPORT_TASK in self.task_names
 
     def close(self) -> None:
         if self.con is not None:

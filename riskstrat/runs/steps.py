@@ -23,7 +23,6 @@ STORE_STALE = (
     "ingest the newer extract or pass --extract-date"
 )
 NO_PATIENTS = "store {store}: the patients table is empty"
-REPORT_TASK = "crisis"  # the commissioner report describes the crisis-risk cohort
 
 
 @dataclass(frozen=True)
@@ -215,10 +214,6 @@ def report_step(state: RunState) -> dict[str, int]:
     return {"files": len(paths)}
 
 
-def _wants_report(state: RunState) -> bool:
-    return state.options.report and REPORT_TASK in state.task_names
-
-
 STEPS: tuple[tuple[str, Step], ...] = tuple(
     (s.name, s)
     for s in (
@@ -232,6 +227,6 @@ STEPS: tuple[tuple[str, Step], ...] = tuple(
         Step("lists", lists_step),
         # Monitoring before the report, so its warnings reach the commissioner report.
         Step("monitoring", monitoring_step),
-        Step("report", report_step, applies=_wants_report),
+        Step("report", report_step, applies=lambda s: s.writes_report),
     )
 )

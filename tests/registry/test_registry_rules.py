@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,14 @@ def test_exact_duplicate_kept_once(tmp_path: Path) -> None:
     ]
     gp = report.tables["gp_contacts"]
     assert (gp.rows_read, gp.accepted, gp.rejected, gp.duplicates) == (4, 3, 0, 1)
+    summary_md = (report.report_dir / "summary.md").read_text(encoding="utf-8")
+    assert "| gp_contacts | 4 | 3 | 0 | 1 | 0 |" in summary_md
+    assert "| gp_contacts | duplicate_row | 1 |" in summary_md
+    summary = json.loads(report.summary_path.read_text(encoding="utf-8"))
+    assert summary["status"] == "passed"
+    assert summary["tables"]["gp_contacts"]["null_share"] == {
+        "patient_id": 0.0, "contact_date": 0.0, "mode": 0.0, "attended": 0.0
+    }  # fmt: skip
     with connect(tmp_path / "store.duckdb") as con:
         assert con.execute("SELECT count(*) FROM gp_contacts").fetchone()[0] == 3
 

@@ -155,3 +155,14 @@ def test_connect_is_read_only_by_default(tmp_path: Path) -> None:
            settings=settings())  # fmt: skip
     with connect(store) as con, pytest.raises(duckdb.Error):
         con.execute("DELETE FROM patients")
+
+
+def test_scratch_files_of_a_killed_ingest_are_removed(tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    leftover = tmp_path / ".store.duckdb.new-0123456789ab"
+    leftover.write_bytes(b"half a database")
+    (tmp_path / ".store.duckdb.tmp-0123456789ab").mkdir()
+    ingest(write_extract(tmp_path / "ex"), extract_date=EXTRACT_DATE, store_path=store,
+           settings=settings())  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ex", "riskstrat-home", "store.duckdb",
+                                                          "store.duckdb.lock"]  # fmt: skip

@@ -112,7 +112,7 @@ def test_run_publishes_lists_report_monitoring_and_manifest(
     assert "succeeded" in status_text(load_schedule(), settings=run_settings)
 
 
-def test_rerun_of_the_same_as_of_is_idempotent(run_settings: Settings, history: int) -> None:
+def test_rerun_of_the_same_as_of_is_idempotent(run_settings: Settings) -> None:
     first = run_once(as_of=AS_OF, settings=run_settings)
     tree = published_tree(run_settings.paths.out_dir, hasher=content_hash)
     second = run_once(as_of=AS_OF, settings=run_settings)
@@ -132,9 +132,7 @@ def test_rerun_of_the_same_as_of_is_idempotent(run_settings: Settings, history: 
     assert len(list((run_settings.paths.out_dir / VERSIONS_DIR).iterdir())) == 1
 
 
-def test_failed_run_leaves_published_outputs_untouched(
-    run_settings: Settings, history: int
-) -> None:
+def test_failed_run_leaves_published_outputs_untouched(run_settings: Settings) -> None:
     run_once(as_of=AS_OF, settings=run_settings)
     before = published_tree(run_settings.paths.out_dir)
     # A newer extract whose patients file lacks a required column: the ingest must stop.
@@ -170,16 +168,10 @@ run_once(as_of=date.fromisoformat(sys.argv[1]), settings=load_settings(), on_ste
 """
 
 
-@pytest.mark.parametrize("kill_after", ["score", "lists"])
-def test_run_killed_part_way_leaves_published_outputs_untouched(
-    run_settings: Settings, history: int, kill_after: str
-) -> None:
-    run_once(as_of=AS_OF, settings=run_settings)
-    before = published_tree(run_settings.paths.out_dir)
-    versions = run_settings.paths.out_dir / VERSIONS_DIR
-    published_versions = set(versions.iterdir())
+def _kill_run_after(step: str) -> list[str]:
+    """Start a real run in another process and SIGKILL it once `step` is done."""
     with subprocess.Popen(
-        [sys.executable, "-c", KILLABLE, AS_OF.isoformat(), kill_after],
+        [sys.executable, "-c", KILLABLE, AS_OF.isoformat(), step],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -187,23 +179,34 @@ def test_run_killed_part_way_leaves_published_outputs_untouched(
         seen = []
         for line in proc.stdout:
             seen.append(line.split()[1])
-            if seen[-1] == kill_after:
+            if seen[-1] == step:
                 break
         os.kill(proc.pid, signal.SIGKILL)
-    assert seen[-1] == kill_after
-    assert published_tree(run_settings.paths.out_dir) == before
-    leftovers = set(versions.iterdir()) - published_versions
-    assert len(leftovers) == 1  # the killed run's unpublished folder
-    assert recent_manifests(run_settings.paths.out_dir)[0].status == "running"
-    assert INTERRUPTED in status_text(load_schedule(), settings=run_settings)
-    # The next run cleans the leftover and publishes as usual.
+    return seen
+
+
+def test_runs_killed_part_way_leave_published_outputs_untouched(run_settings: Settings) -> None:
     run_once(as_of=AS_OF, settings=run_settings)
-    assert not (leftovers.pop()).exists()
-    assert (run_settings.paths.out_dir / HISTORY_DIR).is_dir()
+    out = run_settings.paths.out_dir
+    before = published_tree(out)
+    versions = out / VERSIONS_DIR
+    published_versions = set(versions.iterdir())
+    # Killed after the store was written (scores), then with the run folder half written.
+    for step in ("score", "lists"):
+        assert _kill_run_after(step)[-1] == step
+        assert published_tree(out) == before
+        assert recent_manifests(out)[0].status == "running"
+    leftovers = set(versions.iterdir()) - published_versions
+    assert len(leftovers) == 1  # the last killed run's folder (each run first cleans older ones)
+    assert INTERRUPTED in status_text(load_schedule(), settings=run_settings)
+    # The next run cleans the leftovers and publishes as usual.
+    run_once(as_of=AS_OF, settings=run_settings)
+    assert not any(p.exists() for p in leftovers)
+    assert (out / HISTORY_DIR).is_dir() and len(recent_manifests(out)) == 4
 
 
 def test_subset_runs_keep_other_files_and_scheduled_runs_skip_what_is_done(
-    run_settings: Settings, history: int
+    run_settings: Settings,
 ) -> None:
     first = run_once(as_of=AS_OF, settings=run_settings)
     # Monday's weekday post-discharge job: the weekly run already published post_discharge.
@@ -215,13 +218,18 @@ def test_subset_runs_keep_other_files_and_scheduled_runs_skip_what_is_done(
     run = run_settings.paths.out_dir / "runs" / AS_OF.isoformat()
     practice = sorted((run / "practices").iterdir())[0].name
     early = (run / "practices" / practice / "early_intervention.csv").read_bytes()
-    options = RunOptions(report=False)
-    m = run_once(as_of=AS_OF, pathways=["post_discharge"], settings=run_settings, options=options)
+    report = (run / "commissioner" / "report.html").read_bytes()
+    m = run_once(as_of=AS_OF, pathways=["post_discharge"], settings=run_settings)
     assert m.pathways == ["post_discharge"] and [x.task for x in m.models] == ["readmission_30d"]
     assert (run / "practices" / practice / "early_intervention.csv").read_bytes() == early
     assert (run / "practices" / practice / "post_discharge.csv").is_file()
-    assert (run / "commissioner" / "report.html").is_file()  # the weekly report stays
+    # No crisis scores in this run, so no report: the weekly one stays, as do its monitoring files.
     assert "report" not in m.counts
+    assert (run / "commissioner" / "report.html").read_bytes() == report
+    assert (run / "monitoring" / "crisis_drift.csv").is_file()
+    summary = json.loads((run / "monitoring" / "summary.json").read_text())
+    assert set(summary) == {"crisis", "readmission_30d"}
+    assert set(m.monitoring) == {"readmission_30d"}
 
 
 def test_unknown_pathway_is_refused(run_settings: Settings) -> None:
