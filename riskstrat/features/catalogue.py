@@ -12,6 +12,7 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
+from string import Formatter
 from typing import Literal
 
 from pydantic import model_validator
@@ -25,6 +26,10 @@ GROUP_NAME = "{file}: group: {group!r} must be the file's name (without .yml)"
 NO_GROUPS = "{folder}: no feature groups (<group>.yml + <group>.sql) found"
 UNKNOWN_FEATURE = "unknown feature {column!r}"
 CATEGORIES_NEED_CATEGORY = "categories are given only (and always) for dtype 'category'"
+REASON_PLACEHOLDER = (
+    "reason {reason!r}: unknown placeholder {{{name}}} (a reason may use {{value}} and, "
+    "except for a category, {{s}})"
+)
 
 
 class DataTests(StrictModel):
@@ -40,7 +45,7 @@ class FeatureSpec(StrictModel):
     dtype: Literal["int", "float", "flag", "category"]
     description: str
     rationale: str
-    reason: str  # plain English; {value} is the number, or the category's label
+    reason: str  # plain English; {value}: the number or category label, {s}: plural "s"
     monotone: Literal[-1, 0, 1] = 0
     modifiable: bool
     use_in_model: bool = True
@@ -54,6 +59,15 @@ class FeatureSpec(StrictModel):
             raise ValueError(CATEGORIES_NEED_CATEGORY)
         return self
 
+    @model_validator(mode="after")
+    def _reason_placeholders(self) -> FeatureSpec:
+        """A typo in a template fails at load (naming file and key), not in an outreach list."""
+        allowed = {"value"} if self.categories is not None else {"value", "s"}
+        for _, name, _, _ in Formatter().parse(self.reason):
+            if name is not None and name not in allowed:
+                raise ValueError(REASON_PLACEHOLDER.format(reason=self.reason, name=name))
+        return self
+
     def label(self, value: float) -> str:
         """Human-readable value: the category label for a code, an integer without decimals."""
         if self.categories is not None:
@@ -63,8 +77,11 @@ class FeatureSpec(StrictModel):
         return f"{value:.1f}"
 
     def reason_text(self, value: float) -> str:
-        """The plain-English reason for a row's value (flags: the text for value 1)."""
-        return self.reason.format(value=self.label(value))
+        """The plain-English reason for a row's value (flags: the text for value 1).
+
+        `{s}` is "" when the value is exactly 1 and "s" otherwise ("1 admission", "0.5 years").
+        """
+        return self.reason.format(value=self.label(value), s="" if float(value) == 1 else "s")
 
 
 class GroupFile(StrictModel):

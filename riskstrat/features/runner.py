@@ -1,8 +1,8 @@
 """Build the feature matrix: run every feature group's SQL against the index and check it.
 
-One set-based query per group (GROUP BY over joins to `index_rows`), results joined on row
-position, checked against the group's YAML (columns and data tests), categoricals encoded with
-the versioned codebook, every feature float64.
+One set-based query per group (GROUP BY over joins to `index_rows`), checked against the
+group's YAML (columns and data tests). DuckDB encodes categoricals with the versioned codebook and
+casts every feature to float64, so only numeric arrays reach Python; rows are placed by row_id.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ GROUP_ROWS_MISMATCH = "feature group {group!r}: {rows} rows returned for {expect
 TEST_FAILED = "feature group {group!r}, column {column!r}, test {test!r}: {detail}"
 MISSING_TABLE = "store has no table {table!r}, which the feature SQL reads"
 PRACTICE_SQL = """
-SELECT i.row_id, p.practice_code
+SELECT p.practice_code
 FROM index_rows AS i
 LEFT JOIN patients AS p ON p.patient_id = i.patient_id
 ORDER BY i.row_id
@@ -44,7 +44,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl(table).replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
 
 
-def check_values(values: pd.Series, spec: FeatureSpec) -> None:
+def check_values(values: np.ndarray, spec: FeatureSpec) -> None:
     """The YAML data tests of one column (after encoding); raise naming group, column, test."""
     tests = spec.tests
 
@@ -53,30 +53,52 @@ def check_values(values: pd.Series, spec: FeatureSpec) -> None:
             TEST_FAILED.format(group=spec.group, column=spec.column, test=test, detail=detail)
         )
 
-    if tests.not_null and (nulls := int(values.isna().sum())):
+    if tests.not_null and (nulls := int(np.isnan(values).sum())):
         fail("not_null", f"{nulls} null value(s)")
     if tests.min is not None and (below := int((values < tests.min).sum())):
-        fail("min", f"{below} value(s) below {tests.min:g} (lowest {values.min():g})")
+        fail("min", f"{below} value(s) below {tests.min:g} (lowest {np.nanmin(values):g})")
     if tests.max is not None and (above := int((values > tests.max).sum())):
-        fail("max", f"{above} value(s) above {tests.max:g} (highest {values.max():g})")
+        fail("max", f"{above} value(s) above {tests.max:g} (highest {np.nanmax(values):g})")
 
 
-def encode(values: pd.Series, spec: FeatureSpec) -> np.ndarray:
-    """float64 values; a categorical's code is its position in the codebook, unknown -> NaN."""
-    if spec.categories is not None:
-        codes = {label: float(i) for i, label in enumerate(spec.categories)}
-        return values.map(codes).to_numpy(dtype="float64", na_value=np.nan)
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def encoded_sql(group: FeatureGroup) -> str:
+    """The group's query with every column as DOUBLE, categoricals as codebook positions.
+
+    Encoding inside DuckDB means only float64 arrays cross into Python (no string columns).
+    """
+    columns = []
+    for spec in group.features:
+        name = f'"{spec.column}"'
+        if spec.categories is None:
+            columns.append(f"CAST(g.{name} AS DOUBLE) AS {name}")
+            continue
+        cases = " ".join(
+            f"WHEN {_literal(label)} THEN {float(i)!r}" for i, label in enumerate(spec.categories)
+        )
+        columns.append(f"CAST(CASE g.{name} {cases} END AS DOUBLE) AS {name}")
+    return f"SELECT g.row_id, {', '.join(columns)} FROM ({group.sql}) AS g"
+
+
+def _float_column(values: np.ndarray) -> np.ndarray:
+    """A fetched DOUBLE column as plain float64 with NaN for NULL."""
+    if isinstance(values, np.ma.MaskedArray):
+        return values.filled(np.nan).astype("float64", copy=False)
+    return np.asarray(values, dtype="float64")
 
 
 def run_group(
     con: duckdb.DuckDBPyConnection, group: FeatureGroup, *, n: int, check: bool = True
 ) -> dict:
-    """One group's query over `index_rows`: encoded (and checked) columns keyed by name."""
-    with timed("features.group", group=group.name) as extra:
-        frame = con.execute(f"SELECT * FROM ({group.sql}) AS g ORDER BY row_id").df()
-        extra["rows"] = len(frame)
-    returned = [c for c in frame.columns if c != "row_id"]
+    """One group's query over `index_rows`: encoded (and checked) columns keyed by name.
+
+    Rows come back in any order and are placed by row_id (no sort in DuckDB).
+    """
+    bound = con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns
+    returned = [c for c in bound if c != "row_id"]
     if set(returned) != set(group.columns):
         raise ValueError(
             GROUP_COLUMNS_MISMATCH.format(
@@ -86,15 +108,33 @@ def run_group(
                 missing=sorted(set(group.columns) - set(returned)),
             )
         )
-    if len(frame) != n or not np.array_equal(frame["row_id"].to_numpy(), np.arange(n)):
-        raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(frame), expected=n))
+    with timed("features.group", group=group.name) as extra:
+        fetched = con.execute(encoded_sql(group)).fetchnumpy()
+        extra["rows"] = len(fetched["row_id"])
+    row_id = np.asarray(fetched.pop("row_id"), dtype=np.int64)
+    if not _is_permutation(row_id, n):
+        raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(row_id), expected=n))
     out = {}
     for spec in group.features:
-        values = encode(frame[spec.column], spec)
+        values = np.empty(n, dtype="float64")
+        values[row_id] = _float_column(fetched.pop(spec.column))
         if check:
-            check_values(pd.Series(values, copy=False), spec)
+            check_values(values, spec)
         out[spec.column] = values
     return out
+
+
+def _is_permutation(row_id: np.ndarray, n: int) -> bool:
+    """Exactly one result row per index row (row ids 0..n-1, each once)."""
+    if len(row_id) != n:
+        return False
+    if n == 0:
+        return True
+    if row_id.min() < 0 or row_id.max() >= n:
+        return False
+    seen = np.zeros(n, dtype=bool)
+    seen[row_id] = True
+    return bool(seen.all())
 
 
 def build_features(
@@ -114,19 +154,22 @@ def build_features(
     catalogue = catalogue or load_catalogue()
     keys = index_keys(task)
     _ensure_tables(con)
-    columns: dict[str, np.ndarray] = {}
+    names = catalogue.columns(task)
+    # one float64 block, feature j in row j: the frame below wraps it without a copy
+    block = np.empty((len(names), len(index)), dtype="float64")
     with (
         timed("features.build", task=task.name, rows=len(index)),
         index_relation(con, index, task=task) as n,
     ):
-        practice = con.execute(PRACTICE_SQL).df()["practice_code"]
+        practice = con.sql(PRACTICE_SQL).to_arrow_table()
         for group in catalogue.groups_for(task):
-            columns.update(run_group(con, group, n=n, check=check))
-    out = pd.DataFrame({k: index[k].to_numpy() for k in keys})
+            for column, values in run_group(con, group, n=n, check=check).items():
+                block[names.index(column)] = values
+    out = index[keys].reset_index(drop=True)
     out["index_date"] = pd.to_datetime(out["index_date"])
-    out["practice_code"] = practice.astype("str").to_numpy()
-    features = pd.DataFrame(columns, index=out.index)
-    log_event("features.matrix", task=task.name, rows=n, features=features.shape[1])
+    out["practice_code"] = pd.array(practice.column("practice_code"), dtype="str")
+    features = pd.DataFrame(block.T, columns=names, copy=False)
+    log_event("features.matrix", task=task.name, rows=n, features=len(names))
     return pd.concat([out, features], axis=1)
 
 

@@ -124,7 +124,7 @@ def _record(table: pd.DataFrame, *, task: str, uri: str) -> None:
         exp = ensure_experiment(model_name(task), client=client, uri=uri)
         with mlflow.start_run(experiment_id=exp, run_name=f"backtest-{task}"):
             mlflow.set_tags({"task": task, "kind": "backtest"})
-            mlflow.log_table(table, "backtest.json")
+            mlflow.log_text(table.to_csv(index=False), "backtest.csv")  # log_table warns on str
             for r in table[table["score"] == MODEL].itertuples():
                 key = f"{r.kind}.{r.origin}" + (
                     f".lag{int(r.lag_days)}" if r.kind != "origin" else ""

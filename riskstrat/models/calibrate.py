@@ -24,12 +24,15 @@ class Calibrator:
     y: tuple[float, ...] = ()  # isotonic values
     a: float = 0.0  # platt intercept
     b: float = 1.0  # platt slope
+    #: platt on the logit of a probability; a rule's points or counts are used as they are
+    on_logit: bool = True
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         raw = np.asarray(raw, dtype=float)
         if self.method == "isotonic":
             return np.interp(raw, self.x, self.y)
-        return 1 / (1 + np.exp(-(self.a + self.b * logit(raw))))
+        lp = logit(raw) if self.on_logit else raw
+        return 1 / (1 + np.exp(-(self.a + self.b * lp)))
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -42,6 +45,7 @@ class Calibrator:
             y=tuple(data.get("y", ())),
             a=float(data.get("a", 0.0)),
             b=float(data.get("b", 1.0)),
+            on_logit=bool(data.get("on_logit", True)),
         )
 
 
@@ -55,7 +59,8 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray, *, method: str) -> Calibrator
             y=tuple(float(v) for v in iso.y_thresholds_),
         )
     if method == "platt":
-        lp = logit(raw)
+        on_logit = bool(np.all((raw >= 0) & (raw <= 1)))
+        lp = logit(raw) if on_logit else raw
         a, b = logistic_fit(y, lp, np.zeros_like(lp))
-        return Calibrator(method="platt", a=float(a), b=float(b))
+        return Calibrator(method="platt", a=float(a), b=float(b), on_logit=on_logit)
     raise ValueError(UNKNOWN_METHOD.format(method=method))

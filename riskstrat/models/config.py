@@ -59,6 +59,10 @@ class SplitRules(StrictModel):
     validation_share: float = Field(default=0.5, gt=0, lt=1)
     #: Upper bound on training rows (a seeded sample of rows); null = all.
     max_train_rows: int | None = Field(default=None, ge=1000)
+    #: Upper bound on each of the valid and calib splits (a seeded sample); null = all. At 1M
+    #: patients the calibration period alone gives ~1M rows: 200k of each is ample and halves
+    #: the feature build.
+    max_calib_rows: int | None = Field(default=None, ge=1000)
 
 
 class Calibration(StrictModel):
@@ -86,6 +90,8 @@ class Evaluation(StrictModel):
     top_fractions: tuple[float, ...] = (0.005, 0.02, 0.05)
     #: Subgroups smaller than this get no bootstrap interval (reported, flagged as small).
     min_group_rows: int = Field(default=100, ge=1)
+    #: `max_subgroup_gap` (overall table, MLflow) is over subgroups of at least this many rows.
+    gap_min_rows: int = Field(default=500, ge=1)
     shap_sample: int = Field(default=2000, ge=10)
     reference_bins: int = Field(default=10, ge=2)
 

@@ -105,12 +105,18 @@ def load_task_data(
                 wanted = {"valid": "calib"}  # the valid rows come from the calibration dates
                 dates = {d for s in splits for d in grid[wanted.get(s, s)]}
                 index = build_index(con, task, as_of_dates=sorted(dates))
+        with timed("models.split", rows=len(index)):
             index = index.reset_index(drop=True)
             index["split"] = assign_split(index, p=p, rules=config.split, seed=config.seed)
-            index["split"] = cap_rows(
-                index["split"], name="train", max_rows=config.split.max_train_rows, seed=config.seed
-            )
+            caps = {
+                "train": config.split.max_train_rows,
+                "valid": config.split.max_calib_rows,
+                "calib": config.split.max_calib_rows,
+            }
+            for name, cap in caps.items():
+                index["split"] = cap_rows(index["split"], name=name, max_rows=cap, seed=config.seed)
             index = index[index["split"].isin(splits)]
+        with timed("models.labels", rows=len(index)):
             labelled = attach_labels(con, task, index.drop(columns="split"), extract_date=end)
         labelled = labelled.assign(split=index["split"].to_numpy())
         immature = int(labelled["label"].isna().sum())

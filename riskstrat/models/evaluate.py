@@ -45,6 +45,13 @@ class EvalResult:
         return out
 
 
+def max_subgroup_gap(table: pd.DataFrame, *, min_rows: int) -> float:
+    """Largest |observed - predicted| over the subgroups of at least `min_rows` rows (smaller
+    groups' gaps are mostly sampling noise); NaN when no subgroup is that large."""
+    big = table[(table["slice"] != "overall") & (table["n"] >= min_rows)]
+    return float(big["gap"].abs().max()) if len(big) else float("nan")
+
+
 def evaluate_scores(
     y: np.ndarray,
     scores: Mapping[str, np.ndarray],
@@ -77,6 +84,7 @@ def evaluate_scores(
             seed=seed,
         )
         subgroups.append(table.assign(score=name))
+        row["max_subgroup_gap"] = max_subgroup_gap(table, min_rows=params.gap_min_rows)
         reliability[name] = m.reliability(y, p, n_bins=params.ece_bins)
     sub = pd.concat(subgroups, ignore_index=True)
     sub = sub[["score", *[c for c in sub.columns if c != "score"]]]

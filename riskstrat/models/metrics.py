@@ -169,6 +169,25 @@ def summary(
     return out
 
 
+def weighted_auroc(order: np.ndarray, y: np.ndarray, p: np.ndarray) -> Callable:
+    """AUROC under row weights (bootstrap counts), with the sort done once: `order` sorts p
+    ascending. Returns f(w) -> AUROC of the rows repeated w times (ties averaged, = auroc)."""
+    ys, ps = y[order], p[order]
+    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]  # end of each tie group
+
+    def at(w: np.ndarray) -> float:
+        ws = w[order]
+        cum_pos = np.cumsum(ws * ys)[last]
+        cum_neg = np.cumsum(ws * (1 - ys))[last]
+        pos, neg = np.diff(np.r_[0.0, cum_pos]), np.diff(np.r_[0.0, cum_neg])
+        if cum_pos[-1] == 0 or cum_neg[-1] == 0:
+            return float("nan")
+        wins = np.sum(pos * (cum_neg - neg + 0.5 * neg))
+        return float(wins / (cum_pos[-1] * cum_neg[-1]))
+
+    return at
+
+
 def bootstrap_interval(
     y: np.ndarray,
     p: np.ndarray,
@@ -178,15 +197,20 @@ def bootstrap_interval(
     seed: int,
     level: float = 0.95,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of fn(y, p) over rows resampled with replacement."""
+    """Percentile bootstrap interval of fn(y, p) over rows resampled with replacement.
+
+    AUROC is computed from the resample's counts over one shared sort (the same value as
+    auroc(y[i], p[i]), without re-sorting 200 times: this is what keeps evaluation of 350k test
+    rows to seconds)."""
     if n_boot == 0 or len(y) == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    fast = weighted_auroc(np.argsort(p, kind="mergesort"), y, p) if fn is auroc else None
     stats = np.empty(n_boot)
     for b in range(n_boot):
         i = rng.integers(0, len(y), len(y))
-        stats[b] = fn(y[i], p[i])
+        stats[b] = fast(np.bincount(i, minlength=len(y))) if fast else fn(y[i], p[i])
     stats = stats[~np.isnan(stats)]
     if len(stats) == 0:
         return float("nan"), float("nan")

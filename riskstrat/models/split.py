@@ -77,26 +77,31 @@ def as_of_grid(p: Periods, *, step_days: int) -> dict[str, list[date]]:
 
 
 def patient_unit(patient_id: pd.Series, *, seed: int) -> np.ndarray:
-    """A stable uniform number in [0, 1) per patient (seeded hash, same on any machine)."""
+    """A stable uniform number in [0, 1) per patient (seeded hash, same on any machine); hashed
+    once per distinct patient (an index repeats each patient at every as-of date)."""
     salt = f"riskstrat-split-{seed}:"
-    uniq = pd.unique(patient_id.astype(str))
-    values = {
-        p: int.from_bytes(hashlib.blake2b((salt + p).encode(), digest_size=8).digest()) / 2**64
-        for p in uniq
-    }
-    return patient_id.astype(str).map(values).to_numpy(dtype=float)
+    codes, uniq = pd.factorize(patient_id.astype(str))
+    values = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b((salt + p).encode(), digest_size=8).digest()) / 2**64
+            for p in uniq
+        ),
+        dtype=float,
+        count=len(uniq),
+    )
+    return values[codes]
 
 
 def assign_split(index: pd.DataFrame, *, p: Periods, rules: SplitRules, seed: int) -> pd.Series:
     """Split name per index row ("" = not used): by index date period, then by patient hash."""
-    day = pd.to_datetime(index["index_date"]).dt.date
+    day = pd.to_datetime(index["index_date"]).to_numpy(dtype="datetime64[D]")
     u = patient_unit(index["patient_id"], seed=seed)
     test_patient = u < rules.test_patient_share
     # among the others, rescale to [0, 1) for the validation/calibration draw
     v = (u - rules.test_patient_share) / (1 - rules.test_patient_share)
 
     def within(rng: tuple[date, date]) -> np.ndarray:
-        return ((day >= rng[0]) & (day <= rng[1])).to_numpy()
+        return (day >= np.datetime64(rng[0], "D")) & (day <= np.datetime64(rng[1], "D"))
 
     out = np.full(len(index), "", dtype=object)
     out[within(p.train) & ~test_patient] = "train"

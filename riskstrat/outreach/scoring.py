@@ -20,7 +20,13 @@ from riskstrat.explain.protocols import RiskModel
 from riskstrat.logs import log_event, timed
 from riskstrat.outreach.calendar import previous_working_day
 from riskstrat.outreach.config import OutreachConfig, load_outreach_config, load_pathways
-from riskstrat.outreach.store_io import SCORES_COLUMNS, SCORES_DDL, SCORES_TABLE
+from riskstrat.outreach.store_io import (
+    SCORE_RUNS_DDL,
+    SCORE_RUNS_TABLE,
+    SCORES_COLUMNS,
+    SCORES_DDL,
+    SCORES_TABLE,
+)
 
 RISK_OUT_OF_RANGE = "model {model} returned {count} risks outside [0, 1] or NaN for task {task}"
 READMISSION_PREFIX = "readmission"
@@ -42,7 +48,8 @@ def score_matrix(
     scored_at: datetime | None = None,
 ) -> pd.DataFrame:
     """SCORES_COLUMNS for every row of the feature matrix (keys + features)."""
-    risk = np.asarray(model.predict_risk(matrix[list(model.feature_names)]), dtype="float64")
+    features = matrix[list(model.feature_names)]
+    risk = np.asarray(model.predict_risk(features) if len(features) else [], dtype="float64")
     bad = ~((risk >= 0) & (risk <= 1))
     if bad.any():
         raise ValueError(
@@ -65,30 +72,41 @@ def score_matrix(
     )
 
 
-def store_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> int:
-    """Replace the (task, as_of) pairs in `scores` in one transaction; returns rows written."""
+def store_scores(
+    con: duckdb.DuckDBPyConnection,
+    scores: pd.DataFrame,
+    *,
+    task: str,
+    as_of: date,
+    model: RiskModel,
+) -> int:
+    """Replace `task`'s scores for `as_of` in one transaction and record that it was scored.
+
+    The record in SCORE_RUNS_TABLE is written even when `scores` is empty, so a day with nobody
+    to score reads as "scored, nobody eligible" rather than "never scored". Returns rows written.
+    """
     con.execute(SCORES_DDL)
-    pairs = scores[["task", "as_of"]].drop_duplicates()
+    con.execute(SCORE_RUNS_DDL)
+    day = pd.Timestamp(as_of).date()
     with timed("score.store", rows=len(scores)):
-        _replace(con, scores, pairs)
-    return len(scores)
-
-
-def _replace(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, pairs: pd.DataFrame) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for task, as_of in pairs.itertuples(index=False):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in (SCORES_TABLE, SCORE_RUNS_TABLE):
+                con.execute(f"DELETE FROM {table} WHERE task = ? AND as_of = ?", [task, day])
+            if len(scores):
+                con.register("new_scores", scores[list(SCORES_COLUMNS)])
+                con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
+                con.unregister("new_scores")
             con.execute(
-                f"DELETE FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
-                [task, pd.Timestamp(as_of).date()],
-            )
-        con.register("new_scores", scores[list(SCORES_COLUMNS)])
-        con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
-        con.unregister("new_scores")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+                f"INSERT INTO {SCORE_RUNS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+                [task, day, str(model.name), str(model.version), len(scores),
+                 datetime.now().replace(microsecond=0)],
+            )  # fmt: skip
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return len(scores)
 
 
 def task_index(
@@ -126,9 +144,10 @@ def score(
             index = task_index(con, task, as_of=as_of, config=config)
             matrix = build_features(con, index, task=task)
             with timed("score.predict", task=task, rows=len(matrix)):
-                frames.append(score_matrix(matrix, model=model, task=task, as_of=as_of))
+                scores = score_matrix(matrix, model=model, task=task, as_of=as_of)
+            store_scores(con, scores, task=task, as_of=as_of, model=model)
+            frames.append(scores)
             extra.update(rows=len(matrix), model=model.name, version=model.version)
-    scores = pd.concat(frames, ignore_index=True)
-    store_scores(con, scores)
+    scores = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     log_event("score.stored", rows=len(scores), as_of=as_of)
     return scores

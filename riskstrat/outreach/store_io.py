@@ -1,7 +1,7 @@
 """Reading what outreach needs from the DuckDB store (the I/O edge of the outreach stage).
 
-Only pseudonymous tables are read here, except `contacts_reader`, which reads the contacts of one
-practice's listed patients and nobody else.
+Only pseudonymous tables are read here, except `contacts_reader`, which reads the contacts of the
+listed patients only, each for the practice that lists them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,18 @@ SCORES_COLUMNS = (
     "task", "as_of", "patient_id", "index_date", "index_spell_id", "risk", "model_name",
     "model_version", "scored_at",
 )  # fmt: skip
+#: One row per (task, as_of) scored, even when nobody was eligible (a weekday with no discharges):
+#: "scored, nothing to list" must not read as "never scored".
+SCORE_RUNS_TABLE = "score_runs"
+SCORE_RUNS_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORE_RUNS_TABLE} (
+  task VARCHAR NOT NULL,
+  as_of DATE NOT NULL,
+  model_name VARCHAR NOT NULL,
+  model_version VARCHAR NOT NULL,
+  rows BIGINT NOT NULL,
+  scored_at TIMESTAMP NOT NULL
+)"""
+LISTED_VIEW = "outreach_listed"  # the run's listed pairs, registered for the contacts join
 NO_SCORES = (
     "store has no {task} scores for as_of {as_of}: run `riskstrat score --as-of {as_of}` first"
 )
@@ -78,16 +90,21 @@ def load_practices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def load_scores(
     con: duckdb.DuckDBPyConnection, *, as_of: date, tasks: Sequence[str]
 ) -> pd.DataFrame:
-    if not has_table(con, SCORES_TABLE):
+    if not has_table(con, SCORE_RUNS_TABLE):
         raise LookupError(NO_SCORES.format(task=", ".join(tasks), as_of=as_of))
-    frame = con.execute(
+    scored = {
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT task FROM {SCORE_RUNS_TABLE} WHERE as_of = ?", [as_of]
+        ).fetchall()
+    }
+    for task in tasks:
+        if task not in scored:
+            raise LookupError(NO_SCORES.format(task=task, as_of=as_of))
+    return con.execute(
         f"SELECT * FROM {SCORES_TABLE} WHERE as_of = ? AND list_contains(?, task)",
         [as_of, list(tasks)],
     ).df()
-    for task in tasks:
-        if not (frame["task"] == task).any():
-            raise LookupError(NO_SCORES.format(task=task, as_of=as_of))
-    return frame
 
 
 def load_previous(
@@ -111,23 +128,31 @@ def load_previous(
 
 def contacts_reader(
     con: duckdb.DuckDBPyConnection,
-) -> Callable[[str, Sequence[str]], pd.DataFrame]:
-    """A reader of one practice's contacts: only listed patients registered at that practice.
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """A reader of the listed patients' contacts, each for the practice that lists them.
 
-    Each call reads the rows of the given patient_ids that are registered at `practice_code`,
-    nobody else's (an id list bound as parameters, so DuckDB filters while scanning).
+    `read(listed)` takes (practice_code, patient_id) pairs and returns CONTACT_COLUMNS for those
+    patients registered at that very practice, nobody else: the pairs are joined to patients
+    (id and practice) and contacts in one query, so a run reads identifiers once, not once per
+    practice (a scan of the whole contacts table each time).
     """
-    cols = ", ".join(f"c.{c}" for c in TABLES["contacts"].column_names)
+    cols = ", ".join(f"c.{c}" for c in TABLES["contacts"].column_names if c != "patient_id")
 
-    def read(practice_code: str, patient_ids: Sequence[str]) -> pd.DataFrame:
-        marks = ", ".join("?" for _ in patient_ids) or "NULL"
-        return con.execute(
-            f"""
-            SELECT {cols} FROM contacts c JOIN patients p USING (patient_id)
-            WHERE c.patient_id IN ({marks}) AND p.patient_id IN ({marks})
-              AND p.practice_code = ?
-            """,
-            [*patient_ids, *patient_ids, practice_code],
-        ).df()
+    def read(listed: pd.DataFrame) -> pd.DataFrame:
+        pairs = listed[["practice_code", "patient_id"]].drop_duplicates()
+        con.register(LISTED_VIEW, pairs)
+        try:
+            return con.execute(
+                f"""
+                SELECT l.practice_code, l.patient_id, {cols}
+                FROM {LISTED_VIEW} l
+                JOIN patients p
+                  ON p.patient_id = l.patient_id AND p.practice_code = l.practice_code
+                JOIN contacts c ON c.patient_id = l.patient_id
+                ORDER BY l.practice_code, l.patient_id
+                """
+            ).df()
+        finally:
+            con.unregister(LISTED_VIEW)
 
     return read

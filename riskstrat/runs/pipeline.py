@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 
 from riskstrat.config import Settings, project_root
-from riskstrat.logs import log_event, timed
+from riskstrat.logs import log_event, progress, timed
 from riskstrat.runs.lock import run_lock
 from riskstrat.runs.manifest import (
     MANIFEST_FILE,
@@ -94,7 +94,7 @@ def run_once(
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
     manifest = state.manifest
-    for name, step in STEPS:
+    for name, step in progress(STEPS, label=f"run {state.as_of}"):
         if not step.applies(state):
             continue
         start = time.perf_counter()
@@ -150,7 +150,3 @@ def _covers(manifest: Manifest | None, pathways: Sequence[str] | None) -> bool:
     if manifest is None or manifest.status != "succeeded":
         return False
     return pathways is not None and set(pathways) <= set(manifest.pathways)
-
-
-def default_extract_date(as_of: date, *, lag_days: int) -> date:
-    return as_of - timedelta(days=lag_days)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -273,7 +273,3 @@ def run_job(*, job_id: str) -> None:
     else:
         retrain(spec, config=config, settings=settings)
     log_event("job.done", job=job_id)
-
-
-def as_of_extract_date(as_of: date, *, lag_days: int) -> date:
-    return as_of - timedelta(days=lag_days)

@@ -124,21 +124,14 @@ def features_step(state: RunState) -> dict[str, int]:
 
 def score_step(state: RunState) -> dict[str, int]:
     from riskstrat.outreach.scoring import score_matrix, store_scores
-    from riskstrat.outreach.store_io import SCORES_COLUMNS, SCORES_DDL, SCORES_TABLE
 
     counts = {}
     for task, data in state.tasks.items():
-        if len(data.matrix):
-            data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
-            counts[f"{task}_scored"] = store_scores(state.con, data.scores)
-            continue
-        # Nobody to score (say, no discharges since the last working day): still replace.
-        data.scores = pd.DataFrame(columns=list(SCORES_COLUMNS))
-        state.con.execute(SCORES_DDL)
-        state.con.execute(
-            f"DELETE FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?", [task, state.as_of]
+        # An empty matrix (no discharges since the last working day) is still recorded as scored.
+        data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
+        counts[f"{task}_scored"] = store_scores(
+            state.con, data.scores, task=task, as_of=state.as_of, model=data.model
         )
-        counts[f"{task}_scored"] = 0
     return counts
 
 
@@ -147,7 +140,9 @@ def select_step(state: RunState) -> dict[str, int]:
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.lists import select
 
-    scores = pd.concat([d.scores for d in state.tasks.values()], ignore_index=True)
+    frames = [d.scores for d in state.tasks.values()]
+    # Empty frames (a task with nobody to score) carry no dtypes: leave them out of the concat.
+    scores = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     state.lists = select(
         state.con,
         as_of=state.as_of,

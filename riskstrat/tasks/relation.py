@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 INDEX_RELATION = "index_rows"
 INDEX_MISSING_COLUMN = "index frame has no column {column!r} (task {task!r} needs {needed})"
@@ -49,16 +50,17 @@ def index_relation(
     """Register `index` as temp table `name` for the duration of the block; yields its length."""
     check_index(index, task=task)
     n = len(index)
+    # Arrow columns, not object arrays: a million ids never become Python strings
     spell = (
-        index["index_spell_id"].astype("str").to_numpy(dtype=object)
+        pa.array(index["index_spell_id"].astype("str"))
         if "index_spell_id" in index.columns and getattr(task, "has_index_spell", False)
-        else np.full(n, None, dtype=object)
+        else pa.nulls(n, pa.string())
     )
-    frame = pd.DataFrame(
+    frame = pa.table(
         {
-            "row_id": np.arange(n, dtype=np.int64),
-            "patient_id": index["patient_id"].astype("str").to_numpy(dtype=object),
-            "index_date": pd.to_datetime(index["index_date"]).to_numpy(),
+            "row_id": pa.array(np.arange(n, dtype=np.int64)),
+            "patient_id": pa.array(index["patient_id"].astype("str")),
+            "index_date": pa.array(pd.to_datetime(index["index_date"]).to_numpy()),
             "index_spell_id": spell,
         }
     )

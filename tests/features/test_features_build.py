@@ -13,7 +13,12 @@ from conftest import AS_OF, D
 from riskstrat.features import build_features, decode, load_catalogue
 from riskstrat.features.audit import memory_registry
 from riskstrat.features.catalogue import feature_dir
-from riskstrat.features.runner import GROUP_COLUMNS_MISMATCH, MISSING_TABLE, TEST_FAILED
+from riskstrat.features.runner import (
+    GROUP_COLUMNS_MISMATCH,
+    GROUP_ROWS_MISMATCH,
+    MISSING_TABLE,
+    TEST_FAILED,
+)
 from riskstrat.slices import assign_slices
 from riskstrat.tasks import build_index, load_task
 
@@ -159,3 +164,48 @@ def test_rows_follow_the_callers_order_and_repeat(tables: dict) -> None:
     assert m["patient_id"].tolist() == ["d", "a", "a"]
     assert m["emerg_adm_90d"].tolist() == [0, 1, 2]
     assert m["days_since_emerg_adm"].tolist()[1:] == [31, 1]
+
+
+def test_latest_observation_ties_take_the_higher_value(tables: dict) -> None:
+    """Latest before index per code; same-day values: the higher one; older ones never win."""
+    extra = pd.DataFrame(
+        {
+            "patient_id": ["c", "c", "c", "c", "c", "d"],
+            "observed_on": [D("2024-05-01")] * 3 + [D("2023-01-01"), D("2024-06-01"), AS_OF],
+            "code": ["bmi", "bmi", "bmi", "bmi", "efi_score", "efi_score"],
+            "value": [31.0, 33.5, None, 40.0, 0.5, 0.9],
+        }
+    )
+    tables["observations"] = pd.concat([tables["observations"], extra], ignore_index=True)
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    m = build_features(con, index, task="crisis").set_index("patient_id")
+    assert m.loc["c", "bmi_latest"] == 33.5  # null on the same day is not a value
+    assert np.isnan(m.loc["c", "efi_latest"]) and np.isnan(m.loc["d", "efi_latest"])
+    assert m.loc["a", "egfr_latest"] == 40
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rows"),
+    [
+        ("LEFT JOIN per_row AS r", "JOIN per_row AS r", 2),  # rows without A&E lost
+        (
+            "FROM index_rows AS i\nLEFT",
+            "FROM (SELECT * FROM index_rows UNION ALL SELECT * FROM index_rows WHERE row_id = 0)"
+            " AS i\nLEFT",
+            5,
+        ),
+    ],
+)
+def test_one_result_row_per_index_row(
+    tables: dict, tmp_path: Path, old: str, new: str, rows: int
+) -> None:
+    folder = _copy_features(tmp_path)
+    sql = folder / "ae.sql"
+    assert old in sql.read_text()
+    sql.write_text(sql.read_text().replace(old, new))
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    with pytest.raises(ValueError) as err:
+        build_features(con, index, task="crisis", catalogue=load_catalogue(folder))
+    assert str(err.value) == GROUP_ROWS_MISMATCH.format(group="ae", rows=rows, expected=4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,13 @@ import pytest
 
 from riskstrat.config import CONFIG_ERROR, ConfigError, project_root
 from riskstrat.features import catalogue_markdown, load_catalogue
-from riskstrat.features.catalogue import DUPLICATE_COLUMN, GROUP_NAME, MISSING_SQL, feature_dir
+from riskstrat.features.catalogue import (
+    DUPLICATE_COLUMN,
+    GROUP_NAME,
+    MISSING_SQL,
+    REASON_PLACEHOLDER,
+    feature_dir,
+)
 from riskstrat.registry.contract import REGISTERS
 from riskstrat.tasks import load_task
 
@@ -58,10 +65,14 @@ def test_model_features_per_task() -> None:
 
 def test_reason_text() -> None:
     cat = load_catalogue()
-    assert (
-        cat.spec("emerg_adm_365d").reason_text(3.0)
-        == "3 emergency admissions in the last 12 months"
-    )
+    admissions = cat.spec("emerg_adm_365d")
+    assert admissions.reason_text(3.0) == "3 emergency admissions in the last 12 months"
+    assert admissions.reason_text(1.0) == "1 emergency admission in the last 12 months"
+    assert admissions.reason_text(0.0) == "0 emergency admissions in the last 12 months"
+    years = cat.spec("years_since_hf")
+    assert years.reason_text(1.0) == "Diagnosed with heart failure 1 year ago"
+    assert years.reason_text(0.5) == "Diagnosed with heart failure 0.5 years ago"
+    assert cat.spec("days_since_ae").reason_text(1.0) == "A&E visit 1 day ago"
     assert cat.spec("reg_hf").reason_text(1.0) == "On the heart failure register"
     assert cat.spec("index_discharge_destination").reason_text(1.0) == "Discharged to care_home"
 
@@ -122,3 +133,49 @@ def test_group_name_is_the_file_name(folder: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_catalogue(folder)
     assert str(err.value) == GROUP_NAME.format(file=yml, group="a_and_e")
+
+
+PLURAL_AFTER_ONE = re.compile(
+    r"\b1 (?:\S+ ){0,2}(?:admissions|visits|days|years|nights|contacts|appointments|conditions|"
+    r"medicines|sections)\b"
+)
+
+
+def test_no_reason_says_one_of_a_plural() -> None:
+    """Every count's template pluralises with {s}: "1 A&E visit", never "1 A&E visits"."""
+    cat = load_catalogue()
+    numeric = [f for f in cat.features if f.dtype in ("int", "float") and "{value}" in f.reason]
+    assert len(numeric) > 20
+    for spec in numeric:
+        one, two = spec.reason_text(1.0), spec.reason_text(2.0)
+        assert not PLURAL_AFTER_ONE.search(one), one
+        assert "{" not in one and "{" not in two, spec.column
+    pluralised = {f.column for f in numeric if "{s}" in f.reason}
+    expected = {"emerg_adm_90d", "ae_365d", "gp_missed_90d", "ltc_count", "years_since_dm"}
+    assert expected <= pluralised
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "placeholder"),
+    [
+        (
+            '"{value} A&E visit{s} in the last 3 months"',
+            '"{value} A&E visit{plural} in the last 3 months"',
+            0,
+            "plural",
+        ),
+        ('"Sex {value}"', '"Sex {value}{s}"', 1, "s"),  # a category has no plural
+    ],
+)
+def test_unknown_reason_placeholder_names_file_and_key(
+    folder: Path, old: str, new: str, column: int, placeholder: str
+) -> None:
+    yml = folder / ("ae.yml" if column == 0 else "demographics.yml")
+    text = yml.read_text()
+    assert old in text
+    yml.write_text(text.replace(old, new))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    message = str(err.value)
+    assert f"{yml.name}" in message and f"features.{column}" in message
+    assert REASON_PLACEHOLDER.format(reason=new.strip('"'), name=placeholder) in message

@@ -11,7 +11,12 @@ import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat.outreach.store_io import contacts_reader
-from riskstrat.outreach.writers import FOREIGN_CONTACTS, write_practice_files
+from riskstrat.outreach.writers import (
+    FOREIGN_CONTACTS,
+    MISPLACED_ROW,
+    _own_rows,
+    write_practice_files,
+)
 from riskstrat.outreach.xlsx import SHEET
 from riskstrat.registry.contract import OUTREACH_OUTCOMES
 
@@ -80,12 +85,14 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(written):
     assert name.data_type == "s"  # text, not a formula
     formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
-    # The raw sheet XML holds no <f> (formula) element at all.
+    # The raw sheet XML holds no <f> (formula) element at all; the text is a (shared) string.
     import zipfile
 
     with zipfile.ZipFile(folder / "early_intervention.xlsx") as z:
         sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
-    assert "<f>" not in sheet_xml and "HYPERLINK" in sheet_xml
+        strings = z.read("xl/sharedStrings.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    assert "HYPERLINK" not in sheet_xml and "HYPERLINK" in strings
 
 
 def test_xlsx_layout_formats_and_feedback_validation(written):
@@ -105,13 +112,20 @@ def test_xlsx_layout_formats_and_feedback_validation(written):
     contact_by = ws.cell(row=2, column=col["contact_by"])
     assert contact_by.number_format == "yyyy-mm-dd"
     assert contact_by.value.date() == date(2025, 6, 3)  # Friday 30 May + 2 working days
-    assert ws.column_dimensions["A"].width > 0 and ws.column_dimensions["L"].width >= 30
+    assert 0 < _width(ws, col["rank"]) < 10 and _width(ws, col["reason_1"]) >= 30
     kinds = {dv.type: dv for dv in ws.data_validations.dataValidation}
     outcome_letter = openpyxl.utils.get_column_letter(col["outcome"])
     contacted_letter = openpyxl.utils.get_column_letter(col["contacted_on"])
     assert kinds["list"].formula1 == '"' + ",".join(OUTREACH_OUTCOMES) + '"'
     assert str(kinds["list"].sqref).startswith(f"{outcome_letter}2:{outcome_letter}")
     assert str(kinds["date"].sqref).startswith(f"{contacted_letter}2:{contacted_letter}")
+
+
+def _width(ws, column: int) -> float:
+    """A column's width; a <col> element may cover a range of equal-width columns."""
+    spans = [d for d in ws.column_dimensions.values() if d.min <= column <= d.max]
+    assert len(spans) == 1 and spans[0].customWidth, column
+    return spans[0].width
 
 
 def test_feedback_template_lists_every_listed_person(written):
@@ -131,27 +145,80 @@ def test_feedback_template_lists_every_listed_person(written):
         assert set(rows["listed_on"]) == {AS_OF.isoformat()}
 
 
-def test_contacts_reader_reads_one_practice_only(written):
+def test_contacts_reader_reads_each_practice_own_patients_only(written):
     con = outreach_store(written["pop"])
     read = contacts_reader(con)
     pop = written["pop"]
     mixed = pop["patient_id"].iloc[:6].tolist()  # practices P1, P2, P3, P1, P2, P3
-    got = read("P1", mixed)
-    assert sorted(got["patient_id"]) == ["id00000", "id00003"]
+    claimed = pd.DataFrame({"practice_code": ["P1"] * 6 + ["P2"], "patient_id": [*mixed, mixed[1]]})
+    got = read(claimed)
+    pairs = sorted(zip(got["practice_code"], got["patient_id"], strict=True))
+    assert pairs == [("P1", "id00000"), ("P1", "id00003"), ("P2", "id00001")]
+    assert got.loc[got["patient_id"] == "id00003", "given_name"].tolist() == ["Given3"]
+    assert read(claimed.iloc[0:0]).empty
 
 
-def test_foreign_contacts_stop_the_write(written, tmp_path):
+def _leaky(extra: dict[str, str]):
+    """A reader that answers correctly, plus one row it should never have returned."""
+
+    def read(listed):
+        rows = listed[["practice_code", "patient_id"]].drop_duplicates()
+        rows = pd.concat([rows, pd.DataFrame([extra])], ignore_index=True)
+        return rows.assign(nhs_number="9000000000", given_name="A", family_name="B", phone=None,
+                           address=None)  # fmt: skip
+
+    return read
+
+
+@pytest.mark.parametrize("who", ["not listed anywhere", "listed by P2"])
+def test_foreign_contacts_stop_the_write(written, tmp_path, who):
     lists = written["lists"]
-
-    def leaky(practice, ids):
-        return pd.DataFrame(
-            {"patient_id": [*ids, "someone-else"], "nhs_number": "9000000000", "given_name": "A",
-             "family_name": "B", "phone": None, "address": None}
-        )  # fmt: skip
-
+    p2 = lists.loc[lists["practice_code"] == "P2", "patient_id"].iloc[0]
+    extra = {"practice_code": "P1", "patient_id": "someone-else" if who.startswith("not") else p2}
     with pytest.raises(ValueError) as err:
         write_practice_files(
-            lists, run_dir=tmp_path, contacts_reader=leaky, pathways=written["pathways"],
-            practices=practices(CODES), as_of=AS_OF,
+            lists, run_dir=tmp_path / "run", contacts_reader=_leaky(extra),
+            pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
         )  # fmt: skip
     assert str(err.value) == FOREIGN_CONTACTS.format(count=1, practice="P1")
+    assert not (tmp_path / "run").exists()  # stopped before any file was written
+
+
+def test_honest_reader_writes_identifiers_to_the_own_practice(written, tmp_path):
+    lists = written["lists"]
+    write_practice_files(
+        lists,
+        run_dir=tmp_path,
+        contacts_reader=_leaky({"practice_code": "P1", "patient_id": "id00000"}),
+        pathways=written["pathways"],
+        practices=practices(CODES),
+        as_of=AS_OF,
+    )  # fmt: skip  (a duplicate of a listed pair is the practice's own row, not foreign)
+    rows = pd.read_csv(tmp_path / "practices" / "P2" / "early_intervention.csv", dtype="str")
+    assert set(rows["name"]) == {"A B"} and len(rows) > 0
+
+
+def test_identifiers_are_read_once_for_exactly_the_listed_pairs(written, tmp_path):
+    lists = written["lists"]
+    real = contacts_reader(outreach_store(written["pop"]))
+    calls = []
+
+    def counting(listed):
+        calls.append(listed.copy())
+        return real(listed)
+
+    write_practice_files(
+        lists, run_dir=tmp_path / "run", contacts_reader=counting,
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    assert len(calls) == 1
+    asked = sorted(zip(calls[0]["practice_code"], calls[0]["patient_id"], strict=True))
+    assert asked == sorted(set(zip(lists["practice_code"], lists["patient_id"], strict=True)))
+
+
+def test_a_row_of_another_practice_never_reaches_a_practices_files():
+    rows = [{"practice_code": "P1", "patient_id": "a"}, {"practice_code": "P2", "patient_id": "b"}]
+    assert _own_rows(rows[:1], practice="P1") == rows[:1]
+    with pytest.raises(ValueError) as err:
+        _own_rows(rows, practice="P1")
+    assert str(err.value) == MISPLACED_ROW.format(row="P2", practice="P1")

@@ -53,7 +53,8 @@ def test_store_is_idempotent_and_keeps_history(model):
     assert str(err.value) == NO_SCORES.format(task="crisis", as_of=date(2025, 6, 9))
     for week in (date(2025, 6, 2), date(2025, 6, 9), date(2025, 6, 9)):  # the 9th twice
         m = _matrix(40, day=week, seed=week.day)
-        store_scores(con, score_matrix(m, model=model, task="crisis", as_of=week))
+        scored = score_matrix(m, model=model, task="crisis", as_of=week)
+        store_scores(con, scored, task="crisis", as_of=week, model=model)
     counts = con.execute("SELECT as_of, count(*) FROM scores GROUP BY 1 ORDER BY 1").fetchall()
     assert counts == [(date(2025, 6, 2), 40), (date(2025, 6, 9), 40)]
     assert len(load_scores(con, as_of=date(2025, 6, 9), tasks=("crisis",))) == 40
@@ -66,8 +67,20 @@ def test_failed_store_leaves_the_old_scores(model):
     con = duckdb.connect()
     day = date(2025, 6, 2)
     good = score_matrix(_matrix(10, day=day), model=model, task="crisis", as_of=day)
-    store_scores(con, good)
+    store_scores(con, good, task="crisis", as_of=day, model=model)
     bad = good.assign(risk=None)  # violates NOT NULL: the whole replacement is rolled back
     with pytest.raises(duckdb.ConstraintException):
-        store_scores(con, bad)
+        store_scores(con, bad, task="crisis", as_of=day, model=model)
     assert con.execute("SELECT count(*), min(risk) > 0 FROM scores").fetchone() == (10, True)
+
+
+def test_a_day_with_nobody_to_score_is_still_scored(model):
+    """Zero discharges since the last working day: lists are empty, not 'never scored'."""
+    con = duckdb.connect()
+    day = date(2025, 6, 3)
+    empty = score_matrix(_matrix(0, day=day), model=model, task="readmission_30d", as_of=day)
+    assert store_scores(con, empty, task="readmission_30d", as_of=day, model=model) == 0
+    assert len(load_scores(con, as_of=day, tasks=("readmission_30d",))) == 0
+    with pytest.raises(LookupError) as err:
+        load_scores(con, as_of=date(2025, 6, 4), tasks=("readmission_30d",))
+    assert str(err.value) == NO_SCORES.format(task="readmission_30d", as_of=date(2025, 6, 4))

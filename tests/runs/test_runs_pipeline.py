@@ -208,10 +208,18 @@ def test_runs_killed_part_way_leave_published_outputs_untouched(run_settings: Se
 def test_subset_runs_keep_other_files_and_scheduled_runs_skip_what_is_done(
     run_settings: Settings,
 ) -> None:
-    first = run_once(as_of=AS_OF, settings=run_settings)
-    # Monday's weekday post-discharge job: the weekly run already published post_discharge.
-    skip = RunOptions(skip_if_published=True)
-    again = run_once(as_of=AS_OF, pathways=["post_discharge"], settings=run_settings, options=skip)
+    from riskstrat.runs.jobs import run_scheduled
+
+    config = load_schedule()
+    # Monday 07:00: the weekly job, then the weekday post-discharge job, which finds that the
+    # weekly run already published post_discharge and does nothing.
+    first = run_scheduled(
+        config.job("weekly-early-intervention"), as_of=AS_OF, config=config, settings=run_settings
+    )
+    assert first.status == "succeeded" and "post_discharge" in first.pathways
+    again = run_scheduled(
+        config.job("weekday-post-discharge"), as_of=AS_OF, config=config, settings=run_settings
+    )
     assert again.run_id == first.run_id
     assert len(recent_manifests(run_settings.paths.out_dir)) == 1
     # A hand-started post-discharge run rewrites its own files and keeps the others.

@@ -22,7 +22,7 @@ from riskstrat.registry.contract import (
 
 class WeeklyCapacity(StrictModel):
     per_1000_registered: float = 5.0
-    minimum: int = 1
+    minimum: int = 20
 
 
 class PrescriptionRules(StrictModel):
