@@ -26,13 +26,14 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 START, END = date(2023, 1, 2), date(2025, 12, 28)
 AS_OF = date(2025, 12, 29)  # the Monday after the extract end
-#: A crisis training population giving ~1M index rows (several as-of dates x patients).
-#: stage -> (budget seconds, budget GiB) at 1M patients, from the issues.
-BUDGETS: dict[str, tuple[float, float]] = {
+#: stage -> (budget seconds, budget GiB) at 1M patients, from the issues (None: no budget set;
+#: readmission training is measured because the weekly run needs both champions).
+BUDGETS: dict[str, tuple[float, float] | None] = {
     "synth": (300, 8),
     "ingest": (300, 8),
     "features": (60, 6),
     "train": (300, 24),
+    "train_readmission": None,
     "run": (180, 8),
 }
 
@@ -49,6 +50,7 @@ def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
         "features": [exe, "features", "--task", "crisis", "--as-of", str(AS_OF),
                      "--out", str(work / "features.parquet")],
         "train": [exe, "train", "crisis", "--max-rows", "1000000"],
+        "train_readmission": [exe, "train", "readmission_30d"],
         "run": [exe, "run", "--as-of", str(AS_OF), "--no-ingest"],
     }  # fmt: skip
 
@@ -106,15 +108,17 @@ def markdown(all_results: list[dict[str, object]]) -> str:
     ]
     for res in all_results:
         for stage, m in res["stages"].items():  # type: ignore[union-attr]
-            secs, gib = BUDGETS[stage]
+            budget = BUDGETS[stage]
             ok = ""
-            if res["patients"] == 1_000_000 and m["exit_code"] == 0:
-                ok = "yes" if m["seconds"] <= secs and (m["peak_gib"] or 0) <= gib else "NO"
-            elif m["exit_code"] != 0:
+            if m["exit_code"] != 0:
                 ok = "failed"
+            elif budget and res["patients"] == 1_000_000:
+                secs, gib = budget
+                ok = "yes" if m["seconds"] <= secs and (m["peak_gib"] or 0) <= gib else "NO"
+            limit = f"< {budget[0]:.0f} s, < {budget[1]:.0f} GiB" if budget else "none set"
             lines.append(
                 f"| {stage} | {res['patients']:,} | {m['seconds']} | {m['peak_gib']} | "
-                f"< {secs:.0f} s, < {gib:.0f} GiB | {ok} |"
+                f"{limit} | {ok} |"
             )
     return "\n".join(lines) + "\n"
 

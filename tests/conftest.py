@@ -7,10 +7,35 @@ from pathlib import Path
 
 import pytest
 
+from riskstrat.config import Paths, Settings
+
 #: The small synthetic population most integration tests share (built once per test worker).
 SMALL_POPULATION = dict(
     patients=6000, practices=4, start=date(2023, 1, 2), end=date(2025, 12, 28), seed=11
 )
+
+
+#: Small, fast model settings for tests of the stages after training (not of model quality).
+FAST_MODEL = {
+    "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 15,
+                 "min_child_samples": 20, "num_threads": 1},
+    "early_stopping": {"rounds": 10},
+    "evaluation": {"bootstrap": 10, "shap_sample": 200, "min_group_rows": 50},
+}  # fmt: skip
+TASKS = ("crisis", "readmission_30d")
+
+
+def home_settings(home: Path, *, mlflow_db: Path) -> Settings:
+    """Settings with every path under `home` and MLflow in `mlflow_db`."""
+    return Settings(
+        paths=Paths(
+            data_dir=home / "data",
+            store=home / "data" / "store.duckdb",
+            out_dir=home / "out",
+            source_dir=home / "extract",
+            mlflow_uri=f"sqlite:///{mlflow_db}",
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +63,8 @@ def small_population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_store(small_population: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small population ingested into a DuckDB store (read it; copy it before writing)."""
-    from riskstrat.registry.ingest import ingest
-
     from riskstrat.config import load_settings
+    from riskstrat.registry.ingest import ingest
 
     store = tmp_path_factory.mktemp("store") / "store.duckdb"
     ingest(
@@ -50,3 +74,27 @@ def small_store(small_population: Path, tmp_path_factory: pytest.TempPathFactory
         settings=load_settings(),
     )
     return store
+
+
+@pytest.fixture(scope="session")
+def settings_under():
+    """`home_settings` for tests in other folders (conftest modules are not importable)."""
+    return home_settings
+
+
+@pytest.fixture(scope="session")
+def fast_champions(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow sqlite database where both tasks have a champion trained (FAST_MODEL) on the
+    small store. Shared by the whole session: read and score with it; don't register into it."""
+    import shutil
+
+    from riskstrat.models.train import train_task
+
+    home = tmp_path_factory.mktemp("fast-champions")
+    db = home / "mlflow.db"
+    settings = home_settings(home, mlflow_db=db)
+    settings.paths.store.parent.mkdir(parents=True)
+    shutil.copy(small_store, settings.paths.store)
+    for task in TASKS:
+        train_task(task, settings=settings, overrides=FAST_MODEL)
+    return db

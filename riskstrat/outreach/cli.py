@@ -12,6 +12,7 @@ from riskstrat.config import ConfigError, load_settings
 from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.registry.contract import PATHWAYS
 from riskstrat.registry.store import connect, store_lock
+from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
 from riskstrat.runs.publish import publishing
 
 STORE_MISSING = "store {path} does not exist: run `riskstrat ingest` first"
@@ -96,6 +97,7 @@ def outreach_command(
     path = _store(store)
     try:
         with (
+            run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS),
             connect(path) as con,
             publishing(
                 out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
@@ -104,7 +106,7 @@ def outreach_command(
             result = write_outreach(
                 con, as_of=day, settings=settings, config=config, pathways=chosen, run_dir=run_dir
             )
-    except (LookupError, ConfigError) as exc:
+    except (LookupError, ConfigError, RunLocked) as exc:
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
     counts = result.lists.groupby(["pathway", "section"]).size()
     for (pathway, section), n in counts.items():

@@ -11,6 +11,7 @@ from riskstrat.config import load_settings
 from riskstrat.registry.store import connect
 from riskstrat.reports.commissioner import write_report
 from riskstrat.reports.settings import load_report_config
+from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
 from riskstrat.runs.publish import publishing
 
 
@@ -28,13 +29,16 @@ def report(as_of: str, store: Path | None, out_dir: Path | None, config_path: Pa
     day = datetime.strptime(as_of, "%Y-%m-%d").date()
     settings = load_settings()
     config = load_report_config(config_path)
-    con = connect(store or settings.paths.store, read_only=True)
     try:
-        with publishing(out_dir or settings.paths.out_dir, day.isoformat(),
-                        keep_existing=True) as run_dir:  # fmt: skip
+        with (
+            run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS),
+            connect(store or settings.paths.store, read_only=True) as con,
+            publishing(out_dir or settings.paths.out_dir, day.isoformat(),
+                       keep_existing=True) as run_dir,
+        ):  # fmt: skip
             paths = write_report(con, as_of=day, run_dir=run_dir, settings=settings, config=config)
-    finally:
-        con.close()
+    except RunLocked as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"commissioner report written: {paths['report'].name}, {paths['aggregates'].name}")
 
 

@@ -1,7 +1,8 @@
 """`riskstrat demo`: a synthetic care system end to end, then a summary a newcomer can read.
 
 synth -> ingest -> train both tasks (with the generator's truth for the oracle comparison) ->
-register (the first version of a task becomes champion) -> run -> summary. Re-running is
+register (the first version of a task becomes champion) -> last week's run -> this week's run ->
+summary. Re-running is
 idempotent: the population is regenerated only when demo.yaml changes (a stamp records its
 parameters), the ingest of an unchanged extract is a no-op, a task whose champion was trained on
 the same data snapshot is not retrained, and the run of the same as-of republishes the same files.
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +37,9 @@ class DemoConfig(StrictModel):
     seed: int
     format: str = "parquet"
     tasks: list[str]
+    #: Weekly runs before as_of (from the same extract, point in time), so the demo's run has
+    #: last week's scores: rising risk and the report's week-on-week trend need them.
+    history_weeks: int = 1
 
 
 def load_demo_config(path: Path | None = None) -> DemoConfig:
@@ -164,6 +169,10 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
     options = RunOptions(
         extract_date=config.end, source_dir=folder / "extract", lock_timeout_seconds=600
     )
+    for weeks in range(config.history_weeks, 0, -1):
+        earlier = config.as_of - timedelta(weeks=weeks)
+        with timed("demo.run", as_of=earlier):
+            run_once(as_of=earlier, settings=settings, options=replace(options, ingest=False))
     with timed("demo.run", as_of=config.as_of):
         manifest = run_once(as_of=config.as_of, settings=settings, options=options)
     with connect(settings.paths.store) as con:

@@ -15,6 +15,9 @@ from filelock import FileLock, Timeout
 from riskstrat.logs import log_event
 
 LOCK_FILE = "run.lock"
+#: `riskstrat outreach` and `riskstrat report` publish into the same run folders as a run, so
+#: they take the lock too, waiting this long for a run in progress before giving up.
+STANDALONE_LOCK_WAIT_SECONDS = 10.0
 RUN_LOCKED = (
     "another riskstrat run holds the lock {path} (waited {timeout:g} s); "
     "runs never overlap: try again when it has finished"

@@ -9,7 +9,6 @@ second, back-dated run on Monday 2025-03-03 covers that Saturday's two discharge
 from __future__ import annotations
 
 import csv
-import shutil
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -33,13 +32,6 @@ BACK_DATED = date(2025, 3, 3)  # Monday after the sample's last discharges (Satu
 UNSUPPORTED = {"lives_alone", "hba1c_latest", "egfr_latest", "bmi_latest", "efi_latest"}
 
 #: Fast model settings (the pipeline is under test here, not model quality).
-FAST = {
-    "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 15,
-                 "min_child_samples": 20},
-    "early_stopping": {"rounds": 10},
-    "evaluation": {"bootstrap": 10, "shap_sample": 200, "min_group_rows": 50},
-    "baselines": {"logistic": False},
-}  # fmt: skip
 
 pytestmark = [
     pytest.mark.slow,
@@ -48,22 +40,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def champions(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """MLflow sqlite database with crisis and readmission_30d champions trained (fast settings)
-    on a copy of the synthetic population's store: the 105 Synthea people are far too few."""
-    from riskstrat.config import Paths, Settings
-    from riskstrat.models.train import train_task
-
-    home = tmp_path_factory.mktemp("synthea-champions")
-    db = home / "mlflow.db"
-    settings = Settings(
-        paths=Paths(data_dir=home, store=home / "store.duckdb", out_dir=home / "out",
-                    source_dir=home / "extract", mlflow_uri=f"sqlite:///{db}")
-    )  # fmt: skip
-    shutil.copy(small_store, settings.paths.store)
-    for task in ("crisis", "readmission_30d"):
-        train_task(task, settings=settings, overrides=FAST)
-    return db
+def champions(fast_champions: Path) -> Path:
+    """Champions trained on the synthetic population: the 105 Synthea people are far too few."""
+    return fast_champions
 
 
 def _invoke(*args: str) -> str:

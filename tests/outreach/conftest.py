@@ -3,7 +3,6 @@ MLflow database with both tasks' champions trained (fast settings) on the small 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -63,28 +62,7 @@ def written(tmp_path_factory):
     return {"run": run, "lists": lists, "pop": pop, "files": files, "pathways": pathways}
 
 
-#: Small, fast model settings: these tests exercise outreach, not model quality.
-FAST = {
-    "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 15,
-                 "min_child_samples": 20},
-    "early_stopping": {"rounds": 10},
-    "evaluation": {"bootstrap": 10, "shap_sample": 200, "min_group_rows": 50},
-}  # fmt: skip
-
-
 @pytest.fixture(scope="session")
-def outreach_champions(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def outreach_champions(fast_champions: Path) -> Path:
     """An MLflow sqlite database where crisis and readmission_30d have champions."""
-    from riskstrat.config import Paths, Settings
-    from riskstrat.models.train import train_task
-
-    home = tmp_path_factory.mktemp("outreach-champions")
-    db = home / "mlflow.db"
-    settings = Settings(
-        paths=Paths(data_dir=home, store=home / "store.duckdb", out_dir=home / "out",
-                    source_dir=home / "extract", mlflow_uri=f"sqlite:///{db}")
-    )  # fmt: skip
-    shutil.copy(small_store, settings.paths.store)
-    for task in ("crisis", "readmission_30d"):
-        train_task(task, settings=settings, overrides=FAST)
-    return db
+    return fast_champions

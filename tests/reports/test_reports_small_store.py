@@ -27,29 +27,22 @@ AS_OF = date(2025, 12, 22)
 PREVIOUS = date(2025, 12, 15)
 MATURED = date(2025, 9, 22)  # label window [09-22, 12-21) lies inside the 2025-12-28 extract
 EXTRACT = date(2025, 12, 28)
-#: Small, fast model settings: these tests exercise the report, not model quality.
-FAST = {
-    "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 15,
-                 "min_child_samples": 20, "num_threads": 1},
-    "early_stopping": {"rounds": 10},
-    "evaluation": {"bootstrap": 10, "shap_sample": 200, "min_group_rows": 50},
-}  # fmt: skip
 CONFIG = ReportConfig(registers=("HF", "COPD", "DM", "CKD", "PC"))
 
 
 @pytest.fixture(scope="module")
-def scored(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def scored(
+    small_store: Path, fast_champions: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict:
     """A copy of the small store with crisis scores at three dates from a trained champion."""
-    from riskstrat.models.train import train_task
     from riskstrat.outreach.scoring import score
 
     home = tmp_path_factory.mktemp("report-small-store")
     settings = Settings(
         paths=Paths(data_dir=home, store=home / "store.duckdb", out_dir=home / "out",
-                    source_dir=home / "extract", mlflow_uri=f"sqlite:///{home / 'mlflow.db'}")
+                    source_dir=home / "extract", mlflow_uri=f"sqlite:///{fast_champions}")
     )  # fmt: skip
     shutil.copy(small_store, settings.paths.store)
-    train_task("crisis", settings=settings, overrides=FAST)
     con = connect(settings.paths.store, read_only=False)
     today = None
     for day in (MATURED, PREVIOUS, AS_OF):

@@ -283,3 +283,35 @@ def test_psi_on_too_few_rows_is_shown_but_never_warns() -> None:
     assert table.loc[0, "status"] == "few" and table.loc[0, "psi"] > params.psi.alert
     shift = {"n": float(len(few)), "psi_vs_training": 1.0, "mean_change": 1.0}
     assert mon.drift_warnings(table, shift, params=params) == []
+
+
+@pytest.mark.parametrize("command", ["report", "outreach"])
+def test_standalone_publishers_wait_for_a_run(
+    command: str, isolated_paths: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`riskstrat report` and `outreach` publish into run folders: never while a run holds it."""
+    import duckdb
+    from click.testing import CliRunner
+
+    import riskstrat.outreach.cli
+    import riskstrat.reports.cli
+    from riskstrat.cli import main
+    from riskstrat.config import load_settings
+
+    settings = load_settings()
+    settings.paths.store.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(settings.paths.store)).close()
+    for module in (riskstrat.outreach.cli, riskstrat.reports.cli):
+        monkeypatch.setattr(module, "STANDALONE_LOCK_WAIT_SECONDS", 0.5)
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.paths.data_dir), "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout.readline().strip() == "locked"
+        result = CliRunner().invoke(main, [command, "--as-of", "2025-12-22"])
+        holder.kill()
+    assert result.exit_code != 0
+    expected = RUN_LOCKED.format(path=lock_path(settings.paths.data_dir), timeout=0.5)
+    assert expected in result.output
+    assert not (settings.paths.out_dir / "runs").exists()
