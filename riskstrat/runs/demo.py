@@ -1,8 +1,8 @@
 """`riskstrat demo`: a synthetic care system end to end, then a summary a newcomer can read.
 
 synth -> ingest -> train both tasks (with the generator's truth for the oracle comparison) ->
-register (the first version of a task becomes champion) -> last week's run -> this week's run ->
-summary. Re-running is
+register (the first version of a task becomes champion) -> back-fill last week's crisis scores ->
+run -> summary. Re-running is
 idempotent: the population is regenerated only when demo.yaml changes (a stamp records its
 parameters), the ingest of an unchanged extract is a no-op, a task whose champion was trained on
 the same data snapshot is not retrained, and the run of the same as-of republishes the same files.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,8 +36,9 @@ class DemoConfig(StrictModel):
     seed: int
     format: str = "parquet"
     tasks: list[str]
-    #: Weekly runs before as_of (from the same extract, point in time), so the demo's run has
-    #: last week's scores: rising risk and the report's week-on-week trend need them.
+    #: Weeks of crisis scores back-filled before as_of (point in time: features see only data
+    #: before each date), so the run has last week's scores for rising risk and the report's
+    #: week-on-week trend. Only scores: a run never publishes lists for a date before its extract.
     history_weeks: int = 1
 
 
@@ -144,6 +144,7 @@ def lists_per_practice(run_dir: Path) -> pd.DataFrame:
 
 def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> str:
     """Everything end to end; returns the printable summary."""
+    from riskstrat.outreach.scoring import score
     from riskstrat.registry.ingest import ingest
     from riskstrat.registry.store import connect
     from riskstrat.runs.pipeline import run_once
@@ -171,8 +172,11 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
     )
     for weeks in range(config.history_weeks, 0, -1):
         earlier = config.as_of - timedelta(weeks=weeks)
-        with timed("demo.run", as_of=earlier):
-            run_once(as_of=earlier, settings=settings, options=replace(options, ingest=False))
+        with (
+            timed("demo.backfill", as_of=earlier),
+            connect(settings.paths.store, read_only=False) as con,
+        ):
+            score(con, as_of=earlier, settings=settings, tasks=("crisis",))
     with timed("demo.run", as_of=config.as_of):
         manifest = run_once(as_of=config.as_of, settings=settings, options=options)
     with connect(settings.paths.store) as con:
