@@ -195,14 +195,20 @@ def monitoring_step(state: RunState) -> dict[str, int]:
 
 
 def report_step(state: RunState) -> dict[str, int]:
-    """The commissioner report (crisis cohort), with this run's monitoring warnings in it."""
+    """The commissioner report (crisis cohort), with this run's monitoring warnings in it.
+
+    It reuses the run's crisis matrix and scores (same rows, same order), so features are built
+    once per run.
+    """
     from riskstrat.reports.commissioner import write_report
 
+    crisis = state.tasks["crisis"]
     paths = write_report(
         state.con,
         as_of=state.as_of,
         run_dir=state.run_dir,
         settings=state.settings,
+        cohort=crisis.matrix.assign(risk=crisis.scores["risk"].to_numpy()),
         listed=set(state.lists["patient_id"]),
         warnings=list(state.warnings),
     )
