@@ -64,7 +64,19 @@ ADMISSION_METHOD_CODES: dict[str, str] = {
 DISCHARGE_DESTINATIONS = ("home", "care_home", "died", "other_hospital", "other")
 AE_DISPOSALS = ("admitted", "discharged", "left", "died", "other")
 GP_CONTACT_MODES = ("face_to_face", "telephone", "home_visit", "online")
-OUTREACH_OUTCOMES = ("contacted", "declined", "unreachable", "not_appropriate", "already_in_care")
+#: What a practice returns for a listed person: code (stored, exported) -> the label practices see
+#: in the spreadsheet's drop-down. Returned sheets may carry either (matched case-insensitively).
+OUTCOME_LABELS: dict[str, str] = {
+    "contacted": "Contacted",
+    "declined": "Declined",
+    "unreachable": "Could not reach",
+    "not_appropriate": "Not appropriate",
+    "already_in_care": "Already in care",
+    "in_hospital": "In hospital",
+    "died": "Died",
+    "moved_away": "Moved away",
+}
+OUTREACH_OUTCOMES = tuple(OUTCOME_LABELS)
 PATHWAYS = ("early_intervention", "post_discharge", "rising_risk", "palliative_care", "care_home")
 #: Observation codes the feature library reads; others are accepted and kept.
 OBSERVATION_CODES = ("hba1c", "sbp", "bmi", "egfr", "efi_score", "smoking")

@@ -69,7 +69,7 @@ def outcomes(frame: pd.DataFrame, *, seed: int = 3) -> pd.DataFrame:
     listed = frame[frame["listed"]]
     n = len(listed)
     listed_on = [AS_OF - timedelta(days=int(d)) for d in rng.integers(0, 120, size=n)]
-    outcome = rng.choice(OUTREACH_OUTCOMES, size=n, p=[0.6, 0.1, 0.15, 0.05, 0.1])
+    outcome = rng.choice(OUTREACH_OUTCOMES[:5], size=n, p=[0.6, 0.1, 0.15, 0.05, 0.1])
     contacted = [
         d + timedelta(days=3) if o != "unreachable" else None
         for d, o in zip(listed_on, outcome, strict=True)
