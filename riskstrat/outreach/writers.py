@@ -29,6 +29,7 @@ from riskstrat.outreach.config import Pathway
 from riskstrat.outreach.html import render_html
 from riskstrat.outreach.safe import neutralise_text
 from riskstrat.outreach.xlsx import write_xlsx
+from riskstrat.paths import output_path
 
 #: listed (practice_code, patient_id) pairs -> their contacts (+ practice_code), nobody else's.
 ContactsReader = Callable[[pd.DataFrame], pd.DataFrame]
@@ -69,7 +70,7 @@ def write_practice_files(
         for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
             code = practice.practice_code
             own = by_practice.get(code, {})
-            folder = Path(run_dir) / PRACTICES_DIR / code
+            folder = output_path(Path(run_dir), PRACTICES_DIR, code)
             folder.mkdir(parents=True, exist_ok=True)
             for name, pathway in pathways.items():
                 context = {

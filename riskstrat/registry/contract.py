@@ -77,6 +77,22 @@ OUTCOME_LABELS: dict[str, str] = {
     "moved_away": "Moved away",
 }
 OUTREACH_OUTCOMES = tuple(OUTCOME_LABELS)
+#: A returned list (XLSX or CSV) reads back as outreach_outcomes. The practice sees these headings;
+#: the reader accepts either the heading or the column name (case-insensitive, trimmed). An XLSX
+#: list may have title rows above the heading row; the heading row is the first one that names
+#: `patient_id`. Other columns (reasons, notes...) are ignored on the way back.
+FEEDBACK_HEADINGS: dict[str, str] = {
+    "patient_id": "Patient ID",
+    "pathway": "Pathway",
+    "listed_on": "Listed on",
+    "contacted_on": "Contacted on",
+    "outcome": "Outcome",
+}
+#: The practice a returned file belongs to: a CSV's `practice_code` column, or in an XLSX a hidden
+#: worksheet FEEDBACK_META_SHEET whose column A holds keys and column B values (practice_code,
+#: pathway, listed_on as ISO date). Feedback rows are only applied to that practice's patients.
+FEEDBACK_PRACTICE_COLUMN = "practice_code"
+FEEDBACK_META_SHEET = "riskstrat"
 PATHWAYS = ("early_intervention", "post_discharge", "rising_risk", "palliative_care", "care_home")
 #: Observation codes the feature library reads; others are accepted and kept.
 OBSERVATION_CODES = ("hba1c", "sbp", "bmi", "egfr", "efi_score", "smoking")

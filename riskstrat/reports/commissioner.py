@@ -10,6 +10,7 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.logs import log_event, timed
+from riskstrat.paths import output_path
 from riskstrat.reports.aggregates import build_aggregates
 from riskstrat.reports.loader import load_inputs
 from riskstrat.reports.render import render_html
@@ -57,7 +58,7 @@ def write_report(
             config=config,
             horizon_days=task.label.horizon_days,
         )
-        out = Path(run_dir) / FOLDER
+        out = output_path(Path(run_dir), FOLDER)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"aggregates": out / "aggregates.csv", "report": out / "report.html"}
         frame.to_csv(paths["aggregates"], index=False)
