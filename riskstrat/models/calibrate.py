@@ -32,6 +32,8 @@ LOGIT_EPS = 1e-15
 #: Risk logits beyond +-SOFT_LOGIT are squashed smoothly (tanh) towards +-2 x SOFT_LOGIT: still
 #: strictly increasing, and the risk can never round to exactly 0 or 1 in float64.
 SOFT_LOGIT = 15.0
+#: Pseudo-rows at the overall rate added to each isotonic block (centred_knots).
+PRIOR_ROWS = 1.0
 #: Extrapolation slope (logit per logit) beyond the end knots when Platt's is not positive.
 MIN_TAIL_SLOPE = 0.1
 
@@ -96,22 +98,32 @@ def soft_bound(z: np.ndarray, *, knee: float = SOFT_LOGIT) -> np.ndarray:
 
 
 def centred_knots(
-    score: np.ndarray, y: np.ndarray, *, floor: float
+    score: np.ndarray, y: np.ndarray, *, prior_rows: float = PRIOR_ROWS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Knots of centred isotonic regression: (mean score, rate) of each PAVA block.
 
-    Blocks are the runs of equal fitted values of the isotonic fit; a rate is clipped into
-    [floor, 1 - floor] (a block with no events is not a risk of 0) and blocks whose clipped rates
-    are equal are merged, so both coordinates of the knots strictly increase.
+    Blocks are the runs of equal fitted values of the isotonic fit. Each block's rate is shrunk
+    towards the overall rate by `prior_rows` pseudo-rows ((events + prior_rows x overall) /
+    (rows + prior_rows)), so a tiny end block of 2 events in 2 rows is not a risk of 100 % and an
+    eventless block is not 0 %; a second weighted PAVA pass restores monotonicity, and blocks
+    with equal rates are merged, so both coordinates of the knots strictly increase.
     """
     order = np.argsort(score, kind="stable")
     s, t = score[order], y[order]
     fitted = IsotonicRegression(increasing=True).fit_transform(s, t)
-    rate = np.clip(fitted, floor, 1 - floor)
-    starts = np.flatnonzero(np.r_[True, np.diff(rate) != 0])
-    counts = np.diff(np.r_[starts, len(s)])
-    sums = np.add.reduceat(s, starts)
-    return sums / counts, rate[starts]
+    starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
+    rows = np.diff(np.r_[starts, len(s)]).astype(float)
+    sums, events = np.add.reduceat(s, starts), np.add.reduceat(t, starts)
+    overall = float(t.mean()) if len(t) else 0.5
+    rate = (events + prior_rows * overall) / (rows + prior_rows)
+    weight = rows + prior_rows
+    rate = IsotonicRegression(increasing=True).fit_transform(
+        np.arange(len(rate)), rate, sample_weight=weight
+    )
+    floor = 0.5 / max(len(t), 1)
+    rate = np.clip(rate, floor, 1 - floor)
+    merged = np.flatnonzero(np.r_[True, np.diff(rate) != 0])
+    return np.add.reduceat(sums, merged) / np.add.reduceat(rows, merged), rate[merged]
 
 
 def fit_calibrator(raw: np.ndarray, y: np.ndarray, *, method: str) -> Calibrator:
@@ -130,8 +142,7 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray, *, method: str) -> Calibrator
     a, b = logistic_fit(y, lp, np.zeros_like(lp))
     if method == "platt":
         return Calibrator(method="platt", a=float(a), b=float(b), on_logit=on_logit)
-    # half an event over the calibration rows: the smallest rate a block is given
-    kx, rate = centred_knots(fine_logit(raw) if on_logit else raw, y, floor=0.5 / max(len(y), 1))
+    kx, rate = centred_knots(fine_logit(raw) if on_logit else raw, y)
     return Calibrator(
         method="centred_isotonic",
         x=tuple(float(v) for v in kx),

@@ -69,15 +69,18 @@ def test_centred_isotonic_calibrates_overall_and_the_top_percent() -> None:
     assert len(np.unique(risk)) == len(np.unique(raw))
 
 
-def test_centred_knots_merge_blocks_clipped_to_the_same_rate() -> None:
+def test_centred_knots_are_block_centres_shrunk_towards_the_overall_rate() -> None:
     from riskstrat.models.calibrate import centred_knots
 
     score = np.array([0.0, 1, 2, 3, 4, 5, 6, 7])
     y = np.array([0.0, 0, 0, 0, 1, 0, 1, 1])
-    x, rate = centred_knots(score, y, floor=0.1)
-    # PAVA: four zeros (rate 0 -> floor 0.1), then (1, 0) pooled at 0.5, then two ones (-> 0.9)
+    x, rate = centred_knots(score, y, prior_rows=1.0)
+    # PAVA blocks: four zeros, (1, 0) pooled, two ones; each gets one pseudo-row at 3/8
     np.testing.assert_allclose(x, [1.5, 4.5, 6.5])
-    np.testing.assert_allclose(rate, [0.1, 0.5, 0.9])
+    np.testing.assert_allclose(rate, [0.375 / 5, 1.375 / 3, 2.375 / 3])
+    # without shrinkage the end blocks would be exactly 0 and 1; clipping still keeps them inside
+    x0, rate0 = centred_knots(score, y, prior_rows=0.0)
+    assert 0 < rate0[0] < rate0[-1] < 1 and len(x0) == 3
 
 
 def test_centred_isotonic_round_trips_and_rejects_unknown_methods() -> None:
