@@ -12,10 +12,12 @@ import hashlib
 import json
 import math
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from string import Formatter
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from riskstrat.config import ConfigError, StrictModel, load_yaml, project_root
@@ -40,7 +42,7 @@ MONTH_DAYS, YEAR_DAYS = 30.44, 365.25
 def friendly_ago(days: float) -> str:
     """A duration as a clinician says it: days under 8 weeks, then weeks up to 16, months
     under 2 years, then years ("6 days ago", "10 weeks ago", "14 months ago", "3 years ago")."""
-    d = max(0, int(round(days)))
+    d = max(0, round(float(days)))
     if d < 56:
         n, unit = d, "day"
     elif d < 16 * 7:
@@ -130,7 +132,7 @@ class FeatureSpec(StrictModel):
             if (
                 any(c is None for c in cuts)
                 or self.bands[-1].below is not None
-                or any(a >= b for a, b in zip(cuts, cuts[1:], strict=False))
+                or any(a >= b for a, b in pairwise(cuts))
             ):
                 raise ValueError(BANDS_ORDER)
         if self.absence_reason is not None and self.dtype not in ("flag", "int"):
@@ -163,16 +165,25 @@ class FeatureSpec(StrictModel):
             return float(value) * YEAR_DAYS
         return float(self.window_days) if self.window_days else None
 
+    def facts(self, values: np.ndarray) -> np.ndarray:
+        """Per value, whether it is worth saying as a reason: a value (not missing), not a
+        context feature, not a 0 or unset flag (unless `absence_reason` makes the absence the
+        concern), not in a band that is no concern. The one definition of a sayable fact."""
+        values = np.asarray(values, dtype="float64")
+        if self.role == "context":
+            return np.zeros(values.shape, dtype=bool)
+        ok = ~np.isnan(values)
+        if self.categories is None and self.absence_reason is None:
+            ok &= values != 0
+        if self.bands:
+            cuts = np.array([b.below for b in self.bands[:-1]], dtype="float64")
+            concern = np.array([b.concern for b in self.bands], dtype=bool)
+            idx = np.searchsorted(cuts, np.nan_to_num(values), side="right")
+            ok &= concern[idx]
+        return ok
+
     def is_fact(self, value: float) -> bool:
-        """Whether the value is worth saying as a reason: a value (not missing), not a context
-        feature, not a 0 or unset flag (unless `absence_reason` makes the absence the concern),
-        not in a band that is no concern."""
-        if self.role == "context" or value is None or math.isnan(value):
-            return False
-        if self.categories is None and value == 0 and self.absence_reason is None:
-            return False
-        band = self.band(value)
-        return band is None or band.concern
+        return bool(self.facts(np.array([value]))[0])
 
     def reason_text(self, value: float, *, after_discharge: bool = False) -> str:
         """The plain-English reason for a row's value (flags: the text for value 1).
