@@ -171,7 +171,7 @@ def test_post_discharge_row_says_this_discharge_and_previous() -> None:
                 "index_icd10_chapter": [9.0],
                 "index_discharge_destination": [1.0],
             }
-        ),  # fmt: skip
+        ),
         texts=TEXTS,
     )
     assert line.iloc[0] == (
