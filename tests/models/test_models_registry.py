@@ -90,7 +90,7 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
         "Intended use",
         "Data and period",
         "Performance on the test period",
-        "Calibration (isotonic)",
+        "Calibration (centred_isotonic)",
         "Performance by subgroup",
         "Known limitations",
         "Lineage",
