@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskstrat.explain.protocols import FeatureText
 from riskstrat.explain.reasons import REASON_FIELDS, check_texts, is_recent, reason_text, sayable
+from riskstrat.explain.wording import min_change_points as configured_min_points
 from riskstrat.explain.wording import recent_days as configured_recent_days
 
 MISALIGNED = "change reasons: this week's and last week's frames must have the same rows ({detail})"
@@ -69,11 +70,13 @@ def change_reasons(
     k: int = 3,
     risk_of_logit: RiskOfLogit = expit,
     recent_days: int | None = None,
+    min_points: float | None = None,
 ) -> pd.DataFrame:
     """reason_i .. recent_i (REASON_FIELDS) of the k concepts whose contribution rose most, plus
-    `rise_points_i`; contribution_i is the concept's log-odds increase. All four frames share
-    one index (one row per person); `risk_of_logit` maps the raw log-odds (sum of contributions
-    with `bias`) to the risk that is shown (the model's calibrator)."""
+    `rise_points_i`; contribution_i is the concept's log-odds increase. A concept whose change
+    accounts for fewer than `min_points` points of risk (configs/reasons.yaml) is not said.
+    All four frames share one index (one row per person); `risk_of_logit` maps the raw log-odds
+    (sum of contributions with `bias`) to the risk that is shown (the model's calibrator)."""
     _aligned(now_contrib, prev_contrib, now_values, prev_values)
     features = [c for c in now_contrib.columns if c != "bias"]
     check_texts(features, texts)
@@ -104,7 +107,14 @@ def change_reasons(
         ]
     )
     has_speaker = np.column_stack([speakable[:, concepts[c]].any(axis=1) for c in names])
-    score = np.where((concept_delta > 0) & has_speaker, concept_delta, -np.inf)
+    # points of risk each concept's change accounts for: risk now - risk with it undone
+    undone = risk_of_logit((logit_now[:, None] - concept_delta).ravel()).reshape(
+        concept_delta.shape
+    )
+    points = (risk_now[:, None] - undone) * 100
+    least = configured_min_points() if min_points is None else min_points
+    said = (concept_delta > 0) & has_speaker & (points >= least)
+    score = np.where(said, concept_delta, -np.inf)
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     out: dict[str, list[object]] = {
         f"{f}_{i}": [] for i in range(1, k + 1) for f in (*REASON_FIELDS, "rise_points")
@@ -123,9 +133,7 @@ def change_reasons(
                 vals=vals,
                 prev=prev,
                 concept_delta=concept_delta,
-                logit_now=logit_now,
-                risk_now=risk_now,
-                risk_of_logit=risk_of_logit,
+                points=points,
                 recent=recent,
             )
             for key, value in fields.items():
@@ -139,7 +147,7 @@ def change_reasons(
 
 
 def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, concept_delta,
-         logit_now, risk_now, risk_of_logit, recent) -> dict[str, object]:  # fmt: skip
+         points, recent) -> dict[str, object]:  # fmt: skip
     if not ok:
         return dict(reason=None, feature=None, contribution=np.nan, modifiable=False,
                     concept=None, recent=None, rise_points=np.nan)  # fmt: skip
@@ -151,16 +159,15 @@ def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, conc
         text = NEW + lower_first(text)
     elif now != then and spec.when is None:
         text += WAS.format(value=spec.label(then))
-    undone = risk_of_logit(np.array([logit_now[r] - concept_delta[r, c]]))[0]
-    points = float(risk_now[r] - undone) * 100
+    rise = float(points[r, c])
     return dict(
-        reason=f"{text} {points_text(points)}",
+        reason=f"{text} {points_text(rise)}",
         feature=features[j],
         contribution=float(concept_delta[r, c]),
         modifiable=bool(spec.modifiable),
         concept=spec.concept_name,
         recent=is_recent(spec, now, recent_days=recent),
-        rise_points=points,
+        rise_points=rise,
     )
 
 

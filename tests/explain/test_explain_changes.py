@@ -65,6 +65,11 @@ def test_reasons_are_the_concepts_whose_contribution_rose_most() -> None:
     # an unchanged register is not a change; nothing rose for b
     assert pd.isna(out.loc["a", "reason_3"])
     assert out.loc["b", ["reason_1", "reason_2", "reason_3"]].isna().all()
+    # a change worth fewer points than the configured minimum is not said
+    assert drugs < 5 < points
+    strict = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3, min_points=5)
+    assert strict.loc["a", "feature_1"] == "days_since_emerg_adm"
+    assert pd.isna(strict.loc["a", "reason_2"])
 
 
 def test_wording_helpers() -> None:
