@@ -31,6 +31,7 @@ class FeatureText(Protocol):
     reason: str  # plain-English template, formatted with {value}
     modifiable: bool
     categories: list[str] | None
+    role: str  # "reason" or "context" (never a reason slot)
     event: str | None  # "planned" / "unplanned" care, or None
     when: str | None  # "days_ago" / "years_ago": the value is the time since an event
 

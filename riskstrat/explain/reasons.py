@@ -13,6 +13,7 @@ the configured recent window (configs/reasons.yaml), so an action that says "rec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -173,3 +174,41 @@ def top_reasons(
         index=contributions.index,
         contributions=contrib,
     )
+
+
+#: A reason that states a zero ("0 nights ...", "with 0 ...") unless the YAML's absence wording.
+ZERO_WORDING = re.compile(r"(?:^|\s)0(?:\s|$)")
+VIOLATION = "row {row!r}: {rule}: {detail}"
+
+
+def reason_violations(
+    explained: pd.DataFrame, *, texts: Mapping[str, FeatureText], k: int = 3
+) -> list[str]:
+    """Every break of the reason rules in an explained frame (explain()'s or explain_lists'
+    columns reason_i, feature_i, recent_i): a context feature (age, sex, ethnicity, deprivation)
+    as a reason, a reason stating a zero, two reasons of one concept in a row, "recent" wording
+    on a reason whose event is older than the window. Empty when the lists are clean; a test
+    that scans a whole run calls this."""
+    out: list[str] = []
+    for row, data in explained.iterrows():
+        seen: dict[str, str] = {}
+        for i in range(1, k + 1):
+            feature, text = data.get(f"feature_{i}"), data.get(f"reason_{i}")
+            if not isinstance(feature, str) or not isinstance(text, str):
+                continue
+            spec = texts[feature]
+            if spec.role == "context":
+                out.append(VIOLATION.format(row=row, rule="context feature", detail=text))
+            if ZERO_WORDING.search(text):
+                out.append(VIOLATION.format(row=row, rule="states a zero", detail=text))
+            concept = spec.concept_name
+            if concept in seen:
+                detail = f"{seen[concept]!r} and {text!r}"
+                out.append(
+                    VIOLATION.format(row=row, rule=f"concept {concept} twice", detail=detail)
+                )
+            seen[concept] = text
+            recent = data.get(f"recent_{i}")
+            if "recent" in text.lower() and recent is not True and recent is not np.True_:
+                out.append(VIOLATION.format(row=row, rule="recent but not", detail=text))
+    return out

@@ -192,3 +192,39 @@ def test_yaml_rules_are_validated() -> None:
         FeatureSpec(**base, reason="{value}", absence_reason="none")
     with pytest.raises(ValueError, match="unknown placeholder"):
         FeatureSpec(**base, reason="{when}")
+
+
+def test_reason_violations_finds_each_broken_rule_and_passes_clean_rows() -> None:
+    from riskstrat.explain.reasons import VIOLATION, reason_violations
+
+    explained = pd.DataFrame(
+        {
+            "reason_1": ["Aged 84", "0 nights in hospital in the last 3 months", "Lives alone"],
+            "feature_1": ["age", "bed_days_90d", "lives_alone"],
+            "recent_1": pd.array([None, True, None], dtype="boolean"),
+            "reason_2": [
+                "2 emergency admissions in the last 12 months",
+                "Recent A&E visit",
+                "Severe frailty (eFI 0.41)",
+            ],
+            "feature_2": ["emerg_adm_365d", "days_since_ae", "efi_latest"],
+            "recent_2": pd.array([False, False, None], dtype="boolean"),
+            "reason_3": ["Emergency admission 2 years ago", None, None],
+            "feature_3": ["days_since_emerg_adm", None, None],
+            "recent_3": pd.array([False, None, None], dtype="boolean"),
+        },
+        index=["a", "b", "c"],
+    )
+    got = reason_violations(explained, texts=TEXTS)
+    assert got == [
+        VIOLATION.format(row="a", rule="context feature", detail="Aged 84"),
+        VIOLATION.format(
+            row="a",
+            rule="concept emergency_admissions twice",
+            detail="'2 emergency admissions in the last 12 months' and "
+            "'Emergency admission 2 years ago'",
+        ),
+        VIOLATION.format(row="b", rule="states a zero", detail=explained.loc["b", "reason_1"]),
+        VIOLATION.format(row="b", rule="recent but not", detail="Recent A&E visit"),
+    ]
+    assert reason_violations(explained.loc[["c"]], texts=TEXTS) == []
