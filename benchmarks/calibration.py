@@ -118,9 +118,7 @@ def main() -> None:
     y_cal, y_test = calib["label"].to_numpy(float), test["label"].to_numpy(float)
     practice = test["practice_code"].to_numpy()
     results = {
-        method: evaluate(
-            fit_calibrator(raw_cal, y_cal, method=method)(raw_test), y_test, practice
-        )
+        method: evaluate(fit_calibrator(raw_cal, y_cal, method=method)(raw_test), y_test, practice)
         for method in METHODS
     }
     out = {

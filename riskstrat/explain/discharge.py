@@ -1,8 +1,8 @@
 """The index discharge of a post-discharge (readmission) row, described as "this discharge".
 
 One line per row from the index-spell features and the row's index date (the discharge date):
-"This discharge: 28/11/2026 after 5 days in hospital; emergency admission; respiratory
-diagnosis; to home". Earlier discharges are the features worded "previous" (discharge_reason in
+"This discharge: 28/11/2026, 5 days in hospital; emergency admission; respiratory diagnosis;
+to home". Earlier discharges are the features worded "previous" (discharge_reason in
 the YAML); this line is the list's context for the row, never a reason slot.
 """
 
@@ -57,7 +57,7 @@ def describe_discharge(
                 if nights == 0
                 else f"{nights} day{'' if nights == 1 else 's'} in hospital"
             )
-            parts.append(f"{when} after {stay}".strip())
+            parts.append(f"{when}, {stay}" if when else stay)
         elif when:
             parts.append(when)
         method = _label(texts.get(METHOD), row.get(METHOD))

@@ -175,7 +175,7 @@ def test_post_discharge_row_says_this_discharge_and_previous() -> None:
         texts=TEXTS,
     )
     assert line.iloc[0] == (
-        "This discharge: 28/11/2026 after 5 days in hospital; emergency admission; "
+        "This discharge: 28/11/2026, 5 days in hospital; emergency admission; "
         "respiratory diagnosis; to care home"
     )
 
