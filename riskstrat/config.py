@@ -11,12 +11,14 @@ file is an error (an empty riskstrat.yaml must not silently mean "all defaults")
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 CONFIG_ERROR = "{file}: {key}: {problem}"
 CONFIG_MISSING = "{file}: configuration file not found"
@@ -143,10 +145,48 @@ class Paths(StrictModel):
     mlflow_uri: str = "sqlite:///data/mlflow.db"
 
 
+#: Names a practice-code pattern must never admit: each would leave the run folder.
+UNSAFE_CODES = ("", ".", "..", "../x", "a/b", "a\\b", "/tmp/x", "a b", "a\x00")
+UNSAFE_PATTERN = "the pattern admits {code!r}, which is not a safe folder name"
+
+
 class IngestConfig(StrictModel):
     max_reject_share: float = 0.05
     death_grace_days: int = 7
     reject_examples: int = 1_000_000  # rows kept per table in rejects files
+    #: Practice codes must match this in full (None: the contract's PRACTICE_CODE_PATTERN).
+    practice_code_pattern: str | None = None
+    #: Returned feedback's own reject budget: above it a warning, never a stop.
+    feedback_max_reject_share: float = 0.5
+    #: Share of current, living patients that may lack a contacts row before the ingest stops.
+    contacts_missing_share: float = 0.01
+    #: Dates of birth before this (or after the extract date) are rejected.
+    earliest_birth_date: dt.date = dt.date(1890, 1, 1)
+    #: Latest event of each table at most this many days before the extract date, else a warning.
+    freshness_days: dict[str, int] = {
+        "spells": 35,
+        "ae_attendances": 35,
+        "gp_contacts": 14,
+        "prescriptions": 35,
+    }
+    #: An extract date more than this many days after today (wall clock) is refused.
+    future_extract_days: int = 1
+    #: A CSV line longer than this stops the ingest, naming file and line (DuckDB's own limit).
+    max_line_bytes: int = 2_000_000
+
+    @field_validator("practice_code_pattern")
+    @classmethod
+    def _safe_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        for code in UNSAFE_CODES:
+            if compiled.fullmatch(code):
+                raise ValueError(UNSAFE_PATTERN.format(code=code))
+        return value
 
 
 class Settings(StrictModel):
