@@ -105,7 +105,7 @@ def read_yaml(path: Path | str) -> Any:
     if not path.is_file():
         raise ConfigError(CONFIG_MISSING.format(file=path))
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except _DuplicateKey as exc:
         raise ConfigError(
             CONFIG_DUPLICATE_KEY.format(file=path, key=exc.key, line=exc.line)
