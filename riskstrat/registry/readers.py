@@ -176,7 +176,8 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
     for position, name in enumerate(header, start=1):
         if not name and not file.feedback:
             raise IngestError(EMPTY_HEADER.format(file=file.path, position=position))
-        if name and name in seen:
+        counted = not file.feedback or name in (*table.column_names, FEEDBACK_PRACTICE_COLUMN)
+        if name and name in seen and counted:  # a returned list may repeat columns we ignore
             raise IngestError(DUPLICATE_COLUMN.format(file=file.path, column=name))
         seen.add(name)
     for col in table.columns:
@@ -331,13 +332,13 @@ def _load_xlsx(
     """Read a returned workbook into table `name` (all VARCHAR); pathway and listed_on left
     blank in a row are taken from the hidden practice sheet. Returns header, rows, meta."""
     sheet = read_sheet(file.path, table=table)
-    _check_header(file, sheet.header, table)
     n = len(next(iter(sheet.columns.values()), []))
     data = dict(sheet.columns)
     for key in ("pathway", "listed_on"):
         if sheet.meta.get(key):
             values = data.get(key, [None] * n)
             data[key] = [v if (v or "").strip() else sheet.meta[key] for v in values]
+    _check_header(file, [*sheet.header, *(k for k in data if k not in sheet.header)], table)
     arrow = pa.table({c: pa.array(v, type=pa.string()) for c, v in data.items()})
     con.register(f"{name}_arrow", arrow)
     try:

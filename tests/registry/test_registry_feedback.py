@@ -273,3 +273,25 @@ def test_traversal_practice_in_a_returned_file_is_refused(tmp_path: Path) -> Non
     written = sorted(p.name for p in (report.rejects_dir / FEEDBACK_REJECTS_DIR).iterdir())
     assert written == [f"{UNKNOWN_PRACTICE}.csv"]
     assert not list(tmp_path.rglob("PWNED*"))
+
+
+def test_pathway_and_list_date_come_from_the_hidden_sheet(tmp_path: Path) -> None:
+    """A list whose rows do not repeat pathway and list date (and repeats a column we ignore)."""
+    source = write(tmp_path / "ex")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "list"
+    sheet.append(["Post-discharge follow-up - P2"])
+    sheet.append(["Patient ID", "Notes", "Contacted on", "Outcome", "Notes"])
+    sheet.append(["p3", "", dt.datetime(2025, 6, 3), "Contacted", "rang back"])
+    meta = book.create_sheet(FEEDBACK_META_SHEET)
+    for key, value in (("practice_code", "P2"), ("pathway", "post_discharge"),
+                       ("listed_on", dt.date(2025, 6, 2))):  # fmt: skip
+        meta.append([key, value])
+    meta.sheet_state = "hidden"
+    (source / "feedback").mkdir()
+    book.save(source / "feedback" / "pd.xlsx")
+    store = tmp_path / "s.duckdb"
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert report.tables["outreach_outcomes"].set_aside_files == 0
+    assert _outcomes(store) == [("p3", "post_discharge", "2025-06-02", "contacted")]
