@@ -374,7 +374,7 @@ def file_practice(file: SourceFile, *, meta: dict[str, str], known: frozenset[st
     feedback/<practice>/ folder it sits in, else a file name starting with a known practice code
     (`Z00001_early_intervention.xlsx`); None when the file says nothing."""
     if meta.get(FEEDBACK_PRACTICE_COLUMN):
-        return meta[FEEDBACK_PRACTICE_COLUMN]
+        return meta[FEEDBACK_PRACTICE_COLUMN].strip().upper()  # ODS codes are upper case
     folder = file.path.parent.name
     if folder != FEEDBACK_DIR and folder in known:
         return folder
@@ -456,7 +456,7 @@ def load_raw(
             practice = file_practice(file, meta=meta, known=known_practices)
             if practice is None and FEEDBACK_PRACTICE_COLUMN not in header:
                 warnings.append(NO_PRACTICE.format(file=file.path, meta=FEEDBACK_META_SHEET))
-            own = f"NULLIF(trim({_ident(FEEDBACK_PRACTICE_COLUMN)}), '')"
+            own = f"upper(NULLIF(trim({_ident(FEEDBACK_PRACTICE_COLUMN)}), ''))"
             fallback = _sql_str(practice) if practice is not None else "NULL"
             claim = (
                 f"coalesce({own}, {fallback})" if FEEDBACK_PRACTICE_COLUMN in header else fallback

@@ -109,7 +109,7 @@ def test_csv_practice_column_ties_each_row(tmp_path: Path) -> None:
     (source / "feedback" / "returned.csv").write_text(
         "practice_code,Patient ID,Pathway,Listed on,Contacted on,Outcome\n"
         "P2,p3,post_discharge,02/06/2025,03/06/2025,COULD NOT REACH\n"
-        "P2,p1,post_discharge,02/06/2025,,declined\n",  # p1 is P1's
+        " p2 ,p1,post_discharge,02/06/2025,,declined\n",  # p1 is P1's (code in any case)
         encoding="utf-8",
     )
     store = tmp_path / "s.duckdb"
