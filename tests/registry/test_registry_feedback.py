@@ -108,8 +108,8 @@ def test_csv_practice_column_ties_each_row(tmp_path: Path) -> None:
     (source / "feedback").mkdir()
     (source / "feedback" / "returned.csv").write_text(
         "practice_code,Patient ID,Pathway,Listed on,Contacted on,Outcome\n"
-        "P2,p3,post_discharge,02/06/2025,03/06/2025,COULD NOT REACH\n"
-        " p2 ,p1,post_discharge,02/06/2025,,declined\n",  # p1 is P1's (code in any case)
+        " p2 ,p3,post_discharge,02/06/2025,03/06/2025,COULD NOT REACH\n"  # code in any case
+        "P2,p1,post_discharge,02/06/2025,,declined\n",  # p1 is P1's
         encoding="utf-8",
     )
     store = tmp_path / "s.duckdb"
