@@ -87,7 +87,7 @@ def freshness(tables: list[TableReport], *, limits: dict[str, int]) -> dict[str,
     """Per table with a freshness limit: latest event, days before the extract, limit, fresh."""
     out = {}
     for t in tables:
-        if t.table in limits:
+        if t.table in limits and TABLES[t.table].event_columns:
             days = t.days_before_extract
             out[t.table] = {
                 "latest_event": t.latest_event,

@@ -281,3 +281,30 @@ def test_nul_and_control_characters_in_names_are_rejected(tmp_path: Path) -> Non
          "rule": "no_control_characters"},
     ]  # fmt: skip
     assert report.tables["contacts"].accepted == 2
+
+
+def test_freshness_settings_name_real_event_tables(tmp_path: Path) -> None:
+    from riskstrat.registry.checks import UNKNOWN_FRESHNESS_TABLE
+
+    report = ingest(write(tmp_path / "ex"), extract_date=EXTRACT_DATE,
+                    store_path=tmp_path / "s.duckdb",
+                    settings=settings(freshness_days={"spels": 30, "practices": 1}))  # fmt: skip
+    assert UNKNOWN_FRESHNESS_TABLE.format(table="spels") in report.warnings
+    assert UNKNOWN_FRESHNESS_TABLE.format(table="practices") in report.warnings
+    assert report.freshness == {}
+
+
+def test_cli_ingest_with_an_empty_settings_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskstrat.config import CONFIG_EMPTY
+
+    home = tmp_path / "home"
+    (home / "configs").mkdir(parents=True)
+    (home / "configs" / "riskstrat.yaml").write_text("# nothing yet\n")
+    monkeypatch.setenv("RISKSTRAT_HOME", str(home))
+    args = ["ingest", str(write(tmp_path / "ex")), "--extract-date", str(EXTRACT_DATE)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    expected = CONFIG_EMPTY.format(file=home / "configs" / "riskstrat.yaml")
+    assert result.output == f"Error: {expected}\n"
