@@ -225,7 +225,7 @@ def _ingest_locked(
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
-    return con.execute(sql).fetchone()[0]
+    return con.execute(sql).fetchall()[0][0]
 
 
 def _validate_table(
@@ -294,7 +294,7 @@ def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) ->
     counts = con.execute(
         f"SELECT count(*), {', '.join(f'count({q(c.name)})' for c in table.columns)} "
         f"FROM {FRESH}.{name}"
-    ).fetchone()
+    ).fetchall()[0]
     report.accepted = int(counts[0])
     report.null_share = {
         c.name: (round(1 - n / counts[0], 6) if counts[0] else 0.0)
@@ -353,7 +353,7 @@ def _stop_if_too_many(
     label, column, rule = con.execute(
         f"SELECT file, \"column\", rule FROM rej_{table.name} WHERE rule <> '{DUP_ROW}' "
         "GROUP BY ALL ORDER BY count(DISTINCT row) DESC, 1, 2, 3 LIMIT 1"
-    ).fetchone()
+    ).fetchall()[0]
     raise IngestError(
         TOO_MANY_REJECTS.format(
             file=_file_of(raw, label),

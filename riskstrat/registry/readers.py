@@ -18,6 +18,7 @@ import duckdb
 import openpyxl
 import pyarrow as pa
 
+from riskstrat.db import fetch_one
 from riskstrat.registry.contract import TABLES, Table
 from riskstrat.registry.errors import (
     AMBIGUOUS_TABLE,
@@ -155,9 +156,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str) ->
         )
     except duckdb.Error as exc:
         raise IngestError(UNREADABLE_FILE.format(file=file.path, problem=exc)) from exc
-    bad = con.execute(
-        f"SELECT line, error_message FROM {name}_err ORDER BY line LIMIT 1"
-    ).fetchone()
+    bad = fetch_one(con, f"SELECT line, error_message FROM {name}_err ORDER BY line LIMIT 1")
     if bad:
         raise IngestError(MALFORMED_LINE.format(file=file.path, line=bad[0], problem=bad[1]))
     return header
@@ -278,7 +277,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, table: Table, files: list[SourceFil
             where = " WHERE NULLIF(trim(outcome), '') IS NOT NULL"
             (blank,) = con.execute(
                 f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
-            ).fetchone()
+            ).fetchall()[0]
             skipped += blank
         parts.append(
             f"SELECT * FROM (SELECT {i}::SMALLINT AS _file, rowid + 1 AS _row, "

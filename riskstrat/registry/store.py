@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from riskstrat.db import fetch_one
 from riskstrat.registry.contract import TABLES, ddl
 
 STORE_MISSING = "{path}: no store here yet; run `riskstrat ingest` first"
@@ -64,13 +65,14 @@ def latest_extract(store_path: Path) -> dict | None:
     with connect(store_path) as con:
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [EXTRACTS]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             return None
-        row = con.execute(
+        row = fetch_one(
+            con,
             f"SELECT extract_date, content_hash, report_dir FROM {EXTRACTS} "
-            "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
-        ).fetchone()
+            "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1",
+        )
     if row is None:
         return None
     return dict(zip(("extract_date", "content_hash", "report_dir"), row, strict=True))
@@ -108,7 +110,7 @@ def carry_over(con: duckdb.DuckDBPyConnection, *, old: str, new: str) -> list[st
         [old],
     ).fetchall()
     carried = []
-    current = con.execute("SELECT current_database()").fetchone()[0]
+    current = con.execute("SELECT current_database()").fetchall()[0][0]
     for name, create_sql in tables:
         if name == EXTRACTS:
             con.execute(f"INSERT INTO {new}.{EXTRACTS} BY NAME SELECT * FROM {old}.{EXTRACTS}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from riskstrat.db import fetch_one, fetch_value
 from riskstrat.logs import log_event
 from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
@@ -61,10 +62,11 @@ def validate_step(state: RunState) -> dict[str, int]:
     # Hold the store's writer lock for the rest of the run: no ingest swaps the file under us.
     state.held.enter_context(store_lock(store))
     state.con = connect(store, read_only=False)
-    row = state.con.execute(
+    row = fetch_one(
+        state.con,
         f"SELECT extract_date, content_hash, CAST(ingested_at AS VARCHAR) FROM {EXTRACTS} "
-        "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
-    ).fetchone()
+        "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1",
+    )
     if row is None:
         raise ValueError(STORE_EMPTY.format(store=store))
     extract_date, content_hash, ingested_at = row
@@ -80,7 +82,7 @@ def validate_step(state: RunState) -> dict[str, int]:
     )
     if not state.options.ingest:
         state.manifest.inputs = InputsInfo(extract_date=extract_date)
-    patients = state.con.execute("SELECT count(*) FROM patients").fetchone()[0]
+    patients = fetch_value(state.con, "SELECT count(*) FROM patients")
     if not patients:
         raise ValueError(NO_PATIENTS.format(store=store))
     return {"patients": patients}

@@ -1,0 +1,61 @@
+"""DuckDB 2 correctness: no unfinished results anywhere, and the crisis-only run that crashed."""
+
+from __future__ import annotations
+
+import ast
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+import riskstrat
+from riskstrat.config import Settings
+from riskstrat.db import fetch_one, fetch_value
+from riskstrat.runs.pipeline import run_once
+
+PACKAGE = Path(riskstrat.__file__).parent
+AS_OF = date(2025, 12, 29)  # the Monday after the small population's extract (2025-12-28)
+
+
+def _fetchone_calls() -> list[str]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "fetchone":
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    return found
+
+
+def test_no_fetchone_in_the_package() -> None:
+    # fetchone() leaves the result unfinished: DuckDB 2 then refuses register/sql/from_df.
+    assert _fetchone_calls() == []
+
+
+def test_fetch_helpers_close_the_result() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS i FROM range(5)")
+    assert fetch_one(con, "SELECT i FROM t ORDER BY i LIMIT 1") == (0,)
+    con.register("frame", pd.DataFrame({"a": [1]}))  # would raise after an unfinished fetchone
+    assert fetch_one(con, "SELECT i FROM t WHERE i > ?", [99]) is None
+    assert fetch_value(con, "SELECT count(*) FROM t") == 5
+    con.register("frame2", pd.DataFrame({"a": [2]}))
+    # The trap itself, so the test notices if DuckDB ever relaxes or tightens it.
+    con.execute("SELECT count(*) FROM t").fetchone()
+    with pytest.raises(duckdb.Error):
+        con.register("frame3", pd.DataFrame({"a": [3]}))
+
+
+@pytest.mark.slow
+def test_crisis_only_run_end_to_end(run_settings: Settings) -> None:
+    """`riskstrat run --pathway early_intervention`: validate -> features (crisis first)."""
+    m = run_once(as_of=AS_OF, pathways=["early_intervention"], settings=run_settings)
+    assert m.status == "succeeded"
+    assert [x.task for x in m.models] == ["crisis"]
+    assert m.counts["features"]["crisis_rows"] > 0
+    assert m.counts["select"]["early_intervention_listed"] > 0
+    run = run_settings.paths.out_dir / "runs" / AS_OF.isoformat()
+    assert list(run.glob("practices/*/early_intervention.csv"))
+    assert (run / "commissioner" / "report.html").is_file()
+    assert AS_OF - timedelta(days=1) == m.store.extract_date
