@@ -24,6 +24,11 @@ STORE_STALE = (
     "ingest the newer extract or pass --extract-date"
 )
 NO_PATIENTS = "store {store}: the patients table is empty"
+EXTRACT_TOO_OLD = (
+    "run date {as_of} is {days} days after the store's extract ({extract}), more than "
+    "max_extract_age_days ({limit}) in configs/schedule.yaml: ingest a newer extract, "
+    "or pass --force to list from stale data"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,18 @@ def validate_step(state: RunState) -> dict[str, int]:
     extract_date, content_hash, ingested_at = row
     if extract_date > state.as_of:
         raise ValueError(STORE_AHEAD.format(store=store, extract=extract_date, as_of=state.as_of))
+    age = (state.as_of - extract_date).days
+    if age > state.options.max_extract_age_days and not state.options.force:
+        raise ValueError(
+            EXTRACT_TOO_OLD.format(
+                as_of=state.as_of,
+                days=age,
+                extract=extract_date,
+                limit=state.options.max_extract_age_days,
+            )
+        )
+    if age > state.options.max_extract_age_days:
+        state.warnings.append(f"forced: run date {state.as_of} is {age} days after the extract")
     if state.options.ingest and extract_date != state.extract_date:
         raise ValueError(
             STORE_STALE.format(store=store, extract=extract_date, expected=state.extract_date)
