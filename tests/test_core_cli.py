@@ -1,10 +1,15 @@
-"""Every subcommand has --help text, and the CLI assembles every stage's commands."""
+"""Every subcommand has --help text, the CLI assembles every stage's commands lazily, and
+`riskstrat --help` imports no stage (so it is fast)."""
+
+import subprocess
+import sys
+import time
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from riskstrat.cli import main
+from riskstrat.cli import COMMAND_MODULES, main
 
 EXPECTED = {
     "synth", "import-synthea", "ingest", "features", "train", "promote", "model-card",
@@ -12,14 +17,39 @@ EXPECTED = {
 }  # fmt: skip
 
 
+def _command(name: str) -> click.Command:
+    command = main.get_command(click.Context(main), name)
+    assert command is not None, name
+    return command
+
+
 def test_all_commands_present() -> None:
-    assert set(main.commands) >= EXPECTED
+    assert set(COMMAND_MODULES) >= EXPECTED
+    for name in EXPECTED:
+        assert _command(name).name == name
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_help(name: str) -> None:
     result = CliRunner().invoke(main, [name, "--help"])
     assert result.exit_code == 0, result.output
-    command: click.Command = main.commands[name]
+    command = _command(name)
     assert command.help and len(command.help.strip()) > 20
     assert "Usage: " in result.output
+
+
+def test_top_level_help_is_fast_and_imports_no_stage() -> None:
+    code = (
+        "import sys, time; t = time.perf_counter(); from riskstrat.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pandas', 'duckdb', 'mlflow', 'sklearn', 'lightgbm', 'apscheduler', 'numpy'))\n"
+        "print('HEAVY', heavy, round(time.perf_counter() - t, 3))"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    assert "HEAVY [] " in out.stdout, out.stdout[-400:]
+    for name in EXPECTED:  # every command listed with its one-line help, read from the source
+        assert f"\n  {name} " in out.stdout
+    assert seconds < 1.0, seconds

@@ -18,7 +18,6 @@ from riskstrat.runs.schedule import (
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
 INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
-REASON_WIDTH = 110
 
 
 def _lock_held(settings: Settings) -> bool:
@@ -57,7 +56,8 @@ def run_rows(manifests: list[Manifest], *, lock_held: bool) -> list[dict[str, st
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 3] + "..."
+    """One line (the reason is the last column, shown whole: its end says what to do)."""
+    return " ".join(text.split())
 
 
 def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
