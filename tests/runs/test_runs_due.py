@@ -9,6 +9,7 @@ rules as `run_scheduled` (skip an as-of already published for these pathways) an
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -115,7 +117,7 @@ def test_no_run_on_a_bank_holiday_and_every_discharge_listed_once(period: str) -
     assert ran_on == working
     # Each day's discharges fall in exactly one run's window (after the first run's).
     windows = sorted(recorder.windows)
-    for (_, _, end), (_, start, _) in zip(windows, windows[1:], strict=False):
+    for (_, _, end), (_, start, _) in itertools.pairwise(windows):
         assert start == end  # consecutive windows meet: no gap, no overlap
     day = windows[0][2]
     while day < windows[-1][2]:
@@ -247,9 +249,9 @@ def test_missed_weekly_run_caught_up_once_within_cut_off_and_reported_beyond(
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Hook.received.append(json.loads(body))
         self.send_response(204)
