@@ -42,7 +42,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "riskstrat.runs.cli",
 }
 DEBUG = [False]  # set by --debug (or RISKSTRAT_DEBUG=1) for the error boundary
-USAGE_HINT = "in `riskstrat {command}`, see `riskstrat {command} --help`"
+USAGE_HINT = "(in `riskstrat {command}`; see `riskstrat {command} --help`)"
 
 
 def _short_help(module: str, name: str) -> str | None:
@@ -131,13 +131,18 @@ def _click_error(exc: click.ClickException, *, debug: bool) -> int:
         traceback.print_exc()
     message = " ".join(exc.format_message().split())
     ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None and ctx.info_name != "riskstrat":
-        command = ctx.command_path.split(" ", 1)[-1]
-        message = f"{message}, {USAGE_HINT.format(command=command)}"
+    if isinstance(exc, click.UsageError) and ctx is not None and ctx.parent is not None:
+        command = ctx.info_name
+        message = f"{message.rstrip('.')} {USAGE_HINT.format(command=command)}"
     elif isinstance(exc, click.UsageError):
-        message = f"{message}, see `riskstrat --help`"
+        if "No such command" in message and "Did you mean" not in message:
+            known = [n for n, m in COMMAND_MODULES.items() if _short_help(m, n) is not None]
+            message = f"{message.rstrip('.')}: choose one of {', '.join(known)}"
+        message = f"{message.rstrip('.')} (see `riskstrat --help`)"
     click.echo(f"Error: {message}", err=True)
-    return exc.exit_code
+    from riskstrat.errors import EXIT_BAD_INPUT
+
+    return EXIT_BAD_INPUT  # a command refusing its input, or click's usage errors
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

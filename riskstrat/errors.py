@@ -18,7 +18,11 @@ from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
-EXIT_INTERNAL = 70
+EXIT_NOT_IN_REGISTRY = (
+    "{detail}, in the MLflow registry, check the task and version "
+    "(`riskstrat status` lists versions without an alias)"
+)
+INTERNAL = 70
 
 DISK_FULL = "no space left on device, writing {where}, free some space and re-run"
 NO_PERMISSION = "permission denied, {where}, check the file's owner and mode"
@@ -32,6 +36,10 @@ MISSING_ARTIFACT = (
     "retrain the task or restore the mlruns folder"
 )
 BAD_TIMEZONE = "unknown timezone {value!r}, {where}, use an IANA name such as Europe/London"
+NOT_IN_REGISTRY = (
+    "{detail}, in the MLflow registry, check the task and version "
+    "(`riskstrat status` lists versions without an alias)"
+)
 INTERNAL = "internal error {kind}: {detail}, at {where}, re-run with --debug and report it"
 INPUT_HINT = "{message}"
 
@@ -99,11 +107,16 @@ def describe(exc: BaseException) -> tuple[str, int]:
     for link in chain:
         text = _text(link)
         low = text.lower()
-        if "no such artifact" in low or ("artifact" in low and "not found" in low):
+        markers = ("no such artifact", "failed to download artifact")
+        if any(m in low for m in markers) or ("artifact" in low and "not found" in low):
             return MISSING_ARTIFACT.format(detail=text[:120], where=_where(link)), EXIT_ENVIRONMENT
         if type(link).__name__ == "ZoneInfoNotFoundError":
             value = text.replace("No time zone found with key ", "")
             return BAD_TIMEZONE.format(value=value, where=_where(link)), EXIT_BAD_INPUT
+    if type(exc).__name__ == "MlflowException" and "RESOURCE_DOES_NOT_EXIST" in str(
+        getattr(exc, "error_code", "")
+    ):
+        return NOT_IN_REGISTRY.format(detail=_text(exc)), EXIT_BAD_INPUT
     if isinstance(exc, RunLocked):
         return _text(exc), EXIT_ENVIRONMENT
     if _input_error(exc):

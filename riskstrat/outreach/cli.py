@@ -8,13 +8,21 @@ from pathlib import Path
 
 import click
 
-from riskstrat.cliopts import TaskName, as_of_option, existing_store, pathway_option, store_option
+from riskstrat.cliopts import (
+    STORE_NOT_FOUND,
+    TaskName,
+    as_of_option,
+    existing_store,
+    pathway_option,
+    store_option,
+)
 from riskstrat.config import ConfigError, load_settings
 from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.registry.store import connect, store_lock
 from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
 from riskstrat.runs.publish import publishing
 
+STORE_MISSING = STORE_NOT_FOUND
 NOT_CONFIGURED = "pathway {name!r} is not configured (see configs/outreach.yaml pathway_order)"
 
 AS_OF = as_of_option(
