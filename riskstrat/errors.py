@@ -18,11 +18,7 @@ from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
-EXIT_NOT_IN_REGISTRY = (
-    "{detail}, in the MLflow registry, check the task and version "
-    "(`riskstrat status` lists versions without an alias)"
-)
-INTERNAL = 70
+EXIT_INTERNAL = 70
 
 DISK_FULL = "no space left on device, writing {where}, free some space and re-run"
 NO_PERMISSION = "permission denied, {where}, check the file's owner and mode"
@@ -41,7 +37,6 @@ NOT_IN_REGISTRY = (
     "(`riskstrat status` lists versions without an alias)"
 )
 INTERNAL = "internal error {kind}: {detail}, at {where}, re-run with --debug and report it"
-INPUT_HINT = "{message}"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -52,12 +52,22 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["run", "--as-of", AS_OF, "--extract-date", "2025-12"], f"'2025-12' {NOT_A_DATE}", 2),
     (["synth", "--start", "2024-02-30"], f"'2024-02-30' {NOT_A_DATE}", 2),
     (["import-synthea", "{src}", "--out", "x", "--extract-date", "2025-1-1"], NOT_A_DATE, 2),
-    (["run", "--as-of", AS_OF, "--pathway", "early_interventions"],
-     "unknown pathway 'early_interventions': choose one of early_intervention, post_discharge", 2),
+    (
+        ["run", "--as-of", AS_OF, "--pathway", "early_interventions"],
+        "unknown pathway 'early_interventions': choose one of early_intervention, post_discharge",
+        2,
+    ),
     (["outreach", "--as-of", AS_OF, "--pathway", "crisis"], "unknown pathway 'crisis'", 2),
-    (["run", "--as-of", AS_OF, "--pathways", "early_intervention"],
-     "No such option '--pathways'. Did you mean '--pathway'?", 2),
-    (["report", "--as-of", AS_OF, "--out-dir", "x"], "No such option '--out-dir'. Did you mean '--out'?", 2),
+    (
+        ["run", "--as-of", AS_OF, "--pathways", "early_intervention"],
+        "No such option '--pathways'. Did you mean '--pathway'?",
+        2,
+    ),
+    (
+        ["report", "--as-of", AS_OF, "--out-dir", "x"],
+        "No such option '--out-dir'. Did you mean '--out'?",
+        2,
+    ),
     (["features", "--task", "crisis", "--as-of", AS_OF], "No such option '--task'", 2),
     (["trian", "crisis"], "No such command 'trian'. Did you mean 'train'?", 2),
     (["frobnicate"], "No such command 'frobnicate': choose one of synth, import-synthea", 2),
@@ -66,8 +76,11 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["ingest", "{src}"], "Missing option '--extract-date'", 2),
     (["ingest", "/nonexistent/extract", "--extract-date", "2025-12-28"], "does not exist", 2),
     (["run", "--as-of", AS_OF, "--source", "/nonexistent/extract"], "does not exist", 2),
-    (["score", "--as-of", AS_OF, "--store", "/nonexistent/store.duckdb"],
-     "store /nonexistent/store.duckdb does not exist: run `riskstrat ingest` first", 2),
+    (
+        ["score", "--as-of", AS_OF, "--store", "/nonexistent/store.duckdb"],
+        "store /nonexistent/store.duckdb does not exist: run `riskstrat ingest` first",
+        2,
+    ),
     (["report", "--as-of", AS_OF, "--store", "/nonexistent/store.duckdb"], "does not exist", 2),
     (["report", "--as-of", AS_OF, "--config", "/nonexistent/report.yaml"], "does not exist", 2),
     (["status", "--limit", "0"], "0 is not in the range x>=1", 2),
@@ -75,14 +88,23 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["train", "crisis", "--max-rows", "many"], "'many' is not a valid integer", 2),
     (["run", "--as-of", AS_OF, "--wait", "soon"], "'soon' is not a valid float", 2),
     # Back-dated: the store's extract (2025-12-28) is after the run date.
-    (["run", "--as-of", "2025-12-20", "--no-ingest"],
-     "extract dated 2025-12-28 is after the run date 2025-12-20", 2),
+    (
+        ["run", "--as-of", "2025-12-20", "--no-ingest"],
+        "extract dated 2025-12-28 is after the run date 2025-12-20",
+        2,
+    ),
     # A year after the extract: refused, naming both dates, unless --force.
-    (["run", "--as-of", "2026-12-28", "--no-ingest"],
-     "run date 2026-12-28 is 365 days after the store's extract (2025-12-28)", 2),
+    (
+        ["run", "--as-of", "2026-12-28", "--no-ingest"],
+        "run date 2026-12-28 is 365 days after the store's extract (2025-12-28)",
+        2,
+    ),
     (["promote", "crisis"], "no version has the alias 'challenger': train a new model first", 2),
-    (["model-card", "crisis", "--version", "99"],
-     "Model Version (name=riskstrat-crisis, version=99) not found, in the MLflow registry", 2),
+    (
+        ["model-card", "crisis", "--version", "99"],
+        "Model Version (name=riskstrat-crisis, version=99) not found, in the MLflow registry",
+        2,
+    ),
     (["outreach", "--as-of", "2025-12-22"], "no crisis, readmission_30d scores", 2),
     # /dev/full: every write fails with ENOSPC, as on a full disk.
     (["features", "crisis", "--as-of", AS_OF, "--out", "/dev/full"], "no space left on device", 3),
@@ -151,9 +173,7 @@ def test_damaged_mlflow_parts_name_the_real_cause(
     assert "Traceback" in output and output.rstrip().splitlines()[-1].startswith("Error: ")
 
 
-def test_bad_timezone_and_a_corrupt_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_timezone_and_a_corrupt_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from riskstrat.config import project_root
 
     home = tmp_path / "project"
