@@ -59,3 +59,42 @@ def test_crisis_only_run_end_to_end(run_settings: Settings) -> None:
     assert list(run.glob("practices/*/early_intervention.csv"))
     assert (run / "commissioner" / "report.html").is_file()
     assert AS_OF - timedelta(days=1) == m.store.extract_date
+
+
+@pytest.mark.slow
+def test_post_discharge_run_lists_the_discharges_since_the_last_run(
+    run_settings: Settings,
+) -> None:
+    """Last readmission scoring Friday 19 Dec; runs missed until Monday 29 (Christmas between):
+    the run covers every discharge from the 19th, not only since the previous working day."""
+    from datetime import datetime
+
+    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
+    from riskstrat.registry.store import connect
+    from riskstrat.runs.state import RunOptions
+
+    last = date(2025, 12, 19)
+    with connect(run_settings.paths.store, read_only=False) as con:
+        con.execute(SCORE_RUNS_DDL)
+        con.execute(
+            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
+            [last, datetime(2025, 12, 19, 7)],
+        )
+    m = run_once(
+        as_of=AS_OF,
+        pathways=["post_discharge"],
+        settings=run_settings,
+        options=RunOptions(ingest=False),
+    )
+    assert m.status == "succeeded"
+    with connect(run_settings.paths.store) as con:
+        days = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT CAST(index_date AS DATE) FROM scores "
+                "WHERE task = 'readmission_30d' AND as_of = ? ORDER BY 1",
+                [AS_OF],
+            ).fetchall()
+        ]
+    assert days and days[0] >= last and days[-1] < AS_OF
+    assert days[0] < date(2025, 12, 24)  # before the previous working day (Wed 24th)

@@ -20,7 +20,7 @@ from riskstrat.errors import (
 def _raised(fn) -> BaseException:
     try:
         fn()
-    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+    except BaseException as exc:
         return exc
     raise AssertionError("did not raise")
 

@@ -8,7 +8,6 @@ champions; corrupt and missing MLflow parts are made on copies, never the shared
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -132,35 +131,9 @@ def test_every_mistake_gives_one_line_and_no_traceback(home: Settings) -> None:
     assert len(MISTAKES) >= 38
 
 
-def _copy_mlflow(settings: Settings, to: Path) -> tuple[Path, Path]:
-    """A private copy of the champions' MLflow database and artifacts, paths rewritten."""
-    db = Path(settings.paths.mlflow_uri.removeprefix("sqlite:///"))
-    artifacts = db.parent / "mlartifacts"
-    to.mkdir()
-    new_db, new_artifacts = to / "mlflow.db", to / "mlartifacts"
-    shutil.copy(db, new_db)
-    shutil.copytree(artifacts, new_artifacts)
-    with sqlite3.connect(new_db) as con:
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            columns = [
-                r[1]
-                for r in con.execute(f"PRAGMA table_info({table})")
-                if "CHAR" in r[2].upper() or "TEXT" in r[2].upper()
-            ]
-            for column in columns:
-                con.execute(
-                    f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?)',
-                    [str(artifacts), str(new_artifacts)],
-                )
-    return new_db, new_artifacts
-
-
 @pytest.mark.slow
-def test_damaged_mlflow_parts_name_the_real_cause(
-    home: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db, artifacts = _copy_mlflow(home, tmp_path / "mlflow")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+def test_damaged_mlflow_parts_name_the_real_cause(private_mlflow: tuple[Path, Path]) -> None:
+    db, artifacts = private_mlflow
     shutil.rmtree(artifacts)  # the artifact store is gone (a moved or deleted mlruns folder)
     code, output = invoke(["model-card", "crisis"])
     assert_one_line(code, output, expected="a model artifact is missing", exit_code=3)
