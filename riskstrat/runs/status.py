@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings
@@ -147,7 +148,14 @@ def status_text(
     parts.append(
         f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings))}"
     )
-    if models:
+    uri = settings.paths.mlflow_uri
+    if (
+        models
+        and uri.startswith("sqlite:///")
+        and not Path(uri.removeprefix("sqlite:///")).exists()
+    ):
+        parts.append(f"Model versions: no MLflow database yet ({uri}): train a model first")
+    elif models:
         try:
             rows = model_rows(settings)
         except Exception as exc:

@@ -316,3 +316,34 @@ def test_weekly_job_deferred_from_a_bank_holiday_is_in_the_ledger() -> None:
     row = due.ledger_for(config, settings=settings).rows()[0]
     assert row.run_on == datetime(2025, 4, 22, 7, 0, tzinfo=LONDON)
     assert "Easter Monday" in row.reason
+
+
+def test_install_prints_a_systemd_unit_and_a_crontab() -> None:
+    from click.testing import CliRunner
+
+    from riskstrat.cli import main
+
+    unit = CliRunner().invoke(main, ["schedule", "--install", "systemd"])
+    assert unit.exit_code == 0
+    assert "ExecStart=" in unit.output and unit.output.rstrip().endswith("multi-user.target")
+    assert "Restart=always" in unit.output
+    cron = CliRunner().invoke(main, ["schedule", "--install", "cron"])
+    assert cron.exit_code == 0
+    line = [x for x in cron.output.splitlines() if not x.startswith("#")]
+    assert len(line) == 1 and line[0].startswith("*/15 * * * * cd ")
+    assert line[0].count("schedule --once") == 1
+
+
+def test_once_catches_up_then_exits_and_a_second_scheduler_is_refused() -> None:
+    from riskstrat.runs.schedule import SchedulerActive, run_once_now, scheduler_lock
+
+    config = _run_jobs(load_schedule())
+    settings = load_settings()
+    saturday = datetime(2025, 12, 27, 9, 0, tzinfo=LONDON)
+    install_jobs(config, settings=settings, now=saturday - timedelta(days=2))  # Thursday
+    with scheduler_lock(config, settings=settings), pytest.raises(SchedulerActive):
+        run_once_now(config, settings=settings, now=saturday)
+    # Friday 26th (Boxing Day) was missed: on Saturday the weekday job is skipped (not a working
+    # day) and the weekly job was not due; nothing runs.
+    settled = run_once_now(config, settings=settings, now=saturday)
+    assert [(j, s) for j, s, _ in settled] == [("weekday-post-discharge", SKIPPED)]
