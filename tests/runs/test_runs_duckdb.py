@@ -98,3 +98,29 @@ def test_post_discharge_run_lists_the_discharges_since_the_last_run(
         ]
     assert days and days[0] >= last and days[-1] < AS_OF
     assert days[0] < date(2025, 12, 24)  # before the previous working day (Wed 24th)
+
+
+@pytest.mark.slow
+def test_stale_store_is_refused_unless_forced_and_latest_never_goes_back(
+    run_settings: Settings,
+) -> None:
+    from riskstrat.runs.publish import latest_name
+    from riskstrat.runs.state import RunOptions
+    from riskstrat.runs.steps import EXTRACT_TOO_OLD
+
+    late = date(2026, 1, 20)  # 23 days after the extract (2025-12-28)
+    with pytest.raises(ValueError) as err:
+        run_once(as_of=late, pathways=["early_intervention"], settings=run_settings,
+                 options=RunOptions(ingest=False))  # fmt: skip
+    assert str(err.value) == EXTRACT_TOO_OLD.format(
+        as_of=late, days=23, extract=date(2025, 12, 28), limit=14
+    )
+    forced = run_once(as_of=late, pathways=["early_intervention"], settings=run_settings,
+                      options=RunOptions(ingest=False, force=True))  # fmt: skip
+    assert forced.status == "succeeded"
+    assert any(w.startswith("forced: run date 2026-01-20 is 23 days") for w in forced.warnings)
+    # A back-dated run afterwards publishes its own date; latest stays on the newest as-of.
+    run_once(as_of=AS_OF, pathways=["early_intervention"], settings=run_settings,
+             options=RunOptions(ingest=False))  # fmt: skip
+    assert latest_name(run_settings.paths.out_dir) == late.isoformat()
+    assert (run_settings.paths.out_dir / "runs" / AS_OF.isoformat()).is_dir()
