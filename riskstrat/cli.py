@@ -42,6 +42,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "riskstrat.runs.cli",
 }
 DEBUG = [False]  # set by --debug (or RISKSTRAT_DEBUG=1) for the error boundary
+ABORTED = "aborted (Ctrl-C), outputs are published atomically, re-run the command when ready"
 USAGE_HINT = "(in `riskstrat {command}`; see `riskstrat {command} --help`)"
 
 
@@ -108,8 +109,8 @@ class LazyGroup(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("Error: aborted", err=True)
-            sys.exit(1)
+            click.echo(f"Error: {ABORTED}", err=True)
+            sys.exit(130)
         except click.ClickException as exc:
             sys.exit(_click_error(exc, debug=DEBUG[0]))
         except Exception as exc:

@@ -56,9 +56,11 @@ def ledger_for(config: ScheduleConfig, *, settings: Settings) -> Ledger:
     return Ledger(jobstore_path(config, settings))
 
 
-def fire_times(config: ScheduleConfig, spec: JobConfig, *, start: datetime, end: datetime) -> list:
+def fire_times(
+    config: ScheduleConfig, spec: JobConfig, *, start: datetime, end: datetime
+) -> list[datetime]:
     """The job's fire times t with start <= t <= end."""
-    trigger, out = config.trigger(spec), []
+    trigger, out = config.trigger(spec), list[datetime]()
     prev, at = None, start
     while True:
         nxt = trigger.get_next_fire_time(prev, at)
