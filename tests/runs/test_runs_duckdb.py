@@ -49,13 +49,24 @@ def test_fetch_helpers_close_the_result() -> None:
 
 @pytest.mark.slow
 def test_crisis_only_run_end_to_end(run_settings: Settings) -> None:
-    """`riskstrat run --pathway early_intervention`: validate -> features (crisis first)."""
-    m = run_once(as_of=AS_OF, pathways=["early_intervention"], settings=run_settings)
-    assert m.status == "succeeded"
+    """`riskstrat run --pathway early_intervention` (ingest included): validate -> features with
+    crisis as the run's first task, the path that crashed under DuckDB 2."""
+    from click.testing import CliRunner
+
+    from riskstrat.cli import main
+    from riskstrat.runs.manifest import MANIFEST_FILE, read_manifest
+
+    result = CliRunner().invoke(
+        main, ["run", "--as-of", AS_OF.isoformat(), "--pathway", "early_intervention"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"published run {AS_OF} (succeeded)" in result.output
+    run = run_settings.paths.out_dir / "runs" / AS_OF.isoformat()
+    m = read_manifest(run / MANIFEST_FILE)
+    assert m.status == "succeeded" and m.inputs.extract_date == AS_OF - timedelta(days=1)
     assert [x.task for x in m.models] == ["crisis"]
     assert m.counts["features"]["crisis_rows"] > 0
     assert m.counts["select"]["early_intervention_listed"] > 0
-    run = run_settings.paths.out_dir / "runs" / AS_OF.isoformat()
     assert list(run.glob("practices/*/early_intervention.csv"))
     assert (run / "commissioner" / "report.html").is_file()
     assert AS_OF - timedelta(days=1) == m.store.extract_date
