@@ -98,6 +98,9 @@ PERIODS = {
     "august": (date(2025, 8, 18), date(2025, 8, 29)),
     # Christmas Thu 25, Boxing Day Fri 26 Dec 2025, New Year's Day Thu 1 Jan 2026
     "christmas": (date(2025, 12, 22), date(2026, 1, 9)),
+    # Christmas and Boxing Day on Mon 25 / Tue 26 Dec 2028, New Year's Day Mon 1 Jan 2029: the
+    # weekly run moves to Wednesday, then Tuesday (and no hand-typed holiday list reaches 2029)
+    "christmas_2028": (date(2028, 12, 18), date(2029, 1, 12)),
 }
 
 
@@ -133,6 +136,8 @@ def test_no_run_on_a_bank_holiday_and_every_discharge_listed_once(period: str) -
         )
     weeks = {first + timedelta(days=i - first.weekday()) for i in range(0, (last - first).days, 7)}
     assert sorted(d - timedelta(days=d.weekday()) for d in weekly) == sorted(weeks)
+    if period == "christmas_2028":
+        assert date(2028, 12, 27) in weekly and date(2029, 1, 2) in weekly
 
 
 def test_bank_holiday_rows_are_recorded_with_their_reason() -> None:
