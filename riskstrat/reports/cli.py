@@ -20,7 +20,8 @@ from riskstrat.runs.publish import publishing
 @as_of_option("As-of date of the scores (YYYY-MM-DD).")
 @store_option()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output root (default: paths.out_dir); files go to runs/<as-of>/commissioner/.")
+              help="Output root (default: paths.out_dir); "
+                   "files go to runs/<as-of>/commissioner/.")  # fmt: skip
 @click.option("--config", "config_path",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report config (default: configs/report.yaml).")  # fmt: skip
