@@ -141,8 +141,10 @@ def _click_error(exc: click.ClickException, *, debug: bool) -> int:
             message = f"{message.rstrip('.')}: choose one of {', '.join(known)}"
         message = f"{message.rstrip('.')} (see `riskstrat --help`)"
     click.echo(f"Error: {message}", err=True)
-    from riskstrat.errors import EXIT_BAD_INPUT
+    from riskstrat.errors import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, describe
 
+    if exc.__cause__ is not None and describe(exc.__cause__)[1] == EXIT_ENVIRONMENT:
+        return EXIT_ENVIRONMENT  # a command re-raising, say, RunLocked as a ClickException
     return EXIT_BAD_INPUT  # a command refusing its input, or click's usage errors
 
 
