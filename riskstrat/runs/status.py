@@ -1,4 +1,6 @@
-"""`riskstrat status`: recent runs (from their manifests) and the next scheduled times."""
+"""`riskstrat status`: what needs attention first (scheduled runs missed, failed, interrupted or
+deferred, from the ledger, with their reasons), then recent runs (from their manifests, with the
+failure's one line), the next scheduled times, and model versions without an alias."""
 
 from __future__ import annotations
 
