@@ -18,7 +18,10 @@ from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
 
 STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
-STORE_AHEAD = "store {store}: extract dated {extract} is after the run date {as_of}"
+STORE_AHEAD = (
+    "store {store}: extract dated {extract} is after the run date {as_of}: a back-dated run "
+    "would list from data nobody had on that date; run for a date after the extract"
+)
 STORE_STALE = (
     "store {store}: newest extract is {extract}, but this run expects {expected}: "
     "ingest the newer extract or pass --extract-date"
