@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format benchmark browser
+.PHONY: demo test lint format benchmark browser newest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Did the tests run with the newest DuckDB, pandas and MLflow pip resolves? (.ci/run does this.)
+newest: $(STAMP)
+	$(BIN)/python .ci/newest_versions.py

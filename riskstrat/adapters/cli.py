@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
 from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
+from riskstrat.cliopts import extract_date_option
 from riskstrat.config import ConfigError
 
 
@@ -21,11 +22,8 @@ from riskstrat.config import ConfigError
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the registry extract (<table>.csv or .parquet) into.",
 )
-@click.option(
-    "--extract-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date.",
+@extract_date_option(
+    "Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date."
 )
 @click.option(
     "--format",
@@ -37,7 +35,7 @@ from riskstrat.config import ConfigError
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 def import_synthea_command(
-    synthea_dir: Path, out_dir: Path, extract_date: datetime | None, fmt: str, as_json: bool
+    synthea_dir: Path, out_dir: Path, extract_date: date | None, fmt: str, as_json: bool
 ) -> None:
     """Convert a Synthea CSV export (v2 or v3 layout) into registry extracts.
 
@@ -48,7 +46,7 @@ def import_synthea_command(
         report = import_synthea(
             synthea_dir,
             out_dir=out_dir,
-            extract_date=extract_date.date() if extract_date else None,
+            extract_date=extract_date,
             fmt=fmt,
         )
     except (SyntheaInputError, ConfigError) as exc:

@@ -76,7 +76,7 @@ def listed_from_run(run_dir: Path) -> set[str]:
 def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
     """The latest ingested extract's date (the day before as-of when the store has no history)."""
     if "extracts" in _tables(con):
-        row = con.execute("SELECT max(extract_date) FROM extracts").fetchone()
+        row = con.execute("SELECT max(extract_date) FROM extracts").fetchall()[0]
         if row and row[0] is not None:
             return pd.Timestamp(row[0]).date()
     return as_of - timedelta(days=1)
@@ -95,7 +95,7 @@ def matured_matrix(
     row = con.execute(
         f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of <= ?",
         [task.name, last_ok],
-    ).fetchone()
+    ).fetchall()[0]
     if row is None or row[0] is None:
         return None, pd.DataFrame()
     scored_on = pd.Timestamp(row[0]).date()

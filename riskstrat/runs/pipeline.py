@@ -80,7 +80,7 @@ def run_once(
                 write_manifest(manifest, folder / MANIFEST_FILE)
         except BaseException as exc:
             manifest.status = "failed"
-            manifest.error = f"{type(exc).__name__}: {exc}"
+            manifest.error = _reason(exc)
             manifest.finished_at = _now()
             write_manifest(manifest, history_path(out_dir, manifest))
             log_event("run.failed", as_of=as_of, error=type(exc).__name__)
@@ -90,6 +90,15 @@ def run_once(
         write_manifest(manifest, history_path(out_dir, manifest))
     log_event("run.published", as_of=as_of, run=manifest.run_name, warnings=len(manifest.warnings))
     return manifest
+
+
+def _reason(exc: BaseException) -> str:
+    """The failure's one line (as the CLI prints it), for the manifest and `riskstrat status`."""
+    from riskstrat.errors import describe
+
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return f"stopped ({type(exc).__name__})"
+    return describe(exc)[0]
 
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:

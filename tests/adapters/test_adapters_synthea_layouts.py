@@ -82,7 +82,7 @@ def test_missing_required_column_is_an_error(tmp_path: Path) -> None:
     assert str(caught.value) == message
     assert not out.exists()  # nothing written
     result = CliRunner().invoke(main, ["import-synthea", str(src), "--out", str(out)])
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_missing_required_file_is_an_error(tmp_path: Path) -> None:

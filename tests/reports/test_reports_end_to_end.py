@@ -119,7 +119,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = home / "out"
     write_run_list(out, contacts)
     result = CliRunner().invoke(main, ["report", "--as-of", AS_OF.isoformat(), "--store",
-                                       str(store), "--out-dir", str(out)])  # fmt: skip
+                                       str(store), "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     folder = out / "latest" / "commissioner"
     return {"folder": folder, "contacts": contacts, "out": out, "store": store, "home": home}
@@ -181,10 +181,10 @@ def test_failed_report_leaves_last_good_outputs(published) -> None:
     before = (published["folder"] / "report.html").read_bytes()
     day = AS_OF + timedelta(days=7)
     result = CliRunner().invoke(main, ["report", "--as-of", day.isoformat(), "--store",
-                                       str(published["store"]), "--out-dir",
+                                       str(published["store"]), "--out",
                                        str(published["out"])])  # fmt: skip
-    assert result.exit_code != 0
-    assert str(result.exception) == NO_SCORES.format(task="crisis", as_of=day)
+    assert result.exit_code == 2
+    assert f"Error: {NO_SCORES.format(task='crisis', as_of=day)}\n" in result.output
     assert (published["out"] / "latest" / "commissioner" / "report.html").read_bytes() == before
     assert not (published["out"] / "runs" / day.isoformat()).exists()
 
