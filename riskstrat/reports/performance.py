@@ -13,7 +13,8 @@ from sklearn.metrics import roc_auc_score
 
 from riskstrat.reports.frames import tidy, tidy_protected
 from riskstrat.reports.intervals import auroc_interval, funnel_limits, poisson_ratio
-from riskstrat.reports.population import EQUITY_SLICES, GEO_TYPES, practice_groups
+from riskstrat.reports.population import EQUITY_SLICES, practice_groups
+from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
 from riskstrat.slices import assign_slices
@@ -67,7 +68,9 @@ def _ratio_rows(
     for group in table.values.index:
         gt = kinds[table.kind[group]]
         hidden = bool(table.suppressed.at[group, "admitted"])
-        o, e = true.at[group, "observed"], true.at[group, "expected"]
+        # the published (rounded) count: the ratio must not recover the true one
+        o, e = float(table.values.at[group, "admitted"]), true.at[group, "expected"]
+        o = 0.0 if hidden else o
         ratio, lo, hi = poisson_ratio(np.array([o]), np.array([e]), level=config.interval_level)
         rows.append(
             tidy(
@@ -135,14 +138,10 @@ def calibration_slope(frame: pd.DataFrame) -> float:
 
 
 def performance(
-    matured: pd.DataFrame,
-    practices: pd.DataFrame,
-    *,
-    warnings: list[str],
-    config: ReportConfig,
+    matured: pd.DataFrame, practices: pd.DataFrame, *, config: ReportConfig
 ) -> list[dict[str, object]]:
     """Discrimination, calibration (overall, by decile, by slice) and the practice funnel."""
-    rows = [tidy(SECTION, "warning", "monitoring", w, np.nan) for w in warnings]
+    rows: list[dict[str, object]] = []
     if matured.empty:
         return rows
     groups = practice_groups(practices)
@@ -176,28 +175,18 @@ def performance(
     )
     kinds = {"cell": "risk_decile", "total": "ics"}
     for group in names:
-        hidden = bool(dtable.suppressed.at[group, "admitted"])
-        n = dtrue.at[group, "people"]
+        n = float(dtable.values.at[group, TOTAL])  # published counts only
+        o = float(dtable.values.at[group, "admitted"])
+        rate = o / n if n and np.isfinite(n) and np.isfinite(o) else np.nan
         rows.append(
-            tidy(
-                SECTION,
-                "observed_rate",
-                "risk_decile",
-                group,
-                dtrue.at[group, "observed"] / n if n else np.nan,
-                suppressed=hidden,
-            )
-        )
+            tidy(SECTION, "observed_rate", "risk_decile", group, rate,
+                 suppressed=not np.isfinite(rate))
+        )  # fmt: skip
+        mean = dtrue.at[group, "expected"] / n if n and np.isfinite(n) else np.nan
         rows.append(
-            tidy(
-                SECTION,
-                "mean_risk",
-                "risk_decile",
-                group,
-                dtrue.at[group, "expected"] / n if n else np.nan,
-                suppressed=bool(dtable.suppressed.at[group, TOTAL]),
-            )
-        )
+            tidy(SECTION, "mean_risk", "risk_decile", group, mean,
+                 suppressed=not np.isfinite(mean))
+        )  # fmt: skip
     slices = assign_slices(matured, names=EQUITY_SLICES)
     for name in EQUITY_SLICES:
         stable, strue = _event_table(slices[name], matured, config=config, index=None)

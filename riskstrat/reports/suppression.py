@@ -137,14 +137,35 @@ def _augment(
 def _secondary(
     true: np.ndarray, mask: np.ndarray, constraints: list[tuple[Cell, list[Cell]]]
 ) -> None:
-    """Until no constraint has exactly one suppressed member, suppress the next smallest."""
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in constraints:
-            group = [total, *parts]
-            if sum(mask[c] for c in group) == 1 and _suppress_next(true, mask, group):
-                changed = True
+    """Until no constraint has exactly one suppressed member, suppress a partner in it.
+
+    The partner is the open cell that also completes most other constraints left with one
+    suppressed member (so one cell protects a row and a column at once), then the smallest
+    non-zero one (a zero protects nothing).
+    """
+    groups = [[total, *parts] for total, parts in constraints]
+    member: dict[Cell, list[int]] = {}
+    for k, group in enumerate(groups):
+        for c in group:
+            member.setdefault(c, []).append(k)
+    hidden = [sum(bool(mask[c]) for c in group) for group in groups]
+    lonely = [k for k, h in enumerate(hidden) if h == 1]
+    while lonely:
+        k = lonely.pop()
+        if hidden[k] != 1:
+            continue
+        open_cells = [c for c in groups[k] if not mask[c]]
+        if not open_cells:
+            continue
+        nonzero = [c for c in open_cells if true[c] > 0] or open_cells
+        pick = min(
+            nonzero, key=lambda c: (-sum(hidden[m] == 1 for m in member[c]), true[c], c)
+        )
+        mask[pick] = True
+        for m in member[pick]:
+            hidden[m] += 1
+            if hidden[m] == 1:
+                lonely.append(m)
 
 
 def _suppress_next(true: np.ndarray, mask: np.ndarray, group: list[Cell]) -> bool:
