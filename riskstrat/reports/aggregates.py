@@ -6,6 +6,8 @@ from datetime import date
 
 import pandas as pd
 
+from riskstrat.reports.dictionary import round_published
+from riskstrat.reports.equity import equity
 from riskstrat.reports.frames import (
     COHORT_COLUMNS,
     HEADLINE_COLUMNS,
@@ -15,8 +17,6 @@ from riskstrat.reports.frames import (
     TIDY_COLUMNS,
     require,
 )
-from riskstrat.reports.dictionary import round_published
-from riskstrat.reports.equity import equity
 from riskstrat.reports.performance import performance
 from riskstrat.reports.population import (
     activity,

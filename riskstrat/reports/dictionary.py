@@ -140,7 +140,7 @@ def _cell(value: float, kind: str) -> str:
         return ""
     decimals = KINDS[kind].decimals
     if decimals is None or decimals == 0:
-        return str(int(round(value)))
+        return str(int(np.rint(value)))
     return f"{value:.{decimals}f}"
 
 

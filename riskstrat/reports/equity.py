@@ -64,17 +64,28 @@ def _listing_table(
         gt = kinds[table.kind[group]]
         k, n = published(table, group, "listed"), published(table, group, TOTAL)
         rate = k / n if np.isfinite(k) and n else np.nan
-        rows.append(tidy(SECTION, "listing_rate", gt, group, rate, suppressed=not np.isfinite(rate)))
+        rows.append(
+            tidy(SECTION, "listing_rate", gt, group, rate, suppressed=not np.isfinite(rate))
+        )
         need = total_listed * exp.at[group, "sum"] / total_exp if total_exp else np.nan
         ok = np.isfinite(k) and np.isfinite(need) and need > 0
         ratio, lo, hi = poisson_ratio(
-            np.array([k if ok else 0.0]), np.array([need if ok else 1.0]),
+            np.array([k if ok else 0.0]),
+            np.array([need if ok else 1.0]),
             level=config.interval_level,
-        )  # fmt: skip
+        )
         rows.append(
-            tidy(SECTION, "listing_to_need", gt, group, ratio[0], lower=lo[0], upper=hi[0],
-                 suppressed=not ok)
-        )  # fmt: skip
+            tidy(
+                SECTION,
+                "listing_to_need",
+                gt,
+                group,
+                ratio[0],
+                lower=lo[0],
+                upper=hi[0],
+                suppressed=not ok,
+            )
+        )
     return rows
 
 
@@ -109,10 +120,17 @@ def gradient(
     z = z_value(config.interval_level)
     p_value = float(2 * stats.norm.sf(abs(slope / se))) if se > 0 else np.nan
     return [
-        tidy(SECTION, "gradient_per_quintile", "imd_quintile", TOTAL, float(np.exp(slope)),
-             lower=float(np.exp(slope - z * se)), upper=float(np.exp(slope + z * se))),
+        tidy(
+            SECTION,
+            "gradient_per_quintile",
+            "imd_quintile",
+            TOTAL,
+            float(np.exp(slope)),
+            lower=float(np.exp(slope - z * se)),
+            upper=float(np.exp(slope + z * se)),
+        ),
         tidy(SECTION, "gradient_p_value", "imd_quintile", TOTAL, p_value),
-    ]  # fmt: skip
+    ]
 
 
 def poisson_trend(counts: np.ndarray, offsets: np.ndarray) -> tuple[float, float]:
@@ -147,8 +165,9 @@ def equity(cohort: pd.DataFrame, *, config: ReportConfig) -> list[dict[str, obje
     totals = (listed, float(cohort["risk"].sum()))
     rows: list[dict[str, object]] = []
     for name in EQUITY_SLICES:
-        rows += _listing_table(name, slices[name], cohort, totals=totals, config=config,
-                               row_total=True)  # fmt: skip
+        rows += _listing_table(
+            name, slices[name], cohort, totals=totals, config=config, row_total=True
+        )
     rows += gradient(rows, totals=totals, config=config)
     on_register = []
     for code in config.registers:
@@ -158,6 +177,7 @@ def equity(cohort: pd.DataFrame, *, config: ReportConfig) -> list[dict[str, obje
             on_register.append(cohort[flags].assign(_g=code))
     if on_register:
         stacked = pd.concat(on_register, ignore_index=True)
-        rows += _listing_table("register", stacked["_g"], stacked, totals=totals, config=config,
-                               row_total=False)  # fmt: skip
+        rows += _listing_table(
+            "register", stacked["_g"], stacked, totals=totals, config=config, row_total=False
+        )
     return rows

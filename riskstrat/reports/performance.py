@@ -179,14 +179,19 @@ def performance(
         o = float(dtable.values.at[group, "admitted"])
         rate = o / n if n and np.isfinite(n) and np.isfinite(o) else np.nan
         rows.append(
-            tidy(SECTION, "observed_rate", "risk_decile", group, rate,
-                 suppressed=not np.isfinite(rate))
-        )  # fmt: skip
+            tidy(
+                SECTION,
+                "observed_rate",
+                "risk_decile",
+                group,
+                rate,
+                suppressed=not np.isfinite(rate),
+            )
+        )
         mean = dtrue.at[group, "expected"] / n if n and np.isfinite(n) else np.nan
         rows.append(
-            tidy(SECTION, "mean_risk", "risk_decile", group, mean,
-                 suppressed=not np.isfinite(mean))
-        )  # fmt: skip
+            tidy(SECTION, "mean_risk", "risk_decile", group, mean, suppressed=not np.isfinite(mean))
+        )
     slices = assign_slices(matured, names=EQUITY_SLICES)
     for name in EQUITY_SLICES:
         stable, strue = _event_table(slices[name], matured, config=config, index=None)

@@ -1,5 +1,6 @@
 """Sections on the population at the as-of date: pyramid, geography, activity, outreach, trend
-(equity in riskstrat.reports.equity). Pure functions over the frames in riskstrat.reports.frames; they return tidy rows."""
+(equity in riskstrat.reports.equity). Pure functions over the frames in
+riskstrat.reports.frames; they return tidy rows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pandas as pd
 from riskstrat.registry.contract import OUTREACH_OUTCOMES
 from riskstrat.reports.frames import (
     PRACTICE_UNKNOWN,
-    register_column,
     tidy,
     tidy_protected,
 )
@@ -20,8 +20,8 @@ from riskstrat.reports.intervals import (
     expected_count,
     z_value,
 )
-from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.rates import GEO_TYPES, standardised_rows
+from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect, round_count
 
 #: Slices shown in the equity section (practice has its own section).
@@ -109,14 +109,30 @@ def _derived(
         total, var = float(sums.at[group, "sum"]), float(sums.at[group, "var"])
         lo, hi = max(0.0, total - z * np.sqrt(var)), total + z * np.sqrt(var)
         out.append(
-            tidy(section, "expected_admissions", gt, group, total, suppressed=hidden,
-                 lower=lo, upper=hi)
-        )  # fmt: skip
+            tidy(
+                section,
+                "expected_admissions",
+                gt,
+                group,
+                total,
+                suppressed=hidden,
+                lower=lo,
+                upper=hi,
+            )
+        )
         per = 1000 / shown if shown and np.isfinite(shown) else np.nan
         out.append(
-            tidy(section, "expected_per_1000", gt, group, total * per, suppressed=hidden,
-                 lower=lo * per, upper=hi * per)
-        )  # fmt: skip
+            tidy(
+                section,
+                "expected_per_1000",
+                gt,
+                group,
+                total * per,
+                suppressed=hidden,
+                lower=lo * per,
+                upper=hi * per,
+            )
+        )
     return out
 
 
@@ -155,20 +171,39 @@ def pyramid_and_geography(
         risk = cohort["risk"][bands == band.name].to_numpy(dtype=float)
         hidden = bool(table.suppressed.at[TOTAL, band.name])
         rows.append(
-            tidy("pyramid", "people", "band", band.name, table.values.at[TOTAL, band.name],
-                 suppressed=hidden)
-        )  # fmt: skip
+            tidy(
+                "pyramid",
+                "people",
+                "band",
+                band.name,
+                table.values.at[TOTAL, band.name],
+                suppressed=hidden,
+            )
+        )
         half = z * float(np.sqrt((risk * (1 - risk)).sum()))
         rows.append(
-            tidy("pyramid", "expected_admissions", "band", band.name, float(risk.sum()),
-                 lower=max(0.0, float(risk.sum()) - half), upper=float(risk.sum()) + half,
-                 suppressed=hidden)
-        )  # fmt: skip
+            tidy(
+                "pyramid",
+                "expected_admissions",
+                "band",
+                band.name,
+                float(risk.sum()),
+                lower=max(0.0, float(risk.sum()) - half),
+                upper=float(risk.sum()) + half,
+                suppressed=hidden,
+            )
+        )
         for measure, value in (("risk_from", np.min), ("risk_to", np.max)):
             rows.append(
-                tidy("pyramid", measure, "band", band.name,
-                     value(risk) if len(risk) else np.nan, suppressed=hidden)
-            )  # fmt: skip
+                tidy(
+                    "pyramid",
+                    measure,
+                    "band",
+                    band.name,
+                    value(risk) if len(risk) else np.nan,
+                    suppressed=hidden,
+                )
+            )
     return rows
 
 
@@ -183,9 +218,17 @@ def activity(
     people = published_total(len(risk), config=config)
     per = 1000 / people if people else np.nan
     rows.append(
-        tidy("activity", "expected_per_1000", "ics", TOTAL, mean * per, lower=lo * per,
-             upper=hi * per, suppressed=not np.isfinite(people))
-    )  # fmt: skip
+        tidy(
+            "activity",
+            "expected_per_1000",
+            "ics",
+            TOTAL,
+            mean * per,
+            lower=lo * per,
+            upper=hi * per,
+            suppressed=not np.isfinite(people),
+        )
+    )
     conf = config.bed_days
     if conf.mean_per_admission is not None:
         los, sd, source = conf.mean_per_admission, conf.sd_per_admission or 0.0, "configured"

@@ -67,8 +67,15 @@ def standardised_rows(
         scale = 1000 * crude / d if d > 0 else np.nan
         half = z * np.sqrt(var)
         rows.append(
-            tidy("geography", "standardised_per_1000", GEO_TYPES[table.kind[group]], group,
-                 e * scale, lower=max(0.0, e - half) * scale, upper=(e + half) * scale,
-                 suppressed=hidden)
-        )  # fmt: skip
+            tidy(
+                "geography",
+                "standardised_per_1000",
+                GEO_TYPES[table.kind[group]],
+                group,
+                e * scale,
+                lower=max(0.0, e - half) * scale,
+                upper=(e + half) * scale,
+                suppressed=hidden,
+            )
+        )
     return rows

@@ -158,9 +158,7 @@ def _secondary(
         if not open_cells:
             continue
         nonzero = [c for c in open_cells if true[c] > 0] or open_cells
-        pick = min(
-            nonzero, key=lambda c: (-sum(hidden[m] == 1 for m in member[c]), true[c], c)
-        )
+        pick = min(nonzero, key=lambda c: (-sum(hidden[m] == 1 for m in member[c]), true[c], c))
         mask[pick] = True
         for m in member[pick]:
             hidden[m] += 1
