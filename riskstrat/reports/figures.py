@@ -93,3 +93,8 @@ def section(section_id: str, title: str, blocks: list[dict], **extra: list[str])
 def block_id(section_id: str, dimension: str) -> str:
     """The anchor of a table (findings link to it)."""
     return f"{section_id}-{dimension}".replace("_", "-").replace(".", "-")
+
+
+def in_sentence(title: str) -> str:
+    """A title inside a sentence: first letter lower-cased unless an acronym ('IMD quintile')."""
+    return title if len(title) > 1 and title[1].isupper() else title[:1].lower() + title[1:]

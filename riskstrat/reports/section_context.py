@@ -55,7 +55,7 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
     lines.append(
         f"Model card (full evaluation, intended use, limitations): {m.card_path}."
         if m.card_path
-        else "Model card: written by `riskstrat model-card crisis` into out/model_cards/."
+        else "Model card: written into out/model_cards/ by the model team (`riskstrat model-card`)."
     )
     return lines
 

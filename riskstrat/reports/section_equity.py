@@ -10,6 +10,7 @@ from riskstrat.reports.figures import (
     Figures,
     block_id,
     group_label,
+    in_sentence,
     section,
     table,
 )
@@ -80,7 +81,7 @@ def equity_block(f: Figures, gt: str, half: float) -> dict:
         [r[1] for r in ratios],
         [r[2] for r in ratios],
         half=half,
-        title=f"Listing relative to need by {title.lower()}",
+        title=f"Listing relative to need by {in_sentence(title)}",
         desc="Share of people listed divided by share of expected admissions, per group, with "
         "95% intervals, on a log scale centred on 1: below 1 listed less than need suggests. "
         + "; ".join(
@@ -89,7 +90,7 @@ def equity_block(f: Figures, gt: str, half: float) -> dict:
         ),
     )
     shown = table(
-        f"Risk and listing by {title.lower()}",
+        f"Risk and listing by {in_sentence(title)}",
         [
             title,
             "People",
@@ -105,7 +106,7 @@ def equity_block(f: Figures, gt: str, half: float) -> dict:
         "id": block_id("equity", gt),
         "heading": title,
         "chart": chart,
-        "caption": f"Listing to need by {title.lower()}.",
+        "caption": f"Listing to need by {in_sentence(title)}.",
         "table": shown,
     }
     if gt == "imd_quintile" and (p := f.get("equity", "gradient_per_quintile", gt, TOTAL)):

@@ -8,6 +8,7 @@ from riskstrat.reports.figures import (
     Figures,
     block_id,
     group_label,
+    in_sentence,
     section,
     table,
 )
@@ -111,7 +112,7 @@ def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
     ]
     return {
         "id": block_id("performance", gt),
-        "table": table(f"Performance by {SLICE_TITLES[gt].lower()}", headers, rows),
+        "table": table(f"Performance by {in_sentence(SLICE_TITLES[gt])}", headers, rows),
     }
 
 

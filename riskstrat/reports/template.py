@@ -34,10 +34,14 @@ thead th { background: #f0f4f5; }
 tr.subtotal td, tr.subtotal th { font-weight: bold; }
 tr.total td, tr.total th { font-weight: bold; background: #f0f4f5; }
 .warn { background: #fff9c4; border-left: 4px solid #ffeb3b; padding: .4rem .8rem; }
-.keep { break-inside: avoid; page-break-inside: avoid; }
+.keep, table.short { break-inside: avoid; page-break-inside: avoid; }
 dl.methods dt { font-weight: bold; margin-top: .5rem; } dl.methods dd { margin-left: 0; }
-@media print { body { margin: 0; max-width: none; font-size: 10pt; }
-               h2 { margin-top: 1.2rem; } }
+@media print { body { margin: 0; max-width: none; font-size: 9pt; line-height: 1.3; }
+               h1 { font-size: 16pt; } h2 { margin-top: 1rem; font-size: 13pt; }
+               h3 { margin-top: .8rem; font-size: 11pt; }
+               table { font-size: 7.5pt; margin: .3rem 0 .6rem; }
+               th, td { padding: .1rem .35rem; }
+               figure { margin: .4rem 0; } figure svg { width: 78%; } }
 </style>
 </head>
 <body>
@@ -72,7 +76,7 @@ dl.methods dt { font-weight: bold; margin-top: .5rem; } dl.methods dd { margin-l
 <figcaption>{{ block.caption }} The table below holds the same figures.</figcaption></figure>
 {% endif %}
 {% if block.get('table') %}
-<table>
+<table{% if block.table.rows | length <= 16 %} class="short"{% endif %}>
 <caption>{{ block.table.caption }}</caption>
 <thead><tr>{% for h in block.table.headers %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -90,7 +94,8 @@ dl.methods dt { font-weight: bold; margin-top: .5rem; } dl.methods dd { margin-l
 <section id="{{ methods.id }}" aria-labelledby="{{ methods.id }}-h">
 <h2 id="{{ methods.id }}-h">Appendix: {{ methods.title }}</h2>
 <dl class="methods">
-{% for name, text in methods.entries %}<div class="keep"><dt>{{ name }}</dt><dd>{{ text }}</dd></div>
+{% for name, text in methods.entries %}<div class="keep"><dt>{{ name }}</dt>
+<dd>{{ text }}</dd></div>
 {% endfor %}</dl>
 </section>
 </main>
