@@ -79,7 +79,7 @@ def listed_from_run(run_dir: Path) -> set[str]:
 def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
     """The latest ingested extract's date (the day before as-of when the store has no history)."""
     if "extracts" in _tables(con):
-        row = con.execute("SELECT max(extract_date) FROM extracts").fetchone()
+        (row,) = con.execute("SELECT max(extract_date) FROM extracts").fetchall()
         if row and row[0] is not None:
             return pd.Timestamp(row[0]).date()
     return as_of - timedelta(days=1)
@@ -95,10 +95,10 @@ def matured_matrix(
     extract = extract_date(con, as_of=as_of)
     span = task.label.gap_days + task.label.horizon_days
     last_ok = min(as_of, extract + timedelta(days=1)) - timedelta(days=span)
-    row = con.execute(
+    (row,) = con.execute(
         f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of <= ?",
         [task.name, last_ok],
-    ).fetchone()
+    ).fetchall()
     if row is None or row[0] is None:
         return None, pd.DataFrame()
     scored_on = pd.Timestamp(row[0]).date()
@@ -190,7 +190,7 @@ def load_inputs(
 
 def data_from(con: duckdb.DuckDBPyConnection) -> date | None:
     """Earliest hospital activity in the store (the start of the data period)."""
-    row = con.execute("SELECT min(admission_date) FROM spells").fetchone()
+    (row,) = con.execute("SELECT min(admission_date) FROM spells").fetchall()
     return pd.Timestamp(row[0]).date() if row and row[0] is not None else None
 
 
@@ -209,11 +209,11 @@ def scored_model(
     }
     if not {"model_name", "model_version"} <= columns:
         return None, None
-    row = con.execute(
+    (row,) = con.execute(
         f"SELECT any_value(model_name), any_value(model_version) FROM {SCORES_TABLE} "
         "WHERE task = ? AND as_of = ?",
         [task.name, as_of],
-    ).fetchone()
+    ).fetchall()
     return (str(row[0]), str(row[1])) if row and row[0] is not None else (None, None)
 
 
