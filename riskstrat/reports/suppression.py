@@ -19,13 +19,11 @@ use. Secondary suppression makes sure no suppressed cell can be worked out from 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from riskstrat.reports.settings import Suppression
 
@@ -134,167 +132,171 @@ def _augment(
     return Layout(table, kinds, constraints, row_parent, col_parent)
 
 
-def _secondary(
-    true: np.ndarray, mask: np.ndarray, constraints: list[tuple[Cell, list[Cell]]]
-) -> None:
-    """Until no constraint has exactly one suppressed member, suppress a partner in it.
+class _Mask:
+    """The suppression mask with, per constraint, how many of its cells are hidden (kept up to
+    date as cells are hidden, so secondary suppression and widening cost little per step)."""
 
-    The partner is the open cell that also completes most other constraints left with one
-    suppressed member (so one cell protects a row and a column at once), then the smallest
-    non-zero one (a zero protects nothing).
-    """
-    groups = [[total, *parts] for total, parts in constraints]
-    member: dict[Cell, list[int]] = {}
-    for k, group in enumerate(groups):
-        for c in group:
-            member.setdefault(c, []).append(k)
-    hidden = [sum(bool(mask[c]) for c in group) for group in groups]
-    lonely = [k for k, h in enumerate(hidden) if h == 1]
-    while lonely:
-        k = lonely.pop()
-        if hidden[k] != 1:
-            continue
-        open_cells = [c for c in groups[k] if not mask[c]]
-        if not open_cells:
-            continue
-        nonzero = [c for c in open_cells if true[c] > 0] or open_cells
-        pick = min(nonzero, key=lambda c: (-sum(hidden[m] == 1 for m in member[c]), true[c], c))
-        mask[pick] = True
-        for m in member[pick]:
-            hidden[m] += 1
-            if hidden[m] == 1:
-                lonely.append(m)
+    def __init__(
+        self, true: np.ndarray, mask: np.ndarray, constraints: list[tuple[Cell, list[Cell]]]
+    ) -> None:
+        self.true, self.mask = true, mask
+        self.groups = [[total, *parts] for total, parts in constraints]
+        self.member: dict[Cell, list[int]] = {}
+        for k, group in enumerate(self.groups):
+            for c in group:
+                self.member.setdefault(c, []).append(k)
+        self.hidden = [sum(bool(mask[c]) for c in group) for group in self.groups]
+        self.lonely = [k for k, h in enumerate(self.hidden) if h == 1]
+        self.added: list[Cell] = []
 
+    def hide(self, cell: Cell) -> None:
+        self.mask[cell] = True
+        self.added.append(cell)
+        for m in self.member.get(cell, []):
+            self.hidden[m] += 1
+            if self.hidden[m] == 1:
+                self.lonely.append(m)
 
-def _suppress_next(true: np.ndarray, mask: np.ndarray, group: list[Cell]) -> bool:
-    open_cells = [c for c in group if not mask[c]]
-    if not open_cells:
+    def secondary(self) -> None:
+        """Until no constraint has exactly one suppressed member, suppress a partner in it.
+
+        The partner is the open cell that also completes most other constraints left with one
+        suppressed member (so one cell protects a row and a column at once), then the smallest
+        non-zero one (a zero protects nothing).
+        """
+        while self.lonely:
+            k = self.lonely.pop()
+            if self.hidden[k] != 1:
+                continue
+            open_cells = [c for c in self.groups[k] if not self.mask[c]]
+            if not open_cells:
+                continue
+            nonzero = [c for c in open_cells if self.true[c] > 0] or open_cells
+            self.hide(
+                min(
+                    nonzero,
+                    key=lambda c: (
+                        -sum(self.hidden[m] == 1 for m in self.member[c]),
+                        self.true[c],
+                        c,
+                    ),
+                )
+            )
+
+    def widen(self, cell: Cell) -> bool:
+        """Suppress one more cell in a constraint through `cell` (the one with fewest hidden),
+        the smallest non-zero open one; False if every such cell is hidden already."""
+        for k in sorted(self.member.get(cell, []), key=lambda k: self.hidden[k]):
+            open_cells = [c for c in self.groups[k] if not self.mask[c]]
+            if open_cells:
+                nonzero = [c for c in open_cells if self.true[c] > 0] or open_cells
+                self.hide(min(nonzero, key=lambda c: (self.true[c], c)))
+                return True
         return False
-    nonzero = [c for c in open_cells if true[c] > 0] or open_cells
-    pick = min(nonzero, key=lambda c: (true[c], c))
-    mask[pick] = True
-    return True
-
-
-def cell_ranges(
-    shown: np.ndarray,
-    mask: np.ndarray,
-    constraints: list[tuple[Cell, list[Cell]]],
-    *,
-    rule: Suppression,
-    primary: np.ndarray | None = None,
-    cells: Sequence[Cell] | None = None,
-) -> dict[Cell, tuple[float, float]]:
-    """An attacker's bounds on suppressed cells from everything published (LP relaxation).
-
-    `primary` (optional) marks cells the attacker is assumed to know are primary, so lie in
-    min_count..max_count: a stronger attacker than the symbol alone allows. `cells`: which
-    suppressed cells to bound (default all).
-    """
-    n_rows, n_cols = shown.shape
-    lo, hi = attacker_bounds(shown, mask, rule=rule, primary=primary)
-    bounds = [
-        (float(a), None if np.isinf(b) else float(b))
-        for a, b in zip(lo.ravel(), hi.ravel(), strict=True)
-    ]
-    a_eq = np.zeros((len(constraints), n_rows * n_cols))
-    for k, (total, parts) in enumerate(constraints):
-        a_eq[k, total[0] * n_cols + total[1]] = -1.0
-        for i, j in parts:
-            a_eq[k, i * n_cols + j] += 1.0
-    b_eq = np.zeros(len(constraints))
-    if cells is None:
-        cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
-    out: dict[Cell, tuple[float, float]] = {}
-    for cell in cells:
-        ends = []
-        for sign in (1.0, -1.0):
-            cost = np.zeros(n_rows * n_cols)
-            cost[cell[0] * n_cols + cell[1]] = sign
-            res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            ends.append(sign * res.fun if res.status == 0 else (np.inf if sign < 0 else -np.inf))
-        out[cell] = (ends[0], ends[1])
-    return out
 
 
 def attacker_bounds(
     shown: np.ndarray, mask: np.ndarray, *, rule: Suppression, primary: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per cell, the true counts an attacker cannot rule out from the cell alone."""
+    values = np.unique(shown[~mask])
+    ends = {float(v): published_bounds(float(v), rule) for v in values}
     lo = np.zeros(shown.shape)
     hi = np.full(shown.shape, np.inf)
-    cache: dict[float, tuple[float, float]] = {}
-    for (i, j), v in np.ndenumerate(shown):
-        if mask[i, j]:
-            if primary is not None and primary[i, j]:
-                lo[i, j], hi[i, j] = rule.min_count, rule.max_count
-            continue
-        if v not in cache:
-            cache[v] = published_bounds(float(v), rule)
-        lo[i, j], hi[i, j] = cache[v]
+    for v, (a, b) in ends.items():
+        sel = ~mask & (shown == v)
+        lo[sel], hi[sel] = a, b
+    if primary is not None:
+        known = mask & primary
+        lo[known], hi[known] = rule.min_count, rule.max_count
     return lo, hi
 
 
-#: Candidate cycles tried per cell before the audit falls back to linear programming.
-WITNESS_TRIES = 400
-
-
 class _Axis:
-    """One axis (rows or columns) as a tree: margins are parents of their parts."""
+    """One axis (rows or columns) as a tree: margins are parents of their parts; roots are the
+    nodes nothing constrains from above (a virtual root joins them)."""
 
     def __init__(self, parent: list[int]) -> None:
         self.parent = parent
-        children: dict[int, list[int]] = {}
+        self.children: dict[int, list[int]] = {}
         for node, up in enumerate(parent):
-            if up >= 0:
-                children.setdefault(up, []).append(node)
-        self.leaves = [n for n in range(len(parent)) if n not in children]
+            self.children.setdefault(up, []).append(node)  # -1: the virtual root
         self.paths = []
         for node in range(len(parent)):
             path = [node]
             while parent[path[-1]] >= 0:
                 path.append(parent[path[-1]])
             self.paths.append(path)
-        self.under = {n: [leaf for leaf in self.leaves if n in self.paths[leaf]] for n in
-                      range(len(parent))}  # fmt: skip
+        depth = [len(p) for p in self.paths]
+        #: internal nodes, deepest first (children before parents)
+        self.internal = sorted((n for n in self.children if n >= 0), key=lambda n: -depth[n])
+        self.kids = {n: np.array(self.children[n]) for n in self.internal}
 
-    def vectors(self, node: int) -> Iterator[dict[int, int]]:
-        """Sparse +-1 vectors that keep every margin the sum of its parts and move `node`: a
-        leaf's path to its root, or the difference of two leaves' paths (siblings first)."""
-        inside = self.under[node]
-        outside = [leaf for leaf in self.leaves if leaf not in set(inside)]
-        if node in self.leaves:
-            near = [s for s in outside if self.parent[s] == self.parent[node]]
-            for s in near:
-                yield {node: 1, s: -1}
-            outside = [s for s in outside if self.parent[s] != self.parent[node]]
-        for leaf in inside:
-            yield dict.fromkeys(self.paths[leaf], 1)
+    def leaves_vectors(self, node: int) -> list[dict[int, int]]:
+        """For a column: +-1 vectors that keep every margin the sum of its parts and move
+        `node`: a leaf's path to its root, or two leaves' paths one minus the other."""
+        leaves = [n for n in range(len(self.parent)) if n not in self.kids]
+        inside = [leaf for leaf in leaves if node in self.paths[leaf]]
+        outside = [leaf for leaf in leaves if leaf not in inside]
+        out = [dict.fromkeys(self.paths[leaf], 1) for leaf in inside]
         for leaf in inside:
             for other in outside:
                 vec = dict.fromkeys(self.paths[leaf], 1)
                 for k in self.paths[other]:
                     vec[k] = vec.get(k, 0) - 1
-                yield {k: v for k, v in vec.items() if v}
+                out.append({k: v for k, v in vec.items() if v})
+        return out
+
+    def chains(self, ok: np.ndarray) -> np.ndarray:
+        """Per node: some leaf below it (or itself) has every node on its path up to and
+        including this node `ok`."""
+        chain = ok.copy()
+        for node in self.internal:
+            chain[node] = ok[node] and bool(chain[self.kids[node]].any())
+        return chain
+
+    def movable(self, node: int, plus: np.ndarray, minus: np.ndarray) -> bool:
+        """Is there a +-1 vector over this axis, consistent with every margin, that moves
+        `node` up, where a node may go up only if `plus` and down only if `minus`?
+
+        Such a vector is a leaf's path up to its root (all up), or the difference of two
+        leaves' paths below their lowest common ancestor L (up below L on `node`'s side, down
+        on another child's side of L).
+        """
+        up, down = self.chains(plus), self.chains(minus)
+        if not up[node]:
+            return False
+        path = self.paths[node]
+        for t, child in enumerate(path):  # L = parent of `child`, or the virtual root
+            if t and not plus[child]:
+                return False
+            lca = self.parent[child]
+            siblings = self.children[lca]
+            if any(down[s] for s in siblings if s != child):
+                return True
+        return True  # every node up to the root can go up: the path vector itself
 
 
 def _witness(
-    cell: Cell, rows: _Axis, cols: _Axis, up: np.ndarray, down: np.ndarray
-) -> list[Cell] | None:
-    """Cells moved by a +-1 cycle through `cell` that keeps every published figure true (None
-    if none found within WITNESS_TRIES candidates)."""
-    col_vectors = list(itertools.islice(cols.vectors(cell[1]), 64))
-    tries = 0
-    for r in rows.vectors(cell[0]):
-        for c in col_vectors:
-            tries += 1
-            if tries > WITNESS_TRIES:
-                return None
-            support = [((i, j), a * b) for i, a in r.items() for j, b in c.items()]
-            for sign in (1, -1):
-                if all((up if sign * coef > 0 else down)[ij] >= 1 for ij, coef in support):
-                    return [ij for ij, _ in support]
-    return None
+    cell: Cell,
+    rows: _Axis,
+    col_vectors: list[dict[int, int]],
+    up: np.ndarray,
+    down: np.ndarray,
+) -> bool:
+    """Is there a second table, consistent with everything published, that differs from the
+    true one by +-1 along a cycle through `cell` (a row vector times a column vector)?"""
+    i, _ = cell
+    for vec in col_vectors:
+        for sign in (1, -1):
+            plus = np.ones(len(rows.parent), dtype=bool)
+            minus = np.ones(len(rows.parent), dtype=bool)
+            for j, coef in vec.items():
+                plus &= (up[:, j] if sign * coef > 0 else down[:, j]) >= 1
+                minus &= (down[:, j] if sign * coef > 0 else up[:, j]) >= 1
+            if rows.movable(i, plus, minus):
+                return True
+    return False
 
 
 def _audit(
@@ -306,40 +308,36 @@ def _audit(
     *,
     rule: Suppression,
 ) -> None:
-    """Suppress more until every suppressed cell has a witness or an LP shows it is not pinned.
+    """Suppress more until every suppressed cell has a witness (a consistent second table in
+    which it differs), so none can be worked out from what is published.
 
     Suppressing a cell only widens what an attacker must allow, so a cell once cleared stays
     cleared: each suppressed cell is examined about once (again only after a widening it needed).
+    A cell without a witness is treated as exposed (conservative: no search can miss a leak).
     """
     rows, cols = _Axis(layout.row_parent), _Axis(layout.col_parent)
+    vectors = {j: cols.leaves_vectors(j) for j in range(mask.shape[1])}
+    state = _Mask(true, mask, layout.constraints)
     cleared = np.zeros(mask.shape, dtype=bool)
-    _secondary(true, mask, layout.constraints)
+    state.secondary()
     queue = [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
     lo, hi = attacker_bounds(shown, mask, rule=rule, primary=primary)
     while queue:
         cell = queue.pop()
         if cleared[cell]:
             continue
-        moved = _witness(cell, rows, cols, hi - true, true - lo)
-        if moved is not None:
-            for ij in moved:
-                cleared[ij] = cleared[ij] or bool(mask[ij])
+        if _witness(cell, rows, vectors[cell[1]], hi - true, true - lo):
+            cleared[cell] = True
             continue
-        lo_c, hi_c = cell_ranges(
-            shown, mask, layout.constraints, rule=rule, primary=primary, cells=[cell]
-        )[cell]
-        before = mask.copy()
-        if not _pinned(lo_c, hi_c) or not _widen(true, mask, layout.constraints, cell):
-            cleared[cell] = True  # not pinned, or every cell beside it is hidden already
+        state.added = []
+        if not state.widen(cell):
+            cleared[cell] = True  # every cell beside it is hidden already: nothing more to do
             continue
-        _secondary(true, mask, layout.constraints)
-        lo, hi = attacker_bounds(shown, mask, rule=rule, primary=primary)
+        state.secondary()
+        for c in state.added:  # newly hidden cells: now only their range bounds them
+            lo[c], hi[c] = (rule.min_count, rule.max_count) if primary[c] else (0.0, np.inf)
         queue.append(cell)
-        queue += [(int(i), int(j)) for i, j in zip(*np.nonzero(mask & ~before), strict=True)]
-
-
-def _pinned(lo: float, hi: float) -> bool:
-    return np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) < 1
+        queue += state.added
 
 
 def protect(
@@ -370,18 +368,6 @@ def protect(
         suppressed=pd.DataFrame(mask, index=table.index, columns=table.columns),
         kind=pd.Series(layout.kinds, index=table.index),
     )
-
-
-def _widen(
-    true: np.ndarray,
-    mask: np.ndarray,
-    constraints: list[tuple[Cell, list[Cell]]],
-    cell: Cell,
-) -> bool:
-    """Suppress one more cell in a constraint through `cell` (the one with most room)."""
-    touching = [[t, *p] for t, p in constraints if cell == t or cell in p]
-    touching.sort(key=lambda group: sum(mask[c] for c in group))
-    return any(_suppress_next(true, mask, group) for group in touching)
 
 
 def suppressed_rate(
