@@ -20,6 +20,7 @@ from riskstrat.reports.frames import (
 from riskstrat.reports.performance import performance
 from riskstrat.reports.population import (
     activity,
+    assign_bands,
     headline,
     outreach,
     pyramid_and_geography,
@@ -55,12 +56,14 @@ def build_aggregates(
     require(outcomes, OUTCOME_COLUMNS, name="outreach_outcomes")
     require(history, HEADLINE_COLUMNS, name="history")
     practices = practices.astype({"practice_code": str, "pcn_code": str})
-    rows = pyramid_and_geography(cohort, practices, config=config)
+    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
+    rows = pyramid_and_geography(cohort, practices, bands=bands, config=config)
     rows += equity(cohort, config=config)
     rows += activity(cohort, bed_days=bed_days, config=config)
     rows += performance(matured, practices, config=config)
     rows += outreach(cohort, outcomes, practices, as_of=as_of, config=config)
-    rows += trend(headline(cohort, as_of=as_of, config=config), history, config=config)
+    today = headline(cohort, as_of=as_of, config=config, bands=bands)
+    rows += trend(today, history, config=config)
     frame = pd.DataFrame(rows).assign(as_of=as_of.isoformat())[list(TIDY_COLUMNS)]
     order = {s: i for i, s in enumerate(SECTIONS)}
     frame = frame.sort_values("section", key=lambda s: s.map(order), kind="stable")

@@ -16,6 +16,7 @@ from riskstrat.reports.intervals import poisson_ratio, z_value
 from riskstrat.reports.population import EQUITY_SLICES, _derived, published, published_total
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, protect
+from riskstrat.reports.tables import count_table, group_sums
 from riskstrat.slices import assign_slices
 
 SECTION = "equity"
@@ -36,17 +37,9 @@ def _listing_table(
 
     totals: (published number listed, expected admissions) of the whole population.
     """
-    frame = pd.DataFrame(
-        {
-            "g": labels.to_numpy(),
-            "listed": cohort["listed"].astype(bool).to_numpy(),
-            "risk": cohort["risk"].to_numpy(dtype=float),
-        }
-    )
-    frame = frame[frame["g"].notna()]
-    counts = (
-        pd.crosstab(frame["g"], frame["listed"]).reindex(columns=[True, False]).fillna(0)
-    ).astype(int)
+    listed = cohort["listed"].astype(bool).to_numpy()
+    risk = cohort["risk"].to_numpy(dtype=float)
+    counts = count_table(labels, listed, columns=[True, False])
     counts.columns = ["listed", "not_listed"]
     table = protect(counts, rule=config.suppression, row_total=row_total)
     kinds = {"cell": group_type, "total": group_type}
@@ -56,8 +49,9 @@ def _listing_table(
         measures={"listed": "listed", "not_listed": "not_listed", TOTAL: "people"},
         group_types=kinds,
     )
-    exp = frame.groupby("g")["risk"].agg(sum="sum", var=lambda p: float((p * (1 - p)).sum()))
-    exp.loc[TOTAL] = [frame["risk"].sum(), float((frame["risk"] * (1 - frame["risk"])).sum())]
+    exp = group_sums(labels, {"sum": risk, "var": risk * (1 - risk)}, index=counts.index)
+    known = pd.Series(labels).notna().to_numpy()
+    exp.loc[TOTAL] = [risk[known].sum(), (risk * (1 - risk))[known].sum()]
     rows += _derived(SECTION, kinds, table, exp, config=config, people_col=TOTAL)
     total_listed, total_exp = totals
     for group in table.values.index:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from riskstrat.reports.frames import tidy, tidy_protected
 from riskstrat.reports.intervals import auroc_interval, funnel_limits, poisson_ratio
@@ -17,6 +15,7 @@ from riskstrat.reports.population import EQUITY_SLICES, practice_groups
 from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
+from riskstrat.reports.tables import auroc, calibration_slope, count_table, group_sums
 from riskstrat.slices import assign_slices
 
 SECTION = "performance"
@@ -33,25 +32,20 @@ def _event_table(
 ) -> tuple[Protected, pd.DataFrame]:
     """Admitted / not admitted per group, protected; and the true counts and expected sums."""
     y = frame["label"].astype(int).to_numpy()
-    data = pd.DataFrame(
-        {"g": labels.astype(str).to_numpy(), "y": y, "risk": frame["risk"].to_numpy(dtype=float)}
-    )
-    counts = pd.crosstab(data["g"], data["y"]).reindex(columns=[1, 0]).fillna(0).astype(int)
-    if index is not None:
-        counts = counts.reindex(index).fillna(0).astype(int)
+    risk = frame["risk"].to_numpy(dtype=float)
+    counts = count_table(labels, y, index=index, columns=[1, 0])
     counts.columns = ["admitted", "not_admitted"]
     table = protect(counts, rule=config.suppression, row_groups=groups)
     true = pd.DataFrame(
         {
             "observed": counts["admitted"],
             "people": counts.sum(axis=1),
-            "expected": data.groupby("g")["risk"].sum(),
+            "expected": group_sums(labels, {"e": risk}, index=counts.index)["e"],
         }
     )
-    true = true.fillna(0.0)
     for group, members in (groups or {}).items():
         true.loc[group] = true.loc[members].sum()
-    true.loc[TOTAL] = [counts["admitted"].sum(), len(data), data["risk"].sum()]
+    true.loc[TOTAL] = [counts["admitted"].sum(), len(y), risk.sum()]
     return table, true
 
 
@@ -113,28 +107,16 @@ def _ratio_rows(
 
 
 def _discrimination(
-    frame: pd.DataFrame, gt: str, group: str, hidden: bool, *, config: ReportConfig
+    y: np.ndarray, p: np.ndarray, gt: str, group: str, hidden: bool, *, config: ReportConfig
 ) -> list[dict[str, object]]:
-    y = frame["label"].astype(int).to_numpy()
-    p = frame["risk"].to_numpy(dtype=float)
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     if pos == 0 or neg == 0:
         return []
-    auc = float(roc_auc_score(y, p))
+    auc = auroc(y, p)
     lo, hi = auroc_interval(auc, positives=pos, negatives=neg, level=config.interval_level)
     rows = [tidy(SECTION, "auroc", gt, group, auc, lower=lo, upper=hi, suppressed=hidden)]
     rows.append(tidy(SECTION, "brier", gt, group, float(np.mean((p - y) ** 2)), suppressed=hidden))
     return rows
-
-
-def calibration_slope(frame: pd.DataFrame) -> float:
-    """Slope of the logistic recalibration of the label on logit(risk) (1 = well spread)."""
-    y = frame["label"].astype(int).to_numpy()
-    if y.min() == y.max():
-        return np.nan
-    p = np.clip(frame["risk"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
-    x = np.log(p / (1 - p)).reshape(-1, 1)
-    return float(LogisticRegression(C=np.inf).fit(x, y).coef_[0, 0])
 
 
 def performance(
@@ -157,21 +139,25 @@ def performance(
     )
     rows += _ratio_rows(table, true, GEO_TYPES, config=config, funnel=True)
     hidden_total = bool(table.suppressed.at[TOTAL, "admitted"])
-    rows += _discrimination(matured, "ics", TOTAL, hidden_total, config=config)
+    y_all = matured["label"].astype(int).to_numpy()
+    p_all = matured["risk"].to_numpy(dtype=float)
+    rows += _discrimination(y_all, p_all, "ics", TOTAL, hidden_total, config=config)
     rows.append(
         tidy(
             SECTION,
             "calibration_slope",
             "ics",
             TOTAL,
-            calibration_slope(matured),
+            calibration_slope(y_all, p_all),
             suppressed=hidden_total,
         )
     )
-    deciles = pd.qcut(matured["risk"].rank(method="first"), DECILES, labels=False) + 1
     names = [f"{d:02d}" for d in range(1, DECILES + 1)]
+    order = np.argsort(p_all, kind="stable")  # rank, ties in row order (as rank "first")
+    decile = np.empty(len(p_all), dtype=int)
+    decile[order] = np.arange(len(p_all)) * DECILES // len(p_all)
     dtable, dtrue = _event_table(
-        deciles.map(lambda d: f"{int(d):02d}"), matured, config=config, index=names
+        pd.Series(np.array(names)[decile]), matured, config=config, index=names
     )
     kinds = {"cell": "risk_decile", "total": "ics"}
     for group in names:
@@ -203,10 +189,12 @@ def performance(
             group_types=kinds,
         )
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
-        for group, part in matured.groupby(slices[name].to_numpy()):
+        codes, uniques = pd.factorize(slices[name], sort=True)
+        for k, group in enumerate(uniques):
+            sel = codes == k
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]
                 or stable.suppressed.at[str(group), "not_admitted"]
             )
-            rows += _discrimination(part, name, str(group), hidden, config=config)
+            rows += _discrimination(y_all[sel], p_all[sel], name, str(group), hidden, config=config)
     return rows

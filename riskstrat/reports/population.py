@@ -23,27 +23,47 @@ from riskstrat.reports.intervals import (
 from riskstrat.reports.rates import GEO_TYPES, standardised_rows
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect, round_count
+from riskstrat.reports.tables import count_table, group_sums
 
 #: Slices shown in the equity section (practice has its own section).
 EQUITY_SLICES = ("imd_quintile", "ethnicity", "age_band", "sex", "ltc_count")
 
 
 def assign_bands(risk: pd.Series, order_key: pd.Series, *, config: ReportConfig) -> pd.Series:
-    """Pyramid band of each row by rank of risk (ties broken by `order_key`, so stable)."""
+    """Pyramid band of each row by rank of risk (ties broken by `order_key`, so stable).
+
+    Only ties straddling a band's cut need the key, so only those are sorted by it (fast at
+    1M rows, where isotonic calibration makes large blocks of equal risk)."""
     n = len(risk)
-    order = pd.DataFrame({"r": -risk.to_numpy(dtype=float), "k": order_key.to_numpy()})
-    pos = np.empty(n, dtype=int)
-    pos[order.sort_values(["r", "k"], kind="stable").index.to_numpy()] = np.arange(n)
+    values = risk.to_numpy(dtype=float)
+    order = np.argsort(-values, kind="stable")
+    ranked = -values[order]  # ascending
     cuts = [int(np.floor(b.top_share * n + 0.5)) for b in config.pyramid]
     cuts[-1] = n
+    keys = order_key.to_numpy()
+    for cut in cuts[:-1]:
+        if 0 < cut < n and ranked[cut - 1] == ranked[cut]:
+            lo, hi = (
+                np.searchsorted(ranked, ranked[cut], side="left"),
+                np.searchsorted(ranked, ranked[cut], side="right"),
+            )
+            block = order[lo:hi]
+            order[lo:hi] = block[np.argsort(keys[block].astype(str), kind="stable")]
+    pos = np.empty(n, dtype=int)
+    pos[order] = np.arange(n)
     band = np.searchsorted(np.array(cuts), pos, side="right")
     names = np.array([b.name for b in config.pyramid])
     return pd.Series(names[band], index=risk.index)
 
 
-def headline(cohort: pd.DataFrame, *, as_of: date, config: ReportConfig) -> dict[str, object]:
-    """The week's headline figures (kept for the trend): people, expected admissions, threshold."""
-    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
+def headline(
+    cohort: pd.DataFrame, *, as_of: date, config: ReportConfig, bands: pd.Series | None = None
+) -> dict[str, object]:
+    """The week's headline figures (kept for the trend): people, expected admissions, threshold.
+
+    bands: the rows' pyramid bands if already assigned."""
+    if bands is None:
+        bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
     top = cohort["risk"][bands == config.pyramid[0].name]
     mean, lo, hi = expected_count(cohort["risk"].to_numpy(), level=config.interval_level)
     return {
@@ -66,15 +86,17 @@ def practice_groups(practices: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _check_practices(frame: pd.DataFrame, practices: pd.DataFrame, *, name: str) -> None:
-    unknown = sorted(set(frame["practice_code"].astype(str)) - set(practices["practice_code"]))
+    present = {str(c) for c in pd.unique(frame["practice_code"])}
+    unknown = sorted(present - set(practices["practice_code"]))
     if unknown:
         raise ValueError(PRACTICE_UNKNOWN.format(frame=name, codes=unknown[:10]))
 
 
 def _geo_sums(frame: pd.DataFrame, groups: dict[str, list[str]], column: str) -> pd.DataFrame:
     """Per practice, PCN and ICS: sum of `column`, sum of its p(1-p), and mean."""
-    by = frame.groupby(frame["practice_code"].astype(str))[column]
-    practice = pd.DataFrame({"sum": by.sum(), "var": by.agg(lambda p: float((p * (1 - p)).sum()))})
+    p = frame[column].to_numpy(dtype=float)
+    codes = [c for cs in groups.values() for c in cs]
+    practice = group_sums(frame["practice_code"], {"sum": p, "var": p * (1 - p)}, index=codes)
     rows = {}
     for pcn, codes in groups.items():
         rows[pcn] = practice.reindex(codes).fillna(0).sum()
@@ -145,21 +167,15 @@ def published_total(count: int, *, config: ReportConfig) -> float:
 
 
 def pyramid_and_geography(
-    cohort: pd.DataFrame, practices: pd.DataFrame, *, config: ReportConfig
+    cohort: pd.DataFrame, practices: pd.DataFrame, *, bands: pd.Series, config: ReportConfig
 ) -> list[dict[str, object]]:
     """Sections 1-2: people per band by practice, PCN and ICS, with expected admissions and
-    age-sex standardised rates per 1,000."""
+    age-sex standardised rates per 1,000. bands: each row's pyramid band (assign_bands)."""
     _check_practices(cohort, practices, name="cohort")
     groups = practice_groups(practices)
-    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
     names = [b.name for b in config.pyramid]
     codes = [c for cs in groups.values() for c in cs]
-    counts = (
-        pd.crosstab(cohort["practice_code"].astype(str), bands)
-        .reindex(index=codes, columns=names)
-        .fillna(0)
-        .astype(int)
-    )
+    counts = count_table(cohort["practice_code"], bands, index=codes, columns=names)
     table = protect(counts, rule=config.suppression, row_groups=groups)
     measures = {name: f"people_{name}" for name in names} | {TOTAL: "people"}
     rows = tidy_protected(table, section="geography", measures=measures, group_types=GEO_TYPES)
@@ -254,13 +270,9 @@ def outreach(
     """Section 6: listed this run and feedback outcomes (last lookback window) by practice."""
     groups = practice_groups(practices)
     codes = [c for cs in groups.values() for c in cs]
-    listed = (
-        cohort[cohort["listed"].astype(bool)]
-        .groupby(cohort["practice_code"].astype(str))
-        .size()
-        .reindex(codes, fill_value=0)
-        .to_frame("listed")
-    )
+    flags = cohort["listed"].astype(bool).to_numpy()
+    listed = count_table(cohort["practice_code"], flags, index=codes, columns=[True])
+    listed.columns = ["listed"]
     table = protect(listed, rule=config.suppression, row_groups=groups, col_total=False)
     rows = tidy_protected(
         table, section="outreach", measures={"listed": "listed"}, group_types=GEO_TYPES

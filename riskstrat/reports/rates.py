@@ -17,20 +17,25 @@ from riskstrat.reports.frames import tidy
 from riskstrat.reports.intervals import z_value
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected
+from riskstrat.reports.tables import group_sums
 from riskstrat.slices import age_band, as_label
 
 GEO_TYPES = {"cell": "practice", "subtotal": "pcn", "total": "ics"}
 
 
-def stratum(cohort: pd.DataFrame) -> pd.Series:
-    """Age band x sex of each row (the standardisation strata)."""
-    return age_band(cohort["age"]) + "|" + as_label(cohort["sex"])
+def stratum(cohort: pd.DataFrame) -> np.ndarray:
+    """Age band x sex of each row as one integer code (the standardisation strata)."""
+    age = pd.factorize(age_band(cohort["age"]))[0]
+    sex = pd.factorize(as_label(cohort["sex"]))[0]
+    return age * (int(sex.max(initial=0)) + 1) + sex
 
 
-def indirect_expected(cohort: pd.DataFrame) -> pd.Series:
+def indirect_expected(cohort: pd.DataFrame) -> np.ndarray:
     """Per row: the whole area's mean risk in the row's stratum (what age and sex predict)."""
-    strata = stratum(cohort)
-    return cohort["risk"].groupby(strata).transform("mean")
+    key = stratum(cohort)
+    risk = cohort["risk"].to_numpy(dtype=float)
+    mean = np.bincount(key, weights=risk) / np.maximum(np.bincount(key), 1)
+    return mean[key]
 
 
 def standardised_rows(
@@ -41,15 +46,13 @@ def standardised_rows(
     config: ReportConfig,
 ) -> list[dict[str, object]]:
     """Age-sex standardised expected admissions per 1,000 per practice, PCN and ICS."""
-    frame = pd.DataFrame(
-        {
-            "practice": cohort["practice_code"].astype(str).to_numpy(),
-            "risk": cohort["risk"].to_numpy(dtype=float),
-            "by_mix": indirect_expected(cohort).to_numpy(dtype=float),
-        }
+    risk = cohort["risk"].to_numpy(dtype=float)
+    codes = [c for cs in groups.values() for c in cs]
+    practice = group_sums(
+        cohort["practice_code"],
+        {"risk": risk, "by_mix": indirect_expected(cohort), "var": risk * (1 - risk)},
+        index=codes,
     )
-    frame["var"] = frame["risk"] * (1 - frame["risk"])
-    practice = frame.groupby("practice")[["risk", "by_mix", "var"]].sum()
     areas = {}
     for pcn, codes in groups.items():
         areas[pcn] = practice.reindex(codes).fillna(0).sum()
@@ -58,7 +61,7 @@ def standardised_rows(
     areas[TOTAL] = practice.sum()
     sums = pd.DataFrame(areas).T
     people = float(table.values.at[TOTAL, TOTAL])
-    crude = float(frame["risk"].sum()) / people if people and np.isfinite(people) else np.nan
+    crude = float(risk.sum()) / people if people and np.isfinite(people) else np.nan
     z = z_value(config.interval_level)
     rows = []
     for group in table.values.index:
