@@ -20,10 +20,13 @@ MISSING_SLICE_COLUMN = "slices need column {column!r} (for slice {slice!r})"
 
 
 def _bands(values: pd.Series, bands: tuple[tuple[int, str], ...]) -> pd.Series:
-    edges = [lower for lower, _ in bands] + [np.inf]
-    labels = [label for _, label in bands]
-    out = pd.cut(values.astype(float), bins=edges, labels=labels, right=False)
-    return out.astype(object).where(out.notna(), UNKNOWN).astype(str)
+    """Band label of each value: [lower, next lower), the last open-ended; else Unknown."""
+    edges = np.array([lower for lower, _ in bands], dtype=float)
+    labels = np.array([label for _, label in bands] + [UNKNOWN], dtype=object)
+    x = values.astype(float).to_numpy(dtype=float, na_value=np.nan)
+    idx = np.searchsorted(edges, x, side="right") - 1
+    idx = np.where(np.isnan(x) | (idx < 0) | np.isinf(x), len(bands), idx)
+    return pd.Series(labels[idx], index=values.index).astype(str)
 
 
 def age_band(age: pd.Series) -> pd.Series:

@@ -85,17 +85,14 @@ def tidy_protected(
     group_types: dict[str, str],
 ) -> list[dict[str, object]]:
     """Rows of a protected table: column -> measure name, row kind -> dimension."""
+    values = {col: table.values[col].to_numpy(dtype=float) for col in measures}
+    hidden = {col: table.suppressed[col].to_numpy(dtype=bool) for col in measures}
+    kinds = table.kind.to_numpy()
     out = []
-    for group in table.values.index:
+    for k, group in enumerate(table.values.index):
         for col, measure in measures.items():
             out.append(
-                tidy(
-                    section,
-                    measure,
-                    group_types[table.kind[group]],
-                    group,
-                    table.values.at[group, col],
-                    suppressed=table.suppressed.at[group, col],
-                )
-            )
+                tidy(section, measure, group_types[kinds[k]], group, values[col][k],
+                     suppressed=hidden[col][k])
+            )  # fmt: skip
     return out

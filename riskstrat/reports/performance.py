@@ -15,7 +15,7 @@ from riskstrat.reports.population import EQUITY_SLICES, practice_groups
 from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
-from riskstrat.reports.tables import auroc, calibration_slope, count_table, group_sums
+from riskstrat.reports.tables import calibration_slope, count_table, group_sums, sorted_auroc
 from riskstrat.slices import assign_slices
 
 SECTION = "performance"
@@ -57,62 +57,47 @@ def _ratio_rows(
     config: ReportConfig,
     funnel: bool,
 ) -> list[dict[str, object]]:
-    """Observed/expected with its exact interval; for the funnel also the control limits."""
+    """Observed/expected with its exact interval; for the funnel also the control limits.
+
+    Both use the published (rounded) admitted count: the ratio must not recover the true one.
+    """
+    groups = list(table.values.index)
+    hidden = table.suppressed["admitted"].to_numpy()
+    o = np.where(hidden, 0.0, table.values["admitted"].to_numpy(dtype=float))
+    e = true["expected"].reindex(groups).to_numpy(dtype=float)
+    safe = np.where(e > 0, e, 1.0)
+    ratio, lo, hi = poisson_ratio(o, safe, level=config.interval_level)
+    limits = {lv: funnel_limits(safe, level=lv) for lv in config.funnel_limits} if funnel else {}
     rows = []
-    for group in table.values.index:
+    for k, group in enumerate(groups):
         gt = kinds[table.kind[group]]
-        hidden = bool(table.suppressed.at[group, "admitted"])
-        # the published (rounded) count: the ratio must not recover the true one
-        o, e = float(table.values.at[group, "admitted"]), true.at[group, "expected"]
-        o = 0.0 if hidden else o
-        ratio, lo, hi = poisson_ratio(np.array([o]), np.array([e]), level=config.interval_level)
         rows.append(
-            tidy(
-                SECTION,
-                "expected_admissions",
-                gt,
-                group,
-                e,
-                suppressed=bool(table.suppressed.at[group, TOTAL]),
-            )
-        )
+            tidy(SECTION, "expected_admissions", gt, group, e[k],
+                 suppressed=bool(table.suppressed.at[group, TOTAL]))
+        )  # fmt: skip
         rows.append(
-            tidy(
-                SECTION,
-                "observed_to_expected",
-                gt,
-                group,
-                ratio[0],
-                lower=lo[0],
-                upper=hi[0],
-                suppressed=hidden or e <= 0,
-            )
-        )
-        if funnel and e > 0:
-            for level in config.funnel_limits:
-                flo, fhi = funnel_limits(np.array([e]), level=level)
-                rows.append(
-                    tidy(
-                        SECTION,
-                        f"funnel_{level:g}",
-                        gt,
-                        group,
-                        float(o > fhi[0]) - float(o < flo[0]),
-                        lower=flo[0] / e,
-                        upper=fhi[0] / e,
-                        suppressed=hidden,
-                    )
-                )
+            tidy(SECTION, "observed_to_expected", gt, group, ratio[k], lower=lo[k], upper=hi[k],
+                 suppressed=bool(hidden[k]) or e[k] <= 0)
+        )  # fmt: skip
+        if e[k] <= 0:
+            continue
+        for level, (flo, fhi) in limits.items():
+            flag = float(o[k] > fhi[k]) - float(o[k] < flo[k])
+            rows.append(
+                tidy(SECTION, f"funnel_{level:g}", gt, group, flag, lower=flo[k] / e[k],
+                     upper=fhi[k] / e[k], suppressed=bool(hidden[k]))
+            )  # fmt: skip
     return rows
 
 
 def _discrimination(
     y: np.ndarray, p: np.ndarray, gt: str, group: str, hidden: bool, *, config: ReportConfig
 ) -> list[dict[str, object]]:
+    """AUROC (interval) and Brier score of rows sorted by risk."""
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     if pos == 0 or neg == 0:
         return []
-    auc = auroc(y, p)
+    auc = sorted_auroc(y, p)
     lo, hi = auroc_interval(auc, positives=pos, negatives=neg, level=config.interval_level)
     rows = [tidy(SECTION, "auroc", gt, group, auc, lower=lo, upper=hi, suppressed=hidden)]
     rows.append(tidy(SECTION, "brier", gt, group, float(np.mean((p - y) ** 2)), suppressed=hidden))
@@ -141,7 +126,9 @@ def performance(
     hidden_total = bool(table.suppressed.at[TOTAL, "admitted"])
     y_all = matured["label"].astype(int).to_numpy()
     p_all = matured["risk"].to_numpy(dtype=float)
-    rows += _discrimination(y_all, p_all, "ics", TOTAL, hidden_total, config=config)
+    order = np.argsort(p_all, kind="stable")  # rank, ties in row order (as rank "first")
+    y_sorted, p_sorted = y_all[order], p_all[order]
+    rows += _discrimination(y_sorted, p_sorted, "ics", TOTAL, hidden_total, config=config)
     rows.append(
         tidy(
             SECTION,
@@ -153,7 +140,6 @@ def performance(
         )
     )
     names = [f"{d:02d}" for d in range(1, DECILES + 1)]
-    order = np.argsort(p_all, kind="stable")  # rank, ties in row order (as rank "first")
     decile = np.empty(len(p_all), dtype=int)
     decile[order] = np.arange(len(p_all)) * DECILES // len(p_all)
     dtable, dtrue = _event_table(
@@ -190,11 +176,14 @@ def performance(
         )
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
         codes, uniques = pd.factorize(slices[name], sort=True)
+        codes_sorted = codes[order]  # rows in risk order: each group's AUROC in one pass
         for k, group in enumerate(uniques):
-            sel = codes == k
+            sel = codes_sorted == k
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]
                 or stable.suppressed.at[str(group), "not_admitted"]
             )
-            rows += _discrimination(y_all[sel], p_all[sel], name, str(group), hidden, config=config)
+            rows += _discrimination(
+                y_sorted[sel], p_sorted[sel], name, str(group), hidden, config=config
+            )
     return rows

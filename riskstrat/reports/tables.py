@@ -63,6 +63,23 @@ def auroc(y: np.ndarray, p: np.ndarray) -> float:
     return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
+def sorted_auroc(y_sorted: np.ndarray, p_sorted: np.ndarray) -> float:
+    """AUROC of rows already sorted by risk (ascending), in O(n): per block of equal risk,
+    positives beat every negative below and tie with half of those in the block."""
+    y = np.asarray(y_sorted, dtype=bool)
+    pos = int(y.sum())
+    neg = len(y) - pos
+    if pos == 0 or neg == 0:
+        return np.nan
+    starts = np.flatnonzero(np.r_[True, np.diff(p_sorted) != 0])
+    block_pos = np.add.reduceat(y.astype(np.int64), starts)
+    block_n = np.diff(np.r_[starts, len(y)])
+    block_neg = block_n - block_pos
+    neg_below = np.cumsum(block_neg) - block_neg
+    wins = float((block_pos * neg_below).sum() + 0.5 * (block_pos * block_neg).sum())
+    return wins / (pos * neg)
+
+
 def calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
     """Slope b of logit P(y) = a + b logit(p), by Newton-Raphson (1 = well spread)."""
     y = np.asarray(y, dtype=float)
