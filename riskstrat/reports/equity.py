@@ -17,7 +17,7 @@ from riskstrat.reports.population import EQUITY_SLICES, _derived, published, pub
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, protect
 from riskstrat.reports.tables import count_table, group_sums
-from riskstrat.slices import assign_slices
+from riskstrat.slices import slice_categories
 
 SECTION = "equity"
 #: IMD quintile labels in order, most deprived first (riskstrat.slices.imd_quintile).
@@ -154,7 +154,7 @@ def poisson_trend(counts: np.ndarray, offsets: np.ndarray) -> tuple[float, float
 
 def equity(cohort: pd.DataFrame, *, config: ReportConfig) -> list[dict[str, object]]:
     """Section 3: risk and listing by slice (from riskstrat.slices) and by key register."""
-    slices = assign_slices(cohort, names=EQUITY_SLICES)
+    slices = slice_categories(cohort, names=EQUITY_SLICES)
     listed = published_total(int(cohort["listed"].astype(bool).sum()), config=config)
     totals = (listed, float(cohort["risk"].sum()))
     rows: list[dict[str, object]] = []

@@ -16,7 +16,7 @@ from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
 from riskstrat.reports.tables import calibration_slope, count_table, group_sums, sorted_auroc
-from riskstrat.slices import assign_slices
+from riskstrat.slices import slice_categories
 
 SECTION = "performance"
 DECILES = 10
@@ -164,7 +164,7 @@ def performance(
         rows.append(
             tidy(SECTION, "mean_risk", "risk_decile", group, mean, suppressed=not np.isfinite(mean))
         )
-    slices = assign_slices(matured, names=EQUITY_SLICES)
+    slices = slice_categories(matured, names=EQUITY_SLICES)
     for name in EQUITY_SLICES:
         stable, strue = _event_table(slices[name], matured, config=config, index=None)
         kinds = {"cell": name, "total": name}
