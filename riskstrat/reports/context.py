@@ -67,16 +67,16 @@ class Context:
     warnings: list[str] = field(default_factory=list)  # monitoring, commissioner wording
 
 
-def _limitations(card: Any, auroc_lo: float | None, config: ReportConfig) -> list[Limitation]:
+def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
     rules = config.findings
     out = []
     for s in card.subgroups:
         if s.n < rules.min_people or s.slice == "practice" or s.group == "Unknown":
             continue
         words = f"{SLICE_WORDS.get(s.slice, s.slice)} {s.group}"
-        weak = s.auroc_hi is not None and (
-            s.auroc_hi < rules.weak_auroc or (auroc_lo is not None and s.auroc_hi < auroc_lo)
-        )
+        # absolute, not against the overall AUROC: within an age band discrimination is
+        # naturally lower than across all ages (age itself separates risk)
+        weak = s.auroc_hi is not None and s.auroc_hi < rules.weak_auroc
         if weak:
             out.append(
                 Limitation(
@@ -113,6 +113,13 @@ def _limitations(card: Any, auroc_lo: float | None, config: ReportConfig) -> lis
     return out
 
 
+def _period(periods: dict[str, str]) -> str | None:
+    start, end = periods.get("test_start"), periods.get("test_end")
+    if not start or not end:
+        return None
+    return f"scores of {start}" if start == end else f"{start} to {end}"
+
+
 def model_context(card: Any, *, config: ReportConfig, card_path: str | None) -> ModelContext:
     """The commissioner's view of a model card (riskstrat.models.card.ModelCard)."""
     rows = [r for r in card.performance if r.score == MODEL]
@@ -139,12 +146,8 @@ def model_context(card: Any, *, config: ReportConfig, card_path: str | None) -> 
         observed=row.observed,
         predicted=row.predicted,
         calibration_slope=row.calibration_slope,
-        test_period=(
-            f"{card.periods['test_start']} to {card.periods['test_end']}"
-            if {"test_start", "test_end"} <= set(card.periods)
-            else None
-        ),
-        limitations=_limitations(card, row.auroc_lo, config),
+        test_period=_period(card.periods),
+        limitations=_limitations(card, config),
         synthetic=SYNTHETIC_NOTE in card.limitations,
         card_path=card_path,
     )

@@ -64,7 +64,7 @@ def _cap(text: str) -> str:
 def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
     """Groups whose listing-to-need interval lies wholly below (or above) 1."""
     rules = config.findings
-    found: list[tuple[float, Finding]] = []
+    found: list[tuple[tuple[bool, float], Finding]] = []
     checked = False
     for dim in (*EQUITY_SLICES, "register"):
         for group in f.groups("equity", dim):
@@ -76,13 +76,13 @@ def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
                 continue
             checked = True
             if row.upper < 1:
-                verb = "listed less than their need suggests"
+                verb, under = "listed less than their need suggests", True
             elif row.lower > 1:
-                verb = "listed more than their need suggests"
+                verb, under = "listed more than their need suggests", False
             else:
                 continue
             expected = f.value("equity", "expected_admissions", dim, group)
-            total = f.value("equity", "expected_admissions", dim, TOTAL)
+            total = f.value("activity", "expected_admissions", "ics", TOTAL)
             share = expected / total if total else np.nan
             text = (
                 f"{_cap(describe(dim, group))} are {verb}: "
@@ -94,8 +94,8 @@ def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
                 f"{format_value(row.upper, 'ratio')})."
             )
             size = abs(np.log(max(row.value, 1e-3)))
-            found.append((size, Finding("need", text, block_id("equity", dim))))
-    found.sort(key=lambda item: -item[0])
+            found.append(((not under, -size), Finding("need", text, block_id("equity", dim))))
+    found.sort(key=lambda item: item[0])  # under-listed first, then largest departures
     if found:
         return [item[1] for item in found[: rules.max_items]]
     return [Finding("need", NO_NEED_GAP, block_id("equity", "imd_quintile"))] if checked else []

@@ -53,7 +53,8 @@ def _features(names: str) -> str:
     words = []
     for name in (n.strip() for n in names.split(",")):
         text = known.get(name, name.replace("_", " "))
-        text = text.split(";")[0].rstrip(".").replace(" before index", "")
+        text = text.split(";")[0].rstrip(".").replace(" (before index)", "")
+        text = text.replace(" before index", "")
         text = text.replace(" to index", "")
         lower = len(text) > 1 and text[1].islower()
         words.append(text[0].lower() + text[1:] if lower else text)

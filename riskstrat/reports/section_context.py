@@ -14,7 +14,14 @@ NO_FINDINGS = "No finding meets the rules this week (see Methods for the rules).
 
 
 def findings_section(findings: list[Finding]) -> dict:
-    items = [{"text": x.text, "href": f"#{x.href}"} for x in findings]
+    items = [
+        {
+            "text": x.text,
+            "href": f"#{x.href}",
+            "link": "See About this report." if x.href == "context" else "See the table.",
+        }
+        for x in findings
+    ]
     return {"id": "findings", "title": "Key findings", "entries": items,
             "empty": NO_FINDINGS}  # fmt: skip
 
@@ -125,7 +132,7 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  f"deprivation trend with p < {rules.gradient_p:g}; a practice outside the "
                  f"{100 * rules.funnel_level:g}% funnel limits; a subgroup (at least "
                  f"{rules.min_people} people) on the model's test period with AUROC interval "
-                 f"wholly below {rules.weak_auroc:g} or below the overall interval, or admitted "
+                 f"wholly below {rules.weak_auroc:g}, or admitted "
                  f"/ expected beyond 1/{rules.calibration_ratio:g} to "
                  f"{rules.calibration_ratio:g} with an interval excluding 1. At most "
                  f"{rules.max_items} per rule, largest first."),

@@ -40,7 +40,7 @@ class Findings(StrictModel):
     funnel_level: float = Field(default=0.998, gt=0, lt=1)  # practices outside these limits
     calibration_ratio: float = Field(default=1.25, gt=1)  # O/E beyond 1/x..x (interval off 1)
     weak_auroc: float = Field(default=0.65, gt=0.5, lt=1)  # subgroup AUROC below this
-    max_items: int = Field(default=8, gt=0)  # per rule, the largest departures first
+    max_items: int = Field(default=5, gt=0)  # per rule, the largest departures first
 
 
 class Charts(StrictModel):

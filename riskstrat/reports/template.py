@@ -54,7 +54,7 @@ dl.methods dt { font-weight: bold; margin-top: .5rem; } dl.methods dd { margin-l
 <h2 id="{{ findings.id }}-h">{{ findings.title }}</h2>
 {% if findings.entries %}<ul>
 {% for item in findings.entries %}<li>{{ item.text }}
-<a href="{{ item.href }}">See the table.</a></li>
+<a href="{{ item.href }}">{{ item.link }}</a></li>
 {% endfor %}</ul>{% else %}<p>{{ findings.empty }}</p>{% endif %}
 </section>
 <section id="{{ context.id }}" aria-labelledby="{{ context.id }}-h">
