@@ -139,6 +139,10 @@ def test_published_with_the_run_kept(published) -> None:
     assert 0.6 < perf["value"].iloc[0] < 1.0  # matured window (scores 91 days old) evaluated
     trend = agg.query("section == 'trend' and measure == 'expected_admissions'")
     assert len(trend) == len(SCORE_DATES)
+    assert (agg["as_of"] == AS_OF.isoformat()).all()
+    html = (folder / "report.html").read_text()
+    assert "Expected emergency admissions, week by week" in html  # 4 runs kept: a trend line
+    assert html.index('id="findings"') < html.index('id="pyramid"')
 
 
 def test_no_identifier_or_patient_row_anywhere(published) -> None:
