@@ -234,9 +234,11 @@ def model_card_context(
             name=name, version=version, problem=NO_CARD.format(why="no model registry found")
         )
     from riskstrat.models.card import build_card
+    from riskstrat.models.mlflow_import import quiet
 
     try:
-        card = build_card(task.name, tracking_uri=uri, version=version)
+        with quiet():  # MLflow's own warnings, as everywhere MLflow is called
+            card = build_card(task.name, tracking_uri=uri, version=version)
     except Exception as exc:  # any registry failure: the report still renders
         why = type(exc).__name__
         return ModelContext(name=name, version=version, problem=NO_CARD.format(why=why))

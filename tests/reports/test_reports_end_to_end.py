@@ -119,8 +119,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict:
     contacts = build_store(store)
     out = home / "out"
     write_run_list(out, contacts)
+    # no model registry here (never the developer's data/mlflow.db): the context says so
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{home / 'no-registry.db'}"}
     result = CliRunner().invoke(main, ["report", "--as-of", AS_OF.isoformat(), "--store",
-                                       str(store), "--out-dir", str(out)])  # fmt: skip
+                                       str(store), "--out-dir", str(out)], env=env)  # fmt: skip
     assert result.exit_code == 0, result.output
     folder = out / "latest" / "commissioner"
     return {"folder": folder, "contacts": contacts, "out": out, "store": store, "home": home}
@@ -142,6 +144,7 @@ def test_published_with_the_run_kept(published) -> None:
     assert (agg["as_of"] == AS_OF.isoformat()).all()
     html = (folder / "report.html").read_text()
     assert "Expected emergency admissions, week by week" in html  # 4 runs kept: a trend line
+    assert "could not be read from the model registry (no model registry found)" in html
     assert html.index('id="findings"') < html.index('id="pyramid"')
 
 
@@ -184,8 +187,14 @@ def test_chromium_renders_without_console_errors(published, tmp_path: Path) -> N
 
 
 def _pages(pdf: Path) -> list[str]:
-    count = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+            ).stdout,
+        ).group(1)
+    )
     return [
         subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
                        capture_output=True, text=True, check=True).stdout
