@@ -6,15 +6,19 @@ column totals, optional group subtotals), and every margin is a linear constrain
 use. Secondary suppression makes sure no suppressed cell can be worked out from them:
 
 1. every constraint (a total and its parts) holding exactly one suppressed cell gets a second one:
-   the smallest non-zero published cell of that constraint (a zero protects nothing);
+   preferably a cell that completes another such constraint too, else the smallest non-zero one
+   (a zero protects nothing);
 2. an audit then checks that no suppressed cell can be pinned from what is published (each shown
-   count's rounding interval, each primary cell's 1..7 range, all totals). It looks for a
-   *witness*: a second table, consistent with everything published, that differs from the true
-   one by +-1 along a cycle of cells (one row path times one column path through the margins).
-   Two consistent whole-number tables that differ in a cell mean that cell cannot be worked out,
-   and one witness clears every cell on its cycle. Only a cell without a witness is bounded by
-   linear programming (rare); a pinned cell gets another cell suppressed beside it, and the
-   audit goes on. Cost: about linear in the number of suppressed cells, not one LP per cell.
+   count's rounding interval, each primary cell's 1..7 range, all totals). Each suppressed cell
+   needs a *witness*: a second whole-number table, consistent with everything published, that
+   differs from the true one by +-1 along a cycle through the cell (a row vector that keeps the
+   row margins times a column vector that keeps the column margins). Two such tables mean the
+   cell's range (even the LP relaxation's) is at least 1 wide. The row side is searched by one
+   walk of the row tree per column vector, so every simple cycle is covered without listing
+   them. A cell without a witness gets another cell of one of its constraints suppressed, and
+   the audit goes on; hiding only widens what an attacker must allow, so each cell is examined
+   about once. No linear programme is solved (the former audit solved two per suppressed cell
+   per pass); tests/reports/test_reports_suppression.py attacks the result with one.
 """
 
 from __future__ import annotations
