@@ -15,6 +15,7 @@ import argparse
 import json
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, required=True)
     parser.add_argument("--practices", type=int, required=True)
+    parser.add_argument("--out", type=Path, help="also write report.html and aggregates.csv here")
     args = parser.parse_args()
     config = load_report_config()
     t0 = time.perf_counter()
@@ -127,6 +129,10 @@ def main() -> None:
     t3 = time.perf_counter()
     csv = to_csv_frame(agg).to_csv(index=False)
     t4 = time.perf_counter()
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.html").write_text(html, encoding="utf-8")
+        (args.out / "aggregates.csv").write_text(csv, encoding="utf-8")
     print(
         json.dumps(
             {

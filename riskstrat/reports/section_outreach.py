@@ -7,6 +7,9 @@ from riskstrat.reports.charts import bar_chart, line_chart
 from riskstrat.reports.figures import AREA_KINDS, Figures, area_name, section, table
 from riskstrat.reports.settings import ReportConfig
 
+#: Above this many practices the listed-by-practice bar chart is left out (the table has it).
+CHART_MAX_PRACTICES = 30
+
 
 def outreach(f: Figures, names: dict[str, str]) -> dict:
     order = f.frame[(f.frame.section == "outreach") & (f.frame.measure == "listed")]
@@ -37,12 +40,9 @@ def outreach(f: Figures, names: dict[str, str]) -> dict:
         ],
         rows,
     )
-    block = {
-        "id": "outreach-practices",
-        "chart": chart,
-        "caption": "Listed by practice.",
-        "table": shown,
-    }
+    block = {"id": "outreach-practices", "table": shown}
+    if len(practices) <= CHART_MAX_PRACTICES:  # beyond that the table is the readable form
+        block |= {"chart": chart, "caption": "Listed by practice."}
     return section("outreach", "Outreach activity by practice", [block])
 
 
