@@ -12,11 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Headless Chromium (Debian package) for the HTML rendering tests.
+# Headless Chromium (Debian package) for the HTML rendering tests; poppler-utils (pdftotext,
+# pdfinfo) for the commissioner report's print test.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian chromium for the HTML tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium and poppler-utils for the HTML and print tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    poppler-utils >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/riskstrat demo
