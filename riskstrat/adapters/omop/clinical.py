@@ -10,6 +10,7 @@ import pandas as pd
 
 from riskstrat.adapters.omop.concepts import (
     concept_codes,
+    lookup,
     condition_registers,
     drug_classes,
     measurement_loinc,
@@ -93,7 +94,7 @@ def primary_diagnoses(
     icd = text.where(text.str.fullmatch(r"[A-Z][0-9]{2}(\.?[0-9A-Z]+)?"))  # SNOMED is all digits
     snomed_icd = {c: e.icd10 for c, e in maps.synthea_icd10.codes.items()}
     snomed = concept_codes(vocab.get("concept"), vocabularies=("SNOMED",))
-    code = rows["condition_concept_id"].map(snomed)
+    code = lookup(rows["condition_concept_id"], snomed)
     mapped = code.map(snomed_icd).fillna(source.map(snomed_icd))
     diagnosis = icd.fillna(mapped).dropna()
     first = diagnosis.groupby(rows.loc[diagnosis.index, "visit_occurrence_id"]).first()

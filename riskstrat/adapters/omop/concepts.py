@@ -50,6 +50,11 @@ def concept_codes(concept: pd.DataFrame | None, *, vocabularies: tuple[str, ...]
     return rows.set_index("concept_id")["concept_code"].astype("str")
 
 
+def lookup(ids: pd.Series, table: pd.Series) -> pd.Series:
+    """ids mapped through `table` as an object series (NA where absent, whatever the dtypes)."""
+    return ids.astype("object").map(table.to_dict()).astype("object")
+
+
 def concept_names(concept: pd.DataFrame | None) -> pd.Series:
     if concept is None:
         return pd.Series(dtype="str")
@@ -84,7 +89,7 @@ def condition_registers(
     )
     by_ancestor = by_ancestor.mask(excluded)
     snomed = maps.snomed_registers()
-    code = concept_id.map(concept_codes(vocab.get("concept"), vocabularies=("SNOMED",)))
+    code = lookup(concept_id, concept_codes(vocab.get("concept"), vocabularies=("SNOMED",)))
     source = conditions.get("condition_source_value", pd.Series(pd.NA, index=conditions.index))
     by_snomed = code.map(snomed).fillna(source.map(snomed)).mask(excluded)
     by_icd = icd10_register(source.fillna(""), maps=maps)
@@ -109,7 +114,7 @@ def drug_classes(
         concept_id, ancestry=vocab.get("concept_ancestor"), targets=set(ingredient_class)
     )
     by_ingredient = concept_id.map(target).map(ingredient_class)
-    names = concept_id.map(concept_names(vocab.get("concept")))
+    names = lookup(concept_id, concept_names(vocab.get("concept")))
     source = drugs.get("drug_source_value", pd.Series(pd.NA, index=drugs.index))
     text = names.fillna(source).fillna("").astype("str").str.lower()
     by_name = pd.Series(pd.NA, index=drugs.index, dtype="str")
@@ -118,7 +123,7 @@ def drug_classes(
         pattern = r"\b(?:" + "|".join(re.escape(w.lower()) for w in words) + r")\b"
         by_name = by_name.mask(by_name.isna() & text.str.contains(pattern, regex=True), bnf)
     rxnorm = {code: e.bnf for code, e in maps.synthea_bnf.codes.items()}
-    code = concept_id.map(concept_codes(vocab.get("concept"), vocabularies=("RxNorm",)))
+    code = lookup(concept_id, concept_codes(vocab.get("concept"), vocabularies=("RxNorm",)))
     by_code = code.map(rxnorm).fillna(source.map(rxnorm))
     result = by_ingredient.fillna(by_name).fillna(by_code)
     return result.astype("str").where(result.notna())
@@ -131,7 +136,7 @@ def measurement_loinc(
     listed = maps.measurements.codes
     by_id = {cid: loinc for loinc, e in listed.items() for cid in e.concept_ids}
     concept_id = rows["measurement_concept_id"]
-    code = concept_id.map(concept_codes(vocab.get("concept"), vocabularies=("LOINC",)))
+    code = lookup(concept_id, concept_codes(vocab.get("concept"), vocabularies=("LOINC",)))
     source = rows.get("measurement_source_value", pd.Series(pd.NA, index=rows.index))
     found = code.where(code.isin(list(listed)))
     found = found.fillna(source.where(source.isin(list(listed))))
@@ -145,8 +150,9 @@ def acute_conditions(
     if conditions is None or "visit_occurrence_id" not in conditions:
         return set()
     acute = set(maps.acute_snomed)
-    code = conditions["condition_concept_id"].map(
-        concept_codes(vocab.get("concept"), vocabularies=("SNOMED",))
+    code = lookup(
+        conditions["condition_concept_id"],
+        concept_codes(vocab.get("concept"), vocabularies=("SNOMED",)),
     )
     source = conditions.get("condition_source_value", pd.Series(pd.NA, index=conditions.index))
     hit = code.isin(acute) | source.isin(acute)

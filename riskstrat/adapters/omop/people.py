@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskstrat.adapters.omop.concepts import lookup
 from riskstrat.adapters.omop.mappings import OmopRules
 from riskstrat.adapters.synthea.people import fake_nhs_numbers
 from riskstrat.adapters.synthea.report import TableCounts
@@ -88,7 +89,7 @@ def registration(
 def ethnicity(people: pd.DataFrame, *, concept: pd.DataFrame | None, rules: OmopRules) -> pd.Series:
     race = people.get("race_concept_id", pd.Series(pd.NA, index=people.index))
     group = race.map(rules.people.race)
-    names = race.map(concept.set_index("concept_id")["concept_name"]) if concept is not None else None
+    names = lookup(race, concept.set_index("concept_id")["concept_name"]) if concept is not None else None
     text = people.get("race_source_value", pd.Series(pd.NA, index=people.index))
     if names is not None:
         text = names.fillna(text)
