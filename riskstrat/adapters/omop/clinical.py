@@ -10,9 +10,9 @@ import pandas as pd
 
 from riskstrat.adapters.omop.concepts import (
     concept_codes,
-    lookup,
     condition_registers,
     drug_classes,
+    lookup,
     measurement_loinc,
 )
 from riskstrat.adapters.omop.mappings import OmopMappings
@@ -118,10 +118,14 @@ def build_prescriptions(
     bnf = drug_classes(drugs, vocab=vocab, maps=maps)
     concept = drugs["drug_concept_id"].astype("Int64")
     source = drugs.get("drug_source_value", pd.Series(pd.NA, index=drugs.index))
-    code = concept.astype("str").where(concept.fillna(0) != 0, "source:" + source.fillna("0").astype("str"))
+    code = concept.astype("str").where(
+        concept.fillna(0) != 0, "source:" + source.fillna("0").astype("str")
+    )
     start = drugs["drug_exposure_start_date"]
     end = drugs.get("drug_exposure_end_date", pd.Series(pd.NaT, index=drugs.index))
-    supply = pd.to_numeric(drugs.get("days_supply", pd.Series(pd.NA, index=drugs.index)), errors="coerce")
+    supply = pd.to_numeric(
+        drugs.get("days_supply", pd.Series(pd.NA, index=drugs.index)), errors="coerce"
+    )
     by_supply = start + pd.to_timedelta(supply.where(supply > 0), unit="D")
     stop = (end + pd.Timedelta(days=1)).where(end.notna() & (end >= start), by_supply).fillna(start)
     courses = pd.DataFrame(
@@ -130,7 +134,8 @@ def build_prescriptions(
             "STOP": stop,
             "patient_id": drugs["patient_id"],
             "ENCOUNTER": drugs.get("visit_occurrence_id", pd.Series(pd.NA, index=drugs.index))
-            .astype("Int64").astype("str"),
+            .astype("Int64")
+            .astype("str"),
             "CODE": code,
         }
     )
@@ -146,7 +151,11 @@ def build_prescriptions(
         encounters = pd.DataFrame(
             {"Id": ["<none>"], "STOP": [pd.NaT], "ENCOUNTERCLASS": ["inpatient"]}
         ).astype({"STOP": "datetime64[us]"})
-    classes = {c: BnfEntry(bnf=b, description="OMOP") for c, b in zip(code, bnf) if pd.notna(b)}
+    classes = {
+        c: BnfEntry(bnf=b, description="OMOP")
+        for c, b in zip(code, bnf, strict=True)
+        if pd.notna(b)
+    }
     rules = SimpleNamespace(
         prescriptions=PrescriptionRules(
             issue_interval_days=policy.issue_interval_days,
@@ -183,7 +192,9 @@ def build_observations(
     counts.dropped[NOT_NUMERIC] += int(value.isna().sum())
     rows, value = rows[value.notna()], value[value.notna()]
     entries = maps.measurements.codes
-    threshold = rows["loinc"].map({k: e.percent_below for k, e in entries.items()}).astype("float64")
+    threshold = (
+        rows["loinc"].map({k: e.percent_below for k, e in entries.items()}).astype("float64")
+    )
     convert = threshold.notna() & (value < threshold)
     multiply = rows["loinc"].map({k: e.multiply for k, e in entries.items()}).astype("float64")
     add = rows["loinc"].map({k: e.add for k, e in entries.items()}).astype("float64")

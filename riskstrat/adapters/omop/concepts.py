@@ -31,7 +31,8 @@ def ancestors_of(
     found[direct.to_numpy()] = direct.to_numpy()
     if ancestry is not None and len(ids):
         rows = ancestry[
-            ancestry["descendant_concept_id"].isin(ids) & ancestry["ancestor_concept_id"].isin(targets)
+            ancestry["descendant_concept_id"].isin(ids)
+            & ancestry["ancestor_concept_id"].isin(targets)
         ]
         if "min_levels_of_separation" in rows:
             rows = rows.sort_values("min_levels_of_separation")

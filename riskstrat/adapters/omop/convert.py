@@ -121,7 +121,9 @@ def _first_record(instance: OmopInstance, visits: pd.DataFrame) -> pd.Series:
         frame = instance.frames.get(table)
         if frame is not None:
             parts.append(
-                pd.DataFrame({"patient_id": frame["person_id"].astype("str"), "start": frame[column]})
+                pd.DataFrame(
+                    {"patient_id": frame["person_id"].astype("str"), "start": frame[column]}
+                )
             )
     return pd.concat(parts).groupby("patient_id")["start"].min()
 
@@ -216,7 +218,9 @@ def convert(
         ae_attendances=ae_counts, gp_contacts=gp_counts, prescriptions=issue_counts,
     )  # fmt: skip
     unmapped = {
-        "condition_occurrence (not on a register)": _unmapped(no_register, concept=vocab["concept"]),
+        "condition_occurrence (not on a register)": _unmapped(
+            no_register, concept=vocab["concept"]
+        ),
         "drug_exposure (concept 0)": _unmapped(no_drug, concept=vocab["concept"]),
     }
     measurements = frames["measurement"]
@@ -237,7 +241,9 @@ def convert(
         *rules.visits.hospice, *rules.visits.care_home,
     }  # fmt: skip
     other = visits.loc[~visits["visit_concept_id"].isin(list(known_visits)), "visit_concept_id"]
-    unmapped["visit_occurrence"] = _unmapped(other.fillna(0).value_counts(), concept=vocab["concept"])
+    unmapped["visit_occurrence"] = _unmapped(
+        other.fillna(0).value_counts(), concept=vocab["concept"]
+    )
     return tables, counts, unmapped, warnings
 
 

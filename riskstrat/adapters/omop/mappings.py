@@ -208,7 +208,9 @@ class OmopMappings:
         return codes
 
 
-def load_mappings(folder: Path | None = None, *, synthea_folder: Path | None = None) -> OmopMappings:
+def load_mappings(
+    folder: Path | None = None, *, synthea_folder: Path | None = None
+) -> OmopMappings:
     """Every file of configs/omop/ (or `folder`), validated, plus the shared Synthea code lists."""
     folder = Path(folder) if folder else config_dir() / "omop"
     synthea = load_synthea_mappings(synthea_folder)

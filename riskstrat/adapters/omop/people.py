@@ -39,7 +39,11 @@ def birth_dates(person: pd.DataFrame, *, rules: OmopRules) -> pd.Series:
 
 
 def known_people(
-    person: pd.DataFrame, death: pd.DataFrame | None, *, rules: OmopRules, extract_date: pd.Timestamp
+    person: pd.DataFrame,
+    death: pd.DataFrame | None,
+    *,
+    rules: OmopRules,
+    extract_date: pd.Timestamp,
 ) -> tuple[pd.DataFrame, TableCounts]:
     """patient_id, person_id, date_of_birth, date_of_death (as known at the extract) + person."""
     counts = TableCounts()
@@ -89,7 +93,11 @@ def registration(
 def ethnicity(people: pd.DataFrame, *, concept: pd.DataFrame | None, rules: OmopRules) -> pd.Series:
     race = people.get("race_concept_id", pd.Series(pd.NA, index=people.index))
     group = race.map(rules.people.race)
-    names = lookup(race, concept.set_index("concept_id")["concept_name"]) if concept is not None else None
+    names = (
+        lookup(race, concept.set_index("concept_id")["concept_name"])
+        if concept is not None
+        else None
+    )
     text = people.get("race_source_value", pd.Series(pd.NA, index=people.index))
     if names is not None:
         text = names.fillna(text)
@@ -118,7 +126,9 @@ def build_patients(
     """The contract patients table; `people` has registration already (see `registration`)."""
     lsoa = pd.Series(pd.NA, index=people.index, dtype="str")
     if location is not None and "location_source_value" in location and "location_id" in people:
-        source = people["location_id"].map(location.set_index("location_id")["location_source_value"])
+        source = people["location_id"].map(
+            location.set_index("location_id")["location_source_value"]
+        )
         lsoa = source.where(source.astype("str").str.fullmatch(LSOA).fillna(False).astype(bool))
     return pd.DataFrame(
         {
@@ -194,7 +204,9 @@ def build_practices(
         else pd.Series(dtype="str")
     )
     if care_site is not None:
-        sites = care_site.assign(code="CS" + care_site["care_site_id"].astype("str")).set_index("code")
+        sites = care_site.assign(code="CS" + care_site["care_site_id"].astype("str")).set_index(
+            "code"
+        )
         if "care_site_name" in sites:
             names.update(sites["care_site_name"].dropna())
         if "location_id" in sites:

@@ -202,7 +202,9 @@ def is_url(source: str) -> bool:
     return "://" in source or source.startswith("duckdb:")
 
 
-def read_instance(source: Path | str, *, cdm: CdmColumns, schema: str | None = None) -> OmopInstance:
+def read_instance(
+    source: Path | str, *, cdm: CdmColumns, schema: str | None = None
+) -> OmopInstance:
     """Read and check every table the adapter uses; raise OmopInputError on bad input."""
     text = str(source)
     if is_url(text):
@@ -231,8 +233,11 @@ def read_instance(source: Path | str, *, cdm: CdmColumns, schema: str | None = N
 
 
 def _version(raw: dict[str, tuple[str, pd.DataFrame]]) -> str:
-    """5.4 when a v5.4-only column is present (visit admitted_from / measurement event), else 5.3."""
-    markers = {"visit_occurrence": "admitted_from_concept_id", "measurement": "measurement_event_id"}
+    """5.4 when a v5.4-only column is present (visit admitted_from, measurement event), else 5.3."""
+    markers = {
+        "visit_occurrence": "admitted_from_concept_id",
+        "measurement": "measurement_event_id",
+    }
     for table, column in markers.items():
         if table in raw and column in raw[table][1].columns:
             return "5.4"
@@ -282,7 +287,9 @@ def _parse(values: pd.Series, *, kind: str, where: str, column: str) -> pd.Serie
     if bad.any():
         pos = int(bad.to_numpy().argmax())
         raise OmopInputError(
-            BAD_VALUE.format(where=where, column=column, row=pos + 1, value=text.iloc[pos], kind=kind)
+            BAD_VALUE.format(
+                where=where, column=column, row=pos + 1, value=text.iloc[pos], kind=kind
+            )
         )
     return result
 
@@ -351,7 +358,8 @@ def _read_database(url: str, *, schema: str | None) -> dict[str, tuple[str, pd.D
     except OmopInputError:
         raise
     except Exception as exc:  # driver errors differ by database: one message for all
-        raise OmopInputError(DATABASE_ERROR.format(source=url, error=str(exc).splitlines()[0]))
+        message = DATABASE_ERROR.format(source=url, error=str(exc).splitlines()[0])
+        raise OmopInputError(message) from exc
 
 
 def _read_duckdb(url: str, *, schema: str | None) -> dict[str, tuple[str, pd.DataFrame]]:

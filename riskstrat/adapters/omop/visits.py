@@ -23,12 +23,19 @@ def _near(left: pd.DataFrame, right: pd.DataFrame, *, before: int, after: int) -
     [left.start - before days, left.start + after days] (a different visit)."""
     if left.empty or right.empty:
         return pd.Series(False, index=left.index)
-    pairs = left[["patient_id", "start", "visit_occurrence_id"]].reset_index(names="_row").merge(
-        right[["patient_id", "start", "visit_occurrence_id"]], on="patient_id", suffixes=("", "_r")
+    pairs = (
+        left[["patient_id", "start", "visit_occurrence_id"]]
+        .reset_index(names="_row")
+        .merge(
+            right[["patient_id", "start", "visit_occurrence_id"]],
+            on="patient_id",
+            suffixes=("", "_r"),
+        )
     )
     gap = (pairs["start_r"] - pairs["start"]).dt.days
     hit = pairs[
-        gap.between(-before, after) & (pairs["visit_occurrence_id"] != pairs["visit_occurrence_id_r"])
+        gap.between(-before, after)
+        & (pairs["visit_occurrence_id"] != pairs["visit_occurrence_id_r"])
     ]
     return pd.Series(left.index.isin(hit["_row"]), index=left.index)
 
@@ -63,7 +70,7 @@ def build_spells(
     rules: OmopRules,
     extract_date: pd.Timestamp,
 ) -> tuple[pd.DataFrame, TableCounts]:
-    """One spell per continuous inpatient stay; `diagnoses`: visit id -> ICD-10 primary diagnosis."""
+    """One spell per continuous inpatient stay; `diagnoses`: visit id -> ICD-10 diagnosis."""
     counts = TableCounts()
     stays = visits[visits["visit_concept_id"].isin(list(rules.visits.inpatient))]
     stays, counts.dropped = in_window(stays, on="start", people=people, extract_date=extract_date)
@@ -153,7 +160,9 @@ def primary_care(
     decided = pd.Series(pd.NA, index=visits.index, dtype="boolean")
     if provider is not None and "provider_id" in visits:
         prov = provider.set_index("provider_id")
-        concept = visits["provider_id"].map(prov.get("specialty_concept_id", pd.Series(dtype="Int64")))
+        concept = visits["provider_id"].map(
+            prov.get("specialty_concept_id", pd.Series(dtype="Int64"))
+        )
         text = visits["provider_id"].map(prov.get("specialty_source_value", pd.Series(dtype="str")))
         text = text.astype("str").str.strip().str.lower().where(text.notna())
         known = (concept.notna() & (concept != 0)) | text.notna()
@@ -163,7 +172,9 @@ def primary_care(
         decided = decided.mask(known.fillna(False).astype(bool), is_pc.astype(bool))
     if care_site is not None and pc.places_of_service and "care_site_id" in visits:
         pos = visits["care_site_id"].map(
-            care_site.set_index("care_site_id").get("place_of_service_concept_id", pd.Series(dtype="Int64"))
+            care_site.set_index("care_site_id").get(
+                "place_of_service_concept_id", pd.Series(dtype="Int64")
+            )
         )
         at_gp = pos.isin(list(pc.places_of_service)).fillna(False).astype(bool)
         decided = decided.mask(at_gp, True)
@@ -209,14 +220,20 @@ def build_gp_contacts(
     return out, counts, fallback
 
 
-def care_home_residents(visits: pd.DataFrame, *, rules: OmopRules, extract_date: pd.Timestamp) -> set[str]:
+def care_home_residents(
+    visits: pd.DataFrame, *, rules: OmopRules, extract_date: pd.Timestamp
+) -> set[str]:
     """Patients in a care-home-class stay that spans the extract date."""
     stays = visits[visits["visit_concept_id"].isin(list(rules.visits.care_home))]
-    ongoing = stays["start"].le(extract_date) & (stays["end"].isna() | stays["end"].ge(extract_date))
+    ongoing = stays["start"].le(extract_date) & (
+        stays["end"].isna() | stays["end"].ge(extract_date)
+    )
     return set(stays.loc[ongoing, "patient_id"])
 
 
-def hospice_episodes(visits: pd.DataFrame, *, people: pd.DataFrame, rules: OmopRules) -> pd.DataFrame:
+def hospice_episodes(
+    visits: pd.DataFrame, *, people: pd.DataFrame, rules: OmopRules
+) -> pd.DataFrame:
     """PC register episodes from hospice visits (resolved at discharge unless the person died
     within a day of it): patient_id, register, START, STOP."""
     stays = visits[visits["visit_concept_id"].isin(list(rules.visits.hospice))]

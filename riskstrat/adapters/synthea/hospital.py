@@ -35,7 +35,9 @@ def _link(left: pd.DataFrame, right: pd.DataFrame, *, direction: str, hours: flo
     return linked.set_index("_row")["_at"].notna().reindex(left.index)
 
 
-def admission_method(spells: pd.DataFrame, *, after_ae: pd.Series, rules: AdapterRules) -> pd.Series:
+def admission_method(
+    spells: pd.DataFrame, *, after_ae: pd.Series, rules: AdapterRules
+) -> pd.Series:
     """elective / emergency / maternity from the first encounter's CODE and REASONCODE.
 
     Emergency: an A&E / urgent care encounter within the window before, an emergency admission
