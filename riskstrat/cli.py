@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "riskstrat.registry.cli",  # ingest, docs
     "riskstrat.features.cli",  # features
     "riskstrat.models.cli",  # train, promote, model-card, backtest
+    "riskstrat.models.recalibrate_cli",  # recalibrate
     "riskstrat.outreach.cli",  # score, outreach
     "riskstrat.reports.cli",  # report
     "riskstrat.runs.cli",  # run, schedule, status, demo

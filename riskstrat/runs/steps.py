@@ -123,12 +123,19 @@ def features_step(state: RunState) -> dict[str, int]:
 
 
 def score_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
 
     counts = {}
     for task, data in state.tasks.items():
         # An empty matrix (no discharges since the last working day) is still recorded as scored.
         data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
+        # The population vs the model's training reference: caveats reach manifest and report.
+        state.warnings.extend(
+            check_population(
+                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model, task=task
+            )
+        )
         counts[f"{task}_scored"] = store_scores(
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model
         )
