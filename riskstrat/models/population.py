@@ -28,9 +28,7 @@ FEATURE_SHIFT = (
     "{task}: population differs from the model's training population: {n} feature(s) with "
     "PSI above {alert:g} ({names})"
 )
-OUT_OF_RANGE = (
-    "{task}: {share:.0%} of rows have a value outside the training range ({names})"
-)
+OUT_OF_RANGE = "{task}: {share:.0%} of rows have a value outside the training range ({names})"
 RISK_VS_PREVALENCE = (
     "{task}: mean predicted risk {mean:.2%} is {ratio:.1f} times the training prevalence "
     "{prevalence:.2%}"

@@ -38,7 +38,7 @@ def recalibrate(
 ) -> None:
     """Update TASK's champion calibration (intercept and slope) on this population's matured
     outcomes, register it as a new version (challenger) and run the promotion gate on the local
-    store. The ranking is unchanged. See docs/models.md "A new population"."""
+    store. The ranking is unchanged. See docs/new-population.md."""
     from riskstrat.models.recalibrate import RecalibrationError, recalibrate_task
 
     try:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from riskstrat.models.calibrate import Calibrator
 from riskstrat.models.population import (
     FEATURE_SHIFT,
     OUT_OF_RANGE,
@@ -19,7 +20,6 @@ from riskstrat.models.population import (
     SMALL_SAMPLE,
     compare_population,
 )
-from riskstrat.models.calibrate import Calibrator
 from riskstrat.models.recalibrate import check_population, updated_calibrator
 from riskstrat.models.reference import build_reference
 
@@ -61,7 +61,9 @@ def test_shifted_population_gets_the_severe_caveat(reference) -> None:
     check = compare_population(shifted, np.full(2000, 0.2), reference=reference, task="crisis")
     assert check.severe
     assert check.caveats[0] == SEVERE.format(task="crisis")
-    assert any(c.startswith(FEATURE_SHIFT.split("{n}")[0].format(task="crisis")) for c in check.caveats)
+    assert any(
+        c.startswith(FEATURE_SHIFT.split("{n}")[0].format(task="crisis")) for c in check.caveats
+    )
     assert any("outside the training range" in c for c in check.caveats)
     assert any("times the training prevalence" in c for c in check.caveats)
     summary = check.as_dict()
@@ -147,7 +149,10 @@ def test_recalibrate_brings_calibration_in_the_large_within_10_percent(over_pred
     alias = "champion" if result.gate["promote"] else "challenger"
     new = load_model("crisis", alias=alias, tracking_uri=uri)
     assert new.version == "2" and new.meta["recalibrated_from"] == "1"
-    assert new.booster.num_trees() == load_model("crisis", version="1", tracking_uri=uri).booster.num_trees()
+    assert (
+        new.booster.num_trees()
+        == load_model("crisis", version="1", tracking_uri=uri).booster.num_trees()
+    )
     printed = "\n".join(result.lines())
     print("\n" + printed)
     assert "observed/expected" in printed and "promotion gate" in printed
