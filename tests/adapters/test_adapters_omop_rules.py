@@ -68,8 +68,16 @@ def instance(folder: Path) -> Path:
             visit(10, 1, 9202, "2024-04-02", provider_id=200),
             visit(11, 3, 581477, "2024-04-03"),
             visit(12, 3, 5083, "2024-04-04", provider_id=100),
+            # 1: nothing recorded on the visit; its details: admitted from ER, discharged home
+            visit(13, 1, 9201, "2024-05-10", "2024-05-12"),
         ],
     )
+    write(folder, "visit_detail", [
+        {"visit_detail_id": 1, "visit_occurrence_id": 13, "visit_detail_start_date": "2024-05-10",
+         "admitted_from_concept_id": 8870, "discharged_to_concept_id": 0},
+        {"visit_detail_id": 2, "visit_occurrence_id": 13, "visit_detail_start_date": "2024-05-11",
+         "admitted_from_concept_id": 0, "discharged_to_concept_id": 8536},
+    ])  # fmt: skip
     write(folder, "condition_occurrence", [
         {"person_id": 1, "condition_concept_id": 0, "condition_start_date": "2024-01-10",
          "visit_occurrence_id": 6, "condition_source_value": "840539006"},  # COVID-19
@@ -95,8 +103,9 @@ def test_spells_attendances_and_destinations(tmp_path: Path) -> None:
     spells = pd.read_csv(tmp_path / "out" / "spells.csv", dtype="str").set_index("spell_id")
     assert spells["admission_method"].to_dict() == {
         "2": "emergency", "3": "elective", "4": "emergency", "5": "emergency",
-        "6": "emergency", "7": "transfer", "8": "elective",
+        "6": "emergency", "7": "transfer", "8": "elective", "13": "emergency",
     }  # fmt: skip
+    assert spells.loc["13", "discharge_destination"] == "home"  # from the last visit_detail
     assert spells.loc["2", "discharge_destination"] == "home"
     assert spells.loc["3", "discharge_destination"] == "care_home"
     assert spells.loc["8", ["discharge_date", "discharge_destination"]].tolist() == [

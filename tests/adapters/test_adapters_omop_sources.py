@@ -148,3 +148,33 @@ def test_bad_input_names_table_and_column(tmp_path: Path) -> None:
         .invoke(main, ["import-omop", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
         .output
     )
+
+
+def test_sqlalchemy_url_and_cdm_v53_names(tmp_path: Path) -> None:
+    """Any SQLAlchemy URL takes the PostgreSQL code path (reflection + SELECT): SQLite here.
+    The v5.3 visit column names (admitting_source_concept_id ...) are read as v5.4 ones."""
+    import sqlite3
+
+    src = subset(tmp_path / "src", persons=40)
+    reference = import_omop(src, out_dir=tmp_path / "out-csv")
+    db = tmp_path / "cdm.sqlite"
+    with sqlite3.connect(db) as con:
+        for path in sorted(src.glob("*.csv")):
+            frame = pd.read_csv(path, dtype="str")
+            if path.stem == "visit_occurrence":
+                frame = frame.rename(
+                    columns={
+                        "admitted_from_concept_id": "admitting_source_concept_id",
+                        "admitted_from_source_value": "admitting_source_value",
+                        "discharged_to_concept_id": "discharge_to_concept_id",
+                        "discharged_to_source_value": "discharge_to_source_value",
+                    }
+                )
+            if path.stem == "measurement":
+                frame = frame.drop(columns=["measurement_event_id", "meas_event_field_concept_id"])
+            frame.to_sql(path.stem.upper(), con, index=False)
+    report = import_omop(f"sqlite:///{db}", out_dir=tmp_path / "out-sql")
+    assert (reference.version, report.version) == ("5.4", "5.3")
+    csv_tables, sql_tables = tables_of(tmp_path / "out-csv"), tables_of(tmp_path / "out-sql")
+    for name, frame in csv_tables.items():
+        pd.testing.assert_frame_equal(sql_tables[name], frame, obj=name)
