@@ -100,7 +100,8 @@ def import_omop_command(
     """Convert an OMOP CDM v5.3 / v5.4 instance into registry extracts.
 
     SOURCE is a folder of CSV files (tab or comma, with or without a header line, any case of
-    file names) or a database URL: duckdb:///path/to/cdm.duckdb, or any SQLAlchemy URL such as
+    file names) or a database URL: duckdb:///relative.duckdb or duckdb:////absolute/cdm.duckdb
+    (SQLAlchemy's form), or any SQLAlchemy URL such as
     postgresql://user@host/db (with --schema). Prints, per contract table, the rows produced,
     dropped and adjusted, and the concepts that could not be mapped. Rules and mappings:
     configs/omop/ and docs/omop.md. OMOP holds no identifiers: contacts are placeholders.

@@ -20,7 +20,13 @@ from omop_data import (
 from riskstrat.adapters.omop import OmopInputError, import_omop
 from riskstrat.adapters.omop.convert import UNKNOWN_SPECIALTY
 from riskstrat.adapters.omop.mappings import load_mappings
-from riskstrat.adapters.omop.source import MISSING_COLUMN, MISSING_TABLE, NOT_FOUND
+from riskstrat.adapters.omop.source import (
+    BAD_FIELD_COUNT,
+    BAD_VALUE,
+    MISSING_COLUMN,
+    MISSING_TABLE,
+    NOT_FOUND,
+)
 from riskstrat.cli import main
 from riskstrat.registry.contract import TABLES
 
@@ -178,3 +184,24 @@ def test_sqlalchemy_url_and_cdm_v53_names(tmp_path: Path) -> None:
     csv_tables, sql_tables = tables_of(tmp_path / "out-csv"), tables_of(tmp_path / "out-sql")
     for name, frame in csv_tables.items():
         pd.testing.assert_frame_equal(sql_tables[name], frame, obj=name)
+
+
+def test_bad_values_and_field_counts_are_one_line_errors(tmp_path: Path) -> None:
+    src = subset(tmp_path / "src", persons=5)
+    visits = pd.read_csv(src / "visit_occurrence.csv", dtype="str")
+    visits.loc[2, "visit_start_date"] = "31/12/2015"
+    visits.to_csv(src / "visit_occurrence.csv", index=False)
+    with pytest.raises(OmopInputError) as caught:
+        import_omop(src, out_dir=tmp_path / "out")
+    assert str(caught.value) == BAD_VALUE.format(
+        where=src / "visit_occurrence.csv", column="visit_start_date", row=3,
+        value="31/12/2015", kind="date",
+    )  # fmt: skip
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "PERSON.csv").write_text("1,8507,1950\n2,8532,1960\n")
+    with pytest.raises(OmopInputError) as caught:
+        import_omop(bare, out_dir=tmp_path / "out")
+    assert str(caught.value) == BAD_FIELD_COUNT.format(
+        where=bare / "PERSON.csv", count=3, table="person", expected="v5.3: 18 or v5.4: 18"
+    )

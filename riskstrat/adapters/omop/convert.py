@@ -17,7 +17,7 @@ from riskstrat.adapters.omop.clinical import (
     build_prescriptions,
     primary_diagnoses,
 )
-from riskstrat.adapters.omop.concepts import acute_conditions, concept_names
+from riskstrat.adapters.omop.concepts import acute_conditions, concept_names, measurement_loinc
 from riskstrat.adapters.omop.mappings import OmopMappings, load_mappings
 from riskstrat.adapters.omop.people import (
     assign_practices,
@@ -28,7 +28,7 @@ from riskstrat.adapters.omop.people import (
     registration,
 )
 from riskstrat.adapters.omop.report import OmopImportReport, Unmapped
-from riskstrat.adapters.omop.source import OmopInstance, read_instance
+from riskstrat.adapters.omop.source import OmopInputError, OmopInstance, read_instance
 from riskstrat.adapters.omop.visits import (
     build_ae,
     build_gp_contacts,
@@ -69,8 +69,6 @@ def latest_date(instance: OmopInstance) -> date:
         if frame is not None and column in frame and frame[column].notna().any():
             days.append(frame[column].max())
     if not days:
-        from riskstrat.adapters.omop.source import OmopInputError
-
         raise OmopInputError(NO_DATES.format(source=instance.source))
     return max(days).date()
 
@@ -229,8 +227,6 @@ def convert(
         tables["observations"], counts["observations"] = build_observations(
             measurements, vocab=vocab, maps=maps, **common
         )
-        from riskstrat.adapters.omop.concepts import measurement_loinc
-
         loinc = measurement_loinc(measurements, vocab=vocab, maps=maps)
         unmapped["measurement"] = _unmapped(
             measurements.loc[loinc.isna(), "measurement_concept_id"].fillna(0).value_counts(),

@@ -124,18 +124,25 @@ def _register(value: str) -> str:
 
 
 class Ancestor(StrictModel):
+    # "register" in the YAML (pydantic's BaseModel has a `register` attribute)
     register_code: str = Field(alias="register")
     name: str
     reason: str
 
-    _known = field_validator("register_code")(classmethod(lambda cls, v: _register(v)))
+    @field_validator("register_code")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return _register(value)
 
 
 class SnomedEntry(StrictModel):
     register_code: str = Field(alias="register")
     description: str
 
-    _known = field_validator("register_code")(classmethod(lambda cls, v: _register(v)))
+    @field_validator("register_code")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return _register(value)
 
 
 class OmopRegisters(StrictModel):

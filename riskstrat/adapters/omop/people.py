@@ -56,8 +56,9 @@ def known_people(
     people = people[~unborn]
     date_of_death = pd.Series(pd.NaT, index=people.index, dtype="datetime64[us]")
     if death is not None:
-        died = death.groupby("person_id")["death_date"].min()
-        date_of_death = people["person_id"].map(died).astype("datetime64[us]")
+        died = death.groupby("person_id")["death_date"].min().to_dict()
+        mapped = people["person_id"].astype("object").map(died)
+        date_of_death = pd.to_datetime(mapped).astype("datetime64[us]")
     late = date_of_death > extract_date
     counts.adjusted[DEATH_AFTER_EXTRACT] += int(late.sum())
     early = date_of_death < people["date_of_birth"]
@@ -82,8 +83,9 @@ def registration(
         return people.assign(registered_from=start, registered_to=pd.NaT)
     periods = periods[periods["observation_period_start_date"] <= extract_date]
     latest = periods.sort_values("observation_period_start_date").groupby("person_id").last()
-    start = people["person_id"].map(latest["observation_period_start_date"])
-    end = people["person_id"].map(latest["observation_period_end_date"])
+    ids = people["person_id"].astype("object")
+    start = pd.to_datetime(ids.map(latest["observation_period_start_date"].to_dict()))
+    end = pd.to_datetime(ids.map(latest["observation_period_end_date"].to_dict()))
     current = extract_date - pd.Timedelta(days=rules.people.current_within_days)
     ended = end.notna() & (end < current) & people["date_of_death"].isna()
     counts.adjusted[PERIOD_ENDED] += int(ended.sum())

@@ -277,8 +277,8 @@ def _parse(values: pd.Series, *, kind: str, where: str, column: str) -> pd.Serie
         result = parsed.astype("Int64") if not bad.any() else parsed
     else:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        retry = parsed.isna() & text.notna()
-        if retry.any():  # e.g. "1937-12-1" (no zero padding): element by element, slower
+        retry = parsed.isna() & text.str.match(r"\d{4}-\d{1,2}-\d{1,2}\b").fillna(False)
+        if retry.any():  # "1937-12-1" (ISO order, no zero padding): element by element
             parsed[retry] = pd.to_datetime(text[retry], format="mixed", errors="coerce")
         if kind == "timestamp":  # an unparseable optional timestamp is simply unknown
             return parsed.astype("datetime64[us]")
