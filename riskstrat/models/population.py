@@ -41,6 +41,8 @@ SEVERE = (
     "{task}: MODEL NOT VALIDATED FOR THIS POPULATION: risks may be badly mis-calibrated; treat "
     "them as a ranking only. Run `riskstrat recalibrate {task}` once outcomes have matured"
 )
+#: Appended to the model label the practice lists print when the check was severe.
+LIST_CAVEAT = " - NOT VALIDATED FOR THIS POPULATION: treat the risks as a ranking only"
 NO_REFERENCE = "{task}: the model has no training reference: the population cannot be compared"
 
 

@@ -176,11 +176,16 @@ def explain_step(state: RunState) -> dict[str, int]:
 
 
 def lists_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.population import LIST_CAVEAT, SEVERE
     from riskstrat.outreach.store_io import contacts_reader, load_practices
     from riskstrat.outreach.writers import write_practice_files
 
     practices = load_practices(state.con)
     labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
+    # A severe new-population check (score step) shows on every list of that task's model.
+    labels = {
+        t: v + LIST_CAVEAT * (SEVERE.format(task=t) in state.warnings) for t, v in labels.items()
+    }
     written = write_practice_files(
         state.explained,
         run_dir=state.run_dir,

@@ -152,3 +152,28 @@ def test_the_omop_population_is_flagged_as_new(pipeline, fast_champions: Path) -
         caveats = check_population(con, matrix, risk, model=model, task="crisis")
     assert caveats[0] == SEVERE.format(task="crisis")
     print("\n".join(caveats))
+
+
+def test_a_run_on_the_new_population_carries_the_caveat(
+    pipeline, fast_champions: Path, settings_under, tmp_path: Path, monkeypatch
+) -> None:
+    """The weekly run on the OMOP store: the severe caveat is in the manifest, on every list
+    (beside the model label) and in the commissioner report."""
+    from riskstrat.models.population import LIST_CAVEAT, SEVERE
+    from riskstrat.runs.pipeline import run_once
+    from riskstrat.runs.state import RunOptions
+
+    monkeypatch.setenv("RISKSTRAT_HOME", str(project_home(tmp_path)))
+    settings = settings_under(tmp_path / "run", mlflow_db=fast_champions)
+    settings.paths.store.parent.mkdir(parents=True)
+    shutil.copy(pipeline["store"], settings.paths.store)
+    manifest = run_once(
+        as_of=AS_OF, settings=settings, options=RunOptions(ingest=False, extract_date=EXTRACT_DATE)
+    )
+    assert manifest.status == "succeeded"
+    assert SEVERE.format(task="crisis") in manifest.warnings
+    run = settings.paths.out_dir / "runs" / AS_OF.isoformat()
+    lists = [p for p in run.glob("practices/*/early_intervention.html")]
+    assert lists and all(LIST_CAVEAT.strip(" -") in p.read_text() for p in lists)
+    report = (run / "commissioner" / "report.html").read_text()
+    assert "NOT VALIDATED FOR THIS POPULATION" in report
