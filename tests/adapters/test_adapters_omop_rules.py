@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskstrat.adapters.omop import import_omop
+from riskstrat.adapters.omop.people import NO_REGISTRATION
 from riskstrat.adapters.omop.visits import NOT_PRIMARY_CARE, UNKNOWN_SPECIALTY_COUNTED
 
 EXTRACT = date(2024, 6, 30)
@@ -28,7 +29,8 @@ def instance(folder: Path) -> Path:
     write(folder, "person", [
         {"person_id": p, "gender_concept_id": g, "year_of_birth": 1940, "month_of_birth": 3,
          "day_of_birth": 4, "race_concept_id": r, "care_site_id": cs}
-        for p, g, r, cs in ((1, 8532, 8527, 10), (2, 8507, 8516, 10), (3, 8507, 0, None))
+        for p, g, r, cs in ((1, 8532, 8527, 10), (2, 8507, 8516, 10), (3, 8507, 0, None),
+                            (4, 8532, 0, None))  # 4: no observation period
     ])  # fmt: skip
     write(folder, "observation_period", [
         {"person_id": p, "observation_period_start_date": "2015-01-01",
@@ -135,6 +137,7 @@ def test_gp_contacts_follow_the_provider_specialty(tmp_path: Path) -> None:
     assert patients["practice_code"].to_dict() == {"1": "CS10", "2": "CS10", "3": "OMOPUNASSIGNED"}
     assert "Riverside Surgery" in set(practices["practice_name"])
     assert patients["ethnicity"].to_dict() == {"1": "White", "2": "Black", "3": "Unknown"}
+    assert report.tables["patients"].dropped[NO_REGISTRATION] == 1  # person 4: never registered
 
 
 def test_registers_and_drugs_through_concept_ancestor(tmp_path: Path) -> None:

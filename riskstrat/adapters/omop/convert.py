@@ -20,6 +20,7 @@ from riskstrat.adapters.omop.clinical import (
 from riskstrat.adapters.omop.concepts import acute_conditions, concept_names, measurement_loinc
 from riskstrat.adapters.omop.mappings import OmopMappings, load_mappings
 from riskstrat.adapters.omop.people import (
+    NO_REGISTRATION,
     assign_practices,
     build_contacts,
     build_patients,
@@ -155,7 +156,9 @@ def convert(
         extract_date=cut,
         counts=patient_counts,
     )
-    people = people[people["registered_from"].notna() & (people["registered_from"] <= cut)]
+    registered = people["registered_from"].notna() & (people["registered_from"] <= cut)
+    patient_counts.dropped[NO_REGISTRATION] += int((~registered).sum())
+    people = people[registered]
     common = dict(people=people, extract_date=cut)
     gp, gp_counts, fallback = build_gp_contacts(
         visits, provider=frames["provider"], care_site=frames["care_site"], rules=rules, **common
