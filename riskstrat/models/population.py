@@ -196,8 +196,6 @@ def compare_population(
     if n == 0:
         return check
     severe = False
-    if n < params.min_rows:
-        check.caveats.append(SMALL_SAMPLE.format(task=task, n=n, min_rows=params.min_rows))
     shifted = check.psi[check.psi["psi"] > params.psi_alert]
     if len(shifted):
         names = ", ".join(
@@ -215,6 +213,8 @@ def compare_population(
         )
         check.caveats.append(OUT_OF_RANGE.format(task=task, share=share, names=names))
         severe |= n >= params.min_rows
+    if check.caveats and n < params.min_rows:  # something to say, at a size where it is noisy
+        check.caveats.insert(0, SMALL_SAMPLE.format(task=task, n=n, min_rows=params.min_rows))
     if check.prevalence and check.mean_risk is not None:
         ratio = check.mean_risk / check.prevalence
         if ratio > params.risk_ratio or ratio < 1 / params.risk_ratio:

@@ -78,6 +78,12 @@ def test_small_sample_is_reported_not_silent(reference) -> None:
     assert SMALL_SAMPLE.format(task="crisis", n=120, min_rows=500) in check.caveats
     assert any(c.startswith("crisis: population differs") for c in check.caveats)
     assert not check.severe  # PSI and ranges alone do not decide at this size
+    assert check.caveats[0] == SMALL_SAMPLE.format(task="crisis", n=120, min_rows=500)
+    # a small sample with nothing to say adds no line (a daily discharge list is always small)
+    quiet = compare_population(
+        population(120, seed=6), np.full(120, 0.03), reference=reference, task="crisis"
+    )
+    assert quiet.caveats == [] and len(quiet.psi) == len(FEATURES)
 
 
 def test_matured_calibration_is_reported(reference) -> None:
