@@ -24,6 +24,7 @@ import click
 COMMAND_MODULES: dict[str, str] = {
     "synth": "riskstrat.synth.cli",
     "import-synthea": "riskstrat.adapters.cli",
+    "import-omop": "riskstrat.adapters.cli",
     "ingest": "riskstrat.registry.cli",
     "docs": "riskstrat.registry.cli",
     "features": "riskstrat.features.cli",
@@ -33,6 +34,7 @@ COMMAND_MODULES: dict[str, str] = {
     "rollback": "riskstrat.models.cli",
     "model-card": "riskstrat.models.cli",
     "backtest": "riskstrat.models.cli",
+    "recalibrate": "riskstrat.models.recalibrate_cli",
     "score": "riskstrat.outreach.cli",
     "outreach": "riskstrat.outreach.cli",
     "report": "riskstrat.reports.cli",

@@ -170,6 +170,9 @@ def score(
             matrix = build_features(con, index, task=task)
             with timed("score.predict", task=task, rows=len(matrix)):
                 scores = score_matrix(matrix, model=model, task=task, as_of=as_of)
+            from riskstrat.models.recalibrate import check_population
+
+            check_population(con, matrix, scores["risk"].to_numpy(), model=model, task=task)
             store_scores(con, scores, task=task, as_of=as_of, model=model)
             frames.append(scores)
             extra.update(rows=len(matrix), model=model.name, version=model.version)

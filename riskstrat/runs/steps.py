@@ -145,12 +145,19 @@ def features_step(state: RunState) -> dict[str, int]:
 
 
 def score_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
 
     counts = {}
     for task, data in state.tasks.items():
         # An empty matrix (no discharges since the last working day) is still recorded as scored.
         data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
+        # The population vs the model's training reference: caveats reach manifest and report.
+        state.warnings.extend(
+            check_population(
+                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model, task=task
+            )
+        )
         counts[f"{task}_scored"] = store_scores(
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model
         )
@@ -191,11 +198,16 @@ def explain_step(state: RunState) -> dict[str, int]:
 
 
 def lists_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.population import LIST_CAVEAT, SEVERE
     from riskstrat.outreach.store_io import contacts_reader, load_practices
     from riskstrat.outreach.writers import write_practice_files
 
     practices = load_practices(state.con)
     labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
+    # A severe new-population check (score step) shows on every list of that task's model.
+    labels = {
+        t: v + LIST_CAVEAT * (SEVERE.format(task=t) in state.warnings) for t, v in labels.items()
+    }
     written = write_practice_files(
         state.explained,
         run_dir=state.run_dir,
