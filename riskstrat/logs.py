@@ -55,13 +55,19 @@ def timed(step: str, /, **fields: object) -> Iterator[dict[str, object]]:
     log_event(f"{step}.done", seconds=round(time.perf_counter() - start, 2), **fields, **extra)
 
 
+#: Off a terminal, at most one `progress` line per this many seconds (plus the last one).
+PROGRESS_LOG_SECONDS = 5.0
+
+
 class Progress:
-    """A step's progress: a tqdm bar on a terminal, plain `progress` log lines (every tenth of
-    the total) elsewhere, so CI and log files get a few lines instead of carriage returns."""
+    """A step's progress: a tqdm bar on a terminal; elsewhere plain `progress` log lines at
+    tenths of the total, at most one per PROGRESS_LOG_SECONDS, and the last one, so CI and log
+    files get a few lines instead of carriage returns."""
 
     def __init__(self, *, label: str, total: int | None) -> None:
         self.label, self.total, self.done = label, total, 0
         self._next_log = self._step()
+        self._last = time.perf_counter()
         self._bar = tqdm(total=total, desc=label, file=sys.stderr, leave=False) if _tty() else None
 
     def _step(self) -> int:
@@ -71,8 +77,11 @@ class Progress:
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
-        elif self.total and (self.done >= self._next_log or self.done == self.total):
-            log_event("progress", step=self.label, done=self.done, total=self.total)
+        elif self.total and self.done >= self._next_log:
+            now = time.perf_counter()
+            if self.done >= self.total or now - self._last >= PROGRESS_LOG_SECONDS:
+                log_event("progress", step=self.label, done=self.done, total=self.total)
+                self._last = now
             self._next_log = self.done + self._step()
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ _EXPORTS = {
     "Evaluation": "riskstrat.models.api",
     "data_digest": "riskstrat.models.api",
     "SplitSizes": "riskstrat.models.frame",
-    "FeatureInfo": "riskstrat.models.fit",
+    "FeatureInfo": "riskstrat.models.booster",
     "ModelConfig": "riskstrat.models.config",
     "load_model_config": "riskstrat.models.config",
     "LoggedRun": "riskstrat.models.mlflow_log",
@@ -40,7 +40,7 @@ __all__ = [
 if TYPE_CHECKING:
     from riskstrat.models.api import Evaluation, FittedModel, data_digest, fit
     from riskstrat.models.config import ModelConfig, load_model_config
-    from riskstrat.models.fit import FeatureInfo
+    from riskstrat.models.booster import FeatureInfo
     from riskstrat.models.frame import SplitSizes
     from riskstrat.models.mlflow_log import LoggedRun
     from riskstrat.models.registry import load_model

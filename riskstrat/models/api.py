@@ -30,7 +30,7 @@ from riskstrat.models.bundle import Bundle
 from riskstrat.models.config import ModelConfig, merge_overrides
 from riskstrat.models.core import Fitted, Scorer, fit_all
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
-from riskstrat.models.fit import FeatureInfo, contributions
+from riskstrat.models.booster import FeatureInfo, contributions
 from riskstrat.models.frame import (
     SplitSizes,
     draw_split,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.models.calibrate import Calibrator
-from riskstrat.models.fit import contributions, raw_score
+from riskstrat.models.booster import contributions, raw_score
 
 BOOSTER_FILE = "booster.txt"
 CALIBRATOR_FILE = "calibrator.json"

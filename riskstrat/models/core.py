@@ -1,4 +1,4 @@
-"""Fit the model and its baselines on a split dataset (the recipe behind `riskstrat.models.fit`).
+"""Fit the model and its baselines on a split dataset (the recipe behind `riskstrat.models.booster`).
 
 Pure over frames: `dataset` holds the feature columns, `label` (0/1) and `split` (train / valid /
 calib / test / ""). Training reads train rows, early stopping the valid rows, calibration the
@@ -19,7 +19,7 @@ from riskstrat.logs import log_event, progress_bar, timed
 from riskstrat.models import baselines as bl
 from riskstrat.models.calibrate import Calibrator, fit_calibrator
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.fit import (
+from riskstrat.models.booster import (
     FeatureInfo,
     check_outcomes,
     feature_levels,

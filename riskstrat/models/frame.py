@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskstrat.models.fit import FeatureInfo
+from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.split import SPLITS, patient_unit
 
 NO_COLUMN = "{role} column {column!r} is not in the frame (columns: {columns})"

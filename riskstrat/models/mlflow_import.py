@@ -4,7 +4,9 @@
   AnyType" about its own agent types on import;
 - MLflow's SQLAlchemy tracking store uses the `noload` strategy SQLAlchemy 2.1 deprecates;
 - we never store an input example (it would be patient-level data), and MLflow warns about that;
-- `mlflow.data.from_pandas` calls a pandas method with positional arguments pandas 3 deprecates.
+- `mlflow.data.from_pandas` calls a pandas method with positional arguments pandas 3 deprecates;
+- a signature with integer columns gets a "Hint" that integers cannot hold missing values (a
+  user's integer column is served as an integer column, as it was trained).
 Only these messages are silenced, only around MLflow calls (`quiet()`). MLflow's "Downloading
 artifacts" progress bars are switched off for riskstrat's processes
 (MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR, unless the user set it): riskstrat shows its own progress.
@@ -29,6 +31,7 @@ MLFLOW_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
     (r".*The ``noload`` loader strategy is deprecated", DeprecationWarning),
     (r".*An input example was not provided when logging the model", UserWarning),
     (r".*all arguments of all will be keyword-only", Pandas4Warning),
+    (r".*Hint: Inferred schema contains integer column", UserWarning),
 )
 
 

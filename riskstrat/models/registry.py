@@ -68,7 +68,7 @@ class RiskModel(Bundle):
 def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) -> str:
     """Log the bundle as the active run's pyfunc model, register it, set its alias; -> version.
 
-    `sample` gives the signature (numbers as float64; string and `category` features as
+    `sample` gives the signature (numbers in their dtype; string and `category` features as
     strings, since MLflow signatures reject `category`); no input example is stored, so no
     patient-level values reach MLflow.
     """
@@ -93,12 +93,10 @@ def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) ->
 
 
 def signature_frame(x: pd.DataFrame, *, levels: Mapping[str, object]) -> pd.DataFrame:
-    """Feature columns as MLflow signatures accept them: strings for levelled columns."""
+    """Feature columns as MLflow signatures accept them: string and `category` columns as
+    strings, numbers in their own dtype (the served model takes what training took)."""
     return pd.DataFrame(
-        {
-            c: (x[c].astype(str).where(x[c].notna(), None) if c in levels else x[c].astype(float))
-            for c in x.columns
-        },
+        {c: (x[c].astype(str).where(x[c].notna(), None) if c in levels else x[c]) for c in x},
         index=x.index,
     )
 

@@ -19,7 +19,7 @@ from riskstrat.models.calibrate import fit_calibrator
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.core import rows
 from riskstrat.models.data import TaskData
-from riskstrat.models.fit import fit_booster, raw_score
+from riskstrat.models.booster import fit_booster, raw_score
 
 NO_CANDIDATES = "tune: no candidate configurations to compare"
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from riskstrat.models.config import load_model_config
-from riskstrat.models.fit import FeatureInfo
+from riskstrat.models.booster import FeatureInfo
 
 #: Small, fast model settings for tests (the real configs stay as they are).
 FAST = {

@@ -128,7 +128,7 @@ def test_pred_contrib_equals_shap_tree_explainer() -> None:
     data = synthetic_task_data(4000, seed=9)
     fitted = fit_all(data.dataset, features=data.features, config=config)
     x = data.dataset[[f.name for f in data.features]].head(300)
-    from riskstrat.models.fit import contributions
+    from riskstrat.models.booster import contributions
 
     ours = contributions(fitted.booster, x)
     explainer = shap.TreeExplainer(fitted.booster)

@@ -60,8 +60,8 @@ def matrix(
     for j, name in enumerate(names):
         if name in levels:
             col = x[name]
-            values = col.astype(str).where(col.notna(), None)
-            codes = pd.Categorical(values, categories=list(levels[name])).codes
+            values = np.where(col.notna().to_numpy(), col.astype(str).to_numpy(), None)
+            codes = pd.Index(list(levels[name]), dtype=object).get_indexer(values)
             out[:, j] = np.where(codes < 0, np.nan, codes)
         else:
             out[:, j] = x[name].to_numpy(dtype=np.float64)
