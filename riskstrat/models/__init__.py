@@ -39,8 +39,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from riskstrat.models.api import Evaluation, FittedModel, data_digest, fit
-    from riskstrat.models.config import ModelConfig, load_model_config
     from riskstrat.models.booster import FeatureInfo
+    from riskstrat.models.config import ModelConfig, load_model_config
     from riskstrat.models.frame import SplitSizes
     from riskstrat.models.mlflow_log import LoggedRun
     from riskstrat.models.registry import load_model

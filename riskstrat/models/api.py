@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.logs import log_event
+from riskstrat.models.booster import FeatureInfo, contributions
 from riskstrat.models.bundle import Bundle
 from riskstrat.models.config import ModelConfig, merge_overrides
 from riskstrat.models.core import Fitted, Scorer, fit_all
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
-from riskstrat.models.booster import FeatureInfo, contributions
 from riskstrat.models.frame import (
     SplitSizes,
     draw_split,

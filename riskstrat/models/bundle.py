@@ -15,8 +15,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskstrat.models.calibrate import Calibrator
 from riskstrat.models.booster import contributions, raw_score
+from riskstrat.models.calibrate import Calibrator
 
 BOOSTER_FILE = "booster.txt"
 CALIBRATOR_FILE = "calibrator.json"

@@ -1,4 +1,4 @@
-"""Fit the model and its baselines on a split dataset (the recipe behind `riskstrat.models.booster`).
+"""Fit the model and its baselines on a split dataset (the recipe behind `models.fit`).
 
 Pure over frames: `dataset` holds the feature columns, `label` (0/1) and `split` (train / valid /
 calib / test / ""). Training reads train rows, early stopping the valid rows, calibration the
@@ -17,8 +17,6 @@ import pandas as pd
 
 from riskstrat.logs import log_event, progress_bar, timed
 from riskstrat.models import baselines as bl
-from riskstrat.models.calibrate import Calibrator, fit_calibrator
-from riskstrat.models.config import ModelConfig
 from riskstrat.models.booster import (
     FeatureInfo,
     check_outcomes,
@@ -27,6 +25,8 @@ from riskstrat.models.booster import (
     matrix,
     raw_score,
 )
+from riskstrat.models.calibrate import Calibrator, fit_calibrator
+from riskstrat.models.config import ModelConfig
 
 EMPTY_SPLIT = "split {split!r} has no rows: the extract cannot support this split ({detail})"
 #: Rows the logistic baseline is fitted on at most (a seeded sample): it is a baseline.

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.models import plots
+from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.evaluate import EvalResult
-from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.mlflow_import import mlflow, quiet
 
 EVALUATION_DIR = "evaluation"

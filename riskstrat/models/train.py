@@ -1,7 +1,7 @@
 """Train a task end to end: store -> data -> the public API's recipe -> evaluation -> MLflow.
 
 `train_task` is the CLI's entry (`riskstrat train`, training/train.py); `train_on_data` does the
-work on already-built data. Both go through `riskstrat.models.booster` (riskstrat.models.api): the
+work on already-built data. Both go through `riskstrat.models.fit` (riskstrat.models.api): the
 project's training is the public API with the task's data, baselines, subgroups and lineage.
 """
 

@@ -125,7 +125,7 @@ def test_log_to_mlflow_reads_back(model, frame, tmp_path: Path) -> None:
         assert set(inputs) == {f"{TASK}-train", f"{TASK}-test"}
         test_ds = inputs[f"{TASK}-test"]
         assert {t.value for t in test_ds.tags} == {"testing"}
-        assert '"num_rows": %d' % model.split_counts["test"] in test_ds.dataset.profile
+        assert f'"num_rows": {model.split_counts["test"]}' in test_ds.dataset.profile
         assert "race" in test_ds.dataset.schema and "patient_nbr" not in test_ds.dataset.schema
         assert test_ds.dataset.digest
         # descriptions: experiment, registered model, version (linking the model card)

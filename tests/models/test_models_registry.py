@@ -7,12 +7,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import FAST, synthetic_task_data
+from mlflow import MlflowClient
 
+from riskstrat.cli import main
 from riskstrat.models.card import write_card
 from riskstrat.models.config import load_model_config
 from riskstrat.models.core import fit_all
-from riskstrat.models.promote import PASSED, REASON_AUROC, promote_on_data
+from riskstrat.models.promote import (
+    NO_PREVIOUS,
+    PASSED,
+    REASON_AUROC,
+    REASON_NOT_BETTER,
+    format_gate,
+    promote_on_data,
+    rollback,
+)
 from riskstrat.models.registry import load_model
 from riskstrat.models.train import train_on_data
 
@@ -42,8 +53,8 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     data = synthetic_task_data()
     first = train_on_data(data, config=config, truth_dir=None, tracking_uri=uri)
     assert (first.version, first.alias) == ("1", "champion")
-    assert first.metrics["auroc"] > 0.7
-    assert first.metrics["auroc"] > first.metrics["prior_utilisation.auroc"]
+    assert first.metrics["model/auroc"] > 0.7
+    assert first.metrics["model/auroc"] > first.metrics["prior_utilisation/auroc"]
 
     model = load_model("crisis", tracking_uri=uri)
     test = data.dataset[data.dataset["split"] == "test"]
@@ -79,10 +90,41 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     loose = load_model_config(
         "crisis", overrides={"gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1}}
     )
+    # ... unless the gate asks for an improvement beyond noise: the paired CI straddles 0
+    strict = loose.model_copy(
+        update={"gate": loose.gate.model_copy(update={"require_improvement": True})}
+    )
+    not_better = promote_on_data(data, tracking_uri=uri, config=strict)
+    assert not not_better.promote
+    assert any(r.startswith(REASON_NOT_BETTER.split("{")[0]) for r in not_better.reasons)
     decision = promote_on_data(data, tracking_uri=uri, config=loose)
     assert decision.promote, decision.reasons
     assert decision.reasons == [PASSED]
     assert load_model("crisis", tracking_uri=uri).version == again.version
+
+    # the gate table: every rule with both versions' values and 95% intervals
+    rules = {r.rule: r for r in decision.table}
+    auroc = rules["AUROC not worse"]
+    assert auroc.passed and auroc.champion_lo < auroc.champion < auroc.champion_hi
+    assert auroc.challenger_lo < auroc.challenger < auroc.challenger_hi
+    assert {"ECE", "Calibration slope"} <= set(rules)
+    text = format_gate(decision.table)
+    assert "challenger (95% CI)" in text and f"{auroc.challenger:.4f} (" in text
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    tags = client.get_model_version("riskstrat-crisis", again.version).tags
+    assert tags["gate/auroc_not_worse"] == "pass" and tags["gate/ece"] == "pass"
+    refused_tags = client.get_model_version("riskstrat-crisis", weak.version).tags
+    assert refused_tags["gate/auroc_not_worse"] == "fail"
+
+    # the old champion keeps an alias; rollback restores it (and can't go further back)
+    assert load_model("crisis", alias="previous-champion", tracking_uri=uri).version == "1"
+    run = CliRunner().invoke(main, ["rollback", "crisis"])  # MLFLOW_TRACKING_URI = uri
+    assert run.exit_code == 0, run.output
+    assert f"champion is v1 again (v{again.version} tagged rolled_back)" in run.output
+    assert load_model("crisis", tracking_uri=uri).version == "1"
+    assert "rolled_back" in client.get_model_version("riskstrat-crisis", again.version).tags
+    with pytest.raises(LookupError, match=NO_PREVIOUS.format(name="riskstrat-crisis")[:40]):
+        rollback("crisis", tracking_uri=uri)
 
     md, html = write_card("crisis", tracking_uri=uri, out_dir=tmp_path)
     text = md.read_text()
@@ -97,7 +139,7 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     ):
         assert f"## {heading}" in text
     assert "| prior_utilisation |" in text and "| logistic |" in text
-    assert f"version {again.version}" in text and "<h2>Lineage</h2>" in html.read_text()
+    assert "version 1" in text and "<h2>Lineage</h2>" in html.read_text()
 
     # no patient identifier anywhere in MLflow (params, tags, metrics, artifacts)
     everything = _all_text(uri)
