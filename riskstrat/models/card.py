@@ -17,13 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
+from mlflow.exceptions import MlflowException
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from riskstrat.models import card_text as text
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.evaluate import MODEL, ORACLE, EvalResult
 from riskstrat.models.mlflow_import import mlflow, quiet
-from riskstrat.models.registry import CHAMPION, model_name, use_tracking
+from riskstrat.models.registry import CHAMPION, NO_SUCH_MODEL, model_name, use_tracking
 
 TEMPLATES = Path(__file__).with_name("templates")
 CARD_DIR = "model_card"
@@ -275,18 +276,23 @@ def load_card(
     client = use_tracking(tracking_uri)
     name = model_name(task_name)
     with quiet():
-        mv = (
-            client.get_model_version(name, version)
-            if version
-            else client.get_model_version_by_alias(name, alias)
-        )
+        try:
+            mv = (
+                client.get_model_version(name, version)
+                if version
+                else client.get_model_version_by_alias(name, alias)
+            )
+        except MlflowException as exc:
+            raise LookupError(
+                NO_SUCH_MODEL.format(name=name, alias=alias or version, uri=tracking_uri)
+            ) from exc
         path = f"{CARD_DIR}/{CARD_JSON}"
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 local = mlflow.artifacts.download_artifacts(
                     run_id=mv.run_id, artifact_path=path, dst_path=tmp
                 )
-            except OSError as exc:
+            except (OSError, MlflowException) as exc:
                 raise LookupError(
                     NO_CARD.format(name=name, version=mv.version, path=path, task=task_name)
                 ) from exc
