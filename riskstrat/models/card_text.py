@@ -85,6 +85,10 @@ WEAK_SUBGROUP = (
     "Weak discrimination in {slice} {group} ({n} rows, {events} events): AUROC {auroc:.3f}{ci}, "
     "below {bound:g}."
 )
+BEATEN_BY = (
+    "{name} is better than the model beyond noise: AUROC {base:.3f} vs {model:.3f}, difference "
+    "(model - {name}) {delta:+.3f} (95% CI {dlo} to {dhi}); prefer it or find out why."
+)
 MISCALIBRATED_SUBGROUP = (
     "The model {verb}-predicts in {slice} {group} ({n} rows): observed {observed:.2%} vs "
     "predicted {predicted:.2%} (gap {gap:+.2%}, bound {bound:.0%})."
@@ -131,15 +135,17 @@ def limitations(
             continue
         lo = row.get("auroc_delta_lo", float("nan"))
         beaten = lo > 0 if not math.isnan(lo) else row["auroc_delta"] > 0
+        hi = row.get("auroc_delta_hi", float("nan"))
         if not beaten:
+            template = BEATEN_BY if hi < 0 else NOT_BEATEN
             out.append(
-                NOT_BEATEN.format(
+                template.format(
                     name=name,
                     model=model["auroc"],
                     base=row["auroc"],
                     delta=row["auroc_delta"],
                     dlo=_fmt(lo, "+.3f"),
-                    dhi=_fmt(row.get("auroc_delta_hi"), "+.3f"),
+                    dhi=_fmt(hi, "+.3f"),
                 )
             )
     out += _subgroup_lines(subgroups, bounds=bounds)

@@ -48,7 +48,9 @@ def _all_text(uri: str) -> str:
     return "\n".join(chunks)
 
 
-def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
+def test_register_load_promote_card(
+    uri: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     config = load_model_config("crisis", overrides=FAST)
     data = synthetic_task_data()
     first = train_on_data(data, config=config, truth_dir=None, tracking_uri=uri)
@@ -126,7 +128,9 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     with pytest.raises(LookupError, match=NO_PREVIOUS.format(name="riskstrat-crisis")[:40]):
         rollback("crisis", tracking_uri=uri)
 
+    capfd.readouterr()
     md, html = write_card("crisis", tracking_uri=uri, out_dir=tmp_path)
+    assert "Downloading artifacts" not in capfd.readouterr().err  # MLflow's bars stay off
     text = md.read_text()
     for heading in (
         "Intended use",
