@@ -2,6 +2,7 @@
 model card, determinism, and pred_contrib == SHAP."""
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mlflow import MlflowClient
 
 from riskstrat.cli import main
 from riskstrat.models.card import write_card
+from riskstrat.models.cli import train_summary
 from riskstrat.models.config import load_model_config
 from riskstrat.models.core import fit_all
 from riskstrat.models.promote import (
@@ -78,6 +80,13 @@ def test_register_load_promote_card(
         synthetic_task_data(weaken=True), config=config, truth_dir=None, tracking_uri=uri
     )
     assert (weak.version, weak.alias) == ("2", "challenger")
+    # what `riskstrat train` prints: integer counts, the run, the card, the next command
+    printed = train_summary(weak)
+    assert re.search(r"\n\s*model\s+\d+\s+\d+\s+0\.\d{4}\s", printed), printed
+    assert ".0000" not in printed.split("\n")[2].split("0.")[0]
+    assert f"MLflow run {weak.run_name}" in printed and weak.card_path in printed
+    assert printed.endswith("next: run `riskstrat promote crisis` to compare it with the champion")
+    assert "`riskstrat model-card crisis`" in train_summary(first)
     refused = promote_on_data(data, tracking_uri=uri)
     assert not refused.promote
     assert any(r.startswith(REASON_AUROC.split("{")[0]) for r in refused.reasons)
