@@ -237,7 +237,7 @@ def data_digest(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> str:
 
 
 def fit(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Any,
     *,
     label: str,
     task: str = "custom",
@@ -255,7 +255,8 @@ def fit(
     overrides: Mapping[str, Any] | None = None,
     data_hash: str | None = None,
 ) -> FittedModel:
-    """Fit the recipe on `frame` (see the module docstring and docs/models.md).
+    """Fit the recipe on `frame`, a pandas DataFrame or a pyarrow Table (see the module
+    docstring and docs/models.md).
 
     label: 0/1 column. features: columns to use (default: every other column except `exclude`,
     `group`, `time`, `split`). Strings and `category` columns are categorical; `categorical`
@@ -267,6 +268,8 @@ def fit(
     `task`) and nested overrides, e.g. {"lightgbm": {"n_estimators": 200}}.
     """
     started = epoch_seconds()
+    if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
+        frame = frame.to_pandas()  # a pyarrow Table (strings stay strings: categorical)
     config = config or ModelConfig(task=task)
     if overrides:
         config = ModelConfig.model_validate(

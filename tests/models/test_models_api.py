@@ -95,6 +95,23 @@ def test_evaluate_gives_intervals_for_every_metric_and_baseline(model) -> None:
         model.evaluate(subgroups=["no_such_column"])
 
 
+def test_an_arrow_table_fits_like_its_pandas_frame(model, frame) -> None:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    again = fit(
+        table,
+        label="readmit_30",
+        task=TASK,
+        group="patient_nbr",
+        exclude=["encounter_id", "readmitted"],
+        monotone={"number_inpatient": 1},
+        baselines={"prior_inpatient": "number_inpatient"},
+        overrides=FAST,
+    )
+    np.testing.assert_allclose(again.predict_proba(frame), model.predict_proba(frame))
+
+
 def test_bad_label_is_refused_naming_the_column(frame) -> None:
     bad = frame.assign(readmit_30=frame["readmitted"])
     with pytest.raises(ValueError) as err:
