@@ -95,7 +95,8 @@ MISCALIBRATED_SUBGROUP = (
 )
 TOP_BIN = (
     "The model {verb}-predicts in the highest-risk tenth: mean predicted {predicted:.1%} vs "
-    "observed {observed:.1%} ({n} rows; the list's top is where outreach is offered)."
+    "observed {observed:.1%} ({n} rows, beyond the observed rate's 95% interval; the top of "
+    "the list is where outreach is offered)."
 )
 MORE = "... and {n} more subgroup findings (see 'Performance by subgroup')."
 MAX_SUBGROUP_LINES = 8
@@ -151,8 +152,11 @@ def limitations(
     out += _subgroup_lines(subgroups, bounds=bounds)
     top = reliability.sort_values("predicted").tail(1)
     if len(top) and top["observed"].iloc[0] > 0:
-        ratio = top["predicted"].iloc[0] / top["observed"].iloc[0]
-        if ratio > bounds.top_bin_ratio or ratio < 1 / bounds.top_bin_ratio:
+        obs, pred, n = (float(top[c].iloc[0]) for c in ("observed", "predicted", "n"))
+        ratio = pred / obs
+        noise = 1.96 * math.sqrt(obs * (1 - obs) / n)  # the observed rate's 95% half-width
+        material = ratio > bounds.top_bin_ratio or ratio < 1 / bounds.top_bin_ratio
+        if material and abs(pred - obs) > noise:
             out.append(
                 TOP_BIN.format(
                     verb="over" if ratio > 1 else "under",

@@ -121,8 +121,9 @@ class Card(StrictModel):
     #: ... or with |observed - predicted| above this.
     max_subgroup_gap: float = Field(default=0.02, ge=0)
     subgroup_min_rows: int = Field(default=300, ge=1)
-    #: Highest-risk reliability bin: predicted / observed outside [1 / r, r] is a limitation.
-    top_bin_ratio: float = Field(default=1.25, gt=1)
+    #: Highest-risk reliability bin: predicted / observed outside [1 / r, r], and the mean
+    #: prediction outside the observed rate's 95% interval, is a limitation.
+    top_bin_ratio: float = Field(default=1.1, gt=1)
     #: Fewer test events than this: the test size itself is a limitation.
     min_test_events: int = Field(default=200, ge=1)
 

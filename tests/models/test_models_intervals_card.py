@@ -102,3 +102,13 @@ def test_limitations_are_generated_from_the_evaluation() -> None:
     assert any("over-predicts in age_band 18-44" in line for line in generated)
     assert MISCALIBRATED_SUBGROUP.startswith("The model {verb}-predicts in {slice}")
     assert any("highest-risk tenth: mean predicted 30.0% vs observed 20.0%" in x for x in weak)
+
+
+def test_a_small_top_bin_is_not_flagged_for_noise() -> None:
+    overall, subgroups, _ = _evaluation(weak=False)
+    noisy = pd.DataFrame(
+        {"bin": [0, 1], "n": [20, 20], "predicted": [0.02, 0.30], "observed": [0.0, 0.20]}
+    )
+    assert limitations(overall, subgroups, noisy, bounds=Card(), synthetic=False) == (
+        GENERIC_LIMITATIONS
+    )
