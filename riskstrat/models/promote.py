@@ -72,6 +72,16 @@ class GateRow:
     challenger_hi: float | None
     threshold: str
     passed: bool
+    #: False for a rule shown for information (it cannot refuse the challenger).
+    enforced: bool = True
+    #: Whether the rule's condition holds (differs from `passed` only when not enforced).
+    observed: bool | None = None
+
+    @property
+    def result(self) -> str:
+        if not self.enforced:
+            return "yes (not required)" if self.observed else "no (not required)"
+        return "pass" if self.passed else "FAIL"
 
     @property
     def key(self) -> str:
@@ -123,19 +133,23 @@ def gate(
     )
     if not ok:
         reasons.append(REASON_AUROC.format(new=new, old=old, margin=params.auroc_margin))
-    if params.require_improvement:
-        lo, hi = delta if delta is not None else (float("nan"), float("nan"))
-        ok = bool(lo > 0)
-        row(
+    lo, hi = delta if delta is not None else (float("nan"), float("nan"))
+    better = bool(lo > 0)
+    required = params.require_improvement
+    table.append(
+        GateRow(
             "AUROC better beyond noise",
-            "auroc",
-            f"paired CI of difference above 0: {lo:+.4f} to {hi:+.4f}",
-            ok,
+            *_v(champion, "auroc"),
+            *_v(challenger, "auroc"),
+            f"paired 95% CI of challenger - champion above 0: {lo:+.4f} to {hi:+.4f}"
+            + ("" if required else " (informative: gate.require_improvement is false)"),
+            better or not required,
+            enforced=required,
+            observed=better,
         )
-        if not ok:
-            reasons.append(
-                REASON_NOT_BETTER.format(new=new, old=old, delta=new - old, lo=lo, hi=hi)
-            )
+    )
+    if required and not better:
+        reasons.append(REASON_NOT_BETTER.format(new=new, old=old, delta=new - old, lo=lo, hi=hi))
     ece = challenger.metric(MODEL, "ece")
     row("ECE", "ece", f"<= {params.max_ece:g}", ece <= params.max_ece)
     if ece > params.max_ece:
@@ -263,7 +277,7 @@ def format_gate(table: list[GateRow]) -> str:
             "champion (95% CI)": cell(r.champion, r.champion_lo, r.champion_hi),
             "challenger (95% CI)": cell(r.challenger, r.challenger_lo, r.challenger_hi),
             "threshold": r.threshold,
-            "result": "pass" if r.passed else "FAIL",
+            "result": r.result,
         }
         for r in table
     ]
@@ -366,9 +380,7 @@ def _record(decision: Decision, *, name: str, task: str, test_rows: int, uri: st
     client.set_model_version_tag(name, v, "promotion.reasons", " | ".join(decision.reasons)[:5000])
     client.set_model_version_tag(name, v, "promotion.run_id", run.info.run_id)
     for row in decision.table:
-        client.set_model_version_tag(
-            name, v, f"gate/{row.key}"[:250], "pass" if row.passed else "fail"
-        )
+        client.set_model_version_tag(name, v, f"gate/{row.key}"[:250], row.result.lower())
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION, v)
         client.set_registered_model_alias(name, PREVIOUS_CHAMPION, old)
