@@ -217,7 +217,7 @@ def _describe(client, *, name, version, run, title, card_path, model, evaluation
         version,
         description=VERSION_DESCRIPTION.format(
             run_name=title,
-            digest=model.data_digest,
+            digest=model.data_digest[:12],
             auroc=row["auroc"],
             lo=_fmt(row.get("auroc_lo")),
             hi=_fmt(row.get("auroc_hi")),

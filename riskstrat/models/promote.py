@@ -85,7 +85,9 @@ class GateRow:
 
     @property
     def key(self) -> str:
-        return "".join(c if c.isalnum() else "_" for c in self.rule.lower()).strip("_")
+        """The rule as a tag key: `Subgroup AUROC (26 groups ...)` -> `subgroup_auroc`."""
+        name = self.rule.split(" (")[0].lower()
+        return "_".join("".join(c if c.isalnum() else " " for c in name).split())
 
 
 @dataclass
