@@ -75,7 +75,8 @@ def promote(task: str) -> None:
     """Compare TASK's challenger with its champion on the latest test period and promote it only
     if the gate in configs/models/TASK.yaml passes. Prints the gate table (champion and
     challenger with 95% intervals, threshold, pass/fail); the decision goes to MLflow."""
-    from riskstrat.models.promote import format_gate, promote_task
+    from riskstrat.models.gate import format_gate
+    from riskstrat.models.promote import promote_task
 
     decision = promote_task(task, settings=load_settings())
     click.echo(format_gate(decision.table))
@@ -99,7 +100,7 @@ def promote(task: str) -> None:
 @TASK
 def rollback(task: str) -> None:
     """Make TASK's previous champion (alias previous-champion) the champion again."""
-    from riskstrat.models.promote import rollback as undo_promotion
+    from riskstrat.models.rollback import rollback as undo_promotion
 
     done = undo_promotion(task, tracking_uri=load_settings().paths.mlflow_uri)
     after = (

@@ -23,6 +23,8 @@ from riskstrat.models.pyfunc import BUNDLE_ARTIFACT, ENTRY_FILE
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous-champion"
+#: Version tag naming the champion a promoted version replaced (what a rollback restores).
+PREVIOUS_TAG = "promotion.previous_champion"
 MODEL_ARTIFACT = "model"
 NO_SUCH_MODEL = "no registered model {name!r} with alias {alias!r} at {uri}: train it first"
 #: The pyfunc's runtime requirements (exact versions are in the run's manifest).

@@ -17,16 +17,10 @@ from riskstrat.models.card import write_card
 from riskstrat.models.cli import train_summary
 from riskstrat.models.config import load_model_config
 from riskstrat.models.core import fit_all
-from riskstrat.models.promote import (
-    NO_PREVIOUS,
-    PASSED,
-    REASON_AUROC,
-    REASON_NOT_BETTER,
-    format_gate,
-    promote_on_data,
-    rollback,
-)
+from riskstrat.models.gate import PASSED, REASON_AUROC, REASON_NOT_BETTER, format_gate
+from riskstrat.models.promote import promote_on_data
 from riskstrat.models.registry import load_model
+from riskstrat.models.rollback import NO_PREVIOUS, rollback
 from riskstrat.models.train import train_on_data
 
 
