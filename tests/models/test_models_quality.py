@@ -62,3 +62,13 @@ def test_backtest_retrains_per_origin_and_checks_stale_scores(settings) -> None:
     assert stale.loc["stale", "n"] == stale.loc["recomputed", "n"]
     assert stale.loc["stale", "events"] == stale.loc["recomputed", "events"]
     assert stale.loc["stale", "auroc"] != stale.loc["recomputed", "auroc"]
+    # MLflow: one `model/auroc` series with step = each origin's date (YYYYMMDD)
+    from mlflow import MlflowClient
+
+    uri = settings.paths.mlflow_uri
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("riskstrat-crisis")
+    (run,) = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'backtest'")
+    history = client.get_metric_history(run.info.run_id, "model/auroc")
+    assert sorted(h.step for h in history) == [20250928, 20251228]
+    assert "model_stale_91d/auroc" in run.data.metrics
