@@ -132,6 +132,7 @@ def log_fitted(
                     DESCRIPTION_KEY: description
                     or f"Training of {task} on data {model.data_digest}.",
                 }
+                | {f"baseline_skipped.{k}": v for k, v in model.skipped.items()}
                 | tags
             )
             mlflow.log_params(
@@ -179,6 +180,7 @@ def log_fitted(
                         "run_id": run.info.run_id,
                         "run_name": title,
                         **{k: str(v) for k, v in manifest.items() if isinstance(v, str)},
+                        **{f"package.{k}": v for k, v in (manifest.get("packages") or {}).items()},
                     },
                 )
                 card_path = log_card(card)

@@ -81,8 +81,8 @@ def oracle_scores(truth_dir: Path, data: TaskData, frame: pd.DataFrame) -> np.nd
 def fit_task(data: TaskData, *, config: ModelConfig) -> FittedModel:
     """The public API's fit on a task's data: its split column, catalogue features (monotone
     directions, categorical codes) and the config's rule baselines."""
-    scorers, _ = config_baselines(config, columns=list(data.dataset.columns))
-    return fit(
+    scorers, skipped = config_baselines(config, columns=list(data.dataset.columns))
+    model = fit(
         data.dataset,
         label="label",
         task=config.task,
@@ -93,6 +93,8 @@ def fit_task(data: TaskData, *, config: ModelConfig) -> FittedModel:
         config=config,
         data_hash=data.data_hash,
     )
+    model.skipped = skipped  # logged with the run (a baseline is never silently absent)
+    return model
 
 
 def train_on_data(
