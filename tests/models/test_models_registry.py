@@ -93,7 +93,12 @@ def test_register_load_promote_card(
     assert again.alias == "challenger"
     # small test set: wider calibration/subgroup bounds than production (the gate is configurable)
     loose = load_model_config(
-        "crisis", overrides={"gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1}}
+        "crisis",
+        overrides={
+            # 1,541 calibration rows: ECE on 3,042 test rows is noisy (isotonic 0.019-0.021,
+            # centred isotonic 0.020-0.025, Platt 0.016-0.017 over seeds 7 and 8)
+            "gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1, "max_ece": 0.03}
+        },
     )
     # ... unless the gate asks for an improvement beyond noise: the paired CI straddles 0
     strict = loose.model_copy(
@@ -139,7 +144,7 @@ def test_register_load_promote_card(
         "Intended use",
         "Data and period",
         "Performance on the test period",
-        "Calibration (isotonic)",
+        "Calibration (centred_isotonic)",
         "Performance by subgroup",
         "Known limitations",
         "Lineage",
