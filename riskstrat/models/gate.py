@@ -105,8 +105,7 @@ def gate(
             "AUROC better beyond noise",
             *_v(champion, "auroc"),
             *_v(challenger, "auroc"),
-            f"paired 95% CI of challenger - champion above 0: {lo:+.4f} to {hi:+.4f}"
-            + ("" if required else " (informative: gate.require_improvement is false)"),
+            f"paired CI of the difference above 0: {lo:+.4f} to {hi:+.4f}",
             better or not required,
             enforced=required,
             observed=better,
