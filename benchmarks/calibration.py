@@ -103,11 +103,11 @@ def main() -> None:
     }
     started = time.perf_counter()
     prepare(work, args.patients, env)
+    from riskstrat.models.booster import raw_score
     from riskstrat.models.calibrate import fit_calibrator
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
-    from riskstrat.models.fit import raw_score
 
     config = load_model_config("crisis", overrides={"split": {"max_train_rows": args.max_rows}})
     data = load_task_data("crisis", store_path=work / "data" / "store.duckdb", config=config)

@@ -1,4 +1,4 @@
-"""Structured logging and progress, with no identifiers.
+"""Structured logging and progress (tqdm), with no identifiers.
 
 Log lines are `event key=value ...`. Callers pass counts, dates, codes and timings, never
 patient-level values; `log_event` refuses keys that name identifier columns so a slip fails loudly
@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
+
+from tqdm.auto import tqdm
 
 from riskstrat.registry.contract import TABLES
 
@@ -53,17 +55,58 @@ def timed(step: str, /, **fields: object) -> Iterator[dict[str, object]]:
     log_event(f"{step}.done", seconds=round(time.perf_counter() - start, 2), **fields, **extra)
 
 
+#: Off a terminal, at most one `progress` line per this many seconds (plus the last one).
+PROGRESS_LOG_SECONDS = 5.0
+
+
+class Progress:
+    """A step's progress: a tqdm bar on a terminal; elsewhere plain `progress` log lines at
+    tenths of the total, at most one per PROGRESS_LOG_SECONDS, and the last one, so CI and log
+    files get a few lines instead of carriage returns."""
+
+    def __init__(self, *, label: str, total: int | None) -> None:
+        self.label, self.total, self.done = label, total, 0
+        self._next_log = self._step()
+        self._last = time.perf_counter()
+        self._bar = tqdm(total=total, desc=label, file=sys.stderr, leave=False) if _tty() else None
+
+    def _step(self) -> int:
+        return max(1, (self.total or 0) // 10) if self.total else 0
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self.total and self.done >= self._next_log:
+            now = time.perf_counter()
+            if self.done >= self.total or now - self._last >= PROGRESS_LOG_SECONDS:
+                log_event("progress", step=self.label, done=self.done, total=self.total)
+                self._last = now
+            self._next_log = self.done + self._step()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _tty() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextmanager
+def progress_bar(*, label: str, total: int | None) -> Iterator[Progress]:
+    """Progress of a step updated by the caller (e.g. boosting rounds, bootstrap resamples)."""
+    bar = Progress(label=label, total=total)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def progress(items: Iterable[T], *, label: str, total: int | None = None) -> Iterator[T]:
-    """Progress over a long loop: a bar on a terminal, plain log lines elsewhere (CI, logs)."""
+    """Progress over a long loop (see `Progress`)."""
     total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
-    tty = sys.stderr.isatty()
-    for i, item in enumerate(items, start=1):
-        yield item
-        if tty and total:
-            filled = int(30 * i / total)
-            sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {i}/{total}")
-            if i == total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-        elif not tty and (i == total or (total and i % max(1, total // 10) == 0)):
-            log_event("progress", step=label, done=i, total=total)
+    with progress_bar(label=label, total=total) as bar:
+        for item in items:
+            yield item
+            bar.update(1)

@@ -18,7 +18,7 @@ from riskstrat.features import build_features
 from riskstrat.logs import log_event, progress
 from riskstrat.models import metrics as m
 from riskstrat.models.config import ModelConfig, load_model_config
-from riskstrat.models.core import Fitted, fit_all
+from riskstrat.models.core import Fitted
 from riskstrat.models.data import TaskData, load_task_data
 from riskstrat.models.evaluate import MODEL
 from riskstrat.models.mlflow_import import mlflow, quiet
@@ -93,9 +93,16 @@ def stale_rows(
     return out
 
 
+def step_of(day: str) -> int:
+    """An as-of date as an MLflow step: YYYYMMDD (ordered, readable on the chart's axis)."""
+    return int(day.replace("-", ""))
+
+
 def backtest_task(
     task_name: str, *, settings: Settings, overrides: dict | None = None
 ) -> pd.DataFrame:
+    from riskstrat.models.train import fit_task
+
     config = load_model_config(task_name, overrides=overrides)
     store = settings.paths.store
     end = latest_extract(store)["extract_date"]
@@ -107,7 +114,7 @@ def backtest_task(
     ]
     for origin in progress(origins, label="backtest origins"):
         data = load_task_data(task_name, store_path=store, config=config, extract_date=origin)
-        fitted = fit_all(data.dataset, features=data.features, config=config)
+        fitted = fit_task(data, config=config).fitted
         rows += origin_row(data, fitted, origin=origin)
         earliest = (data, fitted, origin)
     if earliest and not earliest[0].task.has_index_spell:
@@ -125,9 +132,9 @@ def _record(table: pd.DataFrame, *, task: str, uri: str) -> None:
         with mlflow.start_run(experiment_id=exp, run_name=f"backtest-{task}"):
             mlflow.set_tags({"task": task, "kind": "backtest"})
             mlflow.log_text(table.to_csv(index=False), "backtest.csv")  # log_table warns on str
-            for r in table[table["score"] == MODEL].itertuples():
-                key = f"{r.kind}.{r.origin}" + (
-                    f".lag{int(r.lag_days)}" if r.kind != "origin" else ""
-                )
-                if np.isfinite(r.auroc):
-                    mlflow.log_metric(f"auroc.{key}", float(r.auroc))
+            for r in table.itertuples():
+                scorer = r.score if r.kind == "origin" else f"{r.score}_{r.kind}_{int(r.lag_days)}d"
+                for metric in ("auroc", "auprc", "brier", "ece"):
+                    value = float(getattr(r, metric))
+                    if np.isfinite(value):
+                        mlflow.log_metric(f"{scorer}/{metric}", value, step=step_of(r.origin))

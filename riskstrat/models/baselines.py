@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from riskstrat.models.fit import FeatureInfo
+from riskstrat.models.booster import FeatureInfo
 
 
 def prior_utilisation(x: pd.DataFrame, *, feature: str) -> np.ndarray:

@@ -15,8 +15,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from riskstrat.models.booster import contributions, raw_score
 from riskstrat.models.calibrate import Calibrator
-from riskstrat.models.fit import contributions, raw_score
 
 BOOSTER_FILE = "booster.txt"
 CALIBRATOR_FILE = "calibrator.json"
@@ -34,6 +34,11 @@ class Bundle:
     meta: dict = field(default_factory=dict)
 
     @property
+    def levels(self) -> dict[str, list[str]]:
+        """String/`category` features' levels (their codes are what the booster splits on)."""
+        return dict(self.meta.get("categories") or {})
+
+    @property
     def feature_names(self) -> list[str]:
         return list(self.booster.feature_name())
 
@@ -45,12 +50,12 @@ class Bundle:
     def predict_risk(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the task's event, one per row."""
         self._check(x)
-        return self.calibrator(raw_score(self.booster, x))
+        return self.calibrator(raw_score(self.booster, x, levels=self.levels))
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """SHAP values (log-odds) per feature plus `bias`, from LightGBM's pred_contrib."""
         self._check(x)
-        return contributions(self.booster, x)
+        return contributions(self.booster, x, levels=self.levels)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

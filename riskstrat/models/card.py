@@ -1,76 +1,53 @@
-"""Model card (Markdown + HTML) generated from a registered model version.
+"""Model card (Markdown + HTML) from a model's evaluation facts.
 
-Everything on the card is read back from MLflow (the version, its run's params, evaluation
-tables and manifest), validated by the `ModelCard` schema, then rendered by two templates.
+Built at training time from the evaluation in memory (`build_card`), validated by the
+`ModelCard` schema, rendered by two templates and logged with the run (`model_card/`: card.json,
+the Markdown, a self-contained HTML with inline plots, the plot PNGs). `riskstrat model-card`
+re-renders a registered version's card.json with its current aliases.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
+import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
+from mlflow.exceptions import MlflowException
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from riskstrat.models.evaluate import MODEL, ORACLE
+from riskstrat.models import card_text as text
+from riskstrat.models.config import ModelConfig
+from riskstrat.models.evaluate import MODEL, ORACLE, EvalResult
 from riskstrat.models.mlflow_import import mlflow, quiet
-from riskstrat.models.registry import CHAMPION, model_name, use_tracking
-from riskstrat.models.tracking import (
-    EVALUATION_DIR,
-    FEATURES_ARTIFACT,
-    MANIFEST_ARTIFACT,
-    OVERALL_FILE,
-    RELIABILITY_FILE,
-    SUBGROUPS_FILE,
-    download_csv,
-    download_json,
-)
+from riskstrat.models.registry import CHAMPION, NO_SUCH_MODEL, model_name, use_tracking
 
 TEMPLATES = Path(__file__).with_name("templates")
-INTENDED_USE = {
-    "crisis": (
-        "Rank the registered population of a GP practice by the calibrated probability of an "
-        "emergency admission in the next {horizon} days, to choose whom to offer proactive, "
-        "person-centred care (the weekly early-intervention list)."
-    ),
-    "readmission_30d": (
-        "Estimate, at discharge, the probability of an emergency readmission within 30 days, to "
-        "prioritise post-discharge follow-up calls (the weekday post-discharge list)."
-    ),
-}
-INTENDED_USERS = [
-    "GP practice teams and care co-ordinators (their own practice's list only)",
-    "data scientists (evaluation, retraining, promotion)",
-    "commissioners (aggregate risk reports; never patient-level)",
-]
-OUT_OF_SCOPE = [
-    "Clinical diagnosis or decisions about an individual's treatment without clinical review.",
-    "Rationing or denying care; cost or resource allocation per patient (the target is a health "
-    "event, not cost).",
-    "Populations or data sources unlike the training extract without re-evaluation.",
-]
-LIMITATIONS = [
-    "Scores go stale: discrimination falls when scores are not recomputed (SPARRA's AUROC fell "
-    "from 0.79 to 0.76 over two years); scores are recomputed every run and monitored.",
-    "People already case-managed can rank high; lists exclude recent outreach outcomes, but "
-    "teams should check existing care before contact.",
-    "Regression to the mean: frequent attenders in the last year often use less next year; a "
-    "high score is a prompt for review, not a prediction of certainty.",
-    "Labels record emergency admissions, which depend on access and coding; groups with less "
-    "access may be under-predicted. Subgroup calibration is reported below and monitored.",
-    "Reference results in the field: SPARRA v4 AUROC 0.80, QAdmissions C 0.76-0.78, PARR-30 "
-    "0.70, LACE 0.65-0.68, HOSPITAL 0.71-0.72. A model much above these on real data should be "
-    "checked for leakage.",
-]
-SYNTHETIC_NOTE = (
-    "Trained and evaluated on a synthetic population: performance on real registry data is not "
-    "established by these figures."
+CARD_DIR = "model_card"
+CARD_JSON = "card.json"
+NO_CARD = (
+    "{name} version {version}: its run has no {path} (trained before model cards were logged): "
+    "retrain with `riskstrat train {task}`"
 )
+PLOT_TITLES = {
+    "roc": "ROC curve (test rows)",
+    "pr": "Precision-recall curve (test rows)",
+    "reliability": "Reliability (calibration) curve",
+    "shap_summary": "SHAP summary: global feature importance",
+}
 
 
 class CardSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nan_is_none(cls, v: object) -> object:
+        return None if isinstance(v, float) and math.isnan(v) else v
 
 
 class ScoreRow(CardSchema):
@@ -83,24 +60,22 @@ class ScoreRow(CardSchema):
     auroc_lo: float | None = None
     auroc_hi: float | None = None
     auprc: float | None
+    auprc_lo: float | None = None
+    auprc_hi: float | None = None
     brier: float
+    brier_lo: float | None = None
+    brier_hi: float | None = None
     ece: float
+    ece_lo: float | None = None
+    ece_hi: float | None = None
     calibration_slope: float | None
+    calibration_slope_lo: float | None = None
+    calibration_slope_hi: float | None = None
     calibration_intercept: float | None
+    auroc_delta: float | None = None  # model - this score
+    auroc_delta_lo: float | None = None
+    auroc_delta_hi: float | None = None
     top_listed: dict[str, tuple[float | None, float | None]]  # fraction -> (PPV, sensitivity)
-
-    @field_validator(
-        "auroc",
-        "auroc_lo",
-        "auroc_hi",
-        "auprc",
-        "calibration_slope",
-        "calibration_intercept",
-        mode="before",
-    )
-    @classmethod
-    def _nan_is_none(cls, v: object) -> object:
-        return None if isinstance(v, float) and math.isnan(v) else v
 
 
 class SubgroupRow(CardSchema):
@@ -114,10 +89,6 @@ class SubgroupRow(CardSchema):
     auroc: float | None
     auroc_lo: float | None
     auroc_hi: float | None
-
-    _nan = field_validator("auroc", "auroc_lo", "auroc_hi", mode="before")(
-        ScoreRow._nan_is_none.__func__  # type: ignore[attr-defined]
-    )
 
 
 class ReliabilityBin(CardSchema):
@@ -133,7 +104,11 @@ class ModelCard(CardSchema):
     task: str
     aliases: list[str]
     generated_at: str
+    owner: str
+    contact: str
+    clinical_safety_officer: str
     intended_use: str
+    use_boundary: list[str]
     intended_users: list[str]
     out_of_scope: list[str]
     horizon_days: int | None
@@ -145,7 +120,11 @@ class ModelCard(CardSchema):
     performance: list[ScoreRow]
     subgroups: list[SubgroupRow]
     reliability: list[ReliabilityBin]
+    plots: dict[str, str]  # name -> base64 PNG
     limitations: list[str]
+    clinical_safety: list[str]
+    monitoring: dict[str, str]
+    gate: dict[str, str]
     lineage: dict[str, str]
 
 
@@ -155,7 +134,7 @@ def _score_rows(overall) -> list[ScoreRow]:
         fractions = sorted({k.split("_", 1)[1] for k in rec if k.startswith("ppv_")})
         rows.append(
             ScoreRow(
-                **{k: rec.get(k) for k in ScoreRow.model_fields if k not in ("top_listed",)},
+                **{k: rec.get(k) for k in ScoreRow.model_fields if k != "top_listed"},
                 top_listed={
                     f: (rec.get(f"ppv_{f}"), rec.get(f"sensitivity_{f}")) for f in fractions
                 },
@@ -164,47 +143,55 @@ def _score_rows(overall) -> list[ScoreRow]:
     return rows
 
 
+def flat(prefix: str, value: object) -> dict[str, str]:
+    """Nested settings as `a.b: value` strings (monitoring thresholds, gate rules)."""
+    if isinstance(value, Mapping):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out |= flat(f"{prefix}.{k}" if prefix else str(k), v)
+        return out
+    return {prefix: json.dumps(value) if isinstance(value, list | tuple) else str(value)}
+
+
 def build_card(
-    task_name: str, *, tracking_uri: str, alias: str | None = CHAMPION, version: str | None = None
+    *,
+    evaluation: EvalResult,
+    config: ModelConfig,
+    version: str,
+    aliases: Sequence[str],
+    features: Sequence[str],
+    manifest: Mapping[str, object],
+    plots: Mapping[str, bytes],
+    monitoring: Mapping[str, object],
+    lineage: Mapping[str, str],
 ) -> ModelCard:
-    client = use_tracking(tracking_uri)
-    name = model_name(task_name)
-    with quiet():
-        mv = (
-            client.get_model_version(name, version)
-            if version
-            else client.get_model_version_by_alias(name, alias)
-        )
-        run = mlflow.get_run(mv.run_id)
-        manifest = download_json(mv.run_id, MANIFEST_ARTIFACT)
-        features = download_json(mv.run_id, FEATURES_ARTIFACT)
-        overall = download_csv(mv.run_id, f"{EVALUATION_DIR}/{OVERALL_FILE}")
-        subgroups = download_csv(mv.run_id, f"{EVALUATION_DIR}/{SUBGROUPS_FILE}")
-        reliability = download_csv(mv.run_id, f"{EVALUATION_DIR}/{RELIABILITY_FILE}")
-    params = run.data.params
-    horizon = int(manifest.get("horizon_days") or 0) or None
-    limitations = list(LIMITATIONS)
-    if run.data.tags.get("data_snapshot_hash") == "synthetic" or ORACLE in set(overall["score"]):
-        limitations.append(SYNTHETIC_NOTE)
-    model_sub = subgroups[subgroups["score"] == MODEL]
-    model_rel = reliability[reliability["score"] == MODEL]
+    """The card of one model version from its evaluation facts (pure)."""
+    overall = evaluation.overall
+    model_sub = evaluation.subgroups[evaluation.subgroups["score"] == MODEL]
+    model_rel = evaluation.reliability[MODEL]
+    horizon = manifest.get("horizon_days")
+    periods = manifest.get("periods") or {}
     return ModelCard(
-        name=name,
-        version=str(mv.version),
-        task=task_name,
-        aliases=list(mv.aliases),
+        name=model_name(config.task),
+        version=str(version),
+        task=config.task,
+        aliases=list(aliases),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        intended_use=INTENDED_USE.get(task_name, "Risk stratification.").format(
-            horizon=horizon or params.get("horizon_days", "?")
+        owner=config.card.owner,
+        contact=config.card.contact,
+        clinical_safety_officer=config.card.clinical_safety_officer,
+        intended_use=text.INTENDED_USE.get(config.task, text.DEFAULT_USE).format(
+            horizon=horizon or "?"
         ),
-        intended_users=INTENDED_USERS,
-        out_of_scope=OUT_OF_SCOPE,
-        horizon_days=horizon,
-        extract_date=str(manifest["extract_date"]),
-        periods=manifest["periods"],
-        rows=manifest["rows"],
-        features=[f["name"] for f in features],
-        calibration_method=params.get("calibration.method", "?"),
+        use_boundary=text.USE_BOUNDARY,
+        intended_users=text.INTENDED_USERS,
+        out_of_scope=text.OUT_OF_SCOPE,
+        horizon_days=int(horizon) if horizon else None,
+        extract_date=str(manifest.get("extract_date", "-")),
+        periods={str(k): str(v) for k, v in dict(periods).items()},
+        rows={str(k): int(v) for k, v in dict(manifest.get("rows") or {}).items()},
+        features=list(features),
+        calibration_method=config.calibration.method,
         performance=_score_rows(overall),
         subgroups=[
             SubgroupRow(**{k: r[k] for k in SubgroupRow.model_fields})
@@ -214,16 +201,18 @@ def build_card(
             ReliabilityBin(**{k: r[k] for k in ReliabilityBin.model_fields})
             for r in model_rel.to_dict("records")
         ],
-        limitations=limitations,
-        lineage={
-            "run_id": mv.run_id,
-            "git_sha": str(manifest.get("git_sha")),
-            "data_snapshot_hash": str(manifest["data_snapshot_hash"]),
-            "config_hash": str(manifest["config_hash"]),
-            "features_hash": str(manifest["features_hash"]),
-            "codebook_version": str(manifest["codebook_version"]),
-            **{f"package.{k}": v for k, v in manifest.get("packages", {}).items()},
-        },
+        plots={k: base64.b64encode(v).decode("ascii") for k, v in plots.items()},
+        limitations=text.limitations(
+            overall,
+            evaluation.subgroups[evaluation.subgroups["score"] == MODEL],
+            model_rel,
+            bounds=config.card,
+            synthetic=ORACLE in set(overall["score"]) or manifest.get("synthetic") is True,
+        ),
+        clinical_safety=text.CLINICAL_SAFETY,
+        monitoring=flat("", monitoring),
+        gate=flat("", config.gate.model_dump(mode="json")),
+        lineage=dict(lineage),
     )
 
 
@@ -237,15 +226,82 @@ def _env() -> jinja2.Environment:
     )
     env.filters["num"] = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"
     env.filters["pct"] = lambda v, d=1: "-" if v is None else f"{100 * v:.{d}f}%"
+    env.filters["ci"] = lambda r, k, d=3: (
+        "" if r.get(f"{k}_lo") is None else f" ({r[f'{k}_lo']:.{d}f}-{r[f'{k}_hi']:.{d}f})"
+    )
     return env
 
 
+def stem(card: ModelCard) -> str:
+    return f"{card.name}-v{card.version}"
+
+
 def render(card: ModelCard) -> tuple[str, str]:
-    """(markdown, html) of the card."""
+    """(markdown, html); the Markdown links the plots as `<stem>-<plot>.png` beside it, the
+    HTML embeds them (self-contained)."""
     env = _env()
     data = card.model_dump()
-    return env.get_template("card.md.j2").render(**data), env.get_template("card.html.j2").render(
-        **data
+    files = {k: f"{stem(card)}-{k}.png" for k in card.plots}
+    md = env.get_template("card.md.j2").render(**data, plot_files=files, titles=PLOT_TITLES)
+    html = env.get_template("card.html.j2").render(**data, titles=PLOT_TITLES)
+    return md, html
+
+
+def write_files(card: ModelCard, out_dir: Path) -> tuple[Path, Path]:
+    """The card's Markdown, HTML and plot PNGs in `out_dir`; -> (md, html)."""
+    md, html = render(card)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md_path, html_path = out_dir / f"{stem(card)}.md", out_dir / f"{stem(card)}.html"
+    md_path.write_text(md, encoding="utf-8")
+    html_path.write_text(html, encoding="utf-8")
+    for name, b64 in card.plots.items():
+        (out_dir / f"{stem(card)}-{name}.png").write_bytes(base64.b64decode(b64))
+    return md_path, html_path
+
+
+def log_card(card: ModelCard) -> str:
+    """Inside an active run: the card under `model_card/`; -> the HTML's artifact path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_files(card, folder)
+        (folder / CARD_JSON).write_text(card.model_dump_json(), encoding="utf-8")
+        mlflow.log_artifacts(str(folder), artifact_path=CARD_DIR)
+    return f"{CARD_DIR}/{stem(card)}.html"
+
+
+def load_card(
+    task_name: str, *, tracking_uri: str, alias: str | None = CHAMPION, version: str | None = None
+) -> ModelCard:
+    """A registered version's card, with its aliases as they are now."""
+    client = use_tracking(tracking_uri)
+    name = model_name(task_name)
+    with quiet():
+        try:
+            mv = (
+                client.get_model_version(name, version)
+                if version
+                else client.get_model_version_by_alias(name, alias)
+            )
+        except MlflowException as exc:
+            raise LookupError(
+                NO_SUCH_MODEL.format(name=name, alias=alias or version, uri=tracking_uri)
+            ) from exc
+        path = f"{CARD_DIR}/{CARD_JSON}"
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                local = mlflow.artifacts.download_artifacts(
+                    run_id=mv.run_id, artifact_path=path, dst_path=tmp
+                )
+            except (OSError, MlflowException) as exc:
+                raise LookupError(
+                    NO_CARD.format(name=name, version=mv.version, path=path, task=task_name)
+                ) from exc
+            card = ModelCard.model_validate_json(Path(local).read_text(encoding="utf-8"))
+    return card.model_copy(
+        update={
+            "aliases": list(mv.aliases),
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
     )
 
 
@@ -257,11 +313,5 @@ def write_card(
     alias: str | None = CHAMPION,
     version: str | None = None,
 ) -> tuple[Path, Path]:
-    card = build_card(task_name, tracking_uri=tracking_uri, alias=alias, version=version)
-    md, html = render(card)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{card.name}-v{card.version}"
-    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
-    md_path.write_text(md, encoding="utf-8")
-    html_path.write_text(html, encoding="utf-8")
-    return md_path, html_path
+    card = load_card(task_name, tracking_uri=tracking_uri, alias=alias, version=version)
+    return write_files(card, out_dir)

@@ -1,4 +1,4 @@
-"""CLI of the models stage: train, promote, model-card, backtest."""
+"""CLI of the models stage: train, promote, rollback, model-card, backtest."""
 
 from __future__ import annotations
 
@@ -39,22 +39,46 @@ def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: 
         overrides=overrides,
         register=not no_register,
     )
-    click.echo(
-        f"{result.model_name} version {result.version} ({result.alias}); run {result.run_id}"
-    )
+    click.echo(train_summary(result))
+
+
+def train_summary(result) -> str:
+    """What a training run produced, its test metrics (counts as integers) and the next step."""
+    lines = [
+        f"{result.model_name} version {result.version or '-'} ({result.alias or 'not registered'})"
+        f"; MLflow run {result.run_name} ({result.run_id})",
+    ]
+    cols = ["score", "n", "events", "auroc", "auroc_lo", "auroc_hi", "auprc", "brier", "ece",
+            "calibration_slope"]  # fmt: skip
     table = result.evaluation.overall
-    cols = ["score", "n", "events", "auroc", "auprc", "brier", "ece", "calibration_slope"]
-    click.echo(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    table = table[[c for c in cols if c in table.columns]].astype({"n": int, "events": int})
+    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if result.card_path:
+        lines.append(f"model card: runs:/{result.run_id}/{result.card_path}")
+    lines.append(next_step(result.task, alias=result.alias))
+    return "\n".join(lines)
+
+
+def next_step(task: str, *, alias: str | None) -> str:
+    """The command to run after training."""
+    if alias == "challenger":
+        return f"next: run `riskstrat promote {task}` to compare it with the champion"
+    if alias == "champion":
+        return f"next: run `riskstrat model-card {task}`, then `riskstrat run` to score and list"
+    return f"next: run `riskstrat train {task}` without --no-register to register a model"
 
 
 @click.command("promote")
 @TASK
 def promote(task: str) -> None:
     """Compare TASK's challenger with its champion on the latest test period and promote it only
-    if the gate in configs/models/TASK.yaml passes; the decision and reasons go to MLflow."""
+    if the gate in configs/models/TASK.yaml passes. Prints the gate table (champion and
+    challenger with 95% intervals, threshold, pass/fail); the decision goes to MLflow."""
+    from riskstrat.models.gate import format_gate
     from riskstrat.models.promote import promote_task
 
     decision = promote_task(task, settings=load_settings())
+    click.echo(format_gate(decision.table))
     verdict = "PROMOTED" if decision.promote else "REFUSED"
     click.echo(
         f"{verdict}: challenger v{decision.challenger_version} vs champion "
@@ -62,6 +86,28 @@ def promote(task: str) -> None:
     )
     for reason in decision.reasons:
         click.echo(f"  - {reason}")
+    if decision.promote:
+        click.echo(
+            f"v{decision.champion_version} keeps the alias previous-champion; "
+            f"undo with `riskstrat rollback {task}`"
+        )
+    else:
+        click.echo(f"the champion stays v{decision.champion_version}")
+
+
+@click.command("rollback")
+@TASK
+def rollback(task: str) -> None:
+    """Make TASK's previous champion (alias previous-champion) the champion again."""
+    from riskstrat.models.rollback import rollback as undo_promotion
+
+    done = undo_promotion(task, tracking_uri=load_settings().paths.mlflow_uri)
+    after = (
+        f"previous-champion is now v{done.previous}"
+        if done.previous
+        else "no earlier champion is left to roll back to"
+    )
+    click.echo(f"champion is v{done.restored} again (v{done.demoted} tagged rolled_back); {after}")
 
 
 @click.command("model-card")
@@ -115,4 +161,4 @@ def backtest(task: str, out_file: Path | None) -> None:
     click.echo(json.dumps({"written": str(out_file)}))
 
 
-COMMANDS = [train, promote, model_card, backtest]
+COMMANDS = [train, promote, rollback, model_card, backtest]

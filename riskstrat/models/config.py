@@ -105,6 +105,27 @@ class Gate(StrictModel):
     subgroup_min_rows: int = Field(default=500, ge=1)
     subgroup_auroc_margin: float = Field(default=0.03, ge=0)
     subgroup_gap_margin: float = Field(default=0.02, ge=0)  # |calibration gap| worse by more
+    #: Refuse a challenger unless its AUROC is above the champion's beyond noise (the paired
+    #: bootstrap interval of challenger - champion lies above 0).
+    require_improvement: bool = False
+
+
+class Card(StrictModel):
+    """Model card: who answers for the model, and the bounds its generated limitations use."""
+
+    owner: str = "Population health analytics team (model owner)"
+    contact: str = "riskstrat-models@example.nhs.uk"
+    clinical_safety_officer: str = "Named Clinical Safety Officer (DCB0129 / DCB0160)"
+    #: A subgroup of at least `subgroup_min_rows` rows with AUROC below this is a limitation.
+    min_subgroup_auroc: float = Field(default=0.65, gt=0, le=1)
+    #: ... or with |observed - predicted| above this.
+    max_subgroup_gap: float = Field(default=0.02, ge=0)
+    subgroup_min_rows: int = Field(default=300, ge=1)
+    #: Highest-risk reliability bin: predicted / observed outside [1 / r, r], and the mean
+    #: prediction outside the observed rate's 95% interval, is a limitation.
+    top_bin_ratio: float = Field(default=1.1, gt=1)
+    #: Fewer test events than this: the test size itself is a limitation.
+    min_test_events: int = Field(default=200, ge=1)
 
 
 class Backtest(StrictModel):
@@ -123,6 +144,7 @@ class ModelConfig(StrictModel):
     baselines: Baselines = Baselines()
     evaluation: Evaluation = Evaluation()
     gate: Gate = Gate()
+    card: Card = Card()
     backtest: Backtest = Backtest()
 
 
@@ -135,16 +157,16 @@ def load_model_config(task_name: str, *, overrides: dict[str, Any] | None = None
     path = model_config_path(task_name)
     config = load_yaml(path, ModelConfig)
     if overrides:
-        raw = _merge(config.model_dump(mode="json"), overrides)
+        raw = merge_overrides(config.model_dump(mode="json"), overrides)
         config = parse_config(raw, ModelConfig, source=path)
     return config
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge_overrides(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_overrides(out[key], value)
         else:
             out[key] = value
     return out

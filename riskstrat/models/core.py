@@ -1,29 +1,37 @@
-"""Fit the model and its baselines on a split dataset, and score the test rows with all of them.
+"""Fit the model and its baselines on a split dataset (the recipe behind `models.fit`).
 
-Pure over frames: `dataset` holds the key columns, `practice_code`, the feature columns, `label`
-(0/1) and `split` (train / valid / calib / test / ""). Training reads train rows, early stopping
-the valid rows, calibration the calib rows (every score, baselines included, is calibrated on the
-same rows by the same method), and evaluation only the test rows.
+Pure over frames: `dataset` holds the feature columns, `label` (0/1) and `split` (train / valid /
+calib / test / ""). Training reads train rows, early stopping the valid rows, calibration the
+calib rows (every score, baselines included, is calibrated on the same rows by the same method),
+and evaluation only the test rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskstrat.logs import log_event, timed
+from riskstrat.logs import log_event, progress_bar, timed
 from riskstrat.models import baselines as bl
+from riskstrat.models.booster import (
+    FeatureInfo,
+    check_outcomes,
+    feature_levels,
+    fit_booster,
+    matrix,
+    raw_score,
+)
 from riskstrat.models.calibrate import Calibrator, fit_calibrator
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.fit import FeatureInfo, check_outcomes, fit_booster, raw_score
 
 EMPTY_SPLIT = "split {split!r} has no rows: the extract cannot support this split ({detail})"
 #: Rows the logistic baseline is fitted on at most (a seeded sample): it is a baseline.
 LOGISTIC_MAX_ROWS = 200_000
+LOGISTIC = "logistic"
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 
@@ -37,8 +45,12 @@ class Fitted:
     baselines: dict[str, tuple[Scorer, Calibrator]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def levels(self) -> dict[str, tuple[str, ...]]:
+        return feature_levels(self.features)
+
     def predict(self, x: pd.DataFrame) -> np.ndarray:
-        return self.calibrator(raw_score(self.booster, x))
+        return self.calibrator(raw_score(self.booster, x, levels=self.levels))
 
     def baseline_scores(self, x: pd.DataFrame) -> dict[str, np.ndarray]:
         return {name: cal(scorer(x)) for name, (scorer, cal) in self.baselines.items()}
@@ -52,11 +64,23 @@ def rows(dataset: pd.DataFrame, split: str) -> pd.DataFrame:
 
 
 def fit_all(
-    dataset: pd.DataFrame, *, features: Sequence[FeatureInfo], config: ModelConfig
+    dataset: pd.DataFrame,
+    *,
+    features: Sequence[FeatureInfo],
+    config: ModelConfig,
+    baselines: Mapping[str, Scorer] | None = None,
+    logistic: bool | None = None,
 ) -> Fitted:
+    """LightGBM (early stopping on valid) + calibrator (calib) + every baseline calibrated on
+    calib. `baselines`: name -> raw scorer of a frame; `logistic` (default: the config's) adds
+    the logistic-regression baseline fitted on the train rows."""
     train, valid, calib = (rows(dataset, s) for s in ("train", "valid", "calib"))
     check_outcomes(calib["label"].to_numpy(), split="calib")
-    with timed("models.fit", rows=len(train), features=len(features)) as info:
+    rounds = config.lightgbm.n_estimators
+    with (
+        timed("models.fit", rows=len(train), features=len(features)) as info,
+        progress_bar(total=rounds, label="boosting rounds") as bar,
+    ):
         booster = fit_booster(
             train,
             train["label"].to_numpy(),
@@ -66,54 +90,69 @@ def fit_all(
             params=config.lightgbm,
             stopping=config.early_stopping,
             seed=config.seed,
+            callbacks=[lambda env: bar.update(1)],
         )
         info["best_iteration"] = booster.best_iteration
     y_cal = calib["label"].to_numpy(dtype=float)
     method = config.calibration.method
+    levels = feature_levels(features)
     fitted = Fitted(
         booster=booster,
-        calibrator=fit_calibrator(raw_score(booster, calib), y_cal, method=method),
+        calibrator=fit_calibrator(raw_score(booster, calib, levels=levels), y_cal, method=method),
         features=list(features),
     )
-    for name, scorer in _baseline_scorers(train, features=features, config=config, fitted=fitted):
+    scorers = dict(baselines or {})
+    if config.baselines.logistic if logistic is None else logistic:
+        scorers[LOGISTIC] = _logistic_scorer(train, features=features, config=config)
+    for name, scorer in scorers.items():
         fitted.baselines[name] = (scorer, fit_calibrator(scorer(calib), y_cal, method=method))
-    for name, why in fitted.skipped.items():
-        log_event("models.baseline_skipped", baseline=name, reason=why)
     return fitted
 
 
-def _baseline_scorers(
-    train: pd.DataFrame, *, features: Sequence[FeatureInfo], config: ModelConfig, fitted: Fitted
-) -> list[tuple[str, Scorer]]:
-    cfg = config.baselines
-    out: list[tuple[str, Scorer]] = []
+def _logistic_scorer(
+    train: pd.DataFrame, *, features: Sequence[FeatureInfo], config: ModelConfig
+) -> Scorer:
+    """Logistic regression on the model's own coded matrix (strings coded by their levels)."""
+    names, levels = [f.name for f in features], feature_levels(features)
 
-    def available(name: str, columns: Sequence[str]) -> bool:
-        missing = [c for c in columns if c not in train.columns]
+    def coded(x: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(matrix(x, names, levels=levels), columns=names, index=x.index)
+
+    sample = train
+    if len(train) > LOGISTIC_MAX_ROWS:
+        sample = train.sample(n=LOGISTIC_MAX_ROWS, random_state=config.seed)
+    with timed("models.fit_logistic", rows=len(sample)):
+        model = bl.fit_logistic(
+            coded(sample),
+            sample["label"].to_numpy(),
+            features=features,
+            max_iter=config.baselines.logistic_max_iter,
+            seed=config.seed,
+        )
+    return lambda x: bl.logistic_score(model, coded(x))
+
+
+def config_baselines(
+    config: ModelConfig, *, columns: Sequence[str]
+) -> tuple[dict[str, Scorer], dict[str, str]]:
+    """The task config's rule baselines (prior utilisation, LACE, HOSPITAL-like) as raw scorers,
+    and the ones skipped because their feature columns are absent (name -> why)."""
+    cfg = config.baselines
+    out: dict[str, Scorer] = {}
+    skipped: dict[str, str] = {}
+
+    def available(name: str, needed: Sequence[str]) -> bool:
+        missing = [c for c in needed if c not in columns]
         if missing:
-            fitted.skipped[name] = f"features not in the matrix: {', '.join(missing)}"
+            skipped[name] = f"features not in the matrix: {', '.join(missing)}"
+            log_event("models.baseline_skipped", baseline=name, reason=skipped[name])
         return not missing
 
     if available("prior_utilisation", [cfg.prior_utilisation]):
-        out.append(
-            ("prior_utilisation", lambda x: bl.prior_utilisation(x, feature=cfg.prior_utilisation))
-        )
+        out["prior_utilisation"] = lambda x: bl.prior_utilisation(x, feature=cfg.prior_utilisation)
     if cfg.lace and available("lace", [cfg.lace]):
-        out.append(("lace", lambda x: bl.lace_points(x, column=cfg.lace)))
+        out["lace"] = lambda x: bl.lace_points(x, column=cfg.lace)
     hospital_cols = [c for cols in (cfg.hospital or {}).values() for c in cols]
     if cfg.hospital and available("hospital", hospital_cols):
-        out.append(("hospital", lambda x: bl.hospital_like(x, columns=cfg.hospital)))
-    if cfg.logistic:
-        sample = train
-        if len(train) > LOGISTIC_MAX_ROWS:
-            sample = train.sample(n=LOGISTIC_MAX_ROWS, random_state=config.seed)
-        with timed("models.fit_logistic", rows=len(sample)):
-            model = bl.fit_logistic(
-                sample,
-                sample["label"].to_numpy(),
-                features=features,
-                max_iter=cfg.logistic_max_iter,
-                seed=config.seed,
-            )
-        out.append(("logistic", lambda x: bl.logistic_score(model, x)))
-    return out
+        out["hospital"] = lambda x: bl.hospital_like(x, columns=cfg.hospital)
+    return out, skipped

@@ -16,8 +16,8 @@ import pandas as pd
 
 from riskstrat.features import build_features, decode, load_catalogue
 from riskstrat.logs import log_event, timed
+from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.fit import FeatureInfo
 from riskstrat.models.split import Periods, as_of_grid, assign_split, cap_rows, periods
 from riskstrat.registry.store import connect, latest_extract
 from riskstrat.slices import SLICES, assign_slices

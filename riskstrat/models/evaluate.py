@@ -1,7 +1,9 @@
 """Evaluate scores side by side on the same test rows: overall, by subgroup, reliability.
 
 Pure: labels, a dict of calibrated scores (the model, each baseline, the oracle on synthetic
-data), the practice of each row and the subgroup labels (riskstrat.slices) in; tables out.
+data), the practice of each row (optional) and the subgroup labels (optional) in; tables out.
+Every score gets bootstrap intervals for every headline metric (riskstrat.models.intervals)
+and, against the model, a paired interval of the AUROC difference.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from riskstrat.models import metrics as m
 from riskstrat.models.config import Evaluation as EvalConfig
+from riskstrat.models.intervals import bootstrap_scores
 
 MODEL = "model"
 ORACLE = "oracle"
@@ -22,7 +25,7 @@ LENGTH_MISMATCH = "score {name!r} has {n} values for {rows} test rows"
 
 @dataclass
 class EvalResult:
-    overall: pd.DataFrame  # one row per score: metrics + auroc_lo/auroc_hi
+    overall: pd.DataFrame  # one row per score: metrics, <metric>_lo/_hi, auroc_delta(_lo/_hi)
     subgroups: pd.DataFrame  # one row per (score, slice, group)
     reliability: dict[str, pd.DataFrame]  # score -> bins
 
@@ -30,18 +33,17 @@ class EvalResult:
         return float(self.overall.set_index("score").loc[score, name])
 
     def flat_metrics(self) -> dict[str, float]:
-        """`<score>.<metric>` for MLflow; model metrics also without prefix."""
+        """`<score>/<metric>` (MLflow's namespaced keys: one chart group per scorer), each once;
+        `gap_to_oracle/<metric>` = oracle - model on synthetic data."""
         out: dict[str, float] = {}
         for row in self.overall.to_dict("records"):
             for key, value in row.items():
                 if key == "score" or value is None or not np.isfinite(value):
                     continue
-                out[f"{row['score']}.{key}"] = float(value)
-                if row["score"] == MODEL:
-                    out[key] = float(value)
+                out[f"{row['score']}/{key}"] = float(value)
         if ORACLE in set(self.overall["score"]):
             for key in ("auroc", "auprc", "brier"):
-                out[f"gap_to_oracle.{key}"] = self.metric(ORACLE, key) - self.metric(MODEL, key)
+                out[f"gap_to_oracle/{key}"] = self.metric(ORACLE, key) - self.metric(MODEL, key)
         return out
 
 
@@ -56,24 +58,34 @@ def evaluate_scores(
     y: np.ndarray,
     scores: Mapping[str, np.ndarray],
     *,
-    practice: np.ndarray,
-    groups: pd.DataFrame,
+    practice: np.ndarray | None = None,
+    groups: pd.DataFrame | None = None,
     params: EvalConfig,
     seed: int,
 ) -> EvalResult:
     y = np.asarray(y, dtype=float)
-    overall, subgroups, reliability = [], [], {}
-    for name, p in scores.items():
-        p = np.asarray(p, dtype=float)
+    practice = np.zeros(len(y), dtype=int) if practice is None else np.asarray(practice)
+    groups = pd.DataFrame(index=range(len(y))) if groups is None else groups
+    arrays = {name: np.asarray(p, dtype=float) for name, p in scores.items()}
+    for name, p in arrays.items():
         if len(p) != len(y):
             raise ValueError(LENGTH_MISMATCH.format(name=name, n=len(p), rows=len(y)))
+    intervals = bootstrap_scores(
+        y,
+        arrays,
+        n_boot=params.bootstrap,
+        seed=seed,
+        ece_bins=params.ece_bins,
+        reference=MODEL if MODEL in arrays else None,
+    )
+    overall, subgroups, reliability = [], [], {}
+    for name, p in arrays.items():
         row = {"score": name} | m.summary(
             y, p, practice=practice, ece_bins=params.ece_bins, fractions=params.top_fractions
         )
-        boot = params.bootstrap if name in (MODEL, ORACLE) else 0
-        row["auroc_lo"], row["auroc_hi"] = m.bootstrap_interval(
-            y, p, m.auroc, n_boot=boot, seed=seed
-        )
+        row |= intervals[name]
+        if MODEL in arrays and name != MODEL:
+            row["auroc_delta"] = m.auroc(y, arrays[MODEL]) - row["auroc"]
         overall.append(row)
         table = m.subgroup_table(
             y,

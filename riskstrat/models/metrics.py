@@ -153,9 +153,9 @@ def summary(
 ) -> dict[str, float]:
     """Every headline metric of one score on one set of rows."""
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    out = {
-        "n": float(len(y)),
-        "events": float(y.sum()),
+    out: dict[str, float] = {
+        "n": len(y),
+        "events": int(y.sum()),
         "observed": float(y.mean()),
         "predicted": float(p.mean()),
     }

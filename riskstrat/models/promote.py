@@ -1,8 +1,11 @@
-"""The promotion gate: a challenger replaces the champion only when every rule passes.
+"""Promotion: a challenger replaces the champion only when every rule of the gate passes
+(riskstrat.models.gate); riskstrat.models.rollback undoes it.
 
-Both versions are scored on the same rows (the latest test period, rebuilt from the store), and
-the decision with its reasons is recorded in MLflow: a `promote-<task>` run (metrics of both,
-decision) and tags on the challenger's model version.
+Both versions are scored on the same rows (the latest test period, rebuilt from the store) with
+bootstrap intervals. The gate table (rule, champion value and CI, challenger value and CI,
+threshold, pass/fail) is printed by the CLI, logged as a `promote-<task>` run (gate.csv,
+decision.json) and as `gate/<rule>` tags on the challenger's version. On promotion the old
+champion keeps the alias `previous-champion`; `rollback` gives it `champion` back.
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.logs import log_event
-from riskstrat.models.config import Gate, ModelConfig, load_model_config
+from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.data import TaskData, load_task_data
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
+from riskstrat.models.gate import GateRow, gate, gate_frame
+from riskstrat.models.intervals import bootstrap_scores
 from riskstrat.models.mlflow_import import mlflow, quiet
 from riskstrat.models.registry import (
     CHALLENGER,
     CHAMPION,
+    PREVIOUS_CHAMPION,
+    PREVIOUS_TAG,
     RiskModel,
     ensure_experiment,
     load_model,
@@ -28,18 +35,6 @@ from riskstrat.models.registry import (
     use_tracking,
 )
 
-REASON_AUROC = "AUROC {new:.4f} is more than {margin:g} below the champion's {old:.4f}"
-REASON_ECE = "ECE {ece:.4f} is above {limit:g}"
-REASON_SLOPE = "calibration slope {slope:.3f} is outside [{lo:g}, {hi:g}]"
-REASON_SUBGROUP_AUROC = (
-    "{slice} {group} ({n} rows): AUROC {new:.4f} vs champion {old:.4f} "
-    "(worse by more than {margin:g})"
-)
-REASON_SUBGROUP_GAP = (
-    "{slice} {group} ({n} rows): calibration gap {new:+.4f} vs champion {old:+.4f} "
-    "(worse by more than {margin:g})"
-)
-PASSED = "all gate rules passed"
 NO_CHALLENGER = "{name}: no version has the alias 'challenger': train a new model first"
 
 
@@ -49,49 +44,8 @@ class Decision:
     reasons: list[str]
     champion_version: str
     challenger_version: str
+    table: list[GateRow] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
-
-
-def gate(champion: EvalResult, challenger: EvalResult, *, params: Gate) -> tuple[bool, list[str]]:
-    """Pure: the rules of the gate over two evaluations of the same rows -> (pass, reasons)."""
-    reasons = []
-    old, new = champion.metric(MODEL, "auroc"), challenger.metric(MODEL, "auroc")
-    if new < old - params.auroc_margin:
-        reasons.append(REASON_AUROC.format(new=new, old=old, margin=params.auroc_margin))
-    ece = challenger.metric(MODEL, "ece")
-    if ece > params.max_ece:
-        reasons.append(REASON_ECE.format(ece=ece, limit=params.max_ece))
-    slope = challenger.metric(MODEL, "calibration_slope")
-    lo, hi = params.slope_bounds
-    if not lo <= slope <= hi:
-        reasons.append(REASON_SLOPE.format(slope=slope, lo=lo, hi=hi))
-    keys = ["slice", "group"]
-    both = champion.subgroups.merge(challenger.subgroups, on=keys, suffixes=("_old", "_new"))
-    both = both[(both["slice"] != "overall") & (both["n_new"] >= params.subgroup_min_rows)]
-    for r in both.itertuples():
-        if r.auroc_new < r.auroc_old - params.subgroup_auroc_margin:
-            reasons.append(
-                REASON_SUBGROUP_AUROC.format(
-                    slice=r.slice,
-                    group=r.group,
-                    n=r.n_new,
-                    new=r.auroc_new,
-                    old=r.auroc_old,
-                    margin=params.subgroup_auroc_margin,
-                )
-            )
-        if abs(r.gap_new) > abs(r.gap_old) + params.subgroup_gap_margin:
-            reasons.append(
-                REASON_SUBGROUP_GAP.format(
-                    slice=r.slice,
-                    group=r.group,
-                    n=r.n_new,
-                    new=r.gap_new,
-                    old=r.gap_old,
-                    margin=params.subgroup_gap_margin,
-                )
-            )
-    return not reasons, reasons or [PASSED]
 
 
 def _evaluate(
@@ -102,7 +56,7 @@ def _evaluate(
         {MODEL: model.predict_risk(test)},
         practice=test["practice_code"].to_numpy(),
         groups=groups,
-        params=config.evaluation.model_copy(update={"bootstrap": 0}),
+        params=config.evaluation,
         seed=config.seed,
     )
 
@@ -113,7 +67,7 @@ def promote_task(task_name: str, *, settings: Settings) -> Decision:
     data = load_task_data(
         task_name, store_path=settings.paths.store, config=config, splits=("test",)
     )
-    return promote_on_data(data, tracking_uri=settings.paths.mlflow_uri)
+    return promote_on_data(data, tracking_uri=settings.paths.mlflow_uri, config=config)
 
 
 def promote_on_data(
@@ -129,17 +83,28 @@ def promote_on_data(
     except LookupError as exc:
         raise LookupError(NO_CHALLENGER.format(name=name)) from exc
     mask = (data.dataset["split"] == "test").to_numpy()
-    test, groups = data.dataset[mask], data.groups[mask]
+    test, groups = data.dataset[mask], data.groups[mask].reset_index(drop=True)
     old = _evaluate(champion, test, groups, config=config)
     new = _evaluate(challenger, test, groups, config=config)
-    passed, reasons = gate(old, new, params=config.gate)
-    metrics = {f"champion.{k}": v for k, v in old.flat_metrics().items() if "." not in k}
-    metrics |= {f"challenger.{k}": v for k, v in new.flat_metrics().items() if "." not in k}
+    y = test["label"].to_numpy(dtype=float)
+    paired = bootstrap_scores(
+        y,
+        {"challenger": challenger.predict_risk(test), "champion": champion.predict_risk(test)},
+        n_boot=config.evaluation.bootstrap,
+        seed=config.seed,
+        ece_bins=config.evaluation.ece_bins,
+        reference="challenger",
+    )["champion"]
+    delta = (paired.get("auroc_delta_lo", float("nan")), paired.get("auroc_delta_hi", float("nan")))
+    passed, reasons, table = gate(old, new, params=config.gate, delta=delta)
+    metrics = {f"champion/{k.split('/', 1)[1]}": v for k, v in old.flat_metrics().items()}
+    metrics |= {f"challenger/{k.split('/', 1)[1]}": v for k, v in new.flat_metrics().items()}
     decision = Decision(
         promote=passed,
         reasons=reasons,
         champion_version=champion.version,
         challenger_version=challenger.version,
+        table=table,
         metrics=metrics,
     )
     with quiet():
@@ -159,22 +124,30 @@ def _record(decision: Decision, *, name: str, task: str, test_rows: int, uri: st
     client = use_tracking(uri)
     exp_id = ensure_experiment(name, client=client, uri=uri)
     verdict = "promoted" if decision.promote else "refused"
-    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-{task}") as run:
-        mlflow.set_tags({"task": task, "kind": "promotion", "decision": verdict})
-        mlflow.log_params(
+    v, old = decision.challenger_version, decision.champion_version
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"promote-{task}-v{v}-vs-v{old}") as run:
+        mlflow.set_tags(
             {
-                "champion_version": decision.champion_version,
-                "challenger_version": decision.challenger_version,
-                "test_rows": test_rows,
+                "task": task,
+                "kind": "promotion",
+                "decision": verdict,
+                "mlflow.note.content": f"Gate: challenger v{v} vs champion v{old}: {verdict}.",
             }
+        )
+        mlflow.log_params(
+            {"champion_version": old, "challenger_version": v, "test_rows": test_rows}
         )
         mlflow.log_metrics({k: v for k, v in decision.metrics.items() if np.isfinite(v)})
         mlflow.log_dict({"decision": verdict, "reasons": decision.reasons}, "decision.json")
-    v = decision.challenger_version
+        mlflow.log_text(gate_frame(decision.table).to_csv(index=False), "gate.csv")
     client.set_model_version_tag(name, v, "promotion.decision", verdict)
     client.set_model_version_tag(name, v, "promotion.reasons", " | ".join(decision.reasons)[:5000])
     client.set_model_version_tag(name, v, "promotion.run_id", run.info.run_id)
+    for row in decision.table:
+        client.set_model_version_tag(name, v, f"gate/{row.key}"[:250], row.result.lower())
     if decision.promote:
         client.set_registered_model_alias(name, CHAMPION, v)
+        client.set_registered_model_alias(name, PREVIOUS_CHAMPION, old)
         client.delete_registered_model_alias(name, CHALLENGER)
-        client.set_model_version_tag(name, decision.champion_version, "retired_by", v)
+        client.set_model_version_tag(name, old, "retired_by", v)
+        client.set_model_version_tag(name, v, PREVIOUS_TAG, old)

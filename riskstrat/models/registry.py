@@ -7,6 +7,7 @@ later ones `challenger` until the promotion gate (riskstrat.models.promote) move
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from riskstrat.models.pyfunc import BUNDLE_ARTIFACT, ENTRY_FILE
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+PREVIOUS_CHAMPION = "previous-champion"
+#: Version tag naming the champion a promoted version replaced (what a rollback restores).
+PREVIOUS_TAG = "promotion.previous_champion"
 MODEL_ARTIFACT = "model"
 NO_SUCH_MODEL = "no registered model {name!r} with alias {alias!r} at {uri}: train it first"
 #: The pyfunc's runtime requirements (exact versions are in the run's manifest).
@@ -66,11 +70,12 @@ class RiskModel(Bundle):
 def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) -> str:
     """Log the bundle as the active run's pyfunc model, register it, set its alias; -> version.
 
-    `sample` (feature columns only, float64) gives the signature; no input example is stored,
-    so no patient-level values reach MLflow.
+    `sample` gives the signature (numbers in their dtype; string and `category` features as
+    strings, since MLflow signatures reject `category`); no input example is stored, so no
+    patient-level values reach MLflow.
     """
     name = model_name(bundle.task)
-    x = sample[bundle.feature_names].astype("float64")
+    x = signature_frame(sample[bundle.feature_names], levels=bundle.levels)
     signature = infer_signature(x, bundle.predict_risk(x))
     with tempfile.TemporaryDirectory() as tmp, quiet():
         folder = bundle.save(Path(tmp) / BUNDLE_ARTIFACT)
@@ -87,6 +92,20 @@ def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) ->
         has_champion = _alias_version(client, name, CHAMPION) is not None
         client.set_registered_model_alias(name, CHALLENGER if has_champion else CHAMPION, version)
     return version
+
+
+def signature_frame(x: pd.DataFrame, *, levels: Mapping[str, object]) -> pd.DataFrame:
+    """Feature columns as MLflow signatures accept them: string and `category` columns as
+    strings, numbers in their own dtype (the served model takes what training took)."""
+    return pd.DataFrame(
+        {c: (x[c].astype(str).where(x[c].notna(), None) if c in levels else x[c]) for c in x},
+        index=x.index,
+    )
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    """The version behind `alias`, or None."""
+    return _alias_version(client, name, alias)
 
 
 def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.models import plots
+from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.evaluate import EvalResult
-from riskstrat.models.fit import FeatureInfo
 from riskstrat.models.mlflow_import import mlflow, quiet
 
 EVALUATION_DIR = "evaluation"
@@ -51,10 +51,10 @@ def log_evaluation(
     scores: Mapping[str, np.ndarray],
     contrib: pd.DataFrame,
     features: list[FeatureInfo],
-    manifest: dict[str, object],
-) -> None:
-    """Inside an active run: metrics, evaluation tables, plots, feature list, manifest."""
-    mlflow.log_metrics(ev.flat_metrics())
+    manifest: Mapping[str, object],
+) -> dict[str, bytes]:
+    """Inside an active run: evaluation tables, plots, feature list, manifest (metrics are
+    logged by the caller, once each). -> the plots' PNG bytes by name (for the model card)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ev.overall.to_csv(folder / OVERALL_FILE, index=False)
@@ -65,19 +65,21 @@ def log_evaluation(
         plots.global_importance(contrib).to_csv(folder / IMPORTANCE_FILE, index=False)
         for name in (OVERALL_FILE, SUBGROUPS_FILE, RELIABILITY_FILE, IMPORTANCE_FILE):
             mlflow.log_artifact(str(folder / name), artifact_path=EVALUATION_DIR)
-        pngs = [
-            plots.reliability_plot(ev.reliability, folder / "reliability.png"),
-            plots.roc_plot(y, scores, folder / "roc.png"),
-            plots.pr_plot(y, scores, folder / "pr.png"),
-            plots.shap_summary_plot(contrib, folder / "shap_summary.png"),
-        ]
-        for png in pngs:
+        pngs = {
+            "roc": plots.roc_plot(y, scores, folder / "roc.png"),
+            "pr": plots.pr_plot(y, scores, folder / "pr.png"),
+            "reliability": plots.reliability_plot(ev.reliability, folder / "reliability.png"),
+            "shap_summary": plots.shap_summary_plot(contrib, folder / "shap_summary.png"),
+        }
+        for png in pngs.values():
             mlflow.log_artifact(str(png), artifact_path=PLOTS_DIR)
+        images = {name: png.read_bytes() for name, png in pngs.items()}
     mlflow.log_dict(
         [{"name": f.name, "monotone": f.monotone, "categorical": f.categorical} for f in features],
         FEATURES_ARTIFACT,
     )
-    mlflow.log_dict(manifest, MANIFEST_ARTIFACT)
+    mlflow.log_dict(dict(manifest), MANIFEST_ARTIFACT)
+    return images
 
 
 def download_json(run_id: str, path: str) -> object:

@@ -15,11 +15,11 @@ import pandas as pd
 
 from riskstrat.logs import log_event
 from riskstrat.models import metrics as m
+from riskstrat.models.booster import fit_booster, raw_score
 from riskstrat.models.calibrate import fit_calibrator
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.core import rows
 from riskstrat.models.data import TaskData
-from riskstrat.models.fit import fit_booster, raw_score
 
 NO_CANDIDATES = "tune: no candidate configurations to compare"
 

@@ -94,14 +94,22 @@ def champion_metrics(task: str, *, settings: Settings, data_hash: str | None) ->
 
 
 def train_once(task: str, *, settings: Settings, truth_dir: Path, data_hash: str | None) -> dict:
+    from riskstrat.models.card import write_card
     from riskstrat.models.train import train_task
 
     known = champion_metrics(task, settings=settings, data_hash=data_hash)
-    if known is not None:
+    if known is None:
+        result = train_task(task, settings=settings, truth_dir=truth_dir)
+        known = {"version": result.version, "metrics": dict(result.metrics), "trained": True}
+    else:
         log_event("demo.train.reused", task=task, version=known["version"])
-        return known
-    result = train_task(task, settings=settings, truth_dir=truth_dir)
-    return {"version": result.version, "metrics": dict(result.metrics), "trained": True}
+    try:
+        cards = settings.paths.out_dir / "model_cards"
+        html = write_card(task, tracking_uri=settings.paths.mlflow_uri, out_dir=cards)[1]
+        known["card"] = str(html)
+    except LookupError as exc:  # a champion logged before model cards were: no card to show
+        log_event("demo.card.missing", task=task, reason=str(exc))
+    return known
 
 
 def model_table(results: dict[str, dict]) -> pd.DataFrame:
@@ -112,6 +120,7 @@ def model_table(results: dict[str, dict]) -> pd.DataFrame:
         metrics: dict[str, float] = res["metrics"]
         scorers: dict[str, dict[str, float]] = {}
         for key, value in metrics.items():
+            key = key.replace("/", ".")  # MLflow names metrics `<scorer>/<metric>`
             scorer, _, metric = key.rpartition(".") if "." in key else ("model", "", key)
             scorers.setdefault(scorer or "model", {})[metric] = value
         for scorer, values in scorers.items():
@@ -193,6 +202,7 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
         lists=lists_per_practice(published),
         run_folder=published,
         warnings=manifest.warnings,
+        cards=results,
     )
 
 
@@ -208,6 +218,7 @@ def summary_text(
     lists: pd.DataFrame,
     run_folder: Path,
     warnings: list[str],
+    cards: dict[str, dict] | None = None,
 ) -> str:
     fmt = {"float_format": lambda v: f"{v:.3f}"}
     trained_text = ", ".join(f"{t}: {'trained' if v else 'reused'}" for t, v in trained.items())
@@ -226,6 +237,7 @@ def summary_text(
         f"Lists written per practice (rows; run {run_folder.name}):",
         lists.to_string(),
         "",
+        *(f"Model card ({t}):   {r['card']}" for t, r in (cards or {}).items() if "card" in r),
         f"Commissioner report: {report}",
         f"Run manifest:        {run_folder / 'manifest.json'}",
         f"Monitoring warnings: {len(warnings)}",

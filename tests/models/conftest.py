@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import load_model_config
-from riskstrat.models.fit import FeatureInfo
 
 #: Small, fast model settings for tests (the real configs stay as they are).
 FAST = {

@@ -36,7 +36,7 @@ def test_crisis_model_beats_the_rule_and_nears_the_oracle(settings, small_popula
     assert model["auroc"] > overall.loc["prior_utilisation", "auroc"]
     # 59 test events here: measured gap 0.080 (docs/models.md); 0.10 catches a broken model
     assert oracle["auroc"] - model["auroc"] < 0.10
-    assert result.metrics["gap_to_oracle.auroc"] == pytest.approx(oracle["auroc"] - model["auroc"])
+    assert result.metrics["gap_to_oracle/auroc"] == pytest.approx(oracle["auroc"] - model["auroc"])
     assert model["ece"] < 0.02
     # the subgroup calibration summary exists for every score and is a real gap
     assert overall["max_subgroup_gap"].notna().all()
@@ -62,3 +62,13 @@ def test_backtest_retrains_per_origin_and_checks_stale_scores(settings) -> None:
     assert stale.loc["stale", "n"] == stale.loc["recomputed", "n"]
     assert stale.loc["stale", "events"] == stale.loc["recomputed", "events"]
     assert stale.loc["stale", "auroc"] != stale.loc["recomputed", "auroc"]
+    # MLflow: one `model/auroc` series with step = each origin's date (YYYYMMDD)
+    from mlflow import MlflowClient
+
+    uri = settings.paths.mlflow_uri
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("riskstrat-crisis")
+    (run,) = client.search_runs([exp.experiment_id], filter_string="tags.kind = 'backtest'")
+    history = client.get_metric_history(run.info.run_id, "model/auroc")
+    assert sorted(h.step for h in history) == [20250928, 20251228]
+    assert "model_stale_91d/auroc" in run.data.metrics

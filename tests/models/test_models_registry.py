@@ -2,18 +2,25 @@
 model card, determinism, and pred_contrib == SHAP."""
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import FAST, synthetic_task_data
+from mlflow import MlflowClient
 
+from riskstrat.cli import main
 from riskstrat.models.card import write_card
+from riskstrat.models.cli import train_summary
 from riskstrat.models.config import load_model_config
 from riskstrat.models.core import fit_all
-from riskstrat.models.promote import PASSED, REASON_AUROC, promote_on_data
+from riskstrat.models.gate import PASSED, REASON_AUROC, REASON_NOT_BETTER, format_gate
+from riskstrat.models.promote import promote_on_data
 from riskstrat.models.registry import load_model
+from riskstrat.models.rollback import NO_PREVIOUS, rollback
 from riskstrat.models.train import train_on_data
 
 
@@ -37,13 +44,15 @@ def _all_text(uri: str) -> str:
     return "\n".join(chunks)
 
 
-def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
+def test_register_load_promote_card(
+    uri: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     config = load_model_config("crisis", overrides=FAST)
     data = synthetic_task_data()
     first = train_on_data(data, config=config, truth_dir=None, tracking_uri=uri)
     assert (first.version, first.alias) == ("1", "champion")
-    assert first.metrics["auroc"] > 0.7
-    assert first.metrics["auroc"] > first.metrics["prior_utilisation.auroc"]
+    assert first.metrics["model/auroc"] > 0.7
+    assert first.metrics["model/auroc"] > first.metrics["prior_utilisation/auroc"]
 
     model = load_model("crisis", tracking_uri=uri)
     test = data.dataset[data.dataset["split"] == "test"]
@@ -65,6 +74,13 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
         synthetic_task_data(weaken=True), config=config, truth_dir=None, tracking_uri=uri
     )
     assert (weak.version, weak.alias) == ("2", "challenger")
+    # what `riskstrat train` prints: integer counts, the run, the card, the next command
+    printed = train_summary(weak)
+    assert re.search(r"\n\s*model\s+\d+\s+\d+\s+0\.\d{4}\s", printed), printed
+    assert ".0000" not in printed.split("\n")[2].split("0.")[0]
+    assert f"MLflow run {weak.run_name}" in printed and weak.card_path in printed
+    assert printed.endswith("next: run `riskstrat promote crisis` to compare it with the champion")
+    assert "`riskstrat model-card crisis`" in train_summary(first)
     refused = promote_on_data(data, tracking_uri=uri)
     assert not refused.promote
     assert any(r.startswith(REASON_AUROC.split("{")[0]) for r in refused.reasons)
@@ -84,12 +100,45 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
             "gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1, "max_ece": 0.03}
         },
     )
+    # ... unless the gate asks for an improvement beyond noise: the paired CI straddles 0
+    strict = loose.model_copy(
+        update={"gate": loose.gate.model_copy(update={"require_improvement": True})}
+    )
+    not_better = promote_on_data(data, tracking_uri=uri, config=strict)
+    assert not not_better.promote
+    assert any(r.startswith(REASON_NOT_BETTER.split("{")[0]) for r in not_better.reasons)
     decision = promote_on_data(data, tracking_uri=uri, config=loose)
     assert decision.promote, decision.reasons
     assert decision.reasons == [PASSED]
     assert load_model("crisis", tracking_uri=uri).version == again.version
 
+    # the gate table: every rule with both versions' values and 95% intervals
+    rules = {r.rule: r for r in decision.table}
+    auroc = rules["AUROC not worse"]
+    assert auroc.passed and auroc.champion_lo < auroc.champion < auroc.champion_hi
+    assert auroc.challenger_lo < auroc.challenger < auroc.challenger_hi
+    assert {"ECE", "Calibration slope"} <= set(rules)
+    text = format_gate(decision.table)
+    assert "challenger (95% CI)" in text and f"{auroc.challenger:.4f} (" in text
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    tags = client.get_model_version("riskstrat-crisis", again.version).tags
+    assert tags["gate/auroc_not_worse"] == "pass" and tags["gate/ece"] == "pass"
+    refused_tags = client.get_model_version("riskstrat-crisis", weak.version).tags
+    assert refused_tags["gate/auroc_not_worse"] == "fail"
+
+    # the old champion keeps an alias; rollback restores it (and can't go further back)
+    assert load_model("crisis", alias="previous-champion", tracking_uri=uri).version == "1"
+    run = CliRunner().invoke(main, ["rollback", "crisis"])  # MLFLOW_TRACKING_URI = uri
+    assert run.exit_code == 0, run.output
+    assert f"champion is v1 again (v{again.version} tagged rolled_back)" in run.output
+    assert load_model("crisis", tracking_uri=uri).version == "1"
+    assert "rolled_back" in client.get_model_version("riskstrat-crisis", again.version).tags
+    with pytest.raises(LookupError, match=NO_PREVIOUS.format(name="riskstrat-crisis")[:40]):
+        rollback("crisis", tracking_uri=uri)
+
+    capfd.readouterr()
     md, html = write_card("crisis", tracking_uri=uri, out_dir=tmp_path)
+    assert "Downloading artifacts" not in capfd.readouterr().err  # MLflow's bars stay off
     text = md.read_text()
     for heading in (
         "Intended use",
@@ -102,7 +151,7 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     ):
         assert f"## {heading}" in text
     assert "| prior_utilisation |" in text and "| logistic |" in text
-    assert f"version {again.version}" in text and "<h2>Lineage</h2>" in html.read_text()
+    assert "version 1" in text and "<h2>Lineage</h2>" in html.read_text()
 
     # no patient identifier anywhere in MLflow (params, tags, metrics, artifacts)
     everything = _all_text(uri)
@@ -133,7 +182,7 @@ def test_pred_contrib_equals_shap_tree_explainer() -> None:
     data = synthetic_task_data(4000, seed=9)
     fitted = fit_all(data.dataset, features=data.features, config=config)
     x = data.dataset[[f.name for f in data.features]].head(300)
-    from riskstrat.models.fit import contributions
+    from riskstrat.models.booster import contributions
 
     ours = contributions(fitted.booster, x)
     explainer = shap.TreeExplainer(fitted.booster)

@@ -3,7 +3,7 @@ early stopping on the validation slice, seeded and single-pass deterministic."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -23,6 +23,9 @@ class FeatureInfo:
     name: str
     monotone: int = 0  # +1: risk never falls as the value rises; -1: never rises; 0: free
     categorical: bool = False
+    #: A string/`category` column's levels (their order gives the codes LightGBM splits on);
+    #: empty for numeric columns, including numeric category codes (used as they are).
+    levels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.monotone not in (-1, 0, 1):
@@ -45,6 +48,30 @@ def lgb_params(
     return out
 
 
+def matrix(
+    x: pd.DataFrame, names: Sequence[str], *, levels: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
+    """float64 model matrix; a column with `levels` is coded 0..k-1 by them (unseen or missing
+    values are NaN, which LightGBM treats as missing for a categorical feature)."""
+    levels = levels or {}
+    if not levels:
+        return x[list(names)].to_numpy(dtype=np.float64)
+    out = np.empty((len(x), len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        if name in levels:
+            col = x[name]
+            values = np.where(col.notna().to_numpy(), col.astype(str).to_numpy(), None)
+            codes = pd.Index(list(levels[name]), dtype=object).get_indexer(values)
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = x[name].to_numpy(dtype=np.float64)
+    return out
+
+
+def feature_levels(features: Sequence[FeatureInfo]) -> dict[str, tuple[str, ...]]:
+    return {f.name: f.levels for f in features if f.levels}
+
+
 def check_outcomes(y: np.ndarray, *, split: str) -> None:
     events = int(np.sum(y))
     if events == 0 or events == len(y):
@@ -61,20 +88,22 @@ def fit_booster(
     params: LightGBMParams,
     stopping: EarlyStopping,
     seed: int,
+    callbacks: Sequence[Callable[..., None]] = (),
 ) -> lgb.Booster:
     """Boost up to n_estimators rounds, stopping when the validation loss stops improving."""
     check_outcomes(y_train, split="train")
     names = [f.name for f in features]
     cats = [f.name for f in features if f.categorical]
+    levels = feature_levels(features)
     train = lgb.Dataset(
-        x_train[names].to_numpy(dtype=np.float64),
+        matrix(x_train, names, levels=levels),
         label=np.asarray(y_train, dtype=float),
         feature_name=names,
         categorical_feature=cats,
         free_raw_data=True,
     )
     valid = lgb.Dataset(
-        x_valid[names].to_numpy(dtype=np.float64),
+        matrix(x_valid, names, levels=levels),
         label=np.asarray(y_valid, dtype=float),
         reference=train,
     )
@@ -84,22 +113,24 @@ def fit_booster(
         num_boost_round=params.n_estimators,
         valid_sets=[valid],
         valid_names=["valid"],
-        callbacks=[lgb.early_stopping(stopping.rounds, verbose=False)],
+        callbacks=[lgb.early_stopping(stopping.rounds, verbose=False), *callbacks],
     )
 
 
-def raw_score(booster: lgb.Booster, x: pd.DataFrame) -> np.ndarray:
+def raw_score(
+    booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
     """Uncalibrated probability from the best iteration."""
     names = booster.feature_name()
-    return booster.predict(
-        x[names].to_numpy(dtype=np.float64), num_iteration=booster.best_iteration
-    )
+    return booster.predict(matrix(x, names, levels=levels), num_iteration=booster.best_iteration)
 
 
-def contributions(booster: lgb.Booster, x: pd.DataFrame) -> pd.DataFrame:
+def contributions(
+    booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """pred_contrib: per-feature log-odds contributions plus `bias` (they sum to the raw margin)."""
     names = booster.feature_name()
     values = booster.predict(
-        x[names].to_numpy(dtype=np.float64), num_iteration=booster.best_iteration, pred_contrib=True
+        matrix(x, names, levels=levels), num_iteration=booster.best_iteration, pred_contrib=True
     )
     return pd.DataFrame(values, columns=[*names, "bias"], index=x.index)
