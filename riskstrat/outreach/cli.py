@@ -85,6 +85,7 @@ def outreach_command(
     """Write each practice's lists (CSV, XLSX, printable HTML) and feedback template for a date,
     from the scores already in the store. Other outputs of the same date's run are kept."""
     from riskstrat.outreach.lists import write_outreach
+    from riskstrat.outreach.store_io import record_listed
 
     settings = load_settings()
     config = load_outreach_config()
@@ -98,14 +99,18 @@ def outreach_command(
     try:
         with (
             run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS),
-            connect(path) as con,
-            publishing(
-                out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
-            ) as run_dir,
+            store_lock(path),
+            connect(path, read_only=False) as con,  # records who was listed (outreach_listed)
         ):
-            result = write_outreach(
-                con, as_of=day, settings=settings, config=config, pathways=chosen, run_dir=run_dir
-            )
+            with publishing(
+                out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
+            ) as run_dir:
+                result = write_outreach(
+                    con, as_of=day, settings=settings, config=config, pathways=chosen,
+                    run_dir=run_dir,
+                )  # fmt: skip
+            # Only published lists count as listed (the history behind no duplicates).
+            record_listed(con, result.lists, as_of=day, pathways=tuple(chosen))
     except (LookupError, ConfigError, RunLocked) as exc:
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
     counts = result.lists.groupby(["pathway", "section"]).size()
