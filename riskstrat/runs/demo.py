@@ -142,6 +142,29 @@ def lists_per_practice(run_dir: Path) -> pd.DataFrame:
     )
 
 
+def in_hospital_on_lists(run_dir: Path, con: object, *, as_of: date) -> pd.DataFrame:
+    """Per list: people listed and how many of them have an open spell at as_of (must be 0)."""
+    frames = [
+        pd.read_csv(path, usecols=["patient_id", "pathway"], dtype="str")
+        for path in sorted(Path(run_dir).glob("practices/*/*.csv"))
+        if path.name != "feedback.csv"
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["pathway", "listed", "in_hospital"])
+    listed = pd.concat(frames, ignore_index=True)
+    open_ids = con.execute(  # type: ignore[attr-defined]
+        "SELECT DISTINCT patient_id FROM spells WHERE admission_date <= ? "
+        "AND (discharge_date IS NULL OR discharge_date > ?)",
+        [as_of, as_of],
+    ).df()["patient_id"]
+    listed["in_hospital"] = listed["patient_id"].isin(set(open_ids))
+    return (
+        listed.groupby("pathway")
+        .agg(listed=("patient_id", "size"), in_hospital=("in_hospital", "sum"))
+        .reset_index()
+    )
+
+
 def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> str:
     """Everything end to end; returns the printable summary."""
     from riskstrat.outreach.scoring import score
@@ -179,9 +202,10 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
             score(con, as_of=earlier, settings=settings, tasks=("crisis",))
     with timed("demo.run", as_of=config.as_of):
         manifest = run_once(as_of=config.as_of, settings=settings, options=options)
+    published = run_dir(settings.paths.out_dir, manifest.run_name)
     with connect(settings.paths.store) as con:
         realism = realism_table(con, as_of=config.as_of)
-    published = run_dir(settings.paths.out_dir, manifest.run_name)
+        in_hospital = in_hospital_on_lists(published, con, as_of=config.as_of)
     return summary_text(
         config=config,
         settings=settings,
@@ -191,6 +215,7 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
         models=model_table(results),
         trained={t: r["trained"] for t, r in results.items()},
         lists=lists_per_practice(published),
+        in_hospital=in_hospital,
         run_folder=published,
         warnings=manifest.warnings,
     )
@@ -208,6 +233,7 @@ def summary_text(
     lists: pd.DataFrame,
     run_folder: Path,
     warnings: list[str],
+    in_hospital: pd.DataFrame | None = None,
 ) -> str:
     fmt = {"float_format": lambda v: f"{v:.3f}"}
     trained_text = ", ".join(f"{t}: {'trained' if v else 'reused'}" for t, v in trained.items())
@@ -225,6 +251,9 @@ def summary_text(
         "",
         f"Lists written per practice (rows; run {run_folder.name}):",
         lists.to_string(),
+        "",
+        "People in hospital now (open spell at the run date) on a contact list (must be 0):",
+        (in_hospital if in_hospital is not None else pd.DataFrame()).to_string(index=False),
         "",
         f"Commissioner report: {report}",
         f"Run manifest:        {run_folder / 'manifest.json'}",
