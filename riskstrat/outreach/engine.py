@@ -113,7 +113,10 @@ def select_lists(
             pathways=pathways, config=config, as_of=as_of, taken=taken,
         )  # fmt: skip
         cands = pool[reason.isna()]
-        qualified = _qualify(cands, pathway)
+        # A rank rule (top_k) ranks this run's candidates together with those listed before:
+        # a discharge already followed up keeps its place, so a lower one is not promoted.
+        ranked = _qualify(pool[reason.isna() | (reason == LISTED_BEFORE)], pathway)
+        qualified = cands.loc[cands.index.intersection(ranked.index)]
         reason.loc[cands.index.difference(qualified.index)] = BELOW_RULE
         chosen = _cut(qualified, pathway, capacity=capacity, as_of=as_of)
         reason.loc[qualified.index.difference(pd.Index(chosen["_row"]))] = OVER_CAPACITY
