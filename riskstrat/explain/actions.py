@@ -20,12 +20,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
+JOIN_IN_TEXT = "action or why {text!r} contains '; ', which separates a row's actions"
+
+
+def _no_join(text: str | None) -> str | None:
+    if text and JOIN in text:
+        raise ValueError(JOIN_IN_TEXT.format(text=text))
+    return text
 
 
 class Recent(StrictModel):
@@ -36,10 +43,14 @@ class Recent(StrictModel):
     columns: tuple[str, ...] = Field(min_length=1)
     otherwise: str | None = None
 
+    _plain = field_validator("otherwise")(_no_join)
+
 
 class Step(StrictModel):
     action: str
     why: str
+
+    _plain = field_validator("action", "why")(_no_join)
 
 
 class ActionRule(StrictModel):
@@ -49,6 +60,8 @@ class ActionRule(StrictModel):
     #: pathways or special groups on whose rows this action contradicts the plan of care
     not_for: tuple[str, ...] = ()
     recent: Recent | None = None
+
+    _plain = field_validator("action", "why")(_no_join)
 
 
 class Actions(StrictModel):
@@ -60,6 +73,8 @@ class Actions(StrictModel):
     groups: dict[str, Step] = Field(default_factory=dict)
     max_driver_actions: int = Field(default=2, ge=0)
     rules: tuple[ActionRule, ...]
+
+    _plain = field_validator("default", "default_why")(_no_join)
 
     def for_feature(self, feature: str) -> list[str]:
         return [r.action for r in self.rules_for(feature)]
