@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
+from riskstrat.outreach.columns import CONTACTS_MISSING
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
@@ -264,3 +265,33 @@ def test_a_row_of_another_practice_never_reaches_a_practices_files():
     with pytest.raises(ValueError) as err:
         _own_rows(rows, practice="P1")
     assert str(err.value) == MISPLACED_ROW.format(row="P2", practice="P1")
+
+
+def test_listed_patient_without_contacts_is_listed_with_a_visible_marker(written, tmp_path):
+    """Issue 12: no contacts row (or one without name or NHS number) never gives a silently
+    blank row: the person stays listed, the name cell says so in every format, and the header
+    counts them."""
+    lists = written["lists"]
+    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    gone, blank = p1["patient_id"].iloc[1], p1["patient_id"].iloc[2]
+    con = outreach_store(written["pop"])
+    con.execute("DELETE FROM contacts WHERE patient_id = ?", [gone])
+    con.execute("UPDATE contacts SET nhs_number = NULL WHERE patient_id = ?", [blank])
+    write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    folder = tmp_path / "practices" / "P1"
+    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+    marked = rows.loc[rows["name"] == CONTACTS_MISSING, "patient_id"]
+    assert sorted(marked) == sorted([gone, blank])
+    assert len(rows) == len(p1)  # nobody dropped
+    assert rows.loc[rows["patient_id"] == gone, "date_of_birth"].item() == "1940-01-01"
+    ws, top, col = _sheet(folder / "early_intervention.xlsx")
+    names = [ws.cell(row=r, column=col["Name"]).value for r in range(top + 1, ws.max_row + 1)]
+    assert names.count(CONTACTS_MISSING) == 2
+    assert any("2 listed people have no contact details" in str(ws.cell(row=r, column=1).value)
+               for r in range(1, top))  # fmt: skip
+    html = (folder / "early_intervention.html").read_text(encoding="utf-8")
+    assert html.count(f'<td class="missing">{CONTACTS_MISSING}</td>') == 2
+    assert "2 listed people have no contact details in the extract" in html
