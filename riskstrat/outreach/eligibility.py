@@ -94,4 +94,6 @@ def closing_outcomes(outcomes: pd.DataFrame, *, as_of: date, weeks: dict[str, in
     found = outcomes.loc[hit, ["patient_id", "outcome"]].assign(when=when[hit])
     found = found.sort_values(["patient_id", "when"], kind="mergesort")
     latest = found.drop_duplicates("patient_id", keep="last")
-    return pd.Series(latest["outcome"].to_numpy(), index=latest["patient_id"].to_numpy(), name="outcome")
+    return pd.Series(
+        latest["outcome"].to_numpy(), index=latest["patient_id"].to_numpy(), name="outcome"
+    )

@@ -60,9 +60,13 @@ def list_header(
     return Header(
         rule=rule_text(pathway, selection=selection, weekly_capacity=weekly_capacity, as_of=as_of),
         left_out=left_out_text(
-            name, pathway, selection=selection, practice_code=practice_code, config=config,
+            name,
+            pathway,
+            selection=selection,
+            practice_code=practice_code,
+            config=config,
             n_listed=n_listed,
-        ),  # fmt: skip
+        ),
         repeats=repeats_text(pathway, config=config),
         missing_contacts=(
             f"{n_missing_contacts} listed {_people(n_missing_contacts)} no contact details in "

@@ -136,8 +136,10 @@ def _text(column: ListColumn, value: object) -> str:
     if column.kind == "points":
         return f"{value:+.1f}"
     if column.kind == "date" and isinstance(value, date):
-        return value.strftime("%a %d/%m/%Y") if column.name == "contact_by" else (
-            value.strftime("%d/%m/%Y")
+        return (
+            value.strftime("%a %d/%m/%Y")
+            if column.name == "contact_by"
+            else (value.strftime("%d/%m/%Y"))
         )
     return str(value)
 

@@ -159,9 +159,7 @@ def write_outreach(
     """Select, explain and write every practice's files for `pathways` into `run_dir`. The
     caller records who was listed (store_io.record_listed) once the files are published."""
     selection = select(con, as_of=as_of, config=config, pathways=pathways, scores=scores)
-    lists = explain_lists(
-        con, selection.lists, settings=settings, matrices=matrices, models=models
-    )
+    lists = explain_lists(con, selection.lists, settings=settings, matrices=matrices, models=models)
     labels = _labels(lists)
     files = write_practice_files(
         lists,

@@ -112,9 +112,7 @@ def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
     ).df()
 
 
-def load_history(
-    con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int
-) -> pd.DataFrame | None:
+def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:
     """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks."""
     if not has_table(con, LISTED_TABLE):
         return None
@@ -137,8 +135,8 @@ def record_listed(
     con.execute(LISTED_DDL)
     cols = ["pathway", "practice_code", "patient_id", "index_spell_id", "risk", "section"]
     rows = lists.loc[lists["pathway"].isin(list(pathways)), cols].copy()
-    rows["index_spell_id"] = rows["index_spell_id"].astype("object").where(
-        rows["index_spell_id"].notna(), None
+    rows["index_spell_id"] = (
+        rows["index_spell_id"].astype("object").where(rows["index_spell_id"].notna(), None)
     )
     rows.insert(0, "as_of", pd.Timestamp(as_of))
     rows["recorded_at"] = pd.Timestamp.now().floor("s")
@@ -219,9 +217,9 @@ def contacts_reader(
     `read(listed)` takes (practice_code, patient_id) pairs and returns the contacts columns and
     the date of birth (from patients) for those patients registered at that very practice,
     nobody else. A listed patient with no contacts row comes back with null contacts (the
-    writer marks the row "contact details missing"), never silently dropped: the pairs are joined to patients
-    (id and practice) and contacts in one query, so a run reads identifiers once, not once per
-    practice (a scan of the whole contacts table each time).
+    writer marks the row "contact details missing"), never silently dropped. The pairs are
+    joined to patients (id and practice) and contacts in one query, so a run reads identifiers
+    once, not once per practice (a scan of the whole contacts table each time).
     """
     cols = ", ".join(f"c.{c}" for c in TABLES["contacts"].column_names if c != "patient_id")
 

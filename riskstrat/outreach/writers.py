@@ -82,9 +82,11 @@ def write_practice_files(
         )
         missing_total = int(display["contacts_missing"].sum()) if len(display) else 0
         by_practice = _split(_records(display))
-        capacity = practices.set_index("practice_code")["weekly_capacity"] if (
-            "weekly_capacity" in practices
-        ) else pd.Series(dtype="int64")
+        capacity = (
+            practices.set_index("practice_code")["weekly_capacity"]
+            if ("weekly_capacity" in practices)
+            else pd.Series(dtype="int64")
+        )
         for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
             code = practice.practice_code
             own = by_practice.get(code, {})
@@ -161,7 +163,9 @@ def _with_contacts(display: pd.DataFrame, reader: ContactsReader, *, as_of: date
         first = str(contacts.loc[foreign, "practice_code"].iloc[0])
         raise ValueError(FOREIGN_CONTACTS.format(count=int(foreign.sum()), practice=first))
     contacts = contacts.drop_duplicates(PAIR)
-    name = (contacts["given_name"].fillna("") + " " + contacts["family_name"].fillna("")).str.strip()
+    name = (
+        contacts["given_name"].fillna("") + " " + contacts["family_name"].fillna("")
+    ).str.strip()
     nhs = contacts["nhs_number"].astype("object")
     ident = pd.DataFrame(
         {
@@ -170,13 +174,15 @@ def _with_contacts(display: pd.DataFrame, reader: ContactsReader, *, as_of: date
             "nhs_number": nhs,
             "name": name.where(name != "", None),
             "phone": contacts["phone"],
-            "address": contacts["address"] if "address" in contacts else None,
-            "date_of_birth": contacts["date_of_birth"] if "date_of_birth" in contacts else pd.NaT,
+            "address": contacts.get("address"),
+            "date_of_birth": contacts.get("date_of_birth", pd.NaT),
         }
     )
     out = display.merge(ident, on=PAIR, how="left", validate="many_to_one")
-    missing = out["name"].isna() | out["nhs_number"].isna() | (
-        out["nhs_number"].astype("str").str.strip() == ""
+    missing = (
+        out["name"].isna()
+        | out["nhs_number"].isna()
+        | (out["nhs_number"].astype("str").str.strip() == "")
     )
     out["contacts_missing"] = missing.to_numpy(dtype=bool)
     out["name"] = out["name"].astype("object").where(~missing, CONTACTS_MISSING)

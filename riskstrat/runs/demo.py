@@ -165,6 +165,19 @@ def in_hospital_on_lists(run_dir: Path, con: object, *, as_of: date) -> pd.DataF
     )
 
 
+def list_rule_breaches(run_dir: Path, con: object, *, as_of: date) -> dict[str, int]:
+    """outreach.audit over the run's list files (counts of rows breaking each list rule)."""
+    from riskstrat.explain.actions import load_actions
+    from riskstrat.outreach.audit import audit_lists
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+
+    config = load_outreach_config()
+    return audit_lists(
+        run_dir, con, as_of=as_of, config=config, pathways=load_pathways(config),  # type: ignore[arg-type]
+        actions=load_actions(),
+    )  # fmt: skip
+
+
 def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> str:
     """Everything end to end; returns the printable summary."""
     from riskstrat.outreach.scoring import score
@@ -206,6 +219,7 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
     with connect(settings.paths.store) as con:
         realism = realism_table(con, as_of=config.as_of)
         in_hospital = in_hospital_on_lists(published, con, as_of=config.as_of)
+        rules = list_rule_breaches(published, con, as_of=config.as_of)
     return summary_text(
         config=config,
         settings=settings,
@@ -216,6 +230,7 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
         trained={t: r["trained"] for t, r in results.items()},
         lists=lists_per_practice(published),
         in_hospital=in_hospital,
+        rules=rules,
         run_folder=published,
         warnings=manifest.warnings,
     )
@@ -234,6 +249,7 @@ def summary_text(
     run_folder: Path,
     warnings: list[str],
     in_hospital: pd.DataFrame | None = None,
+    rules: dict[str, int] | None = None,
 ) -> str:
     fmt = {"float_format": lambda v: f"{v:.3f}"}
     trained_text = ", ".join(f"{t}: {'trained' if v else 'reused'}" for t, v in trained.items())
@@ -254,6 +270,8 @@ def summary_text(
         "",
         "People in hospital now (open spell at the run date) on a contact list (must be 0):",
         (in_hospital if in_hospital is not None else pd.DataFrame()).to_string(index=False),
+        "List rules (rows breaking each, must be 0): "
+        + ", ".join(f"{k} {v}" for k, v in (rules or {}).items()),
         "",
         f"Commissioner report: {report}",
         f"Run manifest:        {run_folder / 'manifest.json'}",

@@ -103,7 +103,7 @@ def _record_listed(state: RunState) -> None:
         return
     try:
         record_listed(state.con, state.explained, as_of=state.as_of, pathways=state.pathways)
-    except Exception as exc:  # noqa: BLE001 - the run is already published
+    except Exception as exc:  # the run is already published: log, don't fail it
         log_event("run.record_listed_failed", as_of=state.as_of, error=type(exc).__name__)
 
 

@@ -16,7 +16,6 @@ from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.outreach.engine import (
     IN_HOSPITAL,
     LISTED_BEFORE,
-    OVER_CAPACITY,
     Selection,
     select_lists,
 )
@@ -76,7 +75,7 @@ def test_in_hospital_never_on_a_contact_list_and_uses_no_place(config, pathways)
     listed = sel.lists
     assert not set(pop.loc[inpatients, "patient_id"]) & set(listed["patient_id"])
     # No place was used by them: every list still fills its places.
-    for (code, name), rows in listed[listed["section"] == "main"].groupby(
+    for (_, name), rows in listed[listed["section"] == "main"].groupby(
         ["practice_code", "pathway"]
     ):
         if name == "early_intervention":
@@ -216,7 +215,9 @@ def test_weekly_lists_leave_out_recent_listings_unless_risk_rose_or_a_new_event(
     assert int(gone["count"].sum()) == len(ei) - 2
     # Listed five weeks ago (beyond relist.weeks = 4): listed again.
     old = history.assign(as_of=pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5))
-    assert set(ei) <= set(_select(pop, config, weekly, capacity=20, history=old).lists["patient_id"])
+    assert set(ei) <= set(
+        _select(pop, config, weekly, capacity=20, history=old).lists["patient_id"]
+    )
 
 
 def test_listing_history_round_trips_through_the_store(config, pathways):
