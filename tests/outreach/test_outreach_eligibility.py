@@ -16,6 +16,7 @@ from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.outreach.engine import (
     IN_HOSPITAL,
     LISTED_BEFORE,
+    OVER_CAPACITY,
     Selection,
     select_lists,
 )
@@ -211,7 +212,8 @@ def test_weekly_lists_leave_out_recent_listings_unless_risk_rose_or_a_new_event(
     now = set(sel.lists["patient_id"])
     assert {ei[0], ei[2]} <= now
     assert not set(ei[1:2] + ei[3:]) & now
-    gone = sel.left_out.query("pathway == 'early_intervention' and reason == @LISTED_BEFORE")
+    lo = sel.left_out
+    gone = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == LISTED_BEFORE)]
     assert int(gone["count"].sum()) == len(ei) - 2
     # Listed five weeks ago (beyond relist.weeks = 4): listed again.
     old = history.assign(as_of=pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5))
@@ -259,6 +261,7 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
         practice_name="Practice P1", as_of=AS_OF, weekly_capacity=4, n_listed=2,
         n_missing_contacts=0, selection=sel, config=config,
     )  # fmt: skip
-    over = sel.left_out.query("pathway == 'early_intervention' and reason == @OVER_CAPACITY")
+    lo = sel.left_out
+    over = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == OVER_CAPACITY)]
     assert f"{int(over['count'].sum()):,} beyond this run's places" in ei.left_out
     assert "in the last 4 weeks" in ei.repeats and "rose by 5 points" in ei.repeats
