@@ -116,7 +116,7 @@ def rule_text(
     if population:
         mean, n = population
         what = "discharges" if pathway.task.startswith("readmission") else "people"
-        parts.append(f"average risk across all {n:,} {what} scored: {_pct(mean)}")
+        parts.append(f"Average risk across all {n:,} {what} scored: {_pct(mean)}")
     return ". ".join(parts) + "."
 
 
@@ -173,10 +173,9 @@ def repeats_text(pathway: Pathway, *, config: OutreachConfig | None) -> str:
     back = f" (again only if the practice returned {again})" if again else ""
     if pathway.cadence == "weekdays":
         return f"Not repeated: each discharge is followed up once{back}."
-    event = (
-        " or they had a new emergency admission, discharge or A&E visit" if rule.new_event else ""
-    )
+    again_text = f", or the practice returned {again}" if again else ""
+    event = ", they had a new emergency admission, discharge or A&E visit" if rule.new_event else ""
     return (
         f"Not repeated: anyone on a weekly list in the last {rule.weeks} weeks is left out unless "
-        f"their risk rose by {rule.rise_points:g} points or more{event}{back}."
+        f"their risk rose by {rule.rise_points:g} points or more{event}{again_text}."
     )

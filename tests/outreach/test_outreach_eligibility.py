@@ -248,7 +248,7 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
         n_missing_contacts=1, selection=sel, config=config,
     )  # fmt: skip
     assert header.rule.startswith("Listed: risk of 20% or more (high), or among this practice's 2")
-    assert "average risk across all 5 discharges scored: 31%" in header.rule  # mean of the five
+    assert "Average risk across all 5 discharges scored: 31%" in header.rule  # mean of the five
     assert header.left_out.startswith(f"5 discharges reviewed: {len(post)} listed, 3 not: ")
     assert "1 in hospital now" in header.left_out and "below the list's rule" in header.left_out
     assert header.repeats == (
