@@ -136,7 +136,7 @@ def explain_lists(
         matrix.index = rows.index
         explained = explain(model, matrix, texts=texts, actions=actions)
         # The list decides the first action and what contradicts it (explain has no list context).
-        context = rows[["pathway", "group"]].join(explained.filter(like="feature_"))
+        context = rows.reindex(columns=["pathway", "group"]).join(explained.filter(like="feature_"))
         fitted = row_actions(context, actions=actions, values=matrix)
         parts.append(explained.drop(columns="actions").join(fitted))
     if not parts:
