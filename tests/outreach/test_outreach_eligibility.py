@@ -265,3 +265,16 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
     over = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == OVER_CAPACITY)]
     assert f"{int(over['count'].sum()):,} beyond this run's places" in ei.left_out
     assert "in the last 4 weeks" in ei.repeats and "rose by 5 points" in ei.repeats
+
+
+def test_relist_rules_are_configured_and_checked(tmp_path):
+    from riskstrat.config import ConfigError
+    from riskstrat.outreach.config import load_outreach_config as load
+
+    relist = load_outreach_config().relist
+    assert (relist.weeks, relist.rise_points, relist.new_event) == (4, 5, True)
+    assert relist.discharge_again_after == ("unreachable",)
+    bad = tmp_path / "outreach.yaml"
+    bad.write_text("relist:\n  discharge_again_after: [phoned]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"outreach\.yaml: relist\.discharge_again_after"):
+        load(bad)
