@@ -116,6 +116,11 @@ def outreach_command(
     counts = result.lists.groupby(["pathway", "section"]).size()
     for (pathway, section), n in counts.items():
         click.echo(f"{pathway} {section}: {n}")
+    if result.selection is not None and not result.selection.left_out.empty:
+        gone = result.selection.left_out.groupby(["pathway", "reason"])["count"].sum()
+        for pathway, rows in gone.groupby(level=0):
+            said = ", ".join(f"{r} {int(n)}" for (_, r), n in rows.items())
+            click.echo(f"{pathway} left out: {said}")
     click.echo(f"{len(result.files)} files for {len({p.parent for p in result.files})} practices")
 
 

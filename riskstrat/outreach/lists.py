@@ -44,6 +44,7 @@ class OutreachResult:
     lists: pd.DataFrame
     files: list[Path] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # task -> "name vN"
+    selection: Selection | None = None  # who was left out of each list, and why
 
 
 def select(
@@ -172,7 +173,7 @@ def write_outreach(
         selection=selection,
         config=config,
     )
-    return OutreachResult(lists=lists, files=files, models=labels)
+    return OutreachResult(lists=lists, files=files, models=labels, selection=selection)
 
 
 def _labels(lists: pd.DataFrame) -> dict[str, str]:
