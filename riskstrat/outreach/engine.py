@@ -196,7 +196,8 @@ def _listed_before(
     """True where an earlier run listed this person and nothing since justifies listing again.
 
     Discharge lists (weekdays): the same discharge (patient and index spell) on any earlier
-    day's list of this pathway. Weekly lists: any weekly list in the last `relist.weeks` weeks,
+    day's list of this pathway, main or reserve. Weekly lists: any weekly main list (reserve
+    names are often never called) in the last `relist.weeks` weeks,
     unless the risk rose by `relist.rise_points` or a new event happened since that listing.
     Either way, an outcome in `relist.discharge_again_after` (unreachable) returned for the
     listing lets the person be listed again.
@@ -208,12 +209,15 @@ def _listed_before(
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
     hist = hist[hist["as_of"] < day]
     if pathway.cadence == "weekdays":
-        hist = hist[hist["pathway"] == name]
+        hist = hist[hist["pathway"] == name]  # main or reserve: a discharge is on one list only
         keys = ["patient_id", "index_spell_id"]
     else:
         weekly = [n for n, p in pathways.items() if p.cadence == "weekly"] or [name]
         since = day - pd.Timedelta(weeks=rule.weeks)
-        hist = hist[hist["pathway"].isin(weekly) & (hist["as_of"] >= since)]
+        # Only the main list counts: reserve names are often never called, so they may return.
+        hist = hist[
+            hist["pathway"].isin(weekly) & (hist["as_of"] >= since) & (hist["section"] == MAIN)
+        ]
         keys = ["patient_id"]
     if hist.empty:
         return np.zeros(len(pool), dtype=bool)
