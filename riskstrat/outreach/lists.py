@@ -139,7 +139,9 @@ def explain_lists(
         # The list decides the first action and what contradicts it (explain has no list context).
         context = rows.reindex(columns=["pathway", "group"]).join(explained.filter(like="feature_"))
         fitted = row_actions(context, actions=actions, values=matrix)
-        parts.append(explained.drop(columns="actions").join(fitted))
+        parts.append(
+            explained.drop(columns=["actions", "action_why"], errors="ignore").join(fitted)
+        )
     if not parts:
         return lists
     return lists.join(pd.concat(parts))

@@ -313,7 +313,8 @@ def _write_feedback(
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FEEDBACK_FILE_COLUMNS)
-        for old in kept:
+        for old in kept:  # (a file written before practice_code was added: it is this one's)
+            old[FEEDBACK_PRACTICE_COLUMN] = old.get(FEEDBACK_PRACTICE_COLUMN) or code
             writer.writerow([old.get(c, "") for c in FEEDBACK_FILE_COLUMNS])
         for r in records:
             writer.writerow(

@@ -137,6 +137,8 @@ def test_xlsx_is_native_title_headings_dates_dropdown_print_setup(written):
     assert ws.cell(row=top + 1, column=col["Age"]).value == 85  # born 1 Jan 1940, on 2 Jun 2025
     assert ws.cell(row=top + 1, column=col["NHS number"]).value.count(" ") == 2
     assert ws.cell(row=top + 1, column=col["Suggested actions"]).alignment.wrap_text
+    # Rows grow with wrapped text: no data row has a fixed height.
+    assert not any(ws.row_dimensions[r].customHeight for r in range(top, ws.max_row + 1))
     assert 0 < _width(ws, col["#"]) < 10 and _width(ws, col["Reason 1"]) >= 30
     kinds = {dv.type: dv for dv in ws.data_validations.dataValidation}
     outcome_letter = openpyxl.utils.get_column_letter(col["Outcome"])
@@ -295,3 +297,20 @@ def test_listed_patient_without_contacts_is_listed_with_a_visible_marker(written
     html = (folder / "early_intervention.html").read_text(encoding="utf-8")
     assert html.count(f'<td class="missing">{CONTACTS_MISSING}</td>') == 2
     assert "2 listed people have no contact details in the extract" in html
+
+
+def test_xlsx_title_and_page_header_keep_hostile_practice_names_as_text(tmp_path):
+    from riskstrat.outreach.columns import columns_for
+    from riskstrat.outreach.xlsx import XlsxMeta, write_xlsx
+
+    name = "=cmd|' /C calc'!A0 & Co"
+    meta = XlsxMeta(practice_code="P1", pathway="care_home", listed_on=AS_OF,
+                    title=f"Care-home residents - {name} (P1)", lines=("-1+1",),
+                    confidential=f"Confidential: for {name} staff only.")  # fmt: skip
+    path = tmp_path / "list.xlsx"
+    write_xlsx([], columns_for("care_home"), path, meta=meta)
+    ws = openpyxl.load_workbook(path)[SHEET]
+    assert ws.cell(row=1, column=1).value == meta.title and ws.cell(row=1, column=1).data_type == "s"
+    assert ws.cell(row=2, column=1).value == "-1+1" and ws.cell(row=2, column=1).data_type == "s"
+    assert "& Co" not in ws.oddHeader.left.text.replace("&& Co", "")  # a literal & is doubled
+    assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
