@@ -310,7 +310,8 @@ def test_xlsx_title_and_page_header_keep_hostile_practice_names_as_text(tmp_path
     path = tmp_path / "list.xlsx"
     write_xlsx([], columns_for("care_home"), path, meta=meta)
     ws = openpyxl.load_workbook(path)[SHEET]
-    assert ws.cell(row=1, column=1).value == meta.title and ws.cell(row=1, column=1).data_type == "s"
-    assert ws.cell(row=2, column=1).value == "-1+1" and ws.cell(row=2, column=1).data_type == "s"
+    title, line = ws.cell(row=1, column=1), ws.cell(row=2, column=1)
+    assert title.value == meta.title and title.data_type == "s"
+    assert line.value == "-1+1" and line.data_type == "s"
     assert "& Co" not in ws.oddHeader.left.text.replace("&& Co", "")  # a literal & is doubled
     assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
