@@ -3,19 +3,36 @@
 Each stage owns its own pydantic model and file (tasks, models, outreach, report, schedule,
 monitoring); this module holds what they share: where the project is, the paths every stage reads,
 and `load_yaml`, which turns a wrong key or type into an error naming the file and the key.
+
+`read_yaml` is the one YAML reader of the project: a key given twice in one mapping is an error
+naming the file, the key and its line (PyYAML would silently keep the last value), and an empty
+file is an error (an empty riskstrat.yaml must not silently mean "all defaults").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 CONFIG_ERROR = "{file}: {key}: {problem}"
 CONFIG_MISSING = "{file}: configuration file not found"
+CONFIG_MISSING_SETTINGS = (
+    "{file}: configuration file not found; create it (see configs/riskstrat.yaml in the project) "
+    "or set RISKSTRAT_DEFAULTS=1 to run on the built-in defaults"
+)
+CONFIG_EMPTY = (
+    "{file}: the configuration file is empty; write its settings, or delete it and set "
+    "RISKSTRAT_DEFAULTS=1 to run on the built-in defaults"
+)
+CONFIG_DUPLICATE_KEY = "{file}: {key}: the key is given twice (line {line}); keep one"
+#: Set to 1 to run without configs/riskstrat.yaml (the built-in defaults, explicitly requested).
+DEFAULTS_ENV = "RISKSTRAT_DEFAULTS"
 
 #: Environment variables that override paths in configs/riskstrat.yaml.
 ENV_OVERRIDES: dict[str, str] = {
@@ -59,16 +76,50 @@ def config_dir() -> Path:
     return project_root() / "configs"
 
 
-def load_yaml(path: Path | str, model: type[M]) -> M:
-    """Load a YAML file into `model`; every problem names the file and the key."""
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path | str) -> Any:
+    """The parsed content of a YAML file (the project's one YAML reader).
+
+    Raises ConfigError naming the file for a missing file, bad YAML, an empty document or a
+    duplicated key (with the key and its line).
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(CONFIG_MISSING.format(file=path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise ConfigError(
+            CONFIG_DUPLICATE_KEY.format(file=path, key=exc.key, line=exc.line)
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(CONFIG_ERROR.format(file=path, key="(file)", problem=exc)) from exc
-    return parse_config(raw, model, source=path)
+    if raw is None:
+        raise ConfigError(CONFIG_EMPTY.format(file=path))
+    return raw
+
+
+def load_yaml(path: Path | str, model: type[M]) -> M:
+    """Load a YAML file into `model`; every problem names the file and the key."""
+    return parse_config(read_yaml(path), model, source=Path(path))
 
 
 def parse_config(raw: Any, model: type[M], *, source: Path | str) -> M:
@@ -94,10 +145,48 @@ class Paths(StrictModel):
     mlflow_uri: str = "sqlite:///data/mlflow.db"
 
 
+#: Names a practice-code pattern must never admit: each would leave the run folder.
+UNSAFE_CODES = ("", ".", "..", "../x", "a/b", "a\\b", "/tmp/x", "a b", "a\x00")
+UNSAFE_PATTERN = "the pattern admits {code!r}, which is not a safe folder name"
+
+
 class IngestConfig(StrictModel):
     max_reject_share: float = 0.05
     death_grace_days: int = 7
     reject_examples: int = 1_000_000  # rows kept per table in rejects files
+    #: Practice codes must match this in full (None: the contract's PRACTICE_CODE_PATTERN).
+    practice_code_pattern: str | None = None
+    #: Returned feedback's own reject budget: above it a warning, never a stop.
+    feedback_max_reject_share: float = 0.5
+    #: Share of current, living patients that may lack a contacts row before the ingest stops.
+    contacts_missing_share: float = 0.01
+    #: Dates of birth before this (or after the extract date) are rejected.
+    earliest_birth_date: dt.date = dt.date(1890, 1, 1)
+    #: Latest event of each table at most this many days before the extract date, else a warning.
+    freshness_days: dict[str, int] = {
+        "spells": 35,
+        "ae_attendances": 35,
+        "gp_contacts": 14,
+        "prescriptions": 35,
+    }
+    #: An extract date more than this many days after today (wall clock) is refused.
+    future_extract_days: int = 1
+    #: A CSV line longer than this stops the ingest, naming file and line (DuckDB's own limit).
+    max_line_bytes: int = 2_000_000
+
+    @field_validator("practice_code_pattern")
+    @classmethod
+    def _safe_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        for code in UNSAFE_CODES:
+            if compiled.fullmatch(code):
+                raise ValueError(UNSAFE_PATTERN.format(code=code))
+        return value
 
 
 class Settings(StrictModel):
@@ -119,9 +208,19 @@ class Settings(StrictModel):
         return self.model_copy(update={"paths": Paths(**values)})
 
 
-def load_settings(path: Path | str | None = None) -> Settings:
-    """configs/riskstrat.yaml (or `path`), resolved against the project root, env applied."""
+def load_settings(path: Path | str | None = None, *, defaults: bool | None = None) -> Settings:
+    """configs/riskstrat.yaml (or `path`), resolved against the project root, env applied.
+
+    A missing file is an error unless the built-in defaults are explicitly requested
+    (`defaults=True`, or the environment variable RISKSTRAT_DEFAULTS=1); an empty file is always
+    an error.
+    """
     root = project_root()
     path = Path(path) if path else root / "configs" / "riskstrat.yaml"
-    settings = load_yaml(path, Settings) if path.is_file() else Settings()
-    return settings.resolved(root)
+    if defaults is None:
+        defaults = os.environ.get(DEFAULTS_ENV, "").strip().lower() in ("1", "true", "yes")
+    if not path.is_file():
+        if not defaults:
+            raise ConfigError(CONFIG_MISSING_SETTINGS.format(file=path))
+        return Settings().resolved(root)
+    return load_yaml(path, Settings).resolved(root)

@@ -1,20 +1,40 @@
 """Explain the selected rows only: contributions, reasons and actions for listed people.
 
 Contributions are computed for the rows passed in (a practice list, never the whole population):
-LightGBM's pred_contrib is cheap per row but a population-wide pass is wasted work.
+LightGBM's pred_contrib is cheap per row but a population-wide pass is wasted work. Rows with a
+previous week's feature row (rising risk) are explained by what changed (explain.changes); rows
+indexed at a discharge (readmission) get the "this discharge" line (explain.discharge).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from riskstrat.explain.actions import Actions, suggest_actions
+from riskstrat.explain.changes import RiskOfLogit, change_reasons, expit, planned_only
+from riskstrat.explain.discharge import describe_discharge
 from riskstrat.explain.protocols import FeatureText, RiskModel
 from riskstrat.explain.reasons import top_reasons
 from riskstrat.logs import timed
 
 EXPLAIN_TOO_MANY = "explain: {rows} rows asked for; explain selected rows, not the population"
+PREVIOUS_NOT_LISTED = "explain: {count} previous-week rows are not rows of this week's matrix"
 MAX_EXPLAIN_ROWS = 200_000
+
+
+def risk_of_logit(model: RiskModel) -> RiskOfLogit:
+    """Raw log-odds -> the risk the list shows (the model's calibrator when it has one)."""
+    calibrator = getattr(model, "calibrator", None)
+    if calibrator is None:
+        return expit
+    return lambda z: np.asarray(calibrator(expit(z)), dtype="float64")
+
+
+def _contributions(model: RiskModel, X: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    contrib = model.contributions(X) if len(X) else pd.DataFrame(columns=[*X.columns, "bias"])
+    contrib.index = index
+    return contrib
 
 
 def explain(
@@ -24,13 +44,69 @@ def explain(
     texts: dict[str, FeatureText],
     actions: Actions,
     k: int = 3,
+    after_discharge: bool = False,
+    previous: pd.DataFrame | None = None,
+    recent_days: int | None = None,
 ) -> pd.DataFrame:
-    """reason_1..k, feature_i, contribution_i, modifiable_i and `actions`, aligned with matrix."""
+    """reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i (i = 1..k),
+    `actions`, `reasons_are_changes`, `rise_planned_only` and, with `after_discharge`,
+    `this_discharge`; aligned with matrix.
+
+    previous: last week's feature rows of some of these people (same index labels as their
+    rows in `matrix`, built at last week's as-of): their reasons are what changed
+    (change_reasons), with rise_points_i, unless nothing rose.
+    """
     if len(matrix) > MAX_EXPLAIN_ROWS:
         raise ValueError(EXPLAIN_TOO_MANY.format(rows=len(matrix)))
     with timed("explain", rows=len(matrix), model=model.name):
         X = matrix[list(model.feature_names)]
-        contrib = model.contributions(X) if len(X) else pd.DataFrame(columns=[*X.columns, "bias"])
-        contrib.index = matrix.index
-        reasons = top_reasons(contrib, X, texts=texts, k=k)
+        contrib = _contributions(model, X, matrix.index)
+        reasons = top_reasons(
+            contrib, X, texts=texts, k=k, after_discharge=after_discharge, recent_days=recent_days
+        )
+        reasons["reasons_are_changes"] = False
+        reasons["rise_planned_only"] = pd.array([pd.NA] * len(reasons), dtype="boolean")
+        if previous is not None and len(previous):
+            reasons = _with_changes(
+                reasons, model, X, contrib, previous, texts=texts, k=k, recent_days=recent_days
+            )
+        if after_discharge:
+            reasons["this_discharge"] = describe_discharge(matrix, texts=texts)
         return reasons.assign(actions=suggest_actions(reasons, actions=actions, k=k))
+
+
+def _with_changes(
+    reasons: pd.DataFrame,
+    model: RiskModel,
+    X: pd.DataFrame,
+    contrib: pd.DataFrame,
+    previous: pd.DataFrame,
+    *,
+    texts: dict[str, FeatureText],
+    k: int,
+    recent_days: int | None,
+) -> pd.DataFrame:
+    unknown = previous.index.difference(X.index)
+    if len(unknown):
+        raise ValueError(PREVIOUS_NOT_LISTED.format(count=len(unknown)))
+    rows = previous.index
+    prev_X = previous[list(model.feature_names)]
+    changes = change_reasons(
+        contrib.loc[rows],
+        _contributions(model, prev_X, rows),
+        X.loc[rows],
+        prev_X,
+        texts=texts,
+        k=k,
+        risk_of_logit=risk_of_logit(model),
+        recent_days=recent_days,
+    )
+    changed = changes.index[changes["reason_1"].notna()]
+    out = reasons.copy()
+    for column in changes.columns:
+        if column not in out:
+            out[column] = pd.Series(np.nan, index=out.index, dtype=changes[column].dtype)
+        out.loc[changed, column] = changes.loc[changed, column]
+    out.loc[changed, "reasons_are_changes"] = True
+    out.loc[rows, "rise_planned_only"] = planned_only(X.loc[rows], prev_X, texts=texts)
+    return out

@@ -30,7 +30,26 @@ class FeatureText(Protocol):
     dtype: str  # "flag" features are reasons only when set (value 1)
     reason: str  # plain-English template, formatted with {value}
     modifiable: bool
+    categories: list[str] | None
+    role: str  # "reason" or "context" (never a reason slot)
+    event: str | None  # "planned" / "unplanned" care, or None
+    when: str | None  # "days_ago" / "years_ago": the value is the time since an event
 
-    def reason_text(self, value: float) -> str:
+    @property
+    def concept_name(self) -> str:
+        """Features sharing a concept describe one fact: one reason per row."""
+        ...
+
+    def facts(self, values: np.ndarray) -> np.ndarray:
+        """Per value: is it a fact worth saying (not missing, not context, not a bare zero)."""
+        ...
+
+    def age_days(self, value: float) -> float | None:
+        """How long ago the fact happened (a count: its window), None when timeless."""
+        ...
+
+    def label(self, value: float) -> str: ...
+
+    def reason_text(self, value: float, *, after_discharge: bool = False) -> str:
         """The reason for a row's value (unit and rounding are the catalogue's)."""
         ...

@@ -1,23 +1,31 @@
-"""Top positive SHAP contributions -> plain-English reasons (pure).
+"""Top positive SHAP contributions -> plain-English reasons, one fact each (pure).
 
-A reason is a feature that pushed this person's risk up (contribution > 0), largest first; it is
-written with the feature's catalogue template, formatted with the person's value. Features that
-lowered risk are never offered as reasons, and neither is anything that is not a fact about the
-person: a missing value (nothing to say), or a flag that is 0 (its template says the flag is set:
-"On the COPD register" must never be said of someone who is not).
+A reason is a feature that pushed this person's risk up (contribution > 0), largest first,
+written with the feature's catalogue template. Every rule comes from the feature YAMLs
+(riskstrat.features.catalogue): a feature speaks only when its value is a fact about the person
+(`facts`: not missing, not a context feature such as age or sex, not a 0 or unset flag unless
+the YAML says the absence is the concern, not in a band that is no concern); features that
+share a `concept` (windows of one count, a register and its diagnosis date) give one reason per
+row, the member with the largest contribution. On a row whose index is a discharge, templates
+with a `discharge_reason` say "previous". `recent_i` says whether the reason's event lies within
+the configured recent window (configs/reasons.yaml), so an action that says "recent" can check.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from riskstrat.explain.protocols import FeatureText
+from riskstrat.explain.wording import recent_days as configured_recent_days
 
 MISSING_TEMPLATE = "feature {feature!r} has contributions but no reason template in the catalogue"
 BAD_TEMPLATE = "feature {feature!r}: reason template {template!r} cannot be formatted: {problem}"
+#: Columns per reason i (1..k) in the order they are written.
+REASON_FIELDS = ("reason", "feature", "contribution", "modifiable", "concept", "recent")
 
 
 def as_texts(catalogue: object) -> dict[str, FeatureText]:
@@ -28,14 +36,108 @@ def as_texts(catalogue: object) -> dict[str, FeatureText]:
     return {spec.column: spec for spec in specs}
 
 
-def reason_text(spec: FeatureText, value: float) -> str:
+def reason_text(spec: FeatureText, value: float, *, after_discharge: bool = False) -> str:
     """The spec's own wording, units and rounding."""
     try:
-        return spec.reason_text(value)
+        return spec.reason_text(value, after_discharge=after_discharge)
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(
             BAD_TEMPLATE.format(feature=spec.column, template=spec.reason, problem=exc)
         ) from exc
+
+
+def is_recent(spec: FeatureText, value: float, *, recent_days: int) -> bool | None:
+    """True when the fact happened within `recent_days` (a count: its whole window does),
+    False when older, None when the feature has no time (a register, a score)."""
+    age = spec.age_days(value)
+    return None if age is None else bool(age <= recent_days)
+
+
+def check_texts(features: list[str], texts: Mapping[str, FeatureText]) -> None:
+    for feature in features:
+        if feature not in texts:
+            raise KeyError(MISSING_TEMPLATE.format(feature=feature))
+
+
+def sayable(
+    values: np.ndarray, features: list[str], texts: Mapping[str, FeatureText]
+) -> np.ndarray:
+    """rows x features: whether each value is a fact worth saying (the YAML's rules)."""
+    if not features:
+        return np.zeros(values.shape, dtype=bool)
+    return np.column_stack([texts[f].facts(values[:, j]) for j, f in enumerate(features)])
+
+
+def strongest_per_concept(
+    score: np.ndarray, features: list[str], texts: Mapping[str, FeatureText]
+) -> np.ndarray:
+    """`score` with every concept member but the row's highest set to -inf."""
+    out = score.copy()
+    concepts: dict[str, list[int]] = {}
+    for j, f in enumerate(features):
+        concepts.setdefault(texts[f].concept_name, []).append(j)
+    rows = np.arange(len(score))
+    for members in concepts.values():
+        if len(members) < 2:
+            continue
+        idx = np.array(members)
+        best = idx[np.argmax(score[:, idx], axis=1)]  # first of equals: catalogue order
+        keep = out[rows, best]
+        out[:, idx] = -np.inf
+        out[rows, best] = keep
+    return out
+
+
+def pick(
+    score: np.ndarray,
+    values: np.ndarray,
+    features: list[str],
+    *,
+    texts: Mapping[str, FeatureText],
+    k: int,
+    after_discharge: bool,
+    recent_days: int,
+    index: pd.Index,
+    contributions: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The k highest positive `score` features per row, as REASON_FIELDS columns."""
+    contributions = score if contributions is None else contributions
+    order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(score))
+    out: dict[str, list[object] | np.ndarray] = {}
+    for i in range(k):
+        if order.shape[1] > i:
+            j = order[:, i]
+            names = [
+                features[c] if ok else None for c, ok in zip(j, score[rows, j] > 0, strict=True)
+            ]
+            vals = values[rows, j]
+        else:
+            j, names, vals = (
+                np.zeros(len(rows), int),
+                [None] * len(rows),
+                np.full(len(rows), np.nan),
+            )
+        specs = [texts[n] if n else None for n in names]
+        out[f"reason_{i + 1}"] = [
+            reason_text(s, v, after_discharge=after_discharge) if s else None
+            for s, v in zip(specs, vals, strict=True)
+        ]
+        out[f"feature_{i + 1}"] = names
+        out[f"contribution_{i + 1}"] = np.array(
+            [contributions[r, c] if n else np.nan for r, c, n in zip(rows, j, names, strict=True)],
+            dtype="float64",
+        )
+        out[f"modifiable_{i + 1}"] = [bool(s and s.modifiable) for s in specs]
+        out[f"concept_{i + 1}"] = [s.concept_name if s else None for s in specs]
+        out[f"recent_{i + 1}"] = pd.array(
+            [
+                is_recent(s, v, recent_days=recent_days) if s else None
+                for s, v in zip(specs, vals, strict=True)
+            ],
+            dtype="boolean",
+        )
+    return pd.DataFrame(out, index=index)
 
 
 def top_reasons(
@@ -44,34 +146,69 @@ def top_reasons(
     *,
     texts: Mapping[str, FeatureText],
     k: int = 3,
+    after_discharge: bool = False,
+    recent_days: int | None = None,
 ) -> pd.DataFrame:
-    """Per row: reason_i (text), feature_i, contribution_i, modifiable_i for i = 1..k.
+    """Per row: reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i (i=1..k).
 
     contributions: one column per feature (+ `bias`, ignored), rows aligned with `values`. Ties
     are broken by the feature's column order, so the result is deterministic. Fewer than k
-    positive contributions leave the remaining reasons empty.
+    sayable positive contributions leave the remaining reasons empty. `after_discharge`: the
+    rows are indexed at a discharge (readmission), so earlier events are worded "previous".
     """
     features = [c for c in contributions.columns if c != "bias"]
-    for feature in features:
-        if feature not in texts:
-            raise KeyError(MISSING_TEMPLATE.format(feature=feature))
+    check_texts(features, texts)
+    recent = configured_recent_days() if recent_days is None else recent_days
     contrib = contributions[features].to_numpy(dtype="float64")
     vals = values[features].to_numpy(dtype="float64")
-    flags = np.array([texts[f].dtype == "flag" for f in features], dtype=bool)
-    sayable = ~np.isnan(vals) & ~(flags[None, :] & (vals != 1))
-    masked = np.where((contrib > 0) & sayable, contrib, -np.inf)
-    order = np.argsort(-masked, axis=1, kind="stable")[:, :k]
-    out: dict[str, list[object]] = {}
-    rows = np.arange(len(contrib))
-    for i in range(k):
-        j = order[:, i] if order.shape[1] > i else np.zeros(len(rows), dtype=int)
-        positive = masked[rows, j] > 0 if order.shape[1] > i else np.zeros(len(rows), bool)
-        names = [features[c] if ok else None for c, ok in zip(j, positive, strict=True)]
-        out[f"reason_{i + 1}"] = [
-            reason_text(texts[n], v) if n else None
-            for n, v in zip(names, vals[rows, j], strict=True)
-        ]
-        out[f"feature_{i + 1}"] = names
-        out[f"contribution_{i + 1}"] = np.where(positive, contrib[rows, j], np.nan)
-        out[f"modifiable_{i + 1}"] = [bool(n and texts[n].modifiable) for n in names]
-    return pd.DataFrame(out, index=contributions.index)
+    masked = np.where((contrib > 0) & sayable(vals, features, texts), contrib, -np.inf)
+    masked = strongest_per_concept(masked, features, texts)
+    return pick(
+        masked,
+        vals,
+        features,
+        texts=texts,
+        k=k,
+        after_discharge=after_discharge,
+        recent_days=recent,
+        index=contributions.index,
+        contributions=contrib,
+    )
+
+
+#: A reason that states a zero ("0 nights ...", "with 0 ...") unless the YAML's absence wording.
+ZERO_WORDING = re.compile(r"(?:^|\s)0(?:\s|$)")
+VIOLATION = "row {row!r}: {rule}: {detail}"
+
+
+def reason_violations(
+    explained: pd.DataFrame, *, texts: Mapping[str, FeatureText], k: int = 3
+) -> list[str]:
+    """Every break of the reason rules in an explained frame (explain()'s or explain_lists'
+    columns reason_i, feature_i, recent_i): a context feature (age, sex, ethnicity, deprivation)
+    as a reason, a reason stating a zero, two reasons of one concept in a row, "recent" wording
+    on a reason whose event is older than the window. Empty when the lists are clean; a test
+    that scans a whole run calls this."""
+    out: list[str] = []
+    for row, data in explained.iterrows():
+        seen: dict[str, str] = {}
+        for i in range(1, k + 1):
+            feature, text = data.get(f"feature_{i}"), data.get(f"reason_{i}")
+            if not isinstance(feature, str) or not isinstance(text, str):
+                continue
+            spec = texts[feature]
+            if spec.role == "context":
+                out.append(VIOLATION.format(row=row, rule="context feature", detail=text))
+            if ZERO_WORDING.search(text):
+                out.append(VIOLATION.format(row=row, rule="states a zero", detail=text))
+            concept = spec.concept_name
+            if concept in seen:
+                detail = f"{seen[concept]!r} and {text!r}"
+                out.append(
+                    VIOLATION.format(row=row, rule=f"concept {concept} twice", detail=detail)
+                )
+            seen[concept] = text
+            recent = data.get(f"recent_{i}")
+            if "recent" in text.lower() and recent is not True and recent is not np.True_:
+                out.append(VIOLATION.format(row=row, rule="recent but not", detail=text))
+    return out

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from string import Formatter
 from typing import Literal
 
-from pydantic import model_validator
+import numpy as np
+from pydantic import Field, model_validator
 
 from riskstrat.config import ConfigError, StrictModel, load_yaml, project_root
 
@@ -28,8 +31,40 @@ UNKNOWN_FEATURE = "unknown feature {column!r}"
 CATEGORIES_NEED_CATEGORY = "categories are given only (and always) for dtype 'category'"
 REASON_PLACEHOLDER = (
     "reason {reason!r}: unknown placeholder {{{name}}} (a reason may use {{value}} and, "
-    "except for a category, {{s}})"
+    "except for a category, {{s}}; {{when}} needs `when:`, {{band}} needs `bands:`)"
 )
+BANDS_ORDER = "bands: every band but the last needs `below`, in increasing order; the last has none"
+ABSENCE_NEEDS_NUMBER = "absence_reason is only for a flag or a count (a value of 0)"
+#: Days in a month and a year, for wording durations.
+MONTH_DAYS, YEAR_DAYS = 30.44, 365.25
+
+
+def friendly_ago(days: float) -> str:
+    """A duration as a clinician says it: days under 8 weeks, then weeks up to 16, months
+    under 2 years, then years ("6 days ago", "10 weeks ago", "14 months ago", "3 years ago")."""
+    d = max(0, round(float(days)))
+    if d < 56:
+        n, unit = d, "day"
+    elif d < 16 * 7:
+        n, unit = round(d / 7), "week"
+    elif d < 2 * YEAR_DAYS:
+        n, unit = round(d / MONTH_DAYS), "month"
+    else:
+        n, unit = math.floor(d / YEAR_DAYS), "year"
+    if unit == "day" and n == 0:
+        return "today"
+    if unit == "day" and n == 1:
+        return "yesterday"
+    return f"{n} {unit}{'' if n == 1 else 's'} ago"
+
+
+class Band(StrictModel):
+    """A clinical category of a numeric value: values below `below` (the last band: the rest).
+    `concern: false` bands are never spoken (a healthy BMI is not a reason to call)."""
+
+    label: str
+    below: float | None = None
+    concern: bool = True
 
 
 class DataTests(StrictModel):
@@ -52,6 +87,25 @@ class FeatureSpec(StrictModel):
     categories: list[str] | None = None  # codebook: code i means categories[i]
     tests: DataTests = DataTests()
     group: str = ""  # filled from the file name
+    #: "context": in the model, never a reason slot (age, sex, ethnicity, deprivation)
+    role: Literal["reason", "context"] = "reason"
+    #: features describing one fact share a concept; a row speaks only its strongest member
+    concept: str | None = None
+    #: the wording when the value is 0; without it a 0 (or unset flag) is never a reason
+    absence_reason: str | None = None
+    #: the value is the time since an event: {when} says it ("6 days ago", "2 years ago")
+    when: Literal["days_ago", "years_ago"] | None = None
+    #: a count's look-back window in days (decides whether the fact is "recent")
+    window_days: int | None = Field(default=None, ge=1)
+    #: clinical categories of the value, {band} in the reason
+    bands: list[Band] | None = None
+    #: decimals of a float value in the reason
+    decimals: int = Field(default=1, ge=0, le=4)
+    #: wording on a row whose index is a discharge (readmission): the earlier events are
+    #: "previous"; the index spell's own features say "this discharge"
+    discharge_reason: str | None = None
+    #: an admission/attendance count or time: planned or unplanned care (rising-risk rule)
+    event: Literal["planned", "unplanned"] | None = None
 
     @model_validator(mode="after")
     def _categories_match_dtype(self) -> FeatureSpec:
@@ -63,25 +117,93 @@ class FeatureSpec(StrictModel):
     def _reason_placeholders(self) -> FeatureSpec:
         """A typo in a template fails at load (naming file and key), not in an outreach list."""
         allowed = {"value"} if self.categories is not None else {"value", "s"}
-        for _, name, _, _ in Formatter().parse(self.reason):
-            if name is not None and name not in allowed:
-                raise ValueError(REASON_PLACEHOLDER.format(reason=self.reason, name=name))
+        allowed |= {"when"} if self.when else set()
+        allowed |= {"band"} if self.bands else set()
+        for template in (self.reason, self.absence_reason, self.discharge_reason):
+            for _, name, _, _ in Formatter().parse(template or ""):
+                if name is not None and name not in allowed:
+                    raise ValueError(REASON_PLACEHOLDER.format(reason=template, name=name))
         return self
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> FeatureSpec:
+        if self.bands:
+            cuts = [b.below for b in self.bands[:-1]]
+            if (
+                any(c is None for c in cuts)
+                or self.bands[-1].below is not None
+                or any(a >= b for a, b in pairwise(cuts))
+            ):
+                raise ValueError(BANDS_ORDER)
+        if self.absence_reason is not None and self.dtype not in ("flag", "int"):
+            raise ValueError(ABSENCE_NEEDS_NUMBER)
+        return self
+
+    @property
+    def concept_name(self) -> str:
+        return self.concept or self.column
 
     def label(self, value: float) -> str:
         """Human-readable value: the category label for a code, an integer without decimals."""
         if self.categories is not None:
-            return self.categories[int(value)]
+            return self.categories[int(value)].replace("_", " ")
         if self.dtype in ("int", "flag") or float(value).is_integer():
             return str(int(value))
-        return f"{value:.1f}"
+        return f"{value:.{self.decimals}f}"
 
-    def reason_text(self, value: float) -> str:
+    def band(self, value: float) -> Band | None:
+        for b in self.bands or ():
+            if b.below is None or value < b.below:
+                return b
+        return None
+
+    def age_days(self, value: float) -> float | None:
+        """How long ago the fact happened, in days (a count: its window), or None (timeless)."""
+        if self.when == "days_ago":
+            return float(value)
+        if self.when == "years_ago":
+            return float(value) * YEAR_DAYS
+        return float(self.window_days) if self.window_days else None
+
+    def facts(self, values: np.ndarray) -> np.ndarray:
+        """Per value, whether it is worth saying as a reason: a value (not missing), not a
+        context feature, not a 0 or unset flag (unless `absence_reason` makes the absence the
+        concern), not in a band that is no concern. The one definition of a sayable fact."""
+        values = np.asarray(values, dtype="float64")
+        if self.role == "context":
+            return np.zeros(values.shape, dtype=bool)
+        ok = ~np.isnan(values)
+        if self.categories is None and self.absence_reason is None:
+            ok &= values != 0
+        if self.bands:
+            cuts = np.array([b.below for b in self.bands[:-1]], dtype="float64")
+            concern = np.array([b.concern for b in self.bands], dtype=bool)
+            idx = np.searchsorted(cuts, np.nan_to_num(values), side="right")
+            ok &= concern[idx]
+        return ok
+
+    def is_fact(self, value: float) -> bool:
+        return bool(self.facts(np.array([value]))[0])
+
+    def reason_text(self, value: float, *, after_discharge: bool = False) -> str:
         """The plain-English reason for a row's value (flags: the text for value 1).
 
-        `{s}` is "" when the value is exactly 1 and "s" otherwise ("1 admission", "0.5 years").
+        `{s}` is "" when the value is exactly 1 and "s" otherwise ("1 admission", "0.5 years");
+        `{when}` is the friendly time since the event; `{band}` the value's category label. On a
+        row indexed at a discharge, `discharge_reason` (if any) is used instead of `reason`.
         """
-        return self.reason.format(value=self.label(value), s="" if float(value) == 1 else "s")
+        template = self.reason
+        if after_discharge and self.discharge_reason:
+            template = self.discharge_reason
+        if self.absence_reason is not None and value == 0:
+            template = self.absence_reason
+        fields = {"value": self.label(value), "s": "" if float(value) == 1 else "s"}
+        if self.when:
+            fields["when"] = friendly_ago(self.age_days(value) or 0.0)
+        if self.bands:
+            band = self.band(value)
+            fields["band"] = band.label if band else ""
+        return template.format(**fields)
 
 
 class GroupFile(StrictModel):

@@ -66,7 +66,7 @@ class SplitRules(StrictModel):
 
 
 class Calibration(StrictModel):
-    method: Literal["isotonic", "platt"] = "isotonic"
+    method: Literal["isotonic", "centred_isotonic", "platt"] = "isotonic"
 
 
 class Baselines(StrictModel):

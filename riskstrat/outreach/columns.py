@@ -44,6 +44,7 @@ COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("rise_points", "Rise (points)", "points", 9, only=("rising_risk",)),
     ListColumn("discharge_date", "Discharged", "date", 12, only=("post_discharge",)),
     ListColumn("contact_by", "Contact by", "date", 12, only=("post_discharge",)),
+    ListColumn("this_discharge", "This discharge", "text", 30, only=("post_discharge",), wrap=True),
     ListColumn("reason_1", "Reason 1", "text", 30, wrap=True),
     ListColumn("reason_2", "Reason 2", "text", 30, wrap=True),
     ListColumn("reason_3", "Reason 3", "text", 30, wrap=True),

@@ -108,13 +108,23 @@ def explain_lists(
     settings: Settings,
     matrices: dict[str, pd.DataFrame] | None = None,
     models: dict[str, RiskModel] | None = None,
+    pathways: dict[str, Pathway] | None = None,
+    config: OutreachConfig | None = None,
 ) -> pd.DataFrame:
-    """lists + reason_1..3, feature_i, contribution_i, modifiable_i, actions (listed rows only)."""
+    """lists + reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i, actions
+    (listed rows only; riskstrat.explain.explain). Rising-risk rows (a pathway with
+    min_rise_points; default: the configured pathways) are explained by what changed since the
+    previous scores, from last week's features built at that as-of; rows indexed at a discharge
+    get `this_discharge`."""
     from riskstrat.features import build_features, load_catalogue
     from riskstrat.models.registry import load_model
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
 
     texts = as_texts(load_catalogue())
     actions = load_actions()
+    config = config or load_outreach_config()
+    pathways = pathways if pathways is not None else load_pathways(config)
+    rising = {name for name, p in pathways.items() if p.select.min_rise_points}
     parts = []
     for task, rows in lists.groupby("task", sort=True):
         if models and task in models:
@@ -135,9 +145,21 @@ def explain_lists(
         else:
             matrix = build_features(con, rows[keys].reset_index(drop=True), task=task)
         matrix.index = rows.index
-        explained = explain(model, matrix, texts=texts, actions=actions)
+        previous = _previous_matrix(
+            con, rows[rows["pathway"].isin(rising)], task=str(task), config=config
+        )
+        explained = explain(
+            model,
+            matrix,
+            texts=texts,
+            actions=actions,
+            after_discharge="index_spell_id" in keys,
+            previous=previous,
+        )
         # The list decides the first action and what contradicts it (explain has no list context).
-        context = rows.reindex(columns=["pathway", "group"]).join(explained.filter(like="feature_"))
+        context = rows.reindex(columns=["pathway", "group"]).join(
+            explained.filter(regex=r"^feature_\d+$")
+        )
         fitted = row_actions(context, actions=actions, values=matrix)
         parts.append(
             explained.drop(columns=["actions", "action_why"], errors="ignore").join(fitted)
@@ -145,6 +167,32 @@ def explain_lists(
     if not parts:
         return lists
     return lists.join(pd.concat(parts))
+
+
+def _previous_matrix(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, task: str, config: OutreachConfig
+) -> pd.DataFrame | None:
+    """Last week's feature rows of `rows` (people with a previous score), built at the as-of of
+    the scores their rise was measured against (the same rule as select), indexed like rows."""
+    from riskstrat.features import build_features
+
+    rows = rows[rows["previous_risk"].notna()] if "previous_risk" in rows else rows.iloc[:0]
+    if rows.empty or ("index_spell_id" in rows and rows["index_spell_id"].notna().any()):
+        return None
+    as_of = pd.Timestamp(rows["index_date"].iloc[0]).date()
+    prev_as_of, _ = load_previous(
+        con, task=task, as_of=as_of, max_days=config.rising_compare_max_days
+    )
+    if prev_as_of is None:
+        return None
+    when = rows["index_date"]
+    prev_date = (
+        pd.Timestamp(prev_as_of) if pd.api.types.is_datetime64_any_dtype(when) else prev_as_of
+    )
+    keys = rows[["patient_id", "index_date"]].reset_index(drop=True).assign(index_date=prev_date)
+    prev = build_features(con, keys, task=task)
+    prev.index = rows.index
+    return prev
 
 
 def write_outreach(
@@ -162,7 +210,15 @@ def write_outreach(
     """Select, explain and write every practice's files for `pathways` into `run_dir`. The
     caller records who was listed (store_io.record_listed) once the files are published."""
     selection = select(con, as_of=as_of, config=config, pathways=pathways, scores=scores)
-    lists = explain_lists(con, selection.lists, settings=settings, matrices=matrices, models=models)
+    lists = explain_lists(
+        con,
+        selection.lists,
+        settings=settings,
+        matrices=matrices,
+        models=models,
+        pathways=pathways,
+        config=config,
+    )
     labels = _labels(lists)
     files = write_practice_files(
         lists,

@@ -132,7 +132,7 @@ def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFram
         for column in (f"reason_{i}", f"modifiable_{i}"):
             if column not in out:
                 out[column] = None
-    for column in ("actions", "action_why", "group"):
+    for column in ("actions", "action_why", "group", "this_discharge"):
         if column not in out:
             out[column] = None
     out["discharge_date"] = out["index_date"].where(out["task"].str.startswith("readmission"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from riskstrat.config import load_settings, project_root
+from riskstrat.config import ConfigError, load_settings, project_root
 from riskstrat.registry.docs import CONTRACT_DOC, contract_markdown
 from riskstrat.registry.errors import IngestError
 
@@ -29,8 +29,17 @@ DOCS_STALE = "{path} differs from the contract; run `riskstrat docs` to regenera
     default=None,
     help="DuckDB store to replace (default: paths.store in configs/riskstrat.yaml).",
 )
+@click.option(
+    "--replace-latest",
+    is_flag=True,
+    help="The store's newest extract was a mistake (e.g. a wrong --extract-date): replace it, "
+    "even by an older extract; its history row is kept in replaced_extracts.",
+)
 def ingest_command(
-    source_dir: Path | None, extract_date: dt.datetime, store_path: Path | None
+    source_dir: Path | None,
+    extract_date: dt.datetime,
+    store_path: Path | None,
+    replace_latest: bool,
 ) -> None:
     """Validate the extract in SOURCE_DIR and swap it into the store.
 
@@ -41,15 +50,16 @@ def ingest_command(
     """
     from riskstrat.registry.ingest import ingest
 
-    settings = load_settings()
     try:
+        settings = load_settings()
         report = ingest(
             source_dir or settings.paths.source_dir,
             extract_date=extract_date.date(),
             store_path=store_path or settings.paths.store,
             settings=settings,
+            replace_latest=replace_latest,
         )
-    except IngestError as exc:
+    except (IngestError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.message)
     for t in report.tables.values():
@@ -57,6 +67,8 @@ def ingest_command(
             f"  {t.table}: {t.rows_read:,} read, {t.accepted:,} accepted, {t.rejected:,} rejected, "
             f"{t.duplicates:,} exact duplicates"
         )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
     if report.report_dir:
         click.echo(f"rejects and data-quality summary: {report.report_dir}")
 

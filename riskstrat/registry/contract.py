@@ -93,6 +93,16 @@ FEEDBACK_HEADINGS: dict[str, str] = {
 #: pathway, listed_on as ISO date). Feedback rows are only applied to that practice's patients.
 FEEDBACK_PRACTICE_COLUMN = "practice_code"
 FEEDBACK_META_SHEET = "riskstrat"
+#: ODS organisation codes are upper-case letters and digits (a GP practice: one letter and five
+#: digits, e.g. A81001). The default also admits the synthetic (Z00001) and Synthea (SY + 10)
+#: codes; `ingest.practice_code_pattern` narrows it (e.g. `[A-Z][0-9]{5}`). A practice code
+#: becomes a folder name, so it can never hold `/`, `\\`, `.` or spaces.
+PRACTICE_CODE_PATTERN = r"[A-Z0-9]{2,12}"
+#: The lower-case spellings a returned sheet's outcome may use -> the stored code.
+OUTCOME_ALIASES: dict[str, str] = {
+    **{label.lower(): code for code, label in OUTCOME_LABELS.items()},
+    **{code: code for code in OUTCOME_LABELS},
+}
 PATHWAYS = ("early_intervention", "post_discharge", "rising_risk", "palliative_care", "care_home")
 #: Observation codes the feature library reads; others are accepted and kept.
 OBSERVATION_CODES = ("hba1c", "sbp", "bmi", "egfr", "efi_score", "smoking")
@@ -110,6 +120,7 @@ class Column:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None  # regular expression a str value must match in full
+    fold_case: bool = False  # match allowed values and `normalise` keys case-insensitively
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,9 @@ class Table:
     #: extract date, date of birth and date of death.
     event_columns: tuple[str, ...] = ()
     row_rules: tuple[str, ...] = field(default=())  # names from ROW_RULES
+    #: the table may hold no rows (otherwise a required table with no accepted rows stops the
+    #: ingest, rule not_empty); optional tables may always be empty.
+    may_be_empty: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -145,7 +159,7 @@ TABLES: dict[str, Table] = {
             "practices",
             "GP practices, their primary care network and outreach capacity.",
             (
-                Column("practice_code", "str", "ODS practice code.", pattern=r"\S+"),
+                Column("practice_code", "str", "ODS practice code.", pattern=PRACTICE_CODE_PATTERN),
                 Column("practice_name", "str", "Practice name."),
                 Column("pcn_code", "str", "Primary care network code."),
                 Column("pcn_name", "str", "Primary care network name."),
@@ -339,10 +353,18 @@ TABLES: dict[str, Table] = {
                     "str",
                     "Outreach pathway the patient was listed on.",
                     allowed=PATHWAYS,
+                    fold_case=True,
                 ),
                 Column("listed_on", "date", "Date of the list the patient appeared on."),
                 Column("contacted_on", "date", "Date contacted, if contacted.", nullable=True),
-                Column("outcome", "str", "What happened.", allowed=OUTREACH_OUTCOMES),
+                Column(
+                    "outcome",
+                    "str",
+                    "What happened: the code or the practice's label (any case).",
+                    allowed=OUTREACH_OUTCOMES,
+                    normalise={k: v for k, v in OUTCOME_ALIASES.items() if k != v},
+                    fold_case=True,
+                ),
             ),
             key=("patient_id", "pathway", "listed_on"),
             required=False,
@@ -388,6 +410,14 @@ CROSS_TABLE_RULES: dict[str, str] = {
     "practice_known": "practice_code must exist in practices",
     "not_after_extract": "dated after the extract date",
     "not_before_birth": "dated before the patient's date of birth",
+    "plausible_birth_date": (
+        "date_of_birth must lie between ingest.earliest_birth_date (default 1890-01-01) and the "
+        "extract date"
+    ),
+    "own_practice": (
+        "a returned feedback row's patient must belong to the practice that returned the file "
+        "(its embedded practice code, practice_code column or feedback/<practice>/ folder)"
+    ),
     "not_after_death": "dated more than the grace period after the patient's date of death",
     "duplicate_key": "a second, different row with the same key",
     "duplicate_row": "an exact copy of an earlier row (kept once)",
@@ -400,15 +430,50 @@ COLUMN_RULES: dict[str, str] = {
     "allowed": "the value must be one of the allowed values (after normalising aliases)",
     "pattern": "the value must match the column's regular expression in full",
     "range": "the value must lie within the column's min and max",
+    "four_digit_year": (
+        "a date must give its year in four digits (16/11/98 is refused, never read as 0098 or "
+        "guessed as 1998 or 2098)"
+    ),
+    "no_control_characters": (
+        "text must not hold control characters (NUL, other C0 codes except tab, line feed and "
+        "carriage return, or DEL)"
+    ),
 }
 
 #: Table-level rules: breaking one makes the table unusable and stops the ingest.
 TABLE_RULES: dict[str, str] = {
     "required_table": "a required table must be in every extract",
     "required_column": "a required column must be in the file",
-    "readable": "the file must be readable as UTF-8 CSV or Parquet, one value per header column",
+    "readable": (
+        "the file must be readable as UTF-8 CSV or Parquet, one value per header column, every "
+        "header column named once, no line longer than ingest.max_line_bytes"
+    ),
+    "all_lines_read": "every data line of a CSV file is accounted for: read == accepted + rejected",
+    "not_empty": "a required table must have accepted rows (unless the contract allows it empty)",
+    "contacts_cover_patients": (
+        "at most ingest.contacts_missing_share of the current, living patients may lack an "
+        "accepted contacts row"
+    ),
+    "extract_not_in_future": (
+        "the extract date may be at most ingest.future_extract_days after today (wall clock)"
+    ),
     "mostly_parses": "most non-empty values of a column must parse as its type",
-    "max_reject_share": "at most ingest.max_reject_share of a table's rows may be rejected",
+    "max_reject_share": (
+        "at most ingest.max_reject_share of a table's rows may be rejected (returned feedback "
+        "has its own budget, ingest.feedback_max_reject_share, and only warns)"
+    ),
+}
+
+#: Table-level checks that only warn (in the data-quality summary and the run manifest).
+TABLE_WARNINGS: dict[str, str] = {
+    "fresh": (
+        "the latest event of a table listed in ingest.freshness_days is at most that many days "
+        "before the extract date"
+    ),
+    "feedback_reject_budget": (
+        "at most ingest.feedback_max_reject_share of the returned feedback rows are rejected"
+    ),
+    "contacts_missing": "current, living patients without an accepted contacts row (counted)",
 }
 
 #: Tables whose rows belong to a patient (checked by patient_exists etc.), in ingest order.

@@ -9,6 +9,7 @@ from riskstrat.registry.contract import (
     PATIENT_TABLES,
     ROW_RULES,
     TABLE_RULES,
+    TABLE_WARNINGS,
     TABLES,
     Column,
     Table,
@@ -40,6 +41,8 @@ def _rules_of(col: Column) -> str:
             groups.setdefault(value, []).append(alias)
         mapped = "; ".join(f"{', '.join(a)} -> `{v}`" for v, a in groups.items())
         parts.append(f"normalised: {mapped}")
+    if col.fold_case:
+        parts.append("any case")
     if col.pattern:
         parts.append(f"pattern: `{col.pattern}`")
     if col.min is not None or col.max is not None:
@@ -52,6 +55,7 @@ def _rules_of(col: Column) -> str:
 def _table_section(table: Table) -> list[str]:
     flags = [
         "required" if table.required else "optional (a warning when absent)",
+        "must have rows (rule not_empty)" if table.required and not table.may_be_empty else "",
         "identifiable: read only for a practice's own list" if table.identifiable else "",
     ]
     lines = [f"## {table.name}", "", table.description, ""]
@@ -108,4 +112,7 @@ def contract_markdown() -> str:
     lines += _rule_table("Row rules", row_rules)
     lines += _rule_table("Cross-table rules", CROSS_TABLE_RULES)
     lines += _rule_table("Table rules (breaking one stops the ingest)", TABLE_RULES)
+    lines += _rule_table(
+        "Table warnings (in the data-quality summary and run manifest)", TABLE_WARNINGS
+    )
     return "\n".join(lines).rstrip() + "\n"

@@ -13,6 +13,38 @@ MISSING_TABLE = (
 AMBIGUOUS_TABLE = "{source}: table {table!r} given twice ({files}); keep one file per table"
 MISSING_COLUMN = "{file}: column {column!r}: rule required_column: the column is missing"
 DUPLICATE_COLUMN = "{file}: column {column!r}: rule readable: the header names it twice"
+EMPTY_HEADER = (
+    "{file}: header column {position}: rule readable: the column has no name (a trailing comma "
+    "in the header line?); remove the empty column or name it"
+)
+LINE_TOO_LONG = (
+    "{file}: line {line}: rule readable: the line is {size:,} bytes, over ingest.max_line_bytes "
+    "({limit:,}); no extract row is that long: fix the export"
+)
+LINES_LOST = (
+    "{file}: rule all_lines_read: {records:,} data lines in the file but {rows:,} rows read; "
+    "{lost:,} line(s) would be lost silently: check the file's quoting and line ends"
+)
+EMPTY_TABLE = (
+    "{file}: table {table!r}: rule not_empty: no rows accepted ({rows:,} read); a required "
+    "table cannot be empty: check the export"
+)
+CONTACTS_MISSING = (
+    "{file}: table 'contacts': rule contacts_cover_patients: {missing:,} of {patients:,} current "
+    "patients ({share:.1%}) have no accepted contacts row (> ingest.contacts_missing_share "
+    "{limit:.1%}); see {rejects}"
+)
+EXTRACT_IN_FUTURE = (
+    "{source}: extract date {extract_date}: rule extract_not_in_future: it is after today "
+    "({today}) by more than ingest.future_extract_days ({days}); check --extract-date"
+)
+NOTHING_TO_REPLACE = (
+    "{store}: --replace-latest: the store has no extract to replace; ingest without it"
+)
+REPLACE_TOO_OLD = (
+    "{source}: --replace-latest: extract date {extract_date} is older than the extract before "
+    "the latest ({previous}); only the newest extract can be replaced"
+)
 UNREADABLE_FILE = "{file}: rule readable: {problem}"
 MALFORMED_LINE = (
     "{file}: line {line}: rule readable: {problem} (the file does not split into the header's "
@@ -29,7 +61,8 @@ TOO_MANY_REJECTS = (
 )
 EXTRACT_OLDER = (
     "{source}: extract date {extract_date} is older than the store's latest extract "
-    "{latest} ({store}); an older extract never replaces a newer one"
+    "{latest} ({store}); an older extract never replaces a newer one (if {latest} was a "
+    "mistake, ingest with --replace-latest)"
 )
 NOT_A_FOLDER = "{source}: rule readable: the source folder does not exist"
 

@@ -9,6 +9,7 @@ every table passed (see `riskstrat.registry.store`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import shutil
@@ -21,16 +22,26 @@ import duckdb
 
 from riskstrat.config import Settings
 from riskstrat.logs import log_event, timed
-from riskstrat.registry import quality, store
-from riskstrat.registry.contract import PATIENT_TABLES, TABLES, Table
+from riskstrat.registry import checks, quality, store
+from riskstrat.registry.contract import PATIENT_TABLES, PRACTICE_CODE_PATTERN, TABLES, Table
 from riskstrat.registry.errors import (
+    EXTRACT_IN_FUTURE,
     EXTRACT_OLDER,
+    NOTHING_TO_REPLACE,
+    REPLACE_TOO_OLD,
     TOO_MANY_REJECTS,
     UNPARSEABLE_COLUMN,
     IngestError,
 )
 from riskstrat.registry.quality import TableReport
-from riskstrat.registry.readers import RawTable, SourceFile, load_raw, locate
+from riskstrat.registry.readers import (
+    FEEDBACK_TABLE,
+    RawTable,
+    SourceFile,
+    fetch_scalar,
+    load_raw,
+    locate,
+)
 from riskstrat.registry.validate import (
     DUP_ROW,
     accepted_sql,
@@ -47,6 +58,8 @@ FRESH = "fresh"  # the new store file, attached while it is built
 UNPARSEABLE_SHARE = 0.5
 UNCHANGED = "extract {extract_date} ({hash8}) is already in the store {store}: nothing to do"
 INGESTED = "extract {extract_date} ({hash8}) ingested into {store}"
+REPLACED = "extract {extract_date} ({hash8}) ingested into {store}, replacing extract {replaced}"
+FEEDBACK_REJECTS_DIR = "feedback"  # rejects/feedback/<practice>.csv: sent back to practices
 #: Processing order: what cross-table rules look up comes first.
 ORDER = ("practices", "patients", *(t for t in TABLES if t not in ("practices", "patients")))
 
@@ -71,6 +84,30 @@ class IngestReport:
     def summary_path(self) -> Path | None:
         return self.report_dir / quality.SUMMARY_JSON if self.report_dir else None
 
+    @property
+    def freshness(self) -> dict[str, dict]:
+        """Per event table: latest event, days before the extract, limit, fresh (for manifests)."""
+        return quality.freshness(list(self.tables.values()), limits=self.freshness_limits)
+
+    freshness_limits: dict[str, int] = field(default_factory=dict)
+
+
+def contract_tables(settings: Settings) -> dict[str, Table]:
+    """The contract's tables with the configured practice-code pattern applied."""
+    pattern = practice_pattern(settings)
+    tables = dict(TABLES)
+    practices = TABLES["practices"]
+    columns = tuple(
+        dataclasses.replace(c, pattern=pattern) if c.name == "practice_code" else c
+        for c in practices.columns
+    )
+    tables["practices"] = dataclasses.replace(practices, columns=columns)
+    return tables
+
+
+def practice_pattern(settings: Settings) -> str:
+    return settings.ingest.practice_code_pattern or PRACTICE_CODE_PATTERN
+
 
 def content_hash(files: list[SourceFile]) -> str:
     """sha256 over every input file's name and bytes, in a fixed order."""
@@ -90,20 +127,40 @@ def ingest(
     extract_date: dt.date | str,
     store_path: Path | str,
     settings: Settings,
+    replace_latest: bool = False,
+    today: dt.date | None = None,
 ) -> IngestReport:
     """Validate the extract in `source_dir` and make it the store's content.
 
     Raises IngestError (message names file, column and rule) when a table is unusable; the store
-    is then untouched. Re-ingesting the extract already in the store is a no-op.
+    is then untouched. Re-ingesting the extract already in the store is a no-op. An extract
+    date more than ingest.future_extract_days after `today` (default: the wall clock) is
+    refused. `replace_latest`: the store's newest extract was a mistake (e.g. a typo in its
+    date): this extract replaces it even if older, and its history row moves to
+    `replaced_extracts`.
     """
     start = time.perf_counter()
     source_dir, store_path = Path(source_dir).resolve(), Path(store_path).resolve()
     extract_date = dt.date.fromisoformat(str(extract_date))
+    today = today or dt.date.today()
+    if (extract_date - today).days > settings.ingest.future_extract_days:
+        raise IngestError(
+            EXTRACT_IN_FUTURE.format(
+                source=source_dir,
+                extract_date=extract_date,
+                today=today,
+                days=settings.ingest.future_extract_days,
+            )
+        )
     files = locate(source_dir)
     digest = content_hash([f for fs in files.values() for f in fs])
     with store.store_lock(store_path):
         store.clean_scratch(store_path)
         latest = store.latest_extract(store_path)
+        replaced = None
+        if replace_latest:
+            replaced = _check_replace(store_path, source_dir, extract_date=extract_date)
+            latest = None
         if latest and latest["content_hash"] == digest and latest["extract_date"] == extract_date:
             message = UNCHANGED.format(
                 extract_date=extract_date, hash8=digest[:8], store=store_path
@@ -130,8 +187,16 @@ def ingest(
                 store_path=store_path,
                 report_dir=report_dir,
                 settings=settings,
+                replaced=replaced,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
+    if replaced:
+        message = REPLACED.format(
+            extract_date=extract_date,
+            hash8=digest[:8],
+            store=store_path,
+            replaced=f"{replaced['extract_date']} ({replaced['content_hash'][:8]})",
+        )
     return IngestReport(
         "ingested",
         extract_date,
@@ -142,7 +207,23 @@ def ingest(
         {t.table: t for t in tables},
         warnings,
         round(time.perf_counter() - start, 2),
+        freshness_limits=dict(settings.ingest.freshness_days),
     )
+
+
+def _check_replace(store_path: Path, source_dir: Path, *, extract_date: dt.date) -> dict:
+    """The newest extract row `--replace-latest` would replace (the new one must not be older
+    than the extract before it)."""
+    history = store.extract_history(store_path)
+    if not history:
+        raise IngestError(NOTHING_TO_REPLACE.format(store=store_path))
+    if len(history) > 1 and history[1]["extract_date"] > extract_date:
+        raise IngestError(
+            REPLACE_TOO_OLD.format(
+                source=source_dir, extract_date=extract_date, previous=history[1]["extract_date"]
+            )
+        )
+    return history[0]
 
 
 def _ingest_locked(
@@ -154,34 +235,49 @@ def _ingest_locked(
     store_path: Path,
     report_dir: Path,
     settings: Settings,
+    replaced: dict | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
     temp = store.scratch_path(store_path, "tmp")
     staging = report_dir.parent / f".tmp-{report_dir.name}-{uuid.uuid4().hex[:8]}"
     con = duckdb.connect(":memory:")  # spills to `temp` beyond WORK_MEMORY_LIMIT
+    tables = contract_tables(settings)
     try:
-        con.execute(f"SET memory_limit = '{store.WORK_MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = '{temp}'")
-        con.execute(f"ATTACH '{fresh}' AS {FRESH}")
+        con.execute(f"SET memory_limit = {lit(store.WORK_MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {lit(str(temp))}")
+        con.execute(f"ATTACH {lit(str(fresh))} AS {FRESH}")
         store.create_registry_tables(con, db=FRESH)
+        con.execute(checks.FEEDBACK_REJECTS_DDL.format(db=FRESH))
         reports: list[TableReport] = []
         warnings = [
             f"optional table {name!r} absent from {source_dir}"
             for name, fs in files.items()
             if not fs and not TABLES[name].required
         ]
+        warnings += checks.freshness_tables(settings.ingest.freshness_days)
         error = None
         try:
             for name in ORDER:
-                raw = load_raw(con, TABLES[name], files[name])
+                known = frozenset()
+                if name == FEEDBACK_TABLE:
+                    rows = con.execute(f"SELECT practice_code FROM {FRESH}.practices").fetchall()
+                    known = frozenset(code for (code,) in rows)
+                raw = load_raw(
+                    con,
+                    tables[name],
+                    files[name],
+                    max_line=settings.ingest.max_line_bytes,
+                    known_practices=known,
+                )
                 warnings += raw.warnings
                 reports.append(TableReport(name, [f.label for f in raw.files]))
                 reports[-1].skipped_blank_feedback = raw.skipped_blank
-                _validate_table(
+                warnings += _validate_table(
                     con,
                     raw,
                     reports[-1],
+                    table=tables[name],
                     extract_date=extract_date,
                     settings=settings,
                     rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
@@ -189,13 +285,20 @@ def _ingest_locked(
                 )
         except IngestError as exc:
             error = str(exc)
+        if not error:
+            checks.write_feedback_rejects(
+                con,
+                db=FRESH,
+                folder=staging / quality.REJECTS_DIR / FEEDBACK_REJECTS_DIR,
+                pattern=practice_pattern(settings),
+            )
         doc = quality.summary(
             extract_date=extract_date,
             content_hash=digest,
             source_dir=source_dir,
             tables=reports,
             warnings=warnings,
-            settings=settings.ingest.model_dump(),
+            settings=settings.ingest.model_dump(mode="json"),
             error=error,
         )
         quality.write_summary(staging, doc)
@@ -212,6 +315,7 @@ def _ingest_locked(
                 source_dir=source_dir,
                 report_dir=report_dir,
                 reports=reports,
+                replaced=replaced,
             )
         con.close()
         store.swap_in(fresh, store_path)
@@ -224,8 +328,7 @@ def _ingest_locked(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
-    return con.execute(sql).fetchone()[0]
+_scalar = fetch_scalar
 
 
 def _validate_table(
@@ -233,15 +336,21 @@ def _validate_table(
     raw: RawTable,
     report: TableReport,
     *,
+    table: Table,
     extract_date: dt.date,
     settings: Settings,
     rejects: Path,
     staging: Path,
-) -> None:
-    """Check one table and insert its accepted rows into the new store; raise if unusable."""
-    table = TABLES[raw.table]
+) -> list[str]:
+    """Check one table and insert its accepted rows into the new store; raise if unusable.
+
+    Returned feedback (outreach_outcomes) never stops the ingest for its rows: it has its own
+    budget, which only warns. Returns warnings.
+    """
     name = table.name
+    feedback = name == FEEDBACK_TABLE
     checked, dups, rej = f"chk_{name}", f"dup_{name}", f"rej_{name}"
+    warnings: list[str] = []
     with timed("ingest.table", table=name) as extra:
         con.execute(
             check_sql(
@@ -253,6 +362,8 @@ def _validate_table(
                 grace_days=settings.ingest.death_grace_days,
                 patients=f"{FRESH}.patients" if name in PATIENT_TABLES else None,
                 practices=f"{FRESH}.practices" if name == "patients" else None,
+                earliest_birth=settings.ingest.earliest_birth_date,
+                claimed=feedback,
             )
         )
         labels = [f.label for f in raw.files]
@@ -262,20 +373,43 @@ def _validate_table(
         con.execute(
             f"CREATE TABLE {rej} AS {rejects_sql(checked=checked, duplicates=dups, labels=labels)}"
         )
-        _stop_if_unparseable(con, table, raw, rejects=rejects, staging=staging)
+        if not feedback:
+            _stop_if_unparseable(con, table, raw, rejects=rejects, staging=staging)
         con.execute(
             f"INSERT INTO {FRESH}.{name} {accepted_sql(table, checked=checked, duplicates=dups)}"
         )
         _count(con, table, report)
+        report.lines_read = report.rows_read + report.skipped_blank_feedback
+        report.set_aside_files = len(raw.set_aside)
         extra.update(rows=report.rows_read, accepted=report.accepted, rejected=report.rejected)
         if report.rejected or report.duplicates:
             quality.write_rejects(
                 con, table=name, relation=rej, path=staging, limit=settings.ingest.reject_examples
             )
-        _stop_if_too_many(con, table, raw, report, settings=settings, rejects=rejects)
+        file = _file_of(raw, raw.files[0].label if raw.files else None)
+        if feedback:
+            checks.store_feedback_rejects(
+                con, db=FRESH, rejects=rej, checked=checked, set_aside=raw.set_aside
+            )
+            limit = settings.ingest.feedback_max_reject_share
+            warnings += checks.feedback_budget(report, limit=limit, rejects=rejects)
+        else:
+            _stop_if_too_many(con, table, raw, report, settings=settings, rejects=rejects)
+            checks.stop_if_empty(table, report, file=file)
+        if name == "contacts":
+            limit = settings.ingest.contacts_missing_share
+            warnings += checks.contacts_coverage(
+                con, db=FRESH, limit=limit, file=file, rejects=rejects
+            )
+        if name in settings.ingest.freshness_days and table.event_columns:
+            limit = settings.ingest.freshness_days[name]
+            warnings += checks.freshness(
+                con, table, report, db=FRESH, extract_date=extract_date, limit=limit
+            )
         for scratch in (checked, dups, rej):
             con.execute(f"DROP TABLE {scratch}")
         raw.drop(con)
+    return warnings
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) -> None:
@@ -294,8 +428,13 @@ def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) ->
     counts = con.execute(
         f"SELECT count(*), {', '.join(f'count({q(c.name)})' for c in table.columns)} "
         f"FROM {FRESH}.{name}"
-    ).fetchone()
+    ).fetchall()[0]
     report.accepted = int(counts[0])
+    if report.rows_read != report.accepted + report.rejected + report.duplicates:
+        raise IngestError(  # an internal invariant: every row read is accounted for
+            f"{name}: {report.rows_read:,} rows read but {report.accepted:,} accepted + "
+            f"{report.rejected:,} rejected + {report.duplicates:,} duplicates; please report"
+        )
     report.null_share = {
         c.name: (round(1 - n / counts[0], 6) if counts[0] else 0.0)
         for c, n in zip(table.columns, counts[1:], strict=True)
@@ -353,7 +492,7 @@ def _stop_if_too_many(
     label, column, rule = con.execute(
         f"SELECT file, \"column\", rule FROM rej_{table.name} WHERE rule <> '{DUP_ROW}' "
         "GROUP BY ALL ORDER BY count(DISTINCT row) DESC, 1, 2, 3 LIMIT 1"
-    ).fetchone()
+    ).fetchall()[0]
     raise IngestError(
         TOO_MANY_REJECTS.format(
             file=_file_of(raw, label),
@@ -377,11 +516,12 @@ def _finish_store(
     source_dir: Path,
     report_dir: Path,
     reports: list[TableReport],
+    replaced: dict | None = None,
 ) -> None:
     """Carry the old store's engine tables over, record the extract, close the new file."""
     if store_path.is_file():
         con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
-        carried = store.carry_over(con, old="prev", new=FRESH)
+        carried = store.carry_over(con, old="prev", new=FRESH, replaced=replaced)
         con.execute("DETACH prev")
         log_event("ingest.carried_over", tables=",".join(carried) or "none")
     store.record_extract(

@@ -35,6 +35,12 @@ class TableReport:
     skipped_blank_feedback: int = 0  # feedback rows with no outcome: not feedback
     rejected_by_rule: dict[str, int] = field(default_factory=dict)  # rows per rule
     null_share: dict[str, float] = field(default_factory=dict)  # over accepted rows
+    #: data lines counted in the CSV/XLSX files independently of DuckDB (Parquet: rows read);
+    #: always rows_read + skipped_blank_feedback (the ingest stops otherwise)
+    lines_read: int = 0
+    set_aside_files: int = 0  # returned feedback files that could not be read
+    latest_event: str | None = None  # newest event date (tables in ingest.freshness_days)
+    days_before_extract: int | None = None  # extract date - latest_event
 
 
 def write_rejects(
@@ -72,8 +78,24 @@ def summary(
         "source_dir": str(source_dir),
         "settings": settings,
         "tables": {t.table: asdict(t) for t in tables},
+        "freshness": freshness(tables, limits=settings.get("freshness_days", {})),
         "warnings": warnings,
     }
+
+
+def freshness(tables: list[TableReport], *, limits: dict[str, int]) -> dict[str, dict]:
+    """Per table with a freshness limit: latest event, days before the extract, limit, fresh."""
+    out = {}
+    for t in tables:
+        if t.table in limits and TABLES[t.table].event_columns:
+            days = t.days_before_extract
+            out[t.table] = {
+                "latest_event": t.latest_event,
+                "days_before_extract": days,
+                "limit_days": limits[t.table],
+                "fresh": days is not None and days <= limits[t.table],
+            }
+    return out
 
 
 def summary_markdown(doc: dict) -> str:
@@ -89,14 +111,24 @@ def summary_markdown(doc: dict) -> str:
         lines.append(f"- stopped: {doc['error']}")
     lines += [
         "",
-        "| table | rows read | accepted | rejected | exact duplicates | blank feedback rows |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| table | lines in files | rows read | accepted | rejected | exact duplicates "
+        "| blank feedback rows |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for t in doc["tables"].values():
         lines.append(
-            f"| {t['table']} | {t['rows_read']:,} | {t['accepted']:,} | {t['rejected']:,} "
-            f"| {t['duplicates']:,} | {t['skipped_blank_feedback']:,} |"
+            f"| {t['table']} | {t['lines_read']:,} | {t['rows_read']:,} | {t['accepted']:,} "
+            f"| {t['rejected']:,} | {t['duplicates']:,} | {t['skipped_blank_feedback']:,} |"
         )
+    if doc.get("freshness"):
+        lines += ["", "## Freshness (latest event before the extract date)", ""]
+        lines += ["| table | latest event | days before | limit | fresh |"]
+        lines += ["| --- | --- | ---: | ---: | --- |"]
+        for name, f in doc["freshness"].items():
+            lines.append(
+                f"| {name} | {f['latest_event'] or '(none)'} | {f['days_before_extract']} "
+                f"| {f['limit_days']} | {'yes' if f['fresh'] else '**no**'} |"
+            )
     lines += ["", "## Rejected rows by rule", ""]
     rules = [
         (t["table"], r, n) for t in doc["tables"].values() for r, n in t["rejected_by_rule"].items()

@@ -1,16 +1,24 @@
 """Reading extract files into DuckDB as they are: one raw relation per table.
 
 A raw relation has `_file` (index of the file in `RawTable.files`), `_row` (1-based data row in
-that file) and the contract's columns in contract order. CSV and XLSX values arrive as text
+that file) and the contract's columns in contract order; outreach_outcomes also has `_practice`
+(the practice that returned the row, NULL when unknown). CSV and XLSX values arrive as text
 (VARCHAR) and are parsed later in SQL; Parquet columns keep their stored type, which validation
 uses as is when it already matches. Headers are matched case-insensitively after trimming spaces
-and a UTF-8 byte-order mark.
+and a UTF-8 byte-order mark; a returned list's headings may also be the practice-facing ones
+(FEEDBACK_HEADINGS).
+
+Every CSV file's records are counted independently (`riskstrat.registry.lines`): a line over
+`ingest.max_line_bytes` or a line DuckDB would drop silently stops the ingest. A returned
+feedback file that cannot be read never stops the ingest: it is set aside (`RawTable.set_aside`)
+and reported to its practice.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +26,19 @@ import duckdb
 import openpyxl
 import pyarrow as pa
 
-from riskstrat.registry.contract import TABLES, Table
+from riskstrat.registry.contract import (
+    FEEDBACK_HEADINGS,
+    FEEDBACK_META_SHEET,
+    FEEDBACK_PRACTICE_COLUMN,
+    TABLES,
+    Table,
+)
 from riskstrat.registry.errors import (
     AMBIGUOUS_TABLE,
     DUPLICATE_COLUMN,
+    EMPTY_HEADER,
+    LINE_TOO_LONG,
+    LINES_LOST,
     MALFORMED_LINE,
     MISSING_COLUMN,
     MISSING_SHEET,
@@ -30,12 +47,22 @@ from riskstrat.registry.errors import (
     UNREADABLE_FILE,
     IngestError,
 )
+from riskstrat.registry.lines import scan_csv
 
 FORMATS = ("csv", "parquet")
 FEEDBACK_DIR = "feedback"
 FEEDBACK_TABLE = "outreach_outcomes"
 FEEDBACK_SHEET = "list"
 FEEDBACK_FORMATS = ("csv", "xlsx")
+PRACTICE = "_practice"  # raw column: the practice a returned row belongs to (NULL: unknown)
+#: A returned list's heading (lower case) -> contract column.
+HEADING_COLUMNS: dict[str, str] = {h.lower(): c for c, h in FEEDBACK_HEADINGS.items()}
+NO_PRACTICE = (
+    "{file}: the returned file names no practice (no {meta!r} sheet, practice_code column or "
+    "feedback/<practice>/ folder): each row is applied to its patient's own practice only; "
+    "ask the practice to return the current list format"
+)
+SET_ASIDE = "{file}: returned file set aside, its rows are not applied: {problem}"
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,21 @@ class SourceFile:
     @property
     def label(self) -> str:
         """Name used in rejects files: the path relative to the source folder."""
-        return f"{FEEDBACK_DIR}/{self.path.name}" if self.feedback else self.path.name
+        if not self.feedback:
+            return self.path.name
+        folder = self.path.parent.name
+        inner = f"{folder}/" if folder != FEEDBACK_DIR else ""
+        return f"{FEEDBACK_DIR}/{inner}{self.path.name}"
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A returned feedback file that could not be read (reported to its practice)."""
+
+    file: str  # label
+    practice: str | None
+    rule: str
+    problem: str
 
 
 @dataclass
@@ -62,6 +103,8 @@ class RawTable:
     warnings: list[str] = field(default_factory=list)
     skipped_blank: int = 0  # feedback rows without an outcome (not feedback, skipped)
     scratch: list[str] = field(default_factory=list)  # tables holding CSV/XLSX text
+    set_aside: list[SetAside] = field(default_factory=list)  # unreadable returned files
+    lines: dict[str, int] = field(default_factory=dict)  # file label -> data records counted
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Free the raw relation and the text tables behind it."""
@@ -90,9 +133,11 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
         found[name] = [SourceFile(f, name, f.suffix[1:]) for f in files]
     feedback = source_dir / FEEDBACK_DIR
     if feedback.is_dir():
+        folders = [feedback, *(d for d in sorted(feedback.iterdir()) if d.is_dir())]
         found[FEEDBACK_TABLE] += [
             SourceFile(p, FEEDBACK_TABLE, p.suffix[1:].lower(), feedback=True)
-            for p in sorted(feedback.iterdir())
+            for folder in folders
+            for p in sorted(folder.iterdir())
             if p.is_file()
             and p.suffix[1:].lower() in FEEDBACK_FORMATS
             and not p.name.startswith(("~$", "."))  # Excel lock files, hidden files
@@ -100,8 +145,21 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
     return found
 
 
+def fetch_scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    """The first value of a query's only row, fetched fully (DuckDB 2 refuses new work on a
+    connection with an unfinished result)."""
+    rows = con.execute(sql).fetchall()
+    return rows[0][0] if rows else None
+
+
 def normalise_header(name: object) -> str:
     return str(name or "").replace("\ufeff", "").strip().lower()
+
+
+def feedback_column(name: object) -> str:
+    """A returned list's header cell -> contract column (its name or its heading)."""
+    text = normalise_header(name)
+    return HEADING_COLUMNS.get(text, text)
 
 
 def _sql_str(text: str) -> str:
@@ -115,8 +173,11 @@ def _ident(name: str) -> str:
 def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str]:
     """Raise for a repeated or missing required column; return warnings for the rest."""
     seen: set[str] = set()
-    for name in header:
-        if name in seen:
+    for position, name in enumerate(header, start=1):
+        if not name and not file.feedback:
+            raise IngestError(EMPTY_HEADER.format(file=file.path, position=position))
+        counted = not file.feedback or name in (*table.column_names, FEEDBACK_PRACTICE_COLUMN)
+        if name and name in seen and counted:  # a returned list may repeat columns we ignore
             raise IngestError(DUPLICATE_COLUMN.format(file=file.path, column=name))
         seen.add(name)
     for col in table.columns:
@@ -127,40 +188,73 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
         for c in table.columns
         if c.name not in seen
     ]
-    extra = [h for h in header if h not in table.column_names]
+    extra = [h for h in header if h and h not in table.column_names]
     if extra and not file.feedback:
         warnings.append(f"{file.path}: {len(extra)} column(s) not in the contract ignored: {extra}")
     return warnings
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(file: SourceFile) -> list[str]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with file.path.open(encoding="utf-8-sig", newline="") as fh:
             first = next(csv.reader(fh), [])
     except UnicodeDecodeError as exc:
-        raise IngestError(UNREADABLE_FILE.format(file=path, problem=f"not UTF-8 ({exc})")) from exc
-    return [normalise_header(h) for h in first]
+        raise IngestError(
+            UNREADABLE_FILE.format(file=file.path, problem=f"not UTF-8 ({exc})")
+        ) from exc
+    except csv.Error as exc:
+        raise IngestError(UNREADABLE_FILE.format(file=file.path, problem=exc)) from exc
+    name = feedback_column if file.feedback else normalise_header
+    return [name(h) for h in first]
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str) -> list[str]:
-    """Read a CSV, every column as VARCHAR, into table `name` (file order kept: rowid = row - 1)."""
-    header = _csv_header(file.path)
-    columns = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table, max_line: int
+) -> tuple[list[str], int]:
+    """Read a CSV, every column as VARCHAR, into table `name` (file order kept: rowid = row - 1).
+
+    Returns the header and the number of data records counted in the file; raises when a line
+    is too long, malformed, or would be dropped.
+    """
+    header = _csv_header(file)
+    _check_header(file, header, table)  # before DuckDB sees an empty or repeated name
+    scan = scan_csv(file.path, max_record_bytes=max_line)
+    if scan.too_long:
+        line, size = scan.too_long[0]
+        raise IngestError(
+            LINE_TOO_LONG.format(file=file.path, line=line, size=size, limit=max_line)
+        )
+    # Columns DuckDB reads: an unnamed trailing column of a returned list is read and ignored.
+    names = [h or f"_unnamed_{i}" for i, h in enumerate(header)]
+    columns = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in names) + "}"
+    buffer = max(4 * (int(max_line) + 2), 1 << 25)
     try:
         con.execute(
             f"CREATE TABLE {name} AS SELECT * FROM read_csv({_sql_str(str(file.path))}, "
             f"header = true, columns = {columns}, auto_detect = false, delim = ',', "
             "quote = '\"', escape = '\"', strict_mode = true, ignore_errors = true, "
+            f"max_line_size = {int(max_line) + 2}, buffer_size = {buffer}, "
             f"store_rejects = true, rejects_table = '{name}_err', rejects_scan = '{name}_scan')"
         )
     except duckdb.Error as exc:
         raise IngestError(UNREADABLE_FILE.format(file=file.path, problem=exc)) from exc
     bad = con.execute(
         f"SELECT line, error_message FROM {name}_err ORDER BY line LIMIT 1"
-    ).fetchone()
+    ).fetchall()
     if bad:
-        raise IngestError(MALFORMED_LINE.format(file=file.path, line=bad[0], problem=bad[1]))
-    return header
+        line, problem = bad[0]
+        raise IngestError(MALFORMED_LINE.format(file=file.path, line=line, problem=problem))
+    rows = int(fetch_scalar(con, f"SELECT count(*) FROM {name}"))
+    if rows != scan.data_records:
+        raise IngestError(
+            LINES_LOST.format(
+                file=file.path,
+                records=scan.data_records,
+                rows=rows,
+                lost=scan.data_records - rows,
+            )
+        )
+    return header, scan.data_records
 
 
 def _cell_text(value: object) -> str | None:
@@ -175,46 +269,83 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _load_xlsx(
-    con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table
-) -> list[str]:
-    """Read sheet `list` of a returned practice workbook into table `name` (all VARCHAR).
+@dataclass
+class Sheet:
+    """A returned workbook read into columns of text."""
 
-    The header is the first row holding every contract column (title rows above it are skipped);
-    `_row` counts data rows after the header, as for CSV.
-    """
+    header: list[str]
+    columns: dict[str, list[str | None]]
+    meta: dict[str, str]
+
+
+def _meta(book: openpyxl.Workbook) -> dict[str, str]:
+    """Key -> value from the hidden FEEDBACK_META_SHEET (column A keys, column B values)."""
+    if FEEDBACK_META_SHEET not in book.sheetnames:
+        return {}
+    meta = {}
+    for row in book[FEEDBACK_META_SHEET].iter_rows(values_only=True):
+        if len(row) >= 2 and row[0] is not None and row[1] is not None:
+            meta[normalise_header(row[0])] = (_cell_text(row[1]) or "").strip()
+    return meta
+
+
+def read_sheet(path: Path, *, table: Table) -> Sheet:
+    """Sheet FEEDBACK_SHEET of a returned workbook: the heading row is the first row naming
+    patient_id (by name or heading), title rows above it are skipped; only the contract's
+    columns and practice_code are kept. Dates come as ISO text."""
     try:
-        book = openpyxl.load_workbook(file.path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise IngestError(UNREADABLE_FILE.format(file=file.path, problem=exc)) from exc
+        raise IngestError(UNREADABLE_FILE.format(file=path, problem=exc)) from exc
     try:
         if FEEDBACK_SHEET not in book.sheetnames:
             raise IngestError(
-                MISSING_SHEET.format(file=file.path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
+                MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
             )
+        meta = _meta(book)
         rows = book[FEEDBACK_SHEET].iter_rows(values_only=True)
-        wanted = set(table.column_names)
         header: list[str] = []
         for row in rows:
-            names = [normalise_header(v) for v in row]
-            if wanted <= set(names):
+            names = [feedback_column(v) for v in row]
+            if "patient_id" in names:
                 header = names
                 break
         if not header:
-            missing = table.column_names[0]
-            raise IngestError(MISSING_COLUMN.format(file=file.path, column=missing))
-        index = {h: i for i, h in enumerate(header) if h in wanted}
-        data: dict[str, list[str | None]] = {c: [] for c in table.column_names}
+            raise IngestError(MISSING_COLUMN.format(file=path, column="patient_id"))
+        wanted = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
+        index: dict[str, int] = {}
+        for i, h in enumerate(header):
+            if h in wanted and h not in index:
+                index[h] = i
+        columns: dict[str, list[str | None]] = {c: [] for c in index}
         for row in rows:
             for col, i in index.items():
-                data[col].append(_cell_text(row[i]) if i < len(row) else None)
+                columns[col].append(_cell_text(row[i]) if i < len(row) else None)
     finally:
         book.close()
+    return Sheet(header, columns, meta)
+
+
+def _load_xlsx(
+    con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table
+) -> tuple[list[str], int, dict[str, str]]:
+    """Read a returned workbook into table `name` (all VARCHAR); pathway and listed_on left
+    blank in a row are taken from the hidden practice sheet. Returns header, rows, meta."""
+    sheet = read_sheet(file.path, table=table)
+    n = len(next(iter(sheet.columns.values()), []))
+    data = dict(sheet.columns)
+    for key in ("pathway", "listed_on"):
+        if sheet.meta.get(key):
+            values = data.get(key, [None] * n)
+            data[key] = [v if (v or "").strip() else sheet.meta[key] for v in values]
+    _check_header(file, [*sheet.header, *(k for k in data if k not in sheet.header)], table)
     arrow = pa.table({c: pa.array(v, type=pa.string()) for c, v in data.items()})
     con.register(f"{name}_arrow", arrow)
-    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
-    return list(table.column_names)
+    try:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
+    return list(data), n, sheet.meta
 
 
 def _parquet_header(
@@ -238,14 +369,44 @@ def _parquet_header(
     return names, types
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, table: Table, files: list[SourceFile]) -> RawTable:
-    """Create view `raw_<table>` over the table's files: `_file`, `_row`, contract columns."""
+def file_practice(file: SourceFile, *, meta: dict[str, str], known: frozenset[str]) -> str | None:
+    """The practice a returned file belongs to: its hidden sheet's practice_code, else the
+    feedback/<practice>/ folder it sits in, else a file name starting with a known practice code
+    (`Z00001_early_intervention.xlsx`); None when the file says nothing."""
+    if meta.get(FEEDBACK_PRACTICE_COLUMN):
+        return meta[FEEDBACK_PRACTICE_COLUMN].strip().upper()  # ODS codes are upper case
+    folder = file.path.parent.name
+    if folder != FEEDBACK_DIR and folder in known:
+        return folder
+    token = re.match(r"[A-Za-z0-9]+", file.path.stem)
+    if token and token.group(0).upper() in known:
+        return token.group(0).upper()
+    return None
+
+
+def load_raw(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[SourceFile],
+    *,
+    max_line: int,
+    known_practices: frozenset[str] = frozenset(),
+) -> RawTable:
+    """Create view `raw_<table>` over the table's files: `_file`, `_row`, contract columns
+    (and `_practice` for outreach_outcomes)."""
     relation = f"raw_{table.name}"
     parts: list[str] = []
     warnings: list[str] = []
     types: dict[str, str] = {c.name: "VARCHAR" for c in table.columns}
+    feedback_table = table.name == FEEDBACK_TABLE
+    practice_col = [f"NULL::VARCHAR AS {PRACTICE}"] if feedback_table else []
     skipped = 0
-    for i, file in enumerate(files):
+    kept: list[SourceFile] = []
+    set_aside: list[SetAside] = []
+    lines: dict[str, int] = {}
+    scratch: list[str] = []
+    for file in files:
+        i = len(kept)
         name = f"src_{table.name}_{i}"
         if file.fmt == "parquet":
             stored, ptypes = _parquet_header(con, file)
@@ -260,33 +421,65 @@ def load_raw(con: duckdb.DuckDBPyConnection, table: Table, files: list[SourceFil
             ]
             parts.append(
                 f"SELECT {i}::SMALLINT AS _file, file_row_number + 1 AS _row, "
-                f"{', '.join(cols)} FROM read_parquet({_sql_str(str(file.path))}, "
+                f"{', '.join(cols + practice_col)} FROM read_parquet({_sql_str(str(file.path))}, "
                 "file_row_number = true)"
             )
+            kept.append(file)
             continue
-        if file.fmt == "csv":
-            header = _load_csv(con, file, name=name)
-        else:
-            header = _load_xlsx(con, file, name=name, table=table)
-        warnings += _check_header(file, header, table)
+        meta: dict[str, str] = {}
+        try:
+            if file.fmt == "csv":
+                header, records = _load_csv(con, file, name=name, table=table, max_line=max_line)
+            else:
+                header, records, meta = _load_xlsx(con, file, name=name, table=table)
+            file_warnings = _check_header(file, header, table)
+        except IngestError as exc:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+            if not file.feedback:
+                raise
+            practice = file_practice(file, meta=meta, known=known_practices)
+            rule = re.search(r"rule (\w+)", str(exc))
+            set_aside.append(
+                SetAside(file.label, practice, rule.group(1) if rule else "readable", str(exc))
+            )
+            warnings.append(SET_ASIDE.format(file=file.path, problem=exc))
+            continue
+        warnings += file_warnings
+        scratch.append(name)
+        lines[file.label] = records
         cols = [
             (_ident(c.name) if c.name in header else "NULL::VARCHAR") + f" AS {_ident(c.name)}"
             for c in table.columns
         ]
         where = ""
         if file.feedback:
+            practice = file_practice(file, meta=meta, known=known_practices)
+            if practice is None and FEEDBACK_PRACTICE_COLUMN not in header:
+                warnings.append(NO_PRACTICE.format(file=file.path, meta=FEEDBACK_META_SHEET))
+            own = f"upper(NULLIF(trim({_ident(FEEDBACK_PRACTICE_COLUMN)}), ''))"
+            fallback = _sql_str(practice) if practice is not None else "NULL"
+            claim = (
+                f"coalesce({own}, {fallback})" if FEEDBACK_PRACTICE_COLUMN in header else fallback
+            )
+            cols.append(f"{claim}::VARCHAR AS {PRACTICE}")
             where = " WHERE NULLIF(trim(outcome), '') IS NOT NULL"
-            (blank,) = con.execute(
-                f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
-            ).fetchone()
-            skipped += blank
+            skipped += int(
+                fetch_scalar(
+                    con, f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
+                )
+            )
+        else:
+            cols += practice_col
         parts.append(
             f"SELECT * FROM (SELECT {i}::SMALLINT AS _file, rowid + 1 AS _row, "
             f"{', '.join(cols)} FROM {name}){where}"
         )
+        kept.append(file)
     if not parts:
         cols = ", ".join(f"NULL::VARCHAR AS {_ident(c.name)}" for c in table.columns)
+        cols += "".join(f", {c}" for c in practice_col)
         parts.append(f"SELECT NULL::SMALLINT AS _file, NULL::BIGINT AS _row, {cols} LIMIT 0")
     con.execute(f"CREATE VIEW {relation} AS " + " UNION ALL ".join(parts))
-    scratch = [f"src_{table.name}_{i}" for i, f in enumerate(files) if f.fmt != "parquet"]
-    return RawTable(table.name, relation, files, types, warnings, skipped, scratch)
+    raw = RawTable(table.name, relation, kept, types, warnings, skipped, scratch)
+    raw.set_aside, raw.lines = set_aside, lines
+    return raw

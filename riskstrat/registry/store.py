@@ -8,7 +8,12 @@ What a newer extract does to each table:
 - registry tables (practices, patients, ..., observations) are full snapshots: replaced;
 - `outreach_outcomes` accumulate: the union of the old store's rows and the new extract's,
   one row per key (patient_id, pathway, listed_on), the new extract's row winning;
-- engine tables (`extracts` history, `scores`, any other non-contract table) are carried over.
+- engine tables (`extracts` history, `scores`, any other non-contract table) are carried over;
+- `feedback_rejects` (the latest ingest's rejected feedback, per practice) is replaced.
+
+`ingest --replace-latest` drops the newest `extracts` row from the carried history and keeps it
+in `replaced_extracts` (with the time it was replaced), so a mistaken extract date is
+recoverable and auditable.
 """
 
 from __future__ import annotations
@@ -37,6 +42,14 @@ EXTRACTS_DDL = f"""CREATE TABLE {EXTRACTS} (
   table_rows VARCHAR  -- JSON: accepted rows per table
 )"""
 ACCUMULATED = "outreach_outcomes"
+FEEDBACK_REJECTS = "feedback_rejects"
+#: Engine tables that belong to one ingest: rebuilt by every ingest, never carried over.
+PER_EXTRACT = (FEEDBACK_REJECTS,)
+REPLACED_EXTRACTS = "replaced_extracts"
+REPLACED_DDL = (
+    f"CREATE TABLE {{db}}.{REPLACED_EXTRACTS} AS SELECT *, NULL::TIMESTAMP AS replaced_at "
+    f"FROM {{db}}.{EXTRACTS} LIMIT 0"
+)
 #: DuckDB limits for the ingest's work database (it spills to disk beyond them).
 WORK_MEMORY_LIMIT = "4GB"
 
@@ -57,23 +70,28 @@ def store_lock(store_path: Path) -> Iterator[None]:
         yield
 
 
-def latest_extract(store_path: Path) -> dict | None:
-    """The newest row of the store's extract history, or None for a missing or new store."""
+def extract_history(store_path: Path) -> list[dict]:
+    """The store's extract history, newest first ([] for a missing or new store)."""
     if not Path(store_path).is_file():
-        return None
+        return []
     with connect(store_path) as con:
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [EXTRACTS]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
-            return None
-        row = con.execute(
-            f"SELECT extract_date, content_hash, report_dir FROM {EXTRACTS} "
-            "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
-        ).fetchone()
-    if row is None:
-        return None
-    return dict(zip(("extract_date", "content_hash", "report_dir"), row, strict=True))
+            return []
+        rows = con.execute(
+            f"SELECT extract_date, content_hash, report_dir, ingested_at FROM {EXTRACTS} "
+            "ORDER BY extract_date DESC, ingested_at DESC"
+        ).fetchall()
+    keys = ("extract_date", "content_hash", "report_dir", "ingested_at")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def latest_extract(store_path: Path) -> dict | None:
+    """The newest row of the store's extract history, or None for a missing or new store."""
+    history = extract_history(store_path)
+    return history[0] if history else None
 
 
 def scratch_path(store_path: Path, kind: str) -> Path:
@@ -98,20 +116,44 @@ def create_registry_tables(con: duckdb.DuckDBPyConnection, *, db: str) -> None:
     con.execute(EXTRACTS_DDL.replace(f"TABLE {EXTRACTS}", f"TABLE {db}.{EXTRACTS}", 1))
 
 
-def carry_over(con: duckdb.DuckDBPyConnection, *, old: str, new: str) -> list[str]:
+def carry_over(
+    con: duckdb.DuckDBPyConnection, *, old: str, new: str, replaced: dict | None = None
+) -> list[str]:
     """Copy the old store's engine tables into the new one; accumulate outreach_outcomes.
 
-    Engine tables keep their own DDL (constraints included). Returns the names carried over.
+    Engine tables keep their own DDL (constraints included). `replaced`: the extracts row
+    (extract_date, content_hash, ingested_at) that --replace-latest drops from the history; it is
+    kept in `replaced_extracts`. Returns the names carried over.
     """
     tables = con.execute(
         "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = ? ORDER BY table_name",
         [old],
     ).fetchall()
     carried = []
-    current = con.execute("SELECT current_database()").fetchone()[0]
+    current = con.execute("SELECT current_database()").fetchall()[0][0]
+    if replaced or REPLACED_EXTRACTS in {name for name, _ in tables}:
+        con.execute(REPLACED_DDL.format(db=new))
     for name, create_sql in tables:
-        if name == EXTRACTS:
-            con.execute(f"INSERT INTO {new}.{EXTRACTS} BY NAME SELECT * FROM {old}.{EXTRACTS}")
+        if name == REPLACED_EXTRACTS:
+            con.execute(f"INSERT INTO {new}.{name} BY NAME SELECT * FROM {old}.{name}")
+        elif name == EXTRACTS:
+            keep = "TRUE"
+            if replaced:
+                keep = "NOT (extract_date = $1 AND content_hash = $2 AND ingested_at = $3)"
+                con.execute(
+                    f"INSERT INTO {new}.{REPLACED_EXTRACTS} BY NAME SELECT *, "
+                    f"now()::TIMESTAMP AS replaced_at FROM {old}.{EXTRACTS} WHERE NOT ({keep})",
+                    [replaced["extract_date"], replaced["content_hash"], replaced["ingested_at"]],
+                )
+            params = (
+                [replaced["extract_date"], replaced["content_hash"], replaced["ingested_at"]]
+                if replaced
+                else None
+            )
+            con.execute(
+                f"INSERT INTO {new}.{EXTRACTS} BY NAME SELECT * FROM {old}.{EXTRACTS} WHERE {keep}",
+                params,
+            )
         elif name == ACCUMULATED:
             key = TABLES[ACCUMULATED].key
             match = " AND ".join(f"n.{k} = o.{k}" for k in key)
@@ -119,8 +161,8 @@ def carry_over(con: duckdb.DuckDBPyConnection, *, old: str, new: str) -> list[st
                 f"INSERT INTO {new}.{name} BY NAME SELECT o.* FROM {old}.{name} AS o "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {new}.{name} AS n WHERE {match})"
             )
-        elif name in TABLES:
-            continue  # registry snapshot: replaced by the new extract
+        elif name in TABLES or name in PER_EXTRACT:
+            continue  # registry snapshot or one ingest's table: replaced by the new extract
         else:
             con.execute(f"USE {new}")
             try:

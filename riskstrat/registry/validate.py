@@ -55,6 +55,13 @@ NATIVE_TYPES: dict[str, tuple[str, ...]] = {
 }
 DUP_ROW = "duplicate_row"
 DUP_KEY = "duplicate_key"
+#: Text a date/timestamp column parses from: a four-digit year, ISO or day-first.
+FOUR_DIGIT_YEAR = r"([0-9]{4}-.*|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T].*)?)"
+#: Text that looks like a date with a one- to three-digit year (16/11/98, 98-11-16): rejected by
+#: rule four_digit_year, never read as year 0098 or pivoted to 1998 / 2098.
+SHORT_YEAR = r"([0-9]{1,2}/[0-9]{1,2}/[0-9]{1,3}|[0-9]{1,3}-[0-9]{1,2}-[0-9]{1,2})([ T].*)?"
+#: Control characters refused in text (C0 except tab, line feed, carriage return; and DEL).
+CONTROL_CHARS = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 
 
 def q(name: str) -> str:
@@ -98,9 +105,12 @@ def parse_expr(col: Column, source_type: str, text: str) -> str:
     """The typed value: NULL where `text` is NULL or does not parse (`text` unused if native)."""
     ref = q("_s_" + col.name)
     if col.dtype == "str":
+        if col.fold_case:
+            text = f"lower({text})"
         if not col.normalise:
             return text
-        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in col.normalise.items())
+        fold = str.lower if col.fold_case else str
+        cases = " ".join(f"WHEN {lit(fold(k))} THEN {lit(v)}" for k, v in col.normalise.items())
         return f"(CASE {text} {cases} ELSE {text} END)"
     sql_type = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}.get(col.dtype, "")
     if is_native(col, source_type):
@@ -120,9 +130,11 @@ def parse_expr(col: Column, source_type: str, text: str) -> str:
             f"(CASE WHEN lower({text}) IN {tuple(TRUE_TEXT)} THEN TRUE "
             f"WHEN lower({text}) IN {tuple(FALSE_TEXT)} THEN FALSE END)"
         )
+    year_ok = f"regexp_full_match({text}, {lit(FOUR_DIGIT_YEAR)})"
     if col.dtype == "date":
-        return f"CAST(try_strptime({text}, {_list(DATE_FORMATS)}) AS DATE)"
-    return f"try_strptime({text}, {_list(TIMESTAMP_FORMATS)})"
+        parsed = f"CAST(try_strptime({text}, {_list(DATE_FORMATS)}) AS DATE)"
+        return f"(CASE WHEN {year_ok} THEN {parsed} END)"
+    return f"(CASE WHEN {year_ok} THEN try_strptime({text}, {_list(TIMESTAMP_FORMATS)}) END)"
 
 
 @dataclass(frozen=True)
@@ -148,8 +160,19 @@ def column_checks(col: Column, *, source_type: str) -> list[Check]:
     checks = []
     if not col.nullable:
         checks.append(Check(f"{text} IS NULL", col.name, text, "not_null"))
+    short_year = col.dtype in ("date", "timestamp") and not native
+    if short_year:
+        short = f"regexp_full_match({text}, {lit(SHORT_YEAR)})"
+        checks.append(Check(short, col.name, text, "four_digit_year"))
     if col.dtype != "str" and not native:
-        checks.append(Check(f"{text} IS NOT NULL AND {val} IS NULL", col.name, text, "type"))
+        typed = f"{text} IS NOT NULL AND {val} IS NULL"
+        if short_year:
+            typed += f" AND NOT regexp_full_match({text}, {lit(SHORT_YEAR)})"
+        checks.append(Check(typed, col.name, text, "type"))
+    if col.dtype == "str":
+        shown = f"regexp_replace({text}, {lit(CONTROL_CHARS)}, '?', 'g')"
+        control = f"regexp_matches({text}, {lit(CONTROL_CHARS)})"
+        checks.append(Check(control, col.name, shown, "no_control_characters"))
     if col.allowed:
         allowed = ", ".join(lit(v) for v in col.allowed)
         checks.append(Check(f"{val} NOT IN ({allowed})", col.name, text, "allowed"))
@@ -175,14 +198,30 @@ def row_checks(table: Table) -> list[Check]:
 
 
 def cross_checks(
-    table: Table, *, extract_date: dt.date, grace_days: int, patients: bool, practices: bool
+    table: Table,
+    *,
+    extract_date: dt.date,
+    grace_days: int,
+    patients: bool,
+    practices: bool,
+    earliest_birth: dt.date | None = None,
+    claimed: bool = False,
 ) -> list[Check]:
-    """Cross-table checks; the patient's dates are `_dob`/`_dod`, a found patient `_pid`."""
+    """Cross-table checks; the patient's dates are `_dob`/`_dod`, a found patient `_pid`, its
+    practice `_ppr`, the practice a returned row claims `_practice`."""
     checks = []
     if patients:
         checks.append(Check("_pid IS NULL", "patient_id", q("patient_id"), "patient_exists"))
+    if claimed:
+        other = "_practice IS NOT NULL AND _pid IS NOT NULL AND _ppr IS DISTINCT FROM _practice"
+        checks.append(Check(other, "patient_id", q("patient_id"), "own_practice"))
     if practices:
         checks.append(Check("_prac IS NULL", "practice_code", q("practice_code"), "practice_known"))
+    if earliest_birth is not None and "date_of_birth" in table.column_names:
+        dob = q("date_of_birth")
+        implausible = f"({dob} < {lit(earliest_birth)} OR {dob} > {lit(extract_date)})"
+        value = f"CAST({dob} AS VARCHAR)"
+        checks.append(Check(implausible, "date_of_birth", value, "plausible_birth_date"))
     for column in table.event_columns:
         day = f"CAST({q(column)} AS DATE)"
         value = f"CAST({q(column)} AS VARCHAR)"
@@ -213,14 +252,20 @@ def check_sql(
     grace_days: int,
     patients: str | None,
     practices: str | None,
+    earliest_birth: dt.date | None = None,
+    claimed: bool = False,
 ) -> str:
     """The one pass over a table: parsed columns, `_viol` (NULL = good) and `_h` (row hash).
 
-    `patients`: relation (patient_id, date_of_birth, date_of_death) of accepted patients, for
-    the patient tables; `practices`: relation (practice_code) of accepted practices, for patients.
+    `patients`: relation (patient_id, practice_code, date_of_birth, date_of_death) of accepted
+    patients, for the patient tables; `practices`: relation (practice_code) of accepted
+    practices, for patients. `claimed`: the source has `_practice` (the practice that returned
+    a feedback row), checked against the patient's own (`own_practice`) and kept with the
+    patient's practice `_ppr` in the output, to report rejects back to the practice.
     """
     cols = [q(c.name) for c in table.columns]
     raw = [f"{q(c.name)} AS {q('_s_' + c.name)}" for c in table.columns]
+    raw += ["_practice"] if claimed else []
     texts = [
         f"{text_expr(c, types[c.name])} AS {q('_t_' + c.name)}"
         for c in table.columns
@@ -236,6 +281,7 @@ def check_sql(
     elif patients:
         joins += f" LEFT JOIN {patients} AS pt ON pt.patient_id = p.patient_id"
         extra = ["pt.patient_id AS _pid", "pt.date_of_birth AS _dob", "pt.date_of_death AS _dod"]
+        extra += ["pt.practice_code AS _ppr"] if claimed else []
     else:
         extra += ["NULL::DATE AS _dob", "NULL::DATE AS _dod"]
     if practices:
@@ -249,6 +295,8 @@ def check_sql(
         grace_days=grace_days,
         patients=bool(patients) and not own,
         practices=bool(practices),
+        earliest_birth=earliest_birth if own else None,
+        claimed=claimed and bool(patients),
     )
     viol = f"CASE WHEN {_any(first)} THEN {_list_of(first)}"
     viol += f" WHEN {_any(second)} THEN {_list_of(second)} END" if second else " END"
@@ -259,7 +307,7 @@ def check_sql(
         f"p AS (SELECT *, {', '.join(parsed)} FROM t),\n"
         f"x AS (SELECT p.*, {', '.join(extra)} FROM p{joins})\n"
         f"SELECT _file, _row, {', '.join(cols)}, {viol} AS _viol, "
-        f"hash({', '.join(cols)}) AS _h FROM x"
+        f"hash({', '.join(cols)}) AS _h{', _practice, _ppr' if claimed and patients else ''} FROM x"
     )
 
 
@@ -302,10 +350,11 @@ def duplicates_sql(table: Table, *, checked: str, labels: list[str]) -> str:
 
 
 def rejects_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
-    """Every violation of a table as rows (file name, row, column, value, rule)."""
+    """Every violation of a table as rows (file name, row, column, value, rule, file index)."""
     return (
-        f'SELECT {file_label("file", labels)} AS file, row, "column", value, rule FROM ('
-        f'SELECT _file AS file, _row AS row, v.column AS "column", v.value AS value, '
+        f'SELECT {file_label("fi", labels)} AS file, row, "column", value, rule, '
+        "fi AS _fi FROM ("
+        f'SELECT _file AS fi, _row AS row, v.column AS "column", v.value AS value, '
         f"v.rule AS rule FROM (SELECT _file, _row, unnest(_viol) AS v FROM {checked} "
         f"WHERE _viol IS NOT NULL)\nUNION ALL SELECT * FROM {duplicates})"
     )

@@ -70,11 +70,13 @@ def test_reason_text() -> None:
     assert admissions.reason_text(1.0) == "1 emergency admission in the last 12 months"
     assert admissions.reason_text(0.0) == "0 emergency admissions in the last 12 months"
     years = cat.spec("years_since_hf")
-    assert years.reason_text(1.0) == "Diagnosed with heart failure 1 year ago"
-    assert years.reason_text(0.5) == "Diagnosed with heart failure 0.5 years ago"
-    assert cat.spec("days_since_ae").reason_text(1.0) == "A&E visit 1 day ago"
+    assert years.reason_text(4.1) == "Heart failure diagnosed 4 years ago"
+    assert years.reason_text(0.5) == "Heart failure diagnosed 6 months ago"
+    assert cat.spec("days_since_ae").reason_text(1.0) == "A&E visit yesterday"
+    assert cat.spec("days_since_ae").reason_text(875.0) == "A&E visit 2 years ago"
     assert cat.spec("reg_hf").reason_text(1.0) == "On the heart failure register"
-    assert cat.spec("index_discharge_destination").reason_text(1.0) == "Discharged to care_home"
+    destination = cat.spec("index_discharge_destination")
+    assert destination.reason_text(1.0) == "This discharge: to care home"
 
 
 def test_codebook_version_tracks_codebooks(folder: Path) -> None:
@@ -151,7 +153,7 @@ def test_no_reason_says_one_of_a_plural() -> None:
         assert not PLURAL_AFTER_ONE.search(one), one
         assert "{" not in one and "{" not in two, spec.column
     pluralised = {f.column for f in numeric if "{s}" in f.reason}
-    expected = {"emerg_adm_90d", "ae_365d", "gp_missed_90d", "ltc_count", "years_since_dm"}
+    expected = {"emerg_adm_90d", "ae_365d", "gp_missed_90d", "ltc_count", "bed_days_90d"}
     assert expected <= pluralised
 
 

@@ -77,7 +77,12 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
     assert again.alias == "challenger"
     # small test set: wider calibration/subgroup bounds than production (the gate is configurable)
     loose = load_model_config(
-        "crisis", overrides={"gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1}}
+        "crisis",
+        overrides={
+            # 1,541 calibration rows: ECE on 3,042 test rows is noisy (isotonic 0.019-0.021,
+            # centred isotonic 0.020-0.025, Platt 0.016-0.017 over seeds 7 and 8)
+            "gate": {"slope_bounds": [0.5, 1.5], "subgroup_auroc_margin": 0.1, "max_ece": 0.03}
+        },
     )
     decision = promote_on_data(data, tracking_uri=uri, config=loose)
     assert decision.promote, decision.reasons
@@ -90,7 +95,7 @@ def test_register_load_promote_card(uri: str, tmp_path: Path) -> None:
         "Intended use",
         "Data and period",
         "Performance on the test period",
-        "Calibration (isotonic)",
+        "Calibration (centred_isotonic)",
         "Performance by subgroup",
         "Known limitations",
         "Lineage",

@@ -134,3 +134,52 @@ def test_actions_cover_the_real_catalogue():
             assert actions.for_feature(name), name
         value = 0.0 if spec.categories else 1.0
         assert spec.reason_text(value)
+
+
+@pytest.mark.slow
+def test_explain_lists_says_what_changed_on_rising_rows(
+    isolated_paths, small_store, outreach_champions, monkeypatch
+):
+    """On the small store with real champions, scored two weeks running: rising-risk rows are
+    explained by last week's features (change reasons with points), other rows by this week's,
+    post-discharge rows carry "this discharge", and no reason breaks a rule."""
+    import shutil
+    from datetime import date
+
+    import duckdb
+    from click.testing import CliRunner
+
+    from riskstrat.cli import main
+    from riskstrat.config import load_settings
+    from riskstrat.explain import as_texts
+    from riskstrat.explain.reasons import reason_violations
+    from riskstrat.features import load_catalogue
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.lists import explain_lists, select
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{outreach_champions}")
+    settings = load_settings()
+    settings.paths.store.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(small_store, settings.paths.store)
+    weeks = (date(2025, 12, 15), date(2025, 12, 22))
+    for week in weeks:
+        run = CliRunner().invoke(main, ["score", "--as-of", week.isoformat()])
+        assert run.exit_code == 0, run.output
+    config = load_outreach_config()
+    pathways = load_pathways(config)
+    with duckdb.connect(str(settings.paths.store), read_only=True) as con:
+        lists = select(con, as_of=weeks[1], config=config, pathways=pathways).lists
+        out = explain_lists(con, lists, settings=settings, pathways=pathways, config=config)
+    rising = out[out["pathway"] == "rising_risk"]
+    assert len(rising) > 0
+    assert rising["reasons_are_changes"].all()
+    assert rising["reason_1"].str.fullmatch(r".+ \(\+\d+(\.\d)? points?\)").all()
+    assert rising["rise_planned_only"].notna().all()
+    others = out[out["pathway"] != "rising_risk"]
+    assert not others["reasons_are_changes"].any()
+    discharges = out[out["task"] == "readmission_30d"]
+    assert (
+        len(discharges) > 0
+        and discharges["this_discharge"].str.startswith("This discharge: ").all()
+    )
+    assert reason_violations(out, texts=as_texts(load_catalogue())) == []

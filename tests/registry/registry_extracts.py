@@ -101,6 +101,12 @@ BASE: dict[str, list[dict[str, str]]] = {
             "arrival_at": "2024-04-01 23:59:00",
             "disposal": "discharged",
         },
+        {
+            "attendance_id": "a3",
+            "patient_id": "p1",
+            "arrival_at": "2024-05-01 08:00:00",
+            "disposal": "discharged",
+        },
     ],
     "gp_contacts": [
         {"patient_id": "p1", "contact_date": "2024-03-01", "mode": "telephone", "attended": "true"},
@@ -109,6 +115,7 @@ BASE: dict[str, list[dict[str, str]]] = {
     ],
     "prescriptions": [
         {"patient_id": "p2", "issued_on": "2024-03-01", "bnf_code": "0205", "drug_code": ""},
+        {"patient_id": "p1", "issued_on": "2024-04-01", "bnf_code": "0601", "drug_code": ""},
     ],
     "observations": [
         {"patient_id": "p1", "observed_on": "2024-03-01", "code": "sbp", "value": "140"},
@@ -167,8 +174,9 @@ def settings(**ingest: object) -> Settings:
 
 
 def lenient() -> Settings:
-    """Settings that never stop for the share of rejects (to look at single rejected rows)."""
-    return settings(max_reject_share=1.0)
+    """Settings that never stop for the share of rejects or of patients without contacts (to
+    look at single rejected rows)."""
+    return settings(max_reject_share=1.0, contacts_missing_share=1.0)
 
 
 def read_csv_rows(path: Path) -> list[dict[str, str]]:

@@ -71,7 +71,11 @@ def test_timestamps_in_iso_and_uk_forms(tmp_path: Path) -> None:
            settings=settings())  # fmt: skip
     with connect(tmp_path / "s.duckdb") as con:
         got = con.execute("SELECT arrival_at FROM ae_attendances ORDER BY 1").fetchall()
-    assert got == [(dt.datetime(2024, 2, 1, 10, 30),), (dt.datetime(2024, 4, 1, 23, 59),)]
+    assert got == [
+        (dt.datetime(2024, 2, 1, 10, 30),),
+        (dt.datetime(2024, 4, 1, 23, 59),),
+        (dt.datetime(2024, 5, 1, 8, 0),),
+    ]
 
 
 def test_parquet_extract_with_text_columns(tmp_path: Path) -> None:
@@ -157,10 +161,15 @@ def test_feedback_xlsx_and_csv_read_back(tmp_path: Path) -> None:
         "feedback/P2-post_discharge.csv",
     ]
     assert outcomes.skipped_blank_feedback == 2  # Bob (xlsx) and p4 (csv): no outcome
-    assert (outcomes.rows_read, outcomes.accepted, outcomes.rejected) == (5, 4, 1)
+    assert (outcomes.rows_read, outcomes.accepted, outcomes.rejected) == (5, 3, 2)
+    # The file name ties the workbook to P1: its rows for P2's patients p3 and p4 are refused.
     assert read_csv_rows(report.rejects_dir / "outreach_outcomes.csv") == [
-        {"file": "feedback/P1-early_intervention.xlsx", "row": "4", "column": "outcome",
-         "value": "moved away", "rule": "allowed"}
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "3", "column": "patient_id",
+         "value": "p3", "rule": "own_practice"},
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "4", "column": "listed_on",
+         "value": "2025-06-02", "rule": "not_after_death"},  # p4 died on 2025-01-10
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "4", "column": "patient_id",
+         "value": "p4", "rule": "own_practice"},
     ]  # fmt: skip
     with connect(tmp_path / "s.duckdb") as con:
         got = con.execute(
@@ -171,6 +180,5 @@ def test_feedback_xlsx_and_csv_read_back(tmp_path: Path) -> None:
     assert got == [
         ("p1", "early_intervention", d(2025, 1, 6), d(2025, 1, 7), "contacted"),
         ("p1", "early_intervention", d(2025, 6, 2), d(2025, 6, 4), "contacted"),
-        ("p3", "early_intervention", d(2025, 6, 2), None, "declined"),
         ("p3", "post_discharge", d(2025, 6, 9), None, "unreachable"),
     ]

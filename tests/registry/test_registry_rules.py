@@ -103,11 +103,25 @@ CASES = [
         "2025-01-18",
     ),
     ("duplicate_key", "spells", 1, {"spell_id": "s1"}, "spell_id", "s1"),
-]
+    # Two-digit years: a named rule, never year 0098 and never `not_before_birth`.
+    ("four_digit_year", "patients", 1, {"date_of_birth": "05/05/60"}, "date_of_birth", "05/05/60"),
+    ("four_digit_year", "gp_contacts", 0, {"contact_date": "01/03/24"}, "contact_date", "01/03/24"),
+    ("four_digit_year", "ae_attendances", 0, {"arrival_at": "24-02-01 10:30"}, "arrival_at",
+     "24-02-01 10:30"),
+    ("plausible_birth_date", "patients", 1, {"date_of_birth": "1850-05-05"}, "date_of_birth",
+     "1850-05-05"),
+    ("plausible_birth_date", "patients", 1, {"date_of_birth": "0001-01-01"}, "date_of_birth",
+     "0001-01-01"),
+    ("plausible_birth_date", "patients", 1, {"date_of_birth": "2025-07-01",
+     "registered_from": "2025-07-01"}, "date_of_birth", "2025-07-01"),
+    ("no_control_characters", "spells", 0, {"provider_code": "RX\x001"}, "provider_code", "RX?1"),
+    ("no_control_characters", "patients", 1, {"lsoa_code": "E0\x07"}, "lsoa_code", "E0?"),
+]  # fmt: skip
 
 
 def test_every_rule_has_a_failing_example() -> None:
-    covered = {case[0] for case in CASES} | {"duplicate_row"}  # duplicate_row: test below
+    # duplicate_row: test below; own_practice: tests/registry/test_registry_feedback.py
+    covered = {case[0] for case in CASES} | {"duplicate_row", "own_practice"}
     assert covered == set(COLUMN_RULES) | set(ROW_RULES) | set(CROSS_TABLE_RULES)
 
 
@@ -174,7 +188,7 @@ def test_exact_duplicate_kept_once(tmp_path: Path) -> None:
     gp = report.tables["gp_contacts"]
     assert (gp.rows_read, gp.accepted, gp.rejected, gp.duplicates) == (4, 3, 0, 1)
     summary_md = (report.report_dir / "summary.md").read_text(encoding="utf-8")
-    assert "| gp_contacts | 4 | 3 | 0 | 1 | 0 |" in summary_md
+    assert "| gp_contacts | 4 | 4 | 3 | 0 | 1 | 0 |" in summary_md
     assert "| gp_contacts | duplicate_row | 1 |" in summary_md
     summary = json.loads(report.summary_path.read_text(encoding="utf-8"))
     assert summary["status"] == "passed"

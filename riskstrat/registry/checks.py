@@ -1,0 +1,189 @@
+"""Table-level checks run after a table's rows are validated: emptiness, contacts coverage,
+freshness, and the per-practice report of rejected feedback.
+
+Each returns warnings or raises IngestError (messages in `riskstrat.registry.errors`); the SQL is
+run on the ingest's work connection against the new store (`db`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from riskstrat.paths import output_path
+from riskstrat.registry.contract import TABLES, Table
+from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
+from riskstrat.registry.quality import TableReport
+from riskstrat.registry.readers import SetAside, fetch_scalar
+from riskstrat.registry.store import FEEDBACK_REJECTS
+from riskstrat.registry.validate import lit, q
+
+STALE_TABLE = (
+    "{table}: rule fresh: the latest event is {latest} ({days} days before the extract date "
+    "{extract_date}; limit {limit} days, ingest.freshness_days.{table}): is the feed stale?"
+)
+NO_EVENTS = "{table}: rule fresh: no dated events at all (ingest.freshness_days.{table})"
+CONTACTS_GAP = (
+    "contacts: {missing:,} of {patients:,} current patients have no accepted contacts row "
+    "(rule contacts_cover_patients: within ingest.contacts_missing_share {limit:.1%})"
+)
+FEEDBACK_OVER_BUDGET = (
+    "outreach_outcomes: {rejected:,} of {rows:,} returned feedback rows rejected ({share:.1%} > "
+    "ingest.feedback_max_reject_share {limit:.1%}); the extract is ingested anyway, see {rejects}"
+)
+UNKNOWN_FRESHNESS_TABLE = "ingest.freshness_days: {table!r} is not a table with dated events"
+#: Engine table holding the latest ingest's rejected feedback, per practice (replaced each ingest).
+FEEDBACK_REJECTS_DDL = f"""CREATE TABLE {{db}}.{FEEDBACK_REJECTS} (
+  practice_code VARCHAR,  -- the practice that returned the row (else the patient's practice)
+  file VARCHAR,           -- feedback/<file> as in the rejects files
+  "row" BIGINT,           -- data row in that file (0: the whole file was set aside)
+  "column" VARCHAR,
+  value VARCHAR,
+  rule VARCHAR
+)"""
+UNKNOWN_PRACTICE = "_unknown"
+
+
+def stop_if_empty(table: Table, report: TableReport, *, file: Path | str) -> None:
+    """A required table without accepted rows (contract may_be_empty unset) stops the ingest."""
+    if table.required and not table.may_be_empty and report.accepted == 0:
+        raise IngestError(EMPTY_TABLE.format(file=file, table=table.name, rows=report.rows_read))
+
+
+def contacts_coverage(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    db: str,
+    limit: float,
+    file: Path | str,
+    rejects: Path,
+) -> list[str]:
+    """Current, living patients without an accepted contacts row: a warning, or a stop above
+    `limit` (share of those patients)."""
+    patients, missing = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE c.patient_id IS NULL) FROM {db}.patients AS p "
+        f"LEFT JOIN {db}.contacts AS c USING (patient_id) "
+        "WHERE p.registered_to IS NULL AND p.date_of_death IS NULL"
+    ).fetchall()[0]
+    if not missing:
+        return []
+    share = missing / patients
+    if share > limit:
+        raise IngestError(
+            CONTACTS_MISSING.format(
+                file=file,
+                missing=missing,
+                patients=patients,
+                share=share,
+                limit=limit,
+                rejects=rejects,
+            )
+        )
+    return [CONTACTS_GAP.format(missing=missing, patients=patients, limit=limit)]
+
+
+def freshness(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    report: TableReport,
+    *,
+    db: str,
+    extract_date: dt.date,
+    limit: int,
+) -> list[str]:
+    """Record the table's latest event; warn when it is more than `limit` days before the
+    extract date (or there are no events)."""
+    days = ", ".join(f"max(CAST({q(c)} AS DATE))" for c in table.event_columns)
+    latest = fetch_scalar(con, f"SELECT greatest({days}) FROM {db}.{q(table.name)}")
+    if latest is None:
+        return [NO_EVENTS.format(table=table.name)]
+    report.latest_event = latest.isoformat()
+    report.days_before_extract = (extract_date - latest).days
+    if report.days_before_extract <= limit:
+        return []
+    return [
+        STALE_TABLE.format(
+            table=table.name,
+            latest=latest,
+            days=report.days_before_extract,
+            extract_date=extract_date,
+            limit=limit,
+        )
+    ]
+
+
+def freshness_tables(limits: dict[str, int]) -> list[str]:
+    """Warnings for configured tables that have no dated events."""
+    return [
+        UNKNOWN_FRESHNESS_TABLE.format(table=name)
+        for name in limits
+        if name not in TABLES or not TABLES[name].event_columns
+    ]
+
+
+def feedback_budget(report: TableReport, *, limit: float, rejects: Path) -> list[str]:
+    """Feedback's own reject budget: exceeding it warns, never stops the ingest."""
+    rows = report.rows_read + report.set_aside_files
+    rejected = report.rejected + report.set_aside_files
+    if not rows or rejected / rows <= limit:
+        return []
+    return [
+        FEEDBACK_OVER_BUDGET.format(
+            rejected=rejected, rows=rows, share=rejected / rows, limit=limit, rejects=rejects
+        )
+    ]
+
+
+def store_feedback_rejects(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    db: str,
+    rejects: str,
+    checked: str,
+    set_aside: list[SetAside],
+) -> None:
+    """Fill `<db>.feedback_rejects`: each rejected feedback row (and each set-aside file) with
+    the practice to tell (the one that returned it, else the patient's practice)."""
+    con.execute(
+        f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
+        f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
+        f"r.value, r.rule FROM {rejects} AS r LEFT JOIN {checked} AS c "
+        "ON c._file = r._fi AND c._row = r.row"
+    )
+    for item in set_aside:
+        con.execute(
+            f"INSERT INTO {db}.{FEEDBACK_REJECTS} VALUES (?, ?, 0, '*', ?, ?)",
+            [item.practice or UNKNOWN_PRACTICE, item.file, item.problem, item.rule],
+        )
+
+
+def write_feedback_rejects(
+    con: duckdb.DuckDBPyConnection, *, db: str, folder: Path, pattern: str
+) -> dict[str, Path]:
+    """One CSV per practice (`<folder>/<practice>.csv`: file, row, column, value, rule) from
+    `<db>.feedback_rejects`, for sending back; a practice code that is not a valid code goes to
+    `_unknown.csv`. Returns practice -> file."""
+    codes = [
+        c
+        for (c,) in con.execute(
+            f"SELECT DISTINCT practice_code FROM {db}.{FEEDBACK_REJECTS} ORDER BY 1"
+        ).fetchall()
+    ]
+    written: dict[str, Path] = {}
+    for code in codes:
+        valid = bool(fetch_scalar(con, f"SELECT regexp_full_match({lit(code)}, {lit(pattern)})"))
+        name = code if valid else UNKNOWN_PRACTICE
+        path = output_path(folder, f"{name}.csv")
+        folder.mkdir(parents=True, exist_ok=True)
+        same = f"practice_code = {lit(code)}"
+        if not valid:
+            same = f"NOT regexp_full_match(practice_code, {lit(pattern)})"
+        con.execute(
+            f'COPY (SELECT file, "row", "column", value, rule FROM {db}.{FEEDBACK_REJECTS} '
+            f'WHERE {same} ORDER BY file, "row", "column", rule) TO {lit(str(path))} '
+            "(HEADER, DELIMITER ',')"
+        )
+        written[name] = path
+    return written

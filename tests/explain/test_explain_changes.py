@@ -1,0 +1,172 @@
+"""Rising risk: reasons are the largest increases in contribution between two weeks (pure),
+and a rise driven only by planned care is flagged."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskstrat.explain import as_texts, explain, load_actions, top_reasons
+from riskstrat.explain.changes import (
+    MISALIGNED,
+    change_reasons,
+    expit,
+    lower_first,
+    planned_only,
+    points_text,
+)
+from riskstrat.features import load_catalogue
+
+TEXTS = as_texts(load_catalogue())
+NAN = np.nan
+
+
+def frames(now: dict, then: dict, now_c: dict, then_c: dict):
+    idx = pd.Index(["a", "b"])
+    bias = {"bias": [-4.0, -4.0]}
+    return (
+        pd.DataFrame({**now_c, **bias}, index=idx),
+        pd.DataFrame({**then_c, **bias}, index=idx),
+        pd.DataFrame(now, index=idx),
+        pd.DataFrame(then, index=idx),
+    )
+
+
+def test_reasons_are_the_concepts_whose_contribution_rose_most() -> None:
+    cols = [
+        "emerg_adm_90d",
+        "emerg_adm_365d",
+        "days_since_emerg_adm",
+        "distinct_drugs_90d",
+        "reg_copd",
+    ]
+    now = dict(zip(cols, [[1, 0], [1, 0], [6, NAN], [11, 3], [1, 1]], strict=True))
+    then = dict(zip(cols, [[0, 0], [0, 0], [NAN, NAN], [8, 3], [1, 1]], strict=True))
+    now_c = dict(
+        zip(cols, [[0.4, -0.1], [0.2, -0.1], [0.6, 0.0], [0.3, 0.0], [0.5, 0.5]], strict=True)
+    )
+    then_c = dict(
+        zip(cols, [[-0.1, -0.1], [-0.1, -0.1], [0.0, 0.0], [0.1, 0.0], [0.5, 0.5]], strict=True)
+    )
+    out = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3)
+    logit_now = -4.0 + sum(v[0] for v in now_c.values())
+    adm = 0.5 + 0.3 + 0.6  # the concept's three members' increases, summed
+    points = (expit(logit_now) - expit(logit_now - adm)) * 100
+    assert out.loc["a", "contribution_1"] == pytest.approx(adm)
+    assert out.loc["a", "rise_points_1"] == pytest.approx(points)
+    assert out.loc["a", "reason_1"] == f"New: emergency admission 6 days ago {points_text(points)}"
+    assert out.loc["a", "feature_1"] == "days_since_emerg_adm" and bool(out.loc["a", "recent_1"])
+    drugs = (expit(logit_now) - expit(logit_now - 0.2)) * 100
+    assert out.loc["a", "reason_2"] == (
+        f"Taking 11 different medicines (polypharmacy, 10 or more) (was 8) {points_text(drugs)}"
+    )
+    # an unchanged register is not a change; nothing rose for b
+    assert pd.isna(out.loc["a", "reason_3"])
+    assert out.loc["b", ["reason_1", "reason_2", "reason_3"]].isna().all()
+    # a change worth fewer points than the configured minimum is not said
+    assert drugs < 5 < points
+    strict = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3, min_points=5)
+    assert strict.loc["a", "feature_1"] == "days_since_emerg_adm"
+    assert pd.isna(strict.loc["a", "reason_2"])
+
+
+def test_wording_helpers() -> None:
+    assert points_text(9.2) == "(+9 points)" and points_text(0.64) == "(+0.6 points)"
+    assert points_text(1.2) == "(+1 point)"
+    assert lower_first("Emergency admission 6 days ago") == "emergency admission 6 days ago"
+    for keep in ("A&E visit yesterday", "COPD diagnosed 3 months ago", "HbA1c very high: 80"):
+        assert lower_first(keep) == keep
+
+
+def test_misaligned_weeks_are_an_error() -> None:
+    a = pd.DataFrame({"reg_copd": [1.0]}, index=["x"])
+    b = pd.DataFrame({"reg_copd": [1.0]}, index=["y"])
+    with pytest.raises(ValueError) as err:
+        change_reasons(a, a, a, b, texts=TEXTS)
+    assert str(err.value) == MISALIGNED.format(detail="1 vs 1 rows")
+
+
+def test_a_rise_after_planned_care_only_is_flagged() -> None:
+    idx = pd.Index(["planned", "both", "none", "emergency"])
+    now = pd.DataFrame(
+        {"elective_adm_90d": [1, 1, 0, 0], "emerg_adm_90d": [0, 1, 0, 0],
+         "days_since_emerg_adm": [NAN, 3, NAN, 2], "ae_90d": [0, 0, 0, 0]}, index=idx,
+    )  # fmt: skip
+    then = pd.DataFrame(
+        {"elective_adm_90d": [0, 0, 0, 0], "emerg_adm_90d": [0, 0, 0, 0],
+         "days_since_emerg_adm": [NAN, NAN, NAN, 400], "ae_90d": [0, 0, 0, 0]}, index=idx,
+    )  # fmt: skip
+    flags = planned_only(now, then, texts=TEXTS)
+    assert flags.to_dict() == {"planned": True, "both": False, "none": False, "emergency": False}
+
+
+class Tiny:
+    """A real LightGBM model over real catalogue features, with a calibrator."""
+
+    name, version = "crisis", "1"
+    feature_names = (
+        "emerg_adm_90d",
+        "days_since_emerg_adm",
+        "distinct_drugs_90d",
+        "age",
+        "elective_adm_90d",
+    )
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(3)
+        n = 4000
+        X = pd.DataFrame(
+            {"emerg_adm_90d": rng.poisson(0.2, n).astype(float),
+             "days_since_emerg_adm": np.where(rng.random(n) < 0.3, rng.integers(1, 700, n), np.nan),
+             "distinct_drugs_90d": rng.poisson(4, n).astype(float),
+             "age": rng.uniform(20, 95, n).round(),
+             "elective_adm_90d": rng.poisson(0.1, n).astype(float)}
+        )  # fmt: skip
+        z = -4 + 1.2 * X["emerg_adm_90d"] + 0.15 * X["distinct_drugs_90d"] + 0.03 * (X["age"] - 60)
+        y = rng.random(n) < 1 / (1 + np.exp(-z))
+        self.booster = lgb.train(
+            {"objective": "binary", "verbose": -1, "num_leaves": 8, "seed": 1},
+            lgb.Dataset(X, label=y.astype(int)),
+            num_boost_round=30,
+        )
+
+    def calibrator(self, raw: np.ndarray) -> np.ndarray:
+        return np.asarray(raw) * 0.9
+
+    def predict_risk(self, X: pd.DataFrame) -> np.ndarray:
+        return self.calibrator(self.booster.predict(X[list(self.feature_names)]))
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        values = self.booster.predict(X[list(self.feature_names)], pred_contrib=True)
+        return pd.DataFrame(values, columns=[*self.feature_names, "bias"], index=X.index)
+
+
+def test_explain_uses_last_weeks_row_for_rising_rows_only() -> None:
+    model = Tiny()
+    now = pd.DataFrame(
+        {"emerg_adm_90d": [2.0, 0.0, 2.0], "days_since_emerg_adm": [5.0, NAN, 5.0],
+         "distinct_drugs_90d": [9.0, 4.0, 9.0], "age": [80.0, 70.0, 80.0],
+         "elective_adm_90d": [0.0, 1.0, 0.0]}, index=[10, 11, 12],
+    )  # fmt: skip
+    prev = pd.DataFrame(
+        {"emerg_adm_90d": [0.0, 0.0], "days_since_emerg_adm": [NAN, NAN],
+         "distinct_drugs_90d": [9.0, 4.0], "age": [80.0, 70.0], "elective_adm_90d": [0.0, 0.0]},
+        index=[10, 11],
+    )  # fmt: skip
+    out = explain(model, now, texts=TEXTS, actions=load_actions(), previous=prev)
+    assert out.loc[10, "reasons_are_changes"] and out.loc[10, "reason_1"].startswith("New: ")
+    delta = model.contributions(now.loc[[10]]) - model.contributions(prev.loc[[10]])
+    adm = delta[["emerg_adm_90d", "days_since_emerg_adm"]].sum(axis=1).iloc[0]
+    assert out.loc[10, "contribution_1"] == pytest.approx(adm)
+    # the rise in points uses the model's calibrator (x 0.9 here)
+    logit = model.contributions(now.loc[[10]]).sum(axis=1).iloc[0]
+    expected = (model.calibrator(expit(logit)) - model.calibrator(expit(logit - adm))) * 100
+    assert out.loc[10, "rise_points_1"] == pytest.approx(expected)
+    # row 11 rose after a planned admission only; row 12 had no previous row: level reasons
+    assert bool(out.loc[11, "rise_planned_only"]) and not bool(out.loc[10, "rise_planned_only"])
+    assert not out.loc[12, "reasons_are_changes"] and pd.isna(out.loc[12, "rise_planned_only"])
+    level = top_reasons(model.contributions(now.loc[[12]]), now.loc[[12]], texts=TEXTS)
+    assert out.loc[12, "reason_1"] == level.loc[12, "reason_1"]
+    assert out["actions"].notna().all()
