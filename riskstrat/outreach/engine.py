@@ -43,6 +43,8 @@ OPTED_OUT, IN_HOSPITAL, LISTED_BEFORE, EARLIER_LIST = (
 )  # fmt: skip
 FEEDBACK_PREFIX = "feedback:"  # + outcome code
 BELOW_RULE, OVER_CAPACITY = "below_rule", "over_capacity"
+#: After explaining: a rise driven only by a planned admission (explain's rise_planned_only).
+PLANNED_ONLY = "planned_only"
 
 
 @dataclass
@@ -359,3 +361,33 @@ def _cut(
     ordered = ordered.sort_values(["practice_code", "_main"], kind="mergesort")
     rank = ordered.groupby("practice_code", sort=False).cumcount() + 1
     return ordered.assign(rank=rank.to_numpy()).drop(columns="_main").reset_index(drop=True)
+
+
+def drop_planned_rises(lists: pd.DataFrame, *, selection: Selection | None) -> pd.DataFrame:
+    """Explained lists without the rows whose rise came only from a planned admission
+    (`rise_planned_only`: the person is under specialist care and the discharge is followed up
+    on the post-discharge list). Reserve rows move up into the places they leave; each practice
+    list's header counts them (selection.left_out, reason PLANNED_ONLY)."""
+    if "rise_planned_only" not in lists or lists.empty:
+        return lists
+    hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
+    if not hit.any():
+        return lists
+    gone = lists[hit]
+    if selection is not None:
+        counts = gone.groupby(["practice_code", "pathway"]).size().rename("count").reset_index()
+        extra = counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)]
+        selection.left_out = pd.concat([selection.left_out, extra], ignore_index=True)
+    kept = lists[~hit]
+    touched = set(zip(gone["practice_code"], gone["pathway"], strict=True))
+    parts = []
+    for (code, name), rows in kept.groupby(["practice_code", "pathway"], sort=False):
+        if (code, name) in touched:
+            before = lists[(lists["practice_code"] == code) & (lists["pathway"] == name)]
+            places = int((before["section"] == MAIN).sum())
+            rows = rows.sort_values("rank", kind="mergesort")
+            order = np.arange(1, len(rows) + 1)
+            rows = rows.assign(rank=order, section=np.where(order <= places, MAIN, RESERVE))
+        parts.append(rows)
+    out = pd.concat(parts) if parts else kept.iloc[:0]
+    return out.loc[[i for i in lists.index if i in out.index]]

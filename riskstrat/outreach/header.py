@@ -16,6 +16,7 @@ from riskstrat.outreach.engine import (
     LISTED_BEFORE,
     OPTED_OUT,
     OVER_CAPACITY,
+    PLANNED_ONLY,
     Selection,
 )
 from riskstrat.registry.contract import OUTCOME_LABELS
@@ -26,9 +27,10 @@ REASON_TEXT = {
     EARLIER_LIST: "on another list this run",
     BELOW_RULE: "below the list's rule",
     OVER_CAPACITY: "beyond this run's places",
+    PLANNED_ONLY: "risen only after a planned admission (followed up after discharge instead)",
 }
-REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_LIST, BELOW_RULE,
-                OVER_CAPACITY)  # fmt: skip
+REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_LIST, PLANNED_ONLY,
+                BELOW_RULE, OVER_CAPACITY)  # fmt: skip
 CONFIDENTIAL = "Confidential: contains patient identifiers. For {practice} staff only."
 
 

@@ -22,7 +22,7 @@ from riskstrat.explain.actions import row_actions
 from riskstrat.explain.protocols import RiskModel
 from riskstrat.logs import log_event, timed
 from riskstrat.outreach.config import OutreachConfig, Pathway
-from riskstrat.outreach.engine import Selection, select_lists
+from riskstrat.outreach.engine import Selection, drop_planned_rises, select_lists
 from riskstrat.outreach.store_io import (
     contacts_reader,
     load_history,
@@ -219,6 +219,7 @@ def write_outreach(
         pathways=pathways,
         config=config,
     )
+    lists = drop_planned_rises(lists, selection=selection)
     labels = _labels(lists)
     files = write_practice_files(
         lists,

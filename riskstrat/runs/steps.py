@@ -157,15 +157,18 @@ def select_step(state: RunState) -> dict[str, int]:
 
 def explain_step(state: RunState) -> dict[str, int]:
     """Reasons and actions for the listed rows only, from the run's matrices and models."""
+    from riskstrat.outreach.engine import drop_planned_rises
     from riskstrat.outreach.lists import explain_lists
 
-    state.explained = explain_lists(
+    explained = explain_lists(
         state.con,
         state.lists,
         settings=state.settings,
         matrices={t: d.matrix for t, d in state.tasks.items()},
         models={t: d.model for t, d in state.tasks.items()},
     )
+    # A rise driven only by a planned admission is not rising risk: reserve names move up.
+    state.explained = drop_planned_rises(explained, selection=state.selection)
     return {"explained": len(state.explained)}
 
 

@@ -282,3 +282,30 @@ def test_relist_rules_are_configured_and_checked(tmp_path):
     bad.write_text("relist:\n  discharge_again_after: [phoned]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"outreach\.yaml: relist\.discharge_again_after"):
         load(bad)
+
+
+def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_moves_up(
+    config, pathways
+):
+    from riskstrat.outreach.engine import PLANNED_ONLY, drop_planned_rises
+
+    pop = people(200, practices=("P1",))
+    pop["risk"] = np.linspace(0.06, 0.6, 200)
+    prev = crisis_scores(pop)
+    prev.loc[prev.index[40:50], "risk"] -= 0.08  # ten rose 8 points
+    sel = _select(pop, config, pathways, capacity=20, previous=prev)
+    rising = sel.lists[sel.lists["pathway"] == "rising_risk"]
+    places = int((rising["section"] == "main").sum())
+    assert places >= 1 and (rising["section"] == "reserve").any()
+    planned = rising["patient_id"].iloc[0]
+    explained = sel.lists.assign(rise_planned_only=sel.lists["patient_id"] == planned)
+    out = drop_planned_rises(explained, selection=sel)
+    now = out[out["pathway"] == "rising_risk"]
+    assert planned not in set(now["patient_id"])
+    assert now["rank"].tolist() == list(range(1, len(rising)))
+    assert int((now["section"] == "main").sum()) == places  # a reserve name moved up
+    assert now["patient_id"].tolist() == rising["patient_id"].tolist()[1:]
+    gone = sel.left_out[sel.left_out["reason"] == PLANNED_ONLY]
+    assert gone[["practice_code", "pathway", "count"]].values.tolist() == [["P1", "rising_risk", 1]]
+    others = out[out["pathway"] != "rising_risk"]
+    pd.testing.assert_frame_equal(others, explained[explained["pathway"] != "rising_risk"])
