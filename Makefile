@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format benchmark browser
+.PHONY: demo test lint format benchmark browser newest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Headless Chromium (Debian package) for the HTML rendering tests.
+# Headless Chromium (Debian package) for the HTML rendering tests; poppler-utils (pdftotext,
+# pdfinfo) for the commissioner report's print test.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian chromium for the HTML tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@command -v pdftotext >/dev/null 2>&1 || { \
-	  echo "installing poppler-utils (pdftotext) for the printed-list tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+	@{ command -v chromium && command -v pdftotext; } >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium and poppler-utils for the HTML and print tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    poppler-utils >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/riskstrat demo
@@ -36,3 +35,7 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Did the tests run with the newest DuckDB, pandas and MLflow pip resolves? (.ci/run does this.)
+newest: $(STAMP)
+	$(BIN)/python .ci/newest_versions.py

@@ -47,7 +47,7 @@ def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
                   "--out", str(work / "population")],
         "ingest": [exe, "ingest", str(work / "population" / "extract"),
                    "--extract-date", str(END)],
-        "features": [exe, "features", "--task", "crisis", "--as-of", str(AS_OF),
+        "features": [exe, "features", "crisis", "--as-of", str(AS_OF),
                      "--out", str(work / "features.parquet")],
         "train": [exe, "train", "crisis", "--max-rows", "1000000"],
         "train_readmission": [exe, "train", "readmission_30d"],

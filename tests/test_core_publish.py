@@ -64,3 +64,25 @@ def test_sigkill_mid_run_leaves_published_outputs(tmp_path: Path) -> None:
     assert len(stale) == 1 and not stale[0].exists()
     assert (run_dir(tmp_path, "r") / "a.txt").read_text() == "good"
     assert os.path.islink(tmp_path / LATEST)
+
+
+def test_latest_only_moves_forward(tmp_path: Path) -> None:
+    from riskstrat.runs.publish import latest_name
+
+    for name in ("2025-12-22", "2025-12-29"):
+        with publishing(tmp_path, name) as tmp:
+            (tmp / "a.txt").write_text(name)
+    assert latest_name(tmp_path) == "2025-12-29"
+    # A re-run (or back-dated outreach/report) of the older date republishes that date only.
+    with publishing(tmp_path, "2025-12-22", keep_existing=True) as tmp:
+        (tmp / "a.txt").write_text("redone")
+    assert (run_dir(tmp_path, "2025-12-22") / "a.txt").read_text() == "redone"
+    assert latest_name(tmp_path) == "2025-12-29"
+    assert (tmp_path / LATEST / "a.txt").read_text() == "2025-12-29"
+    # Re-running the newest date keeps latest on it; a newer one moves it.
+    with publishing(tmp_path, "2025-12-29") as tmp:
+        (tmp / "a.txt").write_text("again")
+    assert (tmp_path / LATEST / "a.txt").read_text() == "again"
+    with publishing(tmp_path, "2026-01-05") as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert latest_name(tmp_path) == "2026-01-05"

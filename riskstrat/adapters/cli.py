@@ -1,14 +1,16 @@
-"""CLI commands of the adapters stage: `riskstrat import-synthea`."""
+"""CLI commands of the adapters stage: `riskstrat import-synthea`, `riskstrat import-omop`."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
+from riskstrat.adapters.omop import OmopInputError, import_omop
 from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
+from riskstrat.cliopts import extract_date_option
 from riskstrat.config import ConfigError
 
 
@@ -21,11 +23,8 @@ from riskstrat.config import ConfigError
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the registry extract (<table>.csv or .parquet) into.",
 )
-@click.option(
-    "--extract-date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date.",
+@extract_date_option(
+    "Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date."
 )
 @click.option(
     "--format",
@@ -37,7 +36,7 @@ from riskstrat.config import ConfigError
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
 def import_synthea_command(
-    synthea_dir: Path, out_dir: Path, extract_date: datetime | None, fmt: str, as_json: bool
+    synthea_dir: Path, out_dir: Path, extract_date: date | None, fmt: str, as_json: bool
 ) -> None:
     """Convert a Synthea CSV export (v2 or v3 layout) into registry extracts.
 
@@ -48,7 +47,7 @@ def import_synthea_command(
         report = import_synthea(
             synthea_dir,
             out_dir=out_dir,
-            extract_date=extract_date.date() if extract_date else None,
+            extract_date=extract_date,
             fmt=fmt,
         )
     except (SyntheaInputError, ConfigError) as exc:
@@ -59,4 +58,63 @@ def import_synthea_command(
         click.echo("\n".join(report.lines()))
 
 
-COMMANDS = [import_synthea_command]
+@click.command("import-omop")
+@click.argument("source")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the registry extract (<table>.csv or .parquet) into.",
+)
+@click.option(
+    "--schema",
+    default=None,
+    help="Database schema holding the CDM tables (database sources only; default: any).",
+)
+@extract_date_option(
+    "Extract date (YYYY-MM-DD); later events are dropped. Default: the instance's last date."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the extract tables.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+def import_omop_command(
+    source: str,
+    out_dir: Path,
+    schema: str | None,
+    extract_date: date | None,
+    fmt: str,
+    as_json: bool,
+) -> None:
+    """Convert an OMOP CDM v5.3 / v5.4 instance into registry extracts.
+
+    SOURCE is a folder of CSV files (tab or comma, with or without a header line, any case of
+    file names) or a database URL: duckdb:///relative.duckdb or duckdb:////absolute/cdm.duckdb
+    (SQLAlchemy's form), or any SQLAlchemy URL such as
+    postgresql://user@host/db (with --schema). Prints, per contract table, the rows produced,
+    dropped and adjusted, and the concepts that could not be mapped. Rules and mappings:
+    configs/omop/ and docs/omop.md. OMOP holds no identifiers: contacts are placeholders.
+    """
+    try:
+        report = import_omop(
+            source,
+            out_dir=out_dir,
+            extract_date=extract_date,
+            fmt=fmt,
+            schema=schema,
+        )
+    except (OmopInputError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+
+
+COMMANDS = [import_synthea_command, import_omop_command]

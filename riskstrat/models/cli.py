@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import TASK
 from riskstrat.config import load_settings
-
-TASK = click.argument("task")
 
 
 @click.command("train")

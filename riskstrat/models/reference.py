@@ -26,14 +26,19 @@ def distribution(values: np.ndarray, *, bins: int) -> dict[str, list[float] | fl
         "edges": [float(e) for e in edges],
         "proportions": [float(c) / len(values) for c in counts],
         "missing": float(nan.sum()) / len(values),
+        "min": float(present.min()),  # the training range (riskstrat.models.population)
+        "max": float(present.max()),
     }
 
 
 def build_reference(
     x: pd.DataFrame, score: np.ndarray, *, features: Sequence[str], bins: int
 ) -> dict[str, object]:
-    return {
+    out: dict[str, object] = {
         "features": {f: distribution(x[f].to_numpy(dtype=float), bins=bins) for f in features},
         "score": distribution(score, bins=bins),
         "rows": len(x),
     }
+    if "label" in x:  # the training prevalence, compared with a new population's mean risk
+        out["prevalence"] = float(pd.to_numeric(x["label"]).mean())
+    return out

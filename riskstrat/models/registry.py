@@ -130,3 +130,30 @@ def _load(
         run_id=mv.run_id,
         aliases=tuple(mv.aliases),
     )
+
+
+def versions_without_alias(tracking_uri: str) -> list[dict[str, str]]:
+    """Registered riskstrat versions no alias points at (left by a killed or --no-register
+    train, or superseded): name, version, created (UTC), run id. For `riskstrat status`."""
+    from datetime import UTC, datetime
+
+    client = use_tracking(tracking_uri)
+    out = []
+    with quiet():
+        for model in client.search_registered_models():
+            if not model.name.startswith(model_name("")):
+                continue
+            aliased = {str(v) for v in (model.aliases or {}).values()}
+            for mv in client.search_model_versions(f"name = '{model.name}'"):
+                if str(mv.version) in aliased:
+                    continue
+                created = datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC)
+                out.append(
+                    {
+                        "model": model.name,
+                        "version": str(mv.version),
+                        "created (UTC)": created.strftime("%Y-%m-%d %H:%M"),
+                        "run": str(mv.run_id or ""),
+                    }
+                )
+    return sorted(out, key=lambda r: (r["model"], int(r["version"])))

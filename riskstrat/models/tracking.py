@@ -90,3 +90,45 @@ def download_csv(run_id: str, path: str) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as tmp, quiet():
         local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=tmp)
         return pd.read_csv(local, dtype={"group": str})
+
+
+#: Tags that let the next `train` tell a run whose process died (killed) from one still going.
+PID_TAG = "riskstrat.pid"
+HOST_TAG = "riskstrat.host"
+STALE_TAG = "riskstrat.stale"
+STALE_NOTE = "marked FAILED by a later train: the process that started it was gone (killed?)"
+
+
+def process_tags() -> dict[str, str]:
+    import os
+    import socket
+
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: str | None, host: str | None) -> bool:
+    import os
+    import socket
+
+    if not pid or host != socket.gethostname():
+        return host is not None and host != socket.gethostname()  # another host: leave it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def fail_stale_runs(client: object, *, experiment_id: str) -> list[str]:
+    """Mark FAILED the experiment's RUNNING runs whose process is gone; returns their ids."""
+    stale = []
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        tags = run.data.tags
+        if _alive(tags.get(PID_TAG), tags.get(HOST_TAG)):
+            continue
+        client.set_tag(run.info.run_id, STALE_TAG, STALE_NOTE)
+        client.set_terminated(run.info.run_id, status="FAILED")
+        stale.append(run.info.run_id)
+    return stale

@@ -31,7 +31,7 @@ from riskstrat.models.registry import (
     model_name,
     use_tracking,
 )
-from riskstrat.models.tracking import flat_params, log_evaluation
+from riskstrat.models.tracking import fail_stale_runs, flat_params, log_evaluation, process_tags
 
 #: Training rows the drift reference is computed from at most (a seeded sample).
 REFERENCE_MAX_ROWS = 200_000
@@ -191,7 +191,9 @@ def _record(
     exp_id = ensure_experiment(
         experiment or model_name(config.task), client=client, uri=tracking_uri
     )
+    fail_stale_runs(client, experiment_id=exp_id)  # runs left RUNNING by a killed train
     with mlflow.start_run(experiment_id=exp_id, run_name=f"train-{config.task}") as run:
+        mlflow.set_tags(process_tags())
         mlflow.set_tags(
             {
                 "task": config.task,

@@ -3,74 +3,57 @@ lists for a date, published atomically into the run folder of that date)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import (
+    STORE_NOT_FOUND,
+    TaskName,
+    as_of_option,
+    existing_store,
+    pathway_option,
+    store_option,
+)
 from riskstrat.config import ConfigError, load_settings
 from riskstrat.outreach.config import load_outreach_config, load_pathways
-from riskstrat.registry.contract import PATHWAYS
 from riskstrat.registry.store import connect, store_lock
 from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
 from riskstrat.runs.publish import publishing
 
-STORE_MISSING = "store {path} does not exist: run `riskstrat ingest` first"
+STORE_MISSING = STORE_NOT_FOUND
 NOT_CONFIGURED = "pathway {name!r} is not configured (see configs/outreach.yaml pathway_order)"
 
-AS_OF = click.option(
-    "--as-of",
-    "as_of",
-    required=True,
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="List date (YYYY-MM-DD): crisis risk is scored at this date, discharges before it.",
+AS_OF = as_of_option(
+    "List date (YYYY-MM-DD): crisis risk is scored at this date, discharges before it."
 )
-STORE = click.option(
-    "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB store (default from configs/riskstrat.yaml).",
-)
-
-
-def _store(store: Path | None) -> Path:
-    path = store or load_settings().paths.store
-    if not path.is_file():
-        raise click.ClickException(STORE_MISSING.format(path=path))
-    return path
+STORE = store_option()
+_store = existing_store
 
 
 @click.command("score")
+@click.argument("tasks", nargs=-1, type=TaskName())
 @AS_OF
-@click.option(
-    "--task",
-    "tasks",
-    multiple=True,
-    help="Task to score (repeatable; default: all tasks the configured pathways use).",
-)
 @STORE
-def score_command(as_of: datetime, tasks: tuple[str, ...], store: Path | None) -> None:
+def score_command(as_of: date, tasks: tuple[str, ...], store: Path | None) -> None:
     """Score every eligible patient (crisis) and the recent discharges (readmission) with each
-    task's champion model, and keep the scores in the store (re-running a date replaces it)."""
+    task's champion model, and keep the scores in the store (re-running a date replaces it).
+
+    TASKS: the tasks to score (default: every task the configured pathways use)."""
     from riskstrat.outreach.scoring import score
 
     settings = load_settings()
     path = _store(store)
     with store_lock(path), connect(path, read_only=False) as con:
-        scores = score(con, as_of=as_of.date(), settings=settings, tasks=tasks or None)
+        scores = score(con, as_of=as_of, settings=settings, tasks=tasks or None)
     for task, n in scores.groupby("task").size().items():
-        click.echo(f"{task}: {n:,} scored at {as_of.date()}")
+        click.echo(f"{task}: {n:,} scored at {as_of}")
 
 
 @click.command("outreach")
 @AS_OF
-@click.option(
-    "--pathway",
-    "names",
-    multiple=True,
-    type=click.Choice(PATHWAYS),
-    help="Pathway to list (repeatable; default: every configured pathway).",
-)
+@pathway_option("Pathway to list (repeatable; default: every configured pathway).")
 @STORE
 @click.option(
     "--out",
@@ -80,7 +63,7 @@ def score_command(as_of: datetime, tasks: tuple[str, ...], store: Path | None) -
     help="Output root (default paths.out_dir); files go to runs/<as-of>/practices/.",
 )
 def outreach_command(
-    as_of: datetime, names: tuple[str, ...], store: Path | None, out_dir: Path | None
+    as_of: date, pathways: tuple[str, ...], store: Path | None, out_dir: Path | None
 ) -> None:
     """Write each practice's lists (CSV, XLSX, printable HTML) and feedback template for a date,
     from the scores already in the store. Other outputs of the same date's run are kept."""
@@ -89,12 +72,13 @@ def outreach_command(
 
     settings = load_settings()
     config = load_outreach_config()
+    names = pathways
     pathways = load_pathways(config)
     for name in names:
         if name not in pathways:
             raise click.ClickException(NOT_CONFIGURED.format(name=name))
     chosen = {k: v for k, v in pathways.items() if not names or k in names}
-    day = as_of.date()
+    day = as_of
     path = _store(store)
     try:
         with (

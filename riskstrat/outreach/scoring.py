@@ -26,17 +26,40 @@ from riskstrat.outreach.store_io import (
     SCORES_COLUMNS,
     SCORES_DDL,
     SCORES_TABLE,
+    has_table,
 )
 
 RISK_OUT_OF_RANGE = "model {model} returned {count} risks outside [0, 1] or NaN for task {task}"
 READMISSION_PREFIX = "readmission"
 
 
-def readmission_window(as_of: date, *, config: OutreachConfig) -> tuple[date, date]:
-    """[start, as_of): discharges the post-discharge list covers on as_of."""
+#: The post-discharge list covers the discharges since the task's previous scoring when that was
+#: at most this many days ago (a missed or bank-holiday day is covered by the next run, nobody
+#: twice); otherwise since the previous working day.
+CATCH_UP_MAX_DAYS = 14
+
+
+def readmission_window(
+    as_of: date, *, config: OutreachConfig, last_run: date | None = None
+) -> tuple[date, date]:
+    """[start, as_of): discharges the post-discharge list covers on as_of.
+
+    last_run: the as-of of the previous readmission scoring (before as_of), if any.
+    """
     if config.readmission_lookback_days is not None:
         return as_of - timedelta(days=config.readmission_lookback_days), as_of
+    if last_run is not None and as_of - timedelta(days=CATCH_UP_MAX_DAYS) <= last_run < as_of:
+        return last_run, as_of
     return previous_working_day(as_of, holidays=config.bank_holidays), as_of
+
+
+def last_scored(con: duckdb.DuckDBPyConnection, task: str, *, before: date) -> date | None:
+    """The as-of of `task`'s latest scoring before `before` (None if never)."""
+    if not has_table(con, SCORE_RUNS_TABLE):
+        return None
+    return con.execute(
+        f"SELECT max(as_of) FROM {SCORE_RUNS_TABLE} WHERE task = ? AND as_of < ?", [task, before]
+    ).fetchall()[0][0]
 
 
 def score_matrix(
@@ -118,7 +141,9 @@ def task_index(
     spec = load_task(task)
     if not task.startswith(READMISSION_PREFIX):
         return build_index(con, spec, as_of_dates=[as_of])
-    start, end = readmission_window(as_of, config=config)
+    start, end = readmission_window(
+        as_of, config=config, last_run=last_scored(con, task, before=as_of)
+    )
     index = build_index(con, spec, start=start, end=end)
     day = pd.to_datetime(index["index_date"])
     return index[(day >= pd.Timestamp(start)) & (day < pd.Timestamp(end))].reset_index(drop=True)
@@ -145,6 +170,9 @@ def score(
             matrix = build_features(con, index, task=task)
             with timed("score.predict", task=task, rows=len(matrix)):
                 scores = score_matrix(matrix, model=model, task=task, as_of=as_of)
+            from riskstrat.models.recalibrate import check_population
+
+            check_population(con, matrix, scores["risk"].to_numpy(), model=model, task=task)
             store_scores(con, scores, task=task, as_of=as_of, model=model)
             frames.append(scores)
             extra.update(rows=len(matrix), model=model.name, version=model.version)

@@ -66,7 +66,7 @@ NO_SCORES = (
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
+    ).fetchall()[0]
     return bool(found and found[0])
 
 
@@ -199,7 +199,7 @@ def load_previous(
     row = con.execute(
         f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of < ? AND as_of >= ?",
         [task, as_of, as_of - timedelta(days=max_days)],
-    ).fetchone()
+    ).fetchall()[0]
     if not row or row[0] is None:
         return None, None
     prev = con.execute(

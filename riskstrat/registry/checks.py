@@ -12,11 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from riskstrat.db import fetch_value
 from riskstrat.paths import output_path
 from riskstrat.registry.contract import TABLES, Table
 from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
 from riskstrat.registry.quality import TableReport
-from riskstrat.registry.readers import SetAside, fetch_scalar
+from riskstrat.registry.readers import SetAside
 from riskstrat.registry.store import FEEDBACK_REJECTS
 from riskstrat.registry.validate import lit, q
 
@@ -96,7 +97,7 @@ def freshness(
     """Record the table's latest event; warn when it is more than `limit` days before the
     extract date (or there are no events)."""
     days = ", ".join(f"max(CAST({q(c)} AS DATE))" for c in table.event_columns)
-    latest = fetch_scalar(con, f"SELECT greatest({days}) FROM {db}.{q(table.name)}")
+    latest = fetch_value(con, f"SELECT greatest({days}) FROM {db}.{q(table.name)}")
     if latest is None:
         return [NO_EVENTS.format(table=table.name)]
     report.latest_event = latest.isoformat()
@@ -173,7 +174,7 @@ def write_feedback_rejects(
     ]
     written: dict[str, Path] = {}
     for code in codes:
-        valid = bool(fetch_scalar(con, f"SELECT regexp_full_match({lit(code)}, {lit(pattern)})"))
+        valid = bool(fetch_value(con, f"SELECT regexp_full_match({lit(code)}, {lit(pattern)})"))
         name = code if valid else UNKNOWN_PRACTICE
         path = output_path(folder, f"{name}.csv")
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import extract_date_option, store_option
 from riskstrat.config import ConfigError, load_settings, project_root
 from riskstrat.registry.docs import CONTRACT_DOC, contract_markdown
 from riskstrat.registry.errors import IngestError
@@ -15,19 +16,15 @@ DOCS_STALE = "{path} differs from the contract; run `riskstrat docs` to regenera
 
 
 @click.command("ingest")
-@click.argument("source_dir", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--extract-date",
-    required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Date the extract was taken (YYYY-MM-DD): nothing in it may be dated later.",
+@click.argument(
+    "source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="DuckDB store to replace (default: paths.store in configs/riskstrat.yaml).",
+@extract_date_option(
+    "Date the extract was taken (YYYY-MM-DD): nothing in it may be dated later.", required=True
+)
+@store_option(
+    must_exist=False,
+    help_text="DuckDB store to create or replace (default: paths.store in configs/riskstrat.yaml).",
 )
 @click.option(
     "--replace-latest",
@@ -36,10 +33,7 @@ DOCS_STALE = "{path} differs from the contract; run `riskstrat docs` to regenera
     "even by an older extract; its history row is kept in replaced_extracts.",
 )
 def ingest_command(
-    source_dir: Path | None,
-    extract_date: dt.datetime,
-    store_path: Path | None,
-    replace_latest: bool,
+    source_dir: Path | None, extract_date: dt.date, store: Path | None, replace_latest: bool
 ) -> None:
     """Validate the extract in SOURCE_DIR and swap it into the store.
 
@@ -54,8 +48,8 @@ def ingest_command(
         settings = load_settings()
         report = ingest(
             source_dir or settings.paths.source_dir,
-            extract_date=extract_date.date(),
-            store_path=store_path or settings.paths.store,
+            extract_date=extract_date,
+            store_path=store or settings.paths.store,
             settings=settings,
             replace_latest=replace_latest,
         )

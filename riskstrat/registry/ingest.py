@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from riskstrat.config import Settings
+from riskstrat.db import fetch_value
 from riskstrat.logs import log_event, timed
 from riskstrat.registry import checks, quality, store
 from riskstrat.registry.contract import PATIENT_TABLES, PRACTICE_CODE_PATTERN, TABLES, Table
@@ -38,7 +39,6 @@ from riskstrat.registry.readers import (
     FEEDBACK_TABLE,
     RawTable,
     SourceFile,
-    fetch_scalar,
     load_raw,
     locate,
 )
@@ -328,9 +328,6 @@ def _ingest_locked(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-_scalar = fetch_scalar
-
-
 def _validate_table(
     con: duckdb.DuckDBPyConnection,
     raw: RawTable,
@@ -414,14 +411,14 @@ def _validate_table(
 
 def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) -> None:
     name = table.name
-    report.rows_read = int(_scalar(con, f"SELECT count(*) FROM chk_{name}"))
+    report.rows_read = int(fetch_value(con, f"SELECT count(*) FROM chk_{name}"))
     by_rule = con.execute(
         f"SELECT rule, count(DISTINCT (file, row)) FROM rej_{name} GROUP BY rule ORDER BY rule"
     ).fetchall()
     report.rejected_by_rule = {rule: int(n) for rule, n in by_rule}
     report.duplicates = report.rejected_by_rule.get(DUP_ROW, 0)
     report.rejected = int(
-        _scalar(
+        fetch_value(
             con, f"SELECT count(DISTINCT (file, row)) FROM rej_{name} WHERE rule <> '{DUP_ROW}'"
         )
     )
@@ -456,7 +453,7 @@ def _stop_if_unparseable(
         "GROUP BY ALL ORDER BY 3 DESC, 1, 2"
     ).fetchall()
     for column, label, n in bad:
-        total = _scalar(
+        total = fetch_value(
             con,
             f"SELECT count(NULLIF(trim(CAST({q(column)} AS VARCHAR)), '')) FROM {raw.relation} "
             f"WHERE _file = {[f.label for f in raw.files].index(label)}",

@@ -26,6 +26,7 @@ import duckdb
 import openpyxl
 import pyarrow as pa
 
+from riskstrat.db import fetch_value
 from riskstrat.registry.contract import (
     FEEDBACK_HEADINGS,
     FEEDBACK_META_SHEET,
@@ -145,13 +146,6 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
     return found
 
 
-def fetch_scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
-    """The first value of a query's only row, fetched fully (DuckDB 2 refuses new work on a
-    connection with an unfinished result)."""
-    rows = con.execute(sql).fetchall()
-    return rows[0][0] if rows else None
-
-
 def normalise_header(name: object) -> str:
     return str(name or "").replace("\ufeff", "").strip().lower()
 
@@ -244,7 +238,7 @@ def _load_csv(
     if bad:
         line, problem = bad[0]
         raise IngestError(MALFORMED_LINE.format(file=file.path, line=line, problem=problem))
-    rows = int(fetch_scalar(con, f"SELECT count(*) FROM {name}"))
+    rows = int(fetch_value(con, f"SELECT count(*) FROM {name}"))
     if rows != scan.data_records:
         raise IngestError(
             LINES_LOST.format(
@@ -464,7 +458,7 @@ def load_raw(
             cols.append(f"{claim}::VARCHAR AS {PRACTICE}")
             where = " WHERE NULLIF(trim(outcome), '') IS NOT NULL"
             skipped += int(
-                fetch_scalar(
+                fetch_value(
                     con, f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
                 )
             )

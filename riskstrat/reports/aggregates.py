@@ -6,6 +6,8 @@ from datetime import date
 
 import pandas as pd
 
+from riskstrat.reports.dictionary import round_published
+from riskstrat.reports.equity import equity
 from riskstrat.reports.frames import (
     COHORT_COLUMNS,
     HEADLINE_COLUMNS,
@@ -18,7 +20,7 @@ from riskstrat.reports.frames import (
 from riskstrat.reports.performance import performance
 from riskstrat.reports.population import (
     activity,
-    equity,
+    assign_bands,
     headline,
     outreach,
     pyramid_and_geography,
@@ -37,7 +39,6 @@ def build_aggregates(
     matured: pd.DataFrame,
     outcomes: pd.DataFrame,
     history: pd.DataFrame,
-    warnings: list[str],
     bed_days: pd.Series | None,
     config: ReportConfig,
 ) -> pd.DataFrame:
@@ -47,6 +48,7 @@ def build_aggregates(
     ago with their labels (MATURED_COLUMNS; may be empty); outcomes: outreach feedback with the
     patient's practice (OUTCOME_COLUMNS); history: earlier weeks' headline figures
     (HEADLINE_COLUMNS); bed_days: emergency bed days per admitted person over the last horizon.
+    Every figure is rounded to its measure's published precision (riskstrat.reports.dictionary).
     """
     require(cohort, COHORT_COLUMNS, name="cohort")
     require(practices, PRACTICE_COLUMNS, name="practices")
@@ -54,14 +56,15 @@ def build_aggregates(
     require(outcomes, OUTCOME_COLUMNS, name="outreach_outcomes")
     require(history, HEADLINE_COLUMNS, name="history")
     practices = practices.astype({"practice_code": str, "pcn_code": str})
-    rows = pyramid_and_geography(cohort, practices, config=config)
+    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
+    rows = pyramid_and_geography(cohort, practices, bands=bands, config=config)
     rows += equity(cohort, config=config)
     rows += activity(cohort, bed_days=bed_days, config=config)
-    rows += performance(matured, practices, warnings=warnings, config=config)
+    rows += performance(matured, practices, config=config)
     rows += outreach(cohort, outcomes, practices, as_of=as_of, config=config)
-    rows += trend(headline(cohort, as_of=as_of, config=config), history, config=config)
-    frame = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
+    today = headline(cohort, as_of=as_of, config=config, bands=bands)
+    rows += trend(today, history, config=config)
+    frame = pd.DataFrame(rows).assign(as_of=as_of.isoformat())[list(TIDY_COLUMNS)]
     order = {s: i for i, s in enumerate(SECTIONS)}
-    return frame.sort_values("section", key=lambda s: s.map(order), kind="stable").reset_index(
-        drop=True
-    )
+    frame = frame.sort_values("section", key=lambda s: s.map(order), kind="stable")
+    return round_published(frame.reset_index(drop=True))

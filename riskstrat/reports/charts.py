@@ -155,3 +155,192 @@ def scatter_chart(
             body.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4.5" fill="{ACCENT}"/>')
             body.append(_text(sx(x) + 7, sy(y) - 6, label))
     return _frame(height, title, desc, body)
+
+
+def ratio_axis(lows: Sequence[float], highs: Sequence[float], *, cap: float) -> float:
+    """Half-width M of a log axis 1/M..M centred on 1 covering the given intervals (<= cap)."""
+    ends = [
+        max(h, 1 / lo)
+        for lo, h in zip(lows, highs, strict=True)
+        if np.isfinite(h) and np.isfinite(lo) and lo > 0
+    ]
+    half = max([1.5, *ends])
+    steps = [1.5, 2.0, 3.0, 4.0, 5.0, 8.0, 10.0]
+    return min(cap, next((s for s in steps if s >= half), half))
+
+
+def ratio_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    half: float,
+    title: str,
+    desc: str,
+) -> str:
+    """Ratios as points with interval bars on a log scale from 1/half to half, centred on 1.
+
+    A value or interval end beyond the axis is drawn at the edge with an arrow (clipped), so
+    small groups with wide intervals cannot stretch the scale; NaN rows read "suppressed".
+    """
+    left, right, row = 190, 70, 20
+    height = PAD_T + row * len(labels) + 30
+    span = WIDTH - left - right
+    lim = np.log(half)
+
+    def sx(v: float) -> float:
+        t = np.log(min(max(v, 1 / half), half)) if v > 0 else -lim
+        return left + (t + lim) / (2 * lim) * span
+
+    body = [_text(left, 18, title)]
+    ticks = [t for t in (0.25, 0.5, 1.0, 2.0, 4.0) if 1 / half <= t <= half]
+    ticks = sorted({*ticks, round(1 / half, 2), float(half)})
+    for t in ticks:
+        x = sx(t)
+        dash = "" if t == 1.0 else ' stroke-dasharray="2 3"'
+        colour = INK if t == 1.0 else GRID
+        body.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T - 4}" y2="{height - 26}" '
+            f'stroke="{colour}"{dash}/>'
+        )
+        body.append(_text(x, height - 12, f"{t:g}", anchor="middle", fill=MUTED))
+    for i, label in enumerate(labels):
+        y = PAD_T + i * row + row / 2
+        body.append(_text(left - 8, y + 4, str(label), anchor="end"))
+        v, lo, hi = float(values[i]), float(lower[i]), float(upper[i])
+        if not np.isfinite(v):
+            body.append(_text(left + 4, y + 4, "* suppressed", fill=MUTED))
+            continue
+        if np.isfinite(lo) and np.isfinite(hi):
+            body.append(
+                f'<line x1="{sx(lo):.1f}" x2="{sx(hi):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{INK}" stroke-width="1.5"/>'
+            )
+            for end, beyond, sign in ((lo, lo < 1 / half, -1), (hi, hi > half, 1)):
+                if beyond:
+                    x = sx(end)
+                    body.append(f'<path d="M{x:.1f},{y:.1f} l{-6 * sign},-4 v8 z" fill="{INK}"/>')
+        clipped = v <= 0 or v < 1 / half or v > half
+        body.append(
+            f'<circle cx="{sx(v):.1f}" cy="{y:.1f}" r="{4 if not clipped else 3}" '
+            f'fill="{ACCENT if not clipped else "white"}" stroke="{ACCENT}" stroke-width="1.5"/>'
+        )
+        body.append(_text(WIDTH - right + 6, y + 4, f"{v:.2f}", fill=INK))
+    return _frame(height, title, desc, body)
+
+
+def dot_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    reference: float,
+    title: str,
+    desc: str,
+    value_format: str = "{:,.1f}",
+) -> str:
+    """Points with interval bars on a linear axis from 0, with a reference line (e.g. the area
+    rate); for rates, where a bar length would suggest a count."""
+    left, right, row = 190, 70, 16
+    height = PAD_T + row * len(labels) + 30
+    top = (
+        max(
+            [
+                reference,
+                *[u for u in upper if np.isfinite(u)],
+                *[v for v in values if np.isfinite(v)],
+            ]
+        )
+        * 1.05
+    )
+    span = WIDTH - left - right
+
+    def sx(v: float) -> float:
+        return left + v / top * span
+
+    body = [_text(left, 18, title)]
+    for frac in (0, 0.25, 0.5, 0.75, 1.0):
+        x = sx(frac * top)
+        body.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T - 4}" y2="{height - 26}" stroke="{GRID}"/>'
+        )
+        body.append(_text(x, height - 12, f"{frac * top:,.0f}", anchor="middle", fill=MUTED))
+    x = sx(reference)
+    body.append(
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T - 4}" y2="{height - 26}" stroke="{INK}" '
+        f'stroke-dasharray="4 3"/>'
+    )
+    for i, label in enumerate(labels):
+        y = PAD_T + i * row + row / 2
+        body.append(_text(left - 8, y + 4, str(label), anchor="end"))
+        v = float(values[i])
+        if not np.isfinite(v):
+            body.append(_text(left + 4, y + 4, "* suppressed", fill=MUTED))
+            continue
+        if np.isfinite(lower[i]) and np.isfinite(upper[i]):
+            body.append(
+                f'<line x1="{sx(lower[i]):.1f}" x2="{sx(upper[i]):.1f}" y1="{y:.1f}" '
+                f'y2="{y:.1f}" stroke="{INK}" stroke-width="1.2"/>'
+            )
+        body.append(f'<circle cx="{sx(v):.1f}" cy="{y:.1f}" r="3.5" fill="{ACCENT}"/>')
+        body.append(_text(WIDTH - right + 6, y + 4, value_format.format(v)))
+    return _frame(height, title, desc, body)
+
+
+def line_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    title: str,
+    desc: str,
+    y_label: str,
+) -> str:
+    """A line over time (labels: dates in order, equally spaced) with its interval as a band."""
+    height, left, right, top, bottom = 300, 70, 30, 34, 56
+    vals = np.asarray(values, dtype=float)
+    los, his = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    finite = np.concatenate([vals, los, his])
+    finite = finite[np.isfinite(finite)]
+    y_min, y_max = float(finite.min()) * 0.95, float(finite.max()) * 1.05
+    n = len(labels)
+
+    def sx(i: int) -> float:
+        return left + (i / max(n - 1, 1)) * (WIDTH - left - right)
+
+    def sy(v: float) -> float:
+        return height - bottom - (v - y_min) / (y_max - y_min or 1) * (height - top - bottom)
+
+    body = [_text(left, 18, title)]
+    body.append(
+        f'<rect x="{left}" y="{top}" width="{WIDTH - left - right}" '
+        f'height="{height - top - bottom}" fill="none" stroke="{GRID}"/>'
+    )
+    for frac in (0, 0.5, 1):
+        yv = y_min + frac * (y_max - y_min)
+        body.append(_text(left - 6, sy(yv) + 4, f"{yv:,.0f}", anchor="end"))
+    ok = [i for i in range(n) if np.isfinite(los[i]) and np.isfinite(his[i])]
+    if ok:
+        band = [f"{sx(i):.1f},{sy(his[i]):.1f}" for i in ok]
+        band += [f"{sx(i):.1f},{sy(los[i]):.1f}" for i in reversed(ok)]
+        body.append(f'<polygon points="{" ".join(band)}" fill="{GRID}" opacity="0.7"/>')
+    pts = [f"{sx(i):.1f},{sy(vals[i]):.1f}" for i in range(n) if np.isfinite(vals[i])]
+    body.append(
+        f'<polyline points="{" ".join(pts)}" fill="none" stroke="{ACCENT}" stroke-width="2"/>'
+    )
+    for i in range(n):
+        if np.isfinite(vals[i]):
+            body.append(f'<circle cx="{sx(i):.1f}" cy="{sy(vals[i]):.1f}" r="3" fill="{ACCENT}"/>')
+        if n <= 8 or i % max(1, n // 6) == 0 or i == n - 1:
+            body.append(_text(sx(i), height - bottom + 16, str(labels[i]), anchor="middle"))
+    body.append(
+        _text((left + WIDTH - right) / 2, height - 10, "Week (as-of date)", anchor="middle")
+    )
+    body.append(
+        f'<text transform="translate(14 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle" fill="{INK}">{escape(y_label)}</text>'
+    )
+    return _frame(height, title, desc, body)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import as_of_option, existing_store, store_option
 from riskstrat.config import load_settings
 from riskstrat.registry.store import connect
 from riskstrat.reports.commissioner import write_report
@@ -16,23 +17,27 @@ from riskstrat.runs.publish import publishing
 
 
 @click.command("report")
-@click.option("--as-of", "as_of", required=True, help="As-of date of the scores (YYYY-MM-DD).")
-@click.option("--store", type=click.Path(path_type=Path), help="DuckDB store (default: settings).")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="Output root (default: settings).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
+@as_of_option("As-of date of the scores (YYYY-MM-DD).")
+@store_option()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output root (default: paths.out_dir); "
+                   "files go to runs/<as-of>/commissioner/.")  # fmt: skip
+@click.option("--config", "config_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report config (default: configs/report.yaml).")  # fmt: skip
-def report(as_of: str, store: Path | None, out_dir: Path | None, config_path: Path | None) -> None:
+def report(as_of: date, store: Path | None, out_dir: Path | None, config_path: Path | None) -> None:
     """Write the commissioner cohort risk report (HTML + CSV aggregates) for an as-of date.
 
     Publishes into out/runs/<as-of>/commissioner/, keeping the rest of that run's outputs.
     """
-    day = datetime.strptime(as_of, "%Y-%m-%d").date()
+    day = as_of
     settings = load_settings()
+    store = existing_store(store)
     config = load_report_config(config_path)
     try:
         with (
             run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS),
-            connect(store or settings.paths.store, read_only=True) as con,
+            connect(store, read_only=True) as con,
             publishing(out_dir or settings.paths.out_dir, day.isoformat(),
                        keep_existing=True) as run_dir,
         ):  # fmt: skip

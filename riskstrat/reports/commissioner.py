@@ -12,12 +12,25 @@ from riskstrat.config import Settings
 from riskstrat.logs import log_event, timed
 from riskstrat.paths import output_path
 from riskstrat.reports.aggregates import build_aggregates
-from riskstrat.reports.loader import load_inputs
+from riskstrat.reports.dictionary import dictionary_markdown, to_csv_frame
+from riskstrat.reports.loader import load_context, load_inputs
+from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.settings import ReportConfig, load_report_config
 from riskstrat.tasks import load_task
 
 FOLDER = "commissioner"
+
+
+WARNING_COLUMNS = ("as_of", "source", "technical", "plain")
+
+
+def warnings_frame(warnings: list[str], *, as_of: date) -> pd.DataFrame:
+    """The run's monitoring warnings: technical wording and the commissioner's (warnings.csv)."""
+    return pd.DataFrame(
+        [(as_of.isoformat(), "monitoring", w, plain_warning(w)) for w in warnings],
+        columns=list(WARNING_COLUMNS),
+    )
 
 
 def write_report(
@@ -31,12 +44,14 @@ def write_report(
     listed: set[str] | None = None,
     warnings: list[str] | None = None,
 ) -> dict[str, Path]:
-    """Write `<run_dir>/commissioner/report.html` and `aggregates.csv`; returns their paths.
+    """Write `<run_dir>/commissioner/`: report.html, aggregates.csv, its data dictionary
+    aggregates.md, and warnings.csv; returns their paths.
 
-    settings: the run's settings (paths); cohort: the run's feature matrix of the report's task
-    at `as_of` with the scored `risk` column (None: built from the store's scores); listed:
-    patient ids on this run's lists (default: read from the run's practice files); warnings:
-    monitoring warnings of the run, shown in section 5.
+    settings: the run's settings (paths, MLflow for the model's card); cohort: the run's feature
+    matrix of the report's task at `as_of` with the scored `risk` column (None: built from the
+    store's scores); listed: patient ids on this run's lists (default: read from the run's
+    practice files); warnings: monitoring warnings of the run (technical wording; the page
+    shows them in a commissioner's words, warnings.csv keeps both).
     """
     config = config or load_report_config()
     task = load_task(config.task)
@@ -50,18 +65,28 @@ def write_report(
             listed=listed,
             cohort=cohort,
         )
-        frame = build_aggregates(**inputs, warnings=list(warnings or []), config=config)
+        frame = build_aggregates(**inputs, config=config)
+        context = load_context(con, as_of=as_of, task=task, settings=settings, config=config,
+                               warnings=list(warnings or []))  # fmt: skip
         html = render_html(
             frame,
             as_of=as_of,
             practices=inputs["practices"],
             config=config,
             horizon_days=task.label.horizon_days,
+            context=context,
         )
         out = output_path(Path(run_dir), FOLDER)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"aggregates": out / "aggregates.csv", "report": out / "report.html"}
-        frame.to_csv(paths["aggregates"], index=False)
+        paths = {
+            "aggregates": out / "aggregates.csv",
+            "dictionary": out / "aggregates.md",
+            "warnings": out / "warnings.csv",
+            "report": out / "report.html",
+        }
+        to_csv_frame(frame).to_csv(paths["aggregates"], index=False)
+        paths["dictionary"].write_text(dictionary_markdown(), encoding="utf-8")
+        warnings_frame(warnings or [], as_of=as_of).to_csv(paths["warnings"], index=False)
         paths["report"].write_text(html, encoding="utf-8")
         extra.update(rows=len(frame), suppressed=int(frame["suppressed"].sum()))
     log_event("report.written", store=settings.paths.store.name, folder=FOLDER)

@@ -13,7 +13,7 @@ from riskstrat.slices import SLICES
 
 DASH = "–"
 SLICE_TITLES = {s.name: s.title for s in SLICES} | {"register": "Key registers"}
-#: Row kind in the page's tables, by the tidy frame's group type (geography, outreach).
+#: Row kind in the page's tables, by the tidy frame's dimension (geography, outreach).
 AREA_KINDS = {"ics": "total", "pcn": "subtotal"}
 
 
@@ -24,18 +24,18 @@ class Figures:
         self.frame = frame
         self.symbol = symbol
         self.rows = {
-            (r.section, r.measure, r.group_type, r.group): r for r in frame.itertuples(index=False)
+            (r.section, r.measure, r.dimension, r.group): r for r in frame.itertuples(index=False)
         }
 
-    def get(self, section: str, measure: str, group_type: str, group: str) -> Any:
-        return self.rows.get((section, measure, group_type, str(group)))
+    def get(self, section: str, measure: str, dimension: str, group: str) -> Any:
+        return self.rows.get((section, measure, dimension, str(group)))
 
     def value(self, *key: str) -> float:
         row = self.get(*key)
         return np.nan if row is None or row.suppressed else float(row.value)
 
-    def groups(self, section: str, group_type: str) -> list[str]:
-        sel = self.frame[(self.frame.section == section) & (self.frame.group_type == group_type)]
+    def groups(self, section: str, dimension: str) -> list[str]:
+        sel = self.frame[(self.frame.section == section) & (self.frame.dimension == dimension)]
         return list(dict.fromkeys(sel["group"]))
 
     def fmt(self, *key: str, kind: str = "count", interval: bool = False) -> str:
@@ -58,6 +58,7 @@ def format_value(v: float, kind: str) -> str:
         "pct": f"{100 * v:.1f}%",
         "risk": f"{100 * v:.2f}%",
         "ratio": f"{v:.2f}",
+        "rate": f"{v:,.1f}",
         "num": f"{v:,.1f}",
     }[kind]
 
@@ -87,3 +88,13 @@ def group_label(group: str, gt: str) -> str:
 def section(section_id: str, title: str, blocks: list[dict], **extra: list[str]) -> dict:
     """A page section for the template (notes and warnings default to none)."""
     return {"id": section_id, "title": title, "notes": [], "warnings": [], "blocks": blocks} | extra
+
+
+def block_id(section_id: str, dimension: str) -> str:
+    """The anchor of a table (findings link to it)."""
+    return f"{section_id}-{dimension}".replace("_", "-").replace(".", "-")
+
+
+def in_sentence(title: str) -> str:
+    """A title inside a sentence: first letter lower-cased unless an acronym ('IMD quintile')."""
+    return title if len(title) > 1 and title[1].isupper() else title[:1].lower() + title[1:]

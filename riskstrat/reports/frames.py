@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from riskstrat.reports.dictionary import COLUMNS
 from riskstrat.reports.suppression import Protected
 
 #: One row per scored patient at the as-of date (registers add `register_<CODE>` bool columns).
@@ -28,10 +29,9 @@ HEADLINE_COLUMNS = (
     "as_of", "population", "expected_admissions", "expected_lower", "expected_upper",
     "case_management_threshold",
 )  # fmt: skip
-#: The tidy aggregates: one row per measure x group.
-TIDY_COLUMNS = (
-    "section", "measure", "group_type", "group", "value", "suppressed", "lower", "upper",
-)  # fmt: skip
+#: The tidy aggregates (aggregates.csv): one row per (as_of, section, dimension, group, measure);
+#: columns defined once in riskstrat.reports.dictionary.
+TIDY_COLUMNS = tuple(COLUMNS)
 
 MISSING_COLUMNS = "report input {frame!r} lacks columns {columns}"
 RISK_RANGE = "report input {frame!r}: column 'risk' must hold probabilities in [0, 1]"
@@ -56,7 +56,7 @@ def require(frame: pd.DataFrame, columns: Sequence[str], *, name: str) -> None:
 def tidy(
     section: str,
     measure: str,
-    group_type: str,
+    dimension: str,
     group: str,
     value: float,
     *,
@@ -68,7 +68,7 @@ def tidy(
     return {
         "section": section,
         "measure": measure,
-        "group_type": group_type,
+        "dimension": dimension,
         "group": str(group),
         "value": np.nan if hide else float(value),
         "suppressed": hide,
@@ -84,18 +84,15 @@ def tidy_protected(
     measures: dict[str, str],
     group_types: dict[str, str],
 ) -> list[dict[str, object]]:
-    """Rows of a protected table: column -> measure name, row kind -> group type."""
+    """Rows of a protected table: column -> measure name, row kind -> dimension."""
+    values = {col: table.values[col].to_numpy(dtype=float) for col in measures}
+    hidden = {col: table.suppressed[col].to_numpy(dtype=bool) for col in measures}
+    kinds = table.kind.to_numpy()
     out = []
-    for group in table.values.index:
+    for k, group in enumerate(table.values.index):
         for col, measure in measures.items():
             out.append(
-                tidy(
-                    section,
-                    measure,
-                    group_types[table.kind[group]],
-                    group,
-                    table.values.at[group, col],
-                    suppressed=table.suppressed.at[group, col],
-                )
-            )
+                tidy(section, measure, group_types[kinds[k]], group, values[col][k],
+                     suppressed=hidden[col][k])
+            )  # fmt: skip
     return out

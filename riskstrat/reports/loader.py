@@ -15,9 +15,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from riskstrat.config import Settings
 from riskstrat.features import build_features
 from riskstrat.reports.cohort import people_frame, report_catalogue
+from riskstrat.reports.context import NO_CARD, Context, ModelContext, model_context
 from riskstrat.reports.frames import HEADLINE_COLUMNS, MATURED_COLUMNS, OUTCOME_COLUMNS
+from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.population import headline
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.tasks import TaskSpec, attach_labels
@@ -76,7 +79,7 @@ def listed_from_run(run_dir: Path) -> set[str]:
 def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
     """The latest ingested extract's date (the day before as-of when the store has no history)."""
     if "extracts" in _tables(con):
-        row = con.execute("SELECT max(extract_date) FROM extracts").fetchone()
+        (row,) = con.execute("SELECT max(extract_date) FROM extracts").fetchall()
         if row and row[0] is not None:
             return pd.Timestamp(row[0]).date()
     return as_of - timedelta(days=1)
@@ -92,10 +95,10 @@ def matured_matrix(
     extract = extract_date(con, as_of=as_of)
     span = task.label.gap_days + task.label.horizon_days
     last_ok = min(as_of, extract + timedelta(days=1)) - timedelta(days=span)
-    row = con.execute(
+    (row,) = con.execute(
         f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of <= ?",
         [task.name, last_ok],
-    ).fetchone()
+    ).fetchall()
     if row is None or row[0] is None:
         return None, pd.DataFrame()
     scored_on = pd.Timestamp(row[0]).date()
@@ -183,3 +186,86 @@ def load_inputs(
         "history": history(con, as_of=as_of, config=config),
         "bed_days": bed_days(con, as_of=as_of, horizon_days=task.label.horizon_days),
     }
+
+
+def data_from(con: duckdb.DuckDBPyConnection) -> date | None:
+    """Earliest hospital activity in the store (the start of the data period)."""
+    (row,) = con.execute("SELECT min(admission_date) FROM spells").fetchall()
+    return pd.Timestamp(row[0]).date() if row and row[0] is not None else None
+
+
+def scored_model(
+    con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date
+) -> tuple[str | None, str | None]:
+    """Name and version of the model that produced the scores at `as_of`."""
+    if SCORES_TABLE not in _tables(con):
+        return None, None
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [SCORES_TABLE],
+        ).fetchall()
+    }
+    if not {"model_name", "model_version"} <= columns:
+        return None, None
+    (row,) = con.execute(
+        f"SELECT any_value(model_name), any_value(model_version) FROM {SCORES_TABLE} "
+        "WHERE task = ? AND as_of = ?",
+        [task.name, as_of],
+    ).fetchall()
+    return (str(row[0]), str(row[1])) if row and row[0] is not None else (None, None)
+
+
+def model_card_context(
+    *,
+    task: TaskSpec,
+    name: str | None,
+    version: str | None,
+    settings: Settings,
+    config: ReportConfig,
+) -> ModelContext:
+    """The model's measured performance and limitations from its card in MLflow."""
+    if name is None or version is None:
+        return ModelContext(problem=NO_CARD.format(why="no model recorded with the scores"))
+    uri = settings.paths.mlflow_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return ModelContext(
+            name=name, version=version, problem=NO_CARD.format(why="no model registry found")
+        )
+    from riskstrat.models.card import build_card
+    from riskstrat.models.mlflow_import import quiet
+
+    try:
+        with quiet():  # MLflow's own warnings, as everywhere MLflow is called
+            card = build_card(task.name, tracking_uri=uri, version=version)
+    except Exception as exc:  # any registry failure: the report still renders
+        why = type(exc).__name__
+        return ModelContext(name=name, version=version, problem=NO_CARD.format(why=why))
+    path = settings.paths.out_dir / "model_cards" / f"{card.name}-v{card.version}.html"
+    shown = str(path) if path.is_file() else None
+    return model_context(card, config=config, card_path=shown)
+
+
+def load_context(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    task: TaskSpec,
+    settings: Settings,
+    config: ReportConfig,
+    warnings: list[str],
+) -> Context:
+    """Dates, model and plain-English monitoring warnings for the report's context block."""
+    name, version = scored_model(con, task=task, as_of=as_of)
+    extract = extract_date(con, as_of=as_of) if "extracts" in _tables(con) else None
+    return Context(
+        as_of=as_of,
+        extract_date=extract,
+        data_from=data_from(con) if "spells" in _tables(con) else None,
+        horizon_days=task.label.horizon_days,
+        model=model_card_context(
+            task=task, name=name, version=version, settings=settings, config=config
+        ),
+        warnings=list(dict.fromkeys(plain_warning(w) for w in warnings)),
+    )

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from riskstrat.reports.frames import tidy, tidy_protected
 from riskstrat.reports.intervals import auroc_interval, funnel_limits, poisson_ratio
-from riskstrat.reports.population import EQUITY_SLICES, GEO_TYPES, practice_groups
+from riskstrat.reports.population import EQUITY_SLICES, practice_groups
+from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
-from riskstrat.slices import assign_slices
+from riskstrat.reports.tables import calibration_slope, count_table, group_sums, sorted_auroc
+from riskstrat.slices import slice_categories
 
 SECTION = "performance"
 DECILES = 10
@@ -32,25 +32,20 @@ def _event_table(
 ) -> tuple[Protected, pd.DataFrame]:
     """Admitted / not admitted per group, protected; and the true counts and expected sums."""
     y = frame["label"].astype(int).to_numpy()
-    data = pd.DataFrame(
-        {"g": labels.astype(str).to_numpy(), "y": y, "risk": frame["risk"].to_numpy(dtype=float)}
-    )
-    counts = pd.crosstab(data["g"], data["y"]).reindex(columns=[1, 0]).fillna(0).astype(int)
-    if index is not None:
-        counts = counts.reindex(index).fillna(0).astype(int)
+    risk = frame["risk"].to_numpy(dtype=float)
+    counts = count_table(labels, y, index=index, columns=[1, 0])
     counts.columns = ["admitted", "not_admitted"]
     table = protect(counts, rule=config.suppression, row_groups=groups)
     true = pd.DataFrame(
         {
             "observed": counts["admitted"],
             "people": counts.sum(axis=1),
-            "expected": data.groupby("g")["risk"].sum(),
+            "expected": group_sums(labels, {"e": risk}, index=counts.index)["e"],
         }
     )
-    true = true.fillna(0.0)
     for group, members in (groups or {}).items():
         true.loc[group] = true.loc[members].sum()
-    true.loc[TOTAL] = [counts["admitted"].sum(), len(data), data["risk"].sum()]
+    true.loc[TOTAL] = [counts["admitted"].sum(), len(y), risk.sum()]
     return table, true
 
 
@@ -62,87 +57,58 @@ def _ratio_rows(
     config: ReportConfig,
     funnel: bool,
 ) -> list[dict[str, object]]:
-    """Observed/expected with its exact interval; for the funnel also the control limits."""
+    """Observed/expected with its exact interval; for the funnel also the control limits.
+
+    Both use the published (rounded) admitted count: the ratio must not recover the true one.
+    """
+    groups = list(table.values.index)
+    hidden = table.suppressed["admitted"].to_numpy()
+    o = np.where(hidden, 0.0, table.values["admitted"].to_numpy(dtype=float))
+    e = true["expected"].reindex(groups).to_numpy(dtype=float)
+    safe = np.where(e > 0, e, 1.0)
+    ratio, lo, hi = poisson_ratio(o, safe, level=config.interval_level)
+    limits = {lv: funnel_limits(safe, level=lv) for lv in config.funnel_limits} if funnel else {}
     rows = []
-    for group in table.values.index:
+    for k, group in enumerate(groups):
         gt = kinds[table.kind[group]]
-        hidden = bool(table.suppressed.at[group, "admitted"])
-        o, e = true.at[group, "observed"], true.at[group, "expected"]
-        ratio, lo, hi = poisson_ratio(np.array([o]), np.array([e]), level=config.interval_level)
         rows.append(
-            tidy(
-                SECTION,
-                "expected_admissions",
-                gt,
-                group,
-                e,
-                suppressed=bool(table.suppressed.at[group, TOTAL]),
-            )
-        )
+            tidy(SECTION, "expected_admissions", gt, group, e[k],
+                 suppressed=bool(table.suppressed.at[group, TOTAL]))
+        )  # fmt: skip
         rows.append(
-            tidy(
-                SECTION,
-                "observed_to_expected",
-                gt,
-                group,
-                ratio[0],
-                lower=lo[0],
-                upper=hi[0],
-                suppressed=hidden or e <= 0,
-            )
-        )
-        if funnel and e > 0:
-            for level in config.funnel_limits:
-                flo, fhi = funnel_limits(np.array([e]), level=level)
-                rows.append(
-                    tidy(
-                        SECTION,
-                        f"funnel_{level:g}",
-                        gt,
-                        group,
-                        float(o > fhi[0]) - float(o < flo[0]),
-                        lower=flo[0] / e,
-                        upper=fhi[0] / e,
-                        suppressed=hidden,
-                    )
-                )
+            tidy(SECTION, "observed_to_expected", gt, group, ratio[k], lower=lo[k], upper=hi[k],
+                 suppressed=bool(hidden[k]) or e[k] <= 0)
+        )  # fmt: skip
+        if e[k] <= 0:
+            continue
+        for level, (flo, fhi) in limits.items():
+            flag = float(o[k] > fhi[k]) - float(o[k] < flo[k])
+            rows.append(
+                tidy(SECTION, f"funnel_{level:g}", gt, group, flag, lower=flo[k] / e[k],
+                     upper=fhi[k] / e[k], suppressed=bool(hidden[k]))
+            )  # fmt: skip
     return rows
 
 
 def _discrimination(
-    frame: pd.DataFrame, gt: str, group: str, hidden: bool, *, config: ReportConfig
+    y: np.ndarray, p: np.ndarray, gt: str, group: str, hidden: bool, *, config: ReportConfig
 ) -> list[dict[str, object]]:
-    y = frame["label"].astype(int).to_numpy()
-    p = frame["risk"].to_numpy(dtype=float)
+    """AUROC (interval) and Brier score of rows sorted by risk."""
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     if pos == 0 or neg == 0:
         return []
-    auc = float(roc_auc_score(y, p))
+    auc = sorted_auroc(y, p)
     lo, hi = auroc_interval(auc, positives=pos, negatives=neg, level=config.interval_level)
     rows = [tidy(SECTION, "auroc", gt, group, auc, lower=lo, upper=hi, suppressed=hidden)]
     rows.append(tidy(SECTION, "brier", gt, group, float(np.mean((p - y) ** 2)), suppressed=hidden))
     return rows
 
 
-def calibration_slope(frame: pd.DataFrame) -> float:
-    """Slope of the logistic recalibration of the label on logit(risk) (1 = well spread)."""
-    y = frame["label"].astype(int).to_numpy()
-    if y.min() == y.max():
-        return np.nan
-    p = np.clip(frame["risk"].to_numpy(dtype=float), 1e-6, 1 - 1e-6)
-    x = np.log(p / (1 - p)).reshape(-1, 1)
-    return float(LogisticRegression(C=np.inf).fit(x, y).coef_[0, 0])
-
-
 def performance(
-    matured: pd.DataFrame,
-    practices: pd.DataFrame,
-    *,
-    warnings: list[str],
-    config: ReportConfig,
+    matured: pd.DataFrame, practices: pd.DataFrame, *, config: ReportConfig
 ) -> list[dict[str, object]]:
     """Discrimination, calibration (overall, by decile, by slice) and the practice funnel."""
-    rows = [tidy(SECTION, "warning", "monitoring", w, np.nan) for w in warnings]
+    rows: list[dict[str, object]] = []
     if matured.empty:
         return rows
     groups = practice_groups(practices)
@@ -158,47 +124,47 @@ def performance(
     )
     rows += _ratio_rows(table, true, GEO_TYPES, config=config, funnel=True)
     hidden_total = bool(table.suppressed.at[TOTAL, "admitted"])
-    rows += _discrimination(matured, "ics", TOTAL, hidden_total, config=config)
+    y_all = matured["label"].astype(int).to_numpy()
+    p_all = matured["risk"].to_numpy(dtype=float)
+    order = np.argsort(p_all, kind="stable")  # rank, ties in row order (as rank "first")
+    y_sorted, p_sorted = y_all[order], p_all[order]
+    rows += _discrimination(y_sorted, p_sorted, "ics", TOTAL, hidden_total, config=config)
     rows.append(
         tidy(
             SECTION,
             "calibration_slope",
             "ics",
             TOTAL,
-            calibration_slope(matured),
+            calibration_slope(y_all, p_all),
             suppressed=hidden_total,
         )
     )
-    deciles = pd.qcut(matured["risk"].rank(method="first"), DECILES, labels=False) + 1
     names = [f"{d:02d}" for d in range(1, DECILES + 1)]
+    decile = np.empty(len(p_all), dtype=int)
+    decile[order] = np.arange(len(p_all)) * DECILES // len(p_all)
     dtable, dtrue = _event_table(
-        deciles.map(lambda d: f"{int(d):02d}"), matured, config=config, index=names
+        pd.Series(np.array(names)[decile]), matured, config=config, index=names
     )
     kinds = {"cell": "risk_decile", "total": "ics"}
     for group in names:
-        hidden = bool(dtable.suppressed.at[group, "admitted"])
-        n = dtrue.at[group, "people"]
+        n = float(dtable.values.at[group, TOTAL])  # published counts only
+        o = float(dtable.values.at[group, "admitted"])
+        rate = o / n if n and np.isfinite(n) and np.isfinite(o) else np.nan
         rows.append(
             tidy(
                 SECTION,
                 "observed_rate",
                 "risk_decile",
                 group,
-                dtrue.at[group, "observed"] / n if n else np.nan,
-                suppressed=hidden,
+                rate,
+                suppressed=not np.isfinite(rate),
             )
         )
+        mean = dtrue.at[group, "expected"] / n if n and np.isfinite(n) else np.nan
         rows.append(
-            tidy(
-                SECTION,
-                "mean_risk",
-                "risk_decile",
-                group,
-                dtrue.at[group, "expected"] / n if n else np.nan,
-                suppressed=bool(dtable.suppressed.at[group, TOTAL]),
-            )
+            tidy(SECTION, "mean_risk", "risk_decile", group, mean, suppressed=not np.isfinite(mean))
         )
-    slices = assign_slices(matured, names=EQUITY_SLICES)
+    slices = slice_categories(matured, names=EQUITY_SLICES)
     for name in EQUITY_SLICES:
         stable, strue = _event_table(slices[name], matured, config=config, index=None)
         kinds = {"cell": name, "total": name}
@@ -209,10 +175,15 @@ def performance(
             group_types=kinds,
         )
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
-        for group, part in matured.groupby(slices[name].to_numpy()):
+        codes, uniques = pd.factorize(slices[name], sort=True)
+        codes_sorted = codes[order]  # rows in risk order: each group's AUROC in one pass
+        for k, group in enumerate(uniques):
+            sel = codes_sorted == k
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]
                 or stable.suppressed.at[str(group), "not_admitted"]
             )
-            rows += _discrimination(part, name, str(group), hidden, config=config)
+            rows += _discrimination(
+                y_sorted[sel], p_sorted[sel], name, str(group), hidden, config=config
+            )
     return rows

@@ -1,5 +1,6 @@
-"""Sections on the population at the as-of date: pyramid, geography, equity, activity, outreach,
-trend. Pure functions over the frames in riskstrat.reports.frames; they return tidy rows."""
+"""Sections on the population at the as-of date: pyramid, geography, activity, outreach, trend
+(equity in riskstrat.reports.equity). Pure functions over the frames in
+riskstrat.reports.frames; they return tidy rows."""
 
 from __future__ import annotations
 
@@ -11,41 +12,58 @@ import pandas as pd
 from riskstrat.registry.contract import OUTREACH_OUTCOMES
 from riskstrat.reports.frames import (
     PRACTICE_UNKNOWN,
-    register_column,
     tidy,
     tidy_protected,
 )
 from riskstrat.reports.intervals import (
     expected_bed_days,
     expected_count,
-    poisson_ratio,
     z_value,
 )
+from riskstrat.reports.rates import GEO_TYPES, standardised_rows
 from riskstrat.reports.settings import ReportConfig
-from riskstrat.reports.suppression import TOTAL, Protected, protect
-from riskstrat.slices import assign_slices
+from riskstrat.reports.suppression import TOTAL, Protected, protect, round_count
+from riskstrat.reports.tables import count_table, group_sums
 
 #: Slices shown in the equity section (practice has its own section).
 EQUITY_SLICES = ("imd_quintile", "ethnicity", "age_band", "sex", "ltc_count")
-GEO_TYPES = {"cell": "practice", "subtotal": "pcn", "total": "ics"}
 
 
 def assign_bands(risk: pd.Series, order_key: pd.Series, *, config: ReportConfig) -> pd.Series:
-    """Pyramid band of each row by rank of risk (ties broken by `order_key`, so stable)."""
+    """Pyramid band of each row by rank of risk (ties broken by `order_key`, so stable).
+
+    Only ties straddling a band's cut need the key, so only those are sorted by it (fast at
+    1M rows, where isotonic calibration makes large blocks of equal risk)."""
     n = len(risk)
-    order = pd.DataFrame({"r": -risk.to_numpy(dtype=float), "k": order_key.to_numpy()})
-    pos = np.empty(n, dtype=int)
-    pos[order.sort_values(["r", "k"], kind="stable").index.to_numpy()] = np.arange(n)
+    values = risk.to_numpy(dtype=float)
+    order = np.argsort(-values, kind="stable")
+    ranked = -values[order]  # ascending
     cuts = [int(np.floor(b.top_share * n + 0.5)) for b in config.pyramid]
     cuts[-1] = n
+    keys = order_key.to_numpy()
+    for cut in cuts[:-1]:
+        if 0 < cut < n and ranked[cut - 1] == ranked[cut]:
+            lo, hi = (
+                np.searchsorted(ranked, ranked[cut], side="left"),
+                np.searchsorted(ranked, ranked[cut], side="right"),
+            )
+            block = order[lo:hi]
+            order[lo:hi] = block[np.argsort(keys[block].astype(str), kind="stable")]
+    pos = np.empty(n, dtype=int)
+    pos[order] = np.arange(n)
     band = np.searchsorted(np.array(cuts), pos, side="right")
     names = np.array([b.name for b in config.pyramid])
     return pd.Series(names[band], index=risk.index)
 
 
-def headline(cohort: pd.DataFrame, *, as_of: date, config: ReportConfig) -> dict[str, object]:
-    """The week's headline figures (kept for the trend): people, expected admissions, threshold."""
-    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
+def headline(
+    cohort: pd.DataFrame, *, as_of: date, config: ReportConfig, bands: pd.Series | None = None
+) -> dict[str, object]:
+    """The week's headline figures (kept for the trend): people, expected admissions, threshold.
+
+    bands: the rows' pyramid bands if already assigned."""
+    if bands is None:
+        bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
     top = cohort["risk"][bands == config.pyramid[0].name]
     mean, lo, hi = expected_count(cohort["risk"].to_numpy(), level=config.interval_level)
     return {
@@ -68,15 +86,17 @@ def practice_groups(practices: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _check_practices(frame: pd.DataFrame, practices: pd.DataFrame, *, name: str) -> None:
-    unknown = sorted(set(frame["practice_code"].astype(str)) - set(practices["practice_code"]))
+    present = {str(c) for c in pd.unique(frame["practice_code"])}
+    unknown = sorted(present - set(practices["practice_code"]))
     if unknown:
         raise ValueError(PRACTICE_UNKNOWN.format(frame=name, codes=unknown[:10]))
 
 
 def _geo_sums(frame: pd.DataFrame, groups: dict[str, list[str]], column: str) -> pd.DataFrame:
     """Per practice, PCN and ICS: sum of `column`, sum of its p(1-p), and mean."""
-    by = frame.groupby(frame["practice_code"].astype(str))[column]
-    practice = pd.DataFrame({"sum": by.sum(), "var": by.agg(lambda p: float((p * (1 - p)).sum()))})
+    p = frame[column].to_numpy(dtype=float)
+    codes = [c for cs in groups.values() for c in cs]
+    practice = group_sums(frame["practice_code"], {"sum": p, "var": p * (1 - p)}, index=codes)
     rows = {}
     for pcn, codes in groups.items():
         rows[pcn] = practice.reindex(codes).fillna(0).sum()
@@ -86,25 +106,30 @@ def _geo_sums(frame: pd.DataFrame, groups: dict[str, list[str]], column: str) ->
     return pd.DataFrame(rows).T
 
 
+def published(table: Protected, group: str, column: str) -> float:
+    """A table's published count (NaN where suppressed): derived figures use only these."""
+    return float(table.values.at[group, column])
+
+
 def _derived(
     section: str,
     group_type: dict[str, str] | str,
     table: Protected,
     sums: pd.DataFrame,
-    people: pd.Series,
     *,
     config: ReportConfig,
     people_col: str,
 ) -> list[dict[str, object]]:
-    """Mean risk and expected admissions per row, hidden wherever the people count is."""
+    """Expected admissions (interval) and per 1,000 of the published people count, per row;
+    hidden wherever the people count is."""
     z = z_value(config.interval_level)
     out = []
     for group in table.values.index:
         gt = group_type if isinstance(group_type, str) else group_type[table.kind[group]]
         hidden = bool(table.suppressed.at[group, people_col])
-        n = float(people.get(group, 0))
+        shown = published(table, group, people_col)
         total, var = float(sums.at[group, "sum"]), float(sums.at[group, "var"])
-        half = z * np.sqrt(var)
+        lo, hi = max(0.0, total - z * np.sqrt(var)), total + z * np.sqrt(var)
         out.append(
             tidy(
                 section,
@@ -113,44 +138,54 @@ def _derived(
                 group,
                 total,
                 suppressed=hidden,
-                lower=max(0.0, total - half),
-                upper=total + half,
+                lower=lo,
+                upper=hi,
             )
         )
+        per = 1000 / shown if shown and np.isfinite(shown) else np.nan
         out.append(
-            tidy(section, "mean_risk", gt, group, total / n if n else np.nan, suppressed=hidden)
+            tidy(
+                section,
+                "expected_per_1000",
+                gt,
+                group,
+                total * per,
+                suppressed=hidden,
+                lower=lo * per,
+                upper=hi * per,
+            )
         )
     return out
 
 
+def published_total(count: int, *, config: ReportConfig) -> float:
+    """A single count as published (NaN when it falls under primary suppression)."""
+    rule = config.suppression
+    if rule.min_count <= count <= rule.max_count:
+        return np.nan
+    return float(round_count(count, rule.rounding_base))
+
+
 def pyramid_and_geography(
-    cohort: pd.DataFrame, practices: pd.DataFrame, *, config: ReportConfig
+    cohort: pd.DataFrame, practices: pd.DataFrame, *, bands: pd.Series, config: ReportConfig
 ) -> list[dict[str, object]]:
-    """Sections 1-2: people per band by practice, PCN and ICS, with expected admissions."""
+    """Sections 1-2: people per band by practice, PCN and ICS, with expected admissions and
+    age-sex standardised rates per 1,000. bands: each row's pyramid band (assign_bands)."""
     _check_practices(cohort, practices, name="cohort")
     groups = practice_groups(practices)
-    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
     names = [b.name for b in config.pyramid]
     codes = [c for cs in groups.values() for c in cs]
-    counts = (
-        pd.crosstab(cohort["practice_code"].astype(str), bands)
-        .reindex(index=codes, columns=names)
-        .fillna(0)
-        .astype(int)
-    )
+    counts = count_table(cohort["practice_code"], bands, index=codes, columns=names)
     table = protect(counts, rule=config.suppression, row_groups=groups)
     measures = {name: f"people_{name}" for name in names} | {TOTAL: "people"}
     rows = tidy_protected(table, section="geography", measures=measures, group_types=GEO_TYPES)
-    true_people = counts.sum(axis=1)
-    for pcn, cs in groups.items():
-        true_people[pcn] = true_people[cs].sum()
-    true_people[TOTAL] = len(cohort)
     sums = _geo_sums(cohort, groups, "risk")
-    rows += _derived(
-        "geography", GEO_TYPES, table, sums, true_people, config=config, people_col=TOTAL
-    )
+    rows += _derived("geography", GEO_TYPES, table, sums, config=config, people_col=TOTAL)
+    rows += standardised_rows(cohort, groups, table, config=config)
+    z = z_value(config.interval_level)
     for band in config.pyramid:
-        risk = cohort["risk"][bands == band.name]
+        risk = cohort["risk"][bands == band.name].to_numpy(dtype=float)
+        hidden = bool(table.suppressed.at[TOTAL, band.name])
         rows.append(
             tidy(
                 "pyramid",
@@ -158,124 +193,33 @@ def pyramid_and_geography(
                 "band",
                 band.name,
                 table.values.at[TOTAL, band.name],
-                suppressed=table.suppressed.at[TOTAL, band.name],
+                suppressed=hidden,
             )
         )
+        half = z * float(np.sqrt((risk * (1 - risk)).sum()))
         rows.append(
             tidy(
                 "pyramid",
-                "share",
+                "expected_admissions",
                 "band",
                 band.name,
-                len(risk) / max(len(cohort), 1),
-                suppressed=table.suppressed.at[TOTAL, band.name],
+                float(risk.sum()),
+                lower=max(0.0, float(risk.sum()) - half),
+                upper=float(risk.sum()) + half,
+                suppressed=hidden,
             )
         )
-        rows.append(
-            tidy(
-                "pyramid",
-                "mean_risk",
-                "band",
-                band.name,
-                risk.mean() if len(risk) else np.nan,
-                suppressed=table.suppressed.at[TOTAL, band.name],
+        for measure, value in (("risk_from", np.min), ("risk_to", np.max)):
+            rows.append(
+                tidy(
+                    "pyramid",
+                    measure,
+                    "band",
+                    band.name,
+                    value(risk) if len(risk) else np.nan,
+                    suppressed=hidden,
+                )
             )
-        )
-        rows.append(
-            tidy(
-                "pyramid",
-                "risk_from",
-                "band",
-                band.name,
-                risk.min() if len(risk) else np.nan,
-                suppressed=table.suppressed.at[TOTAL, band.name],
-            )
-        )
-    return rows
-
-
-def _listing_table(
-    section: str,
-    group_type: str,
-    labels: pd.Series,
-    cohort: pd.DataFrame,
-    *,
-    config: ReportConfig,
-    row_total: bool,
-) -> list[dict[str, object]]:
-    """People, listed, listing rate, expected admissions and listing-to-need ratio per group."""
-    listed = cohort["listed"].astype(bool)
-    frame = pd.DataFrame(
-        {
-            "g": labels.to_numpy(),
-            "listed": listed.to_numpy(),
-            "risk": cohort["risk"].to_numpy(dtype=float),
-        }
-    )
-    frame = frame[frame["g"].notna()]
-    counts = (
-        pd.crosstab(frame["g"], frame["listed"]).reindex(columns=[True, False]).fillna(0)
-    ).astype(int)
-    counts.columns = ["listed", "not_listed"]
-    table = protect(counts, rule=config.suppression, row_total=row_total)
-    kinds = {"cell": group_type, "total": group_type}
-    rows = tidy_protected(
-        table,
-        section=section,
-        measures={"listed": "listed", "not_listed": "not_listed", TOTAL: "people"},
-        group_types=kinds,
-    )
-    true = counts.assign(people=counts.sum(axis=1))
-    if row_total:
-        true.loc[TOTAL] = true.sum()
-    exp = frame.groupby("g")["risk"].agg(sum="sum", var=lambda p: float((p * (1 - p)).sum()))
-    exp.loc[TOTAL] = [frame["risk"].sum(), float((frame["risk"] * (1 - frame["risk"])).sum())]
-    rows += _derived(section, kinds, table, exp, true["people"], config=config, people_col=TOTAL)
-    total_listed, total_exp = int(listed.sum()), float(cohort["risk"].sum())
-    for group in table.values.index:
-        gt = kinds[table.kind[group]]
-        hide_rate = bool(table.suppressed.at[group, "listed"] or table.suppressed.at[group, TOTAL])
-        n, k = true.at[group, "people"], true.at[group, "listed"]
-        rows.append(
-            tidy(section, "listing_rate", gt, group, k / n if n else np.nan, suppressed=hide_rate)
-        )
-        share_need = exp.at[group, "sum"] / total_exp if total_exp else np.nan
-        expected_listed = total_listed * share_need
-        ratio, lo, hi = poisson_ratio(
-            np.array([k]), np.array([expected_listed]), level=config.interval_level
-        )
-        rows.append(
-            tidy(
-                section,
-                "listing_to_need",
-                gt,
-                group,
-                ratio[0],
-                lower=lo[0],
-                upper=hi[0],
-                suppressed=bool(table.suppressed.at[group, "listed"]) or not total_listed,
-            )
-        )
-    return rows
-
-
-def equity(cohort: pd.DataFrame, *, config: ReportConfig) -> list[dict[str, object]]:
-    """Section 3: risk and listing by slice (from riskstrat.slices) and by key register."""
-    slices = assign_slices(cohort, names=EQUITY_SLICES)
-    rows = []
-    for name in EQUITY_SLICES:
-        rows += _listing_table("equity", name, slices[name], cohort, config=config, row_total=True)
-    on_register = []
-    for code in config.registers:
-        col = register_column(code)
-        flags = cohort[col].fillna(False).astype(bool) if col in cohort else None
-        if flags is not None:
-            on_register.append(cohort[flags].assign(_g=code))
-    if on_register:
-        stacked = pd.concat(on_register, ignore_index=True)
-        rows += _listing_table(
-            "equity", "register", stacked["_g"], stacked, config=config, row_total=False
-        )
     return rows
 
 
@@ -287,15 +231,18 @@ def activity(
     level = config.interval_level
     mean, lo, hi = expected_count(risk, level=level)
     rows = [tidy("activity", "expected_admissions", "ics", TOTAL, mean, lower=lo, upper=hi)]
+    people = published_total(len(risk), config=config)
+    per = 1000 / people if people else np.nan
     rows.append(
         tidy(
             "activity",
             "expected_per_1000",
             "ics",
             TOTAL,
-            1000 * mean / max(len(risk), 1),
-            lower=1000 * lo / max(len(risk), 1),
-            upper=1000 * hi / max(len(risk), 1),
+            mean * per,
+            lower=lo * per,
+            upper=hi * per,
+            suppressed=not np.isfinite(people),
         )
     )
     conf = config.bed_days
@@ -323,13 +270,9 @@ def outreach(
     """Section 6: listed this run and feedback outcomes (last lookback window) by practice."""
     groups = practice_groups(practices)
     codes = [c for cs in groups.values() for c in cs]
-    listed = (
-        cohort[cohort["listed"].astype(bool)]
-        .groupby(cohort["practice_code"].astype(str))
-        .size()
-        .reindex(codes, fill_value=0)
-        .to_frame("listed")
-    )
+    flags = cohort["listed"].astype(bool).to_numpy()
+    listed = count_table(cohort["practice_code"], flags, index=codes, columns=[True])
+    listed.columns = ["listed"]
     table = protect(listed, rule=config.suppression, row_groups=groups, col_total=False)
     rows = tidy_protected(
         table, section="outreach", measures={"listed": "listed"}, group_types=GEO_TYPES

@@ -1,6 +1,7 @@
 """The page skeleton: the tidy aggregates -> one self-contained HTML page (sections elsewhere).
 
-No figure is computed here or in the section modules beyond chart geometry.
+No figure is computed here or in the section modules beyond chart geometry and the findings'
+rules (riskstrat.reports.findings), which read the published figures only.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from datetime import date
 import jinja2
 import pandas as pd
 
+from riskstrat.reports.context import Context
 from riskstrat.reports.figures import Figures
+from riskstrat.reports.findings import key_findings
+from riskstrat.reports.section_context import context_section, findings_section, methods_section
 from riskstrat.reports.section_equity import activity, equity
 from riskstrat.reports.section_geography import geography, pyramid
 from riskstrat.reports.section_outreach import outreach, trend
@@ -19,6 +23,11 @@ from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.template import TEMPLATE
 
 TITLE = "Cohort risk report for commissioners"
+#: The report's task in plain words (never the internal task name).
+TASK_TITLES = {
+    "crisis": "the risk of an emergency hospital admission",
+    "readmission_30d": "the risk of an emergency readmission within 30 days of discharge",
+}
 
 
 def area_names(practices: pd.DataFrame) -> dict[str, str]:
@@ -42,25 +51,32 @@ def render_html(
     practices: pd.DataFrame,
     config: ReportConfig,
     horizon_days: int,
+    context: Context | None = None,
 ) -> str:
     """The commissioner report as one self-contained HTML page."""
     f = Figures(aggregates, symbol=config.suppression.symbol)
     names = area_names(practices)
+    task_title = TASK_TITLES.get(config.task, "risk")
     sections = [
         pyramid(f, config),
         geography(f, config, names),
-        equity(f),
+        equity(f, config),
         activity(f),
         performance(f),
         outreach(f, names),
-        trend(f),
+        trend(f, config),
     ]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(TEMPLATE).render(
         title=TITLE,
+        running=f"{TITLE} - as of {as_of.isoformat()}",
         as_of=as_of.isoformat(),
-        task=config.task,
+        task_title=task_title,
         horizon=horizon_days,
-        suppression_note=suppression_note(config),
+        findings=findings_section(key_findings(f, config=config, names=names, context=context)),
+        context=context_section(
+            context, task_title=task_title, suppression=suppression_note(config)
+        ),
         sections=sections,
+        methods=methods_section(config, horizon_days=horizon_days),
     )

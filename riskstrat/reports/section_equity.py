@@ -4,26 +4,57 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskstrat.reports.charts import bar_chart
-from riskstrat.reports.figures import SLICE_TITLES, Figures, group_label, section, table
+from riskstrat.reports.charts import ratio_axis, ratio_chart
+from riskstrat.reports.figures import (
+    SLICE_TITLES,
+    Figures,
+    block_id,
+    group_label,
+    in_sentence,
+    section,
+    table,
+)
 from riskstrat.reports.population import EQUITY_SLICES
+from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL
+from riskstrat.slices import UNKNOWN
 
 EQUITY_NOTE = (
-    "Listing to need compares each group's share of the people listed this "
-    "week with its share of expected emergency admissions (the need)."
+    "Listing to need compares each group's share of the people listed this week with its "
+    "share of expected emergency admissions (its need): 1 means listed in proportion to need, "
+    "below 1 listed less than need suggests. All charts in this section share one scale, "
+    "centred on 1; an open circle or an arrow marks a value beyond the axis (small groups have "
+    "wide intervals), and the table gives every figure."
 )
 ACTIVITY_NOTE = (
-    "Sums of calibrated risks; intervals from the Poisson-binomial normal approximation."
+    "Expected admissions are the sum of every person's predicted risk; the interval shows how "
+    "much the actual number could vary by chance (see Methods)."
 )
+DIMENSIONS = (*EQUITY_SLICES, "register")
 
 
-def _bound(f: Figures, gt: str, group: str, end: str) -> float:
-    row = f.get("equity", "listing_to_need", gt, group)
-    return np.nan if row is None or row.suppressed else float(getattr(row, end))
+def _row(f: Figures, gt: str, g: str, measure: str) -> tuple[float, float, float]:
+    row = f.get("equity", measure, gt, g)
+    if row is None or row.suppressed:
+        return np.nan, np.nan, np.nan
+    return float(row.value), float(row.lower), float(row.upper)
 
 
-def equity_block(f: Figures, gt: str) -> dict:
+def shared_axis(f: Figures, config: ReportConfig) -> float:
+    """One log axis for every listing-to-need chart, set by groups large enough to be stable."""
+    lows, highs = [], []
+    for gt in DIMENSIONS:
+        for g in f.groups("equity", gt):
+            people = f.value("equity", "people", gt, g)
+            if g in (TOTAL, UNKNOWN) or not people >= config.charts.axis_min_people:
+                continue
+            _, lo, hi = _row(f, gt, g, "listing_to_need")
+            lows.append(lo)
+            highs.append(hi)
+    return ratio_axis(lows, highs, cap=config.charts.ratio_axis_max)
+
+
+def equity_block(f: Figures, gt: str, half: float) -> dict:
     """One group type (a slice or the key registers): chart of listing to need and its table."""
     groups = f.groups("equity", gt)
     body = [g for g in groups if g != TOTAL]
@@ -35,7 +66,7 @@ def equity_block(f: Figures, gt: str) -> dict:
                 f.fmt("equity", "people", gt, g),
                 f.fmt("equity", "listed", gt, g),
                 f.fmt("equity", "listing_rate", gt, g, kind="pct"),
-                f.fmt("equity", "mean_risk", gt, g, kind="risk"),
+                f.fmt("equity", "expected_per_1000", gt, g, kind="rate"),
                 f.fmt("equity", "expected_admissions", gt, g, kind="num"),
                 f.fmt("equity", "listing_to_need", gt, g, kind="ratio", interval=True),
             ],
@@ -43,41 +74,55 @@ def equity_block(f: Figures, gt: str) -> dict:
         for g in groups
     ]
     title = SLICE_TITLES[gt]
-    chart = bar_chart(
+    ratios = [_row(f, gt, g, "listing_to_need") for g in body]
+    chart = ratio_chart(
         [group_label(g, gt) for g in body],
-        [f.value("equity", "listing_to_need", gt, g) for g in body],
-        lower=[_bound(f, gt, g, "lower") for g in body],
-        upper=[_bound(f, gt, g, "upper") for g in body],
-        reference=1.0,
-        value_format="{:.2f}",
-        title=f"Listing relative to need by {title.lower()}",
+        [r[0] for r in ratios],
+        [r[1] for r in ratios],
+        [r[2] for r in ratios],
+        half=half,
+        title=f"Listing relative to need by {in_sentence(title)}",
         desc="Share of people listed divided by share of expected admissions, per group, with "
-        "95% intervals; 1 means listed in proportion to need, below 1 under-served.",
+        "95% intervals, on a log scale centred on 1: below 1 listed less than need suggests. "
+        + "; ".join(
+            f"{group_label(g, gt)}: {f.fmt('equity', 'listing_to_need', gt, g, kind='ratio')}"
+            for g in body
+        ),
     )
     shown = table(
-        f"Risk and listing by {title.lower()}",
+        f"Risk and listing by {in_sentence(title)}",
         [
             title,
             "People",
             "Listed",
             "Listing rate",
-            "Mean risk",
+            "Expected admissions per 1,000",
             "Expected admissions",
             "Listing to need (95% interval)",
         ],
         rows,
     )
-    return {
+    block = {
+        "id": block_id("equity", gt),
         "heading": title,
         "chart": chart,
-        "caption": f"Listing to need by {title.lower()}.",
+        "caption": f"Listing to need by {in_sentence(title)}.",
         "table": shown,
     }
+    if gt == "imd_quintile" and (p := f.get("equity", "gradient_per_quintile", gt, TOTAL)):
+        p_value = f.value("equity", "gradient_p_value", gt, TOTAL)
+        block["text"] = (
+            f"Trend across quintiles: listing to need changes x{p.value:.2f} per step from "
+            f"most to least deprived (95% interval {p.lower:.2f} to {p.upper:.2f}; p = "
+            f"{p_value:.3f})."
+        )
+    return block
 
 
-def equity(f: Figures) -> dict:
-    blocks = [equity_block(f, gt) for gt in (*EQUITY_SLICES, "register") if f.groups("equity", gt)]
-    return section("equity", "Equity: risk and listing by group", blocks, notes=[EQUITY_NOTE])
+def equity(f: Figures, config: ReportConfig) -> dict:
+    half = shared_axis(f, config)
+    blocks = [equity_block(f, gt, half) for gt in DIMENSIONS if f.groups("equity", gt)]
+    return section("equity", "Equity: who is listed, relative to need", blocks, notes=[EQUITY_NOTE])
 
 
 def activity(f: Figures) -> dict:
@@ -104,4 +149,5 @@ def activity(f: Figures) -> dict:
             for label, m, gt, g in rows
         ],
     )
-    return section("activity", "Expected activity", [{"table": shown}], notes=[ACTIVITY_NOTE])
+    block = {"id": "activity-total", "table": shown}
+    return section("activity", "Expected activity", [block], notes=[ACTIVITY_NOTE])

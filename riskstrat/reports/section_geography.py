@@ -1,15 +1,30 @@
-"""HTML sections 1-2: the risk pyramid, risk by PCN and practice, and the funnel plot."""
+"""HTML sections 1-2: the risk pyramid, risk by PCN and practice (rates per 1,000), funnel."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from riskstrat.reports.charts import bar_chart, scatter_chart
+from riskstrat.reports.charts import bar_chart, dot_chart, scatter_chart
 from riskstrat.reports.figures import AREA_KINDS, DASH, Figures, area_name, section, table
 from riskstrat.reports.intervals import funnel_limits
 from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.suppression import TOTAL
 
 FUNNEL_STATUS = {1.0: "above", -1.0: "below", 0.0: "within"}
+NO_FUNNEL = (
+    "The funnel plot of admissions against predictions appears once predictions made one "
+    "horizon ago have matured (their follow-up period has ended); there are none yet."
+)
+PYRAMID_NOTE = (
+    "The bands are fixed by rank: {shares}. Their sizes are therefore set by design; what "
+    "varies is the risk it takes to enter each band and the admissions expected in it."
+)
+RATE_NOTE = (
+    "Practices are compared by expected emergency admissions per 1,000 registered people, "
+    "age-sex standardised against the whole area (see Methods): a practice above the area "
+    "line has more need than the age and sex of its list explain. The crude rate is in the "
+    "table."
+)
 
 
 def pyramid(f: Figures, config: ReportConfig) -> dict:
@@ -17,14 +32,17 @@ def pyramid(f: Figures, config: ReportConfig) -> dict:
     titles = [b.title for b in config.pyramid]
     chart = bar_chart(
         titles,
-        [f.value("pyramid", "people", "band", n) for n in names],
-        title="Risk pyramid: people per band",
-        desc="People in each band by rank of risk, highest risk first. "
+        [f.value("pyramid", "expected_admissions", "band", n) for n in names],
+        lower=[f.get("pyramid", "expected_admissions", "band", n).lower for n in names],
+        upper=[f.get("pyramid", "expected_admissions", "band", n).upper for n in names],
+        title="Expected emergency admissions by band",
+        desc="Expected people with an emergency admission over the horizon in each band, with "
+        "95% intervals. "
         + "; ".join(
-            f"{t}: {f.fmt('pyramid', 'people', 'band', n)} people"
+            f"{t}: {f.fmt('pyramid', 'expected_admissions', 'band', n, kind='num')}"
             for t, n in zip(titles, names, strict=True)
         ),
-        centred=True,
+        value_format="{:,.0f}",
     )
     rows = [
         (
@@ -32,26 +50,31 @@ def pyramid(f: Figures, config: ReportConfig) -> dict:
             [
                 t,
                 f.fmt("pyramid", "people", "band", n),
-                f.fmt("pyramid", "share", "band", n, kind="pct"),
-                f.fmt("pyramid", "risk_from", "band", n, kind="risk"),
-                f.fmt("pyramid", "mean_risk", "band", n, kind="risk"),
+                f"{f.fmt('pyramid', 'risk_from', 'band', n, kind='risk')} to "
+                f"{f.fmt('pyramid', 'risk_to', 'band', n, kind='risk')}",
+                f.fmt("pyramid", "expected_admissions", "band", n, kind="num", interval=True),
             ],
         )
         for t, n in zip(titles, names, strict=True)
     ]
-    shown = table("Risk pyramid", ["Band", "People", "Share", "Risk from", "Mean risk"], rows)
-    note = (
-        "Bands by rank of the calibrated risk of an emergency admission over the horizon: "
-        + ", ".join(f"{b.title} = top {100 * b.top_share:g}%" for b in config.pyramid)
-        + "."
+    shown = table(
+        "Risk pyramid: who is in each band",
+        ["Band", "People", "Risk of an emergency admission", "Expected admissions (95% interval)"],
+        rows,
     )
-    block = {"chart": chart, "caption": "Risk pyramid.", "table": shown}
-    return section("pyramid", "Risk pyramid", [block], notes=[note])
+    shares = ", ".join(f"{b.title.lower()} = top {100 * b.top_share:g}%" for b in config.pyramid)
+    block = {"id": "pyramid-bands", "chart": chart, "caption": "Risk pyramid.", "table": shown}
+    return section("pyramid", "Risk pyramid", [block], notes=[PYRAMID_NOTE.format(shares=shares)])
+
+
+def _practices(f: Figures) -> list[str]:
+    sel = f.frame[(f.frame.section == "geography") & (f.frame.measure == "people")]
+    return list(sel.loc[sel.dimension == "practice", "group"])
 
 
 def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
     rows_all = f.frame[(f.frame.section == "geography") & (f.frame.measure == "people")]
-    order = list(zip(rows_all["group"], rows_all["group_type"], strict=True))
+    order = list(zip(rows_all["group"], rows_all["dimension"], strict=True))
     band_names = [b.name for b in config.pyramid]
     rows = []
     for g, gt in order:
@@ -61,8 +84,9 @@ def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
                 [area_name(g, gt, names), f.fmt("geography", "people", gt, g)]
                 + [f.fmt("geography", f"people_{b}", gt, g) for b in band_names]
                 + [
-                    f.fmt("geography", "mean_risk", gt, g, kind="risk"),
                     f.fmt("geography", "expected_admissions", gt, g, kind="num", interval=True),
+                    f.fmt("geography", "expected_per_1000", gt, g, kind="rate"),
+                    f.fmt("geography", "standardised_per_1000", gt, g, kind="rate", interval=True),
                 ],
             )
         )
@@ -72,22 +96,45 @@ def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
             "Area",
             "People",
             *[b.title for b in config.pyramid],
-            "Mean risk",
             "Expected admissions (95% interval)",
+            "Per 1,000 (crude)",
+            "Per 1,000, age-sex standardised (95% interval)",
         ],
         rows,
     )
-    practices = [g for g, gt in order if gt == "practice"]
-    chart = bar_chart(
-        [names.get(p, p) for p in practices],
-        [f.value("geography", "expected_admissions", "practice", p) for p in practices],
-        title="Expected emergency admissions by practice",
-        desc="Sum of calibrated risks per practice over the horizon.",
-        value_format="{:,.1f}",
+    practices = _practices(f)
+    rate = {p: f.value("geography", "standardised_per_1000", "practice", p) for p in practices}
+    ordered = sorted(practices, key=lambda p: -rate[p] if np.isfinite(rate[p]) else np.inf)
+    area = f.value("geography", "standardised_per_1000", "ics", TOTAL)
+
+    def bound(p: str, end: str) -> float:
+        row = f.get("geography", "standardised_per_1000", "practice", p)
+        return np.nan if row is None or row.suppressed else float(getattr(row, end))
+
+    chart = dot_chart(
+        [names.get(p, p) for p in ordered],
+        [rate[p] for p in ordered],
+        [bound(p, "lower") for p in ordered],
+        [bound(p, "upper") for p in ordered],
+        reference=area if np.isfinite(area) else 0.0,
+        title="Expected emergency admissions per 1,000, age-sex standardised, by practice",
+        desc="Each practice's standardised rate with its 95% interval, highest first; the "
+        f"dashed line is the whole area ({format_rate(area)} per 1,000).",
     )
-    blocks = [{"chart": chart, "caption": "Expected admissions by practice.", "table": shown}]
+    blocks = [
+        {
+            "id": "geography-areas",
+            "chart": chart,
+            "caption": "Standardised rate per 1,000 by practice.",
+            "table": shown,
+        }
+    ]
     blocks.append(funnel(f, config, names, practices))
-    return section("geography", "Risk by PCN and practice", blocks)
+    return section("geography", "Risk by PCN and practice", blocks, notes=[RATE_NOTE])
+
+
+def format_rate(v: float) -> str:
+    return f"{v:,.1f}" if np.isfinite(v) else DASH
 
 
 def _funnel_row(f: Figures, config: ReportConfig, names: dict[str, str], p: str) -> list[str]:
@@ -106,7 +153,14 @@ def _funnel_row(f: Figures, config: ReportConfig, names: dict[str, str], p: str)
 
 
 def funnel(f: Figures, config: ReportConfig, names: dict[str, str], practices: list[str]) -> dict:
-    """Observed / expected per practice against Poisson control limits (a block of section 2)."""
+    """Observed / expected per practice against Poisson control limits (a block of section 2);
+    one sentence instead when there are no matured predictions."""
+    if not f.groups("performance", "practice"):
+        return {
+            "id": "geography-funnel",
+            "heading": "Admissions against predictions",
+            "text": NO_FUNNEL,
+        }
     pts = []
     for p in practices:
         e = f.value("performance", "expected_admissions", "practice", p)
@@ -122,31 +176,32 @@ def funnel(f: Figures, config: ReportConfig, names: dict[str, str], practices: l
         curves += [(f"{level:g} lower", grid, lo / grid), (f"{level:g} upper", grid, hi / grid)]
     chart = scatter_chart(
         pts,
-        title="Funnel plot: observed / expected emergency admissions, last matured period",
+        title="Funnel plot: admitted / expected, last completed period",
         desc="Each practice's ratio of people admitted to the sum of risks predicted one horizon "
         "ago, against the expected number; dashed and solid curves are the "
         + " and ".join(f"{100 * lv:g}%" for lv in config.funnel_limits)
         + " control limits.",
         x_label="Expected admissions",
-        y_label="Observed / expected",
+        y_label="Admitted / expected",
         curves=curves,
         y_reference=1.0,
         y_cap=max([2.0] + [1.5 * y for _, y, _ in pts]),
     )
     shown = table(
-        "Observed vs expected by practice (matured predictions)",
+        "Admitted vs expected by practice (predictions made one horizon ago)",
         [
             "Practice",
             "People",
             "Admitted",
             "Expected",
-            "O/E (95% interval)",
+            "Admitted / expected (95% interval)",
             *[f"{100 * lv:g}% limits" for lv in config.funnel_limits],
         ],
         rows,
     )
     return {
-        "heading": "Funnel plot of the last matured period",
+        "id": "geography-funnel",
+        "heading": "Admissions against predictions (funnel plot)",
         "chart": chart,
         "caption": "Funnel plot by practice.",
         "table": shown,

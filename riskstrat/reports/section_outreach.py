@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from riskstrat.registry.contract import OUTREACH_OUTCOMES
-from riskstrat.reports.charts import bar_chart
+from riskstrat.reports.charts import bar_chart, line_chart
 from riskstrat.reports.figures import AREA_KINDS, Figures, area_name, section, table
+from riskstrat.reports.settings import ReportConfig
+
+#: Above this many practices the listed-by-practice bar chart is left out (the table has it).
+CHART_MAX_PRACTICES = 30
 
 
 def outreach(f: Figures, names: dict[str, str]) -> dict:
     order = f.frame[(f.frame.section == "outreach") & (f.frame.measure == "listed")]
-    areas = list(zip(order["group"], order["group_type"], strict=True))
+    areas = list(zip(order["group"], order["dimension"], strict=True))
     rows = [
         (
             AREA_KINDS.get(gt, "cell"),
@@ -36,11 +40,13 @@ def outreach(f: Figures, names: dict[str, str]) -> dict:
         ],
         rows,
     )
-    block = {"chart": chart, "caption": "Listed by practice.", "table": shown}
+    block = {"id": "outreach-practices", "table": shown}
+    if len(practices) <= CHART_MAX_PRACTICES:  # beyond that the table is the readable form
+        block |= {"chart": chart, "caption": "Listed by practice."}
     return section("outreach", "Outreach activity by practice", [block])
 
 
-def trend(f: Figures) -> dict:
+def trend(f: Figures, config: ReportConfig) -> dict:
     weeks = f.groups("trend", "as_of")
     rows = [
         (
@@ -54,20 +60,33 @@ def trend(f: Figures) -> dict:
         )
         for w in weeks
     ]
-    chart = bar_chart(
-        weeks,
-        [f.value("trend", "expected_admissions", "as_of", w) for w in weeks],
-        lower=[f.get("trend", "expected_admissions", "as_of", w).lower for w in weeks],
-        upper=[f.get("trend", "expected_admissions", "as_of", w).upper for w in weeks],
-        value_format="{:,.1f}",
-        title="Expected emergency admissions week by week",
-        desc="Headline expected admissions at each weekly as-of date with 95% "
-        "intervals, oldest first.",
-    )
     shown = table(
-        "Headline figures week on week",
+        "Headline figures week by week",
         ["As of", "People", "Expected admissions (95% interval)", "Case management from risk"],
         rows,
     )
-    block = {"chart": chart, "caption": "Weekly trend.", "table": shown}
-    return section("trend", "Week-on-week trend", [block])
+    block: dict = {"id": "trend-weeks", "table": shown}
+    notes = []
+    if len(weeks) >= config.trend_min_points:
+        rows_ = [f.get("trend", "expected_admissions", "as_of", w) for w in weeks]
+        block["chart"] = line_chart(
+            weeks,
+            [f.value("trend", "expected_admissions", "as_of", w) for w in weeks],
+            [r.lower for r in rows_],
+            [r.upper for r in rows_],
+            title="Expected emergency admissions, week by week",
+            desc=f"Expected admissions at each of the last {len(weeks)} weekly runs with 95% "
+            "intervals (shaded), oldest first: "
+            + "; ".join(
+                f"{w}: {f.fmt('trend', 'expected_admissions', 'as_of', w, kind='num')}"
+                for w in weeks
+            ),
+            y_label="Expected admissions",
+        )
+        block["caption"] = "Trend over the weekly runs kept in history."
+    else:
+        notes.append(
+            f"A trend chart appears once {config.trend_min_points} weekly runs are kept; "
+            f"there {'is' if len(weeks) == 1 else 'are'} {len(weeks)} so far."
+        )
+    return section("trend", "Trend over recent weeks", [block], notes=notes)

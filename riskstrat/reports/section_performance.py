@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from riskstrat.reports.charts import scatter_chart
-from riskstrat.reports.figures import SLICE_TITLES, Figures, group_label, section, table
+from riskstrat.reports.figures import (
+    SLICE_TITLES,
+    Figures,
+    block_id,
+    group_label,
+    in_sentence,
+    section,
+    table,
+)
 from riskstrat.reports.population import EQUITY_SLICES
 from riskstrat.reports.suppression import TOTAL
 
-NO_MATURED = "No matured predictions yet (scores one horizon old are needed)."
+NO_MATURED = (
+    "Not yet available: this needs predictions made one horizon ago whose follow-up period has "
+    "ended (matured predictions)."
+)
+PERFORMANCE_NOTE = (
+    "Predictions made one horizon ago are compared with what happened in the following "
+    "horizon: whether the people predicted to be at high risk were the ones admitted, and "
+    "whether the number admitted matched the number expected, overall and by group."
+)
 #: The overall table: label, measure, format, with interval.
 OVERALL = (
     ("People", "people", "count", False),
     ("Admitted", "admitted", "count", False),
-    ("AUROC (95% interval)", "auroc", "ratio", True),
-    ("Brier score", "brier", "ratio", False),
-    ("Calibration slope", "calibration_slope", "ratio", False),
-    ("Observed / expected (95% interval)", "observed_to_expected", "ratio", True),
+    ("How well risk ranks people: AUROC (95% interval)", "auroc", "ratio", True),
+    ("Accuracy of the risks: Brier score (lower is better)", "brier", "ratio", False),
+    ("Spread of the risks: calibration slope (1 is ideal)", "calibration_slope", "ratio", False),
+    ("Admitted / expected (95% interval)", "observed_to_expected", "ratio", True),
 )
 
 
@@ -24,7 +40,10 @@ def overall_block(f: Figures) -> dict:
         ("cell", [label, f.fmt("performance", m, "ics", TOTAL, kind=kind, interval=interval)])
         for label, m, kind, interval in OVERALL
     ]
-    return {"table": table("Overall, predictions made one horizon ago", ["Measure", "Value"], rows)}
+    return {
+        "id": "performance-overall",
+        "table": table("Overall, predictions made one horizon ago", ["Measure", "Value"], rows),
+    }
 
 
 def calibration_block(f: Figures, deciles: list[str]) -> dict:
@@ -58,6 +77,7 @@ def calibration_block(f: Figures, deciles: list[str]) -> dict:
         for d in deciles
     ]
     return {
+        "id": "performance-calibration",
         "heading": "Calibration",
         "chart": chart,
         "caption": "Reliability plot.",
@@ -83,8 +103,17 @@ def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
         )
         for g in groups
     ]
-    headers = [SLICE_TITLES[gt], "People", "Admitted", "O/E (95% interval)", "AUROC (95% interval)"]
-    return {"table": table(f"Performance by {SLICE_TITLES[gt].lower()}", headers, rows)}
+    headers = [
+        SLICE_TITLES[gt],
+        "People",
+        "Admitted",
+        "Admitted / expected (95% interval)",
+        "AUROC (95% interval)",
+    ]
+    return {
+        "id": block_id("performance", gt),
+        "table": table(f"Performance by {in_sentence(SLICE_TITLES[gt])}", headers, rows),
+    }
 
 
 def performance(f: Figures) -> dict:
@@ -98,8 +127,7 @@ def performance(f: Figures) -> dict:
             blocks.append(slice_block(f, gt, groups))
     return section(
         "performance",
-        "Model performance on the last matured window",
+        "Did last period's predictions come true?",
         blocks,
-        warnings=f.groups("performance", "monitoring"),
-        notes=[] if blocks else [NO_MATURED],
+        notes=[PERFORMANCE_NOTE] if blocks else [NO_MATURED],
     )

@@ -31,6 +31,25 @@ class BedDays(StrictModel):
     sd_per_admission: float | None = Field(default=None, ge=0)
 
 
+class Findings(StrictModel):
+    """Rules that turn figures into the plain-English key findings (docs/report.md)."""
+
+    min_people: int = Field(default=100, ge=0)  # groups smaller than this give no finding
+    need_ratio: bool = True  # a group whose listing-to-need interval lies wholly off 1
+    gradient_p: float = Field(default=0.05, gt=0, lt=1)  # trend across IMD quintiles
+    funnel_level: float = Field(default=0.998, gt=0, lt=1)  # practices outside these limits
+    calibration_ratio: float = Field(default=1.25, gt=1)  # O/E beyond 1/x..x (interval off 1)
+    weak_auroc: float = Field(default=0.65, gt=0.5, lt=1)  # subgroup AUROC below this
+    max_items: int = Field(default=5, gt=0)  # per rule, the largest departures first
+
+
+class Charts(StrictModel):
+    """Axes of the ratio charts (one shared log scale per section, centred on 1)."""
+
+    ratio_axis_max: float = Field(default=4.0, gt=1)  # the axis never goes beyond 1/x..x
+    axis_min_people: int = Field(default=100, ge=0)  # smaller or Unknown groups never set it
+
+
 class ReportConfig(StrictModel):
     task: str = "crisis"  # its horizon and label come from configs/tasks/<task>.yaml
     pyramid: tuple[Band, ...] = (
@@ -45,6 +64,9 @@ class ReportConfig(StrictModel):
     bed_days: BedDays = BedDays()
     outreach_lookback_days: int = Field(default=84, gt=0)
     trend_weeks: int = Field(default=12, gt=0)
+    trend_min_points: int = Field(default=3, ge=2)  # the trend chart needs this many weeks
+    findings: Findings = Findings()
+    charts: Charts = Charts()
 
     @field_validator("registers")
     @classmethod

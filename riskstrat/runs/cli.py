@@ -7,37 +7,28 @@ from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import as_of_option, extract_date_option, pathway_option
 from riskstrat.config import load_settings
 
 
-def _date(_ctx: object, _param: object, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
-
-
 @click.command("run")
-@click.option("--as-of", required=True, callback=_date, help="Run date (YYYY-MM-DD).")
-@click.option(
-    "--pathways",
-    multiple=True,
-    help="Pathways to list (repeat the option; default: every configured pathway).",
-)
-@click.option(
-    "--extract-date", callback=_date, help="Date of the extract to ingest (default: as-of - 1 day)."
-)
+@as_of_option("Run date (YYYY-MM-DD).")
+@pathway_option("Pathway to list (repeatable; default: every configured pathway).")
+@extract_date_option("Date of the extract to ingest (YYYY-MM-DD; default: as-of - 1 day).")
 @click.option(
     "--source",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Extract folder (default: paths.source_dir from configs/riskstrat.yaml).",
 )
 @click.option("--ingest/--no-ingest", default=True, help="Ingest the extract first (default on).")
 @click.option("--report/--no-report", default=True, help="Write the commissioner report.")
 @click.option(
     "--wait", type=float, default=0.0, help="Seconds to wait for a run already in progress."
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even if the as-of is more than max_extract_age_days after the store's extract.",
 )
 def run_command(
     as_of: date,
@@ -47,9 +38,12 @@ def run_command(
     ingest: bool,
     report: bool,
     wait: float,
+    force: bool,
 ) -> None:
-    """Run the pipeline once for AS-OF and publish it atomically (out/runs/<as-of>, out/latest)."""
+    """Run the pipeline once for AS-OF and publish it atomically (out/runs/<as-of>; out/latest
+    moves only forward, to the newest as-of)."""
     from riskstrat.runs.pipeline import run_once
+    from riskstrat.runs.schedule import load_schedule
     from riskstrat.runs.state import RunOptions
 
     options = RunOptions(
@@ -58,6 +52,8 @@ def run_command(
         ingest=ingest,
         report=report,
         lock_timeout_seconds=wait,
+        force=force,
+        max_extract_age_days=load_schedule().max_extract_age_days,
     )
     manifest = run_once(
         as_of=as_of, pathways=pathways or None, settings=load_settings(), options=options
@@ -71,22 +67,47 @@ def run_command(
 @click.option(
     "--install-only", is_flag=True, help="Sync the job store with configs/schedule.yaml and exit."
 )
-def schedule_command(install_only: bool) -> None:
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Catch up and run whatever is due now, then exit (for cron, every 15 minutes).",
+)
+@click.option(
+    "--install",
+    "install_kind",
+    type=click.Choice(["systemd", "cron"]),
+    default=None,
+    help="Print a systemd unit or a crontab for this project (see docs/operations.md).",
+)
+def schedule_command(install_only: bool, once: bool, install_kind: str | None) -> None:
     """Run the schedule in the foreground (APScheduler; stop with SIGTERM or Ctrl-C)."""
     from riskstrat.runs.schedule import install_jobs, load_schedule, serve
 
     config, settings = load_schedule(), load_settings()
+    if install_kind:
+        from riskstrat.runs.service import service_text
+
+        click.echo(service_text(install_kind), nl=False)
+        return
     if install_only:
         for job, action in install_jobs(config, settings=settings).items():
             click.echo(f"{job}: {action}")
+        return
+    if once:
+        from riskstrat.runs.schedule import run_once_now
+
+        for job, state, reason in run_once_now(config, settings=settings):
+            click.echo(f"{job}: {state}: {reason}")
         return
     serve(config, settings=settings)
 
 
 @click.command("status")
-@click.option("--limit", type=int, default=10, show_default=True, help="Runs to show.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Runs to show.")  # fmt: skip
 def status_command(limit: int) -> None:
-    """Show recent runs (from their manifests) and the next scheduled times."""
+    """Show recent runs with the reason of any failure, scheduled runs missed, interrupted or
+    deferred, the next scheduled times, and model versions without an alias."""
     from riskstrat.runs.schedule import load_schedule
     from riskstrat.runs.status import status_text
 

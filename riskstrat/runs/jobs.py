@@ -23,6 +23,7 @@ def run_scheduled(
         report=spec.report,
         lock_timeout_seconds=config.lock_timeout_minutes * 60,
         skip_if_published=True,
+        max_extract_age_days=config.max_extract_age_days,
     )
     return run_once(as_of=as_of, pathways=spec.pathways, settings=settings, options=options)
 

@@ -43,7 +43,7 @@ def matured_as_of(
             extract_date - timedelta(days=horizon_days - 1),
             as_of - timedelta(days=horizon_days + slack_days),
         ],
-    ).fetchone()
+    ).fetchall()[0]
     return row[0] if row else None
 
 

@@ -81,7 +81,7 @@ def run_once(
             _record_listed(state)
         except BaseException as exc:
             manifest.status = "failed"
-            manifest.error = f"{type(exc).__name__}: {exc}"
+            manifest.error = _reason(exc)
             manifest.finished_at = _now()
             write_manifest(manifest, history_path(out_dir, manifest))
             log_event("run.failed", as_of=as_of, error=type(exc).__name__)
@@ -105,6 +105,15 @@ def _record_listed(state: RunState) -> None:
         record_listed(state.con, state.explained, as_of=state.as_of, pathways=state.pathways)
     except Exception as exc:  # the run is already published: log, don't fail it
         log_event("run.record_listed_failed", as_of=state.as_of, error=type(exc).__name__)
+
+
+def _reason(exc: BaseException) -> str:
+    """The failure's one line (as the CLI prints it), for the manifest and `riskstrat status`."""
+    from riskstrat.errors import describe
+
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return f"stopped ({type(exc).__name__})"
+    return describe(exc)[0]
 
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:

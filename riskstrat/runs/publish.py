@@ -29,8 +29,11 @@ def publishing(out_root: Path, run_name: str, *, keep_existing: bool = False) ->
     """Yield a fresh run folder; on success publish it as `runs/<run_name>` and `latest`.
 
     Publishing is one atomic symlink swap (os.replace), so there is no instant at which the
-    published run is missing or half-written. keep_existing: start from a copy of the published
-    run of the same name, so a command writing one part (say, the report) keeps the others.
+    published run is missing or half-written. `latest` only moves forward: it points at the
+    newest run name (ISO as-of dates sort by date), so re-running or back-dating an older date
+    republishes that date's folder but leaves `latest` where it is. keep_existing: start from a
+    copy of the published run of the same name, so a command writing one part (say, the report)
+    keeps the others.
     """
     out_root = Path(out_root)
     versions = out_root / VERSIONS_DIR
@@ -50,9 +53,19 @@ def publishing(out_root: Path, run_name: str, *, keep_existing: bool = False) ->
         raise
     previous = link.resolve() if link.is_symlink() else None
     _replace_symlink(link, new)
-    _replace_symlink(out_root / LATEST, link)
+    current = latest_name(out_root)
+    if current is None or run_name >= current:
+        _replace_symlink(out_root / LATEST, link)
     if previous is not None and previous != new.resolve():
         shutil.rmtree(previous, ignore_errors=True)
+
+
+def latest_name(out_root: Path) -> str | None:
+    """The run name `latest` points at (None when nothing is published yet)."""
+    link = Path(out_root) / LATEST
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
 
 
 def _replace_symlink(link: Path, target: Path) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
@@ -28,6 +28,7 @@ from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import Settings, StrictModel, config_dir, load_settings, load_yaml
 from riskstrat.logs import log_event
+from riskstrat.runs.hook import FailureHook
 
 SCHEDULE_FILE = "schedule.yaml"
 JOB_FUNC = "riskstrat.runs.schedule:run_job"
@@ -40,6 +41,9 @@ DUPLICATE_JOB_ID = "job id {id!r} appears more than once"
 RUN_JOB_NEEDS_PATHWAYS = "job {id!r}: a run job needs pathways"
 RETRAIN_JOB_NEEDS_TASKS = "job {id!r}: a retrain job needs tasks"
 UNKNOWN_JOB = "no job {id!r} in {file}"
+UNKNOWN_TIMEZONE = (
+    "unknown timezone {value!r}: use an IANA name such as Europe/London (see the tz database)"
+)
 
 
 class Cron(StrictModel):
@@ -70,6 +74,11 @@ class JobConfig(StrictModel):
     pathways: list[str] = Field(default_factory=list)
     tasks: list[str] = Field(default_factory=list)
     report: bool = True  # run jobs: write the commissioner report too
+    #: When the job is due on a day that is not a working day (a bank holiday, or a catch-up
+    #: falling on a weekend): skip it (the next working day's run covers the days since the
+    #: last run), run it on the next working day, or run anyway (retraining).
+    on_bank_holiday: Literal["skip", "next_working_day", "run"] = "skip"
+    catch_up_hours: float | None = Field(None, gt=0)  # None: the schedule's catch_up_hours
 
     @model_validator(mode="after")
     def _kind_fields(self) -> JobConfig:
@@ -86,12 +95,22 @@ class ScheduleConfig(StrictModel):
     misfire_grace_hours: float = Field(6, gt=0)
     lock_timeout_minutes: float = Field(120, ge=0)
     extract_lag_days: int = Field(1, ge=0)
+    #: A run (scheduled or by hand) refuses an as-of more than this many days after the store's
+    #: extract unless forced (`riskstrat run --force`): lists from stale data are wrong lists.
+    max_extract_age_days: int = Field(14, ge=0)
+    #: A run missed or interrupted (scheduler down, killed mid-run) still runs once on restart
+    #: if at most this many hours late; later ones are recorded as missed, with the reason.
+    catch_up_hours: float = Field(72, gt=0)
+    on_failure: FailureHook | None = None
     jobs: list[JobConfig]
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+            raise ValueError(UNKNOWN_TIMEZONE.format(value=value)) from exc
         return value
 
     @model_validator(mode="after")
@@ -239,37 +258,117 @@ def stored_next_run_times(config: ScheduleConfig, *, settings: Settings) -> dict
         return {job.id: job.next_run_time for job in store.get_all_jobs()}
 
 
+SCHEDULER_ACTIVE = (
+    "another scheduler holds {path}: only one `riskstrat schedule` may run per data folder; "
+    "stop it first (or leave it running: it does the work)"
+)
+DUE_JOB_ID = "riskstrat-due-runs"  # in-memory: runs ledger rows whose time has come
+DUE_FUNC = "riskstrat.runs.schedule:run_due"
+DUE_EVERY_MINUTES = 15
+
+
+class SchedulerActive(RuntimeError):
+    """Another scheduler process already serves this data folder."""
+
+
+@contextmanager
+def scheduler_lock(config: ScheduleConfig, *, settings: Settings) -> Iterator[None]:
+    """One scheduler per data folder (so `running` rows found on start were really killed)."""
+    from filelock import FileLock, Timeout
+
+    path = jobstore_path(config, settings).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise SchedulerActive(SCHEDULER_ACTIVE.format(path=path)) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def start_up(config: ScheduleConfig, *, settings: Settings, now: datetime) -> dict[str, object]:
+    """Sync the job store with the config, then reconcile: interrupted and missed runs become
+    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire)."""
+    from riskstrat.runs.due import reconcile
+
+    actions = install_jobs(config, settings=settings, now=now)
+    found = reconcile(config, settings=settings, now=now)
+    return {"jobs": actions, **found}
+
+
+def run_once_now(
+    config: ScheduleConfig, *, settings: Settings, now: datetime | None = None
+) -> list[tuple[str, str, str]]:
+    """`riskstrat schedule --once` (cron): start up, run what is due, exit."""
+    from riskstrat.runs.due import process_waiting
+
+    now = now or datetime.now(ZoneInfo(config.timezone))
+    with scheduler_lock(config, settings=settings):
+        start_up(config, settings=settings, now=now)
+        return process_waiting(config=config, settings=settings, now=now)
+
+
 def serve(config: ScheduleConfig, *, settings: Settings) -> None:
     """Run the schedule in the foreground until SIGTERM or SIGINT, then stop cleanly."""
-    actions = install_jobs(config, settings=settings)
-    scheduler = build_scheduler(config, settings=settings)
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.triggers.interval import IntervalTrigger
 
-    def stop(signum: int, _frame: object) -> None:
-        log_event("scheduler.stopping", signal=signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
+    with scheduler_lock(config, settings=settings):
+        now = datetime.now(ZoneInfo(config.timezone))
+        found = start_up(config, settings=settings, now=now)
+        scheduler = build_scheduler(config, settings=settings)
+        scheduler.add_jobstore(MemoryJobStore(), "memory")
+        # Catch-ups and deferred runs: now, then every few minutes.
+        scheduler.add_job(
+            DUE_FUNC,
+            trigger=IntervalTrigger(minutes=DUE_EVERY_MINUTES, timezone=ZoneInfo(config.timezone)),
+            id=DUE_JOB_ID,
+            jobstore="memory",
+            next_run_time=now,
+            coalesce=True,
+            max_instances=1,
+        )
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log_event("scheduler.started", jobs=len(actions), timezone=config.timezone)
-    scheduler.start()
-    log_event("scheduler.stopped")
+        def stop(signum: int, _frame: object) -> None:
+            log_event("scheduler.stopping", signal=signal.Signals(signum).name)
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log_event(
+            "scheduler.started",
+            jobs=len(found["jobs"]),
+            timezone=config.timezone,
+            interrupted=len(found["interrupted"]),
+            missed=len(found["missed"]),
+        )
+        scheduler.start()
+        log_event("scheduler.stopped")
 
 
 def run_job(*, job_id: str) -> None:
-    """What a scheduled job does: a pipeline run or a retrain, under the run lock.
+    """What APScheduler calls when a job fires: record it in the ledger and run what is due.
 
     Reads the config afresh at fire time (the store holds only the job id), so edits to pathways
     or tasks apply from the next run without reinstalling.
     """
-    from riskstrat.runs.jobs import retrain, run_scheduled
+    from riskstrat.runs.due import on_fire
 
     config = load_schedule()
-    spec = config.job(job_id)
-    settings = load_settings()
-    today = datetime.now(ZoneInfo(config.timezone)).date()
-    log_event("job.start", job=job_id, kind=spec.kind, as_of=today)
-    if spec.kind == "run":
-        run_scheduled(spec, as_of=today, config=config, settings=settings)
-    else:
-        retrain(spec, config=config, settings=settings)
-    log_event("job.done", job=job_id)
+    now = datetime.now(ZoneInfo(config.timezone))
+    log_event("job.fired", job=job_id)
+    for job, state, _reason in on_fire(job_id, config=config, settings=load_settings(), now=now):
+        log_event("job.settled", job=job, state=state)
+
+
+def run_due() -> None:
+    """The in-memory tick: run ledger rows whose time has come (catch-ups, deferred runs)."""
+    from riskstrat.runs.due import process_waiting
+
+    config = load_schedule()
+    now = datetime.now(ZoneInfo(config.timezone))
+    for job, state, _reason in process_waiting(config=config, settings=load_settings(), now=now):
+        log_event("job.settled", job=job, state=state)

@@ -32,6 +32,9 @@ class RunOptions:
     lock_timeout_seconds: float = 0.0  # wait this long for another run to finish
     #: Scheduled runs: do nothing when a succeeded run of this as-of already covers the pathways.
     skip_if_published: bool = False
+    #: Refuse an as-of more than this many days after the store's extract (stale data) ...
+    max_extract_age_days: int = 14
+    force: bool = False  # ... unless forced
 
 
 @dataclass

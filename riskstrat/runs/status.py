@@ -1,16 +1,26 @@
-"""`riskstrat status`: recent runs (from their manifests) and the next scheduled times."""
+"""`riskstrat status`: what needs attention first (scheduled runs missed, failed, interrupted or
+deferred, from the ledger, with their reasons), then recent runs (from their manifests, with the
+failure's one line), the next scheduled times, and model versions without an alias."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings
 from riskstrat.runs.lock import lock_path
 from riskstrat.runs.manifest import Manifest, recent_manifests
-from riskstrat.runs.schedule import ScheduleConfig, next_fire_times, stored_next_run_times
+from riskstrat.runs.schedule import (
+    ScheduleConfig,
+    jobstore_path,
+    next_fire_times,
+    stored_next_run_times,
+)
 
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
+INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
+ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
 
 
 def _lock_held(settings: Settings) -> bool:
@@ -30,8 +40,9 @@ def run_rows(manifests: list[Manifest], *, lock_held: bool) -> list[dict[str, st
     rows = []
     for i, m in enumerate(manifests):
         status = m.status
+        reason = m.error or ""
         if status == "running" and not (lock_held and i == 0):
-            status = INTERRUPTED
+            status, reason = INTERRUPTED, INTERRUPTED_REASON
         seconds = sum(m.timings.values())
         rows.append(
             {
@@ -41,9 +52,49 @@ def run_rows(manifests: list[Manifest], *, lock_held: bool) -> list[dict[str, st
                 "pathways": ",".join(m.pathways),
                 "seconds": f"{seconds:.0f}",
                 "warnings": str(len(m.warnings)),
+                "reason": _clip(reason),
             }
         )
     return rows
+
+
+def _clip(text: str) -> str:
+    """One line (the reason is the last column, shown whole: its end says what to do)."""
+    return " ".join(text.split())
+
+
+def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
+    """Scheduled runs that did not simply succeed (ledger), newest due first."""
+    from riskstrat.runs.ledger import ATTENTION, TABLE, Ledger
+
+    path = jobstore_path(config, settings)
+    if not path.is_file():
+        return []
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        present = db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]
+        ).fetchall()[0][0]
+    if not present:
+        return []
+    zone = ZoneInfo(config.timezone)
+    return [
+        {
+            "job": r.job_id,
+            "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
+            "state": r.state.upper(),
+            "tries": str(r.attempts),
+            "reason": _clip(r.reason),
+        }
+        for r in Ledger(path).rows(states=ATTENTION, limit=limit)
+    ]
+
+
+def model_rows(settings: Settings) -> list[dict[str, str]]:
+    from riskstrat.models.registry import versions_without_alias
+
+    return versions_without_alias(settings.paths.mlflow_uri)
 
 
 def schedule_rows(
@@ -83,10 +134,39 @@ def table(rows: list[dict[str, str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def status_text(config: ScheduleConfig, *, settings: Settings, limit: int = 10) -> str:
+def status_text(
+    config: ScheduleConfig, *, settings: Settings, limit: int = 10, models: bool = True
+) -> str:
     manifests = recent_manifests(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
-    return (
-        f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}\n\n"
+    parts = []
+    attention = attention_rows(config, settings=settings, limit=limit)
+    if attention:
+        parts.append(f"{ATTENTION_HEADER.format(n=len(attention))}:\n{table(attention)}")
+    bad = [r for r in runs if r["status"] in ("failed", INTERRUPTED)]
+    if bad and bad[0] is runs[0]:
+        parts.append(f"ATTENTION: the latest run {bad[0]['status'].upper()}: {bad[0]['reason']}")
+    parts.append(f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}")
+    parts.append(
         f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings))}"
     )
+    uri = settings.paths.mlflow_uri
+    if (
+        models
+        and uri.startswith("sqlite:///")
+        and not Path(uri.removeprefix("sqlite:///")).exists()
+    ):
+        parts.append(f"Model versions: no MLflow database yet ({uri}): train a model first")
+    elif models:
+        try:
+            rows = model_rows(settings)
+        except Exception as exc:
+            from riskstrat.errors import describe
+
+            parts.append(f"Model versions: could not read MLflow: {describe(exc)[0]}")
+        else:
+            parts.append(
+                "Model versions without an alias (not served; retrain leftovers or superseded):\n"
+                + table(rows)
+            )
+    return "\n\n".join(parts)

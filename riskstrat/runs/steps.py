@@ -12,17 +12,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from riskstrat.db import fetch_one, fetch_value
 from riskstrat.logs import log_event
 from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
 
 STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
-STORE_AHEAD = "store {store}: extract dated {extract} is after the run date {as_of}"
+STORE_AHEAD = (
+    "store {store}: extract dated {extract} is after the run date {as_of}: a back-dated run "
+    "would list from data nobody had on that date; run for a date after the extract"
+)
 STORE_STALE = (
     "store {store}: newest extract is {extract}, but this run expects {expected}: "
     "ingest the newer extract or pass --extract-date"
 )
 NO_PATIENTS = "store {store}: the patients table is empty"
+EXTRACT_TOO_OLD = (
+    "run date {as_of} is {days} days after the store's extract ({extract}), more than "
+    "max_extract_age_days ({limit}) in configs/schedule.yaml: ingest a newer extract, "
+    "or pass --force to list from stale data"
+)
 
 
 @dataclass(frozen=True)
@@ -61,15 +70,28 @@ def validate_step(state: RunState) -> dict[str, int]:
     # Hold the store's writer lock for the rest of the run: no ingest swaps the file under us.
     state.held.enter_context(store_lock(store))
     state.con = connect(store, read_only=False)
-    row = state.con.execute(
+    row = fetch_one(
+        state.con,
         f"SELECT extract_date, content_hash, CAST(ingested_at AS VARCHAR) FROM {EXTRACTS} "
-        "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1"
-    ).fetchone()
+        "ORDER BY extract_date DESC, ingested_at DESC LIMIT 1",
+    )
     if row is None:
         raise ValueError(STORE_EMPTY.format(store=store))
     extract_date, content_hash, ingested_at = row
     if extract_date > state.as_of:
         raise ValueError(STORE_AHEAD.format(store=store, extract=extract_date, as_of=state.as_of))
+    age = (state.as_of - extract_date).days
+    if age > state.options.max_extract_age_days and not state.options.force:
+        raise ValueError(
+            EXTRACT_TOO_OLD.format(
+                as_of=state.as_of,
+                days=age,
+                extract=extract_date,
+                limit=state.options.max_extract_age_days,
+            )
+        )
+    if age > state.options.max_extract_age_days:
+        state.warnings.append(f"forced: run date {state.as_of} is {age} days after the extract")
     if state.options.ingest and extract_date != state.extract_date:
         raise ValueError(
             STORE_STALE.format(store=store, extract=extract_date, expected=state.extract_date)
@@ -80,7 +102,7 @@ def validate_step(state: RunState) -> dict[str, int]:
     )
     if not state.options.ingest:
         state.manifest.inputs = InputsInfo(extract_date=extract_date)
-    patients = state.con.execute("SELECT count(*) FROM patients").fetchone()[0]
+    patients = fetch_value(state.con, "SELECT count(*) FROM patients")
     if not patients:
         raise ValueError(NO_PATIENTS.format(store=store))
     return {"patients": patients}
@@ -123,12 +145,19 @@ def features_step(state: RunState) -> dict[str, int]:
 
 
 def score_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
 
     counts = {}
     for task, data in state.tasks.items():
         # An empty matrix (no discharges since the last working day) is still recorded as scored.
         data.scores = score_matrix(data.matrix, model=data.model, task=task, as_of=state.as_of)
+        # The population vs the model's training reference: caveats reach manifest and report.
+        state.warnings.extend(
+            check_population(
+                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model, task=task
+            )
+        )
         counts[f"{task}_scored"] = store_scores(
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model
         )
@@ -173,12 +202,17 @@ def explain_step(state: RunState) -> dict[str, int]:
 
 
 def lists_step(state: RunState) -> dict[str, int]:
+    from riskstrat.models.population import LIST_CAVEAT, SEVERE
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.store_io import contacts_reader, load_practices
     from riskstrat.outreach.writers import write_practice_files
 
     practices = load_practices(state.con)
     labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
+    # A severe new-population check (score step) shows on every list of that task's model.
+    labels = {
+        t: v + LIST_CAVEAT * (SEVERE.format(task=t) in state.warnings) for t, v in labels.items()
+    }
     written = write_practice_files(
         state.explained,
         run_dir=state.run_dir,

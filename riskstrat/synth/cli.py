@@ -7,14 +7,8 @@ from pathlib import Path
 
 import click
 
+from riskstrat.cliopts import ISO_DATE
 from riskstrat.synth.tables import FORMATS
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @click.command("synth")
@@ -34,14 +28,14 @@ def _date(ctx: click.Context, param: click.Parameter, value: str) -> date:
 )
 @click.option(
     "--start",
-    callback=_date,
+    type=ISO_DATE,
     default="2023-01-02",
     show_default=True,
     help="First day of the simulated period (YYYY-MM-DD).",
 )
 @click.option(
     "--end",
-    callback=_date,
+    type=ISO_DATE,
     default="2025-12-28",
     show_default=True,
     help="Last day, which is also the extract date (YYYY-MM-DD).",

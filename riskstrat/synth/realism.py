@@ -71,7 +71,7 @@ def realism_table(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFram
                avg((age >= 65)::INT) * 100
         FROM (SELECT date_sub('year', date_of_birth, DATE '{end}') AS age
               FROM ({_cohort_sql(end)}))
-    """).fetchone()  # fmt: skip
+    """).fetchall()[0]  # fmt: skip
     rows += [(m, v, r) for (m, r), v in zip(REFERENCE_AGE.items(), age, strict=True)]
     cohort = con.execute(f"""
         WITH c AS ({_cohort_sql(start)}),
@@ -156,7 +156,7 @@ def _prevalence(con: duckdb.DuckDBPyConnection, *, day: str) -> list:
         SELECT count(*), count(*) FILTER (
             WHERE date_sub('year', date_of_birth, DATE '{day}') >= 18)
         FROM ({_cohort_sql(day)})
-    """).fetchone()  # fmt: skip
+    """).fetchall()[0]  # fmt: skip
     rows = []
     for code, (ref, adult) in REFERENCE_PREVALENCE.items():
         n = df["n_adult" if adult else "n_all"].get(code, 0)

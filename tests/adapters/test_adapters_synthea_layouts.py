@@ -45,7 +45,7 @@ def test_v2_layout(tmp_path: Path) -> None:
     rewrite(src / "conditions.csv", lambda f: f.drop(columns=["SYSTEM"]))
     v2 = import_synthea(src, out_dir=tmp_path / "out2")
     v3 = import_synthea(SAMPLE, out_dir=tmp_path / "out3")
-    assert (v2.layout, v3.layout) == ("v2", "v3")
+    assert (v2.layout, v3.layout) == ("v2", "v3.x")
     for name in ("patients", "spells", "conditions", "prescriptions", "gp_contacts"):
         assert v2.tables[name].produced == v3.tables[name].produced, name
     patients = pd.read_csv(tmp_path / "out2" / "patients.csv", dtype=str)
@@ -82,7 +82,7 @@ def test_missing_required_column_is_an_error(tmp_path: Path) -> None:
     assert str(caught.value) == message
     assert not out.exists()  # nothing written
     result = CliRunner().invoke(main, ["import-synthea", str(src), "--out", str(out)])
-    assert result.exit_code == 1 and message in result.output
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_missing_required_file_is_an_error(tmp_path: Path) -> None:

@@ -9,11 +9,7 @@ import pandas as pd
 import pytest
 
 from riskstrat.config import ConfigError
-from riskstrat.outreach.calendar import (
-    HOLIDAYS_NOT_COVERED,
-    add_working_days,
-    previous_working_day,
-)
+from riskstrat.outreach.calendar import add_working_days, previous_working_day
 from riskstrat.outreach.config import (
     PATHWAY_FILE_MISSING,
     SHARES_OVER_ONE,
@@ -49,17 +45,11 @@ def test_contact_by_skips_weekends_and_bank_holidays(discharged, contact_by):
     assert _contact_by(discharged) == contact_by
 
 
-def test_bank_holidays_cover_2023_to_2027():
-    years = pd.Series(HOLIDAYS).map(lambda d: d.year).value_counts().sort_index()
-    assert years.index.tolist() == [2023, 2024, 2025, 2026, 2027]
-    assert (years >= 8).all()
-    assert all(d.weekday() < 5 for d in HOLIDAYS)  # substitutes, never a weekend date
-
-
-def test_dates_outside_the_holiday_list_are_refused():
-    with pytest.raises(ValueError) as err:
-        add_working_days(pd.Series([pd.Timestamp("2029-01-05")]), 2, holidays=HOLIDAYS)
-    assert str(err.value) == HOLIDAYS_NOT_COVERED.format(year=2029)
+def test_bank_holidays_have_no_year_limit():
+    # England's list comes from the `holidays` package: no hand-typed years (2022 data, 2030 runs).
+    assert _contact_by("2022-09-16") == "2022-09-21 Wed"  # the Queen's state funeral, Mon 19th
+    assert _contact_by("2030-04-18") == "2030-04-24 Wed"  # Good Friday 19th, Easter Monday 22nd
+    assert HOLIDAYS == ()  # configs/outreach.yaml lists one-off closures only
 
 
 def test_null_discharge_stays_null():

@@ -140,7 +140,7 @@ def test_outreach_without_scores_names_the_fix(isolated_paths, small_store):
     settings.paths.store.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(small_store, settings.paths.store)
     run = CliRunner().invoke(main, ["outreach", "--as-of", "2025-12-22"])
-    assert run.exit_code == 1
+    assert run.exit_code == 2
     expected = NO_SCORES.format(task="crisis, readmission_30d", as_of=date(2025, 12, 22))
     assert expected in run.output
     assert not (settings.paths.out_dir / "runs" / "2025-12-22").exists()  # nothing published
@@ -150,5 +150,5 @@ def test_cli_refuses_missing_store(isolated_paths):
     from riskstrat.outreach.cli import STORE_MISSING
 
     run = CliRunner().invoke(main, ["score", "--as-of", "2025-12-22"])
-    assert run.exit_code == 1
+    assert run.exit_code == 2
     assert STORE_MISSING.format(path=load_settings().paths.store) in run.output

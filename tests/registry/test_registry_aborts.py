@@ -182,6 +182,6 @@ def test_cli_stops_with_non_zero_exit_and_the_message(tmp_path: Path, store: Pat
     result = CliRunner().invoke(
         main, ["ingest", str(source), "--extract-date", str(EXTRACT_DATE), "--store", str(store)]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert errors.MISSING_TABLE.format(source=source, table="patients") in result.output
     assert _digest(store) == before

@@ -305,6 +305,6 @@ def test_cli_ingest_with_an_empty_settings_file_is_one_line(
     monkeypatch.setenv("RISKSTRAT_HOME", str(home))
     args = ["ingest", str(write(tmp_path / "ex")), "--extract-date", str(EXTRACT_DATE)]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     expected = CONFIG_EMPTY.format(file=home / "configs" / "riskstrat.yaml")
     assert result.output == f"Error: {expected}\n"

@@ -37,7 +37,7 @@ def test_docs_check_fails_when_stale(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / "docs").mkdir()
     monkeypatch.setenv("RISKSTRAT_HOME", str(tmp_path))
     runner = CliRunner()
-    assert runner.invoke(main, ["docs", "--check"]).exit_code == 1
+    assert runner.invoke(main, ["docs", "--check"]).exit_code == 2
     assert runner.invoke(main, ["docs"]).exit_code == 0
     assert (tmp_path / CONTRACT_DOC).read_text(encoding="utf-8") == contract_markdown()
     assert runner.invoke(main, ["docs", "--check"]).exit_code == 0

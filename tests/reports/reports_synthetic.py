@@ -20,6 +20,8 @@ PRACTICES = pd.DataFrame(
     }
 )
 REGISTER_CODES = ("HF", "COPD", "DM", "PC")
+#: A monitoring warning as the run passes it (riskstrat.runs.monitoring wording).
+WARNINGS = ["crisis: input drift: 1 feature(s) shifted since training (PSI > 0.1): days_since_ae"]
 
 
 def people(n: int, *, seed: int, tiny: int = 12) -> pd.DataFrame:
@@ -108,6 +110,5 @@ def inputs(n: int = 3000) -> dict[str, object]:
         matured=matured(n),
         outcomes=outcomes(today),
         history=history(),
-        warnings=["feature drift: age PSI 0.21 above 0.2"],
         bed_days=pd.Series(np.random.default_rng(4).gamma(2.0, 3.5, size=400)),
     ) | {"cohort": today}

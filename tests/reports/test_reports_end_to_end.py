@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -118,8 +119,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict:
     contacts = build_store(store)
     out = home / "out"
     write_run_list(out, contacts)
+    # no model registry here (never the developer's data/mlflow.db): the context says so
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{home / 'no-registry.db'}"}
     result = CliRunner().invoke(main, ["report", "--as-of", AS_OF.isoformat(), "--store",
-                                       str(store), "--out-dir", str(out)])  # fmt: skip
+                                       str(store), "--out", str(out)], env=env)  # fmt: skip
     assert result.exit_code == 0, result.output
     folder = out / "latest" / "commissioner"
     return {"folder": folder, "contacts": contacts, "out": out, "store": store, "home": home}
@@ -127,16 +130,22 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_published_with_the_run_kept(published) -> None:
     folder = published["folder"]
-    assert (folder / "report.html").is_file() and (folder / "aggregates.csv").is_file()
+    for name in ("report.html", "aggregates.csv", "aggregates.md", "warnings.csv"):
+        assert (folder / name).is_file(), name
     assert (folder.parent / "practices" / "P001" / "early_intervention.csv").is_file()
     agg = pd.read_csv(folder / "aggregates.csv")
-    listed = agg.query("section == 'outreach' and measure == 'listed' and group_type == 'ics'")
+    listed = agg.query("section == 'outreach' and measure == 'listed' and dimension == 'ics'")
     expected = 5 * np.floor(published["contacts"]["listed"].sum() / 5 + 0.5)
     assert listed["value"].iloc[0] == expected  # read from the run's practice lists
-    perf = agg.query("section == 'performance' and measure == 'auroc' and group_type == 'ics'")
+    perf = agg.query("section == 'performance' and measure == 'auroc' and dimension == 'ics'")
     assert 0.6 < perf["value"].iloc[0] < 1.0  # matured window (scores 91 days old) evaluated
     trend = agg.query("section == 'trend' and measure == 'expected_admissions'")
     assert len(trend) == len(SCORE_DATES)
+    assert (agg["as_of"] == AS_OF.isoformat()).all()
+    html = (folder / "report.html").read_text()
+    assert "Expected emergency admissions, week by week" in html  # 4 runs kept: a trend line
+    assert "could not be read from the model registry (no model registry found)" in html
+    assert html.index('id="findings"') < html.index('id="pyramid"')
 
 
 def test_no_identifier_or_patient_row_anywhere(published) -> None:
@@ -158,7 +167,7 @@ def test_html_self_contained_and_accessible(published) -> None:
     assert len(svgs) >= 8
     for svg in svgs:
         assert "<title" in svg and "<desc" in svg and 'role="img"' in svg
-    assert html.count("<figure>") <= html.count("<table>")  # a table beside every chart
+    assert html.count("<figure>") <= len(re.findall(r"<table[ >]", html))  # a table per chart
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium")
@@ -177,14 +186,58 @@ def test_chromium_renders_without_console_errors(published, tmp_path: Path) -> N
     assert not console, console
 
 
+def _pages(pdf: Path) -> list[str]:
+    count = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+            ).stdout,
+        ).group(1)
+    )
+    return [
+        subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(pdf), "-"],
+                       capture_output=True, text=True, check=True).stdout
+        for i in range(1, count + 1)
+    ]  # fmt: skip
+
+
+@pytest.mark.skipif(not CHROMIUM.exists() or not shutil.which("pdftotext"),
+                    reason="needs Debian chromium and poppler-utils")  # fmt: skip
+def test_prints_to_a4_with_running_title_and_page_numbers(published, tmp_path: Path) -> None:
+    page = (published["folder"] / "report.html").resolve()
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf}", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait, in points
+    pages = _pages(pdf)
+    assert 3 <= len(pages) <= 14, len(pages)
+    assert "Cohort risk report for commissioners - as of" in pages[1]
+    assert f"Page 2 of {len(pages)}" in pages[1]
+    html = page.read_text()
+    headings = {re.sub(r"<[^>]+>", "", h).strip()
+                for h in re.findall(r"<h[23][^>]*>(.*?)</h[23]>", html)}  # fmt: skip
+    for number, text in enumerate(pages, start=1):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        body = [ln for ln in lines if not re.fullmatch(r"Page \d+ of \d+", ln)]
+        assert body and body[-1] not in headings, f"page {number} ends with heading {body[-1]!r}"
+
+
 def test_failed_report_leaves_last_good_outputs(published) -> None:
     before = (published["folder"] / "report.html").read_bytes()
     day = AS_OF + timedelta(days=7)
     result = CliRunner().invoke(main, ["report", "--as-of", day.isoformat(), "--store",
-                                       str(published["store"]), "--out-dir",
+                                       str(published["store"]), "--out",
                                        str(published["out"])])  # fmt: skip
-    assert result.exit_code != 0
-    assert str(result.exception) == NO_SCORES.format(task="crisis", as_of=day)
+    assert result.exit_code == 2
+    assert f"Error: {NO_SCORES.format(task='crisis', as_of=day)}\n" in result.output
     assert (published["out"] / "latest" / "commissioner" / "report.html").read_bytes() == before
     assert not (published["out"] / "runs" / day.isoformat()).exists()
 

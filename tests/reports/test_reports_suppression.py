@@ -158,3 +158,26 @@ def test_property_no_suppressed_cell_recoverable(cells, exact, grouped) -> None:
     shown = table.values.to_numpy()
     assert np.all(np.isnan(shown) | (shown % rule.rounding_base == 0))
     assert_unrecoverable(counts, rule, groups)
+
+
+@pytest.mark.parametrize("rule", [NHS, EXACT], ids=["nhs", "exact"])
+def test_many_small_practices_protected(rule: Suppression) -> None:
+    """The Synthea shape: about one person per practice, most cells 0 or 1, PCN subtotals."""
+    rng = np.random.default_rng(7)
+    codes = [f"P{i:03d}" for i in range(40)]
+    counts = pd.DataFrame(0, index=codes, columns=["a", "b", "c"])
+    for k in range(44):
+        counts.iloc[k % 40, rng.choice(3, p=[0.05, 0.25, 0.7])] += 1
+    groups = {f"N{g}": codes[g::5] for g in range(5)}
+    assert_unrecoverable(counts, rule, groups)
+
+
+def test_outreach_shaped_table_protected() -> None:
+    """Many outcome columns, mostly zero: each hidden cell still has room to move."""
+    rng = np.random.default_rng(8)
+    codes = [f"P{i:03d}" for i in range(25)]
+    counts = pd.DataFrame(rng.poisson(0.6, size=(25, 6)), index=codes,
+                          columns=[f"o{j}" for j in range(6)])  # fmt: skip
+    counts.iloc[:3] = rng.integers(10, 40, size=(3, 6))
+    groups = {f"N{g}": codes[g::4] for g in range(4)}
+    assert_unrecoverable(counts, NHS, groups)

@@ -54,7 +54,6 @@ def test_features_command_writes_parquet(small_store: Path, tmp_path: Path) -> N
         main,
         [
             "features",
-            "--task",
             "crisis",
             "--as-of",
             "2025-06-02",

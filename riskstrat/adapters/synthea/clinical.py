@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskstrat.adapters.synthea.mappings import AdapterRules, LoincMap, RegisterMap
+from riskstrat.adapters.synthea.people import primary_care_orgs
 from riskstrat.adapters.synthea.report import TableCounts, drop_repeats, in_window
 
 NOT_A_REGISTER = "SNOMED code not mapped to a register (configs/synthea/registers.yaml)"
@@ -12,6 +13,7 @@ EPISODE_MERGED = "overlaps an earlier episode of the same register: merged"
 RESOLVED_LATER = "resolved after the extract date: still active (resolved_on set to null)"
 NOT_MAPPED_LOINC = "LOINC code not mapped (configs/synthea/loinc.yaml)"
 NOT_NUMERIC = "value is not numeric"
+NOT_PRIMARY_CARE = "encounter at an organisation that is not primary care (hospital clinic)"
 
 
 def build_gp_contacts(
@@ -21,10 +23,15 @@ def build_gp_contacts(
     rules: AdapterRules,
     extract_date: pd.Timestamp,
 ) -> tuple[pd.DataFrame, TableCounts]:
-    """Routine encounters are attended primary care contacts (Synthea records no DNAs)."""
+    """Routine encounters at a primary-care organisation are attended GP contacts (Synthea
+    records no DNAs); ambulatory / outpatient visits at hospitals and clinics are not."""
     counts = TableCounts()
     rows = encounters[encounters["ENCOUNTERCLASS"].isin(list(rules.gp_contact_modes))]
-    rows, counts.dropped = in_window(rows, on="START", people=people, extract_date=extract_date)
+    at_practice = rows["ORGANIZATION"].isin(primary_care_orgs(encounters, rules=rules))
+    counts.dropped[NOT_PRIMARY_CARE] += int((~at_practice).sum())
+    rows = rows[at_practice]
+    rows, dropped = in_window(rows, on="START", people=people, extract_date=extract_date)
+    counts.dropped.update(dropped)
     out = pd.DataFrame(
         {
             "patient_id": rows["patient_id"],

@@ -35,6 +35,31 @@ def _link(left: pd.DataFrame, right: pd.DataFrame, *, direction: str, hours: flo
     return linked.set_index("_row")["_at"].notna().reindex(left.index)
 
 
+def admission_method(
+    spells: pd.DataFrame, *, after_ae: pd.Series, rules: AdapterRules
+) -> pd.Series:
+    """elective / emergency / maternity from the first encounter's CODE and REASONCODE.
+
+    Emergency: an A&E / urgent care encounter within the window before, an emergency admission
+    code (183452005, COVID isolation 1505002), or an acute REASONCODE (COVID, heart failure, MI,
+    stroke ...) with a CODE that is not a planned admission. Maternity: a maternity code.
+    Otherwise elective.
+    """
+    code = spells["CODE"].astype("str") if "CODE" in spells else pd.Series("", index=spells.index)
+    reason = (
+        spells["REASONCODE"].astype("str")
+        if "REASONCODE" in spells
+        else pd.Series("", index=spells.index)
+    )
+    acute = reason.isin(list(rules.acute_admission_reasons)) & ~code.isin(
+        list(rules.planned_admission_codes)
+    )
+    method = pd.Series("elective", index=spells.index, dtype="str")
+    method = method.mask(code.isin(rules.maternity_admission_codes), "maternity")
+    emergency = after_ae | code.isin(rules.emergency_admission_codes) | acute
+    return method.mask(emergency, "emergency")
+
+
 def build_spells(
     encounters: pd.DataFrame,
     *,
@@ -68,10 +93,7 @@ def build_spells(
     ).reset_index(drop=True)
     ae = encounters[encounters["ENCOUNTERCLASS"].isin(rules.ae_classes)]
     after_ae = _link(spells, ae, direction="backward", hours=rules.emergency_window_hours)
-    code = spells["CODE"].astype("str")
-    method = pd.Series("elective", index=spells.index, dtype="str")
-    method = method.mask(code.isin(rules.maternity_admission_codes), "maternity")
-    method = method.mask(after_ae | code.isin(rules.emergency_admission_codes), "emergency")
+    method = admission_method(spells, after_ae=after_ae, rules=rules)
 
     admission = spells["START"].dt.normalize()
     discharge = spells["discharged_at"].dt.normalize()

@@ -31,8 +31,15 @@ class PrescriptionRules(StrictModel):
     hospital_classes: tuple[str, ...] = ("inpatient",)
 
 
+class UnassignedPractice(StrictModel):
+    code: str
+    name: str
+
+
 class AdapterRules(StrictModel):
-    practice_classes: list[str]
+    primary_care_classes: list[str]
+    hospital_classes: list[str]
+    unassigned_practice: UnassignedPractice
     gp_contact_modes: dict[str, str]
     ae_classes: list[str]
     inpatient_classes: list[str]
@@ -41,6 +48,8 @@ class AdapterRules(StrictModel):
     emergency_window_hours: float = 24
     spell_merge_gap_hours: float = 1
     emergency_admission_codes: tuple[str, ...] = ()
+    acute_admission_reasons: dict[str, str] = Field(default_factory=dict)
+    planned_admission_codes: dict[str, str] = Field(default_factory=dict)
     maternity_admission_codes: tuple[str, ...] = ()
     care_home_transfer_hours: float = 24
     weekly_capacity: WeeklyCapacity = WeeklyCapacity()

@@ -15,6 +15,7 @@ from riskstrat.adapters.synthea.source import SyntheaInputError
 
 ORG_CODE_CLASH = "organizations.csv: column Id: two organisations share the practice code {code}"
 NO_PRACTICE = "no encounter to assign a practice from"
+UNASSIGNED = "no encounter at a primary-care organisation: the export's unassigned practice"
 DEATH_AFTER_EXTRACT = "date_of_death after the extract date: not yet known, set to null"
 BORN_AFTER_EXTRACT = "born after the extract date"
 #: NHS number weights (modulus 11) for the first nine digits.
@@ -44,29 +45,33 @@ def known_people(
     return people, counts
 
 
-def assign_practices(encounters: pd.DataFrame, *, classes: list[str]) -> pd.Series:
-    """patient_id -> practice organisation.
+def primary_care_orgs(encounters: pd.DataFrame, *, rules: AdapterRules) -> set[str]:
+    """Organisations with primary-care-class encounters (wellness) and no hospital-class ones."""
+    classes = encounters.groupby("ORGANIZATION")["ENCOUNTERCLASS"]
+    has_primary = classes.agg(lambda c: c.isin(rules.primary_care_classes).any())
+    has_hospital = classes.agg(lambda c: c.isin(rules.hospital_classes).any())
+    return set(has_primary.index[has_primary & ~has_hospital])
 
-    `classes` in order of preference (wellness first: Synthea sends those to the person's primary
-    care provider); within the first class a person has, the organisation with the most
-    encounters, ties broken by the most recent; people with none of them: any encounter.
+
+def assign_practices(encounters: pd.DataFrame, *, rules: AdapterRules) -> pd.Series:
+    """patient_id -> practice_code.
+
+    The primary-care organisation (see `primary_care_orgs`) with most of the person's encounters,
+    ties broken by the most recent; people with none share the export's unassigned practice.
     """
-
-    def pick(rows: pd.DataFrame) -> pd.Series:
-        stats = (
-            rows.groupby(["patient_id", "ORGANIZATION"])["START"]
-            .agg(["size", "max"])
-            .reset_index()
-            .sort_values(["patient_id", "size", "max"], ascending=[True, False, False])
-        )
-        return stats.drop_duplicates("patient_id").set_index("patient_id")["ORGANIZATION"]
-
-    chosen = pd.Series(dtype="str")
-    for tier in ([c] for c in classes):
-        found = pick(encounters[encounters["ENCOUNTERCLASS"].isin(tier)])
-        chosen = pd.concat([chosen, found[~found.index.isin(chosen.index)]])
-    found = pick(encounters)
-    return pd.concat([chosen, found[~found.index.isin(chosen.index)]])
+    orgs = primary_care_orgs(encounters, rules=rules)
+    rows = encounters[encounters["ORGANIZATION"].isin(orgs)]
+    stats = (
+        rows.groupby(["patient_id", "ORGANIZATION"])["START"]
+        .agg(["size", "max"])
+        .reset_index()
+        .sort_values(["patient_id", "size", "max"], ascending=[True, False, False])
+    )
+    chosen = stats.drop_duplicates("patient_id").set_index("patient_id")["ORGANIZATION"]
+    codes = org_code(chosen)
+    others = pd.Index(encounters["patient_id"].unique()).difference(codes.index)
+    unassigned = pd.Series(rules.unassigned_practice.code, index=others, dtype="str")
+    return pd.concat([codes.astype("str"), unassigned])
 
 
 def build_patients(
@@ -78,10 +83,12 @@ def build_patients(
     counts: TableCounts,
 ) -> pd.DataFrame:
     """The contract patients table (one row per person with at least one encounter)."""
-    practice = assign_practices(encounters, classes=rules.practice_classes)
+    practice = assign_practices(encounters, rules=rules)
     has_practice = people["patient_id"].isin(practice.index)
     counts.dropped[NO_PRACTICE] += int((~has_practice).sum())
     people = people[has_practice]
+    practice_code = people["patient_id"].map(practice)
+    counts.adjusted[UNASSIGNED] += int((practice_code == rules.unassigned_practice.code).sum())
     first_seen = encounters.groupby("patient_id")["START"].min().dt.normalize()
     registered_from = people["patient_id"].map(first_seen)
     race = people["RACE"].str.lower() if "RACE" in people else pd.Series(pd.NA, index=people.index)
@@ -90,7 +97,7 @@ def build_patients(
     out = pd.DataFrame(
         {
             "patient_id": people["patient_id"],
-            "practice_code": org_code(people["patient_id"].map(practice)),
+            "practice_code": practice_code,
             "date_of_birth": people["date_of_birth"],
             "sex": people["GENDER"].str.upper().where(people["GENDER"].isin(["M", "F"]), "U"),
             "ethnicity": race.map(rules.ethnicity).fillna("Unknown"),
@@ -125,8 +132,16 @@ def _in_care_home(
 def build_practices(
     patients: pd.DataFrame, *, organizations: pd.DataFrame, rules: AdapterRules
 ) -> pd.DataFrame:
-    """One practice per organisation that has registered patients; PCN = ZIP3 area."""
+    """One practice per organisation that has registered patients; PCN = ZIP3 area.
+
+    People without a primary-care organisation share the unassigned practice (PCN000).
+    """
+    unassigned = rules.unassigned_practice
     orgs = organizations.assign(practice_code=org_code(organizations["Id"]))
+    orgs = pd.concat(
+        [orgs, pd.DataFrame({"practice_code": [unassigned.code], "NAME": [unassigned.name]})],
+        ignore_index=True,
+    )
     clash = orgs["practice_code"].duplicated()
     if clash.any():
         raise SyntheaInputError(

@@ -106,8 +106,36 @@ SOURCES: dict[str, SourceFile] = {
     )
 }
 
-#: Columns only the Synthea v3 layout has (patients MIDDLE/FIPS/INCOME, conditions SYSTEM).
-V3_MARKERS = {"patients": ("MIDDLE", "FIPS", "INCOME"), "conditions": ("SYSTEM",)}
+#: Layout evidence, newest first: (layout, file, column); column None = the file's presence.
+#: v3.x (3.1 and later) added a SYSTEM column to conditions and allergies (SNOMED / ICD-10 /
+#: RxNorm code systems). v3.0 added claims.csv and claims_transactions.csv, observations CATEGORY,
+#: payer_transitions MEMBERID / START_DATE (v2: START_YEAR), patients FIPS / INCOME / MIDDLE. An
+#: export with none of these is v2. Files a trimmed export leaves out simply give no evidence.
+LAYOUT_MARKERS: tuple[tuple[str, str, str | None], ...] = (
+    ("v3.x", "conditions", "SYSTEM"),
+    ("v3.x", "allergies", "SYSTEM"),
+    ("v3.0", "claims", None),
+    ("v3.0", "claims_transactions", None),
+    ("v3.0", "observations", "CATEGORY"),
+    ("v3.0", "payer_transitions", "MEMBERID"),
+    ("v3.0", "payer_transitions", "START_DATE"),
+    ("v3.0", "patients", "FIPS"),
+    ("v3.0", "patients", "INCOME"),
+    ("v3.0", "patients", "MIDDLE"),
+)
+
+
+def detect_layout(folder: Path) -> str:
+    """v2, v3.0 or v3.x from which files and columns the export has (see LAYOUT_MARKERS)."""
+    headers: dict[str, list[str] | None] = {}
+    for layout, name, column in LAYOUT_MARKERS:
+        if name not in headers:
+            path = folder / f"{name}.csv"
+            headers[name] = list(pd.read_csv(path, nrows=0).columns) if path.is_file() else None
+        header = headers[name]
+        if header is not None and (column is None or column in header):
+            return layout
+    return "v2"
 
 
 @dataclass
@@ -126,7 +154,6 @@ def read_export(folder: Path) -> SyntheaExport:
         raise SyntheaInputError(NOT_A_FOLDER.format(folder=folder))
     frames: dict[str, pd.DataFrame | None] = {}
     warnings: list[str] = []
-    headers: dict[str, list[str]] = {}
     for source in SOURCES.values():
         path = folder / source.file
         if not path.is_file():
@@ -136,7 +163,6 @@ def read_export(folder: Path) -> SyntheaExport:
             frames[source.name] = None
             continue
         header = list(pd.read_csv(path, nrows=0).columns)
-        headers[source.name] = header
         for column in source.columns:
             if column not in header:
                 raise SyntheaInputError(MISSING_COLUMN.format(file=path, column=column))
@@ -148,10 +174,7 @@ def read_export(folder: Path) -> SyntheaExport:
                     )
                 )
         frames[source.name] = _read(path, source, header)
-    layout = "v3" if any(
-        m in headers.get(name, ()) for name, marks in V3_MARKERS.items() for m in marks
-    ) else "v2"  # fmt: skip
-    return SyntheaExport(frames=frames, layout=layout, warnings=warnings)
+    return SyntheaExport(frames=frames, layout=detect_layout(folder), warnings=warnings)
 
 
 def _read(path: Path, source: SourceFile, header: list[str]) -> pd.DataFrame:

@@ -1,0 +1,126 @@
+"""The options every command shares, defined once: one date type, one --store, --out, --pathway,
+TASK. Imports nothing heavy (click, the standard library and YAML file names), so
+`riskstrat --help` stays fast.
+
+Names across commands: --as-of / --extract-date (ISO dates), --store (the DuckDB file),
+--out (an output folder or file), --pathway (repeatable), TASK (positional, a configs/tasks name).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+NOT_A_DATE = "{value!r} is not a date (YYYY-MM-DD), for example 2025-12-29"
+UNKNOWN_TASK = "unknown task {value!r}: choose one of {known} (configs/tasks/*.yaml)"
+UNKNOWN_PATHWAY = "unknown pathway {value!r}: choose one of {known}"
+STORE_NOT_FOUND = (
+    "store {path} does not exist: run `riskstrat ingest` first, "
+    "or pass --store with an existing file"
+)
+
+
+class IsoDate(click.ParamType):
+    """A calendar date written YYYY-MM-DD; gives a datetime.date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(NOT_A_DATE.format(value=value), param, ctx)
+
+
+ISO_DATE = IsoDate()
+
+
+def task_names() -> list[str]:
+    from riskstrat.config import config_dir
+
+    return sorted(p.stem for p in (config_dir() / "tasks").glob("*.yaml"))
+
+
+def pathway_names() -> list[str]:
+    from riskstrat.registry.contract import PATHWAYS
+
+    return list(PATHWAYS)
+
+
+class TaskName(click.ParamType):
+    """A task configured in configs/tasks/."""
+
+    name = "TASK"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        known = task_names()
+        if value not in known:
+            self.fail(UNKNOWN_TASK.format(value=value, known=", ".join(known)), param, ctx)
+        return str(value)
+
+
+class PathwayName(click.ParamType):
+    """An outreach pathway (riskstrat.registry.contract.PATHWAYS)."""
+
+    name = "PATHWAY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        known = pathway_names()
+        if value not in known:
+            self.fail(UNKNOWN_PATHWAY.format(value=value, known=", ".join(known)), param, ctx)
+        return str(value)
+
+
+class StoreFile(click.Path):
+    """The DuckDB store: a file that must already exist (so a typo never creates an empty one)."""
+
+    def __init__(self, *, must_exist: bool = True) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+        self.must_exist = must_exist
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(super().convert(value, param, ctx))
+        if self.must_exist and not path.is_file():
+            self.fail(STORE_NOT_FOUND.format(path=path), param, ctx)
+        return path
+
+
+def existing_store(path: Path | None) -> Path:
+    """The store to read: the option's path or the configured one, which must exist."""
+    from riskstrat.config import load_settings
+
+    path = path or load_settings().paths.store
+    if not Path(path).is_file():
+        raise click.BadParameter(STORE_NOT_FOUND.format(path=path), param_hint="'--store'")
+    return Path(path)
+
+
+def as_of_option(help_text: str, *, required: bool = True) -> Any:
+    return click.option("--as-of", "as_of", required=required, type=ISO_DATE, help=help_text)
+
+
+def extract_date_option(help_text: str, *, required: bool = False) -> Any:
+    return click.option("--extract-date", required=required, type=ISO_DATE, help=help_text)
+
+
+def store_option(*, must_exist: bool = True, help_text: str | None = None) -> Any:
+    return click.option(
+        "--store",
+        type=StoreFile(must_exist=must_exist),
+        default=None,
+        help=help_text or "DuckDB store (default: paths.store in configs/riskstrat.yaml).",
+    )
+
+
+def pathway_option(help_text: str) -> Any:
+    return click.option("--pathway", "pathways", multiple=True, type=PathwayName(), help=help_text)
+
+
+TASK = click.argument("task", type=TaskName())

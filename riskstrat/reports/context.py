@@ -1,0 +1,153 @@
+"""The report's context block: what data, which model, how good it is, and its limits.
+
+Pure: `model_context` turns a model card (riskstrat.models.card.ModelCard, read from MLflow by
+the loader) into the few facts a commissioner needs; the loader supplies dates from the store.
+The model's full technical detail stays on its card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from riskstrat.models.card import SYNTHETIC_NOTE
+from riskstrat.models.evaluate import MODEL
+from riskstrat.reports.intervals import poisson_ratio
+from riskstrat.reports.settings import ReportConfig
+
+#: Slice names of the model card -> words for a commissioner.
+SLICE_WORDS = {
+    "age_band": "ages",
+    "sex": "sex",
+    "ethnicity": "ethnicity",
+    "imd_quintile": "deprivation quintile",
+    "practice": "practice",
+    "ltc_count": "number of long-term conditions",
+}
+NO_CARD = "The model's evaluation could not be read from the model registry ({why})."
+
+
+@dataclass(frozen=True)
+class Limitation:
+    """A subgroup in which the model is weak or poorly calibrated on its test period."""
+
+    slice: str
+    group: str
+    people: int
+    problem: str  # "weak" or "over" / "under" (predicts more / fewer admissions than happen)
+    text: str
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    name: str | None = None
+    version: str | None = None
+    auroc: tuple[float, float, float] | None = None  # value, lower, upper (test period)
+    observed_to_expected: tuple[float, float, float] | None = None
+    observed: float | None = None
+    predicted: float | None = None
+    calibration_slope: float | None = None
+    test_period: str | None = None
+    limitations: list[Limitation] = field(default_factory=list)
+    synthetic: bool = False
+    card_path: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    as_of: date
+    extract_date: date | None
+    data_from: date | None
+    horizon_days: int
+    model: ModelContext
+    warnings: list[str] = field(default_factory=list)  # monitoring, commissioner wording
+
+
+def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
+    rules = config.findings
+    out = []
+    for s in card.subgroups:
+        if s.n < rules.min_people or s.slice == "practice" or s.group == "Unknown":
+            continue
+        words = f"{SLICE_WORDS.get(s.slice, s.slice)} {s.group}"
+        # absolute, not against the overall AUROC: within an age band discrimination is
+        # naturally lower than across all ages (age itself separates risk)
+        weak = s.auroc_hi is not None and s.auroc_hi < rules.weak_auroc
+        if weak:
+            out.append(
+                Limitation(
+                    s.slice,
+                    s.group,
+                    s.n,
+                    "weak",
+                    f"ranks people less well in {words} (AUROC {s.auroc:.2f}, "
+                    f"95% interval {s.auroc_lo:.2f} to {s.auroc_hi:.2f})",
+                )
+            )
+        expected = s.n * s.predicted
+        if expected <= 0:
+            continue
+        ratio, lo, hi = poisson_ratio(
+            np.array([s.events]), np.array([expected]), level=config.interval_level
+        )
+        if lo[0] > 1 and ratio[0] > rules.calibration_ratio:
+            problem, verb = "under", "under-predicts admissions"
+        elif hi[0] < 1 and ratio[0] < 1 / rules.calibration_ratio:
+            problem, verb = "over", "over-predicts admissions"
+        else:
+            continue
+        out.append(
+            Limitation(
+                s.slice,
+                s.group,
+                s.n,
+                problem,
+                f"{verb} in {words} (observed {100 * s.observed:.1f}% vs "
+                f"predicted {100 * s.predicted:.1f}%)",
+            )
+        )
+    return out
+
+
+def _period(periods: dict[str, str]) -> str | None:
+    start, end = periods.get("test_start"), periods.get("test_end")
+    if not start or not end:
+        return None
+    return f"scores of {start}" if start == end else f"{start} to {end}"
+
+
+def model_context(card: Any, *, config: ReportConfig, card_path: str | None) -> ModelContext:
+    """The commissioner's view of a model card (riskstrat.models.card.ModelCard)."""
+    rows = [r for r in card.performance if r.score == MODEL]
+    if not rows:
+        return ModelContext(name=card.name, version=card.version, problem="no model row")
+    row = rows[0]
+    auroc = (
+        (row.auroc, row.auroc_lo, row.auroc_hi)
+        if row.auroc is not None and row.auroc_lo is not None
+        else None
+    )
+    expected = row.n * row.predicted
+    oe = None
+    if expected > 0:
+        r, lo, hi = poisson_ratio(
+            np.array([row.events]), np.array([expected]), level=config.interval_level
+        )
+        oe = (float(r[0]), float(lo[0]), float(hi[0]))
+    return ModelContext(
+        name=card.name,
+        version=card.version,
+        auroc=auroc,
+        observed_to_expected=oe,
+        observed=row.observed,
+        predicted=row.predicted,
+        calibration_slope=row.calibration_slope,
+        test_period=_period(card.periods),
+        limitations=_limitations(card, config),
+        synthetic=SYNTHETIC_NOTE in card.limitations,
+        card_path=card_path,
+    )

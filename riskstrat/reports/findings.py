@@ -1,0 +1,181 @@
+"""Key findings: plain-English statements generated from the published figures by explicit rules.
+
+Each rule (configs/report.yaml `findings:`) states its evidence with its uncertainty, links to
+the table it comes from, and uses only published (suppressed, rounded) figures. A rule that
+finds nothing says so in one sentence; a rule without data (no matured predictions, suppressed
+quintiles) says nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskstrat.registry.contract import REGISTER_NAMES
+from riskstrat.reports.context import Context
+from riskstrat.reports.equity import QUINTILES
+from riskstrat.reports.figures import Figures, block_id, format_value
+from riskstrat.reports.population import EQUITY_SLICES
+from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.suppression import TOTAL
+from riskstrat.slices import UNKNOWN
+
+NO_NEED_GAP = (
+    "No group's listing differs from its need beyond chance: every listing-to-need interval "
+    "includes 1."
+)
+NO_GRADIENT = "Listing relative to need shows no trend with deprivation beyond chance."
+NO_FUNNEL = "No practice had more or fewer emergency admissions than predicted beyond chance."
+NO_MODEL_LIMITS = (
+    "On its test period the model works about equally well across age, sex, ethnicity and "
+    "deprivation groups."
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    text: str
+    href: str  # anchor of the table holding the figures
+
+
+def describe(dimension: str, group: str) -> str:
+    """A group in words: 'people aged 85+', 'people on the heart failure register', ..."""
+    if dimension == "age_band":
+        return f"people aged {group}"
+    if dimension == "sex":
+        return {"F": "women", "M": "men"}.get(group, f"people whose sex is recorded as {group}")
+    if dimension == "ethnicity":
+        return f"people of {group} ethnicity"
+    if dimension == "imd_quintile":
+        return f"people in deprivation quintile {group}"
+    if dimension == "ltc_count":
+        return f"people with {group} long-term condition{'s' if group != '1' else ''}"
+    if dimension == "register":
+        return f"people on the {REGISTER_NAMES.get(group, group)} register"
+    return f"{dimension} {group}"
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
+    """Groups whose listing-to-need interval lies wholly below (or above) 1."""
+    rules = config.findings
+    found: list[tuple[tuple[bool, float], Finding]] = []
+    checked = False
+    for dim in (*EQUITY_SLICES, "register"):
+        for group in f.groups("equity", dim):
+            people = f.value("equity", "people", dim, group)
+            row = f.get("equity", "listing_to_need", dim, group)
+            if group in (TOTAL, UNKNOWN) or row is None or row.suppressed:
+                continue
+            if not np.isfinite(people) or people < rules.min_people:
+                continue
+            checked = True
+            if row.upper < 1:
+                verb, under = "listed less than their need suggests", True
+            elif row.lower > 1:
+                verb, under = "listed more than their need suggests", False
+            else:
+                continue
+            expected = f.value("equity", "expected_admissions", dim, group)
+            total = f.value("activity", "expected_admissions", "ics", TOTAL)
+            share = expected / total if total else np.nan
+            text = (
+                f"{_cap(describe(dim, group))} are {verb}: "
+                f"{f.fmt('equity', 'listed', dim, group)} of "
+                f"{f.fmt('equity', 'people', dim, group)} listed, while they account for "
+                f"{format_value(share, 'pct')} of expected emergency admissions "
+                f"(listing to need {f.fmt('equity', 'listing_to_need', dim, group, kind='ratio')}, "
+                f"95% interval {format_value(row.lower, 'ratio')} to "
+                f"{format_value(row.upper, 'ratio')})."
+            )
+            size = abs(np.log(max(row.value, 1e-3)))
+            found.append(((not under, -size), Finding("need", text, block_id("equity", dim))))
+    found.sort(key=lambda item: item[0])  # under-listed first, then largest departures
+    if found:
+        return [item[1] for item in found[: rules.max_items]]
+    return [Finding("need", NO_NEED_GAP, block_id("equity", "imd_quintile"))] if checked else []
+
+
+def gradient_findings(f: Figures, config: ReportConfig) -> list[Finding]:
+    row = f.get("equity", "gradient_per_quintile", "imd_quintile", TOTAL)
+    p = f.value("equity", "gradient_p_value", "imd_quintile", TOTAL)
+    href = block_id("equity", "imd_quintile")
+    if row is None or row.suppressed or not np.isfinite(p):
+        return []
+    if p >= config.findings.gradient_p:
+        return [Finding("gradient", NO_GRADIENT, href)]
+    most, least = QUINTILES[0], QUINTILES[-1]
+    direction = (
+        "the more deprived an area, the fewer people are listed relative to their need"
+        if row.value > 1
+        else "the more deprived an area, the more people are listed relative to their need"
+    )
+    p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    text = (
+        f"Listing follows a deprivation gradient: {direction}. Listing to need is "
+        f"{f.fmt('equity', 'listing_to_need', 'imd_quintile', most, kind='ratio')} in the most "
+        f"deprived fifth and "
+        f"{f.fmt('equity', 'listing_to_need', 'imd_quintile', least, kind='ratio')} in the "
+        f"least deprived (x{row.value:.2f} per quintile, 95% interval {row.lower:.2f} to "
+        f"{row.upper:.2f}; test for trend {p_text})."
+    )
+    return [Finding("gradient", text, href)]
+
+
+def funnel_findings(f: Figures, config: ReportConfig, names: dict[str, str]) -> list[Finding]:
+    level = config.findings.funnel_level
+    measure = f"funnel_{level:g}"
+    practices = f.groups("performance", "practice")
+    href = "geography-funnel"
+    if not practices:
+        return []
+    found = []
+    for code in practices:
+        flag = f.value("performance", measure, "practice", code)
+        if not np.isfinite(flag) or flag == 0:
+            continue
+        more = "more" if flag > 0 else "fewer"
+        text = (
+            f"{names.get(code, code)} ({code}) had {more} emergency admissions than its "
+            f"patients' predicted risks implied in the last completed period: "
+            f"{f.fmt('performance', 'admitted', 'practice', code)} people admitted against "
+            f"{f.fmt('performance', 'expected_admissions', 'practice', code, kind='num')} "
+            f"expected (outside the {100 * level:g}% funnel limits)."
+        )
+        found.append(Finding("funnel", text, href))
+    return found[: config.findings.max_items] or [Finding("funnel", NO_FUNNEL, href)]
+
+
+def model_findings(context: Context | None, config: ReportConfig) -> list[Finding]:
+    if context is None or context.model.problem or context.model.auroc is None:
+        return []
+    limits = context.model.limitations[: config.findings.max_items]
+    if not limits:
+        return [Finding("model", NO_MODEL_LIMITS, "context")]
+    return [
+        Finding(
+            "model",
+            f"The model {lim.text} on its test period; treat its figures for this group with "
+            "caution.",
+            "context",
+        )
+        for lim in limits
+    ]
+
+
+def key_findings(
+    f: Figures, *, config: ReportConfig, names: dict[str, str], context: Context | None
+) -> list[Finding]:
+    """All findings in order: listing vs need, deprivation, practices, the model."""
+    out = need_findings(f, config) if config.findings.need_ratio else []
+    return (
+        out
+        + gradient_findings(f, config)
+        + funnel_findings(f, config, names)
+        + model_findings(context, config)
+    )

@@ -1,0 +1,76 @@
+"""Monitoring warnings in a commissioner's words (the technical wording stays in the run's
+monitoring files, the manifest and MLflow; both are kept in warnings.csv).
+
+Warnings arrive as "<task>: <text>" in the wording of riskstrat.runs.monitoring; each known
+pattern maps to one plain sentence. Feature names become their catalogue descriptions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from riskstrat.features import load_catalogue
+from riskstrat.reports.context import SLICE_WORDS
+
+STILL_VALID = "Figures in this report are still valid; the model team has been told."
+PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        r"(major )?input drift.*?: (?P<names>[\w, ]+)$",
+        "The population this week differs from the one the model was trained on in {what}. "
+        + STILL_VALID,
+    ),
+    (
+        r"score distribution shifted",
+        "The spread of risk this week differs from when the model was trained. " + STILL_VALID,
+    ),
+    (
+        r"mean risk changed by (?P<change>[+-]\d+%)",
+        "Average predicted risk changed by {change} since the previous week's scores; check "
+        "for a change in the data before acting on week-on-week differences.",
+    ),
+    (
+        r"predictions from \S+: (?P<slice>[a-z_]+) (?P<group>.+?) (observed|AUROC)",
+        "Predictions made one horizon ago were less accurate for one group ({slice} {group}); "
+        "the model team has been told.",
+    ),
+    (
+        r"AUROC .* below",
+        "Predictions made one horizon ago ranked people less well than expected. The model "
+        "team is reviewing the model; use the lists with clinical judgement.",
+    ),
+    (
+        r"observed rate (?P<obs>[\d.]+%) vs predicted (?P<pred>[\d.]+%)",
+        "Predictions made one horizon ago were off overall (observed {obs} of people admitted, "
+        "predicted {pred}); expected activity in this report may be off by a similar amount.",
+    ),
+)
+UNKNOWN = "The model team flagged a technical check on this week's data; they have been told."
+
+
+def _features(names: str) -> str:
+    catalogue = load_catalogue()
+    known = {f.column: f.description for f in catalogue.features}
+    words = []
+    for name in (n.strip() for n in names.split(",")):
+        text = known.get(name, name.replace("_", " "))
+        text = text.split(";")[0].rstrip(".").replace(" (before index)", "")
+        text = text.replace(" before index", "")
+        text = text.replace(" to index", "")
+        lower = len(text) > 1 and text[1].islower()
+        words.append(text[0].lower() + text[1:] if lower else text)
+    return "; ".join(words)
+
+
+def plain_warning(warning: str) -> str:
+    """One monitoring warning as a sentence for a commissioner."""
+    _, _, text = warning.partition(": ") if ": " in warning else ("", "", warning)
+    for pattern, sentence in PATTERNS:
+        match = re.search(pattern, text)
+        if match:
+            fields = match.groupdict()
+            if "names" in fields:
+                fields["what"] = _features(fields["names"] or "")
+            if "slice" in fields:
+                fields["slice"] = SLICE_WORDS.get(fields["slice"], fields["slice"])
+            return sentence.format(**fields)
+    return UNKNOWN

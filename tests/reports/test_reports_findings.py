@@ -1,0 +1,151 @@
+"""Key findings: each rule fires on a population built to show it, and stays silent otherwise."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from reports_synthetic import AS_OF, PRACTICES, inputs
+
+from riskstrat.models.card import SYNTHETIC_NOTE, ModelCard, ScoreRow, SubgroupRow
+from riskstrat.reports.aggregates import build_aggregates
+from riskstrat.reports.context import Context, model_context
+from riskstrat.reports.figures import Figures
+from riskstrat.reports.findings import (
+    NO_FUNNEL,
+    NO_GRADIENT,
+    NO_MODEL_LIMITS,
+    NO_NEED_GAP,
+    key_findings,
+)
+from riskstrat.reports.render import area_names, render_html
+from riskstrat.reports.settings import load_report_config
+
+CONFIG = load_report_config()
+
+
+def systematic(frame: pd.DataFrame, *, every: int, exclude: pd.Series | None = None) -> pd.Series:
+    """List every `every`-th person in patient-id order: proportional in every group."""
+    order = frame["patient_id"].rank(method="first").astype(int)
+    listed = order % every == 0
+    return listed & ~exclude if exclude is not None else listed
+
+
+def flat(n: int = 6000) -> dict:
+    """Everyone at the same risk, so need is proportional to people in every group."""
+    args = inputs(n)
+    cohort = args["cohort"].assign(risk=0.1)
+    return args | {"cohort": cohort.assign(listed=systematic(cohort, every=10))}
+
+
+def findings_of(args: dict, context: Context | None = None) -> list[str]:
+    agg = build_aggregates(**args, config=CONFIG)
+    f = Figures(agg, symbol="*")
+    found = key_findings(f, config=CONFIG, names=area_names(PRACTICES), context=context)
+    return [x.text for x in found]
+
+
+def test_an_under_listed_group_is_a_finding() -> None:
+    args = flat()
+    cohort = args["cohort"]
+    asian = cohort["ethnicity"] == "Asian"
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10, exclude=asian))
+    texts = findings_of(args)
+    under = [t for t in texts if t.startswith("People of Asian ethnicity are listed less")]
+    assert len(under) == 1, texts
+    assert "0 of " in under[0] and "95% interval 0.00 to" in under[0]
+    assert NO_NEED_GAP not in texts
+    assert not [t for t in texts if "nan" in t]
+
+
+def test_no_group_differs_no_finding() -> None:
+    texts = findings_of(flat())
+    assert NO_NEED_GAP in texts
+    assert not [t for t in texts if "than their need suggests" in t]
+    assert NO_GRADIENT in texts
+
+
+def test_deprivation_gradient_is_a_finding() -> None:
+    args = flat()
+    cohort = args["cohort"]
+    quintile = np.ceil(cohort["imd_decile"] / 2).astype(int)
+    every = quintile.map({1: 40, 2: 20, 3: 10, 4: 7, 5: 5})
+    order = cohort["patient_id"].rank(method="first").astype(int)
+    args["cohort"] = cohort.assign(listed=(order % every) == 0)
+    texts = [t for t in findings_of(args) if t.startswith("Listing follows a deprivation")]
+    assert len(texts) == 1
+    assert "the more deprived an area, the fewer people are listed" in texts[0]
+    assert "test for trend p" in texts[0]
+
+
+def test_practice_outside_the_funnel_is_a_finding() -> None:
+    args = inputs()
+    matured = args["matured"].copy()
+    hot = matured["practice_code"] == "P002"
+    matured.loc[hot, "label"] = (np.random.default_rng(9).random(hot.sum()) < 0.25).astype(int)
+    texts = findings_of(args | {"matured": matured})
+    assert any(t.startswith("Hill Medical (P002) had more emergency admissions") for t in texts)
+    assert NO_FUNNEL not in texts
+    assert NO_FUNNEL in findings_of(inputs())  # same period without the excess
+    no_matured = findings_of(args | {"matured": args["matured"].iloc[:0]})
+    assert not [t for t in no_matured if "funnel" in t or t == NO_FUNNEL]
+
+
+def card(*, weak_group: bool) -> ModelCard:
+    """A model card as riskstrat.models.card builds it, with subgroup rows."""
+    perf = ScoreRow(score="model", n=20000, events=1600, observed=0.08, predicted=0.079,
+                    auroc=0.80, auroc_lo=0.79, auroc_hi=0.81, auprc=0.3, brier=0.06, ece=0.01,
+                    calibration_slope=0.98, calibration_intercept=0.0, top_listed={})  # fmt: skip
+    subs = [
+        SubgroupRow(slice="age_band", group="18-44", n=6000, events=120, observed=0.02,
+                    predicted=0.021, gap=-0.001, auroc=0.60 if weak_group else 0.79,
+                    auroc_lo=0.55 if weak_group else 0.76, auroc_hi=0.64 if weak_group else 0.82),
+        SubgroupRow(slice="imd_quintile", group="1 (most deprived)", n=4000, events=480,
+                    observed=0.12, predicted=0.08 if weak_group else 0.118, gap=0.04,
+                    auroc=0.80, auroc_lo=0.78, auroc_hi=0.82),
+        SubgroupRow(slice="ethnicity", group="Mixed", n=40, events=2, observed=0.05,
+                    predicted=0.01, gap=0.04, auroc=0.3, auroc_lo=0.1, auroc_hi=0.5),
+    ]  # fmt: skip
+    return ModelCard(
+        name="riskstrat-crisis", version="4", task="crisis", aliases=["champion"],
+        generated_at="2026-01-01T00:00:00", intended_use="", intended_users=[], out_of_scope=[],
+        horizon_days=90, extract_date="2025-12-28",
+        periods={"test_start": "2025-06-01", "test_end": "2025-09-29"}, rows={}, features=[],
+        calibration_method="isotonic", performance=[perf], subgroups=subs, reliability=[],
+        limitations=[SYNTHETIC_NOTE], lineage={},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("weak", [True, False])
+def test_model_limitations_from_the_champions_evaluation(weak: bool) -> None:
+    model = model_context(card(weak_group=weak), config=CONFIG, card_path=None)
+    assert model.synthetic and model.auroc == (0.80, 0.79, 0.81)
+    assert model.test_period == "2025-06-01 to 2025-09-29"
+    assert not [t for t in findings_of(inputs()) if "nan" in t.lower()]
+    context = Context(as_of=AS_OF, extract_date=date(2025, 12, 28), data_from=None,
+                      horizon_days=90, model=model)  # fmt: skip
+    texts = findings_of(inputs(), context)
+    model_texts = [t for t in texts if t.startswith("The model") or t == NO_MODEL_LIMITS]
+    if weak:
+        assert {lim.group for lim in model.limitations} == {"18-44", "1 (most deprived)"}
+        assert any("ranks people less well in ages 18-44" in t for t in model_texts)
+        assert any("under-predicts admissions in deprivation quintile 1" in t for t in model_texts)
+    else:
+        assert model_texts == [NO_MODEL_LIMITS]  # the 40-person group is below min_people
+
+
+def test_findings_come_first_and_link_to_their_tables() -> None:
+    args = flat()
+    cohort = args["cohort"]
+    asian = cohort["ethnicity"] == "Asian"
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10, exclude=asian))
+    agg = build_aggregates(**args, config=CONFIG)
+    html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90)
+    body = html[html.index("<main>") :]
+    assert body.index('id="findings"') < body.index('id="pyramid"')
+    assert 'href="#equity-ethnicity"' in html and 'id="equity-ethnicity"' in html
+    for internal in ("crisis", "Poisson-binomial", "task "):
+        before_methods = html[: html.index('id="methods"')]
+        assert internal not in before_methods, internal
