@@ -1,31 +1,98 @@
-"""Suggested actions: outreach/actions.yaml maps features (glob patterns) to what a practice
-team can do about them. The reasons a person is listed pick the actions, in reason order."""
+"""Suggested actions: outreach/actions.yaml says what a practice team can do for each list and
+about each reason a person is listed.
+
+A row's actions (`row_actions`): the pathway's own first action (post-discharge: the follow-up
+call with medicines reconciliation; palliative care: the care plan review; care home: the care
+home's clinical lead), then the action for the person's special group when the list mixes
+groups (a palliative patient on the post-discharge list), then at most `max_driver_actions`
+actions picked by the person's reasons in reason order: de-duplicated, never one the list rules
+out (`not_for`: no annual long-term conditions review for a palliative patient), never one for a
+driver whose value is absent or zero, and with "recent" wording only when the event is within
+the rule's window (older events get the rule's `otherwise` wording, or no action). Each action
+carries its short `why`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
+JOIN = "; "
+JOIN_IN_TEXT = "action or why {text!r} contains '; ', which separates a row's actions"
+
+
+def _no_join(text: str | None) -> str | None:
+    if text and JOIN in text:
+        raise ValueError(JOIN_IN_TEXT.format(text=text))
+    return text
+
+
+class Recent(StrictModel):
+    """The rule's wording says "recent": it applies only when one of `columns` (days since the
+    event) is at most `within_days`; otherwise `otherwise` (None = no action)."""
+
+    within_days: int = Field(ge=0)
+    columns: tuple[str, ...] = Field(min_length=1)
+    otherwise: str | None = None
+
+    _plain = field_validator("otherwise")(_no_join)
+
+
+class Step(StrictModel):
+    action: str
+    why: str
+
+    _plain = field_validator("action", "why")(_no_join)
 
 
 class ActionRule(StrictModel):
     action: str
     features: tuple[str, ...] = Field(min_length=1)  # glob patterns over feature names
     why: str = ""
+    #: pathways or special groups on whose rows this action contradicts the plan of care
+    not_for: tuple[str, ...] = ()
+    recent: Recent | None = None
+
+    _plain = field_validator("action", "why")(_no_join)
 
 
 class Actions(StrictModel):
-    default: str
+    default: str  # when nothing else applies
+    default_why: str = ""
+    #: pathway -> its first action
+    pathways: dict[str, Step] = Field(default_factory=dict)
+    #: special group -> its action on lists that include the group (post-discharge)
+    groups: dict[str, Step] = Field(default_factory=dict)
+    max_driver_actions: int = Field(default=2, ge=0)
     rules: tuple[ActionRule, ...]
 
+    _plain = field_validator("default", "default_why")(_no_join)
+
     def for_feature(self, feature: str) -> list[str]:
-        return [r.action for r in self.rules if any(fnmatchcase(feature, p) for p in r.features)]
+        return [r.action for r in self.rules_for(feature)]
+
+    def rules_for(self, feature: str) -> list[ActionRule]:
+        return [r for r in self.rules if any(fnmatchcase(feature, p) for p in r.features)]
+
+    def why_of(self, action: str) -> str:
+        if action == self.default:
+            return self.default_why
+        steps = [*self.pathways.values(), *self.groups.values()]
+        for step in steps:
+            if step.action == action:
+                return step.why
+        for rule in self.rules:
+            if action in (rule.action, rule.recent.otherwise if rule.recent else None):
+                return rule.why
+        return ""
 
 
 def load_actions(path: Path | str | None = None) -> Actions:
@@ -33,8 +100,9 @@ def load_actions(path: Path | str | None = None) -> Actions:
 
 
 def suggest_actions(reasons: pd.DataFrame, *, actions: Actions, k: int = 3) -> pd.Series:
-    """'; '-joined actions for each row's reason features (feature_1..k), de-duplicated, in
-    reason order; the default action when no reason maps to one."""
+    """'; '-joined driver actions for each row's reason features (feature_1..k), de-duplicated,
+    in reason order; the default action when no reason maps to one. (No list context: the
+    outreach stage replaces these with `row_actions`.)"""
     cache: dict[str, list[str]] = {}
     out = []
     for row in reasons[[f"feature_{i}" for i in range(1, k + 1)]].itertuples(index=False):
@@ -45,5 +113,91 @@ def suggest_actions(reasons: pd.DataFrame, *, actions: Actions, k: int = 3) -> p
             if feature not in cache:
                 cache[feature] = actions.for_feature(feature)
             chosen += [a for a in cache[feature] if a not in chosen]
-        out.append("; ".join(chosen) if chosen else actions.default)
+        out.append(JOIN.join(chosen) if chosen else actions.default)
     return pd.Series(out, index=reasons.index, name="actions", dtype="str")
+
+
+def row_actions(
+    rows: pd.DataFrame,
+    *,
+    actions: Actions,
+    values: pd.DataFrame | None = None,
+    k: int = 3,
+) -> pd.DataFrame:
+    """`actions` and `action_why` ('; '-joined, same order) for each row.
+
+    rows: pathway, group (special group or NA) and feature_1..k (the reasons' features), index
+    aligned with `values` (the feature matrix: the drivers' values and the days-since columns a
+    "recent" rule checks).
+    """
+    features = [f"feature_{i}" for i in range(1, k + 1)]
+    vals = values if values is not None else pd.DataFrame(index=rows.index)
+    out_actions, out_why = [], []
+    groups = rows["group"] if "group" in rows else pd.Series(None, index=rows.index)
+    for idx, pathway, group, *feats in zip(
+        rows.index, rows["pathway"], groups, *(rows[f] for f in features), strict=True
+    ):
+        value_of = _values(vals, idx)
+        context = {str(pathway), str(group)} if isinstance(group, str) else {str(pathway)}
+        steps: list[tuple[str, str]] = []
+        if pathway in actions.pathways:
+            steps.append(_pair(actions.pathways[pathway]))
+        if isinstance(group, str) and group in actions.groups and group != pathway:
+            steps.append(_pair(actions.groups[group]))
+        drivers = _driver_actions(feats, actions=actions, context=context, value_of=value_of)
+        steps += [s for s in drivers if s[0] not in {a for a, _ in steps}]
+        if not steps:
+            steps.append((actions.default, actions.default_why))
+        out_actions.append(JOIN.join(a for a, _ in steps))
+        out_why.append(JOIN.join(w for _, w in steps))
+    return pd.DataFrame(
+        {"actions": out_actions, "action_why": out_why}, index=rows.index, dtype="str"
+    )
+
+
+def _pair(step: Step) -> tuple[str, str]:
+    return step.action, step.why
+
+
+def _values(values: pd.DataFrame, idx: object) -> Mapping[str, float]:
+    if idx not in values.index:
+        return {}
+    row = values.loc[idx]
+    return {str(k): v for k, v in row.items()}
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _driver_actions(
+    feats: list[object],
+    *,
+    actions: Actions,
+    context: set[str],
+    value_of: Mapping[str, object],
+) -> list[tuple[str, str]]:
+    """Actions for the reasons' features, in reason order, at most max_driver_actions."""
+    chosen: list[tuple[str, str]] = []
+    for feature in feats:
+        if not isinstance(feature, str):
+            continue
+        value = _number(value_of.get(feature)) if value_of else 1.0
+        if value_of and (np.isnan(value) or (value == 0 and not feature.startswith("days_"))):
+            continue  # an absent or zero driver calls for no action
+        for rule in actions.rules_for(feature):
+            if context & set(rule.not_for):
+                continue
+            action = rule.action
+            if rule.recent is not None and value_of:
+                days = [_number(value_of.get(c)) for c in rule.recent.columns]
+                if not any(d <= rule.recent.within_days for d in days if not np.isnan(d)):
+                    action = rule.recent.otherwise
+            if action and action not in (a for a, _ in chosen):
+                chosen.append((action, rule.why))
+        if len(chosen) >= actions.max_driver_actions:
+            break
+    return chosen[: actions.max_driver_actions]

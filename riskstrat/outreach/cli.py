@@ -68,6 +68,7 @@ def outreach_command(
     """Write each practice's lists (CSV, XLSX, printable HTML) and feedback template for a date,
     from the scores already in the store. Other outputs of the same date's run are kept."""
     from riskstrat.outreach.lists import write_outreach
+    from riskstrat.outreach.store_io import record_listed
 
     settings = load_settings()
     config = load_outreach_config()
@@ -82,19 +83,28 @@ def outreach_command(
     try:
         with (
             run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS),
-            connect(path) as con,
-            publishing(
-                out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
-            ) as run_dir,
+            store_lock(path),
+            connect(path, read_only=False) as con,  # records who was listed (outreach_listed)
         ):
-            result = write_outreach(
-                con, as_of=day, settings=settings, config=config, pathways=chosen, run_dir=run_dir
-            )
+            with publishing(
+                out_dir or settings.paths.out_dir, day.isoformat(), keep_existing=True
+            ) as run_dir:
+                result = write_outreach(
+                    con, as_of=day, settings=settings, config=config, pathways=chosen,
+                    run_dir=run_dir,
+                )  # fmt: skip
+            # Only published lists count as listed (the history behind no duplicates).
+            record_listed(con, result.lists, as_of=day, pathways=tuple(chosen))
     except (LookupError, ConfigError, RunLocked) as exc:
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
     counts = result.lists.groupby(["pathway", "section"]).size()
     for (pathway, section), n in counts.items():
         click.echo(f"{pathway} {section}: {n}")
+    if result.selection is not None and not result.selection.left_out.empty:
+        gone = result.selection.left_out.groupby(["pathway", "reason"])["count"].sum()
+        for pathway, rows in gone.groupby(level=0):
+            said = ", ".join(f"{r} {int(n)}" for (_, r), n in rows.items())
+            click.echo(f"{pathway} left out: {said}")
     click.echo(f"{len(result.files)} files for {len({p.parent for p in result.files})} practices")
 
 

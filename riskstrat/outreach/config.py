@@ -54,6 +54,12 @@ class Pathway(StrictModel):
     select: Selection = Selection()
     exclusions: Exclusions = Exclusions()
     order_by: tuple[str, ...] = ("-risk",)
+    #: True: special groups (palliative care, care home) are listed here too, with their own
+    #: action (post-discharge: a recent discharge is followed up whatever the section).
+    include_groups: bool = False
+    #: True: everyone at or above select.min_risk is listed even beyond the run's capacity (a
+    #: high-risk discharge is never dropped for lack of places; the list says how many extra).
+    min_risk_beyond_capacity: bool = False
 
     @field_validator("order_by")
     @classmethod
@@ -81,6 +87,19 @@ class Pathway(StrictModel):
         return math.ceil((i + 1) * week / 5 - 1e-9) - math.ceil(i * week / 5 - 1e-9)
 
 
+class Relist(StrictModel):
+    """When someone listed before may be listed again (docs/outreach.md, de-duplication)."""
+
+    #: weekly pathways: someone listed on any weekly list within this many weeks is left out ...
+    weeks: int = Field(default=4, ge=0)
+    #: ... unless their risk rose by at least this many points since that listing ...
+    rise_points: float = Field(default=5.0, gt=0)
+    #: ... or a new event (emergency admission, discharge, A&E attendance) happened since.
+    new_event: bool = True
+    #: post-discharge: a discharge is followed up once; listed again only after these outcomes.
+    discharge_again_after: tuple[Literal[OUTREACH_OUTCOMES], ...] = ("unreachable",)  # type: ignore[valid-type]
+
+
 class OutreachConfig(StrictModel):
     pathways_dir: Path = Path("outreach")
     pathway_order: tuple[Literal[PATHWAYS], ...] = PATHWAYS  # type: ignore[valid-type]
@@ -91,6 +110,7 @@ class OutreachConfig(StrictModel):
     readmission_lookback_days: int | None = Field(default=None, ge=1)
     rising_compare_max_days: int = Field(default=14, ge=1)
     contact_within_working_days: int = Field(default=2, ge=0)
+    relist: Relist = Relist()
     bank_holidays: tuple[date, ...] = ()
 
     @model_validator(mode="after")

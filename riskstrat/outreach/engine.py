@@ -1,14 +1,21 @@
-"""Pathway selection: scores + eligibility + feedback + capacity -> per-practice lists (pure).
+"""Pathway selection: scores + eligibility + feedback + listing history + capacity -> per-practice
+lists, and for each list who was left out and why (pure).
 
-`build_lists` walks the pathways in priority order. For each: candidates are the pathway's task
-scores for listable patients of the right group (generic pathways never include a special group),
-minus anyone closed by recent feedback and anyone already on an earlier list this run; those who
-meet the selection rule are ordered (pathway keys, then patient_id as the deterministic tie-break)
-and cut per practice at the pathway's share of weekly_capacity, followed by a short reserve.
+`select_lists` walks the pathways in priority order. For each: the pool is the pathway's task
+scores for registered, living patients of the right group that meet the pathway's row rule (for
+post-discharge with `top_k`: every discharge reviewed). From the pool, in this order, are left
+out (each person counted once, under the first reason): a respected data opt-out, an open
+hospital spell at the list date, recent practice feedback, an earlier listing (the same
+discharge; or a weekly list in the last `relist.weeks` weeks with no material rise and no new
+event), and a place on an earlier list this run. The rest meet the selection rule or are
+"below the rule"; they are ordered (pathway keys, then patient_id as the deterministic
+tie-break) and cut per practice at the pathway's places, then a short reserve; the rest are
+"beyond this run's places". See docs/outreach.md.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -16,18 +23,51 @@ import pandas as pd
 
 from riskstrat.outreach.calendar import add_working_days
 from riskstrat.outreach.config import OutreachConfig, Pathway
-from riskstrat.outreach.eligibility import eligibility, recently_closed
+from riskstrat.outreach.eligibility import closing_outcomes, eligibility
 
 LIST_COLUMNS = (
     "practice_code", "pathway", "section", "rank", "patient_id", "task", "risk",
     "previous_risk", "rise_points", "index_date", "index_spell_id", "contact_by", "listed_on",
+    "group",
 )  # fmt: skip
 SCORE_COLUMNS = ("task", "patient_id", "index_date", "index_spell_id", "risk")
+HISTORY_COLUMNS = (
+    "as_of", "pathway", "practice_code", "patient_id", "index_spell_id", "risk", "section",
+)  # fmt: skip
+LEFT_OUT_COLUMNS = ("practice_code", "pathway", "reason", "count")
 MISSING_SCORE_COLUMN = "scores frame: missing column {column!r}"
 MAIN, RESERVE = "main", "reserve"
+#: Left-out reason codes, in the order they are tested (a person counts under the first).
+OPTED_OUT, IN_HOSPITAL, LISTED_BEFORE, EARLIER_LIST = (
+    "opted_out", "in_hospital", "listed_before", "earlier_list",
+)  # fmt: skip
+FEEDBACK_PREFIX = "feedback:"  # + outcome code
+BELOW_RULE, OVER_CAPACITY = "below_rule", "over_capacity"
+#: After explaining: a rise driven only by a planned admission (explain's rise_planned_only).
+PLANNED_ONLY = "planned_only"
 
 
-def build_lists(
+@dataclass
+class Selection:
+    """The lists, plus what each list's header says about them."""
+
+    lists: pd.DataFrame
+    #: practice_code, pathway, reason, count: who met the pool's rule but is not listed, and why.
+    left_out: pd.DataFrame
+    #: (practice_code, pathway) -> people (or discharges) reviewed for that list.
+    reviewed: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: task -> (mean risk of everyone scored this run, how many were scored).
+    population: dict[str, tuple[float, int]] = field(default_factory=dict)
+    #: task -> date of the earlier scores a rise is measured against (None: no comparison).
+    compared_with: dict[str, date | None] = field(default_factory=dict)
+
+
+def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+    """select_lists(...).lists: one row per listed patient (LIST_COLUMNS)."""
+    return select_lists(scores, **kwargs).lists  # type: ignore[arg-type]
+
+
+def select_lists(
     scores: pd.DataFrame,
     *,
     people: pd.DataFrame,
@@ -37,40 +77,179 @@ def build_lists(
     config: OutreachConfig,
     as_of: date,
     previous: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """One row per listed patient (LIST_COLUMNS); a patient is on at most one list per run.
+    history: pd.DataFrame | None = None,
+) -> Selection:
+    """Lists (LIST_COLUMNS; a patient is on at most one list per run) and what was left out.
 
     scores: this run's scores (SCORE_COLUMNS), every task. previous: the earlier scores a rise is
-    measured against (task, patient_id, risk), or None. people: eligibility.PEOPLE_COLUMNS.
-    outcomes: outreach_outcomes rows. practices: practice_code, weekly_capacity.
+    measured against (task, patient_id, risk), or None. people: eligibility.PEOPLE_COLUMNS (+
+    optional in_hospital, last_event). outcomes: outreach_outcomes rows. practices:
+    practice_code, weekly_capacity. history: earlier runs' listed rows (HISTORY_COLUMNS), or None.
     """
     for column in SCORE_COLUMNS:
         if column not in scores.columns:
             raise KeyError(MISSING_SCORE_COLUMN.format(column=column))
     status = eligibility(people, as_of=as_of, config=config)
     status = status[status["listable"]].drop(columns="listable")
+    excluded_groups = {g for g, how in config.special_groups.items() if how == "exclude"}
     capacity = practices.set_index("practice_code")["weekly_capacity"]
     tasks = dict.fromkeys(p.task for p in pathways.values())
     bases = {t: _base(scores, status, task=t, previous=previous, config=config) for t in tasks}
+    history = _empty_history() if history is None else history
     taken: set[str] = set()
-    lists = []
+    lists, left_out = [], []
+    reviewed: dict[tuple[str, str], int] = {}
     for name, pathway in pathways.items():
         base = bases[pathway.task]
-        group = base["group"].isna() if pathway.group is None else base["group"] == pathway.group
-        cands = base[group & _row_rules(base, pathway)]  # cheap filters first: they commute
-        closed = recently_closed(
-            outcomes, as_of=as_of, weeks=pathway.exclusions.recent_outcomes_weeks
-        )
-        cands = cands[~cands["patient_id"].isin(closed) & ~cands["patient_id"].isin(taken)]
-        chosen = _cut(_qualify(cands, pathway), pathway, capacity=capacity, as_of=as_of)
+        if pathway.include_groups:
+            group = ~base["group"].isin(excluded_groups)
+        elif pathway.group is None:
+            group = base["group"].isna()
+        else:
+            group = base["group"] == pathway.group
+        pool = base[group & _row_rules(base, pathway)]  # cheap filters first: they commute
+        for code, n in pool.groupby("practice_code").size().items():
+            reviewed[(str(code), name)] = int(n)
+        reason = _left_out_reasons(
+            pool, pathway=pathway, name=name, outcomes=outcomes, history=history,
+            pathways=pathways, config=config, as_of=as_of, taken=taken,
+        )  # fmt: skip
+        cands = pool[reason.isna()]
+        # A rank rule (top_k) ranks this run's candidates together with those listed before:
+        # a discharge already followed up keeps its place, so a lower one is not promoted.
+        ranked = _qualify(pool[reason.isna() | (reason == LISTED_BEFORE)], pathway)
+        qualified = cands.loc[cands.index.intersection(ranked.index)]
+        reason.loc[cands.index.difference(qualified.index)] = BELOW_RULE
+        chosen = _cut(qualified, pathway, capacity=capacity, as_of=as_of)
+        reason.loc[qualified.index.difference(pd.Index(chosen["_row"]))] = OVER_CAPACITY
+        chosen = chosen.drop(columns="_row")
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
         taken.update(chosen["patient_id"])
         lists.append(chosen)
+        counted = pool.assign(reason=reason).dropna(subset=["reason"])
+        counts = counted.groupby(["practice_code", "reason"]).size().rename("count")
+        left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
-    return out[list(LIST_COLUMNS)].reset_index(drop=True)
+    gone = pd.concat(left_out, ignore_index=True) if left_out else pd.DataFrame()
+    gone = gone.reindex(columns=list(LEFT_OUT_COLUMNS))
+    return Selection(
+        lists=out[list(LIST_COLUMNS)].reset_index(drop=True),
+        left_out=gone.reset_index(drop=True),
+        reviewed=reviewed,
+        population={
+            str(t): (float(rows["risk"].mean()), len(rows))
+            for t, rows in scores.groupby("task")
+            if len(rows)
+        },
+    )
+
+
+def _empty_history() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in HISTORY_COLUMNS})
+
+
+def _left_out_reasons(
+    pool: pd.DataFrame,
+    *,
+    pathway: Pathway,
+    name: str,
+    outcomes: pd.DataFrame,
+    history: pd.DataFrame,
+    pathways: dict[str, Pathway],
+    config: OutreachConfig,
+    as_of: date,
+    taken: set[str],
+) -> pd.Series:
+    """A left-out reason code per pool row (NA = still a candidate); the first reason wins."""
+    reason = pd.Series(pd.NA, index=pool.index, dtype="object")
+
+    def mark(hit: pd.Series | np.ndarray, code: str) -> None:
+        reason[np.asarray(hit, dtype=bool) & reason.isna().to_numpy()] = code
+
+    mark(pool["opted_out"], OPTED_OUT)
+    mark(pool["in_hospital"], IN_HOSPITAL)
+    closed = closing_outcomes(outcomes, as_of=as_of, weeks=pathway.exclusions.recent_outcomes_weeks)
+    by_outcome = pool["patient_id"].map(closed)
+    for outcome in closed.unique():
+        mark(by_outcome == outcome, FEEDBACK_PREFIX + str(outcome))
+    mark(
+        _listed_before(pool, pathway=pathway, name=name, history=history, outcomes=outcomes,
+                       pathways=pathways, config=config, as_of=as_of),
+        LISTED_BEFORE,
+    )  # fmt: skip
+    mark(pool["patient_id"].isin(taken), EARLIER_LIST)
+    return reason
+
+
+def _listed_before(
+    pool: pd.DataFrame,
+    *,
+    pathway: Pathway,
+    name: str,
+    history: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    pathways: dict[str, Pathway],
+    config: OutreachConfig,
+    as_of: date,
+) -> np.ndarray:
+    """True where an earlier run listed this person and nothing since justifies listing again.
+
+    Discharge lists (weekdays): the same discharge (patient and index spell) on any earlier
+    day's list of this pathway, main or reserve. Weekly lists: any weekly main list (reserve
+    names are often never called) in the last `relist.weeks` weeks,
+    unless the risk rose by `relist.rise_points` or a new event happened since that listing.
+    Either way, an outcome in `relist.discharge_again_after` (unreachable) returned for the
+    listing lets the person be listed again.
+    """
+    rule = config.relist
+    day = pd.Timestamp(as_of)
+    if history.empty or pool.empty:
+        return np.zeros(len(pool), dtype=bool)
+    hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
+    hist = hist[hist["as_of"] < day]
+    if pathway.cadence == "weekdays":
+        hist = hist[hist["pathway"] == name]  # main or reserve: a discharge is on one list only
+        keys = ["patient_id", "index_spell_id"]
+    else:
+        weekly = [n for n, p in pathways.items() if p.cadence == "weekly"] or [name]
+        since = day - pd.Timedelta(weeks=rule.weeks)
+        # Only the main list counts: reserve names are often never called, so they may return.
+        hist = hist[
+            hist["pathway"].isin(weekly) & (hist["as_of"] >= since) & (hist["section"] == MAIN)
+        ]
+        keys = ["patient_id"]
+    if hist.empty:
+        return np.zeros(len(pool), dtype=bool)
+    last = hist.sort_values("as_of", kind="mergesort").drop_duplicates(keys, keep="last")
+    last = last[[*keys, "as_of", "risk"]].rename(columns={"as_of": "listed_at", "risk": "risk_at"})
+    probe = pool[keys].astype("object").reset_index(drop=True)
+    found = probe.merge(last.astype({k: "object" for k in keys}), on=keys, how="left")
+    hit = found["listed_at"].notna().to_numpy()
+    again = _returned_again(found, outcomes=outcomes, after=rule.discharge_again_after)
+    if pathway.cadence != "weekdays":
+        rose = pool["risk"].to_numpy() >= found["risk_at"].to_numpy(dtype="float64") + (
+            rule.rise_points / 100 - 1e-12
+        )
+        event = pd.to_datetime(pool["last_event"]).to_numpy() >= found["listed_at"].to_numpy()
+        again |= rose | (event if rule.new_event else False)
+    return hit & ~again
+
+
+def _returned_again(
+    found: pd.DataFrame, *, outcomes: pd.DataFrame, after: tuple[str, ...]
+) -> np.ndarray:
+    """True where the practice returned one of `after` for a listing on or after listed_at."""
+    if outcomes.empty or not after:
+        return np.zeros(len(found), dtype=bool)
+    rows = outcomes[outcomes["outcome"].isin(after)]
+    if rows.empty:
+        return np.zeros(len(found), dtype=bool)
+    latest = rows.assign(at=pd.to_datetime(rows["listed_on"])).groupby("patient_id")["at"].max()
+    when = found["patient_id"].map(latest)
+    return (pd.to_datetime(when) >= found["listed_at"]).fillna(False).to_numpy(dtype=bool)
 
 
 def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
@@ -92,7 +271,8 @@ def _base(
     previous: pd.DataFrame | None,
     config: OutreachConfig,
 ) -> pd.DataFrame:
-    """A task's scores for listable patients, with practice, group, previous risk, contact-by."""
+    """A task's scores for registered, living patients, with practice, group, opt-out, open
+    spell, last event, previous risk and contact-by."""
     own = scores.loc[scores["task"] == task, list(SCORE_COLUMNS[1:])]
     if own["patient_id"].duplicated().any():
         # One row per patient: the latest index (a second discharge supersedes the first).
@@ -101,8 +281,8 @@ def _base(
     pos = _lookup(status["patient_id"], own["patient_id"])
     own = own[pos >= 0].copy()
     pos = pos[pos >= 0]
-    own["practice_code"] = status["practice_code"].array.take(pos)
-    own["group"] = status["group"].array.take(pos)
+    for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
+        own[column] = status[column].array.take(pos)
     own["previous_risk"] = np.nan
     if previous is not None:
         prev = previous.loc[previous["task"] == task].drop_duplicates("patient_id")
@@ -158,14 +338,56 @@ def _qualify(cands: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
 def _cut(
     cands: pd.DataFrame, pathway: Pathway, *, capacity: pd.Series, as_of: date
 ) -> pd.DataFrame:
-    ordered = _ordered(cands, pathway.order_by)
-    rank = ordered.groupby("practice_code", sort=False).cumcount() + 1
+    """Main list (the practice's places; plus, with min_risk_beyond_capacity, everyone at or
+    above min_risk), then the reserve. `_row` keeps each row's index in `cands`."""
+    ordered = _ordered(cands, pathway.order_by).rename_axis("_row").reset_index()
     per_run = (
         capacity.fillna(0)
         .astype(int)
         .map(lambda weekly: pathway.per_run_capacity(weekly, as_of=as_of))
     )
-    main = ordered["practice_code"].map(per_run).fillna(0).astype(int)
-    section = np.where(rank <= main, MAIN, np.where(rank <= main + pathway.reserve, RESERVE, ""))
-    ordered = ordered.assign(rank=rank.to_numpy(), section=section)
-    return ordered[ordered["section"] != ""].reset_index(drop=True)
+    places = ordered["practice_code"].map(per_run).fillna(0).astype(int)
+    must = pd.Series(False, index=ordered.index)
+    if pathway.min_risk_beyond_capacity and pathway.select.min_risk is not None:
+        must = ordered["risk"] >= pathway.select.min_risk
+    n_must = must.groupby(ordered["practice_code"]).transform("sum")
+    free = (places - n_must).clip(lower=0)
+    other_rank = (~must).groupby(ordered["practice_code"]).cumsum()
+    main = must | (other_rank <= free)
+    reserve = ~main & (other_rank <= free + pathway.reserve)
+    section = np.where(main, MAIN, np.where(reserve, RESERVE, ""))
+    ordered = ordered.assign(section=section, _main=~main)
+    ordered = ordered[ordered["section"] != ""]
+    ordered = ordered.sort_values(["practice_code", "_main"], kind="mergesort")
+    rank = ordered.groupby("practice_code", sort=False).cumcount() + 1
+    return ordered.assign(rank=rank.to_numpy()).drop(columns="_main").reset_index(drop=True)
+
+
+def drop_planned_rises(lists: pd.DataFrame, *, selection: Selection | None) -> pd.DataFrame:
+    """Explained lists without the rows whose rise came only from a planned admission
+    (`rise_planned_only`: the person is under specialist care and the discharge is followed up
+    on the post-discharge list). Reserve rows move up into the places they leave; each practice
+    list's header counts them (selection.left_out, reason PLANNED_ONLY)."""
+    if "rise_planned_only" not in lists or lists.empty:
+        return lists
+    hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
+    if not hit.any():
+        return lists
+    gone = lists[hit]
+    if selection is not None:
+        counts = gone.groupby(["practice_code", "pathway"]).size().rename("count").reset_index()
+        extra = counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)]
+        selection.left_out = pd.concat([selection.left_out, extra], ignore_index=True)
+    kept = lists[~hit]
+    touched = set(zip(gone["practice_code"], gone["pathway"], strict=True))
+    parts = []
+    for (code, name), rows in kept.groupby(["practice_code", "pathway"], sort=False):
+        if (code, name) in touched:
+            before = lists[(lists["practice_code"] == code) & (lists["pathway"] == name)]
+            places = int((before["section"] == MAIN).sum())
+            rows = rows.sort_values("rank", kind="mergesort")
+            order = np.arange(1, len(rows) + 1)
+            rows = rows.assign(rank=order, section=np.where(order <= places, MAIN, RESERVE))
+        parts.append(rows)
+    out = pd.concat(parts) if parts else kept.iloc[:0]
+    return out.loc[[i for i in lists.index if i in out.index]]

@@ -1,5 +1,12 @@
 """The printable HTML list (A4 landscape, self-contained: inline CSS, no scripts or external
-assets), rendered from outreach/templates/list.html.j2 with autoescaping."""
+assets), rendered from outreach/templates/list.html.j2 with autoescaping.
+
+Every printed page repeats the practice, list, date and confidentiality line (a CSS paged-media
+running header) and "Page N of M" (a footer margin box), and the table's heading row. The three
+reasons share one cell (one per line); each suggested action carries a footnote number whose
+`why` is printed under the table (and shown as a tooltip on screen). Outcome and notes are blank
+columns to write in.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +16,41 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from riskstrat.config import project_root
-from riskstrat.outreach.columns import ListColumn
+from riskstrat.outreach.columns import ListColumn, format_nhs_number
 
 TEMPLATE = "list.html.j2"
 TEMPLATES_DIR = Path("outreach") / "templates"
-HTML_HIDDEN = ("pathway", "listed_on", "contacted_on", "outcome", "section")
+HTML_HIDDEN = ("pathway", "listed_on", "contacted_on", "section", "action_why", "reason_2",
+               "reason_3")  # fmt: skip
+REASONS_HEADING = "Reasons"
+
+
+def css_string(value: object) -> Markup:
+    """A CSS string literal's content: quotes, backslashes, newlines and < escaped (so a name
+    can neither end the string nor the style element)."""
+    out = []
+    for ch in str(value):
+        if ch in "\"'\\<>&" or ord(ch) < 32:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup("".join(out))
 
 
 @cache
 def _environment(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["css_string"] = css_string
+    return env
 
 
 def render_html(
@@ -38,6 +62,7 @@ def render_html(
 ) -> str:
     """rows: one dict per listed person (display values, `modifiable_i` flags, `section`)."""
     shown = [c for c in columns if c.name not in HTML_HIDDEN]
+    notes: dict[str, tuple[int, str]] = {}  # action -> (footnote number, why)
     out_rows = []
     seen_reserve = False
     for record in rows:
@@ -47,39 +72,81 @@ def render_html(
             {
                 "section": record["section"],
                 "first_reserve": first_reserve,
-                "cells": [_cell(c, record) for c in shown],
+                "cells": [_cell(c, record, notes) for c in shown],
             }
         )
     env = _environment(templates or project_root() / TEMPLATES_DIR)
     return env.get_template(TEMPLATE).render(
-        columns=shown,
+        columns=[
+            {"heading": REASONS_HEADING if c.name == "reason_1" else c.heading, "name": c.name}
+            for c in shown
+        ],
         rows=out_rows,
+        footnotes=[(n, action, why) for action, (n, why) in notes.items()],
         n_main=sum(r["section"] == "main" for r in rows),
         n_reserve=sum(r["section"] == "reserve" for r in rows),
         **context,
     )
 
 
-def _cell(column: ListColumn, record: dict[str, object]) -> dict[str, object]:
+def _cell(
+    column: ListColumn, record: dict[str, object], notes: dict[str, tuple[int, str]]
+) -> dict[str, object]:
+    """A cell: `lines` of (text, badge or footnote number, tooltip)."""
+    if column.name == "reason_1":
+        lines = []
+        for i in (1, 2, 3):
+            text = record.get(f"reason_{i}")
+            if text:
+                badge = "modifiable" if record.get(f"modifiable_{i}") else ""
+                lines.append({"text": str(text), "badge": badge, "note": None, "tip": ""})
+        return {"lines": lines, "css": "reasons"}
+    if column.name == "actions":
+        return {"lines": _action_lines(record, notes), "css": "actions"}
     value = record.get(column.name)
-    flag = column.name.replace("reason", "modifiable")
-    modifiable = column.name.startswith("reason") and bool(value) and bool(record.get(flag))
-    return {"text": _text(column, value), "css": _css(column), "modifiable": modifiable}
+    missing = column.name == "name" and bool(record.get("contacts_missing"))
+    text = _text(column, value)
+    return {
+        "lines": [{"text": text, "badge": "", "note": None, "tip": ""}] if text else [],
+        "css": "missing" if missing else _css(column),
+    }
+
+
+def _action_lines(
+    record: dict[str, object], notes: dict[str, tuple[int, str]]
+) -> list[dict[str, object]]:
+    actions = [a for a in str(record.get("actions") or "").split("; ") if a]
+    whys = str(record.get("action_why") or "").split("; ")
+    lines = []
+    for i, action in enumerate(actions):
+        why = whys[i] if i < len(whys) else ""
+        if action not in notes:
+            notes[action] = (len(notes) + 1, why)
+        lines.append({"text": action, "badge": "", "note": notes[action][0], "tip": why})
+    return lines
 
 
 def _text(column: ListColumn, value: object) -> str:
     if value is None:
         return ""
+    if column.name == "nhs_number":
+        return str(format_nhs_number(value))
     if column.kind == "percent":
         return f"{value:.1%}"
     if column.kind == "points":
         return f"{value:+.1f}"
     if column.kind == "date" and isinstance(value, date):
-        return value.strftime("%a %d %b %Y")
+        return (
+            value.strftime("%a %d/%m/%Y")
+            if column.name == "contact_by"
+            else (value.strftime("%d/%m/%Y"))
+        )
     return str(value)
 
 
 def _css(column: ListColumn) -> str:
     if column.kind in ("percent", "points", "int"):
         return "num"
+    if column.name in ("outcome", "notes"):
+        return "write"
     return "nowrap" if column.kind == "date" or column.name in ("nhs_number", "phone") else ""

@@ -18,12 +18,14 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
+from riskstrat.explain.actions import row_actions
 from riskstrat.explain.protocols import RiskModel
 from riskstrat.logs import log_event, timed
 from riskstrat.outreach.config import OutreachConfig, Pathway
-from riskstrat.outreach.engine import build_lists
+from riskstrat.outreach.engine import Selection, drop_planned_rises, select_lists
 from riskstrat.outreach.store_io import (
     contacts_reader,
+    load_history,
     load_outcomes,
     load_people,
     load_practices,
@@ -42,6 +44,7 @@ class OutreachResult:
     lists: pd.DataFrame
     files: list[Path] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)  # task -> "name vN"
+    selection: Selection | None = None  # who was left out of each list, and why
 
 
 def select(
@@ -51,21 +54,22 @@ def select(
     config: OutreachConfig,
     pathways: dict[str, Pathway],
     scores: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """build_lists over the store's scores (or `scores`), people, feedback and capacities, plus
-    each row's model_name and model_version."""
+) -> Selection:
+    """select_lists over the store's scores (or `scores`), people, feedback, listing history and
+    capacities; the lists carry each row's model_name and model_version."""
     tasks = tuple(sorted({p.task for p in pathways.values()}))
     scores = load_scores(con, as_of=as_of, tasks=tasks) if scores is None else scores
-    previous = []
+    previous, compared = [], {}
     for task in sorted({p.task for p in pathways.values() if p.select.min_rise_points}):
         prev_as_of, prev = load_previous(
             con, task=task, as_of=as_of, max_days=config.rising_compare_max_days
         )
         log_event("outreach.previous", task=task, previous_as_of=prev_as_of)
+        compared[task] = prev_as_of
         if prev is not None:
             previous.append(prev)
     with timed("outreach.select", as_of=as_of, scores=len(scores)) as extra:
-        lists = build_lists(
+        selection = select_lists(
             scores,
             people=load_people(con, as_of=as_of),
             outcomes=load_outcomes(con, as_of=as_of),
@@ -74,12 +78,15 @@ def select(
             config=config,
             as_of=as_of,
             previous=pd.concat(previous, ignore_index=True) if previous else None,
+            history=load_history(con, as_of=as_of, weeks=config.relist.weeks),
         )
-        extra.update(listed=len(lists))
+        extra.update(listed=len(selection.lists))
+    selection.compared_with = compared
+    lists = selection.lists
     versions = model_versions(scores, as_of=as_of)
     lists["model_name"] = lists["task"].map({t: v[0] for t, v in versions.items()})
     lists["model_version"] = lists["task"].map({t: v[1] for t, v in versions.items()})
-    return lists
+    return selection
 
 
 def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str, str]]:
@@ -141,15 +148,21 @@ def explain_lists(
         previous = _previous_matrix(
             con, rows[rows["pathway"].isin(rising)], task=str(task), config=config
         )
+        explained = explain(
+            model,
+            matrix,
+            texts=texts,
+            actions=actions,
+            after_discharge="index_spell_id" in keys,
+            previous=previous,
+        )
+        # The list decides the first action and what contradicts it (explain has no list context).
+        context = rows.reindex(columns=["pathway", "group"]).join(
+            explained.filter(regex=r"^feature_\d+$")
+        )
+        fitted = row_actions(context, actions=actions, values=matrix)
         parts.append(
-            explain(
-                model,
-                matrix,
-                texts=texts,
-                actions=actions,
-                after_discharge="index_spell_id" in keys,
-                previous=previous,
-            )
+            explained.drop(columns=["actions", "action_why"], errors="ignore").join(fitted)
         )
     if not parts:
         return lists
@@ -194,17 +207,19 @@ def write_outreach(
     matrices: dict[str, pd.DataFrame] | None = None,
     models: dict[str, RiskModel] | None = None,
 ) -> OutreachResult:
-    """Select, explain and write every practice's files for `pathways` into `run_dir`."""
-    lists = select(con, as_of=as_of, config=config, pathways=pathways, scores=scores)
+    """Select, explain and write every practice's files for `pathways` into `run_dir`. The
+    caller records who was listed (store_io.record_listed) once the files are published."""
+    selection = select(con, as_of=as_of, config=config, pathways=pathways, scores=scores)
     lists = explain_lists(
         con,
-        lists,
+        selection.lists,
         settings=settings,
         matrices=matrices,
         models=models,
         pathways=pathways,
         config=config,
     )
+    lists = drop_planned_rises(lists, selection=selection)
     labels = _labels(lists)
     files = write_practice_files(
         lists,
@@ -214,8 +229,10 @@ def write_outreach(
         practices=load_practices(con),
         as_of=as_of,
         model_labels=labels,
+        selection=selection,
+        config=config,
     )
-    return OutreachResult(lists=lists, files=files, models=labels)
+    return OutreachResult(lists=lists, files=files, models=labels, selection=selection)
 
 
 def _labels(lists: pd.DataFrame) -> dict[str, str]:

@@ -43,7 +43,21 @@ SCORE_RUNS_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORE_RUNS_TABLE} (
   rows BIGINT NOT NULL,
   scored_at TIMESTAMP NOT NULL
 )"""
-LISTED_VIEW = "outreach_listed"  # the run's listed pairs, registered for the contacts join
+LISTED_VIEW = "outreach_listed_pairs"  # the run's listed pairs, registered for the contacts join
+#: Who each run listed (the history behind "no duplicates across days"): one row per listed
+#: person, replaced per (as_of, pathway) when a date is re-run. Pseudonymous ids only.
+LISTED_TABLE = "outreach_listed"
+LISTED_DDL = f"""CREATE TABLE IF NOT EXISTS {LISTED_TABLE} (
+  as_of DATE NOT NULL,
+  pathway VARCHAR NOT NULL,
+  practice_code VARCHAR NOT NULL,
+  patient_id VARCHAR NOT NULL,
+  index_spell_id VARCHAR,
+  risk DOUBLE NOT NULL,
+  section VARCHAR NOT NULL,
+  recorded_at TIMESTAMP NOT NULL
+)"""
+HISTORY_WEEKS_MIN = 6  # history read back at least this far (discharge lists: a few days)
 NO_SCORES = (
     "store has no {task} scores for as_of {as_of}: run `riskstrat score --as-of {as_of}` first"
 )
@@ -57,21 +71,90 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
-    """eligibility.PEOPLE_COLUMNS; `palliative` = on the PC register at as_of."""
+    """eligibility.PEOPLE_COLUMNS + OPTIONAL_PEOPLE_COLUMNS.
+
+    `palliative` = on the PC register at as_of. `in_hospital` = an open spell at as_of: admitted
+    on or before it and not discharged before it (no discharge date, or one after as_of).
+    `last_event` = the latest emergency admission, discharge or A&E arrival before as_of.
+    """
     return con.execute(
         """
+        WITH open_spell AS (
+            SELECT DISTINCT patient_id FROM spells
+            WHERE admission_date <= $as_of
+              AND (discharge_date IS NULL OR discharge_date > $as_of)
+        ), events AS (
+            SELECT patient_id, max(d) AS last_event FROM (
+                SELECT patient_id, admission_date AS d FROM spells
+                WHERE admission_method = 'emergency' AND admission_date < $as_of
+                UNION ALL
+                SELECT patient_id, discharge_date FROM spells WHERE discharge_date < $as_of
+                UNION ALL
+                SELECT patient_id, CAST(arrival_at AS DATE) FROM ae_attendances
+                WHERE CAST(arrival_at AS DATE) < $as_of
+            ) GROUP BY patient_id
+        )
         SELECT p.patient_id, p.practice_code, p.registered_from, p.registered_to,
                p.date_of_death, p.data_opt_out, p.care_home,
-               pc.patient_id IS NOT NULL AS palliative
+               pc.patient_id IS NOT NULL AS palliative,
+               o.patient_id IS NOT NULL AS in_hospital,
+               e.last_event
         FROM patients p
         LEFT JOIN (
             SELECT DISTINCT patient_id FROM conditions
             WHERE register = 'PC' AND diagnosed_on <= $as_of
               AND (resolved_on IS NULL OR resolved_on > $as_of)
         ) pc USING (patient_id)
+        LEFT JOIN open_spell o USING (patient_id)
+        LEFT JOIN events e USING (patient_id)
         """,
         {"as_of": as_of},
     ).df()
+
+
+def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:
+    """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks."""
+    if not has_table(con, LISTED_TABLE):
+        return None
+    since = as_of - timedelta(weeks=max(weeks, HISTORY_WEEKS_MIN))
+    return con.execute(
+        f"""SELECT as_of, pathway, practice_code, patient_id, index_spell_id, risk, section
+        FROM {LISTED_TABLE} WHERE as_of < ? AND as_of >= ?""",
+        [as_of, since],
+    ).df()
+
+
+def record_listed(
+    con: duckdb.DuckDBPyConnection,
+    lists: pd.DataFrame,
+    *,
+    as_of: date,
+    pathways: Sequence[str],
+) -> int:
+    """Replace `pathways`' rows of as_of in LISTED_TABLE with `lists` (one transaction)."""
+    con.execute(LISTED_DDL)
+    cols = ["pathway", "practice_code", "patient_id", "index_spell_id", "risk", "section"]
+    rows = lists.loc[lists["pathway"].isin(list(pathways)), cols].copy()
+    rows["index_spell_id"] = (
+        rows["index_spell_id"].astype("object").where(rows["index_spell_id"].notna(), None)
+    )
+    rows.insert(0, "as_of", pd.Timestamp(as_of))
+    rows["recorded_at"] = pd.Timestamp.now().floor("s")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"DELETE FROM {LISTED_TABLE} WHERE as_of = ? AND list_contains(?, pathway)",
+            [as_of, list(pathways)],
+        )
+        if len(rows):
+            con.register("new_listed", rows)
+            con.execute(f"INSERT INTO {LISTED_TABLE} SELECT * FROM new_listed")
+            con.unregister("new_listed")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)
 
 
 def load_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
@@ -131,10 +214,12 @@ def contacts_reader(
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """A reader of the listed patients' contacts, each for the practice that lists them.
 
-    `read(listed)` takes (practice_code, patient_id) pairs and returns CONTACT_COLUMNS for those
-    patients registered at that very practice, nobody else: the pairs are joined to patients
-    (id and practice) and contacts in one query, so a run reads identifiers once, not once per
-    practice (a scan of the whole contacts table each time).
+    `read(listed)` takes (practice_code, patient_id) pairs and returns the contacts columns and
+    the date of birth (from patients) for those patients registered at that very practice,
+    nobody else. A listed patient with no contacts row comes back with null contacts (the
+    writer marks the row "contact details missing"), never silently dropped. The pairs are
+    joined to patients (id and practice) and contacts in one query, so a run reads identifiers
+    once, not once per practice (a scan of the whole contacts table each time).
     """
     cols = ", ".join(f"c.{c}" for c in TABLES["contacts"].column_names if c != "patient_id")
 
@@ -144,11 +229,11 @@ def contacts_reader(
         try:
             return con.execute(
                 f"""
-                SELECT l.practice_code, l.patient_id, {cols}
+                SELECT l.practice_code, l.patient_id, p.date_of_birth, {cols}
                 FROM {LISTED_VIEW} l
                 JOIN patients p
                   ON p.patient_id = l.patient_id AND p.practice_code = l.practice_code
-                JOIN contacts c ON c.patient_id = l.patient_id
+                LEFT JOIN contacts c ON c.patient_id = l.patient_id
                 ORDER BY l.practice_code, l.patient_id
                 """
             ).df()

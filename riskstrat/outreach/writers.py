@@ -20,18 +20,24 @@ import pandas as pd
 from riskstrat.logs import log_event, timed
 from riskstrat.outreach.columns import (
     COLUMNS,
-    FEEDBACK_COLUMNS,
+    CONTACTS_MISSING,
+    FEEDBACK_FILE_COLUMNS,
     MODIFIABLE_MARK,
     ListColumn,
     columns_for,
+    format_nhs_number,
 )
-from riskstrat.outreach.config import Pathway
+from riskstrat.outreach.config import OutreachConfig, Pathway
+from riskstrat.outreach.engine import Selection
+from riskstrat.outreach.header import Header, list_header
 from riskstrat.outreach.html import render_html
 from riskstrat.outreach.safe import neutralise_text
-from riskstrat.outreach.xlsx import write_xlsx
+from riskstrat.outreach.xlsx import XlsxMeta, write_xlsx
 from riskstrat.paths import output_path
+from riskstrat.registry.contract import FEEDBACK_PRACTICE_COLUMN
 
-#: listed (practice_code, patient_id) pairs -> their contacts (+ practice_code), nobody else's.
+#: listed (practice_code, patient_id) pairs -> their contacts and date of birth (+ practice_code),
+#: nobody else's.
 ContactsReader = Callable[[pd.DataFrame], pd.DataFrame]
 Record = dict[str, object]
 PRACTICES_DIR = "practices"
@@ -41,8 +47,9 @@ FOREIGN_CONTACTS = (
 )
 UNKNOWN_PRACTICES = "lists hold practice codes not in the practices table: {codes}"
 MISPLACED_ROW = "a row of practice {row} reached practice {practice}'s files"
-IDENTIFIER_COLUMNS = ("nhs_number", "name", "phone")
+IDENTIFIER_COLUMNS = ("nhs_number", "name", "phone", "address", "date_of_birth")
 PAIR = ["practice_code", "patient_id"]
+MULTI_TEXT = ("actions", "action_why")  # '; '-joined lists: one per line in XLSX and HTML
 
 
 def write_practice_files(
@@ -54,39 +61,66 @@ def write_practice_files(
     practices: pd.DataFrame,
     as_of: date,
     model_labels: dict[str, str] | None = None,
+    selection: Selection | None = None,
+    config: OutreachConfig | None = None,
 ) -> list[Path]:
     """Write every practice's files for `pathways`; returns the paths written.
 
-    lists: build_lists output joined with explain output (reason_i, modifiable_i, actions).
-    practices: practice_code, practice_name (every practice gets files, listed or not).
+    lists: select output joined with explain output (reason_i, modifiable_i, actions,
+    action_why). practices: practice_code, practice_name (every practice gets files, listed or
+    not), weekly_capacity. selection/config: what each list's header says about who was left
+    out and what is not repeated (omitted: the header gives the rule only).
     """
     unknown = sorted(set(lists["practice_code"]) - set(practices["practice_code"]))
     if unknown:
         raise ValueError(UNKNOWN_PRACTICES.format(codes=unknown[:5]))
     written: list[Path] = []
+    missing_total = 0
     with timed("outreach.write", practices=len(practices), rows=len(lists)):
-        display = _with_contacts(display_frame(lists, order=tuple(pathways)), contacts_reader)
+        display = _with_contacts(
+            display_frame(lists, order=tuple(pathways)), contacts_reader, as_of=as_of
+        )
+        missing_total = int(display["contacts_missing"].sum()) if len(display) else 0
         by_practice = _split(_records(display))
+        capacity = (
+            practices.set_index("practice_code")["weekly_capacity"]
+            if ("weekly_capacity" in practices)
+            else pd.Series(dtype="int64")
+        )
         for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
             code = practice.practice_code
             own = by_practice.get(code, {})
             folder = output_path(Path(run_dir), PRACTICES_DIR, code)
             folder.mkdir(parents=True, exist_ok=True)
             for name, pathway in pathways.items():
+                rows = _own_rows(own.get(name, []), practice=code)
+                header = list_header(
+                    name=name, pathway=pathway, practice_code=code,
+                    practice_name=practice.practice_name, as_of=as_of,
+                    weekly_capacity=int(capacity.get(code, 0) or 0), n_listed=len(rows),
+                    n_missing_contacts=sum(bool(r.get("contacts_missing")) for r in rows),
+                    selection=selection, config=config,
+                )  # fmt: skip
                 context = {
                     "title": pathway.title,
                     "purpose": pathway.purpose,
                     "outcome_text": pathway.risk_means,
                     "practice_name": practice.practice_name,
                     "practice_code": code,
+                    "pathway": name,
                     "listed_on": as_of.strftime("%A %d %B %Y"),
+                    "listed_short": as_of.strftime("%d/%m/%Y"),
+                    "as_of": as_of,
                     "model": (model_labels or {}).get(pathway.task, pathway.task),
+                    "header": header,
                 }
-                rows = _own_rows(own.get(name, []), practice=code)
                 written += _write_pathway(rows, folder, name=name, context=context)
             records = [r for name in pathways for r in own.get(name, [])]
-            written.append(_write_feedback(records, folder, pathways=tuple(pathways)))
-    log_event("outreach.written", files=len(written), practices=len(practices))
+            written.append(_write_feedback(records, folder, pathways=tuple(pathways), code=code))
+    log_event(
+        "outreach.written", files=len(written), practices=len(practices),
+        contacts_missing=missing_total,
+    )  # fmt: skip
     return written
 
 
@@ -98,11 +132,13 @@ def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFram
         for column in (f"reason_{i}", f"modifiable_{i}"):
             if column not in out:
                 out[column] = None
-    if "actions" not in out:
-        out["actions"] = None
+    for column in ("actions", "action_why", "group", "this_discharge"):
+        if column not in out:
+            out[column] = None
     out["discharge_date"] = out["index_date"].where(out["task"].str.startswith("readmission"))
     out["contacted_on"] = pd.NaT
     out["outcome"] = None
+    out["notes"] = None
     out["pathway_order"] = out["pathway"].map({name: i for i, name in enumerate(order)})
     out = out.sort_values(["practice_code", "pathway_order", "rank"], kind="mergesort")
     for c in COLUMNS:
@@ -111,11 +147,14 @@ def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFram
     return out
 
 
-def _with_contacts(display: pd.DataFrame, reader: ContactsReader) -> pd.DataFrame:
-    """display + nhs_number, name, phone: one read for every listed pair; any row the reader
-    returns for a pair that is not listed (another practice's patient) stops the write."""
+def _with_contacts(display: pd.DataFrame, reader: ContactsReader, *, as_of: date) -> pd.DataFrame:
+    """display + nhs_number, name, phone, address, date_of_birth, age, contacts_missing: one read
+    for every listed pair; any row the reader returns for a pair that is not listed (another
+    practice's patient) stops the write. A listed person with no usable contacts row (no name or
+    no NHS number) stays listed, with CONTACTS_MISSING in the name cell."""
     if display.empty:
-        return display.assign(**{c: None for c in IDENTIFIER_COLUMNS})
+        return display.assign(**{c: None for c in IDENTIFIER_COLUMNS}, age=None,
+                              contacts_missing=False)  # fmt: skip
     pairs = display[PAIR].drop_duplicates()
     contacts = reader(pairs)
     listed = pd.MultiIndex.from_frame(pairs.astype(str))
@@ -124,22 +163,51 @@ def _with_contacts(display: pd.DataFrame, reader: ContactsReader) -> pd.DataFram
         first = str(contacts.loc[foreign, "practice_code"].iloc[0])
         raise ValueError(FOREIGN_CONTACTS.format(count=int(foreign.sum()), practice=first))
     contacts = contacts.drop_duplicates(PAIR)
-    name = contacts["given_name"].fillna("") + " " + contacts["family_name"].fillna("")
+    name = (
+        contacts["given_name"].fillna("") + " " + contacts["family_name"].fillna("")
+    ).str.strip()
+    nhs = contacts["nhs_number"].astype("object")
     ident = pd.DataFrame(
         {
             "practice_code": contacts["practice_code"],
             "patient_id": contacts["patient_id"],
-            "nhs_number": contacts["nhs_number"],
-            "name": name.str.strip(),
+            "nhs_number": nhs,
+            "name": name.where(name != "", None),
             "phone": contacts["phone"],
+            "address": contacts.get("address"),
+            "date_of_birth": contacts.get("date_of_birth", pd.NaT),
         }
     )
-    return display.merge(ident, on=PAIR, how="left", validate="many_to_one")
+    out = display.merge(ident, on=PAIR, how="left", validate="many_to_one")
+    missing = (
+        out["name"].isna()
+        | out["nhs_number"].isna()
+        | (out["nhs_number"].astype("str").str.strip() == "")
+    )
+    out["contacts_missing"] = missing.to_numpy(dtype=bool)
+    out["name"] = out["name"].astype("object").where(~missing, CONTACTS_MISSING)
+    born = pd.to_datetime(out["date_of_birth"])
+    out["age"] = _age(born, as_of=as_of)
+    out["date_of_birth"] = born.dt.date
+    return out
+
+
+def _age(born: pd.Series, *, as_of: date) -> pd.Series:
+    """Completed years at as_of (null when the date of birth is unknown)."""
+    had_birthday = (born.dt.month < as_of.month) | (
+        (born.dt.month == as_of.month) & (born.dt.day <= as_of.day)
+    )
+    years = as_of.year - born.dt.year - (~had_birthday).astype("int64")
+    return years.astype("Int64")
 
 
 def _records(frame: pd.DataFrame) -> list[Record]:
     """Rows as dicts of plain Python values (missing = None), practice_code kept."""
-    names = ["practice_code"] + [c.name for c in COLUMNS] + [f"modifiable_{i}" for i in (1, 2, 3)]
+    names = (
+        ["practice_code", "contacts_missing"]
+        + [c.name for c in COLUMNS]
+        + [f"modifiable_{i}" for i in (1, 2, 3)]
+    )
     names = list(dict.fromkeys(n for n in names if n in frame))
     return frame[names].astype(object).where(frame[names].notna(), None).to_dict("records")
 
@@ -165,10 +233,23 @@ def _write_pathway(
 ) -> list[Path]:
     columns = columns_for(name)
     names = [c.name for c in columns]
-    table = [[_flat_value(r, n) for n in names] for r in rows]
-    csv_path, xlsx_path, html_path = (folder / f"{name}.{ext}" for ext in ("csv", "xlsx", "html"))
-    _write_csv(csv_path, names, table, columns)
-    write_xlsx(table, columns, xlsx_path)
+    csv_path, xlsx_path, html_path = (
+        output_path(folder, f"{name}.{ext}") for ext in ("csv", "xlsx", "html")
+    )
+    _write_csv(csv_path, names, [[_flat_value(r, n) for n in names] for r in rows], columns,
+               code=str(context["practice_code"]))  # fmt: skip
+    header: Header = context["header"]  # type: ignore[assignment]
+    meta = XlsxMeta(
+        practice_code=str(context["practice_code"]),
+        pathway=name,
+        listed_on=context["as_of"],  # type: ignore[arg-type]
+        title=f"{context['title']} - {context['practice_name']} ({context['practice_code']})"
+        f" - listed on {context['listed_short']}",
+        lines=(str(context["purpose"]), *header.lines()),
+        confidential=header.confidential,
+    )
+    sheet = [[_sheet_value(r, c) for c in columns] for r in rows]
+    write_xlsx(sheet, columns, xlsx_path, meta=meta)
     html_path.write_text(render_html(rows, columns, context=context), encoding="utf-8")
     return [csv_path, xlsx_path, html_path]
 
@@ -182,6 +263,16 @@ def _flat_value(record: dict[str, object], name: str) -> object:
     return value
 
 
+def _sheet_value(record: dict[str, object], column: ListColumn) -> object:
+    """A spreadsheet cell: NHS number spaced 3 3 4, one action (and its why) per line."""
+    value = _flat_value(record, column.name)
+    if column.name == "nhs_number":
+        return format_nhs_number(value)
+    if column.name in MULTI_TEXT and isinstance(value, str):
+        return value.replace("; ", "\n")
+    return value
+
+
 def _csv_value(value: object, column: ListColumn) -> object:
     if value is None:
         return ""
@@ -191,32 +282,43 @@ def _csv_value(value: object, column: ListColumn) -> object:
 
 
 def _write_csv(
-    path: Path, names: list[str], table: list[list[object]], columns: Sequence[ListColumn]
+    path: Path,
+    names: list[str],
+    table: list[list[object]],
+    columns: Sequence[ListColumn],
+    *,
+    code: str,
 ) -> None:
+    """The list for systems: snake_case column names, ISO dates, practice_code first."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(names)
+        writer.writerow([FEEDBACK_PRACTICE_COLUMN, *names])
         for row in table:
-            writer.writerow([_csv_value(v, c) for v, c in zip(row, columns, strict=True)])
+            cells = [_csv_value(v, c) for v, c in zip(row, columns, strict=True)]
+            writer.writerow([neutralise_text(code), *cells])
 
 
 def _write_feedback(
-    records: list[dict[str, object]], folder: Path, *, pathways: tuple[str, ...]
+    records: list[dict[str, object]], folder: Path, *, pathways: tuple[str, ...], code: str
 ) -> Path:
-    """feedback.csv: one row per listed person for the practice to fill in. Rows of pathways not
-    written this time (another cadence's run of the same date) are kept."""
-    path = folder / FEEDBACK_FILE
-    kept: list[list[str]] = []
+    """feedback.csv: one row per listed person for the practice to fill in, with the practice's
+    code on every row. Rows of pathways not written this time (another cadence's run of the
+    same date) are kept."""
+    path = output_path(folder, FEEDBACK_FILE)
+    kept: list[dict[str, str]] = []
     if path.is_file():
         with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            next(reader, None)
-            kept = [row for row in reader if row and row[1] not in pathways]
-    columns = [c for c in COLUMNS if c.name in FEEDBACK_COLUMNS]
+            kept = [r for r in csv.DictReader(handle) if r.get("pathway") not in pathways]
+    by_name = {c.name: c for c in COLUMNS}
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(FEEDBACK_COLUMNS)
-        writer.writerows(kept)
+        writer.writerow(FEEDBACK_FILE_COLUMNS)
+        for old in kept:  # (a file written before practice_code was added: it is this one's)
+            old[FEEDBACK_PRACTICE_COLUMN] = old.get(FEEDBACK_PRACTICE_COLUMN) or code
+            writer.writerow([old.get(c, "") for c in FEEDBACK_FILE_COLUMNS])
         for r in records:
-            writer.writerow([_csv_value(r.get(c.name), c) for c in columns])
+            writer.writerow(
+                [neutralise_text(code)]
+                + [_csv_value(r.get(c), by_name[c]) for c in FEEDBACK_FILE_COLUMNS[1:]]
+            )
     return path

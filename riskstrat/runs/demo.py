@@ -151,6 +151,42 @@ def lists_per_practice(run_dir: Path) -> pd.DataFrame:
     )
 
 
+def in_hospital_on_lists(run_dir: Path, con: object, *, as_of: date) -> pd.DataFrame:
+    """Per list: people listed and how many of them have an open spell at as_of (must be 0)."""
+    frames = [
+        pd.read_csv(path, usecols=["patient_id", "pathway"], dtype="str")
+        for path in sorted(Path(run_dir).glob("practices/*/*.csv"))
+        if path.name != "feedback.csv"
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["pathway", "listed", "in_hospital"])
+    listed = pd.concat(frames, ignore_index=True)
+    open_ids = con.execute(  # type: ignore[attr-defined]
+        "SELECT DISTINCT patient_id FROM spells WHERE admission_date <= ? "
+        "AND (discharge_date IS NULL OR discharge_date > ?)",
+        [as_of, as_of],
+    ).df()["patient_id"]
+    listed["in_hospital"] = listed["patient_id"].isin(set(open_ids))
+    return (
+        listed.groupby("pathway")
+        .agg(listed=("patient_id", "size"), in_hospital=("in_hospital", "sum"))
+        .reset_index()
+    )
+
+
+def list_rule_breaches(run_dir: Path, con: object, *, as_of: date) -> dict[str, int]:
+    """outreach.audit over the run's list files (counts of rows breaking each list rule)."""
+    from riskstrat.explain.actions import load_actions
+    from riskstrat.outreach.audit import audit_lists
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+
+    config = load_outreach_config()
+    return audit_lists(
+        run_dir, con, as_of=as_of, config=config, pathways=load_pathways(config),  # type: ignore[arg-type]
+        actions=load_actions(),
+    )  # fmt: skip
+
+
 def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> str:
     """Everything end to end; returns the printable summary."""
     from riskstrat.outreach.scoring import score
@@ -188,9 +224,11 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
             score(con, as_of=earlier, settings=settings, tasks=("crisis",))
     with timed("demo.run", as_of=config.as_of):
         manifest = run_once(as_of=config.as_of, settings=settings, options=options)
+    published = run_dir(settings.paths.out_dir, manifest.run_name)
     with connect(settings.paths.store) as con:
         realism = realism_table(con, as_of=config.as_of)
-    published = run_dir(settings.paths.out_dir, manifest.run_name)
+        in_hospital = in_hospital_on_lists(published, con, as_of=config.as_of)
+        rules = list_rule_breaches(published, con, as_of=config.as_of)
     return summary_text(
         config=config,
         settings=settings,
@@ -200,6 +238,8 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
         models=model_table(results),
         trained={t: r["trained"] for t, r in results.items()},
         lists=lists_per_practice(published),
+        in_hospital=in_hospital,
+        rules=rules,
         run_folder=published,
         warnings=manifest.warnings,
         cards=results,
@@ -218,6 +258,8 @@ def summary_text(
     lists: pd.DataFrame,
     run_folder: Path,
     warnings: list[str],
+    in_hospital: pd.DataFrame | None = None,
+    rules: dict[str, int] | None = None,
     cards: dict[str, dict] | None = None,
 ) -> str:
     fmt = {"float_format": lambda v: f"{v:.3f}"}
@@ -236,6 +278,11 @@ def summary_text(
         "",
         f"Lists written per practice (rows; run {run_folder.name}):",
         lists.to_string(),
+        "",
+        "People in hospital now (open spell at the run date) on a contact list (must be 0):",
+        (in_hospital if in_hospital is not None else pd.DataFrame()).to_string(index=False),
+        "List rules (rows breaking each, must be 0): "
+        + ", ".join(f"{k} {v}" for k, v in (rules or {}).items()),
         "",
         *(f"Model card ({t}):   {r['card']}" for t, r in (cards or {}).items() if "card" in r),
         f"Commissioner report: {report}",

@@ -78,6 +78,7 @@ def run_once(
                 manifest.warnings = list(state.warnings)
                 manifest.outputs = output_hashes(folder)
                 write_manifest(manifest, folder / MANIFEST_FILE)
+            _record_listed(state)
         except BaseException as exc:
             manifest.status = "failed"
             manifest.error = _reason(exc)
@@ -90,6 +91,20 @@ def run_once(
         write_manifest(manifest, history_path(out_dir, manifest))
     log_event("run.published", as_of=as_of, run=manifest.run_name, warnings=len(manifest.warnings))
     return manifest
+
+
+def _record_listed(state: RunState) -> None:
+    """After publishing: who this run listed (the outreach history behind "no duplicates
+    across days"). Only published lists count; if recording fails the next run may list someone
+    again (a duplicate, never a missed follow-up), so it is logged, not fatal."""
+    from riskstrat.outreach.store_io import record_listed
+
+    if state.explained is None:
+        return
+    try:
+        record_listed(state.con, state.explained, as_of=state.as_of, pathways=state.pathways)
+    except Exception as exc:  # the run is already published: log, don't fail it
+        log_event("run.record_listed_failed", as_of=state.as_of, error=type(exc).__name__)
 
 
 def _reason(exc: BaseException) -> str:

@@ -63,6 +63,7 @@ class RunState:
     con: Any = None
     tasks: dict[str, TaskData] = field(default_factory=dict)
     lists: pd.DataFrame | None = None
+    selection: Any = None  # outreach.engine.Selection: the lists + what their headers say
     explained: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
     held: ExitStack = field(default_factory=ExitStack)  # locks held until the run ends

@@ -172,33 +172,38 @@ def select_step(state: RunState) -> dict[str, int]:
     frames = [d.scores for d in state.tasks.values()]
     # Empty frames (a task with nobody to score) carry no dtypes: leave them out of the concat.
     scores = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
-    state.lists = select(
+    state.selection = select(
         state.con,
         as_of=state.as_of,
         config=load_outreach_config(),
         pathways=state.pathway_specs,
         scores=scores,
     )
+    state.lists = state.selection.lists
     by_pathway = state.lists.groupby("pathway").size()
     return {f"{p}_listed": int(by_pathway.get(p, 0)) for p in state.pathways}
 
 
 def explain_step(state: RunState) -> dict[str, int]:
     """Reasons and actions for the listed rows only, from the run's matrices and models."""
+    from riskstrat.outreach.engine import drop_planned_rises
     from riskstrat.outreach.lists import explain_lists
 
-    state.explained = explain_lists(
+    explained = explain_lists(
         state.con,
         state.lists,
         settings=state.settings,
         matrices={t: d.matrix for t, d in state.tasks.items()},
         models={t: d.model for t, d in state.tasks.items()},
     )
+    # A rise driven only by a planned admission is not rising risk: reserve names move up.
+    state.explained = drop_planned_rises(explained, selection=state.selection)
     return {"explained": len(state.explained)}
 
 
 def lists_step(state: RunState) -> dict[str, int]:
     from riskstrat.models.population import LIST_CAVEAT, SEVERE
+    from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.store_io import contacts_reader, load_practices
     from riskstrat.outreach.writers import write_practice_files
 
@@ -216,6 +221,8 @@ def lists_step(state: RunState) -> dict[str, int]:
         practices=practices,
         as_of=state.as_of,
         model_labels=labels,
+        selection=state.selection,
+        config=load_outreach_config(),
     )
     return {"files": len(written), "practices": len(practices)}
 

@@ -91,7 +91,11 @@ def test_special_groups_only_in_their_own_section(config, pathways):
 
 def test_capacity_respected_over_a_week(config, pathways):
     """Monday's weekly lists plus Monday-to-Friday post-discharge lists fill each practice's
-    weekly_capacity without exceeding it (reserves are extra, and short)."""
+    weekly_capacity without exceeding it (reserves are extra, and short). (Post-discharge's
+    min_risk_beyond_capacity is switched off here: tested on its own below.)"""
+    pathways = {
+        k: p.model_copy(update={"min_risk_beyond_capacity": False}) for k, p in pathways.items()
+    }
     pop = people(3000, practices=("P1", "P2"))
     prev = crisis_scores(pop).assign(risk=lambda d: d["risk"] - 0.2)  # everyone rose 20 points
     pop.loc[0:99, "palliative"] = True

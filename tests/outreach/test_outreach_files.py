@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
+from riskstrat.outreach.columns import CONTACTS_MISSING
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
@@ -18,7 +19,7 @@ from riskstrat.outreach.writers import (
     write_practice_files,
 )
 from riskstrat.outreach.xlsx import SHEET
-from riskstrat.registry.contract import OUTREACH_OUTCOMES
+from riskstrat.registry.contract import FEEDBACK_HEADINGS, FEEDBACK_META_SHEET, OUTCOME_LABELS
 
 
 def test_every_practice_gets_every_pathway(written):
@@ -67,6 +68,16 @@ def test_csv_rows_match_the_lists(written):
         assert set(rows["outcome"]) == {""} and set(rows["contacted_on"]) == {""}
 
 
+def _sheet(path):
+    """(worksheet, 1-based heading row, heading -> 1-based column) of a list workbook."""
+    ws = openpyxl.load_workbook(path)[SHEET]
+    for row in ws.iter_rows(min_row=1, max_row=12):
+        values = [c.value for c in row]
+        if FEEDBACK_HEADINGS["patient_id"] in values:
+            return ws, row[0].row, {v: i + 1 for i, v in enumerate(values) if v}
+    raise AssertionError(f"no heading row in {path}")
+
+
 def test_formula_injection_neutralised_in_csv_and_xlsx(written):
     folder = written["run"] / "practices" / "P1"
     with (folder / "early_intervention.csv").open(newline="", encoding="utf-8") as handle:
@@ -75,12 +86,12 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(written):
     assert first["patient_id"] == "id00000"
     assert first["name"] == "'" + EVIL["given_name"] + " " + EVIL["family_name"]
     assert first["phone"] == "'" + EVIL["phone"]
+    assert first["address"] == "'" + EVIL["address"]
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
-    ws = openpyxl.load_workbook(folder / "early_intervention.xlsx")[SHEET]
-    header = [c.value for c in ws[1]]
-    name = ws.cell(row=2, column=header.index("name") + 1)
+    ws, top, col = _sheet(folder / "early_intervention.xlsx")
+    name = ws.cell(row=top + 1, column=col["Name"])
     assert name.value == EVIL["given_name"] + " " + EVIL["family_name"]
     assert name.data_type == "s"  # text, not a formula
     formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
@@ -95,30 +106,59 @@ def test_formula_injection_neutralised_in_csv_and_xlsx(written):
     assert "HYPERLINK" not in sheet_xml and "HYPERLINK" in strings
 
 
-def test_xlsx_layout_formats_and_feedback_validation(written):
-    ws = openpyxl.load_workbook(written["run"] / "practices" / "P2" / "post_discharge.xlsx")[SHEET]
-    header = [c.value for c in ws[1]]
+def test_xlsx_is_native_title_headings_dates_dropdown_print_setup(written):
+    """Opened with openpyxl: a title row (practice, list, date), human headings, dd/mm/yyyy date
+    cells, wrapped text, the outcome drop-down of human labels, notes, print set-up, and the
+    hidden sheet naming the file's practice, list and date (the returned-file contract)."""
+    path = written["run"] / "practices" / "P2" / "post_discharge.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws, top, col = _sheet(path)
+    title = ws.cell(row=1, column=1).value
+    assert "Post-discharge follow-up" in title and "Practice P2 (P2)" in title
+    assert AS_OF.strftime("%d/%m/%Y") in title
+    assert any("Confidential" in str(ws.cell(row=r, column=1).value) for r in range(2, top))
+    headings = [ws.cell(row=top, column=c).value for c in range(1, ws.max_column + 1)]
     for column in ("patient_id", "pathway", "listed_on", "contacted_on", "outcome"):
-        assert column in header
-    assert header[-2:] == ["contacted_on", "outcome"]
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
-    assert ws.max_row > 1
-    col = {name: i + 1 for i, name in enumerate(header)}
-    risk = ws.cell(row=2, column=col["risk"])
+        assert FEEDBACK_HEADINGS[column] in headings
+    assert not [h for h in headings if h and "_" in h]  # no snake_case on show
+    assert headings[-1] == "Patient ID" and "Notes" in headings and "Date of birth" in headings
+    assert ws.freeze_panes == f"A{top + 1}"
+    assert ws.auto_filter.ref.startswith(f"A{top}:")
+    assert ws.max_row > top
+    risk = ws.cell(row=top + 1, column=col["Risk"])
     assert risk.number_format == "0.0%" and 0 < risk.value < 1
-    listed = ws.cell(row=2, column=col["listed_on"]).value
-    assert listed.date() == AS_OF
-    contact_by = ws.cell(row=2, column=col["contact_by"])
-    assert contact_by.number_format == "yyyy-mm-dd"
+    listed = ws.cell(row=top + 1, column=col["Listed on"])
+    assert listed.is_date and listed.value.date() == AS_OF and listed.number_format == "dd/mm/yyyy"
+    contact_by = ws.cell(row=top + 1, column=col["Contact by"])
+    assert contact_by.number_format == "dd/mm/yyyy"
     assert contact_by.value.date() == date(2025, 6, 3)  # Friday 30 May + 2 working days
-    assert 0 < _width(ws, col["rank"]) < 10 and _width(ws, col["reason_1"]) >= 30
+    born = ws.cell(row=top + 1, column=col["Date of birth"])
+    assert born.is_date and born.number_format == "dd/mm/yyyy"
+    assert ws.cell(row=top + 1, column=col["Age"]).value == 85  # born 1 Jan 1940, on 2 Jun 2025
+    assert ws.cell(row=top + 1, column=col["NHS number"]).value.count(" ") == 2
+    assert ws.cell(row=top + 1, column=col["Suggested actions"]).alignment.wrap_text
+    # Rows grow with wrapped text: no data row has a fixed height.
+    assert not any(ws.row_dimensions[r].customHeight for r in range(top, ws.max_row + 1))
+    assert 0 < _width(ws, col["#"]) < 10 and _width(ws, col["Reason 1"]) >= 30
     kinds = {dv.type: dv for dv in ws.data_validations.dataValidation}
-    outcome_letter = openpyxl.utils.get_column_letter(col["outcome"])
-    contacted_letter = openpyxl.utils.get_column_letter(col["contacted_on"])
-    assert kinds["list"].formula1 == '"' + ",".join(OUTREACH_OUTCOMES) + '"'
-    assert str(kinds["list"].sqref).startswith(f"{outcome_letter}2:{outcome_letter}")
-    assert str(kinds["date"].sqref).startswith(f"{contacted_letter}2:{contacted_letter}")
+    outcome_letter = openpyxl.utils.get_column_letter(col["Outcome"])
+    contacted_letter = openpyxl.utils.get_column_letter(col["Contacted on"])
+    assert kinds["list"].formula1 == '"' + ",".join(OUTCOME_LABELS.values()) + '"'
+    assert {"In hospital", "Died", "Moved away"} <= set(OUTCOME_LABELS.values())
+    assert str(kinds["list"].sqref).startswith(f"{outcome_letter}{top + 1}:{outcome_letter}")
+    assert str(kinds["date"].sqref).startswith(f"{contacted_letter}{top + 1}:{contacted_letter}")
+    # Print set-up: A4 landscape, one page wide, heading rows repeated, page numbers.
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    # fitToWidth omitted = 1 (the OOXML default); fitToHeight 0 = as many pages tall as needed.
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows.replace("$", "") == f"{top}:{top}"
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+    meta = wb[FEEDBACK_META_SHEET]
+    assert meta.sheet_state == "hidden"
+    assert {r[0].value: r[1].value for r in meta.iter_rows()} == {
+        "practice_code": "P2", "pathway": "post_discharge", "listed_on": AS_OF.isoformat(),
+    }  # fmt: skip
 
 
 def _width(ws, column: int) -> float:
@@ -134,15 +174,20 @@ def test_feedback_template_lists_every_listed_person(written):
         path = written["run"] / "practices" / code / "feedback.csv"
         rows = pd.read_csv(path, dtype="str", keep_default_na=False)
         assert rows.columns.tolist() == [
+            "practice_code",
             "patient_id",
             "pathway",
             "listed_on",
             "contacted_on",
             "outcome",
         ]
+        assert set(rows["practice_code"]) == {code}
         own = lists[lists["practice_code"] == code]
         assert sorted(rows["patient_id"]) == sorted(own["patient_id"])
         assert set(rows["listed_on"]) == {AS_OF.isoformat()}
+        listed = pd.read_csv(written["run"] / "practices" / code / "early_intervention.csv",
+                             dtype="str")  # fmt: skip
+        assert listed.columns[0] == "practice_code" and set(listed["practice_code"]) <= {code}
 
 
 def test_contacts_reader_reads_each_practice_own_patients_only(written):
@@ -222,3 +267,51 @@ def test_a_row_of_another_practice_never_reaches_a_practices_files():
     with pytest.raises(ValueError) as err:
         _own_rows(rows, practice="P1")
     assert str(err.value) == MISPLACED_ROW.format(row="P2", practice="P1")
+
+
+def test_listed_patient_without_contacts_is_listed_with_a_visible_marker(written, tmp_path):
+    """Issue 12: no contacts row (or one without name or NHS number) never gives a silently
+    blank row: the person stays listed, the name cell says so in every format, and the header
+    counts them."""
+    lists = written["lists"]
+    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    gone, blank = p1["patient_id"].iloc[1], p1["patient_id"].iloc[2]
+    con = outreach_store(written["pop"])
+    con.execute("DELETE FROM contacts WHERE patient_id = ?", [gone])
+    con.execute("UPDATE contacts SET nhs_number = NULL WHERE patient_id = ?", [blank])
+    write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    folder = tmp_path / "practices" / "P1"
+    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+    marked = rows.loc[rows["name"] == CONTACTS_MISSING, "patient_id"]
+    assert sorted(marked) == sorted([gone, blank])
+    assert len(rows) == len(p1)  # nobody dropped
+    assert rows.loc[rows["patient_id"] == gone, "date_of_birth"].item() == "1940-01-01"
+    ws, top, col = _sheet(folder / "early_intervention.xlsx")
+    names = [ws.cell(row=r, column=col["Name"]).value for r in range(top + 1, ws.max_row + 1)]
+    assert names.count(CONTACTS_MISSING) == 2
+    assert any("2 listed people have no contact details" in str(ws.cell(row=r, column=1).value)
+               for r in range(1, top))  # fmt: skip
+    html = (folder / "early_intervention.html").read_text(encoding="utf-8")
+    assert html.count(f'<td class="missing">{CONTACTS_MISSING}</td>') == 2
+    assert "2 listed people have no contact details in the extract" in html
+
+
+def test_xlsx_title_and_page_header_keep_hostile_practice_names_as_text(tmp_path):
+    from riskstrat.outreach.columns import columns_for
+    from riskstrat.outreach.xlsx import XlsxMeta, write_xlsx
+
+    name = "=cmd|' /C calc'!A0 & Co"
+    meta = XlsxMeta(practice_code="P1", pathway="care_home", listed_on=AS_OF,
+                    title=f"Care-home residents - {name} (P1)", lines=("-1+1",),
+                    confidential=f"Confidential: for {name} staff only.")  # fmt: skip
+    path = tmp_path / "list.xlsx"
+    write_xlsx([], columns_for("care_home"), path, meta=meta)
+    ws = openpyxl.load_workbook(path)[SHEET]
+    title, line = ws.cell(row=1, column=1), ws.cell(row=2, column=1)
+    assert title.value == meta.title and title.data_type == "s"
+    assert line.value == "-1+1" and line.data_type == "s"
+    assert "& Co" not in ws.oddHeader.left.text.replace("&& Co", "")  # a literal & is doubled
+    assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []

@@ -49,7 +49,7 @@ def test_html_dom_escapes_values_and_prints_a4_landscape(written, tmp_path):
     page = written["run"] / "practices" / "P1" / "early_intervention.html"
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"<(script|link|img)\b|https?://(?!evil)", html)  # self-contained
-    assert "@page { size: A4 landscape;" in html
+    assert re.search(r"@page \{\s*size: A4 landscape;", html)
     dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     lists = written["lists"]
     own = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
@@ -79,3 +79,57 @@ def test_empty_list_page_says_so(written, tmp_path):
     page = written["run"] / "practices" / empty[0] / f"{empty[1]}.html"
     dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     assert "Nobody meets this list's criteria this time." in dom
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) not installed")
+def test_printed_long_list_repeats_practice_list_date_and_page_numbers(tmp_path):
+    """A list of 120 people printed to PDF by Chromium: page 2 (and the last page) carry the
+    practice, list, date, confidentiality line, "Page N of M" and the heading row."""
+    from datetime import date
+
+    from riskstrat.outreach.columns import columns_for
+    from riskstrat.outreach.header import Header
+    from riskstrat.outreach.html import render_html
+
+    rows = [
+        {"section": "main", "rank": i + 1, "name": f"Person {i}", "nhs_number": "9434765919",
+         "date_of_birth": date(1940, 1, 2), "age": 85, "phone": "01632 960000",
+         "address": "1 Test Street, Testtown", "risk": 0.3, "reason_1": "Heart failure",
+         "modifiable_1": True, "actions": "Heart failure review", "action_why": "weights",
+         "patient_id": f"id{i:05d}"}
+        for i in range(120)
+    ]  # fmt: skip
+    header = Header(
+        rule="Listed: risk of 10% or more.",
+        left_out="",
+        repeats="",
+        missing_contacts="",
+        confidential="Confidential: for Practice Q1 staff only.",
+    )
+    html = render_html(
+        rows, columns_for("early_intervention"),
+        context={"title": "Early intervention", "purpose": "p", "outcome_text": "o",
+                 "practice_name": 'Q1 "Surgery" <b>', "practice_code": "Q1",
+                 "listed_on": "Monday 29 December 2025", "listed_short": "29/12/2025",
+                 "model": "m", "header": header},
+    )  # fmt: skip
+    page = tmp_path / "long.html"
+    page.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "long.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    assert pages >= 3
+    for n in (2, pages):
+        text = subprocess.run(
+            [PDFTOTEXT, "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert 'Q1 "Surgery" <b> (Q1)' in text and "Early intervention" in text, text[:400]
+        assert "29/12/2025" in text
+        assert "Confidential: for Practice Q1 staff only." in text
+        assert f"Page {n} of {pages}" in text
+        assert "NHS number" in text and "943 476 5919" in text  # heading row repeated

@@ -168,7 +168,7 @@ def test_explain_lists_says_what_changed_on_rising_rows(
     config = load_outreach_config()
     pathways = load_pathways(config)
     with duckdb.connect(str(settings.paths.store), read_only=True) as con:
-        lists = select(con, as_of=weeks[1], config=config, pathways=pathways)
+        lists = select(con, as_of=weeks[1], config=config, pathways=pathways).lists
         out = explain_lists(con, lists, settings=settings, pathways=pathways, config=config)
     rising = out[out["pathway"] == "rising_risk"]
     assert len(rising) > 0

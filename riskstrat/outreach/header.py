@@ -1,0 +1,183 @@
+"""What a list's header says (pure): who is listed ("high" in numbers), who was left out and
+why, what is not repeated, and any listed person without contact details. The same lines go in
+the HTML header, the XLSX title rows and nowhere else (the CSV is for systems)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from riskstrat.outreach.config import OutreachConfig, Pathway
+from riskstrat.outreach.engine import (
+    BELOW_RULE,
+    EARLIER_LIST,
+    FEEDBACK_PREFIX,
+    IN_HOSPITAL,
+    LISTED_BEFORE,
+    OPTED_OUT,
+    OVER_CAPACITY,
+    PLANNED_ONLY,
+    Selection,
+)
+from riskstrat.registry.contract import OUTCOME_LABELS
+
+REASON_TEXT = {
+    OPTED_OUT: "national data opt-out",
+    IN_HOSPITAL: "in hospital now",
+    EARLIER_LIST: "on another list this run",
+    BELOW_RULE: "below the list's rule",
+    OVER_CAPACITY: "beyond this run's places",
+    PLANNED_ONLY: "risen only after a planned admission (followed up after discharge instead)",
+}
+REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_LIST, PLANNED_ONLY,
+                BELOW_RULE, OVER_CAPACITY)  # fmt: skip
+CONFIDENTIAL = "Confidential: contains patient identifiers. For {practice} staff only."
+
+
+@dataclass(frozen=True)
+class Header:
+    rule: str  # who is listed, with "high" in numbers
+    left_out: str  # who met the rule but is not listed, and why
+    repeats: str  # what is not repeated from earlier lists
+    missing_contacts: str  # "" or how many listed people have no contact details
+    confidential: str
+
+    def lines(self) -> list[str]:
+        return [t for t in (self.rule, self.left_out, self.repeats, self.missing_contacts) if t]
+
+
+def list_header(
+    *,
+    name: str,
+    pathway: Pathway,
+    practice_code: str,
+    practice_name: str,
+    as_of: date,
+    weekly_capacity: int,
+    n_listed: int,
+    n_missing_contacts: int,
+    selection: Selection | None,
+    config: OutreachConfig | None,
+) -> Header:
+    return Header(
+        rule=rule_text(pathway, selection=selection, weekly_capacity=weekly_capacity, as_of=as_of),
+        left_out=left_out_text(
+            name,
+            pathway,
+            selection=selection,
+            practice_code=practice_code,
+            config=config,
+            n_listed=n_listed,
+        ),
+        repeats=repeats_text(pathway, config=config),
+        missing_contacts=(
+            f"{n_missing_contacts} listed {_people(n_missing_contacts)} no contact details in "
+            "the extract: shown as 'contact details missing'; look them up in the clinical "
+            "system."
+            if n_missing_contacts
+            else ""
+        ),
+        confidential=CONFIDENTIAL.format(practice=practice_name),
+    )
+
+
+def _people(n: int) -> str:
+    return "person has" if n == 1 else "people have"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}" if round(value * 100, 6).is_integer() else f"{value:.1%}"
+
+
+def rule_text(
+    pathway: Pathway, *, selection: Selection | None, weekly_capacity: int, as_of: date
+) -> str:
+    """Who is listed, in numbers: the threshold or rank rule and the population's average."""
+    rule = pathway.select
+    places = pathway.per_run_capacity(weekly_capacity, as_of=as_of)
+    parts = []
+    if rule.min_rise_points is not None:
+        since = (selection.compared_with.get(pathway.task) if selection else None) or None
+        when = f" since {since:%d/%m/%Y}" if since else " since the last weekly score"
+        parts.append(f"Listed: risk rose by {rule.min_rise_points:g} points or more{when}")
+    elif rule.min_risk is not None and rule.top_k is not None:
+        parts.append(
+            f"Listed: risk of {_pct(rule.min_risk)} or more (high), or among this practice's "
+            f"{rule.top_k} highest this run"
+        )
+    elif rule.min_risk is not None:
+        parts.append(f"Listed: highest risk first, from those at {_pct(rule.min_risk)} or more")
+    else:
+        parts.append("Listed: highest risk first")
+    parts[-1] += f"; {places} {'place' if places == 1 else 'places'} this run"
+    if pathway.reserve:
+        parts[-1] += f" + up to {pathway.reserve} in reserve"
+    if pathway.min_risk_beyond_capacity and rule.min_risk is not None:
+        parts[-1] += f" (everyone at {_pct(rule.min_risk)} or more is listed, even beyond them)"
+    population = selection.population.get(pathway.task) if selection else None
+    if population:
+        mean, n = population
+        what = "discharges" if pathway.task.startswith("readmission") else "people"
+        parts.append(f"Average risk across all {n:,} {what} scored: {_pct(mean)}")
+    return ". ".join(parts) + "."
+
+
+def left_out_text(
+    name: str,
+    pathway: Pathway,
+    *,
+    selection: Selection | None,
+    practice_code: str,
+    config: OutreachConfig | None,
+    n_listed: int,
+) -> str:
+    if selection is None:
+        return ""
+    rows = selection.left_out
+    own = rows[(rows["practice_code"] == practice_code) & (rows["pathway"] == name)]
+    counts = {str(r): int(n) for r, n in zip(own["reason"], own["count"], strict=True)}
+    ordered = sorted(counts, key=_reason_rank)
+    said = [f"{counts[r]:,} {reason_text(r, pathway=pathway, config=config)}" for r in ordered]
+    reviewed = selection.reviewed.get((practice_code, name), 0)
+    if pathway.task.startswith("readmission"):
+        head = f"{reviewed:,} discharges reviewed: {n_listed} listed, {sum(counts.values()):,} not"
+        return head + (": " + "; ".join(said) + "." if said else ".")
+    if not said:
+        return "Nobody who meets the rule was left out."
+    return "Left out although they meet the rule: " + "; ".join(said) + "."
+
+
+def _reason_rank(reason: str) -> int:
+    for i, prefix in enumerate(REASON_ORDER):
+        if reason.startswith(prefix):
+            return i
+    return len(REASON_ORDER)
+
+
+def reason_text(reason: str, *, pathway: Pathway, config: OutreachConfig | None) -> str:
+    if reason.startswith(FEEDBACK_PREFIX):
+        outcome = reason.removeprefix(FEEDBACK_PREFIX)
+        label = OUTCOME_LABELS.get(outcome, outcome).lower()
+        return f"recently '{label}' (practice feedback)"
+    if reason == LISTED_BEFORE:
+        if pathway.cadence == "weekdays":
+            return "already listed for this discharge"
+        weeks = config.relist.weeks if config else 4
+        return f"on a list in the last {weeks} weeks"
+    return REASON_TEXT.get(reason, reason)
+
+
+def repeats_text(pathway: Pathway, *, config: OutreachConfig | None) -> str:
+    if config is None:
+        return ""
+    rule = config.relist
+    again = ", ".join(f"'{OUTCOME_LABELS[o]}'" for o in rule.discharge_again_after)
+    back = f" (again only if the practice returned {again})" if again else ""
+    if pathway.cadence == "weekdays":
+        return f"Not repeated: each discharge is followed up once{back}."
+    again_text = f", or the practice returned {again}" if again else ""
+    event = ", they had a new emergency admission, discharge or A&E visit" if rule.new_event else ""
+    return (
+        f"Not repeated: anyone on a weekly list in the last {rule.weeks} weeks is left out unless "
+        f"their risk rose by {rule.rise_points:g} points or more{event}{again_text}."
+    )

@@ -1,0 +1,125 @@
+"""Actions that fit the list and the person: the pathway's own first action, at most two driver
+actions, de-duplicated, never contradicting the pathway, "recent" only when it is, each with
+its why."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskstrat.config import ConfigError, load_yaml
+from riskstrat.explain.actions import JOIN, JOIN_IN_TEXT, Actions, load_actions, row_actions
+
+ACTIONS = load_actions()
+FOLLOW_UP = ACTIONS.pathways["post_discharge"].action
+PALLIATIVE = ACTIONS.pathways["palliative_care"].action
+CARE_HOME = ACTIONS.pathways["care_home"].action
+LTC = "Long-term conditions review (combined annual review)"
+
+
+def _rows(*rows: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows with pathway, group, feature_1..3; the feature values)."""
+    frame = pd.DataFrame(
+        [{"pathway": r["pathway"], "group": r.get("group"),
+          **{f"feature_{i + 1}": f for i, f in enumerate(r["features"])}} for r in rows]
+    )  # fmt: skip
+    for i in (1, 2, 3):
+        if f"feature_{i}" not in frame:
+            frame[f"feature_{i}"] = None
+    values = pd.DataFrame([r.get("values", {}) for r in rows], index=frame.index)
+    return frame, values
+
+
+def _actions(*rows: dict[str, object]) -> list[list[str]]:
+    frame, values = _rows(*rows)
+    got = row_actions(frame, actions=ACTIONS, values=values)
+    whys = [w.split(JOIN) for w in got["action_why"]]
+    acts = [a.split(JOIN) for a in got["actions"]]
+    for a, w in zip(acts, whys, strict=True):
+        assert len(a) == len(w) and all(w)  # every action has its why
+    return acts
+
+
+def test_each_special_pathway_starts_with_its_own_action():
+    got = _actions(
+        {"pathway": "post_discharge", "features": ["days_since_discharge", "reg_hf", "reg_copd"],
+         "values": {"days_since_discharge": 1, "reg_hf": 1, "reg_copd": 1}},
+        {"pathway": "palliative_care", "features": ["reg_hf"], "values": {"reg_hf": 1}},
+        {"pathway": "care_home", "features": ["efi_latest"], "values": {"efi_latest": 0.4}},
+    )  # fmt: skip
+    assert got[0] == [FOLLOW_UP, "Heart failure review (weight monitoring, diuretic plan)",
+                      "COPD rescue pack and self-management plan"]  # fmt: skip
+    assert got[1][0] == PALLIATIVE and got[2][0] == CARE_HOME
+    assert "Follow-up call after hospital discharge" not in got[0]  # no second call
+
+
+def test_at_most_two_driver_actions_and_no_duplicates():
+    got = _actions(
+        {"pathway": "early_intervention",
+         "features": ["distinct_drugs_90d", "opioid_90d", "lives_alone"],
+         "values": {"distinct_drugs_90d": 12, "opioid_90d": 1, "lives_alone": 1}},
+        {"pathway": "early_intervention", "features": ["reg_hf", "reg_copd", "reg_dm"],
+         "values": {"reg_hf": 1, "reg_copd": 1, "reg_dm": 1}},
+    )  # fmt: skip
+    assert got[0] == ["Structured medication review",
+                      "Social prescribing / care co-ordinator referral"]  # fmt: skip
+    assert len(got[1]) == 2
+
+
+def test_never_contradicts_the_pathway_or_group():
+    """No annual long-term conditions review (or weight management, tight diabetes targets) for
+    a palliative patient, on their own section or on the post-discharge list."""
+    got = _actions(
+        {"pathway": "palliative_care", "features": ["ltc_count", "reg_dm", "bmi_latest"],
+         "values": {"ltc_count": 5, "reg_dm": 1, "bmi_latest": 41}},
+        {"pathway": "post_discharge", "group": "palliative_care",
+         "features": ["ltc_count", "efi_latest"], "values": {"ltc_count": 4, "efi_latest": 0.4}},
+        {"pathway": "post_discharge", "group": "care_home", "features": ["distinct_drugs_90d"],
+         "values": {"distinct_drugs_90d": 14}},
+    )  # fmt: skip
+    assert got[0] == [PALLIATIVE]
+    assert got[1] == [FOLLOW_UP, PALLIATIVE, "Frailty assessment and falls prevention"]
+    assert LTC not in got[1]
+    assert got[2] == [FOLLOW_UP, CARE_HOME]  # medicines are reconciled by the first action
+
+
+def test_recent_wording_only_for_recent_events():
+    got = _actions(
+        {"pathway": "early_intervention", "features": ["days_since_ae"],
+         "values": {"days_since_ae": 875, "days_since_emerg_adm": 400}},
+        {"pathway": "early_intervention", "features": ["ae_365d"],
+         "values": {"ae_365d": 3, "days_since_ae": 20}},
+        {"pathway": "early_intervention", "features": ["days_since_discharge"],
+         "values": {"days_since_discharge": 351}},
+    )  # fmt: skip
+    assert got[0] == ["Anticipatory care plan (past emergency care)"]
+    assert got[1] == ["Anticipatory care plan after recent emergency care"]
+    assert got[2] == [ACTIONS.default]  # no "follow-up after discharge" a year later
+    for row in got:
+        for action in row:
+            assert "recent" not in action or row is got[1]
+
+
+def test_zero_or_absent_drivers_call_for_nothing():
+    got = _actions(
+        {"pathway": "early_intervention", "features": ["gp_missed_90d", "bmi_latest"],
+         "values": {"gp_missed_90d": 0, "bmi_latest": float("nan")}},
+    )  # fmt: skip
+    assert got == [[ACTIONS.default]]
+
+
+def test_actions_text_may_not_hold_the_separator(tmp_path):
+    path = tmp_path / "actions.yaml"
+    path.write_text(
+        "default: Review\nrules:\n  - action: A; B\n    features: [x]\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_yaml(path, Actions)
+    assert JOIN_IN_TEXT.format(text="A; B") in str(err.value)
+
+
+def test_every_pathway_with_a_plan_of_care_has_its_first_action():
+    assert set(ACTIONS.pathways) >= {"post_discharge", "palliative_care", "care_home"}
+    assert set(ACTIONS.groups) == {"palliative_care", "care_home"}
+    assert FOLLOW_UP.startswith("Follow-up call by the contact-by date")
+    assert "medicines reconciliation" in FOLLOW_UP

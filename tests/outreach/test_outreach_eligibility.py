@@ -1,0 +1,311 @@
+"""Eligibility that matches what a practice can do: nobody in hospital on a contact list (and no
+place used), recent discharges of special groups followed up, no duplicates across days, and
+the header's account of who was left out and why."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from outreach_frames import AS_OF, crisis_scores, no_outcomes, people, practices
+
+from riskstrat.outreach.config import load_outreach_config, load_pathways
+from riskstrat.outreach.engine import (
+    IN_HOSPITAL,
+    LISTED_BEFORE,
+    OVER_CAPACITY,
+    Selection,
+    select_lists,
+)
+from riskstrat.outreach.header import list_header
+from riskstrat.outreach.store_io import load_history, load_people, record_listed
+from riskstrat.registry.contract import TABLES, ddl
+
+
+@pytest.fixture
+def config():
+    return load_outreach_config()
+
+
+@pytest.fixture
+def pathways(config):
+    return load_pathways(config)
+
+
+def _select(pop, config, pathways, *, scores=None, capacity=20, as_of=AS_OF, history=None,
+            outcomes=None, previous=None) -> Selection:  # fmt: skip
+    return select_lists(
+        crisis_scores(pop, as_of=as_of) if scores is None else scores,
+        people=pop,
+        outcomes=no_outcomes() if outcomes is None else outcomes,
+        practices=practices(capacity=capacity),
+        pathways=pathways,
+        config=config,
+        as_of=as_of,
+        previous=previous,
+        history=history,
+    )
+
+
+def _discharges(pop: pd.DataFrame, *, day: str, risk: list[float], spells=None) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "task": "readmission_30d",
+            "patient_id": pop["patient_id"].iloc[: len(risk)].to_numpy(),
+            "index_date": pd.Timestamp(day),
+            "index_spell_id": spells or [f"s{i}" for i in range(len(risk))],
+            "risk": risk,
+        }
+    )
+
+
+def test_in_hospital_never_on_a_contact_list_and_uses_no_place(config, pathways):
+    pop = people(300)
+    pop["risk"] = np.linspace(0.9, 0.06, 300)
+    pop["in_hospital"] = False
+    inpatients = [0, 1, 2, 5, 40, 150]  # the very top, and others
+    pop.loc[inpatients, "in_hospital"] = True
+    pop.loc[[5], "palliative"] = True
+    pop.loc[[40], "care_home"] = True
+    read = _discharges(pop.iloc[[1, 7, 9]], day="2025-05-30", risk=[0.6, 0.5, 0.4])
+    scores = pd.concat([crisis_scores(pop), read], ignore_index=True)
+    sel = _select(pop, config, pathways, scores=scores, capacity=20)
+    listed = sel.lists
+    assert not set(pop.loc[inpatients, "patient_id"]) & set(listed["patient_id"])
+    # No place was used by them: every list still fills its places.
+    for (_, name), rows in listed[listed["section"] == "main"].groupby(
+        ["practice_code", "pathway"]
+    ):
+        if name == "early_intervention":
+            assert len(rows) == pathways[name].per_run_capacity(20, as_of=AS_OF)
+    counted = sel.left_out[sel.left_out["reason"] == IN_HOSPITAL]
+    by = counted.groupby("pathway")["count"].sum()
+    assert by["early_intervention"] == 4  # ids 0, 1, 2, 150 (5 and 40 are special groups)
+    assert by["palliative_care"] == 1 and by["care_home"] == 1
+    assert by["post_discharge"] == 1  # readmitted: id 1 is in hospital again
+
+
+def test_open_spell_read_from_the_store():
+    """A person admitted before the run date and not yet discharged (or discharged after it) is
+    in hospital; discharged before it, or admitted after it, is not."""
+    con = duckdb.connect()
+    for name in ("patients", "conditions", "spells", "ae_attendances"):
+        con.execute(ddl(TABLES[name]))
+    pop = people(5)
+    patients = pop.drop(columns=["risk", "palliative"]).assign(
+        date_of_birth=pd.Timestamp("1940-01-01"), sex="F", ethnicity="White", lsoa_code=None,
+        imd_decile=5, lives_alone=None,
+    )[list(TABLES["patients"].column_names)]  # fmt: skip
+    con.register("p", patients)
+    con.execute("INSERT INTO patients SELECT * FROM p")
+    day = pd.Timestamp(AS_OF)
+    spells = pd.DataFrame(
+        {
+            "spell_id": ["a", "b", "c", "d", "e"],
+            "patient_id": pop["patient_id"],
+            "provider_code": None,
+            "admission_date": [day - pd.Timedelta(days=d) for d in (200, 3, 10, 0, -2)],
+            "discharge_date": [pd.NaT, day + pd.Timedelta(days=1), day - pd.Timedelta(days=1),
+                               pd.NaT, pd.NaT],
+            "admission_method": "emergency",
+            "primary_diagnosis": "I50",
+            "discharge_destination": None,
+        }
+    )[list(TABLES["spells"].column_names)]  # fmt: skip
+    con.register("s", spells)
+    con.execute("INSERT INTO spells SELECT * FROM s")
+    got = load_people(con, as_of=AS_OF).set_index("patient_id")
+    assert got["in_hospital"].tolist() == [True, True, False, True, False]
+    assert got.loc["id00002", "last_event"] == day - pd.Timedelta(days=1)  # the discharge
+
+
+def test_palliative_and_care_home_discharges_are_followed_up_beyond_capacity(config, pathways):
+    """Every special-group discharge at or above the threshold is on a list, with its own action
+    group, even when the day's places are few."""
+    pop = people(40, practices=("P1",))
+    pop.loc[[0, 1], "palliative"] = True
+    pop.loc[[2, 3], "care_home"] = True
+    read = _discharges(pop.iloc[:8], day="2025-05-30",
+                       risk=[0.54, 0.05, 0.32, 0.25, 0.9, 0.8, 0.7, 0.21])  # fmt: skip
+    sel = _select(pop, config, {"post_discharge": pathways["post_discharge"]}, scores=read,
+                  capacity=4)  # fmt: skip
+    listed = sel.lists
+    threshold = pathways["post_discharge"].select.min_risk
+    above = read.loc[read["risk"] >= threshold, "patient_id"]
+    assert set(above) <= set(listed.loc[listed["section"] == "main", "patient_id"])
+    assert pathways["post_discharge"].per_run_capacity(4, as_of=AS_OF) == 1  # only one place
+    groups = dict(zip(listed["patient_id"], listed["group"], strict=True))
+    assert groups["id00000"] == "palliative_care" and groups["id00002"] == "care_home"
+    assert sel.reviewed[("P1", "post_discharge")] == 8
+    # The low-risk palliative discharge is below the rule (top_k 2 are taken by higher risks).
+    assert "id00001" not in set(listed["patient_id"])
+
+
+def test_weekly_special_group_sections_skip_people_in_hospital(config, pathways):
+    pop = people(60, practices=("P1",))
+    pop["risk"] = 0.5
+    pop.loc[0:3, "palliative"] = True
+    pop["in_hospital"] = False
+    pop.loc[0, "in_hospital"] = True
+    listed = _select(pop, config, pathways, capacity=100).lists
+    pal = listed.loc[listed["pathway"] == "palliative_care", "patient_id"]
+    assert set(pal) == {"id00001", "id00002", "id00003"}
+
+
+def _history(lists: pd.DataFrame, *, day: date) -> pd.DataFrame:
+    return lists.assign(as_of=pd.Timestamp(day))[
+        ["as_of", "pathway", "practice_code", "patient_id", "index_spell_id", "risk", "section"]
+    ]
+
+
+def test_a_discharge_is_followed_up_once_across_working_days_and_bank_holidays(config, pathways):
+    """Friday 23 May 2025, the bank-holiday Monday 26 and Tuesday 27: the same discharge, scored
+    again by overlapping windows, is listed on the first day only, unless the practice returned
+    'unreachable'."""
+    pop = people(20, practices=("P1",))
+    post = {"post_discharge": pathways["post_discharge"]}
+    read = _discharges(pop, day="2025-05-22", risk=[0.6, 0.5, 0.3, 0.05])
+    seen: list[set[str]] = []
+    history = None
+    for day in (date(2025, 5, 23), date(2025, 5, 26), date(2025, 5, 27)):
+        sel = _select(pop, config, post, scores=read, capacity=40, as_of=day, history=history)
+        seen.append(set(sel.lists["patient_id"]))
+        step = _history(sel.lists, day=day)
+        history = step if history is None else pd.concat([history, step], ignore_index=True)
+        if day > date(2025, 5, 23):
+            gone = sel.left_out[sel.left_out["reason"] == LISTED_BEFORE]["count"].sum()
+            assert gone == len(seen[0])
+    assert seen[0] == {"id00000", "id00001", "id00002"}  # at or above 20 % (0.05 is not)
+    assert seen[1] == set() and seen[2] == set()
+    # A new discharge of the same person is a new reason to call.
+    again = _discharges(pop, day="2025-05-26", risk=[0.6], spells=["s-new"])
+    sel = _select(pop, config, post, scores=again, capacity=40, as_of=date(2025, 5, 27),
+                  history=history)  # fmt: skip
+    assert set(sel.lists["patient_id"]) == {"id00000"}
+    # 'Could not reach' returned for Friday's listing: listed again.
+    outcomes = pd.DataFrame(
+        {"patient_id": ["id00001"], "pathway": ["post_discharge"],
+         "listed_on": [pd.Timestamp("2025-05-23")], "contacted_on": [pd.NaT],
+         "outcome": ["unreachable"]}
+    )  # fmt: skip
+    sel = _select(pop, config, post, scores=read, capacity=40, as_of=date(2025, 5, 27),
+                  history=history, outcomes=outcomes)  # fmt: skip
+    assert set(sel.lists["patient_id"]) == {"id00001"}
+
+
+def test_weekly_lists_leave_out_recent_listings_unless_risk_rose_or_a_new_event(config, pathways):
+    pop = people(100, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 100)
+    pop["last_event"] = pd.NaT
+    weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
+    last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
+    first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
+    ei_rows = first[first["pathway"] == "early_intervention"]
+    ei = ei_rows.loc[ei_rows["section"] == "main", "patient_id"].tolist()
+    reserve = ei_rows.loc[ei_rows["section"] == "reserve", "patient_id"].tolist()
+    assert reserve
+    history = _history(first, day=last_week)
+    pop.loc[pop["patient_id"] == ei[0], "risk"] += 0.06  # rose 6 points: relisted
+    pop.loc[pop["patient_id"] == ei[1], "risk"] += 0.03  # 3 points: not
+    pop.loc[pop["patient_id"] == ei[2], "last_event"] = pd.Timestamp(AS_OF) - pd.Timedelta(days=2)
+    sel = _select(pop, config, weekly, capacity=20, history=history)
+    now = set(sel.lists["patient_id"])
+    assert {ei[0], ei[2]} <= now
+    assert not set(ei[1:2] + ei[3:]) & now
+    assert set(reserve) <= now  # reserve names were probably never called: listed again
+    lo = sel.left_out
+    gone = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == LISTED_BEFORE)]
+    assert int(gone["count"].sum()) == len(ei) - 2
+    # Listed five weeks ago (beyond relist.weeks = 4): listed again.
+    old = history.assign(as_of=pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5))
+    assert set(ei) <= set(
+        _select(pop, config, weekly, capacity=20, history=old).lists["patient_id"]
+    )
+
+
+def test_listing_history_round_trips_through_the_store(config, pathways):
+    pop = people(50, practices=("P1",))
+    sel = _select(pop, config, pathways, capacity=20)
+    con = duckdb.connect()
+    assert load_history(con, as_of=AS_OF, weeks=4) is None
+    assert record_listed(con, sel.lists, as_of=AS_OF, pathways=tuple(pathways)) == len(sel.lists)
+    record_listed(con, sel.lists, as_of=AS_OF, pathways=tuple(pathways))  # idempotent
+    later = load_history(con, as_of=AS_OF + pd.Timedelta(days=7).to_pytimedelta(), weeks=4)
+    assert len(later) == len(sel.lists)
+    assert load_history(con, as_of=AS_OF, weeks=4).empty  # a date never sees itself
+
+
+def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
+    pop = people(40, practices=("P1",))
+    pop["in_hospital"] = False
+    read = _discharges(pop, day="2025-05-30", risk=[0.6, 0.5, 0.1, 0.05, 0.3])
+    pop.loc[4, "in_hospital"] = True
+    scores = pd.concat([crisis_scores(pop), read], ignore_index=True)
+    sel = _select(pop, config, pathways, scores=scores, capacity=4)
+    post = sel.lists[sel.lists["pathway"] == "post_discharge"]
+    header = list_header(
+        name="post_discharge", pathway=pathways["post_discharge"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=4, n_listed=len(post),
+        n_missing_contacts=1, selection=sel, config=config,
+    )  # fmt: skip
+    assert header.rule.startswith("Listed: risk of 20% or more (high), or among this practice's 2")
+    assert "Average risk across all 5 discharges scored: 31%" in header.rule  # mean of the five
+    assert header.left_out.startswith(f"5 discharges reviewed: {len(post)} listed, 3 not: ")
+    assert "1 in hospital now" in header.left_out and "below the list's rule" in header.left_out
+    assert header.repeats == (
+        "Not repeated: each discharge is followed up once (again only if the practice returned "
+        "'Could not reach')."
+    )
+    assert header.missing_contacts.startswith("1 listed person has no contact details")
+    ei = list_header(
+        name="early_intervention", pathway=pathways["early_intervention"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=4, n_listed=2,
+        n_missing_contacts=0, selection=sel, config=config,
+    )  # fmt: skip
+    lo = sel.left_out
+    over = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == OVER_CAPACITY)]
+    assert f"{int(over['count'].sum()):,} beyond this run's places" in ei.left_out
+    assert "in the last 4 weeks" in ei.repeats and "rose by 5 points" in ei.repeats
+
+
+def test_relist_rules_are_configured_and_checked(tmp_path):
+    from riskstrat.config import ConfigError
+    from riskstrat.outreach.config import load_outreach_config as load
+
+    relist = load_outreach_config().relist
+    assert (relist.weeks, relist.rise_points, relist.new_event) == (4, 5, True)
+    assert relist.discharge_again_after == ("unreachable",)
+    bad = tmp_path / "outreach.yaml"
+    bad.write_text("relist:\n  discharge_again_after: [phoned]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"outreach\.yaml: relist\.discharge_again_after"):
+        load(bad)
+
+
+def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_moves_up(
+    config, pathways
+):
+    from riskstrat.outreach.engine import PLANNED_ONLY, drop_planned_rises
+
+    pop = people(200, practices=("P1",))
+    pop["risk"] = np.linspace(0.06, 0.6, 200)
+    prev = crisis_scores(pop)
+    prev.loc[prev.index[40:50], "risk"] -= 0.08  # ten rose 8 points
+    sel = _select(pop, config, pathways, capacity=20, previous=prev)
+    rising = sel.lists[sel.lists["pathway"] == "rising_risk"]
+    places = int((rising["section"] == "main").sum())
+    assert places >= 1 and (rising["section"] == "reserve").any()
+    planned = rising["patient_id"].iloc[0]
+    explained = sel.lists.assign(rise_planned_only=sel.lists["patient_id"] == planned)
+    out = drop_planned_rises(explained, selection=sel)
+    now = out[out["pathway"] == "rising_risk"]
+    assert planned not in set(now["patient_id"])
+    assert now["rank"].tolist() == list(range(1, len(rising)))
+    assert int((now["section"] == "main").sum()) == places  # a reserve name moved up
+    assert now["patient_id"].tolist() == rising["patient_id"].tolist()[1:]
+    gone = sel.left_out[sel.left_out["reason"] == PLANNED_ONLY]
+    assert gone[["practice_code", "pathway", "count"]].values.tolist() == [["P1", "rising_risk", 1]]
+    others = out[out["pathway"] != "rising_risk"]
+    pd.testing.assert_frame_equal(others, explained[explained["pathway"] != "rising_risk"])
