@@ -24,7 +24,13 @@ from riskstrat.models import card_text as text
 from riskstrat.models.config import ModelConfig
 from riskstrat.models.evaluate import MODEL, ORACLE, EvalResult
 from riskstrat.models.mlflow_import import mlflow, quiet
-from riskstrat.models.registry import CHAMPION, NO_SUCH_MODEL, model_name, use_tracking
+from riskstrat.models.registry import (
+    CHAMPION,
+    NO_SUCH_MODEL,
+    NO_SUCH_VERSION,
+    model_name,
+    use_tracking,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 CARD_DIR = "model_card"
@@ -283,9 +289,12 @@ def load_card(
                 else client.get_model_version_by_alias(name, alias)
             )
         except MlflowException as exc:
-            raise LookupError(
-                NO_SUCH_MODEL.format(name=name, alias=alias or version, uri=tracking_uri)
-            ) from exc
+            message = (
+                NO_SUCH_VERSION.format(version=version, name=name, uri=tracking_uri)
+                if version
+                else NO_SUCH_MODEL.format(name=name, alias=alias, uri=tracking_uri)
+            )
+            raise LookupError(message) from exc
         path = f"{CARD_DIR}/{CARD_JSON}"
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -27,6 +27,10 @@ PREVIOUS_CHAMPION = "previous-champion"
 PREVIOUS_TAG = "promotion.previous_champion"
 MODEL_ARTIFACT = "model"
 NO_SUCH_MODEL = "no registered model {name!r} with alias {alias!r} at {uri}: train it first"
+NO_SUCH_VERSION = (
+    "no version {version} of registered model {name!r} at {uri}: `riskstrat status` lists the "
+    "versions"
+)
 #: The pyfunc's runtime requirements (exact versions are in the run's manifest).
 PIP_REQUIREMENTS = ["lightgbm", "numpy", "pandas", "scikit-learn", "mlflow"]
 

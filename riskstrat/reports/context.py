@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from riskstrat.models.card import SYNTHETIC_NOTE
+from riskstrat.models.card_text import SYNTHETIC_NOTE
 from riskstrat.models.evaluate import MODEL
 from riskstrat.reports.intervals import poisson_ratio
 from riskstrat.reports.settings import ReportConfig

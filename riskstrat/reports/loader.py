@@ -233,12 +233,12 @@ def model_card_context(
         return ModelContext(
             name=name, version=version, problem=NO_CARD.format(why="no model registry found")
         )
-    from riskstrat.models.card import build_card
+    from riskstrat.models.card import load_card
     from riskstrat.models.mlflow_import import quiet
 
     try:
         with quiet():  # MLflow's own warnings, as everywhere MLflow is called
-            card = build_card(task.name, tracking_uri=uri, version=version)
+            card = load_card(task.name, tracking_uri=uri, alias=None, version=version)
     except Exception as exc:  # any registry failure: the report still renders
         why = type(exc).__name__
         return ModelContext(name=name, version=version, problem=NO_CARD.format(why=why))

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from reports_synthetic import AS_OF, PRACTICES, inputs
 
-from riskstrat.models.card import SYNTHETIC_NOTE, ModelCard, ScoreRow, SubgroupRow
+from riskstrat.models.card import ModelCard, ScoreRow, SubgroupRow
+from riskstrat.models.card_text import SYNTHETIC_NOTE
 from riskstrat.reports.aggregates import build_aggregates
 from riskstrat.reports.context import Context, model_context
 from riskstrat.reports.figures import Figures
@@ -110,11 +111,13 @@ def card(*, weak_group: bool) -> ModelCard:
     ]  # fmt: skip
     return ModelCard(
         name="riskstrat-crisis", version="4", task="crisis", aliases=["champion"],
-        generated_at="2026-01-01T00:00:00", intended_use="", intended_users=[], out_of_scope=[],
+        generated_at="2026-01-01T00:00:00", owner="", contact="", clinical_safety_officer="",
+        intended_use="", use_boundary=[], intended_users=[], out_of_scope=[],
         horizon_days=90, extract_date="2025-12-28",
         periods={"test_start": "2025-06-01", "test_end": "2025-09-29"}, rows={}, features=[],
         calibration_method="isotonic", performance=[perf], subgroups=subs, reliability=[],
-        limitations=[SYNTHETIC_NOTE], lineage={},
+        plots={}, limitations=[SYNTHETIC_NOTE], clinical_safety=[], monitoring={}, gate={},
+        lineage={},
     )  # fmt: skip
 
 

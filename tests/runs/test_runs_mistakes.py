@@ -101,7 +101,7 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["promote", "crisis"], "no version has the alias 'challenger': train a new model first", 2),
     (
         ["model-card", "crisis", "--version", "99"],
-        "Model Version (name=riskstrat-crisis, version=99) not found, in the MLflow registry",
+        "no version 99 of registered model 'riskstrat-crisis'",
         2,
     ),
     (["outreach", "--as-of", "2025-12-22"], "no crisis, readmission_30d scores", 2),
