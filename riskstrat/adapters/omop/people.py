@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskstrat.adapters.codes import practice_codes
 from riskstrat.adapters.omop.concepts import lookup
 from riskstrat.adapters.omop.mappings import OmopRules
 from riskstrat.adapters.synthea.people import fake_nhs_numbers
@@ -19,6 +20,17 @@ PERIOD_ENDED = "observation period ended before the extract date: registered_to 
 NO_PERIOD = "no observation_period table: registered from the person's first record"
 UNASSIGNED = "no care site (or location) to group by: the unassigned practice"
 LSOA = r"[EWS]0[01][0-9]{6}"
+#: Practice-code prefixes (riskstrat.adapters.codes): a care site's, a location's.
+CARE_SITE_PREFIX = "CS"
+LOCATION_PREFIX = "LOC"
+
+
+def care_site_codes(ids: pd.Series) -> pd.Series:
+    return practice_codes(CARE_SITE_PREFIX, ids, source="care_site_id")
+
+
+def location_codes(ids: pd.Series) -> pd.Series:
+    return practice_codes(LOCATION_PREFIX, ids, source="location_id")
 
 
 def birth_dates(person: pd.DataFrame, *, rules: OmopRules) -> pd.Series:
@@ -156,7 +168,7 @@ def build_patients(
 def _by_care_site(people: pd.DataFrame, *, gp_visits: pd.DataFrame) -> pd.Series:
     """The person's care_site_id, else the care site of most of their GP-contact visits."""
     own = people.get("care_site_id", pd.Series(pd.NA, index=people.index))
-    code = ("CS" + own.astype("str")).where(own.notna())
+    code = care_site_codes(own)
     visits = gp_visits.dropna(subset=["care_site_id"]) if "care_site_id" in gp_visits else gp_visits
     if len(visits) and "care_site_id" in visits:
         most = (
@@ -164,7 +176,7 @@ def _by_care_site(people: pd.DataFrame, *, gp_visits: pd.DataFrame) -> pd.Series
             .sort_values(["patient_id", "n"], ascending=[True, False])
             .drop_duplicates("patient_id").set_index("patient_id")["care_site_id"]
         )  # fmt: skip
-        code = code.fillna(people["patient_id"].map("CS" + most.astype("str")))
+        code = code.fillna(people["patient_id"].map(care_site_codes(most)))
     return code
 
 
@@ -182,7 +194,7 @@ def assign_practices(
             code = code.fillna(_by_care_site(people, gp_visits=gp_visits))
         elif "location_id" in people:
             loc = people["location_id"]
-            code = code.fillna(("LOC" + loc.astype("str")).where(loc.notna()))
+            code = code.fillna(location_codes(loc))
     missing = code.isna()
     counts.adjusted[UNASSIGNED] += int(missing.sum())
     code = code.fillna(rules.practices.unassigned.code)
@@ -206,15 +218,13 @@ def build_practices(
         else pd.Series(dtype="str")
     )
     if care_site is not None:
-        sites = care_site.assign(code="CS" + care_site["care_site_id"].astype("str")).set_index(
-            "code"
-        )
+        sites = care_site.assign(code=care_site_codes(care_site["care_site_id"])).set_index("code")
         if "care_site_name" in sites:
             names.update(sites["care_site_name"].dropna())
         if "location_id" in sites:
             zips.update(sites["location_id"].map(loc_zip).dropna())
     if location is not None:
-        locs = location.assign(code="LOC" + location["location_id"].astype("str")).set_index("code")
+        locs = location.assign(code=location_codes(location["location_id"])).set_index("code")
         label = locs.get("location_source_value", pd.Series(dtype="str")).fillna(locs.get("zip"))
         names.update(("Area " + label.astype("str")).dropna())
         if "zip" in locs:
