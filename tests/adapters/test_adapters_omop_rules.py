@@ -182,3 +182,22 @@ def test_practice_codes_pass_the_ingest_rule_and_are_stable(tmp_path: Path) -> N
     assert practices.set_index("practice_code").loc[site, "practice_name"] == "Riverside Surgery"
     spells = pd.read_csv(tmp_path / "a" / "spells.csv", dtype="str")
     assert set(spells["provider_code"].dropna()) <= {site}
+
+
+def test_people_born_before_the_earliest_birth_date_are_left_out(tmp_path: Path) -> None:
+    """Ingest rejects a date of birth before ingest.earliest_birth_date (and then every record of
+    that person): the importer leaves such people out, with their records, and counts them."""
+    from riskstrat.adapters.omop.people import BORN_TOO_EARLY
+
+    src = instance(tmp_path / "src")
+    person = pd.read_csv(src / "person.csv", dtype="str")
+    person.loc[person["person_id"] == "1", "year_of_birth"] = "1885"
+    person.to_csv(src / "person.csv", index=False)
+    report = import_omop(src, out_dir=tmp_path / "out", extract_date=EXTRACT)
+    assert report.tables["patients"].dropped[BORN_TOO_EARLY] == 1
+    for name in ("patients", "contacts", "gp_contacts", "spells", "ae_attendances"):
+        table = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype="str")
+        assert "1" not in set(table["patient_id"]), name
+    import_omop(src, out_dir=tmp_path / "old", extract_date=EXTRACT, earliest_birth=date(1880, 1, 1))
+    patients = pd.read_csv(tmp_path / "old" / "patients.csv", dtype="str")
+    assert "1885-03-04" in set(patients["date_of_birth"])

@@ -3,6 +3,8 @@ care_site, provider and location. See docs/omop.md for each rule."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -11,9 +13,16 @@ from riskstrat.adapters.omop.concepts import lookup
 from riskstrat.adapters.omop.mappings import OmopRules
 from riskstrat.adapters.synthea.people import fake_nhs_numbers
 from riskstrat.adapters.synthea.report import TableCounts
+from riskstrat.config import IngestConfig
 
 DEATH_AFTER_EXTRACT = "date_of_death after the extract date: not yet known, set to null"
 BORN_AFTER_EXTRACT = "born after the extract date"
+BORN_TOO_EARLY = (
+    "born before ingest.earliest_birth_date (an implausible date of birth, which ingest would "
+    "reject with all the person's records)"
+)
+#: ingest.earliest_birth_date's default (riskstrat.config.IngestConfig), when none is given.
+EARLIEST_BIRTH = IngestConfig().earliest_birth_date
 NO_REGISTRATION = "no observation period starting on or before the extract date"
 DEATH_BEFORE_BIRTH = "date_of_death before the date of birth: set to null"
 PERIOD_ENDED = "observation period ended before the extract date: registered_to set"
@@ -56,8 +65,10 @@ def known_people(
     *,
     rules: OmopRules,
     extract_date: pd.Timestamp,
+    earliest_birth: date = EARLIEST_BIRTH,
 ) -> tuple[pd.DataFrame, TableCounts]:
-    """patient_id, person_id, date_of_birth, date_of_death (as known at the extract) + person."""
+    """patient_id, person_id, date_of_birth, date_of_death (as known at the extract) + person;
+    people born after the extract date or before `earliest_birth` are dropped (counted)."""
     counts = TableCounts()
     people = person.assign(
         patient_id=person["person_id"].astype("str"),
@@ -65,7 +76,9 @@ def known_people(
     )
     unborn = people["date_of_birth"] > extract_date
     counts.dropped[BORN_AFTER_EXTRACT] += int(unborn.sum())
-    people = people[~unborn]
+    early = people["date_of_birth"] < pd.Timestamp(earliest_birth)
+    counts.dropped[BORN_TOO_EARLY] += int((early & ~unborn).sum())
+    people = people[~unborn & ~early]
     date_of_death = pd.Series(pd.NaT, index=people.index, dtype="datetime64[us]")
     if death is not None:
         died = death.groupby("person_id")["death_date"].min().to_dict()
