@@ -198,6 +198,8 @@ def test_people_born_before_the_earliest_birth_date_are_left_out(tmp_path: Path)
     for name in ("patients", "contacts", "gp_contacts", "spells", "ae_attendances"):
         table = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype="str")
         assert "1" not in set(table["patient_id"]), name
-    import_omop(src, out_dir=tmp_path / "old", extract_date=EXTRACT, earliest_birth=date(1880, 1, 1))
+    import_omop(
+        src, out_dir=tmp_path / "old", extract_date=EXTRACT, earliest_birth=date(1880, 1, 1)
+    )
     patients = pd.read_csv(tmp_path / "old" / "patients.csv", dtype="str")
     assert "1885-03-04" in set(patients["date_of_birth"])

@@ -221,3 +221,28 @@ def test_scoring_the_changed_population_reports_it(over_predicted) -> None:
     assert all(isinstance(c, str) and c.startswith("crisis: ") for c in caveats)
     # the same care system a little later (longer histories, fewer crises): not "severe"
     assert SEVERE.format(task="crisis") not in caveats
+
+
+def test_population_caveats_reach_the_commissioner_in_plain_words() -> None:
+    """The report shows monitoring warnings in plain words (riskstrat.reports.plain); the
+    population check's caveats each have their own sentence, the severe one keeps its capitals."""
+    from riskstrat.models.population import (
+        CALIBRATION,
+        FEATURE_SHIFT,
+        OUT_OF_RANGE,
+        RISK_VS_PREVALENCE,
+    )
+    from riskstrat.reports.plain import UNKNOWN, plain_warning
+
+    caveats = [
+        SEVERE.format(task="crisis"),
+        FEATURE_SHIFT.format(task="crisis", n=1, alert=0.25, names="age"),
+        OUT_OF_RANGE.format(task="crisis", share=0.12, names="age"),
+        RISK_VS_PREVALENCE.format(task="crisis", mean=0.1, ratio=3.2, prevalence=0.03),
+        CALIBRATION.format(task="crisis", rows=900, as_of="2025-09-30", observed=0.0081,
+                           expected=0.0156, ratio=0.52),
+    ]  # fmt: skip
+    plain = [plain_warning(c) for c in caveats]
+    assert UNKNOWN not in plain and len(set(plain)) == len(plain)
+    assert "NOT VALIDATED FOR THIS POPULATION" in plain[0]
+    assert "12%" in plain[2] and "3.2 times" in plain[3] and "0.81%" in plain[4]
