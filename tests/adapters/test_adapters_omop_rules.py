@@ -134,7 +134,7 @@ def test_gp_contacts_follow_the_provider_specialty(tmp_path: Path) -> None:
     assert counts.adjusted[UNKNOWN_SPECIALTY_COUNTED] == 1
     patients = pd.read_csv(tmp_path / "out" / "patients.csv", dtype="str").set_index("patient_id")
     practices = pd.read_csv(tmp_path / "out" / "practices.csv", dtype="str")
-    assert patients["practice_code"].to_dict() == {"1": "CS10", "2": "CS10", "3": "OMOPUNASSIGNED"}
+    assert patients["practice_code"].to_dict() == {"1": "CS10", "2": "CS10", "3": "OMUNASSIGNED"}
     assert "Riverside Surgery" in set(practices["practice_name"])
     assert patients["ethnicity"].to_dict() == {"1": "White", "2": "Black", "3": "Unknown"}
     assert report.tables["patients"].dropped[NO_REGISTRATION] == 1  # person 4: never registered
@@ -152,3 +152,54 @@ def test_registers_and_drugs_through_concept_ancestor(tmp_path: Path) -> None:
     issues = pd.read_csv(tmp_path / "out" / "prescriptions.csv", dtype="str")
     assert list(issues["issued_on"]) == ["2024-05-01", "2024-05-29"]  # runs to 25 June
     assert set(issues["bnf_code"]) == {"020802"}
+
+
+def test_practice_codes_pass_the_ingest_rule_and_are_stable(tmp_path: Path) -> None:
+    """A care site id too long for `CS<id>` (OMOP ids are 64-bit) gets a hashed code that passes
+    ingest's practice-code rule, is the same in every import, and keeps the care site's name;
+    spells at that care site carry the same code as provider."""
+    import re
+
+    from riskstrat.registry.contract import PRACTICE_CODE_PATTERN
+
+    src = instance(tmp_path / "src")
+    big = "9223372036854775000"
+    for path in src.glob("*.csv"):
+        table = pd.read_csv(path, dtype="str")
+        if "care_site_id" in table:
+            table["care_site_id"] = table["care_site_id"].replace({"10": big, "10.0": big})
+            table.to_csv(path, index=False)
+    codes = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        import_omop(src, out_dir=out, extract_date=EXTRACT)
+        practices = pd.read_csv(out / "practices.csv", dtype="str")
+        patients = pd.read_csv(out / "patients.csv", dtype="str").set_index("patient_id")
+        assert all(re.fullmatch(PRACTICE_CODE_PATTERN, c) for c in practices["practice_code"])
+        assert set(patients["practice_code"]) == set(practices["practice_code"])
+        codes.append(patients["practice_code"].to_dict())
+    assert codes[0] == codes[1] and codes[0]["1"] == codes[0]["2"] != "CS" + big
+    site = codes[0]["1"]
+    assert practices.set_index("practice_code").loc[site, "practice_name"] == "Riverside Surgery"
+    spells = pd.read_csv(tmp_path / "a" / "spells.csv", dtype="str")
+    assert set(spells["provider_code"].dropna()) <= {site}
+
+
+def test_people_born_before_the_earliest_birth_date_are_left_out(tmp_path: Path) -> None:
+    """Ingest rejects a date of birth before ingest.earliest_birth_date (and then every record of
+    that person): the importer leaves such people out, with their records, and counts them."""
+    from riskstrat.adapters.omop.people import BORN_TOO_EARLY
+
+    src = instance(tmp_path / "src")
+    person = pd.read_csv(src / "person.csv", dtype="str")
+    person.loc[person["person_id"] == "1", "year_of_birth"] = "1885"
+    person.to_csv(src / "person.csv", index=False)
+    report = import_omop(src, out_dir=tmp_path / "out", extract_date=EXTRACT)
+    assert report.tables["patients"].dropped[BORN_TOO_EARLY] == 1
+    for name in ("patients", "contacts", "gp_contacts", "spells", "ae_attendances"):
+        table = pd.read_csv(tmp_path / "out" / f"{name}.csv", dtype="str")
+        assert "1" not in set(table["patient_id"]), name
+    import_omop(
+        src, out_dir=tmp_path / "old", extract_date=EXTRACT, earliest_birth=date(1880, 1, 1)
+    )
+    patients = pd.read_csv(tmp_path / "old" / "patients.csv", dtype="str")
+    assert "1885-03-04" in set(patients["date_of_birth"])

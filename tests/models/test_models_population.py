@@ -109,6 +109,26 @@ def test_recalibrated_calibrator_composes() -> None:
     assert new(np.array([0.5]))[0] == pytest.approx(1 / (1 + np.exp(0.7 - np.log(0.2 / 0.8))))
 
 
+def test_recalibrated_centred_isotonic_composes_and_round_trips() -> None:
+    """The crisis calibrator (centred isotonic: knots and tail slope are risk logits) followed by
+    logit(p) -> a + b logit(p) is one centred-isotonic calibrator, also after to_dict/from_dict
+    (what the bundle stores), inside the knots and beyond them (the tails)."""
+    from riskstrat.models.calibrate import fit_calibrator
+
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(0, 1, 4000)
+    old = fit_calibrator(raw, rng.binomial(1, 0.3 * raw), method="centred_isotonic")
+    assert old.method == "centred_isotonic" and len(old.x) > 2
+    new = Calibrator.from_dict(updated_calibrator(old, a=-1.6, b=0.7).to_dict())
+    assert new.method == "centred_isotonic" and new.x == old.x and new.on_logit == old.on_logit
+    score = np.r_[1e-4, rng.uniform(0, 1, 500), 1 - 1e-4]
+    p = old(score)
+    expected = 1 / (1 + np.exp(-(-1.6 + 0.7 * np.log(p / (1 - p)))))
+    np.testing.assert_allclose(new(score), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match="spline"):
+        updated_calibrator(Calibrator(method="spline"), a=0.0, b=1.0)  # type: ignore[arg-type]
+
+
 # --- recalibrate on a store whose outcomes differ from training ------------------------------
 
 
@@ -166,6 +186,7 @@ def test_recalibrate_brings_calibration_in_the_large_within_10_percent(over_pred
 
 def test_recalibrate_cli_and_its_errors(over_predicted, monkeypatch, tmp_path: Path) -> None:
     from riskstrat.cli import main
+    from riskstrat.cliopts import UNKNOWN_TASK, task_names
     from riskstrat.models.recalibrate import NO_EXTRACT
 
     monkeypatch.setenv("RISKSTRAT_STORE", str(over_predicted.paths.store))
@@ -176,8 +197,11 @@ def test_recalibrate_cli_and_its_errors(over_predicted, monkeypatch, tmp_path: P
     empty = tmp_path / "empty.duckdb"
     monkeypatch.setenv("RISKSTRAT_STORE", str(empty))
     run = CliRunner().invoke(main, ["recalibrate", "crisis"])
-    assert run.exit_code == 1
+    assert run.exit_code == 2  # bad input (riskstrat.errors.EXIT_BAD_INPUT)
     assert f"Error: {NO_EXTRACT.format(store=empty)}" in run.output
+    run = CliRunner().invoke(main, ["recalibrate", "crises"])  # TASK checked by riskstrat.cliopts
+    assert run.exit_code == 2
+    assert UNKNOWN_TASK.format(value="crises", known=", ".join(task_names())) in run.output
 
 
 def test_scoring_the_changed_population_reports_it(over_predicted) -> None:
@@ -197,3 +221,28 @@ def test_scoring_the_changed_population_reports_it(over_predicted) -> None:
     assert all(isinstance(c, str) and c.startswith("crisis: ") for c in caveats)
     # the same care system a little later (longer histories, fewer crises): not "severe"
     assert SEVERE.format(task="crisis") not in caveats
+
+
+def test_population_caveats_reach_the_commissioner_in_plain_words() -> None:
+    """The report shows monitoring warnings in plain words (riskstrat.reports.plain); the
+    population check's caveats each have their own sentence, the severe one keeps its capitals."""
+    from riskstrat.models.population import (
+        CALIBRATION,
+        FEATURE_SHIFT,
+        OUT_OF_RANGE,
+        RISK_VS_PREVALENCE,
+    )
+    from riskstrat.reports.plain import UNKNOWN, plain_warning
+
+    caveats = [
+        SEVERE.format(task="crisis"),
+        FEATURE_SHIFT.format(task="crisis", n=1, alert=0.25, names="age"),
+        OUT_OF_RANGE.format(task="crisis", share=0.12, names="age"),
+        RISK_VS_PREVALENCE.format(task="crisis", mean=0.1, ratio=3.2, prevalence=0.03),
+        CALIBRATION.format(task="crisis", rows=900, as_of="2025-09-30", observed=0.0081,
+                           expected=0.0156, ratio=0.52),
+    ]  # fmt: skip
+    plain = [plain_warning(c) for c in caveats]
+    assert UNKNOWN not in plain and len(set(plain)) == len(plain)
+    assert "NOT VALIDATED FOR THIS POPULATION" in plain[0]
+    assert "12%" in plain[2] and "3.2 times" in plain[3] and "0.81%" in plain[4]

@@ -20,6 +20,7 @@ from riskstrat.adapters.omop.clinical import (
 from riskstrat.adapters.omop.concepts import acute_conditions, concept_names, measurement_loinc
 from riskstrat.adapters.omop.mappings import OmopMappings, load_mappings
 from riskstrat.adapters.omop.people import (
+    EARLIEST_BIRTH,
     NO_REGISTRATION,
     assign_practices,
     build_contacts,
@@ -137,7 +138,11 @@ def _unmapped(counts: pd.Series, *, concept: pd.DataFrame | None) -> Unmapped:
 
 
 def convert(
-    instance: OmopInstance, *, extract_date: date, maps: OmopMappings
+    instance: OmopInstance,
+    *,
+    extract_date: date,
+    maps: OmopMappings,
+    earliest_birth: date = EARLIEST_BIRTH,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, TableCounts], dict[str, Unmapped], list[str]]:
     """The contract tables, their counts, unmapped concepts and warnings (pure: no I/O)."""
     cut = pd.Timestamp(extract_date)
@@ -145,8 +150,9 @@ def convert(
     vocab = {name: frames.get(name) for name in ("concept", "concept_ancestor")}
     warnings: list[str] = []
     people, patient_counts = known_people(
-        frames["person"], frames["death"], rules=rules, extract_date=cut
-    )
+        frames["person"], frames["death"], rules=rules, extract_date=cut,
+        earliest_birth=earliest_birth,
+    )  # fmt: skip
     visits = _visits(instance)
     people = registration(
         people,
@@ -251,11 +257,14 @@ def import_omop(
     *,
     out_dir: Path | str,
     extract_date: date | None = None,
+    earliest_birth: date = EARLIEST_BIRTH,
     fmt: str = "csv",
     schema: str | None = None,
     mappings: OmopMappings | None = None,
 ) -> OmopImportReport:
-    """Convert an OMOP CDM instance (CSV folder or database URL) into registry extracts."""
+    """Convert an OMOP CDM instance (CSV folder or database URL) into registry extracts.
+
+    earliest_birth: people born before it are left out (ingest.earliest_birth_date)."""
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
     out_dir = Path(out_dir)
@@ -263,7 +272,9 @@ def import_omop(
         maps = mappings or load_mappings()
         instance = read_instance(source, cdm=maps.cdm, schema=schema)
         extract_date = extract_date or latest_date(instance)
-        tables, counts, unmapped, warnings = convert(instance, extract_date=extract_date, maps=maps)
+        tables, counts, unmapped, warnings = convert(
+            instance, extract_date=extract_date, maps=maps, earliest_birth=earliest_birth
+        )
         warnings = [*instance.warnings, *warnings]
         for warning in warnings:
             log_event("omop.warning", message=warning)

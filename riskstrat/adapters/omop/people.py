@@ -3,22 +3,43 @@ care_site, provider and location. See docs/omop.md for each rule."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
+from riskstrat.adapters.codes import practice_codes
 from riskstrat.adapters.omop.concepts import lookup
 from riskstrat.adapters.omop.mappings import OmopRules
 from riskstrat.adapters.synthea.people import fake_nhs_numbers
 from riskstrat.adapters.synthea.report import TableCounts
+from riskstrat.config import IngestConfig
 
 DEATH_AFTER_EXTRACT = "date_of_death after the extract date: not yet known, set to null"
 BORN_AFTER_EXTRACT = "born after the extract date"
+BORN_TOO_EARLY = (
+    "born before ingest.earliest_birth_date (an implausible date of birth, which ingest would "
+    "reject with all the person's records)"
+)
+#: ingest.earliest_birth_date's default (riskstrat.config.IngestConfig), when none is given.
+EARLIEST_BIRTH = IngestConfig().earliest_birth_date
 NO_REGISTRATION = "no observation period starting on or before the extract date"
 DEATH_BEFORE_BIRTH = "date_of_death before the date of birth: set to null"
 PERIOD_ENDED = "observation period ended before the extract date: registered_to set"
 NO_PERIOD = "no observation_period table: registered from the person's first record"
 UNASSIGNED = "no care site (or location) to group by: the unassigned practice"
 LSOA = r"[EWS]0[01][0-9]{6}"
+#: Practice-code prefixes (riskstrat.adapters.codes): a care site's, a location's.
+CARE_SITE_PREFIX = "CS"
+LOCATION_PREFIX = "LOC"
+
+
+def care_site_codes(ids: pd.Series) -> pd.Series:
+    return practice_codes(CARE_SITE_PREFIX, ids, source="care_site_id")
+
+
+def location_codes(ids: pd.Series) -> pd.Series:
+    return practice_codes(LOCATION_PREFIX, ids, source="location_id")
 
 
 def birth_dates(person: pd.DataFrame, *, rules: OmopRules) -> pd.Series:
@@ -44,8 +65,10 @@ def known_people(
     *,
     rules: OmopRules,
     extract_date: pd.Timestamp,
+    earliest_birth: date = EARLIEST_BIRTH,
 ) -> tuple[pd.DataFrame, TableCounts]:
-    """patient_id, person_id, date_of_birth, date_of_death (as known at the extract) + person."""
+    """patient_id, person_id, date_of_birth, date_of_death (as known at the extract) + person;
+    people born after the extract date or before `earliest_birth` are dropped (counted)."""
     counts = TableCounts()
     people = person.assign(
         patient_id=person["person_id"].astype("str"),
@@ -53,7 +76,9 @@ def known_people(
     )
     unborn = people["date_of_birth"] > extract_date
     counts.dropped[BORN_AFTER_EXTRACT] += int(unborn.sum())
-    people = people[~unborn]
+    early = people["date_of_birth"] < pd.Timestamp(earliest_birth)
+    counts.dropped[BORN_TOO_EARLY] += int((early & ~unborn).sum())
+    people = people[~unborn & ~early]
     date_of_death = pd.Series(pd.NaT, index=people.index, dtype="datetime64[us]")
     if death is not None:
         died = death.groupby("person_id")["death_date"].min().to_dict()
@@ -156,7 +181,7 @@ def build_patients(
 def _by_care_site(people: pd.DataFrame, *, gp_visits: pd.DataFrame) -> pd.Series:
     """The person's care_site_id, else the care site of most of their GP-contact visits."""
     own = people.get("care_site_id", pd.Series(pd.NA, index=people.index))
-    code = ("CS" + own.astype("str")).where(own.notna())
+    code = care_site_codes(own)
     visits = gp_visits.dropna(subset=["care_site_id"]) if "care_site_id" in gp_visits else gp_visits
     if len(visits) and "care_site_id" in visits:
         most = (
@@ -164,7 +189,7 @@ def _by_care_site(people: pd.DataFrame, *, gp_visits: pd.DataFrame) -> pd.Series
             .sort_values(["patient_id", "n"], ascending=[True, False])
             .drop_duplicates("patient_id").set_index("patient_id")["care_site_id"]
         )  # fmt: skip
-        code = code.fillna(people["patient_id"].map("CS" + most.astype("str")))
+        code = code.fillna(people["patient_id"].map(care_site_codes(most)))
     return code
 
 
@@ -182,7 +207,7 @@ def assign_practices(
             code = code.fillna(_by_care_site(people, gp_visits=gp_visits))
         elif "location_id" in people:
             loc = people["location_id"]
-            code = code.fillna(("LOC" + loc.astype("str")).where(loc.notna()))
+            code = code.fillna(location_codes(loc))
     missing = code.isna()
     counts.adjusted[UNASSIGNED] += int(missing.sum())
     code = code.fillna(rules.practices.unassigned.code)
@@ -206,15 +231,13 @@ def build_practices(
         else pd.Series(dtype="str")
     )
     if care_site is not None:
-        sites = care_site.assign(code="CS" + care_site["care_site_id"].astype("str")).set_index(
-            "code"
-        )
+        sites = care_site.assign(code=care_site_codes(care_site["care_site_id"])).set_index("code")
         if "care_site_name" in sites:
             names.update(sites["care_site_name"].dropna())
         if "location_id" in sites:
             zips.update(sites["location_id"].map(loc_zip).dropna())
     if location is not None:
-        locs = location.assign(code="LOC" + location["location_id"].astype("str")).set_index("code")
+        locs = location.assign(code=location_codes(location["location_id"])).set_index("code")
         label = locs.get("location_source_value", pd.Series(dtype="str")).fillna(locs.get("zip"))
         names.update(("Area " + label.astype("str")).dropna())
         if "zip" in locs:

@@ -271,10 +271,22 @@ def _parse(values: pd.Series, *, kind: str, where: str, column: str) -> pd.Serie
     text = values.astype("str").str.strip().where(values.notna())
     text = text.mask(text == "")
     if kind == "integer":
-        parsed = pd.to_numeric(text, errors="coerce")
+        parsed = pd.to_numeric(text, errors="coerce")  # float64: "10.0" from a float column
         whole = parsed.isna() | (parsed == parsed.round())
         bad = (parsed.isna() & text.notna()) | ~whole
-        result = parsed.astype("Int64") if not bad.any() else parsed
+        # Plain digits are parsed exactly: float64 holds integers only to 2**53, and OMOP ids
+        # are 64-bit (a column with a gap would otherwise round 9223372036854775000, so the
+        # same id would differ between tables). Beyond 64 bits is not an OMOP integer.
+        digits = text.str.fullmatch(r"[+-]?[0-9]+").fillna(False).astype(bool)
+        exact = pd.to_numeric(text[digits], errors="coerce")
+        if exact.dtype != "int64":  # some beyond 64 bits (rare): find them
+            big = text[digits].map(lambda v: not -(2**63) <= int(v) < 2**63)
+            bad = bad | big.reindex(text.index, fill_value=False).astype(bool)
+        if bad.any():
+            result = parsed
+        else:
+            result = parsed.astype("Int64")
+            result[digits] = exact.astype("Int64")
     else:
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
         retry = parsed.isna() & text.str.match(r"\d{4}-\d{1,2}-\d{1,2}\b").fillna(False)
@@ -396,7 +408,8 @@ def _read_sqlalchemy(url: str, *, schema: str | None) -> dict[str, tuple[str, pd
             for table in TABLES:
                 if table in found:
                     ref = sa.Table(found[table], sa.MetaData(), schema=schema, autoload_with=con)
-                    frame = pd.read_sql(sa.select(ref), con)
+                    # nullable dtypes: a BIGINT id column with NULLs stays exact (not float64)
+                    frame = pd.read_sql(sa.select(ref), con, dtype_backend="numpy_nullable")
                     out[table] = (f"{url} {found[table]}", _as_text(frame))
         return out
     finally:

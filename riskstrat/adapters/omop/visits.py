@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from riskstrat.adapters.omop.mappings import OmopRules
+from riskstrat.adapters.omop.people import care_site_codes
 from riskstrat.adapters.synthea.report import TableCounts, drop_repeats, in_window
 from riskstrat.registry.contract import ADMISSION_METHOD_CODES
 
@@ -104,9 +105,7 @@ def build_spells(
         {
             "spell_id": spells["visit_occurrence_id"].astype("str"),
             "patient_id": spells["patient_id"],
-            "provider_code": ("CS" + spells["care_site_id"].astype("str")).where(
-                spells["care_site_id"].notna()
-            ),
+            "provider_code": care_site_codes(spells["care_site_id"]),
             "admission_date": spells["start"],
             "discharge_date": discharge,
             "admission_method": method,

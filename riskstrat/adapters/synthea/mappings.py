@@ -6,6 +6,7 @@ touching the logic; every file is validated so a wrong key or register names fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from riskstrat.registry.contract import (
     ETHNICITY_GROUPS,
     GP_CONTACT_MODES,
     OBSERVATION_CODES,
+    PRACTICE_CODE_PATTERN,
     REGISTERS,
 )
 
@@ -31,9 +33,20 @@ class PrescriptionRules(StrictModel):
     hospital_classes: tuple[str, ...] = ("inpatient",)
 
 
+#: An adapter's unassigned-practice code must pass ingest's practice-code rule.
+BAD_PRACTICE_CODE = "{value!r} does not match the practice-code rule {pattern}"
+
+
 class UnassignedPractice(StrictModel):
     code: str
     name: str
+
+    @field_validator("code")
+    @classmethod
+    def _ingestable(cls, value: str) -> str:
+        if not re.fullmatch(PRACTICE_CODE_PATTERN, value):
+            raise ValueError(BAD_PRACTICE_CODE.format(value=value, pattern=PRACTICE_CODE_PATTERN))
+        return value
 
 
 class AdapterRules(StrictModel):

@@ -23,8 +23,9 @@ NHS_WEIGHTS = np.arange(10, 1, -1)
 
 
 def org_code(ids: pd.Series) -> pd.Series:
-    """A short, stable ODS-like code from a Synthea organisation UUID."""
-    return "SY" + ids.str.replace("-", "", regex=False).str[:10].str.upper()
+    """A short, stable ODS-like code from a Synthea organisation UUID: SY + its first ten letters
+    or digits, upper-cased (12 characters: the contract's PRACTICE_CODE_PATTERN)."""
+    return "SY" + ids.str.replace(r"[^0-9A-Za-z]", "", regex=True).str[:10].str.upper()
 
 
 def known_people(
