@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.config import Settings
+from riskstrat.db import fetch_value
 from riskstrat.logs import log_event, timed
 from riskstrat.models.calibrate import UNKNOWN_METHOD, Calibrator
 from riskstrat.models.metrics import logistic_fit, logit
@@ -256,15 +257,16 @@ def stored_calibration(
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "scores" not in tables or EXTRACTS not in tables:
         return None
-    (extract,) = con.execute(f"SELECT max(extract_date) FROM {EXTRACTS}").fetchone()
+    extract = fetch_value(con, f"SELECT max(extract_date) FROM {EXTRACTS}")
     spec = load_task(task)
     if extract is None:
         return None
     last = pd.Timestamp(extract) - pd.Timedelta(days=spec.label.horizon_days - 1)
-    (as_of,) = con.execute(
+    as_of = fetch_value(
+        con,
         "SELECT max(as_of) FROM scores WHERE task = ? AND model_name = ? AND index_date <= ?",
         [task, str(getattr(model, "name", "")), last.date()],
-    ).fetchone()
+    )
     if as_of is None:
         return None
     scored = con.execute(
