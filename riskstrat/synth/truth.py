@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from riskstrat.synth import params as P
 from riskstrat.synth.activity import key
+from riskstrat.synth.hazard import Calendar
 from riskstrat.synth.population import Population
 from riskstrat.synth.simulate import DIED, EMERGENCY, History
 
@@ -49,6 +50,7 @@ def write_truth(
     day0: int,
     day1: int,
     seed: int,
+    world: P.World,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     persons = {
@@ -67,8 +69,15 @@ def write_truth(
         "origin": hist.origin, "end_amp": hist.end_amp, "episode_end": hist.episode_end,
     }  # fmt: skip
     pq.write_table(pa.table(spells), out / "spells.parquet")
-    meta = {"day0": day0, "day1": day1, "seed": seed, "fingerprint": fingerprint()}
+    meta = {"day0": day0, "day1": day1, "seed": seed, "fingerprint": fingerprint(),
+            "world": asdict(world)}  # fmt: skip
     (out / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def world_from_json(values: dict) -> P.World:
+    """The World stored in meta.json (JSON has lists where the dataclass has a tuple)."""
+    gap = values.get("coding_gap")
+    return P.World(**{**values, "coding_gap": tuple(gap) if gap is not None else None})
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class Truth:
     episode_amp: np.ndarray
     episode_died: np.ndarray
     emergency_key: np.ndarray  # sorted key(person, admission) of emergency admissions
+    calendar: Calendar  # the world's calendar-time factors (season, trend, virtual ward)
 
 
 def _columns(path: Path) -> dict[str, np.ndarray]:
@@ -133,6 +143,7 @@ def _load(path: str, mtime: float) -> Truth:
         episode_end=spells["episode_end"][heads], episode_amp=spells["end_amp"][heads],
         episode_died=episode_died,
         emergency_key=np.sort(key(spells["person"][em], spells["admission"][em])),
+        calendar=Calendar.of(world_from_json(meta["world"]), day0=meta["day0"], day1=meta["day1"]),
     )  # fmt: skip
 
 
