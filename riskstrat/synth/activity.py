@@ -240,10 +240,13 @@ def observations(
         lo,
         lambda p, d: np.round(
             np.clip(
-                np.where(on_register(pop, "HYP", p, d), 140, 126) + 8 * level[p]
-                + rng.normal(0, 10, p.size), 85, 220,
+                np.where(on_register(pop, "HYP", p, d), 140, 126)
+                + 8 * level[p]
+                + rng.normal(0, 10, p.size),
+                85,
+                220,
             )
-        ),  # fmt: skip
+        ),
         keep=lambda p, d: np.where(on_register(pop, "HYP", p, d), 1.5, sbp_other[p]) / sbp_max[p],
     )
     add(
@@ -252,11 +255,14 @@ def observations(
         lo,
         lambda p, d: np.round(
             np.clip(
-                np.where(on_register(pop, "OB", p, d), 34, 26) + 3 * level[p]
-                + rng.normal(0, 1, p.size), 14, 60,
+                np.where(on_register(pop, "OB", p, d), 34, 26)
+                + 3 * level[p]
+                + rng.normal(0, 1, p.size),
+                14,
+                60,
             ),
             1,
-        ),  # fmt: skip
+        ),
     )
     em = hist.method == EMERGENCY
     em_key = np.sort(key(hist.person[em], hist.admission[em]))

@@ -120,8 +120,10 @@ def synthesize(
         put("patients", tables.patients_table(pop, hist, ids=ids, practice_codes=codes, day1=day1))
         put("contacts", tables.build("contacts", {"patient_id": ids,
                                                   **identity.contacts(rng["ids"], n)}))  # fmt: skip
-        put("conditions", tables.conditions_table(pop, hist, ids=ids, day1=day1,
-                                                  gap=world.coding_gap, rng=rng["coding"]))  # fmt: skip
+        conditions = tables.conditions_table(
+            pop, hist, ids=ids, day1=day1, gap=world.coding_gap, rng=rng["coding"]
+        )
+        put("conditions", conditions)
         put("spells", tables.spells_table(rng["spells"], pop, hist, ids=ids, practices=prac,
                                           day1=day1))  # fmt: skip
         for name, make, stream in (

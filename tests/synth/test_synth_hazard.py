@@ -36,7 +36,9 @@ def test_synth_bound_covers_daily_probability(world):
 
 def test_synth_calendar_season_trend_and_ward():
     """January is ~12 % above August, the trend is centred, the ward lowers only later bumps."""
-    jan15, aug15 = (int(np.datetime64(d, "D").astype(np.int64)) for d in ("2025-01-15", "2025-08-15"))
+    jan15, aug15 = (
+        int(np.datetime64(d, "D").astype(np.int64)) for d in ("2025-01-15", "2025-08-15")
+    )
     cal = Calendar.of(P.World(trend_per_year=0.0), day0=jan15 - 400, day1=jan15 + 400)
     ratio = cal.factor(jan15) / cal.factor(aug15)
     assert 1.10 <= ratio <= 1.15

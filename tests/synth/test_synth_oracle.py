@@ -88,14 +88,14 @@ def test_synth_oracle_exact_from_start_by_replication(tmp_path):
     from datetime import date
 
     from riskstrat.synth.generate import STREAMS, synthesize
+    from riskstrat.synth.hazard import Calendar
+    from riskstrat.synth.params import World
     from riskstrat.synth.population import (
         make_people,
         make_practices,
         onset_events,
         planned_admissions,
     )
-    from riskstrat.synth.hazard import Calendar
-    from riskstrat.synth.params import World
     from riskstrat.synth.simulate import EMERGENCY, simulate
 
     start, end, seed, n = date(2024, 1, 1), date(2024, 12, 29), 5, 8000
