@@ -51,10 +51,24 @@ def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
         return
     practices = max(2, patients // 10_000)
     for cmd in (
-        [exe, "synth", "--patients", str(patients), "--practices", str(practices),
-         "--start", str(START), "--end", str(END), "--seed", "1", "--out", str(work / "pop")],
+        [
+            exe,
+            "synth",
+            "--patients",
+            str(patients),
+            "--practices",
+            str(practices),
+            "--start",
+            str(START),
+            "--end",
+            str(END),
+            "--seed",
+            "1",
+            "--out",
+            str(work / "pop"),
+        ],
         [exe, "ingest", str(work / "pop" / "extract"), "--extract-date", str(END)],
-    ):  # fmt: skip
+    ):
         print(" ".join(cmd[1:]), flush=True)
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -62,8 +76,14 @@ def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
 def scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     from riskstrat.models import metrics as m
 
-    return {"auroc": m.auroc(y, p), "ece": m.ece(y, p, n_bins=10), "mean": float(p.mean()),
-            "observed": float(y.mean()), "rows": float(len(y)), "events": float(y.sum())}  # fmt: skip
+    return {
+        "auroc": m.auroc(y, p),
+        "ece": m.ece(y, p, n_bins=10),
+        "mean": float(p.mean()),
+        "observed": float(y.mean()),
+        "rows": float(len(y)),
+        "events": float(y.sum()),
+    }
 
 
 def paired(y, a, b, seed: int = 0) -> dict[str, float]:
@@ -76,25 +96,34 @@ def old_age(x: pd.DataFrame, p: np.ndarray, oracle: np.ndarray, y: np.ndarray) -
     from riskstrat.synth.compare import mean_gap
 
     old = x["age"].to_numpy() >= 85
-    return {"rows": float(old.sum()), "mean_risk": float(p[old].mean()),
-            "oracle_mean": float(oracle[old].mean()), "observed": float(y[old].mean()),
-            "minus_oracle": mean_gap(p, oracle, old), "minus_observed": mean_gap(p, y, old)}  # fmt: skip
+    return {
+        "rows": float(old.sum()),
+        "mean_risk": float(p[old].mean()),
+        "oracle_mean": float(oracle[old].mean()),
+        "observed": float(y[old].mean()),
+        "minus_oracle": mean_gap(p, oracle, old),
+        "minus_observed": mean_gap(p, y, old),
+    }
 
 
 class Run:
     def __init__(self, path: Path, patients: int) -> None:
         self.path, self.started = path, time.perf_counter()
         self.out: dict = {
-            "patients": patients, "measured_on": date.today().isoformat(),
-            "command": f"python benchmarks/quality.py --patients {patients}", "stages": {},
-        }  # fmt: skip
+            "patients": patients,
+            "measured_on": date.today().isoformat(),
+            "command": f"python benchmarks/quality.py --patients {patients}",
+            "stages": {},
+        }
 
     def put(self, stage: str, value: dict) -> None:
         self.out["stages"][stage] = value
         self.out["seconds"] = round(time.perf_counter() - self.started, 1)
         self.path.write_text(json.dumps(self.out, indent=2, default=float))
-        print(f"[{self.out['seconds']} s] {stage}: {json.dumps(value, default=float)[:600]}",
-              flush=True)  # fmt: skip
+        print(
+            f"[{self.out['seconds']} s] {stage}: {json.dumps(value, default=float)[:600]}",
+            flush=True,
+        )
 
 
 def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool) -> None:
@@ -118,27 +147,38 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     sets = {"base": base_features, "with_history": list(data.features)}
     if ablations:
         for name, cols in SUBGROUPS.items():
-            sets[f"base+{name}"] = [f for f in data.features if f.name not in history
-                                    or f.name in cols]  # fmt: skip
+            sets[f"base+{name}"] = [
+                f for f in data.features if f.name not in history or f.name in cols
+            ]
     fitted, preds = {}, {}
     for name, feats in sets.items():
         fitted[name] = fit_all(ds, features=feats, config=config)
         preds[name] = fitted[name].predict(test)
-        run.put(f"crisis.{name}", {
-            **scores(y, preds[name]), "features": len(feats),
-            "vs_base": paired(y, preds["base"], preds[name]),
-            "oracle_minus_model": paired(y, preds[name], oracle),
-            "age85": old_age(test, preds[name], oracle, y),
-            "trees": fitted[name].booster.best_iteration,
-        })  # fmt: skip
+        run.put(
+            f"crisis.{name}",
+            {
+                **scores(y, preds[name]),
+                "features": len(feats),
+                "vs_base": paired(y, preds["base"], preds[name]),
+                "oracle_minus_model": paired(y, preds[name], oracle),
+                "age85": old_age(test, preds[name], oracle, y),
+                "trees": fitted[name].booster.best_iteration,
+            },
+        )
     booster = fitted["with_history"].booster
     gain = pd.Series(booster.feature_importance("gain"), index=booster.feature_name())
     share = (gain / gain.sum()).sort_values(ascending=False)
-    run.put("crisis.oracle", {**scores(y, oracle), "age85_observed_minus_oracle":
-            float(y[test["age"].to_numpy() >= 85].mean() - oracle[test["age"].to_numpy() >= 85]
-                  .mean()),
+    run.put(
+        "crisis.oracle",
+        {
+            **scores(y, oracle),
+            "age85_observed_minus_oracle": float(
+                y[test["age"].to_numpy() >= 85].mean() - oracle[test["age"].to_numpy() >= 85].mean()
+            ),
             "history_gain_share": {k: float(v) for k, v in share.items() if k in history},
-            "gain_rank": {k: int(i) for i, k in enumerate(share.index) if k in history}})  # fmt: skip
+            "gain_rank": {k: int(i) for i, k in enumerate(share.index) if k in history},
+        },
+    )
     # the test patients over weekly as-of dates ending at the test date
     test_date = pd.Timestamp(test["index_date"].max()).date()
     dates = [test_date - timedelta(days=7 * k) for k in range(WEEKS)]
@@ -159,17 +199,34 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     per_date = []
     for d in sorted(set(x["index_date"])):
         m = (x["index_date"] == d).to_numpy()
-        per_date.append({"as_of": str(pd.Timestamp(d).date()), "rows": int(m.sum()),
-                         "events": int(yw[m].sum()), "oracle": scores(yw[m], ow[m])["auroc"],
-                         **{k: scores(yw[m], v[m])["auroc"] for k, v in pw.items()}})  # fmt: skip
+        per_date.append(
+            {
+                "as_of": str(pd.Timestamp(d).date()),
+                "rows": int(m.sum()),
+                "events": int(yw[m].sum()),
+                "oracle": scores(yw[m], ow[m])["auroc"],
+                **{k: scores(yw[m], v[m])["auroc"] for k, v in pw.items()},
+            }
+        )
     frame = pd.DataFrame(per_date)
-    summary = {c: {"mean": float(frame[c].mean()), "min": float(frame[c].min()),
-                   "max": float(frame[c].max())} for c in ("oracle", "base", "with_history")}
+    summary = {
+        c: {
+            "mean": float(frame[c].mean()),
+            "min": float(frame[c].min()),
+            "max": float(frame[c].max()),
+        }
+        for c in ("oracle", "base", "with_history")
+    }
     gap = frame["oracle"] - frame["with_history"]
-    summary["oracle_minus_with_history"] = {"mean": float(gap.mean()), "min": float(gap.min()),
-                                            "max": float(gap.max())}  # fmt: skip
-    run.put("crisis.weekly", {"dates": len(dates), "patients": len(ids), "summary": summary,
-                              "per_date": per_date})  # fmt: skip
+    summary["oracle_minus_with_history"] = {
+        "mean": float(gap.mean()),
+        "min": float(gap.min()),
+        "max": float(gap.max()),
+    }
+    run.put(
+        "crisis.weekly",
+        {"dates": len(dates), "patients": len(ids), "summary": summary, "per_date": per_date},
+    )
 
 
 def readmission(store: Path, truth: Path, run: Run) -> None:
@@ -180,8 +237,7 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
     from riskstrat.synth.oracle import readmission_risk
 
     for warmup in (365, 90):
-        config = load_model_config("readmission_30d",
-                                   overrides={"split": {"warmup_days": warmup}})  # fmt: skip
+        config = load_model_config("readmission_30d", overrides={"split": {"warmup_days": warmup}})
         data = load_task_data("readmission_30d", store_path=store, config=config)
         ds = data.dataset
         test = ds[ds["split"] == "test"].reset_index(drop=True)
@@ -195,14 +251,18 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
             fitted = fit_all(ds, features=feats, config=config)
             p = fitted.predict(test)
             base = fitted.baseline_scores(test)
-            run.put(f"readmission.warmup{warmup}.{name}", {
-                **scores(y, p), "train_rows": int((ds["split"] == "train").sum()),
-                "train_events": int(ds.loc[ds["split"] == "train", "label"].sum()),
-                "oracle": scores(y, oracle)["auroc"],
-                "oracle_minus_model": paired(y, p, oracle),
-                "model_minus_baseline": {k: paired(y, v, p) for k, v in base.items()},
-                "age85": old_age(test, p, oracle, y),
-            })  # fmt: skip
+            run.put(
+                f"readmission.warmup{warmup}.{name}",
+                {
+                    **scores(y, p),
+                    "train_rows": int((ds["split"] == "train").sum()),
+                    "train_events": int(ds.loc[ds["split"] == "train", "label"].sum()),
+                    "oracle": scores(y, oracle)["auroc"],
+                    "oracle_minus_model": paired(y, p, oracle),
+                    "model_minus_baseline": {k: paired(y, v, p) for k, v in base.items()},
+                    "age85": old_age(test, p, oracle, y),
+                },
+            )
 
 
 def main() -> None:

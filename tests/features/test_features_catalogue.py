@@ -45,7 +45,8 @@ def test_catalogue_covers_the_spec() -> None:
     columns = {f.column for f in cat.features}
     assert {f"reg_{r.lower()}" for r in REGISTERS} <= columns
     assert {"ltc_count", "hf_with_copd", "lace_total", "charlson_index", "efi_latest"} <= columns
-    assert {"emerg_adm_all", "last_discharge_method", "repeat_items_180d", "registers_ever"} <= columns
+    history = {"emerg_adm_all", "last_discharge_method", "repeat_items_180d", "registers_ever"}
+    assert history <= columns
 
 
 def test_model_features_per_task() -> None:

@@ -17,7 +17,8 @@ def test_paired_auroc_values_and_interval():
     y = (rng.random(n) < 1 / (1 + np.exp(-(x - 2)))).astype(float)
     good, noisy = x, x + rng.normal(0, 1.5, n)
     r = paired_auroc(y, noisy, good, n_boot=100, seed=1)
-    assert r.auroc_a == pytest.approx(auroc(y, noisy)) and r.auroc_b == pytest.approx(auroc(y, good))
+    assert r.auroc_a == pytest.approx(auroc(y, noisy))
+    assert r.auroc_b == pytest.approx(auroc(y, good))
     assert 0 < r.low < r.difference < r.high
     same = paired_auroc(y, good, good + 1e-9 * rng.normal(size=n), n_boot=100, seed=1)
     assert same.low <= 0 <= same.high and abs(same.difference) < 1e-3
