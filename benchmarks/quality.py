@@ -73,6 +73,20 @@ def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def history_features(task) -> list:
+    """The history group as model inputs (the catalogue keeps them out of the model: measured
+    here against the model without them)."""
+    from riskstrat.features import load_catalogue
+    from riskstrat.models.fit import FeatureInfo
+
+    cat = load_catalogue()
+    return [
+        FeatureInfo(f.column, monotone=f.monotone, categorical=f.dtype == "category")
+        for f in cat.features
+        if f.group == "history"
+    ]
+
+
 def scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     from riskstrat.models import metrics as m
 
@@ -127,7 +141,7 @@ class Run:
 
 
 def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool) -> None:
-    from riskstrat.features import build_features, load_catalogue
+    from riskstrat.features import build_features
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
@@ -136,7 +150,8 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     from riskstrat.synth.truth import load_truth
     from riskstrat.tasks import build_index
 
-    history = {f.column for f in load_catalogue().features if f.group == "history"}
+    extra = history_features(None)
+    history = {f.name for f in extra}
     config = load_model_config("crisis", overrides={"split": {"max_train_rows": max_rows}})
     data = load_task_data("crisis", store_path=store, config=config)
     ds = data.dataset
@@ -144,12 +159,10 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     y = test["label"].to_numpy(float)
     oracle = crisis_risk(truth, test[["patient_id", "index_date"]], horizon_days=90)
     base_features = [f for f in data.features if f.name not in history]
-    sets = {"base": base_features, "with_history": list(data.features)}
+    sets = {"base": base_features, "with_history": base_features + extra}
     if ablations:
         for name, cols in SUBGROUPS.items():
-            sets[f"base+{name}"] = [
-                f for f in data.features if f.name not in history or f.name in cols
-            ]
+            sets[f"base+{name}"] = [*base_features, *(f for f in extra if f.name in cols)]
     fitted, preds = {}, {}
     for name, feats in sets.items():
         fitted[name] = fit_all(ds, features=feats, config=config)
@@ -230,12 +243,13 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
 
 
 def readmission(store: Path, truth: Path, run: Run) -> None:
-    from riskstrat.features import load_catalogue
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
     from riskstrat.synth.oracle import readmission_risk
 
+    kept: dict[int, pd.Series] = {}
+    labels: dict[int, pd.Series] = {}
     for warmup in (365, 90):
         config = load_model_config("readmission_30d", overrides={"split": {"warmup_days": warmup}})
         data = load_task_data("readmission_30d", store_path=store, config=config)
@@ -243,14 +257,18 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
         test = ds[ds["split"] == "test"].reset_index(drop=True)
         y = test["label"].to_numpy(float)
         oracle = readmission_risk(truth, test[["index_spell_id"]])
-        history = {f.column for f in load_catalogue().features if f.group == "history"}
-        sets = {"with_history": list(data.features)}
+        extra = history_features(None)
+        base = [f for f in data.features if f.name not in {e.name for e in extra}]
+        sets = {"with_history": base + extra}
         if warmup == 365:
-            sets["base"] = [f for f in data.features if f.name not in history]
+            sets["base"] = base
         for name, feats in sets.items():
             fitted = fit_all(ds, features=feats, config=config)
             p = fitted.predict(test)
-            base = fitted.baseline_scores(test)
+            baselines = fitted.baseline_scores(test)
+            if name == "with_history":
+                kept[warmup] = pd.Series(p, index=test["index_spell_id"].to_numpy())
+                labels[warmup] = pd.Series(y, index=test["index_spell_id"].to_numpy())
             run.put(
                 f"readmission.warmup{warmup}.{name}",
                 {
@@ -259,10 +277,22 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
                     "train_events": int(ds.loc[ds["split"] == "train", "label"].sum()),
                     "oracle": scores(y, oracle)["auroc"],
                     "oracle_minus_model": paired(y, p, oracle),
-                    "model_minus_baseline": {k: paired(y, v, p) for k, v in base.items()},
+                    "model_minus_baseline": {k: paired(y, v, p) for k, v in baselines.items()},
                     "age85": old_age(test, p, oracle, y),
                 },
             )
+    common = kept[365].index.intersection(kept[90].index)
+    run.put(
+        "readmission.warmup90_minus_365",
+        {
+            "test_rows_both": len(common),
+            "paired": paired(
+                labels[365][common].to_numpy(),
+                kept[365][common].to_numpy(),
+                kept[90][common].to_numpy(),
+            ),
+        },
+    )
 
 
 def main() -> None:
@@ -284,7 +314,8 @@ def main() -> None:
     }
     os.environ.update(env)
     RESULTS.mkdir(exist_ok=True)
-    run = Run(RESULTS / f"quality_{args.patients}.json", args.patients)
+    suffix = f"_{'readmission' if args.skip == 'crisis' else 'crisis'}" if args.skip else ""
+    run = Run(RESULTS / f"quality_{args.patients}{suffix}.json", args.patients)
     prepare(work, args.patients, env)
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
     if args.skip != "readmission":
