@@ -43,6 +43,7 @@ SUBGROUPS = {
     "registers_ever": ["registers_ever"],
 }
 WEEKS, WEEKLY_PATIENTS, N_BOOT = 13, 30_000, 200
+DRAWS = 20  # Monte Carlo draws of the no-foresight oracle
 
 
 def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
@@ -146,6 +147,7 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
     from riskstrat.registry.store import connect
+    from riskstrat.synth.noforesight import crisis_risk_no_foresight
     from riskstrat.synth.oracle import crisis_risk, observed_emergency
     from riskstrat.synth.truth import load_truth
     from riskstrat.tasks import build_index
@@ -158,6 +160,8 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     test = ds[ds["split"] == "test"].reset_index(drop=True)
     y = test["label"].to_numpy(float)
     oracle = crisis_risk(truth, test[["patient_id", "index_date"]], horizon_days=90)
+    keys = test[["patient_id", "index_date"]]
+    nf, nf_se = crisis_risk_no_foresight(truth, keys, horizon_days=90, draws=DRAWS, seed=0)
     base_features = [f for f in data.features if f.name not in history]
     sets = {"base": base_features, "with_history": base_features + extra}
     if ablations:
@@ -174,6 +178,7 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
                 "features": len(feats),
                 "vs_base": paired(y, preds["base"], preds[name]),
                 "oracle_minus_model": paired(y, preds[name], oracle),
+                "no_foresight_minus_model": paired(y, preds[name], nf),
                 "age85": old_age(test, preds[name], oracle, y),
                 "trees": fitted[name].booster.best_iteration,
             },
@@ -181,6 +186,20 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     booster = fitted["with_history"].booster
     gain = pd.Series(booster.feature_importance("gain"), index=booster.feature_name())
     share = (gain / gain.sum()).sort_values(ascending=False)
+    run.put(
+        "crisis.no_foresight_oracle",
+        {
+            **scores(y, nf),
+            "draws": DRAWS,
+            "mean_row_se": float(nf_se.mean()),
+            "max_row_se": float(nf_se.max()),
+            "full_minus_no_foresight": paired(y, nf, oracle),
+            "age85_minus_oracle": float(
+                nf[test["age"].to_numpy() >= 85].mean()
+                - oracle[test["age"].to_numpy() >= 85].mean()
+            ),
+        },
+    )
     run.put(
         "crisis.oracle",
         {
@@ -208,6 +227,9 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     t0 = pd.to_datetime(x["index_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     yw = observed_emergency(t, person, t0, 90).astype(float)
     ow = crisis_risk(truth, x[["patient_id", "index_date"]], horizon_days=90)
+    nw, _ = crisis_risk_no_foresight(
+        truth, x[["patient_id", "index_date"]], horizon_days=90, draws=DRAWS, seed=1
+    )
     pw = {name: fitted[name].predict(x) for name in ("base", "with_history")}
     per_date = []
     for d in sorted(set(x["index_date"])):
@@ -218,6 +240,7 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
                 "rows": int(m.sum()),
                 "events": int(yw[m].sum()),
                 "oracle": scores(yw[m], ow[m])["auroc"],
+                "no_foresight": scores(yw[m], nw[m])["auroc"],
                 **{k: scores(yw[m], v[m])["auroc"] for k, v in pw.items()},
             }
         )
@@ -228,8 +251,15 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
             "min": float(frame[c].min()),
             "max": float(frame[c].max()),
         }
-        for c in ("oracle", "base", "with_history")
+        for c in ("oracle", "no_foresight", "base", "with_history")
     }
+    for ref in ("oracle", "no_foresight"):
+        gap = frame[ref] - frame["base"]
+        summary[f"{ref}_minus_base"] = {
+            "mean": float(gap.mean()),
+            "min": float(gap.min()),
+            "max": float(gap.max()),
+        }
     gap = frame["oracle"] - frame["with_history"]
     summary["oracle_minus_with_history"] = {
         "mean": float(gap.mean()),

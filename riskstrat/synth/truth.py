@@ -4,6 +4,9 @@ truth/persons.parquet   latent hazard offsets, registration, true death day, per
 truth/onsets.parquet    in-period diagnoses and medicine starts as hazard increments
 truth/planned.parquet   the planned (elective, maternity) admission schedule drawn ahead
 truth/spells.parquet    every simulated spell, including any still open at the extract date
+truth/laws.parquet      per person and register: diagnosis day (NO_DAY: none) and yearly
+                        incidence rate (what the no-foresight oracle redraws schedules from)
+truth/medicines.parquet repeat medicines: person, BNF code index, first day
 truth/meta.json         period, seed and the parameter fingerprint the truth was made with
 """
 
@@ -57,8 +60,14 @@ def write_truth(
         "patient_id": ids, "dob": pop.dob, "entry": pop.entry, "leave": pop.leave,
         "lb": pop.lb, "g": pop.g, "lm": pop.lm, "gm": pop.gm, "prior": pop.prior,
         "frailty0": pop.frailty0, "drift": pop.drift, "death_day": hist.death_day,
+        "sex": pop.sex,
     }  # fmt: skip
     pq.write_table(pa.table(persons), out / "persons.parquet")
+    laws = {f"onset_{r.code}": pop.onset[:, j].astype(np.int32) for j, r in enumerate(P.REGISTERS)}
+    laws |= {f"rate_{r.code}": pop.incidence[:, j] for j, r in enumerate(P.REGISTERS)}
+    pq.write_table(pa.table(laws), out / "laws.parquet")
+    medicines = {"person": pop.med_person, "code": pop.med_code, "start": pop.med_start}
+    pq.write_table(pa.table(medicines), out / "medicines.parquet")
     names = ("person", "day", "d_lb", "d_lm")
     pq.write_table(pa.table(dict(zip(names, onsets, strict=True))), out / "onsets.parquet")
     names = ("person", "day", "los", "maternity")
