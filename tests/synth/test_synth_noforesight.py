@@ -46,7 +46,7 @@ def test_no_foresight_agrees_on_volume_and_ranks_below_the_full_oracle(latest):
 
 
 def test_no_foresight_is_seeded_and_checks_its_arguments(latest):
-    truth, c, nf, _ = latest
+    truth, c, *_ = latest
     again, _ = crisis_risk_no_foresight(truth, c.head(500), horizon_days=90, draws=10, seed=3)
     other, _ = crisis_risk_no_foresight(truth, c.head(500), horizon_days=90, draws=10, seed=4)
     assert np.array_equal(again, crisis_risk_no_foresight(
