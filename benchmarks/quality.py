@@ -276,6 +276,7 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
+    from riskstrat.synth.noforesight import readmission_risk_no_foresight
     from riskstrat.synth.oracle import readmission_risk
 
     kept: dict[int, pd.Series] = {}
@@ -287,6 +288,9 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
         test = ds[ds["split"] == "test"].reset_index(drop=True)
         y = test["label"].to_numpy(float)
         oracle = readmission_risk(truth, test[["index_spell_id"]])
+        nf, nf_se = readmission_risk_no_foresight(
+            truth, test[["index_spell_id"]], draws=DRAWS, seed=0
+        )
         extra = history_features(None)
         base = [f for f in data.features if f.name not in {e.name for e in extra}]
         sets = {"with_history": base + extra}
@@ -307,6 +311,10 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
                     "train_events": int(ds.loc[ds["split"] == "train", "label"].sum()),
                     "oracle": scores(y, oracle)["auroc"],
                     "oracle_minus_model": paired(y, p, oracle),
+                    "no_foresight": scores(y, nf)["auroc"],
+                    "no_foresight_mean_row_se": float(nf_se.mean()),
+                    "no_foresight_minus_model": paired(y, p, nf),
+                    "full_minus_no_foresight": paired(y, nf, oracle),
                     "model_minus_baseline": {k: paired(y, v, p) for k, v in baselines.items()},
                     "age85": old_age(test, p, oracle, y),
                 },

@@ -35,6 +35,8 @@ from riskstrat.synth import params as P
 from riskstrat.synth.activity import key
 from riskstrat.synth.oracle import (
     MISSING_INDEX_COLUMN,
+    READMISSION_DAYS,
+    UNKNOWN_SPELL,
     _check_horizon,
     _days,
     _persons,
@@ -154,11 +156,47 @@ def crisis_risk_no_foresight(
     if not isinstance(draws, int) or draws < 2:
         raise ValueError(BAD_DRAWS.format(value=draws))
     truth = load_truth(truth_dir)
-    root = Path(truth_dir).resolve()
-    laws = _laws(str(root), (root / "laws.parquet").stat().st_mtime)
     person = _persons(truth, index["patient_id"])
     t0 = _days(index["index_date"])
-    state = state_at(truth, person, t0, t0)
+    return _monte_carlo(truth_dir, truth, person, t0, t0, h=h, draws=draws, seed=seed)
+
+
+def readmission_risk_no_foresight(
+    truth_dir: Path | str, index: pd.DataFrame, *, draws: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(emergency admission within 30 days of the index spell's discharge) without foresight
+    of the schedules (as riskstrat.synth.oracle.readmission_risk otherwise)."""
+    if "index_spell_id" not in index.columns:
+        raise KeyError(MISSING_INDEX_COLUMN.format(column="index_spell_id"))
+    if not isinstance(draws, int) or draws < 2:
+        raise ValueError(BAD_DRAWS.format(value=draws))
+    truth = load_truth(truth_dir)
+    pos = index["index_spell_id"].astype(str).map(truth.spell_index)
+    if pos.isna().any():
+        raise KeyError(UNKNOWN_SPELL.format(count=int(pos.isna().sum())))
+    pos = pos.to_numpy(dtype=np.int64)
+    person = truth.spells["person"][pos]
+    t0 = truth.spells["discharge"][pos]
+    cutoff = truth.spells["origin"][pos] + 1
+    return _monte_carlo(
+        truth_dir, truth, person, t0, cutoff, h=READMISSION_DAYS, draws=draws, seed=seed
+    )
+
+
+def _monte_carlo(
+    truth_dir: Path | str,
+    truth: Truth,
+    person: np.ndarray,
+    t0: np.ndarray,
+    cutoff: np.ndarray,
+    *,
+    h: int,
+    draws: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    root = Path(truth_dir).resolve()
+    laws = _laws(str(root), (root / "laws.parquet").stat().st_mtime)
+    state = state_at(truth, person, t0, cutoff)
     rng = np.random.default_rng(seed)
     runs = np.empty((draws, person.size))
     rows = np.arange(person.size)

@@ -56,3 +56,21 @@ def test_no_foresight_is_seeded_and_checks_its_arguments(latest):
         crisis_risk_no_foresight(truth, c, horizon_days=90, draws=1)
     with pytest.raises(KeyError, match=MISSING_INDEX_COLUMN.format(column="index_date")):
         crisis_risk_no_foresight(truth, c[["patient_id"]], horizon_days=90)
+
+
+def test_no_foresight_readmission_is_calibrated_and_below_the_full_oracle(synth_population):
+    from riskstrat.synth.noforesight import readmission_risk_no_foresight
+
+    truth = synth_population[0] / "truth"
+    r = pd.read_parquet(truth / "readmission.parquet")
+    r = r[r["eligible"] & r["mature"]].reset_index(drop=True)
+    nf, se = readmission_risk_no_foresight(truth, r, draws=10, seed=2)
+    y = r["label"].to_numpy(float)
+    bins = pd.qcut(nf, 5, labels=False, duplicates="drop")
+    for b in np.unique(bins):
+        m = bins == b
+        expected, sd = nf[m].sum(), np.sqrt((nf[m] * (1 - nf[m])).sum())
+        assert abs(y[m].sum() - expected) < 3.5 * sd, (b, y[m].sum(), expected, sd)
+    full = r["p_readmission"].to_numpy()
+    assert abs(nf.sum() - full.sum()) < 0.03 * full.sum()
+    assert auroc(y, nf) <= auroc(y, full) + 0.002 and se.mean() < 0.01
