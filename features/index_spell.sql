@@ -1,8 +1,11 @@
 -- The index spell of a readmission index row, as known at its discharge (index_date =
 -- discharge_date), and the LACE index: L length of stay, A acuity, C comorbidity (Charlson-style,
 -- from registers active at index and primary diagnoses of spells discharged by then),
--- E A&E visits in the 6 months (182 days) before the admission.
-WITH spell AS (
+-- E A&E visits in the 6 months (182 days) before the admission. A transfer leg (admission method
+-- transfer) belongs to a chain of spells linked by a discharge to another hospital on the day the
+-- next leg starts: LACE's L and A (and HOSPITAL's urgency and length of stay) are the chain's,
+-- from the admission and method of its first leg (all legs are discharged by the index date).
+WITH RECURSIVE spell AS (
   SELECT
     i.row_id,
     i.patient_id,
@@ -18,6 +21,32 @@ WITH spell AS (
       AS dx3
   FROM index_rows AS i
   LEFT JOIN spells AS s ON s.spell_id = i.index_spell_id AND s.patient_id = i.patient_id
+),
+chain AS (
+  SELECT
+    row_id, patient_id, index_date, index_spell_id, admission_date AS start_date,
+    admission_method AS start_method, 0 AS depth
+  FROM spell
+  UNION ALL
+  SELECT
+    c.row_id, c.patient_id, c.index_date, c.index_spell_id, p.admission_date, p.admission_method,
+    c.depth + 1
+  FROM chain AS c
+  JOIN spells AS p
+    ON p.patient_id = c.patient_id
+    AND p.discharge_date = c.start_date
+    AND p.discharge_destination = 'other_hospital'
+    AND p.admission_date < c.index_date
+    AND p.spell_id <> c.index_spell_id
+  WHERE c.start_method = 'transfer' AND c.depth < 10
+),
+chain_start AS (
+  SELECT
+    row_id,
+    ARG_MAX(start_date, depth) AS start_date,
+    ARG_MAX(start_method, depth) AS start_method
+  FROM chain
+  GROUP BY row_id
 ),
 registers AS (
   SELECT
@@ -112,22 +141,26 @@ parts AS (
     sp.discharge_destination,
     sp.dx3,
     date_diff('day', sp.admission_date, sp.discharge_date) AS los_days,
-    CASE WHEN sp.admission_method = 'emergency' THEN 3 ELSE 0 END AS lace_a,
+    date_diff('day', COALESCE(ch.start_date, sp.admission_date), sp.discharge_date)
+      AS chain_los_days,
+    CASE WHEN COALESCE(ch.start_method, sp.admission_method) = 'emergency' THEN 3 ELSE 0 END
+      AS lace_a,
     c.charlson_index,
     LEAST(COALESCE(ae.visits, 0), 4) AS lace_e
   FROM spell AS sp
   JOIN charlson AS c ON c.row_id = sp.row_id
+  LEFT JOIN chain_start AS ch ON ch.row_id = sp.row_id
   LEFT JOIN ae ON ae.row_id = sp.row_id
 ),
 scored AS (
   SELECT
     *,
     CASE
-      WHEN los_days IS NULL THEN NULL
-      WHEN los_days < 1 THEN 0
-      WHEN los_days <= 3 THEN los_days
-      WHEN los_days <= 6 THEN 4
-      WHEN los_days <= 13 THEN 5
+      WHEN chain_los_days IS NULL THEN NULL
+      WHEN chain_los_days < 1 THEN 0
+      WHEN chain_los_days <= 3 THEN chain_los_days
+      WHEN chain_los_days <= 6 THEN 4
+      WHEN chain_los_days <= 13 THEN 5
       ELSE 7
     END AS lace_l,
     CASE WHEN charlson_index >= 4 THEN 5 ELSE charlson_index END AS lace_c
@@ -136,6 +169,7 @@ scored AS (
 SELECT
   row_id,
   los_days,
+  chain_los_days,
   admission_method AS index_admission_method,
   CASE
     WHEN dx3 <= 'B99' THEN 'infectious'

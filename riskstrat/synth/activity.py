@@ -57,12 +57,29 @@ def labels(vocabulary: list[str] | tuple[str, ...], index: np.ndarray) -> pa.Arr
     return pa.array(list(vocabulary), pa.string()).take(pa.array(index))
 
 
-def _n_conditions(pop: Population, day: int) -> np.ndarray:
-    return (pop.onset < day).sum(1)
-
-
 def _has(pop: Population, code: str) -> np.ndarray:
+    """Ever on the register (up to any future date): only for upper bounds of rates."""
     return pop.onset[:, P.REGISTER_INDEX[code]] < NO_DAY
+
+
+def on_register(pop: Population, code: str, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """On the register on that day (diagnosed by then, not yet resolved): status at the time."""
+    j = P.REGISTER_INDEX[code]
+    return (pop.onset[person, j] <= day) & (day < pop.resolved[person, j])
+
+
+def conditions_on(pop: Population, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Number of registers each (person, day) is on that day."""
+    count = np.zeros(person.size, dtype=np.int64)
+    for j in range(pop.onset.shape[1]):
+        count += (pop.onset[person, j] <= day) & (day < pop.resolved[person, j])
+    return count
+
+
+def thin(rng: np.random.Generator, keep_share: np.ndarray) -> np.ndarray:
+    """Keep each event with the given probability: a Poisson process drawn at its highest rate,
+    thinned to the rate at the time (Lewis-Shedler), so no rate uses a later status."""
+    return rng.random(keep_share.size) < keep_share
 
 
 def ae_attendances(
@@ -77,9 +94,12 @@ def ae_attendances(
     ages = np.array(list(P.AE_AGE))
     factor = np.array(list(P.AE_AGE.values()))[np.searchsorted(ages, age, side="right") - 1]
     depriv = (10 - pop.imd) / 9.0
-    mental = _has(pop, "MH") | _has(pop, "DEP")
+    mental = _has(pop, "MH") | _has(pop, "DEP")  # ever: the highest rate, thinned below
     w = factor * np.exp(0.5 * depriv + 0.25 * np.clip(pop.frailty0, -2, 3) + 0.4 * mental)
     person, day = poisson_days(rng, P.AE_RATE * w / w.mean(), lo, hi)
+    now = on_register(pop, "MH", person, day) | on_register(pop, "DEP", person, day)
+    keep = thin(rng, np.exp(0.4 * (now.astype(np.float64) - mental[person])))
+    person, day = person[keep], day[keep]
     # no attendance while in hospital
     order = np.argsort(key(hist.person, hist.admission), kind="stable")
     spell_key = key(hist.person, hist.admission)[order]
@@ -119,9 +139,12 @@ def gp_contacts(
     age = (day0 - pop.dob) / 365.25
     ages = np.array(list(P.GP_BASE))
     base = np.array(list(P.GP_BASE.values()))[np.searchsorted(ages, age, side="right") - 1]
-    rate = base * (1 + P.GP_PER_CONDITION * _n_conditions(pop, day1 + 1))
-    rate = rate * np.exp(0.15 * np.clip(pop.frailty0, -2, 3))
+    ever = 1 + P.GP_PER_CONDITION * (pop.onset < NO_DAY).sum(1)  # the highest rate, thinned
+    rate = base * ever * np.exp(0.15 * np.clip(pop.frailty0, -2, 3))
     person, day = poisson_days(rng, rate, lo, hi)
+    now = 1 + P.GP_PER_CONDITION * conditions_on(pop, person, day)
+    keep = thin(rng, now / ever[person])
+    person, day = person[keep], day[keep]
     modes = list(P.GP_MODES)
     p = np.array(list(P.GP_MODES.values()))
     mode = rng.choice(len(modes), person.size, p=p / p.sum())
@@ -130,7 +153,7 @@ def gp_contacts(
     mode = np.where((mode == home) & ~old & ~pop.care_home[person], 0, mode)
     a, b_dep, b_mental = P.GP_DNA
     depriv = (10 - pop.imd[person]) / 9.0
-    mental = (_has(pop, "MH") | _has(pop, "DEP"))[person]
+    mental = on_register(pop, "MH", person, day) | on_register(pop, "DEP", person, day)
     p_dna = 1 / (1 + np.exp(-(a + b_dep * depriv + b_mental * mental)))
     attended = ~(rng.random(person.size) < p_dna) | (mode == home) | (mode == modes.index("online"))
     keep = unique_events(person, day, mode * 2 + attended, codes=2 * len(modes))
@@ -182,12 +205,15 @@ def observations(
     n = pop.dob.size
     age = (day0 - pop.dob) / 365.25
     adult = age >= 18
-    dm, ckd, hyp, ob = (_has(pop, c) for c in ("DM", "CKD", "HYP", "OB"))
+    dm, ckd, hyp = (_has(pop, c) for c in ("DM", "CKD", "HYP"))
     onset = {c: pop.onset[:, P.REGISTER_INDEX[c]] for c in ("DM", "CKD", "HYP")}
     parts: list[tuple[np.ndarray, np.ndarray, str, np.ndarray]] = []
 
-    def add(code: str, rate: np.ndarray, start: np.ndarray, value) -> None:
+    def add(code: str, rate: np.ndarray, start: np.ndarray, value, keep=None) -> None:
         person, day = poisson_days(rng, rate, np.maximum(lo, start), np.maximum(hi, lo))
+        if keep is not None:  # thinned to the rate at the time (status on that day)
+            ok = thin(rng, keep(person, day))
+            person, day = person[ok], day[ok]
         parts.append((person, day, code, value(person, day)))
 
     level = rng.normal(0, 1, n)  # each person's usual level
@@ -201,25 +227,41 @@ def observations(
     add(
         "egfr",
         np.where(ckd, rates["egfr"], np.where(dm, 0.8, 0)),
-        np.where(ckd, onset["CKD"], lo),
+        np.where(ckd, onset["CKD"], np.where(dm, onset["DM"], lo)),
         lambda p, d: np.clip(
             np.where(ckd[p], 42, 82) + 10 * level[p] + rng.normal(0, 4, p.size), 5, 120
         ),
     )
+    sbp_other = np.where(age >= 40, 0.3, 0)
+    sbp_max = np.where(hyp, 1.5, sbp_other)  # ever hypertensive: the highest rate, thinned
     add(
         "sbp",
-        np.where(hyp, 1.5, np.where(age >= 40, 0.3, 0)) * rates["sbp"],
+        sbp_max * rates["sbp"],
         lo,
         lambda p, d: np.round(
-            np.clip(np.where(hyp[p], 140, 126) + 8 * level[p] + rng.normal(0, 10, p.size), 85, 220)
+            np.clip(
+                np.where(on_register(pop, "HYP", p, d), 140, 126)
+                + 8 * level[p]
+                + rng.normal(0, 10, p.size),
+                85,
+                220,
+            )
         ),
+        keep=lambda p, d: np.where(on_register(pop, "HYP", p, d), 1.5, sbp_other[p]) / sbp_max[p],
     )
     add(
         "bmi",
         np.where(adult, rates["bmi"], 0),
         lo,
         lambda p, d: np.round(
-            np.clip(np.where(ob[p], 34, 26) + 3 * level[p] + rng.normal(0, 1, p.size), 14, 60), 1
+            np.clip(
+                np.where(on_register(pop, "OB", p, d), 34, 26)
+                + 3 * level[p]
+                + rng.normal(0, 1, p.size),
+                14,
+                60,
+            ),
+            1,
         ),
     )
     em = hist.method == EMERGENCY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -63,6 +64,33 @@ from riskstrat.synth.tables import FORMATS
     help="File format of the extract tables.",
 )
 @click.option(
+    "--trend",
+    type=float,
+    default=None,
+    help="Yearly secular trend of emergency admissions (0.015 = +1.5 %/year; default 0.015).",
+)
+@click.option(
+    "--seasonality",
+    type=click.FloatRange(min=0.0, max=0.5),
+    default=None,
+    help="Amplitude of the winter peak (0.055 = January ~12 % above August; 0 = none).",
+)
+@click.option(
+    "--virtual-ward",
+    "ward_from",
+    callback=lambda ctx, param, value: None if value is None else _date(ctx, param, value),
+    default=None,
+    help="Date (YYYY-MM-DD) a virtual ward opens: lowers the post-discharge risk from then on.",
+)
+@click.option(
+    "--virtual-ward-effect",
+    "ward_effect",
+    type=click.FloatRange(min=0.0, max=1.0),
+    default=0.3,
+    show_default=True,
+    help="Share of the post-discharge bump the virtual ward removes.",
+)
+@click.option(
     "--realism/--no-realism",
     default=False,
     show_default=True,
@@ -70,18 +98,28 @@ from riskstrat.synth.tables import FORMATS
 )
 def synth(
     patients: int, practices: int, start: date, end: date, seed: int, out_dir: Path | None,
-    fmt: str, realism: bool,
+    fmt: str, trend: float | None, seasonality: float | None, ward_from: date | None,
+    ward_effect: float, realism: bool,
 ) -> None:  # fmt: skip
     """Generate a synthetic population as registry extracts (OUT/extract) with ground truth
     (OUT/truth: latent state, history, and the oracle's true risks)."""
     from riskstrat.config import load_settings
     from riskstrat.synth.generate import synthesize
+    from riskstrat.synth.params import World
+
+    world = World()
+    changes = {
+        "trend_per_year": trend, "season_amplitude": seasonality,
+        "ward_from": None if ward_from is None else (ward_from - date(1970, 1, 1)).days,
+        "ward_effect": ward_effect if ward_from is not None else None,
+    }  # fmt: skip
+    world = replace(world, **{k: v for k, v in changes.items() if v is not None})
 
     if out_dir is None:
         out_dir = load_settings().paths.data_dir / "synth"
     try:
         summary = synthesize(patients=patients, practices=practices, start=start, end=end,
-                             seed=seed, out_dir=out_dir, fmt=fmt)  # fmt: skip
+                             seed=seed, out_dir=out_dir, fmt=fmt, world=world)  # fmt: skip
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"synthetic care system: {summary.patients:,} patients, "

@@ -17,6 +17,8 @@ import numpy as np
 
 from riskstrat.logs import log_event, timed
 from riskstrat.synth import activity, identity, tables
+from riskstrat.synth.hazard import Calendar
+from riskstrat.synth.params import World
 from riskstrat.synth.population import (
     make_people,
     make_practices,
@@ -31,7 +33,9 @@ BAD_FORMAT = "synth: format must be one of {allowed}, got {value!r}"
 BAD_PERIOD = "synth: end ({end}) must be after start ({start})"
 BAD_SIZE = "synth: need at least one practice and as many patients as practices ({p} > {n})"
 #: Independent random streams, so changing one part never reshuffles another.
-STREAMS = ("practices", "people", "planned", "simulate", "spells", "ae", "gp", "rx", "obs", "ids")
+#: New streams go at the end (spawned children keep their keys, so old streams stay the same).
+STREAMS = ("practices", "people", "planned", "simulate", "spells", "ae", "gp", "rx", "obs", "ids",
+           "coding")  # fmt: skip
 
 
 @dataclass
@@ -71,8 +75,13 @@ def synthesize(
     seed: int,
     out_dir: Path | str,
     fmt: str = "parquet",
+    world: World | None = None,
 ) -> Summary:
-    """Generate the population, simulate [start, end] day by day, write extract and truth."""
+    """Generate the population, simulate [start, end] day by day, write extract and truth.
+
+    world: what changes in calendar time (season, trend, a virtual ward, a practice's coding
+    gap); default World() (docs/synthetic.md)."""
+    world = World() if world is None else world
     if fmt not in tables.FORMATS:
         raise ValueError(BAD_FORMAT.format(allowed=tables.FORMATS, value=fmt))
     if end <= start:
@@ -94,7 +103,9 @@ def synthesize(
         onsets = onset_events(pop, day0=day0)
         planned = planned_admissions(rng["planned"], pop, day0=day0, day1=day1)
     with timed("synth.simulate", days=day1 - day0 + 1):
-        hist = simulate(rng["simulate"], pop, day0=day0, day1=day1, onsets=onsets, planned=planned)
+        calendar = Calendar.of(world, day0=day0, day1=day1)
+        hist = simulate(rng["simulate"], pop, day0=day0, day1=day1, onsets=onsets,
+                        planned=planned, calendar=calendar)  # fmt: skip
     n = pop.dob.size
     ids = tables.prefixed("P", rng["ids"].permutation(n) + 1, 8)
 
@@ -109,7 +120,10 @@ def synthesize(
         put("patients", tables.patients_table(pop, hist, ids=ids, practice_codes=codes, day1=day1))
         put("contacts", tables.build("contacts", {"patient_id": ids,
                                                   **identity.contacts(rng["ids"], n)}))  # fmt: skip
-        put("conditions", tables.conditions_table(pop, hist, ids=ids, day1=day1))
+        conditions = tables.conditions_table(
+            pop, hist, ids=ids, day1=day1, gap=world.coding_gap, rng=rng["coding"]
+        )
+        put("conditions", conditions)
         put("spells", tables.spells_table(rng["spells"], pop, hist, ids=ids, practices=prac,
                                           day1=day1))  # fmt: skip
         for name, make, stream in (
@@ -123,7 +137,8 @@ def synthesize(
             del cols
     with timed("synth.truth"):
         write_truth(truth_dir, pop=pop, hist=hist, ids=ids, spell_ids=tables.spell_ids(hist),
-                    onsets=onsets, planned=planned, day0=day0, day1=day1, seed=seed)  # fmt: skip
+                    onsets=onsets, planned=planned, day0=day0, day1=day1, seed=seed,
+                    world=world)  # fmt: skip
         summary.oracle = write_precomputed(truth_dir)
     _swap_in(staging, out_dir)
     summary.seconds = round(time.perf_counter() - began, 1)

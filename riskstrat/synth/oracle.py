@@ -126,7 +126,7 @@ def replay(
             bump_amp[rows] = np.where(maternity, P.BUMP_AMP["maternity"], P.BUMP_AMP["elective"])
         pa_, pd_ = daily_probs(
             t, day0=truth.day0, dob=dob, lb=lb, g=g, lm=lm, gm=gm,
-            bump_day=bump_day, bump_amp=bump_amp,
+            bump_day=bump_day, bump_amp=bump_amp, calendar=truth.calendar,
         )  # fmt: skip
         free = (free_from <= t) & (entry <= t) & (t < leave)
         a = np.where(free, pa_, 0.0)

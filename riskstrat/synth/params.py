@@ -230,3 +230,30 @@ def age_lut(
     """Log yearly rate by whole year of age (log-linear between knots)."""
     ages = np.arange(max_age + 1, dtype=np.float64)
     return np.interp(ages, knots, np.log(rates))
+
+
+#: A world that changes (docs/synthetic.md "A world that changes"). Emergency admissions in
+#: England peak in winter: NHS England's monthly A&E / emergency admission statistics show
+#: January about 10-15 % above August; amplitude 0.055 of a yearly cosine peaking on 15 January
+#: gives January / August = 1.12 (measured in the realism table).
+SEASON_AMPLITUDE = 0.055
+SEASON_PEAK_DAY = 14  # days since 1970-01-01 of a 15 January (the cosine's phase)
+DAYS_PER_YEAR = 365.2425
+#: Secular trend of the emergency-admission hazard per year, centred on the middle of the period
+#: (so the period's mean level, hence the tuned volumes, do not move).
+TREND_PER_YEAR = 0.015
+
+
+@dataclass(frozen=True)
+class World:
+    """What changes in calendar time; one per generated population (stored in truth/meta.json).
+
+    ward_from: a day (days since 1970) from which a new virtual ward removes ward_effect of the
+    post-discharge bump of every discharge on or after it (a known drop in readmissions);
+    coding_gap: (register, practice index, share of its entries the practice records)."""
+
+    season_amplitude: float = SEASON_AMPLITUDE
+    trend_per_year: float = TREND_PER_YEAR
+    ward_from: int | None = None
+    ward_effect: float = 0.0
+    coding_gap: tuple[str, int, float] | None = ("CKD", 0, 0.5)

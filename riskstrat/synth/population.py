@@ -52,6 +52,7 @@ class Population:
     lm: np.ndarray
     gm: np.ndarray
     prior: np.ndarray  # latent emergency admissions before the period
+    incidence: np.ndarray  # (n, R) yearly rate of a new diagnosis among those without it
 
 
 def make_practices(rng: np.random.Generator, *, patients: int, practices: int) -> Practices:
@@ -131,7 +132,9 @@ def make_people(
     frailty0 = z + P.FRAILTY_AGE * np.maximum(age0 - 50, 0) + 0.6 * care_home
     drift = P.FRAILTY_DRIFT * np.maximum(age0 - 40, 0) / 40 / 365.0
 
-    onset, resolved = _conditions(rng, age0=age0, dob=dob, depriv=depriv, z=z, day0=day0, day1=day1)
+    onset, resolved, incidence = _conditions(
+        rng, age0=age0, dob=dob, depriv=depriv, z=z, day0=day0, day1=day1
+    )
     has0 = onset < day0
     med_person, med_code, med_start = _medicines(rng, onset=onset, age0=age0, day0=day0)
     n_meds0 = np.bincount(med_person[med_start < day0], minlength=n)
@@ -171,6 +174,7 @@ def make_people(
         frailty0=frailty0, drift=drift, onset=onset, resolved=resolved,
         med_person=med_person, med_code=med_code, med_start=med_start,
         lb=lb, g=P.B_FRAILTY * drift, lm=lm, gm=P.DEATH_FRAILTY * drift, prior=prior,
+        incidence=incidence,
     )  # fmt: skip
 
 
@@ -183,10 +187,12 @@ def _conditions(
     z: np.ndarray,
     day0: int,
     day1: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prevalent conditions (dated before day0) and incident ones (dated within the period)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Prevalent conditions (dated before day0), incident ones (dated within the period) and
+    each person's yearly incidence rate per register (the law a no-foresight oracle redraws)."""
     n = age0.size
     onset = np.full((n, R), NO_DAY, dtype=np.int64)
+    incidence = np.zeros((n, R))
     resolved = np.full((n, R), NO_DAY, dtype=np.int64)
     calib = slice(0, min(n, 50_000))
     for j, reg in enumerate(P.REGISTERS):
@@ -205,6 +211,7 @@ def _conditions(
         span = np.maximum(day0 - earliest, 1)
         onset[has, j] = (earliest + (rng.random(n) * span).astype(np.int64))[has]
         rate = reg.incidence * p / np.maximum(1 - p, 1e-6)  # per year among those without
+        incidence[:, j] = rate
         when = day0 + (rng.exponential(1.0, n) / np.maximum(rate, 1e-12) * 365.25).astype(np.int64)
         old_enough = when >= dob + int(reg.min_age * 365.25)
         new = ~has & (when <= day1) & old_enough
@@ -214,7 +221,7 @@ def _conditions(
             end = onset[:, j] + (rng.exponential(2.0, n) * 365.25).astype(np.int64) + 1
             ok = res & (end <= day1)
             resolved[ok, j] = end[ok]
-    return onset, resolved
+    return onset, resolved, incidence
 
 
 def _medicines(

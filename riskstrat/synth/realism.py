@@ -19,6 +19,12 @@ REFERENCE_ANY_EMERGENCY_PCT = 8.0  # 7-9 %
 REFERENCE_DEPRIVATION_PCT = {1: 11.3, 10: 6.3}  # SPARRA, most vs least deprived decile
 REFERENCE_READMISSION_PCT = 14.5  # 14-15 %
 REFERENCE_AE_PER_PERSON_YEAR = 0.45
+#: Emergency admissions per registered person-day, January / August: NHS England's monthly
+#: A&E attendances and emergency admissions statistics put January ~10-15 % above August
+#: (docs/synthetic.md).
+REFERENCE_JANUARY_AUGUST = 1.12
+#: Secular trend of emergency admissions (%/year): England ~+1-2 %/year before 2020.
+REFERENCE_TREND_PCT = 1.5
 #: Register prevalence, % of the registered list (adults only where marked True).
 REFERENCE_PREVALENCE = {
     "HYP": (14.0, False), "DEP": (13.0, True), "OB": (13.0, True), "DM": (7.5, False),
@@ -102,6 +108,7 @@ def realism_table(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFram
                      None))  # fmt: skip
     rows.append(("A&E attendances per person-year", cohort["n_ae"].mean(),
                  REFERENCE_AE_PER_PERSON_YEAR))  # fmt: skip
+    rows += _calendar(con, as_of=as_of)
     rows += _readmission(con, start=start, end=end)
     rows += _prevalence(con, day=end)
     return pd.DataFrame(rows, columns=["measure", "generated", "reference"]).astype(
@@ -163,3 +170,49 @@ def _prevalence(con: duckdb.DuckDBPyConnection, *, day: str) -> list:
         label = f"prevalence {code}{' (18+)' if adult else ''} (%)"
         rows.append((label, n / (adults if adult else size) * 100, ref))
     return rows
+
+
+def monthly_admissions(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
+    """Emergency admissions per 1,000 registered people per day, by whole month before as_of
+    (list size on each month's 15th), from the first whole month with any spell."""
+    return con.execute(f"""
+        WITH bounds AS (
+            SELECT date_trunc('month', min(admission_date)) + INTERVAL 1 MONTH AS first_month
+            FROM spells),
+        months AS (
+            SELECT CAST(m AS DATE) AS month FROM bounds,
+                   generate_series(first_month, DATE '{as_of}' - INTERVAL 1 MONTH,
+                                   INTERVAL 1 MONTH) AS g(m)
+            WHERE m + INTERVAL 1 MONTH <= DATE '{as_of}'),
+        em AS (SELECT date_trunc('month', admission_date) AS month, count(*) AS n
+               FROM spells WHERE admission_method = 'emergency' GROUP BY 1),
+        size AS (
+            SELECT m.month, count(p.patient_id) AS listed FROM months m JOIN patients p
+              ON p.registered_from <= m.month + 14
+             AND (p.registered_to IS NULL OR p.registered_to >= m.month + 14)
+             AND (p.date_of_death IS NULL OR p.date_of_death >= m.month + 14)
+            GROUP BY m.month)
+        SELECT m.month, coalesce(em.n, 0) AS admissions, size.listed,
+               coalesce(em.n, 0) * 1000.0 / size.listed
+                   / date_diff('day', m.month, m.month + INTERVAL 1 MONTH) AS per_1000_per_day
+        FROM months m JOIN size USING (month) LEFT JOIN em ON em.month = m.month
+        ORDER BY m.month
+    """).fetchdf()  # fmt: skip
+
+
+def _calendar(con: duckdb.DuckDBPyConnection, *, as_of: date) -> list:
+    """Seasonality (January / August) and the yearly trend of the monthly admission rate."""
+    df = monthly_admissions(con, as_of=as_of)
+    month = pd.to_datetime(df["month"]).dt.month
+    rate = df["per_1000_per_day"]
+    jan, aug = rate[month == 1], rate[month == 8]
+    season = jan.mean() / aug.mean() if len(jan) and len(aug) else float("nan")
+    trend = float("nan")
+    if len(df) >= 24:
+        last, before = rate.iloc[-12:].mean(), rate.iloc[-24:-12].mean()
+        trend = (last / before - 1) * 100
+    return [
+        ("emergency admissions, January / August (per registered day)", season,
+         REFERENCE_JANUARY_AUGUST),
+        ("emergency admissions, last 12 months vs 12 before (%)", trend, REFERENCE_TREND_PCT),
+    ]  # fmt: skip

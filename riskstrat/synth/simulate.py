@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskstrat.synth import params as P
-from riskstrat.synth.hazard import NEVER, age_years, daily_probs, upper_bound
+from riskstrat.synth.hazard import NEVER, Calendar, age_years, daily_probs, upper_bound
 from riskstrat.synth.population import NO_DAY, Population
 
 #: Admission method codes used in the truth arrays (index into contract ADMISSION_METHODS order).
@@ -71,6 +71,7 @@ def simulate(
     day1: int,
     onsets: tuple[np.ndarray, ...],
     planned: tuple[np.ndarray, ...],
+    calendar: Calendar,
 ) -> History:
     """Run days day0..day1 inclusive; returns every spell and death."""
     n = pop.dob.size
@@ -91,7 +92,8 @@ def simulate(
     def rebound(who: np.ndarray | slice, t: int) -> None:
         last = min(t + BLOCK_DAYS - 1 - (t - day0) % BLOCK_DAYS, day1)
         bound[who] = upper_bound(t, last, day0=day0, dob=pop.dob[who], lb=lb[who], g=pop.g[who],
-                                 lm=lm[who], gm=pop.gm[who], bump_amp=bump_amp[who])  # fmt: skip
+                                 lm=lm[who], gm=pop.gm[who], bump_amp=bump_amp[who],
+                                 calendar=calendar)  # fmt: skip
 
     for k, t in enumerate(range(day0, day1 + 1)):
         if k % BLOCK_DAYS == 0:
@@ -120,7 +122,7 @@ def simulate(
         c = c[alive[c] & (free_from[c] <= t) & (pop.entry[c] <= t) & (t < pop.leave[c])]
         p_adm, p_die = daily_probs(
             t, day0=day0, dob=pop.dob[c], lb=lb[c], g=pop.g[c], lm=lm[c], gm=pop.gm[c],
-            bump_day=bump_day[c], bump_amp=bump_amp[c],
+            bump_day=bump_day[c], bump_amp=bump_amp[c], calendar=calendar,
         )  # fmt: skip
         uc = u[c]
         admitted = c[uc < p_adm]

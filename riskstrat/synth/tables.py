@@ -135,10 +135,27 @@ def patients_table(
     })  # fmt: skip
 
 
-def conditions_table(pop: Population, hist: History, *, ids: pa.Array, day1: int) -> pa.Table:
-    """Register entries recorded while the person is on the list (not after death or leaving)."""
+def conditions_table(
+    pop: Population,
+    hist: History,
+    *,
+    ids: pa.Array,
+    day1: int,
+    gap: tuple[str, int, float] | None = None,
+    rng: np.random.Generator | None = None,
+) -> pa.Table:
+    """Register entries recorded while the person is on the list (not after death or leaving).
+
+    gap (register, practice index, share recorded): that practice records only a share of that
+    register's entries (the rest are true conditions the extract never shows; the hazard and the
+    oracle still count them)."""
     last = np.minimum(np.minimum(pop.leave - 1, recorded_deaths(hist, day1=day1)), day1)
     person, reg = np.nonzero(pop.onset <= last[:, None])
+    if gap is not None and rng is not None:
+        code, practice, share = gap
+        miss = (reg == P.REGISTER_INDEX[code]) & (pop.practice[person] == practice)
+        drop = miss & (rng.random(person.size) >= share)
+        person, reg = person[~drop], reg[~drop]
     resolved = pop.resolved[person, reg]
     resolved = np.where(resolved <= last[person], resolved, NO_DAY)
     codes = np.array([r.code for r in P.REGISTERS], dtype=object)

@@ -4,6 +4,9 @@ truth/persons.parquet   latent hazard offsets, registration, true death day, per
 truth/onsets.parquet    in-period diagnoses and medicine starts as hazard increments
 truth/planned.parquet   the planned (elective, maternity) admission schedule drawn ahead
 truth/spells.parquet    every simulated spell, including any still open at the extract date
+truth/laws.parquet      per person and register: diagnosis day (NO_DAY: none) and yearly
+                        incidence rate (what the no-foresight oracle redraws schedules from)
+truth/medicines.parquet repeat medicines: person, BNF code index, first day
 truth/meta.json         period, seed and the parameter fingerprint the truth was made with
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import pyarrow.parquet as pq
 
 from riskstrat.synth import params as P
 from riskstrat.synth.activity import key
+from riskstrat.synth.hazard import Calendar
 from riskstrat.synth.population import Population
 from riskstrat.synth.simulate import DIED, EMERGENCY, History
 
@@ -49,14 +53,21 @@ def write_truth(
     day0: int,
     day1: int,
     seed: int,
+    world: P.World,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     persons = {
         "patient_id": ids, "dob": pop.dob, "entry": pop.entry, "leave": pop.leave,
         "lb": pop.lb, "g": pop.g, "lm": pop.lm, "gm": pop.gm, "prior": pop.prior,
         "frailty0": pop.frailty0, "drift": pop.drift, "death_day": hist.death_day,
+        "sex": pop.sex,
     }  # fmt: skip
     pq.write_table(pa.table(persons), out / "persons.parquet")
+    laws = {f"onset_{r.code}": pop.onset[:, j].astype(np.int32) for j, r in enumerate(P.REGISTERS)}
+    laws |= {f"rate_{r.code}": pop.incidence[:, j] for j, r in enumerate(P.REGISTERS)}
+    pq.write_table(pa.table(laws), out / "laws.parquet")
+    medicines = {"person": pop.med_person, "code": pop.med_code, "start": pop.med_start}
+    pq.write_table(pa.table(medicines), out / "medicines.parquet")
     names = ("person", "day", "d_lb", "d_lm")
     pq.write_table(pa.table(dict(zip(names, onsets, strict=True))), out / "onsets.parquet")
     names = ("person", "day", "los", "maternity")
@@ -67,8 +78,15 @@ def write_truth(
         "origin": hist.origin, "end_amp": hist.end_amp, "episode_end": hist.episode_end,
     }  # fmt: skip
     pq.write_table(pa.table(spells), out / "spells.parquet")
-    meta = {"day0": day0, "day1": day1, "seed": seed, "fingerprint": fingerprint()}
+    meta = {"day0": day0, "day1": day1, "seed": seed, "fingerprint": fingerprint(),
+            "world": asdict(world)}  # fmt: skip
     (out / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def world_from_json(values: dict) -> P.World:
+    """The World stored in meta.json (JSON has lists where the dataclass has a tuple)."""
+    gap = values.get("coding_gap")
+    return P.World(**{**values, "coding_gap": tuple(gap) if gap is not None else None})
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class Truth:
     episode_amp: np.ndarray
     episode_died: np.ndarray
     emergency_key: np.ndarray  # sorted key(person, admission) of emergency admissions
+    calendar: Calendar  # the world's calendar-time factors (season, trend, virtual ward)
 
 
 def _columns(path: Path) -> dict[str, np.ndarray]:
@@ -133,6 +152,7 @@ def _load(path: str, mtime: float) -> Truth:
         episode_end=spells["episode_end"][heads], episode_amp=spells["end_amp"][heads],
         episode_died=episode_died,
         emergency_key=np.sort(key(spells["person"][em], spells["admission"][em])),
+        calendar=Calendar.of(world_from_json(meta["world"]), day0=meta["day0"], day1=meta["day1"]),
     )  # fmt: skip
 
 

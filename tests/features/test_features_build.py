@@ -94,8 +94,29 @@ def test_readmission_index_spell_and_lace(tables: dict) -> None:
     assert cat.spec("index_admission_method").label(row["index_admission_method"]) == "emergency"
     got = row[["los_days", "lace_l", "lace_a", "lace_c", "lace_e", "lace_total"]].tolist()
     assert got == [9, 5, 3, 2, 2, 12]
+    assert row["chain_los_days"] == 9  # not a transfer leg: the episode is the spell
     # the index spell is excluded from hospital use: only s2 in the 90 days before discharge
     assert (row["emerg_adm_90d"], row["days_since_discharge"]) == (1, 66)
+
+
+def test_lace_on_a_transfer_chain_counts_from_the_first_leg(tables: dict) -> None:
+    """c: emergency admission 1 April, transferred on 3 April, discharged home on 9 April. The
+    index is the transfer leg: its own stay is 6 days, the episode's 8 and it began as an
+    emergency (LACE A 3, L 5 for 7-13 days), not 'transfer' (A 0) with 6 days (L 4)."""
+    extra = pd.DataFrame({
+        "spell_id": ["t1", "t2"], "patient_id": ["c", "c"],
+        "admission_date": [D("2024-04-01"), D("2024-04-03")],
+        "discharge_date": [D("2024-04-03"), D("2024-04-09")],
+        "admission_method": ["emergency", "transfer"], "primary_diagnosis": ["J18", "J18"],
+        "discharge_destination": ["other_hospital", "home"],
+    })  # fmt: skip
+    tables = {**tables, "spells": pd.concat([tables["spells"], extra], ignore_index=True)}
+    con = memory_registry(tables)
+    index = build_index(con, "readmission_30d", start="2024-04-01", end="2024-04-30")
+    assert index["index_spell_id"].tolist() == ["t2"]  # the leg transferred out is no index
+    row = build_features(con, index, task="readmission_30d").iloc[0]
+    got = row[["los_days", "chain_los_days", "lace_a", "lace_l"]].tolist()
+    assert got == [6, 8, 3, 5]
 
 
 def test_decode_feeds_slices(crisis: pd.DataFrame) -> None:

@@ -39,11 +39,14 @@ def test_catalogue_covers_the_spec() -> None:
         "primary_care",
         "prescribing",
         "observations",
+        "history",
         "index_spell",
     ]
     columns = {f.column for f in cat.features}
     assert {f"reg_{r.lower()}" for r in REGISTERS} <= columns
     assert {"ltc_count", "hf_with_copd", "lace_total", "charlson_index", "efi_latest"} <= columns
+    history = {"emerg_adm_all", "last_discharge_method", "repeat_items_180d", "registers_ever"}
+    assert history <= columns
 
 
 def test_model_features_per_task() -> None:
@@ -58,6 +61,7 @@ def test_model_features_per_task() -> None:
         "sex",
         "ethnicity",
         "index_admission_method",
+        "last_discharge_method",
         "index_icd10_chapter",
         "index_discharge_destination",
     }

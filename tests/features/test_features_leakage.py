@@ -56,6 +56,10 @@ def test_the_perturbation_really_changes_the_future(tables: dict) -> None:
         "ltc_count",
         "bed_days_365d",
         "days_since_discharge",
+        "emerg_adm_all",
+        "registers_ever",
+        "gp_per_year_3y",
+        "repeat_items_180d",
     ):
         assert column in changed
 
@@ -92,6 +96,24 @@ def _leaky_copy(tmp_path: Path, group: str, old: str, new: str) -> Path:
             "egfr_latest",
         ),
         ("conditions", "c.resolved_on >= i.index_date", "c.resolved_on > i.index_date", "reg_ckd"),
+        (
+            "history",
+            "WHERE c.diagnosed_on < b.index_date",
+            "WHERE c.diagnosed_on <= b.index_date",
+            "registers_ever",
+        ),
+        (
+            "history",
+            "WHERE s.admission_date < b.index_date",
+            "WHERE s.admission_date <= b.index_date",
+            "emerg_adm_all",
+        ),
+        (
+            "history",
+            "g.contact_date < b.index_date AND",
+            "g.contact_date <= b.index_date AND",
+            "gp_per_year_3y",
+        ),
     ],
 )
 def test_audit_catches_a_leaky_feature(
@@ -115,6 +137,23 @@ def test_audit_catches_a_leaky_discharge_mask(tables: dict, tmp_path: Path) -> N
     con = memory_registry(tables)
     index = build_index(con, "crisis", as_of_dates=[AS_OF])
     assert "bed_days_90d" in leakage_audit(tables, index, task="crisis", catalogue=leaky)
+
+
+def test_audit_catches_a_leaky_length_of_stay(tables: dict, tmp_path: Path) -> None:
+    """mean_los_all may only average stays discharged before index: without the mask an open
+    stay's (future) discharge leaks in."""
+    leaky = load_catalogue(
+        _leaky_copy(
+            tmp_path,
+            "history",
+            "AVG(date_diff('day', s.admission_date, s.discharge_date))\n"
+            "      FILTER (WHERE s.discharge_date < b.index_date) AS mean_los_all",
+            "AVG(date_diff('day', s.admission_date, s.discharge_date)) AS mean_los_all",
+        )
+    )
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    assert "mean_los_all" in leakage_audit(tables, index, task="crisis", catalogue=leaky)
 
 
 # -- property: random small registries -------------------------------------------------------

@@ -88,6 +88,8 @@ def test_synth_oracle_exact_from_start_by_replication(tmp_path):
     from datetime import date
 
     from riskstrat.synth.generate import STREAMS, synthesize
+    from riskstrat.synth.hazard import Calendar
+    from riskstrat.synth.params import World
     from riskstrat.synth.population import (
         make_people,
         make_practices,
@@ -112,7 +114,8 @@ def test_synth_oracle_exact_from_start_by_replication(tmp_path):
     reps, hits = 8, 0
     for r in range(reps):
         hist = simulate(np.random.default_rng(1000 + r), pop, day0=day0, day1=day0 + 89,
-                        onsets=onsets, planned=planned)  # fmt: skip
+                        onsets=onsets, planned=planned,
+                        calendar=Calendar.of(World(), day0=day0, day1=day1))  # fmt: skip
         hits += np.unique(hist.person[hist.method == EMERGENCY]).size
     expected, se = p.sum() * reps, np.sqrt((p * (1 - p)).sum() * reps)
     assert abs(hits - expected) < 3.5 * se, (hits, expected, se)
