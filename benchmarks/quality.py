@@ -78,7 +78,7 @@ def history_features(task) -> list:
     """The history group as model inputs (the catalogue keeps them out of the model: measured
     here against the model without them)."""
     from riskstrat.features import load_catalogue
-    from riskstrat.models.fit import FeatureInfo
+    from riskstrat.models.booster import FeatureInfo
 
     cat = load_catalogue()
     return [

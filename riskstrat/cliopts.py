@@ -120,7 +120,10 @@ def store_option(*, must_exist: bool = True, help_text: str | None = None) -> An
 
 
 def pathway_option(help_text: str) -> Any:
-    return click.option("--pathway", "pathways", multiple=True, type=PathwayName(), help=help_text)
+    """`--pathway P` (repeatable); `--pathways` is the same option under its older name."""
+    return click.option(
+        "--pathway", "--pathways", "pathways", multiple=True, type=PathwayName(), help=help_text
+    )
 
 
 TASK = click.argument("task", type=TaskName())

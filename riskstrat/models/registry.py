@@ -6,8 +6,10 @@ later ones `challenger` until the promotion gate (riskstrat.models.promote) move
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Mapping
+from contextlib import redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +83,8 @@ def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) ->
     name = model_name(bundle.task)
     x = signature_frame(sample[bundle.feature_names], levels=bundle.levels)
     signature = infer_signature(x, bundle.predict_risk(x))
-    with tempfile.TemporaryDirectory() as tmp, quiet():
+    # MLflow prints "Successfully registered model ..." to stderr; riskstrat reports it itself.
+    with tempfile.TemporaryDirectory() as tmp, quiet(), redirect_stderr(io.StringIO()):
         folder = bundle.save(Path(tmp) / BUNDLE_ARTIFACT)
         info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT,

@@ -78,7 +78,7 @@ from riskstrat.synth.tables import FORMATS
 @click.option(
     "--virtual-ward",
     "ward_from",
-    callback=lambda ctx, param, value: None if value is None else _date(ctx, param, value),
+    type=ISO_DATE,
     default=None,
     help="Date (YYYY-MM-DD) a virtual ward opens: lowers the post-discharge risk from then on.",
 )

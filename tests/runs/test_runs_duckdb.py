@@ -49,15 +49,16 @@ def test_fetch_helpers_close_the_result() -> None:
 
 @pytest.mark.slow
 def test_crisis_only_run_end_to_end(run_settings: Settings) -> None:
-    """`riskstrat run --pathway early_intervention` (ingest included): validate -> features with
-    crisis as the run's first task, the path that crashed under DuckDB 2."""
+    """`riskstrat run --pathways early_intervention` (the issue's words; `--pathway` is the same
+    option), ingest included: validate -> features with crisis as the run's first task, the path
+    that crashed under DuckDB 2."""
     from click.testing import CliRunner
 
     from riskstrat.cli import main
     from riskstrat.runs.manifest import MANIFEST_FILE, read_manifest
 
     result = CliRunner().invoke(
-        main, ["run", "--as-of", AS_OF.isoformat(), "--pathway", "early_intervention"]
+        main, ["run", "--as-of", AS_OF.isoformat(), "--pathways", "early_intervention"]
     )
     assert result.exit_code == 0, result.output
     assert f"published run {AS_OF} (succeeded)" in result.output

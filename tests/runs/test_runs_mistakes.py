@@ -58,8 +58,8 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     ),
     (["outreach", "--as-of", AS_OF, "--pathway", "crisis"], "unknown pathway 'crisis'", 2),
     (
-        ["run", "--as-of", AS_OF, "--pathways", "early_intervention"],
-        "No such option '--pathways'. Did you mean '--pathway'?",
+        ["run", "--as-of", AS_OF, "--pathways", "early_intervnetion"],  # the older option name
+        "unknown pathway 'early_intervnetion': choose one of early_intervention",
         2,
     ),
     (
