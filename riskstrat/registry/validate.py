@@ -58,12 +58,14 @@ NATIVE_TYPES: dict[str, tuple[str, ...]] = {
     "str": (),  # text is always trimmed, empty -> NULL
 }
 DUP_ROW = "duplicate_row"
+DUP_KEY = "duplicate_key"
 NULLED = "nulled"
 CLIPPED = "clipped_to_extract_date"
 #: Per table, the dated columns that record something LATER than the row's defining event (the
 #: diagnosis, the admission, the birth and registration, the listing), and what an implausible
-#: value of one becomes. Such a value breaks `REPAIRED_RULES` (a typo or a feed error), but the
-#: row's earlier fact is still true, so the value is repaired instead of the row being dropped:
+#: value of one becomes. Such a value breaks `late_checks` (not_after_extract, not_after_death: a
+#: typo or a feed error), but the row's earlier fact is still true, so the value is repaired
+#: instead of the row being dropped (and the repair reported, `repairs_sql`):
 #: - conditions.resolved_on, spells.discharge_date, outreach_outcomes.contacted_on: nulled.
 #:   Null is what the contract calls "still active / still in hospital / not contacted", and the
 #:   feature SQL already reads a date on or after the index date as null (unknown at index), so
@@ -83,9 +85,6 @@ LATER_DATES: dict[str, dict[str, str]] = {
     "spells": {"discharge_date": NULLED},
     "outreach_outcomes": {"contacted_on": NULLED},
 }
-#: The cross-table rules a later date may break and be repaired for (others reject the row).
-REPAIRED_RULES = ("not_after_extract", "not_after_death")
-DUP_KEY = "duplicate_key"
 #: Text a date/timestamp column parses from: a four-digit year, ISO or day-first.
 FOUR_DIGIT_YEAR = r"([0-9]{4}-.*|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T].*)?)"
 #: Text that looks like a date with a one- to three-digit year (16/11/98, 98-11-16): rejected by
