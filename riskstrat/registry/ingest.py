@@ -50,6 +50,7 @@ from riskstrat.registry.validate import (
     lit,
     q,
     rejects_sql,
+    repairs_sql,
 )
 
 INGESTS_DIR = "ingests"
@@ -370,6 +371,10 @@ def _validate_table(
         con.execute(
             f"CREATE TABLE {rej} AS {rejects_sql(checked=checked, duplicates=dups, labels=labels)}"
         )
+        fix = f"fix_{name}"
+        con.execute(
+            f"CREATE TABLE {fix} AS {repairs_sql(checked=checked, duplicates=dups, labels=labels)}"
+        )
         if not feedback:
             _stop_if_unparseable(con, table, raw, rejects=rejects, staging=staging)
         con.execute(
@@ -383,6 +388,14 @@ def _validate_table(
             quality.write_rejects(
                 con, table=name, relation=rej, path=staging, limit=settings.ingest.reject_examples
             )
+        _count_repairs(con, fix, report)
+        if report.repaired:
+            repaired = rejects.parent.parent / quality.REPAIRED_DIR / f"{name}.csv"
+            fixed_csv = staging.parent.parent / quality.REPAIRED_DIR / f"{name}.csv"
+            quality.write_rejects(
+                con, table=name, relation=fix, path=fixed_csv, limit=settings.ingest.reject_examples
+            )
+            warnings += quality.repaired_warning(report, path=repaired)
         file = _file_of(raw, raw.files[0].label if raw.files else None)
         if feedback:
             checks.store_feedback_rejects(
@@ -403,7 +416,7 @@ def _validate_table(
             warnings += checks.freshness(
                 con, table, report, db=FRESH, extract_date=extract_date, limit=limit
             )
-        for scratch in (checked, dups, rej):
+        for scratch in (checked, dups, rej, fix):
             con.execute(f"DROP TABLE {scratch}")
         raw.drop(con)
     return warnings
@@ -436,6 +449,17 @@ def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) ->
         c.name: (round(1 - n / counts[0], 6) if counts[0] else 0.0)
         for c, n in zip(table.columns, counts[1:], strict=True)
     }
+
+
+def _count_repairs(con: duckdb.DuckDBPyConnection, fix: str, report: TableReport) -> None:
+    """Rows kept with a repaired later date, and per column and rule."""
+    report.repaired = int(fetch_value(con, f"SELECT count(DISTINCT (file, row)) FROM {fix}"))
+    rows = con.execute(
+        f'SELECT "column", rule, count(DISTINCT (file, row)) FROM {fix} GROUP BY ALL ORDER BY 1, 2'
+    ).fetchall()
+    report.repaired_by_rule = {}
+    for column, rule, n in rows:
+        report.repaired_by_rule.setdefault(column, {})[rule] = int(n)
 
 
 def _file_of(raw: RawTable, label: str | None) -> Path | str:

@@ -2,7 +2,9 @@
 
 Written for every ingest, passed or stopped, to `<data_dir>/ingests/<extract_date>-<hash8>/`:
 `rejects/<table>.csv` (file, row, column, value, rule; values of the identifiable table masked),
-`summary.json` and `summary.md` (rows read, accepted, rejected by rule, null share per column).
+`repaired/<table>.csv` (accepted rows whose implausible later date was nulled or clipped: file,
+row, column, the value as it was, rule), `summary.json` and `summary.md` (rows read, accepted,
+rejected by rule, repaired values by column and rule, null share per column).
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ import duckdb
 from riskstrat.registry.contract import TABLES
 
 REJECTS_DIR = "rejects"
+REPAIRED_DIR = "repaired"
+#: Warning for a table with repaired later dates (run manifests copy the ingest's warnings).
+REPAIRED_LATER_DATES = (
+    "{table}: {rows:,} row(s) kept with an implausible later date repaired ({detail}); the "
+    "earlier facts of those rows are kept; see {path}"
+)
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 MASK = "***"
@@ -41,6 +49,25 @@ class TableReport:
     set_aside_files: int = 0  # returned feedback files that could not be read
     latest_event: str | None = None  # newest event date (tables in ingest.freshness_days)
     days_before_extract: int | None = None  # extract date - latest_event
+    #: accepted rows whose implausible later date was nulled or clipped (validate.LATER_DATES)
+    repaired: int = 0
+    repaired_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # column->rule->rows
+
+
+def repaired_warning(report: TableReport, *, path: Path) -> list[str]:
+    """One warning line for a table with repaired later dates (none otherwise)."""
+    if not report.repaired:
+        return []
+    detail = ", ".join(
+        f"{column} {rule} {n:,}"
+        for column, rules in report.repaired_by_rule.items()
+        for rule, n in rules.items()
+    )
+    return [
+        REPAIRED_LATER_DATES.format(
+            table=report.table, rows=report.repaired, detail=detail, path=path
+        )
+    ]
 
 
 def write_rejects(
@@ -135,6 +162,15 @@ def summary_markdown(doc: dict) -> str:
     ]
     lines += ["| table | rule | rows |", "| --- | --- | ---: |"]
     lines += [f"| {t} | {r} | {n:,} |" for t, r, n in rules] or ["| (none) | | |"]
+    lines += ["", "## Accepted rows with an implausible later date repaired", ""]
+    fixed = [
+        (t["table"], c, r, n)
+        for t in doc["tables"].values()
+        for c, rules in t.get("repaired_by_rule", {}).items()
+        for r, n in rules.items()
+    ]
+    lines += ["| table | column | rule | rows |", "| --- | --- | --- | ---: |"]
+    lines += [f"| {t} | {c} | {r} | {n:,} |" for t, c, r, n in fixed] or ["| (none) | | | |"]
     lines += ["", "## Null share of each column (accepted rows)", ""]
     for t in doc["tables"].values():
         shares = ", ".join(f"{c} {s:.1%}" for c, s in t["null_share"].items())

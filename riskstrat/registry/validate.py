@@ -8,6 +8,10 @@ Per table:
    patients already accepted. `_viol` is NULL for a good row, else its list of violations
    `{column, value, rule}` (the violation lists are only built for bad rows, which keeps the pass
    cheap). `_h` is a hash of the parsed row.
+   Implausible *later* dates (`LATER_DATES`: a column that is not the row's defining event) do
+   not reject the row: the value is repaired (nulled, or clipped to the extract date) and
+   `_fix` lists `{column, value, rule}` with the original value, so the facts dated earlier
+   (a diagnosis, an admission, a registration) are kept. Only rows with `_viol` NULL are fixed.
 2. `duplicates_sql`, among good rows: exact copies (`duplicate_row`, the first kept) and different
    rows with the key of an earlier row (`duplicate_key`, the first in file order kept). Only rows
    whose hash or key occurs more than once are compared, exactly, so the pass stays small.
@@ -55,6 +59,32 @@ NATIVE_TYPES: dict[str, tuple[str, ...]] = {
 }
 DUP_ROW = "duplicate_row"
 DUP_KEY = "duplicate_key"
+NULLED = "nulled"
+CLIPPED = "clipped_to_extract_date"
+#: Per table, the dated columns that record something LATER than the row's defining event (the
+#: diagnosis, the admission, the birth and registration, the listing), and what an implausible
+#: value of one becomes. Such a value breaks `late_checks` (not_after_extract, not_after_death: a
+#: typo or a feed error), but the row's earlier fact is still true, so the value is repaired
+#: instead of the row being dropped (and the repair reported, `repairs_sql`):
+#: - conditions.resolved_on, spells.discharge_date, outreach_outcomes.contacted_on: nulled.
+#:   Null is what the contract calls "still active / still in hospital / not contacted", and the
+#:   feature SQL already reads a date on or after the index date as null (unknown at index), so
+#:   features at every as-of date up to the extract date are the same as with the bad value.
+#:   (Clipping a discharge to the extract date would invent a discharge, i.e. a readmission
+#:   index spell, that the extract never recorded.)
+#: - patients.date_of_death after the extract date: clipped to the extract date. A recorded
+#:   death is kept (a dead person must never be listed for outreach), and dated as late as the
+#:   extract allows, so the patient is alive at every earlier as-of date, as with the bad value.
+#: patients.registered_to is not an event column (never checked against extract or death).
+#: Dates that are out of ORDER with the defining date (resolved before diagnosed, discharged
+#: before admitted, death before birth) still reject the row: which of the two is wrong cannot be
+#: told, and nulling would invent an open spell or an active register.
+LATER_DATES: dict[str, dict[str, str]] = {
+    "patients": {"date_of_death": CLIPPED},
+    "conditions": {"resolved_on": NULLED},
+    "spells": {"discharge_date": NULLED},
+    "outreach_outcomes": {"contacted_on": NULLED},
+}
 #: Text a date/timestamp column parses from: a four-digit year, ISO or day-first.
 FOUR_DIGIT_YEAR = r"([0-9]{4}-.*|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T].*)?)"
 #: Text that looks like a date with a one- to three-digit year (16/11/98, 98-11-16): rejected by
@@ -225,13 +255,43 @@ def cross_checks(
     for column in table.event_columns:
         day = f"CAST({q(column)} AS DATE)"
         value = f"CAST({q(column)} AS VARCHAR)"
-        checks.append(Check(f"{day} > {lit(extract_date)}", column, value, "not_after_extract"))
         if column != "date_of_birth":
             checks.append(Check(f"{day} < _dob", column, value, "not_before_birth"))
-        if column != "date_of_death":
-            late = f"{day} > _dod + {int(grace_days)}"
-            checks.append(Check(late, column, value, "not_after_death"))
+        checks += [
+            c
+            for c in late_checks(column, extract_date=extract_date, grace_days=grace_days)
+            if column not in LATER_DATES.get(table.name, {})
+        ]
     return checks
+
+
+def late_checks(column: str, *, extract_date: dt.date, grace_days: int) -> list[Check]:
+    """A dated column after the extract date, or after the patient's death plus the grace."""
+    day = f"CAST({q(column)} AS DATE)"
+    value = f"CAST({q(column)} AS VARCHAR)"
+    checks = [Check(f"{day} > {lit(extract_date)}", column, value, "not_after_extract")]
+    if column != "date_of_death":
+        late = f"{day} > _dod + {int(grace_days)}"
+        checks.append(Check(late, column, value, "not_after_death"))
+    return checks
+
+
+def repair_checks(table: Table, *, extract_date: dt.date, grace_days: int) -> list[Check]:
+    """The checks of the table's later dates (`LATER_DATES`): broken = the value is repaired."""
+    return [
+        c
+        for column in LATER_DATES.get(table.name, {})
+        for c in late_checks(column, extract_date=extract_date, grace_days=grace_days)
+    ]
+
+
+def repaired_value(table: Table, column: str, *, extract_date: dt.date) -> str:
+    """SQL for what a later date that broke a repaired rule becomes."""
+    action = LATER_DATES[table.name][column]
+    if action == CLIPPED:
+        sql_type = "TIMESTAMP" if table.column(column).dtype == "timestamp" else "DATE"
+        return f"CAST({lit(extract_date)} AS {sql_type})"
+    return "NULL"
 
 
 def _any(checks: list[Check]) -> str:
@@ -300,14 +360,30 @@ def check_sql(
     )
     viol = f"CASE WHEN {_any(first)} THEN {_list_of(first)}"
     viol += f" WHEN {_any(second)} THEN {_list_of(second)} END" if second else " END"
+    fixes = repair_checks(table, extract_date=extract_date, grace_days=grace_days)
+    fix = f"CASE WHEN {_any(fixes)} THEN {_list_of(fixes)} END" if fixes else "NULL"
+    stored = []
+    for c in table.columns:
+        broken = [f.condition for f in fixes if f.column == c.name]
+        if broken:
+            now = repaired_value(table, c.name, extract_date=extract_date)
+            when = " OR ".join(f"({b})" for b in broken)
+            stored.append(f"CASE WHEN _viol IS NULL AND ({when}) THEN {now} ELSE {q(c.name)} END")
+        else:
+            stored.append(q(c.name))
+    stored_cols = ", ".join(f"{e} AS {n}" for e, n in zip(stored, cols, strict=True))
+    tail = ", _practice, _ppr" if claimed and patients else ""
     return (
         f"CREATE TABLE {target} AS\n"
         f"WITH s AS (SELECT _file, _row, {', '.join(raw)} FROM {source}),\n"
         f"t AS (SELECT *, {', '.join(texts)} FROM s),\n"
         f"p AS (SELECT *, {', '.join(parsed)} FROM t),\n"
-        f"x AS (SELECT p.*, {', '.join(extra)} FROM p{joins})\n"
-        f"SELECT _file, _row, {', '.join(cols)}, {viol} AS _viol, "
-        f"hash({', '.join(cols)}) AS _h{', _practice, _ppr' if claimed and patients else ''} FROM x"
+        f"x AS (SELECT p.*, {', '.join(extra)} FROM p{joins}),\n"
+        f"y AS (SELECT *, {viol} AS _viol FROM x),\n"
+        f"z AS (SELECT _file, _row, {stored_cols}, _viol, "
+        f"CASE WHEN _viol IS NULL THEN {fix} END AS _fix{tail} FROM y)\n"
+        f"SELECT _file, _row, {', '.join(cols)}, _viol, _fix, "
+        f"hash({', '.join(cols)}) AS _h{tail} FROM z"
     )
 
 
@@ -357,6 +433,17 @@ def rejects_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
         f'SELECT _file AS fi, _row AS row, v.column AS "column", v.value AS value, '
         f"v.rule AS rule FROM (SELECT _file, _row, unnest(_viol) AS v FROM {checked} "
         f"WHERE _viol IS NOT NULL)\nUNION ALL SELECT * FROM {duplicates})"
+    )
+
+
+def repairs_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
+    """Every repaired value of a table's accepted rows (duplicates are not accepted): (file,
+    row, column, value, rule), the value as it was in the extract."""
+    return (
+        f'SELECT {file_label("_file", labels)} AS file, _row AS row, v.column AS "column", '
+        f"v.value AS value, v.rule AS rule FROM (SELECT _file, _row, unnest(_fix) AS v "
+        f"FROM {checked} ANTI JOIN (SELECT file AS _file, row AS _row FROM {duplicates}) "
+        f"AS d USING (_file, _row) WHERE _fix IS NOT NULL)"
     )
 
 
