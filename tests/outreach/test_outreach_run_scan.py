@@ -23,7 +23,7 @@ from riskstrat.runs.state import RunOptions
 
 MONDAY = date(2025, 12, 29)  # the Monday after the small population's extract (28 Dec)
 TUESDAY = MONDAY + timedelta(days=1)
-#: Reason wording the lists must never show (issue 11 item 4: lists-rank's reason rules).
+#: Reason wording the lists must never show (issue 11 item 4).
 DEMOGRAPHIC = re.compile(r"^(?:Aged \d|Age \d|Sex\b|Female|Male|Ethnicity|Ethnic group|Lives in IMD"
                          r"|IMD decile|Deprivation)", re.IGNORECASE)  # fmt: skip
 ZERO = re.compile(r"(?:^|\s)0(?:\.0+)? (?:nights?|emergency|elective|A&E|GP|visits?|contacts?|"
@@ -111,10 +111,10 @@ def test_a_run_and_the_next_working_day_keep_every_list_rule(home):
     tues = listed_rows(tuesday)
     tues_post = tues[tues["pathway"] == "post_discharge"] if len(tues) else tues
     assert not listed_monday & set(tues_post.get("patient_id", []))
-    # Reason rules (issue 11 item 4, implemented by lists-rank): expected to pass once merged.
+    # Reason rules (issue 11 item 4): no demographic reason, no zero, one per concept, no
+    # "recent" for old events.
     reasons = reason_violations(rows)
-    if any(reasons.values()):
-        pytest.xfail(f"reason rules not yet met (lists-rank's part of issue 11): {reasons}")
+    assert not any(reasons.values()), reasons
 
 
 def _scored_both_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
