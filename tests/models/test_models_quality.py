@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 from riskstrat.config import load_settings
 from riskstrat.models.backtest import backtest_task
+from riskstrat.models.cli import train_summary
 from riskstrat.models.train import train_task
 
 
@@ -55,6 +56,12 @@ def test_crisis_model_beats_the_rule_and_nears_the_oracle(settings, small_popula
     for key in ("oracle_no_foresight/auroc", "oracle_no_foresight/auroc_delta_lo",
                 "gap_to_oracle_no_foresight/auroc", "oracle_no_foresight/mc_se_mean"):  # fmt: skip
         assert logged.data.metrics[key] == pytest.approx(result.metrics[key])
+    # what `riskstrat train --truth` prints: both references with the paired model - reference
+    printed = train_summary(result).splitlines()
+    nf_line = next(line for line in printed if line.split()[:1] == ["oracle_no_foresight"])
+    assert nf_line.split()[-3:] == [
+        f"{nf[k]:.4f}" for k in ("auroc_delta", "auroc_delta_lo", "auroc_delta_hi")
+    ]
     # knowing the schedules can only help: the full oracle is not below it beyond noise
     assert oracle["auroc"] > nf["auroc"] - 0.02
     # the subgroup calibration summary exists for every score and is a real gap
