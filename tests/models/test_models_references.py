@@ -124,6 +124,16 @@ def test_no_foresight_scores_on_a_current_truth_folder(truth: Path, crisis_rows)
     assert ((p >= 0) & (p <= 1)).all() and (se >= 0).all() and p.sum() > 0
 
 
+def test_no_foresight_scores_for_readmission(truth: Path) -> None:
+    r = pd.read_parquet(truth / "readmission.parquet")
+    rows = r[r["eligible"]].head(200).reset_index(drop=True)
+    rows = rows.rename(columns={"discharge_date": "index_date"})  # the task's keys
+    got = no_foresight_scores(truth, load_task("readmission_30d"), rows, draws=2, seed=1)
+    assert not isinstance(got, str), got
+    p, se = got
+    assert p.shape == se.shape == (len(rows),) and ((p >= 0) & (p <= 1)).all() and p.sum() > 0
+
+
 def test_no_foresight_skipped_with_a_reason(truth: Path, crisis_rows, tmp_path: Path) -> None:
     task = load_task("crisis")
     old = _copy(truth, tmp_path / "old")
