@@ -81,6 +81,9 @@ class ScoreRow(CardSchema):
     auroc_delta: float | None = None  # model - this score
     auroc_delta_lo: float | None = None
     auroc_delta_hi: float | None = None
+    mc_draws: int | None = None  # the no-foresight oracle's Monte Carlo: draws, standard error
+    mc_se_mean: float | None = None
+    mc_se_max: float | None = None
     top_listed: dict[str, tuple[float | None, float | None]]  # fraction -> (PPV, sensitivity)
 
 
@@ -248,6 +251,7 @@ def render(card: ModelCard) -> tuple[str, str]:
     env = _env()
     data = card.model_dump()
     files = {k: f"{stem(card)}-{k}.png" for k in card.plots}
+    data["references"] = text.reference_notes(data["performance"])
     md = env.get_template("card.md.j2").render(**data, plot_files=files, titles=PLOT_TITLES)
     html = env.get_template("card.html.j2").render(**data, titles=PLOT_TITLES)
     return md, html

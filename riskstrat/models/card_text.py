@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from riskstrat.models.config import Card
-from riskstrat.models.evaluate import MODEL, ORACLE
+from riskstrat.models.evaluate import MODEL, ORACLE, ORACLE_NO_FORESIGHT, REFERENCES
 
 INTENDED_USE = {
     "crisis": (
@@ -73,6 +73,34 @@ SYNTHETIC_NOTE = (
     "Trained and evaluated on a synthetic population: performance on real registry data is not "
     "established by these figures."
 )
+ORACLE_NOTE = (
+    "oracle: the generator's true risk on the same rows. It knows the schedules the generator "
+    "drew in advance (planned admissions, future diagnoses, moves), so no model can reach it."
+)
+NO_FORESIGHT_NOTE = (
+    "oracle_no_foresight: the same true risk with those schedules redrawn by Monte Carlo from the "
+    "generator's own laws ({draws} draws; per-row standard error mean {se_mean}, largest "
+    "{se_max}): the honest ceiling from what is known at the index date."
+)
+
+
+def reference_notes(performance: list[dict]) -> list[str]:
+    """What each reference scorer in the performance table is (synthetic data only)."""
+    by = {r["score"]: r for r in performance}
+    out = [ORACLE_NOTE] if ORACLE in by else []
+    if ORACLE_NO_FORESIGHT in by:
+        r = by[ORACLE_NO_FORESIGHT]
+        draws = r.get("mc_draws")
+        out.append(
+            NO_FORESIGHT_NOTE.format(
+                draws="?" if draws is None else int(draws),
+                se_mean=_fmt(r.get("mc_se_mean"), ".4f"),
+                se_max=_fmt(r.get("mc_se_max"), ".4f"),
+            )
+        )
+    return out
+
+
 SMALL_TEST = (
     "Small test set: {n} rows with {events} events (fewer than {bound}); the model's AUROC 95% "
     "interval is {lo}-{hi}, so differences smaller than {width} are noise."
@@ -132,7 +160,7 @@ def limitations(
             )
         )
     for name, row in by.iterrows():
-        if name in (MODEL, ORACLE):
+        if name == MODEL or name in REFERENCES:
             continue
         lo = row.get("auroc_delta_lo", float("nan"))
         beaten = lo > 0 if not math.isnan(lo) else row["auroc_delta"] > 0

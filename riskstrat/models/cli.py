@@ -49,7 +49,7 @@ def train_summary(result) -> str:
         f"; MLflow run {result.run_name} ({result.run_id})",
     ]
     cols = ["score", "n", "events", "auroc", "auroc_lo", "auroc_hi", "auprc", "brier", "ece",
-            "calibration_slope"]  # fmt: skip
+            "calibration_slope", "auroc_delta", "auroc_delta_lo", "auroc_delta_hi"]  # fmt: skip
     table = result.evaluation.overall
     table = table[[c for c in cols if c in table.columns]].astype({"n": int, "events": int})
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -94,6 +94,8 @@ class Evaluation(StrictModel):
     gap_min_rows: int = Field(default=500, ge=1)
     shap_sample: int = Field(default=2000, ge=10)
     reference_bins: int = Field(default=10, ge=2)
+    #: Monte Carlo replays of the no-foresight oracle (synthetic data, `--truth`; docs/models.md).
+    oracle_draws: int = Field(default=20, ge=2)
 
 
 class Gate(StrictModel):

@@ -1,7 +1,8 @@
 """Evaluate scores side by side on the same test rows: overall, by subgroup, reliability.
 
-Pure: labels, a dict of calibrated scores (the model, each baseline, the oracle on synthetic
-data), the practice of each row (optional) and the subgroup labels (optional) in; tables out.
+Pure: labels, a dict of calibrated scores (the model, each baseline, and on synthetic data the
+two reference scorers: the full oracle and the no-foresight oracle), the practice of each row
+(optional) and the subgroup labels (optional) in; tables out.
 Every score gets bootstrap intervals for every headline metric (riskstrat.models.intervals)
 and, against the model, a paired interval of the AUROC difference.
 """
@@ -20,6 +21,10 @@ from riskstrat.models.intervals import bootstrap_scores
 
 MODEL = "model"
 ORACLE = "oracle"
+#: The generator's hazard with the pre-drawn schedules redrawn (riskstrat.synth.noforesight).
+ORACLE_NO_FORESIGHT = "oracle_no_foresight"
+#: Reference scorers on synthetic data: not baselines to beat, ceilings (the full one unattainable).
+REFERENCES = (ORACLE, ORACLE_NO_FORESIGHT)
 LENGTH_MISMATCH = "score {name!r} has {n} values for {rows} test rows"
 
 
@@ -34,17 +39,30 @@ class EvalResult:
 
     def flat_metrics(self) -> dict[str, float]:
         """`<score>/<metric>` (MLflow's namespaced keys: one chart group per scorer), each once;
-        `gap_to_oracle/<metric>` = oracle - model on synthetic data."""
+        `gap_to_<reference>/<metric>` = reference - model on synthetic data (`gap_to_oracle`,
+        `gap_to_oracle_no_foresight`)."""
         out: dict[str, float] = {}
         for row in self.overall.to_dict("records"):
             for key, value in row.items():
                 if key == "score" or value is None or not np.isfinite(value):
                     continue
                 out[f"{row['score']}/{key}"] = float(value)
-        if ORACLE in set(self.overall["score"]):
-            for key in ("auroc", "auprc", "brier"):
-                out[f"gap_to_oracle/{key}"] = self.metric(ORACLE, key) - self.metric(MODEL, key)
+        present = set(self.overall["score"])
+        for ref in REFERENCES:
+            if ref in present and MODEL in present:
+                for key in ("auroc", "auprc", "brier"):
+                    out[f"gap_to_{ref}/{key}"] = self.metric(ref, key) - self.metric(MODEL, key)
         return out
+
+
+def with_notes(overall: pd.DataFrame, *, score: str, notes: Mapping[str, float]) -> pd.DataFrame:
+    """`overall` with columns `notes` set on `score`'s row (NaN elsewhere), e.g. the Monte Carlo
+    draws and standard error of the no-foresight oracle."""
+    out = overall.copy()
+    at = (out["score"] == score).to_numpy()
+    for key, value in notes.items():
+        out[key] = np.where(at, float(value), np.nan)
+    return out
 
 
 def max_subgroup_gap(table: pd.DataFrame, *, min_rows: int) -> float:

@@ -2,7 +2,8 @@
 
 One run per fit, named `<task>-<YYYY-MM-DD>-<data hash>` and created with the fit's start time
 (so the run's duration is the real one); each metric once, namespaced by scorer (`model/auroc`,
-`lace/auroc`, `gap_to_oracle/auroc`); the training and test data as MLflow datasets (digest,
+`lace/auroc`; on synthetic data `oracle/auroc`, `oracle_no_foresight/auroc`, `gap_to_oracle/auroc`,
+`gap_to_oracle_no_foresight/auroc`); the training and test data as MLflow datasets (digest,
 schema, row counts: feature columns and the label only, never the group/patient column);
 descriptions on the experiment, the registered model and the version; the model card under
 `model_card/`, linked from the version's description.
@@ -48,7 +49,8 @@ SCHEMA_SAMPLE_ROWS = 10_000
 EXPERIMENT_DESCRIPTION = (
     "riskstrat {task}: one run per training (named task-date-data hash), evaluated on held-out "
     "test rows against the baselines; `promote-{task}` runs record promotion gate decisions. "
-    "Metrics are namespaced by scorer (model/, <baseline>/)."
+    "Metrics are namespaced by scorer (model/, <baseline>/; on synthetic data oracle/ and "
+    "oracle_no_foresight/, the references)."
 )
 MODEL_DESCRIPTION = (
     "riskstrat {task}: calibrated LightGBM (monotone constraints, native categoricals). Aliases: "

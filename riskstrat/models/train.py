@@ -20,9 +20,10 @@ from riskstrat.models.api import SPLIT, Evaluation, FittedModel, fit
 from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.core import Fitted, config_baselines
 from riskstrat.models.data import TaskData, load_task_data
-from riskstrat.models.evaluate import MODEL, ORACLE
+from riskstrat.models.evaluate import MODEL, ORACLE, ORACLE_NO_FORESIGHT, with_notes
 from riskstrat.models.manifest import build_manifest
 from riskstrat.models.registry import model_name
+from riskstrat.tasks.spec import TaskSpec
 
 
 @dataclass
@@ -60,6 +61,13 @@ def train_task(
     )
 
 
+#: Files the no-foresight oracle reads beyond the full oracle's (truth folders written before
+#: it existed lack them).
+NO_FORESIGHT_FILES = ("laws.parquet", "medicines.parquet")
+SKIP_OLD_TRUTH = "truth folder {path} has no {file} (written by an older generator): regenerate it"
+SKIP_DEATH = "the no-foresight oracle counts admissions only, the task's label also counts deaths"
+
+
 def oracle_scores(truth_dir: Path, data: TaskData, frame: pd.DataFrame) -> np.ndarray:
     """The generator's true risk for `frame`'s index rows (synthetic data only)."""
     from riskstrat.synth import oracle
@@ -76,6 +84,57 @@ def oracle_scores(truth_dir: Path, data: TaskData, frame: pd.DataFrame) -> np.nd
         ),
         dtype=float,
     )
+
+
+def no_foresight_scores(
+    truth_dir: Path, task: TaskSpec, frame: pd.DataFrame, *, draws: int, seed: int
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """The no-foresight oracle for `frame`'s index rows: (mean over `draws` Monte Carlo
+    replays, per-row standard error), or the reason it cannot be computed (never raises for a
+    truth folder it cannot use: the full oracle and the model are still evaluated)."""
+    from riskstrat.synth import noforesight
+
+    for name in NO_FORESIGHT_FILES:
+        if not (truth_dir / name).is_file():
+            return SKIP_OLD_TRUTH.format(path=truth_dir, file=name)
+    if task.label.count_death:
+        return SKIP_DEATH
+    keys = frame[task.keys].reset_index(drop=True)
+    try:
+        if task.has_index_spell:
+            p, se = noforesight.readmission_risk_no_foresight(
+                truth_dir, keys, draws=draws, seed=seed
+            )
+        else:
+            p, se = noforesight.crisis_risk_no_foresight(
+                truth_dir,
+                keys,
+                horizon_days=task.label.horizon_days,
+                draws=draws,
+                seed=seed,
+            )
+    except (KeyError, OSError, ValueError) as exc:  # e.g. a register the old laws lack
+        return f"{type(exc).__name__}: {exc}"
+    return np.asarray(p, dtype=float), np.asarray(se, dtype=float)
+
+
+def reference_scores(
+    truth_dir: Path, data: TaskData, frame: pd.DataFrame, *, config: ModelConfig
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Both oracles on `frame` (-> scores by name, Monte Carlo notes for the overall table);
+    the no-foresight one is left out, with a logged reason, when it cannot be computed."""
+    scores = {ORACLE: oracle_scores(truth_dir, data, frame)}
+    draws = config.evaluation.oracle_draws
+    with timed("models.oracle_no_foresight", rows=len(frame), draws=draws):
+        got = no_foresight_scores(truth_dir, data.task, frame, draws=draws, seed=config.seed)
+    if isinstance(got, str):
+        log_event("models.oracle_no_foresight.skipped", task=config.task, reason=got)
+        return scores, {}
+    p, se = got
+    scores[ORACLE_NO_FORESIGHT] = p
+    notes = {"mc_draws": float(draws), "mc_se_mean": float(se.mean()) if se.size else 0.0}
+    notes["mc_se_max"] = float(se.max()) if se.size else 0.0
+    return scores, notes
 
 
 def fit_task(data: TaskData, *, config: ModelConfig) -> FittedModel:
@@ -109,13 +168,17 @@ def train_on_data(
     model = fit_task(data, config=config)
     mask = (data.dataset[SPLIT] == "test").to_numpy()
     test = model.rows("test")
-    extra = {ORACLE: oracle_scores(Path(truth_dir), data, test)} if truth_dir else {}
+    extra, notes = (
+        reference_scores(Path(truth_dir), data, test, config=config) if truth_dir else ({}, {})
+    )
     with timed("models.evaluate", rows=len(test)):
         ev = model.evaluate(
             subgroups=data.groups[mask].reset_index(drop=True),
             baselines=extra,
             practice="practice_code",
         )
+    if notes:
+        ev.overall = with_notes(ev.overall, score=ORACLE_NO_FORESIGHT, notes=notes)
     manifest = build_manifest(
         config=config,
         data_hash=data.data_hash,

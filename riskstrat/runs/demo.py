@@ -25,6 +25,8 @@ DEMO_DIR = "demo"  # under the data folder
 STAMP = "demo-stamp.json"
 #: Metrics shown in the model comparison, in this order.
 SHOWN_METRICS = ("auroc", "auprc", "brier", "ece")
+#: The paired model - scorer AUROC difference with its bootstrap interval (evaluate.py).
+DELTA_COLUMN = "model-score AUROC (95% CI)"
 
 
 class DemoConfig(StrictModel):
@@ -112,9 +114,17 @@ def train_once(task: str, *, settings: Settings, truth_dir: Path, data_hash: str
     return known
 
 
+def _delta(values: dict[str, float]) -> str | None:
+    d, lo, hi = (values.get(k) for k in ("auroc_delta", "auroc_delta_lo", "auroc_delta_hi"))
+    if d is None:
+        return None
+    return f"{d:+.3f}" + (f" ({lo:+.3f} to {hi:+.3f})" if lo is not None and hi is not None else "")
+
+
 def model_table(results: dict[str, dict]) -> pd.DataFrame:
-    """Model vs baselines vs oracle per task, from flat metric names `<scorer>.<metric>` or
-    `<metric>` (the model itself)."""
+    """Model vs baselines vs the references (on synthetic data: the full oracle and the
+    no-foresight oracle) per task, from flat metric names `<scorer>.<metric>` or `<metric>`
+    (the model itself), with the paired model - scorer AUROC difference and its interval."""
     rows = []
     for task, res in results.items():
         metrics: dict[str, float] = res["metrics"]
@@ -128,8 +138,9 @@ def model_table(results: dict[str, dict]) -> pd.DataFrame:
                 continue
             rows.append(
                 {"task": task, "scorer": scorer, **{m: values.get(m) for m in SHOWN_METRICS}}
+                | {DELTA_COLUMN: _delta(values)}
             )
-    return pd.DataFrame(rows, columns=["task", "scorer", *SHOWN_METRICS])
+    return pd.DataFrame(rows, columns=["task", "scorer", *SHOWN_METRICS, DELTA_COLUMN])
 
 
 def lists_per_practice(run_dir: Path) -> pd.DataFrame:
@@ -273,7 +284,7 @@ def summary_text(
         "Realism (generated vs DESIGN reference figures):",
         realism.to_string(index=False, **fmt),
         "",
-        "Models on the test period (model vs baselines vs oracle):",
+        "Models on the test period (model vs baselines vs full and no-foresight oracles):",
         models.to_string(index=False, na_rep="-", **fmt),
         "",
         f"Lists written per practice (rows; run {run_folder.name}):",

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from mlflow import MlflowClient
 
 from riskstrat.config import load_settings
 from riskstrat.models.backtest import backtest_task
+from riskstrat.models.cli import train_summary
 from riskstrat.models.train import train_task
 
 
@@ -27,7 +29,8 @@ def test_crisis_model_beats_the_rule_and_nears_the_oracle(settings, small_popula
         "crisis",
         settings=settings,
         truth_dir=small_population / "truth",
-        overrides={"evaluation": {"bootstrap": 20}},  # the shipped model settings, fewer resamples
+        # the shipped model settings, fewer resamples and Monte Carlo draws
+        overrides={"evaluation": {"bootstrap": 20, "oracle_draws": 4}},
         register=False,
     )
     overall = result.evaluation.overall.set_index("score")
@@ -38,6 +41,29 @@ def test_crisis_model_beats_the_rule_and_nears_the_oracle(settings, small_popula
     assert oracle["auroc"] - model["auroc"] < 0.10
     assert result.metrics["gap_to_oracle/auroc"] == pytest.approx(oracle["auroc"] - model["auroc"])
     assert model["ece"] < 0.02
+    # the no-foresight oracle: the second reference, with intervals and the paired difference
+    nf = overall.loc["oracle_no_foresight"]
+    assert nf["n"] == model["n"] and nf["events"] == model["events"]
+    assert nf["auroc_lo"] < nf["auroc"] < nf["auroc_hi"]
+    assert nf["auroc_delta"] == pytest.approx(model["auroc"] - nf["auroc"])
+    assert nf["auroc_delta_lo"] < nf["auroc_delta"] < nf["auroc_delta_hi"]
+    assert nf["mc_draws"] == 4 and 0 < nf["mc_se_mean"] <= nf["mc_se_max"] < 0.5
+    assert result.metrics["gap_to_oracle_no_foresight/auroc"] == pytest.approx(
+        nf["auroc"] - model["auroc"]
+    )
+    assert result.metrics["oracle_no_foresight/mc_se_mean"] == nf["mc_se_mean"]
+    logged = MlflowClient(tracking_uri=settings.paths.mlflow_uri).get_run(result.run_id)
+    for key in ("oracle_no_foresight/auroc", "oracle_no_foresight/auroc_delta_lo",
+                "gap_to_oracle_no_foresight/auroc", "oracle_no_foresight/mc_se_mean"):  # fmt: skip
+        assert logged.data.metrics[key] == pytest.approx(result.metrics[key])
+    # what `riskstrat train --truth` prints: both references with the paired model - reference
+    printed = train_summary(result).splitlines()
+    nf_line = next(line for line in printed if line.split()[:1] == ["oracle_no_foresight"])
+    assert nf_line.split()[-3:] == [
+        f"{nf[k]:.4f}" for k in ("auroc_delta", "auroc_delta_lo", "auroc_delta_hi")
+    ]
+    # knowing the schedules can only help: the full oracle is not below it beyond noise
+    assert oracle["auroc"] > nf["auroc"] - 0.02
     # the subgroup calibration summary exists for every score and is a real gap
     assert overall["max_subgroup_gap"].notna().all()
     assert 0 <= model["max_subgroup_gap"] < 0.05

@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from riskstrat.config import ConfigError
-from riskstrat.runs.demo import DemoConfig, lists_per_practice, load_demo_config, model_table
+from riskstrat.runs.demo import (
+    DELTA_COLUMN,
+    DemoConfig,
+    lists_per_practice,
+    load_demo_config,
+    model_table,
+)
 
 
 def test_demo_config_matches_the_brief() -> None:
@@ -42,6 +48,36 @@ def test_model_table_from_flat_metrics() -> None:
     assert list(by.index) == ["model", "oracle", "prior_utilisation", "gap_to_oracle"]
     assert by.loc["model", "auroc"] == 0.81 and by.loc["model", "ece"] == 0.004
     assert by.loc["oracle", "auroc"] == 0.83 and pd.isna(by.loc["oracle", "ece"])
+    assert pd.isna(by.loc["model", DELTA_COLUMN])
+
+
+def test_model_table_shows_both_oracles_with_paired_intervals() -> None:
+    metrics = {
+        "model/auroc": 0.81,
+        "oracle/auroc": 0.84,
+        "oracle/auroc_delta": -0.03,
+        "oracle/auroc_delta_lo": -0.041,
+        "oracle/auroc_delta_hi": -0.019,
+        "oracle_no_foresight/auroc": 0.825,
+        "oracle_no_foresight/auroc_delta": -0.015,
+        "oracle_no_foresight/auroc_delta_lo": -0.0254,
+        "oracle_no_foresight/auroc_delta_hi": -0.0046,
+        "oracle_no_foresight/mc_se_mean": 0.0011,
+        "gap_to_oracle/auroc": 0.03,
+        "gap_to_oracle_no_foresight/auroc": 0.015,
+    }
+    by = model_table({"crisis": {"metrics": metrics}}).set_index("scorer")
+    assert list(by.index) == [
+        "model",
+        "oracle",
+        "oracle_no_foresight",
+        "gap_to_oracle",
+        "gap_to_oracle_no_foresight",
+    ]
+    assert by.loc["oracle_no_foresight", "auroc"] == 0.825
+    assert by.loc["oracle_no_foresight", DELTA_COLUMN] == "-0.015 (-0.025 to -0.005)"
+    assert by.loc["oracle", DELTA_COLUMN] == "-0.030 (-0.041 to -0.019)"
+    assert by.loc["gap_to_oracle_no_foresight", "auroc"] == 0.015
 
 
 def test_lists_per_practice_counts_rows_only(tmp_path: Path) -> None:
