@@ -16,7 +16,7 @@ _EXPORTS = {
     "fit": "riskstrat.models.api",
     "FittedModel": "riskstrat.models.api",
     "Evaluation": "riskstrat.models.api",
-    "data_digest": "riskstrat.models.api",
+    "data_digest": "riskstrat.models.frame",
     "SplitSizes": "riskstrat.models.frame",
     "FeatureInfo": "riskstrat.models.booster",
     "ModelConfig": "riskstrat.models.config",
@@ -38,10 +38,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from riskstrat.models.api import Evaluation, FittedModel, data_digest, fit
+    from riskstrat.models.api import Evaluation, FittedModel, fit
     from riskstrat.models.booster import FeatureInfo
     from riskstrat.models.config import ModelConfig, load_model_config
-    from riskstrat.models.frame import SplitSizes
+    from riskstrat.models.frame import SplitSizes, data_digest
     from riskstrat.models.mlflow_log import LoggedRun
     from riskstrat.models.registry import load_model
 

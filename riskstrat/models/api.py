@@ -15,7 +15,6 @@ baselines calibrated the same way, metrics with bootstrap intervals on the test 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -33,6 +32,7 @@ from riskstrat.models.core import Fitted, Scorer, fit_all
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
 from riskstrat.models.frame import (
     SplitSizes,
+    data_digest,
     draw_split,
     given_split,
     infer_features,
@@ -226,14 +226,6 @@ def _score(name: str, given: Baseline, frame: pd.DataFrame) -> np.ndarray:
 
 def _scorer(name: str, given: str | Callable[[pd.DataFrame], np.ndarray]) -> Scorer:
     return lambda x: _score(name, given, x)
-
-
-def data_digest(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> str:
-    """A short content hash of the frame (values and column names; `exclude` left out)."""
-    cols = [c for c in frame.columns if c not in exclude]
-    hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
-    digest = hashlib.sha256(hashed.tobytes() + "|".join(map(str, cols)).encode())
-    return digest.hexdigest()[:12]
 
 
 def fit(

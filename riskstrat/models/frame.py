@@ -7,6 +7,7 @@ train and test), optionally after a temporal cut (test rows are the latest).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -168,3 +169,11 @@ def draw_split(
         out[in_test & held] = "test"
         out[~in_test & held] = ""
     return pd.Series(out, index=frame.index, name="split", dtype=str)
+
+
+def data_digest(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> str:
+    """A short content hash of the frame (values and column names; `exclude` left out)."""
+    cols = [c for c in frame.columns if c not in exclude]
+    hashed = pd.util.hash_pandas_object(frame[cols], index=False).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes() + "|".join(map(str, cols)).encode())
+    return digest.hexdigest()[:12]

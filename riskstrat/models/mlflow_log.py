@@ -20,8 +20,8 @@ import yaml
 
 from riskstrat.config import config_dir
 from riskstrat.logs import log_event, progress_bar
-from riskstrat.models.api import data_digest
 from riskstrat.models.card import build_card, log_card
+from riskstrat.models.frame import data_digest
 from riskstrat.models.mlflow_import import mlflow, quiet
 from riskstrat.models.registry import (
     CHALLENGER,
