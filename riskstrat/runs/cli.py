@@ -81,7 +81,8 @@ def run_command(
 )
 def schedule_command(install_only: bool, once: bool, install_kind: str | None) -> None:
     """Run the schedule in the foreground (APScheduler; stop with SIGTERM or Ctrl-C)."""
-    from riskstrat.runs.schedule import install_jobs, load_schedule, serve
+    from riskstrat.runs.schedule import install_jobs, load_schedule
+    from riskstrat.runs.scheduler import serve
 
     config, settings = load_schedule(), load_settings()
     if install_kind:
@@ -94,7 +95,7 @@ def schedule_command(install_only: bool, once: bool, install_kind: str | None) -
             click.echo(f"{job}: {action}")
         return
     if once:
-        from riskstrat.runs.schedule import run_once_now
+        from riskstrat.runs.scheduler import run_once_now
 
         for job, state, reason in run_once_now(config, settings=settings):
             click.echo(f"{job}: {state}: {reason}")

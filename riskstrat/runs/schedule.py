@@ -9,7 +9,6 @@ pending (possibly missed) run time survives a restart; a changed one is replaced
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -26,12 +25,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, field_validator, model_validator
 
-from riskstrat.config import Settings, StrictModel, config_dir, load_settings, load_yaml
+from riskstrat.config import Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event
 from riskstrat.runs.hook import FailureHook
 
 SCHEDULE_FILE = "schedule.yaml"
-JOB_FUNC = "riskstrat.runs.schedule:run_job"
+JOB_FUNC = "riskstrat.runs.scheduler:run_job"  # riskstrat/runs/scheduler.py
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_OF_WEEK_NAMES_ONLY = (
     "day_of_week {value!r}: use day names (mon..sun), not numbers: APScheduler counts 0 = Monday, "
@@ -256,119 +255,3 @@ def stored_next_run_times(config: ScheduleConfig, *, settings: Settings) -> dict
         return {}
     with open_jobstore(config, settings=settings) as store:
         return {job.id: job.next_run_time for job in store.get_all_jobs()}
-
-
-SCHEDULER_ACTIVE = (
-    "another scheduler holds {path}: only one `riskstrat schedule` may run per data folder; "
-    "stop it first (or leave it running: it does the work)"
-)
-DUE_JOB_ID = "riskstrat-due-runs"  # in-memory: runs ledger rows whose time has come
-DUE_FUNC = "riskstrat.runs.schedule:run_due"
-DUE_EVERY_MINUTES = 15
-
-
-class SchedulerActive(RuntimeError):
-    """Another scheduler process already serves this data folder."""
-
-
-@contextmanager
-def scheduler_lock(config: ScheduleConfig, *, settings: Settings) -> Iterator[None]:
-    """One scheduler per data folder (so `running` rows found on start were really killed)."""
-    from filelock import FileLock, Timeout
-
-    path = jobstore_path(config, settings).with_suffix(".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout as exc:
-        raise SchedulerActive(SCHEDULER_ACTIVE.format(path=path)) from exc
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def start_up(config: ScheduleConfig, *, settings: Settings, now: datetime) -> dict[str, object]:
-    """Sync the job store with the config, then reconcile: interrupted and missed runs become
-    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire)."""
-    from riskstrat.runs.due import reconcile
-
-    actions = install_jobs(config, settings=settings, now=now)
-    found = reconcile(config, settings=settings, now=now)
-    return {"jobs": actions, **found}
-
-
-def run_once_now(
-    config: ScheduleConfig, *, settings: Settings, now: datetime | None = None
-) -> list[tuple[str, str, str]]:
-    """`riskstrat schedule --once` (cron): start up, run what is due, exit."""
-    from riskstrat.runs.due import process_waiting
-
-    now = now or datetime.now(ZoneInfo(config.timezone))
-    with scheduler_lock(config, settings=settings):
-        start_up(config, settings=settings, now=now)
-        return process_waiting(config=config, settings=settings, now=now)
-
-
-def serve(config: ScheduleConfig, *, settings: Settings) -> None:
-    """Run the schedule in the foreground until SIGTERM or SIGINT, then stop cleanly."""
-    from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    with scheduler_lock(config, settings=settings):
-        now = datetime.now(ZoneInfo(config.timezone))
-        found = start_up(config, settings=settings, now=now)
-        scheduler = build_scheduler(config, settings=settings)
-        scheduler.add_jobstore(MemoryJobStore(), "memory")
-        # Catch-ups and deferred runs: now, then every few minutes.
-        scheduler.add_job(
-            DUE_FUNC,
-            trigger=IntervalTrigger(minutes=DUE_EVERY_MINUTES, timezone=ZoneInfo(config.timezone)),
-            id=DUE_JOB_ID,
-            jobstore="memory",
-            next_run_time=now,
-            coalesce=True,
-            max_instances=1,
-        )
-
-        def stop(signum: int, _frame: object) -> None:
-            log_event("scheduler.stopping", signal=signal.Signals(signum).name)
-            scheduler.shutdown(wait=False)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        log_event(
-            "scheduler.started",
-            jobs=len(found["jobs"]),
-            timezone=config.timezone,
-            interrupted=len(found["interrupted"]),
-            missed=len(found["missed"]),
-        )
-        scheduler.start()
-        log_event("scheduler.stopped")
-
-
-def run_job(*, job_id: str) -> None:
-    """What APScheduler calls when a job fires: record it in the ledger and run what is due.
-
-    Reads the config afresh at fire time (the store holds only the job id), so edits to pathways
-    or tasks apply from the next run without reinstalling.
-    """
-    from riskstrat.runs.due import on_fire
-
-    config = load_schedule()
-    now = datetime.now(ZoneInfo(config.timezone))
-    log_event("job.fired", job=job_id)
-    for job, state, _reason in on_fire(job_id, config=config, settings=load_settings(), now=now):
-        log_event("job.settled", job=job, state=state)
-
-
-def run_due() -> None:
-    """The in-memory tick: run ledger rows whose time has come (catch-ups, deferred runs)."""
-    from riskstrat.runs.due import process_waiting
-
-    config = load_schedule()
-    now = datetime.now(ZoneInfo(config.timezone))
-    for job, state, _reason in process_waiting(config=config, settings=load_settings(), now=now):
-        log_event("job.settled", job=job, state=state)

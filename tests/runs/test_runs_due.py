@@ -36,8 +36,8 @@ from riskstrat.runs.schedule import (
     install_jobs,
     load_schedule,
     open_jobstore,
-    start_up,
 )
+from riskstrat.runs.scheduler import start_up
 from riskstrat.runs.status import status_text
 
 LONDON = ZoneInfo("Europe/London")
@@ -340,7 +340,7 @@ def test_install_prints_a_systemd_unit_and_a_crontab() -> None:
 
 
 def test_once_catches_up_then_exits_and_a_second_scheduler_is_refused() -> None:
-    from riskstrat.runs.schedule import SchedulerActive, run_once_now, scheduler_lock
+    from riskstrat.runs.scheduler import SchedulerActive, run_once_now, scheduler_lock
 
     config = _run_jobs(load_schedule())
     settings = load_settings()
