@@ -3,38 +3,62 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+from riskstrat.adapters.common import FORMATS
 from riskstrat.adapters.omop import OmopInputError, import_omop
+from riskstrat.adapters.omop.report import OmopImportReport
 from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
+from riskstrat.adapters.synthea.report import ImportReport
 from riskstrat.cliopts import extract_date_option
 from riskstrat.config import ConfigError, load_settings
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-@click.command("import-synthea")
-@click.argument("synthea_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
+OUT_OPTION = click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the registry extract (<table>.csv or .parquet) into.",
 )
+
+
+def output_options(command: F) -> F:
+    """`--format` (csv or parquet) then `--json`: the options both import commands end with."""
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Print the import report as JSON."
+    )(command)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="csv",
+        show_default=True,
+        help="File format of the extract tables.",
+    )(command)
+
+
+def echo_report(report: OmopImportReport | ImportReport, *, as_json: bool) -> None:
+    """The import report as JSON (`--json`) or as the report's lines."""
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+
+
+@click.command("import-synthea")
+@click.argument("synthea_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@OUT_OPTION
 @extract_date_option(
     "Extract date (YYYY-MM-DD); later events are dropped. Default: the export's last date."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "parquet"]),
-    default="csv",
-    show_default=True,
-    help="File format of the extract tables.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@output_options
 def import_synthea_command(
     synthea_dir: Path, out_dir: Path, extract_date: date | None, fmt: str, as_json: bool
 ) -> None:
@@ -52,21 +76,12 @@ def import_synthea_command(
         )
     except (SyntheaInputError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
-    else:
-        click.echo("\n".join(report.lines()))
+    echo_report(report, as_json=as_json)
 
 
 @click.command("import-omop")
 @click.argument("source")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the registry extract (<table>.csv or .parquet) into.",
-)
+@OUT_OPTION
 @click.option(
     "--schema",
     default=None,
@@ -75,15 +90,7 @@ def import_synthea_command(
 @extract_date_option(
     "Extract date (YYYY-MM-DD); later events are dropped. Default: the instance's last date."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "parquet"]),
-    default="csv",
-    show_default=True,
-    help="File format of the extract tables.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@output_options
 def import_omop_command(
     source: str,
     out_dir: Path,
@@ -112,10 +119,7 @@ def import_omop_command(
         )
     except (OmopInputError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
-    else:
-        click.echo("\n".join(report.lines()))
+    echo_report(report, as_json=as_json)
 
 
 COMMANDS = [import_synthea_command, import_omop_command]

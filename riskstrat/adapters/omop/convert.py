@@ -1,7 +1,7 @@
 """OMOP CDM instance -> registry extract folder: the adapter end to end.
 
 Reads and checks everything first (source.py), converts with the pure builders, then writes each
-table atomically with the Synthea adapter's writer (contract columns, order and formats).
+table atomically with the adapters' shared writer (common.py: contract columns, order, formats).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskstrat.adapters.common import FORMATS, write_extract
 from riskstrat.adapters.omop.clinical import (
     build_conditions,
     build_observations,
@@ -38,7 +39,6 @@ from riskstrat.adapters.omop.visits import (
     care_home_residents,
     hospice_episodes,
 )
-from riskstrat.adapters.synthea.convert import FORMATS, write_table
 from riskstrat.adapters.synthea.report import TableCounts
 from riskstrat.logs import log_event, timed
 from riskstrat.registry.contract import TABLES
@@ -278,14 +278,7 @@ def import_omop(
         warnings = [*instance.warnings, *warnings]
         for warning in warnings:
             log_event("omop.warning", message=warning)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
-            write_table(frame, TABLES[name], out_dir=out_dir, fmt=fmt)
-        for stale in TABLES:  # an earlier import's files must not mix with this one
-            for ext in FORMATS:
-                path = out_dir / f"{stale}.{ext}"
-                if path.exists() and (stale not in tables or ext != fmt):
-                    path.unlink()
+        write_extract(tables, out_dir=out_dir, fmt=fmt)
         extra.update(
             version=instance.version, extract_date=extract_date, patients=len(tables["patients"])
         )

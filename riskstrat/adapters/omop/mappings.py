@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from riskstrat.adapters.common import known_observation_code, known_register, only_values
 from riskstrat.adapters.synthea.mappings import (
     BnfMap,
     Icd10Map,
@@ -22,12 +23,7 @@ from riskstrat.adapters.synthea.mappings import (
 )
 from riskstrat.adapters.synthea.mappings import load_mappings as load_synthea_mappings
 from riskstrat.config import StrictModel, config_dir, load_yaml
-from riskstrat.registry.contract import (
-    ETHNICITY_GROUPS,
-    GP_CONTACT_MODES,
-    OBSERVATION_CODES,
-    REGISTERS,
-)
+from riskstrat.registry.contract import ETHNICITY_GROUPS, GP_CONTACT_MODES
 
 DESTINATIONS = ("home", "care_home", "died", "other_hospital", "other")
 
@@ -42,10 +38,7 @@ class Visits(StrictModel):
     @field_validator("ambulatory")
     @classmethod
     def _modes(cls, value: dict[int, str]) -> dict[int, str]:
-        bad = sorted(set(value.values()) - set(GP_CONTACT_MODES))
-        if bad:
-            raise ValueError(f"modes {bad} are not in {GP_CONTACT_MODES}")
-        return value
+        return only_values(value, GP_CONTACT_MODES, what="modes")
 
 
 class PrimaryCare(StrictModel):
@@ -75,10 +68,7 @@ class People(StrictModel):
     @field_validator("race", "race_keywords")
     @classmethod
     def _groups(cls, value: dict) -> dict:
-        bad = sorted(set(value.values()) - set(ETHNICITY_GROUPS))
-        if bad:
-            raise ValueError(f"groups {bad} are not in {ETHNICITY_GROUPS}")
-        return value
+        return only_values(value, ETHNICITY_GROUPS, what="groups")
 
 
 class Practices(StrictModel):
@@ -111,16 +101,7 @@ class OmopRules(StrictModel):
     @field_validator("discharged_to")
     @classmethod
     def _destinations(cls, value: dict[int, str]) -> dict[int, str]:
-        bad = sorted(set(value.values()) - set(DESTINATIONS))
-        if bad:
-            raise ValueError(f"destinations {bad} are not in {DESTINATIONS}")
-        return value
-
-
-def _register(value: str) -> str:
-    if value not in REGISTERS:
-        raise ValueError(f"{value!r} is not a register in {REGISTERS}")
-    return value
+        return only_values(value, DESTINATIONS, what="destinations")
 
 
 class Ancestor(StrictModel):
@@ -132,7 +113,7 @@ class Ancestor(StrictModel):
     @field_validator("register_code")
     @classmethod
     def _known(cls, value: str) -> str:
-        return _register(value)
+        return known_register(value)
 
 
 class SnomedEntry(StrictModel):
@@ -142,7 +123,7 @@ class SnomedEntry(StrictModel):
     @field_validator("register_code")
     @classmethod
     def _known(cls, value: str) -> str:
-        return _register(value)
+        return known_register(value)
 
 
 class OmopRegisters(StrictModel):
@@ -156,7 +137,7 @@ class OmopRegisters(StrictModel):
     @classmethod
     def _icd_registers(cls, value: dict[str, str]) -> dict[str, str]:
         for register in value.values():
-            _register(register)
+            known_register(register)
         return value
 
 
@@ -183,9 +164,7 @@ class MeasurementEntry(StrictModel):
     @field_validator("code")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in OBSERVATION_CODES:
-            raise ValueError(f"{value!r} is not an observation code in {OBSERVATION_CODES}")
-        return value
+        return known_observation_code(value)
 
 
 class OmopMeasurements(StrictModel):

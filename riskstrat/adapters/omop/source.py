@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskstrat.adapters.common import first_empty
 from riskstrat.adapters.omop.mappings import CdmColumns
 
 NOT_FOUND = "{source}: OMOP source not found (a folder of CSV files or a database URL)"
@@ -250,13 +251,12 @@ def _check(frame: pd.DataFrame, spec: TableSpec, *, where: str) -> pd.DataFrame:
             raise OmopInputError(MISSING_COLUMN.format(where=where, column=column))
     keep = [c for c in (*spec.columns, *spec.optional) if c in frame.columns]
     frame = frame[keep].copy()
-    for column in spec.not_null:
-        empty = frame[column].isna()
-        if empty.any():
-            row = int(empty.to_numpy().argmax()) + 1
-            raise OmopInputError(
-                EMPTY_VALUE.format(where=where, column=column, row=row, count=int(empty.sum()))
-            )
+    empty = first_empty(frame, spec.not_null)
+    if empty:
+        column, pos, count = empty
+        raise OmopInputError(
+            EMPTY_VALUE.format(where=where, column=column, row=pos + 1, count=count)
+        )
     for column in spec.integers:
         if column in frame:
             frame[column] = _parse(frame[column], kind="integer", where=where, column=column)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from riskstrat.adapters.common import discharge_or_death, opens_spell
 from riskstrat.adapters.omop.mappings import OmopRules
 from riskstrat.adapters.omop.people import care_site_codes
 from riskstrat.adapters.synthea.report import TableCounts, drop_repeats, in_window
 from riskstrat.registry.contract import ADMISSION_METHOD_CODES
 
 MERGED = "inpatient visit continues the previous one: merged into one spell"
-STILL_IN = "discharge after the extract date: still in hospital (discharge set to null)"
-DIED_IN_STAY = "patient died during the stay: discharge set to date of death"
 NOT_PRIMARY_CARE = "provider specialty is not primary care"
 UNKNOWN_SPECIALTY_COUNTED = "no provider specialty or care site recorded: counted as a GP contact"
 UNKNOWN_SPECIALTY_DROPPED = "no provider specialty or care site recorded: not a GP contact"
@@ -76,10 +75,8 @@ def build_spells(
     stays = visits[visits["visit_concept_id"].isin(list(rules.visits.inpatient))]
     stays, counts.dropped = in_window(stays, on="start", people=people, extract_date=extract_date)
     stays = stays.sort_values(["patient_id", "start", "visit_occurrence_id"])
-    by = stays["patient_id"]
-    reach = stays["end"].groupby(by).cummax().groupby(by).shift()
     gap = pd.Timedelta(days=rules.admission.spell_merge_gap_days)
-    new = reach.isna() | (stays["start"] > reach + gap)
+    new = opens_spell(stays["start"], stays["end"], by=stays["patient_id"], gap=gap)
     counts.dropped[MERGED] += int((~new).sum())
     spell = new.cumsum()
     grouped = stays.groupby(spell)
@@ -91,14 +88,13 @@ def build_spells(
     )
     er = visits[visits["visit_concept_id"].isin(list(rules.visits.emergency))]
     method = admission_methods(spells, er=er, acute_visits=acute_visits, rules=rules)
-    discharge = spells["end"]
-    still_in = discharge > extract_date
-    counts.adjusted[STILL_IN] += int(still_in.sum())
-    discharge = discharge.mask(still_in)
-    death = spells["patient_id"].map(people.set_index("patient_id")["date_of_death"])
-    died = death.notna() & (discharge.isna() | (death <= discharge))
-    counts.adjusted[DIED_IN_STAY] += int((died & (discharge != death)).sum())
-    discharge = discharge.mask(died, death)
+    discharge, died = discharge_or_death(
+        spells["end"],
+        spells["patient_id"],
+        people=people,
+        extract_date=extract_date,
+        counts=counts,
+    )
     destination = spells["last_to"].map(rules.discharged_to).mask(died, "died")
     destination = destination.mask(discharge.isna() & ~died)
     out = pd.DataFrame(

@@ -7,12 +7,12 @@ extract behind.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from riskstrat.adapters.common import FORMATS, write_extract
 from riskstrat.adapters.synthea.clinical import (
     build_conditions,
     build_gp_contacts,
@@ -30,9 +30,7 @@ from riskstrat.adapters.synthea.prescribing import build_prescriptions
 from riskstrat.adapters.synthea.report import ImportReport, TableCounts
 from riskstrat.adapters.synthea.source import SyntheaExport, read_export
 from riskstrat.logs import log_event, timed
-from riskstrat.registry.contract import TABLES, Table
-
-FORMATS = ("csv", "parquet")
+from riskstrat.registry.contract import TABLES
 
 
 def latest_date(export: SyntheaExport) -> date:
@@ -96,52 +94,6 @@ def convert(
     return tables, counts
 
 
-def to_contract(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Contract columns in contract order with contract dtypes (dates as datetime64 days)."""
-    out = pd.DataFrame(index=frame.index)
-    for col in table.columns:
-        values = frame[col.name] if col.name in frame else pd.Series(pd.NA, index=frame.index)
-        if col.dtype == "date":
-            values = pd.to_datetime(values).dt.normalize().astype("datetime64[s]")
-        elif col.dtype == "timestamp":
-            values = pd.to_datetime(values).astype("datetime64[us]")
-        elif col.dtype == "bool":
-            values = values.astype("boolean")
-        elif col.dtype == "int":
-            values = values.astype("Int64")
-        elif col.dtype == "float":
-            values = values.astype("float64")
-        else:
-            values = values.astype("str")
-        out[col.name] = values
-    return out.reset_index(drop=True)
-
-
-def write_table(frame: pd.DataFrame, table: Table, *, out_dir: Path, fmt: str) -> Path:
-    """Write one table atomically (temp file, then rename)."""
-    path = out_dir / f"{table.name}.{fmt}"
-    tmp = out_dir / f".{table.name}.{fmt}.tmp"
-    data = to_contract(frame, table)
-    if fmt == "parquet":
-        for col in table.columns:
-            if col.dtype == "date":
-                data[col.name] = (
-                    data[col.name].dt.date.astype("object").where(data[col.name].notna(), None)
-                )
-        data.to_parquet(tmp, index=False)
-    else:
-        for col in table.columns:
-            if col.dtype == "date":
-                data[col.name] = data[col.name].dt.strftime("%Y-%m-%d")
-            elif col.dtype == "timestamp":
-                data[col.name] = data[col.name].dt.strftime("%Y-%m-%d %H:%M:%S")
-            elif col.dtype == "bool":
-                data[col.name] = data[col.name].map({True: "true", False: "false"})
-        data.to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, path)
-    return path
-
-
 def import_synthea(
     synthea_dir: Path | str,
     *,
@@ -161,14 +113,7 @@ def import_synthea(
             log_event("synthea.warning", message=warning)
         extract_date = extract_date or latest_date(export)
         tables, counts = convert(export, extract_date=extract_date, maps=maps)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
-            write_table(frame, TABLES[name], out_dir=out_dir, fmt=fmt)
-        for stale in TABLES:  # an earlier import's files must not mix with this one
-            for ext in FORMATS:
-                path = out_dir / f"{stale}.{ext}"
-                if path.exists() and (stale not in tables or ext != fmt):
-                    path.unlink()
+        write_extract(tables, out_dir=out_dir, fmt=fmt)
         extra.update(
             layout=export.layout, extract_date=extract_date, patients=len(tables["patients"])
         )

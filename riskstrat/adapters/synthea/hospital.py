@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from riskstrat.adapters.common import discharge_or_death, opens_spell
 from riskstrat.adapters.synthea.mappings import AdapterRules, Icd10Map
 from riskstrat.adapters.synthea.people import org_code
 from riskstrat.adapters.synthea.report import TableCounts, in_window
 
 MERGED = "inpatient encounter continues the previous one: merged into one spell"
-STILL_IN = "discharge after the extract date: still in hospital (discharge set to null)"
-DIED_IN_STAY = "patient died during the stay: discharge set to date of death"
 
 
 def _link(left: pd.DataFrame, right: pd.DataFrame, *, direction: str, hours: float) -> pd.Series:
@@ -73,9 +72,12 @@ def build_spells(
     stays = encounters[encounters["ENCOUNTERCLASS"].isin(rules.inpatient_classes)]
     stays, counts.dropped = in_window(stays, on="START", people=people, extract_date=extract_date)
     stays = stays.sort_values(["patient_id", "START"])
-    stop = stays["STOP"].fillna(stays["START"])
-    reach = stop.groupby(stays["patient_id"]).cummax().groupby(stays["patient_id"]).shift()
-    new = reach.isna() | (stays["START"] > reach + pd.Timedelta(hours=rules.spell_merge_gap_hours))
+    new = opens_spell(
+        stays["START"],
+        stays["STOP"].fillna(stays["START"]),
+        by=stays["patient_id"],
+        gap=pd.Timedelta(hours=rules.spell_merge_gap_hours),
+    )
     counts.dropped[MERGED] += int((~new).sum())
     spell = new.cumsum()
     grouped = stays.groupby(spell)
@@ -96,14 +98,13 @@ def build_spells(
     method = admission_method(spells, after_ae=after_ae, rules=rules)
 
     admission = spells["START"].dt.normalize()
-    discharge = spells["discharged_at"].dt.normalize()
-    still_in = discharge > extract_date
-    counts.adjusted[STILL_IN] += int(still_in.sum())
-    discharge = discharge.mask(still_in)
-    death = spells["patient_id"].map(people.set_index("patient_id")["date_of_death"])
-    died = death.notna() & (discharge.isna() | (death <= discharge))
-    counts.adjusted[DIED_IN_STAY] += int((died & (discharge != death)).sum())
-    discharge = discharge.mask(died, death)
+    discharge, died = discharge_or_death(
+        spells["discharged_at"].dt.normalize(),
+        spells["patient_id"],
+        people=people,
+        extract_date=extract_date,
+        counts=counts,
+    )
     homes = encounters[encounters["ENCOUNTERCLASS"].isin(rules.care_home_classes)]
     leaving = spells.assign(START=spells["discharged_at"]).dropna(subset=["START"])
     to_home = _link(leaving, homes, direction="forward", hours=rules.care_home_transfer_hours)

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from riskstrat.adapters.common import known_observation_code, known_register, only_values
 from riskstrat.config import StrictModel, config_dir, load_yaml
 from riskstrat.registry.contract import (
     ETHNICITY_GROUPS,
     GP_CONTACT_MODES,
-    OBSERVATION_CODES,
     PRACTICE_CODE_PATTERN,
-    REGISTERS,
 )
 
 
@@ -72,18 +71,12 @@ class AdapterRules(StrictModel):
     @field_validator("gp_contact_modes")
     @classmethod
     def _modes(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(set(value.values()) - set(GP_CONTACT_MODES))
-        if bad:
-            raise ValueError(f"modes {bad} are not in {GP_CONTACT_MODES}")
-        return value
+        return only_values(value, GP_CONTACT_MODES, what="modes")
 
     @field_validator("ethnicity")
     @classmethod
     def _groups(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(set(value.values()) - set(ETHNICITY_GROUPS))
-        if bad:
-            raise ValueError(f"groups {bad} are not in {ETHNICITY_GROUPS}")
-        return value
+        return only_values(value, ETHNICITY_GROUPS, what="groups")
 
 
 class CodeEntry(StrictModel):
@@ -98,9 +91,7 @@ class RegisterEntry(CodeEntry):
     @field_validator("register_code")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in REGISTERS:
-            raise ValueError(f"{value!r} is not a register in {REGISTERS}")
-        return value
+        return known_register(value)
 
 
 class RegisterMap(StrictModel):
@@ -133,9 +124,7 @@ class LoincEntry(StrictModel):
     @field_validator("code")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in OBSERVATION_CODES:
-            raise ValueError(f"{value!r} is not an observation code in {OBSERVATION_CODES}")
-        return value
+        return known_observation_code(value)
 
 
 class LoincMap(StrictModel):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskstrat.adapters.common import first_empty
+
 NOT_A_FOLDER = "{folder}: Synthea export folder not found"
 MISSING_FILE = "{file}: required Synthea file not found"
 MISSING_COLUMN = "{file}: required column {column} is missing"
@@ -180,13 +182,11 @@ def read_export(folder: Path) -> SyntheaExport:
 def _read(path: Path, source: SourceFile, header: list[str]) -> pd.DataFrame:
     wanted = [c for c in (*source.columns, *source.optional, *source.quiet) if c in header]
     frame = pd.read_csv(path, dtype=str, usecols=wanted, keep_default_na=False, na_values=[""])
-    for column in source.not_null:
-        empty = frame[column].isna()
-        if empty.any():
-            row = int(empty.to_numpy().argmax()) + 2  # 1-based, after the header line
-            raise SyntheaInputError(
-                EMPTY_VALUE.format(file=path, column=column, row=row, count=int(empty.sum()))
-            )
+    empty = first_empty(frame, source.not_null)
+    if empty:
+        column, pos, count = empty
+        row = pos + 2  # 1-based, after the header line
+        raise SyntheaInputError(EMPTY_VALUE.format(file=path, column=column, row=row, count=count))
     for column in source.dates:
         frame[column] = parse_timestamps(frame[column], file=path, column=column)
     return frame
