@@ -32,8 +32,7 @@ WINDOW = re.compile(r"\s*(in|over) the (last|past) [\w\s]+$|\d+(\.\d+)?", re.IGN
 
 
 @pytest.fixture
-def home(isolated_paths, small_population, small_store, fast_champions, settings_under,
-         monkeypatch, tmp_path):  # fmt: skip
+def home(run_settings, monkeypatch, tmp_path):
     """A project copy whose post-discharge window is 4 days (so Monday's and Tuesday's
     windows overlap), with its own store, outputs and the trained champions."""
     root = tmp_path / "project"
@@ -47,19 +46,7 @@ def home(isolated_paths, small_population, small_store, fast_champions, settings
         encoding="utf-8",
     )
     monkeypatch.setenv("RISKSTRAT_HOME", str(root))
-    settings = settings_under(isolated_paths, mlflow_db=fast_champions)
-    settings.paths.store.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(small_store, settings.paths.store)
-    shutil.copytree(small_population / "extract", settings.paths.source_dir)
-    for env, value in {
-        "RISKSTRAT_DATA_DIR": settings.paths.data_dir,
-        "RISKSTRAT_STORE": settings.paths.store,
-        "RISKSTRAT_OUT_DIR": settings.paths.out_dir,
-        "RISKSTRAT_SOURCE_DIR": settings.paths.source_dir,
-        "MLFLOW_TRACKING_URI": settings.paths.mlflow_uri,
-    }.items():
-        monkeypatch.setenv(env, str(value))
-    return settings
+    return run_settings
 
 
 def reason_violations(rows: pd.DataFrame) -> dict[str, int]:
