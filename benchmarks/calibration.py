@@ -15,35 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import prepare, work_env
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-START, END = date(2023, 1, 2), date(2025, 12, 28)
 METHODS = ("isotonic", "centred_isotonic", "platt")
 LIST_FRACTION = 0.02
-
-
-def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
-    exe = str(Path(sys.executable).parent / "riskstrat")
-    if (work / "data" / "store.duckdb").exists():
-        return
-    practices = max(2, patients // 10_000)
-    for cmd in (
-        [exe, "synth", "--patients", str(patients), "--practices", str(practices),
-         "--start", str(START), "--end", str(END), "--seed", "1", "--out", str(work / "pop")],
-        [exe, "ingest", str(work / "pop" / "extract"), "--extract-date", str(END)],
-    ):  # fmt: skip
-        print(" ".join(cmd[1:]), flush=True)
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def list_stats(risk: np.ndarray, practice: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -94,13 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work / str(args.patients)
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "RISKSTRAT_DATA_DIR": str(work / "data"),
-        "RISKSTRAT_STORE": str(work / "data" / "store.duckdb"),
-        "RISKSTRAT_OUT_DIR": str(work / "out"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'data' / 'mlflow.db'}",
-    }
+    env = work_env(work)
     started = time.perf_counter()
     prepare(work, args.patients, env)
     from riskstrat.models.booster import raw_score

@@ -23,18 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import prepare, work_env
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-START, END = date(2023, 1, 2), date(2025, 12, 28)
 SUBGROUPS = {
     "hospital_history": ["emerg_adm_all", "last_discharge_method", "mean_los_all"],
     "repeat_items": ["repeat_items_180d"],
@@ -44,34 +42,6 @@ SUBGROUPS = {
 }
 WEEKS, WEEKLY_PATIENTS, N_BOOT = 13, 30_000, 200
 DRAWS = 20  # Monte Carlo draws of the no-foresight oracle
-
-
-def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
-    exe = str(Path(sys.executable).parent / "riskstrat")
-    if (work / "data" / "store.duckdb").exists():
-        return
-    practices = max(2, patients // 10_000)
-    for cmd in (
-        [
-            exe,
-            "synth",
-            "--patients",
-            str(patients),
-            "--practices",
-            str(practices),
-            "--start",
-            str(START),
-            "--end",
-            str(END),
-            "--seed",
-            "1",
-            "--out",
-            str(work / "pop"),
-        ],
-        [exe, "ingest", str(work / "pop" / "extract"), "--extract-date", str(END)],
-    ):
-        print(" ".join(cmd[1:]), flush=True)
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def history_features(task) -> list:
@@ -343,13 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work / str(args.patients)
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "RISKSTRAT_DATA_DIR": str(work / "data"),
-        "RISKSTRAT_STORE": str(work / "data" / "store.duckdb"),
-        "RISKSTRAT_OUT_DIR": str(work / "out"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'data' / 'mlflow.db'}",
-    }
+    env = work_env(work)
     os.environ.update(env)
     RESULTS.mkdir(exist_ok=True)
     suffix = f"_{'readmission' if args.skip == 'crisis' else 'crisis'}" if args.skip else ""

@@ -22,9 +22,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from common import END, START, work_env
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-START, END = date(2023, 1, 2), date(2025, 12, 28)
 AS_OF = date(2025, 12, 29)  # the Monday after the extract end
 #: stage -> (budget seconds, budget GiB) at 1M patients, from the issues (None: no budget set;
 #: readmission training is measured because the weekly run needs both champions).
@@ -77,13 +78,7 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
     if "synth" in stages and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "RISKSTRAT_DATA_DIR": str(work / "data"),
-        "RISKSTRAT_STORE": str(work / "data" / "store.duckdb"),
-        "RISKSTRAT_OUT_DIR": str(work / "out"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'data' / 'mlflow.db'}",
-    }
+    env = work_env(work)
     commands = stage_commands(work, patients)
     results: dict[str, object] = {}
     for stage in stages:
