@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import pandas as pd
+from pydantic import AfterValidator
 
 from riskstrat.registry.contract import OBSERVATION_CODES, REGISTERS, TABLES, Table
 
@@ -43,6 +44,12 @@ def known_observation_code(value: str) -> str:
     if value not in OBSERVATION_CODES:
         raise ValueError(f"{value!r} is not an observation code in {OBSERVATION_CODES}")
     return value
+
+
+#: A config field holding a register code (checked against the contract's REGISTERS).
+RegisterCode = Annotated[str, AfterValidator(known_register)]
+#: A config field holding an observation code (checked against OBSERVATION_CODES).
+ObservationCode = Annotated[str, AfterValidator(known_observation_code)]
 
 
 def first_empty(frame: pd.DataFrame, columns: Iterable[str]) -> tuple[str, int, int] | None:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from riskstrat.adapters.common import known_observation_code, known_register, only_values
+from riskstrat.adapters.common import ObservationCode, RegisterCode, known_register, only_values
 from riskstrat.adapters.synthea.mappings import (
     BnfMap,
     Icd10Map,
@@ -106,24 +106,14 @@ class OmopRules(StrictModel):
 
 class Ancestor(StrictModel):
     # "register" in the YAML (pydantic's BaseModel has a `register` attribute)
-    register_code: str = Field(alias="register")
+    register_code: RegisterCode = Field(alias="register")
     name: str
     reason: str
 
-    @field_validator("register_code")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return known_register(value)
-
 
 class SnomedEntry(StrictModel):
-    register_code: str = Field(alias="register")
+    register_code: RegisterCode = Field(alias="register")
     description: str
-
-    @field_validator("register_code")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return known_register(value)
 
 
 class OmopRegisters(StrictModel):
@@ -153,18 +143,13 @@ class OmopDrugs(StrictModel):
 
 
 class MeasurementEntry(StrictModel):
-    code: str
+    code: ObservationCode
     concept_ids: list[int] = Field(default_factory=list)
     description: str
     percent_below: float | None = None
     multiply: float = 1.0
     add: float = 0.0
     plausible: tuple[float, float]
-
-    @field_validator("code")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return known_observation_code(value)
 
 
 class OmopMeasurements(StrictModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from riskstrat.adapters.common import known_observation_code, known_register, only_values
+from riskstrat.adapters.common import ObservationCode, RegisterCode, only_values
 from riskstrat.config import StrictModel, config_dir, load_yaml
 from riskstrat.registry.contract import (
     ETHNICITY_GROUPS,
@@ -86,12 +86,7 @@ class CodeEntry(StrictModel):
 
 class RegisterEntry(CodeEntry):
     # "register" in the YAML; renamed here because pydantic's BaseModel has a `register` attribute
-    register_code: str = Field(alias="register")
-
-    @field_validator("register_code")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return known_register(value)
+    register_code: RegisterCode = Field(alias="register")
 
 
 class RegisterMap(StrictModel):
@@ -116,15 +111,10 @@ class BnfMap(StrictModel):
 
 
 class LoincEntry(StrictModel):
-    code: str
+    code: ObservationCode
     description: str
     multiply: float = 1.0
     add: float = 0.0
-
-    @field_validator("code")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return known_observation_code(value)
 
 
 class LoincMap(StrictModel):
