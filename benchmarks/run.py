@@ -130,7 +130,9 @@ def main() -> None:
         res = run(n, args.stages, args.work)
         (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=2))
         all_results.append(res)
-    merged = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"), key=_size)]
+    # results/<patients>.json only (other scripts keep their own results beside these)
+    stage_files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]
+    merged = [json.loads(p.read_text()) for p in sorted(stage_files, key=_size)]
     table = markdown(merged)
     (RESULTS / "README.md").write_text(
         "# Benchmark results\n\nProduced by `python benchmarks/run.py`.\n\n" + table
