@@ -14,6 +14,10 @@ from riskstrat.models.config import EarlyStopping, LightGBMParams
 
 BAD_MONOTONE = "feature {name!r}: monotone direction must be -1, 0 or 1, got {value!r}"
 NO_EVENTS = "{split}: {n} rows but {events} events: the model needs both outcomes to learn from"
+#: Threads for predict/pred_contrib: 0 = all cores (OpenMP default). The training config's
+#: `num_threads` is saved into the model file but is a training choice; each row's prediction is
+#: independent of the others, so the values are identical whatever the thread count.
+PREDICT_THREADS = 0
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,11 @@ def raw_score(
 ) -> np.ndarray:
     """Uncalibrated probability from the best iteration."""
     names = booster.feature_name()
-    return booster.predict(matrix(x, names, levels=levels), num_iteration=booster.best_iteration)
+    return booster.predict(
+        matrix(x, names, levels=levels),
+        num_iteration=booster.best_iteration,
+        num_threads=PREDICT_THREADS,
+    )
 
 
 def contributions(
@@ -131,6 +139,9 @@ def contributions(
     """pred_contrib: per-feature log-odds contributions plus `bias` (they sum to the raw margin)."""
     names = booster.feature_name()
     values = booster.predict(
-        matrix(x, names, levels=levels), num_iteration=booster.best_iteration, pred_contrib=True
+        matrix(x, names, levels=levels),
+        num_iteration=booster.best_iteration,
+        pred_contrib=True,
+        num_threads=PREDICT_THREADS,
     )
     return pd.DataFrame(values, columns=[*names, "bias"], index=x.index)
