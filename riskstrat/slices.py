@@ -94,3 +94,18 @@ def slice_categories(frame: pd.DataFrame, *, names: tuple[str, ...] = SLICE_NAME
         mapped = np.array([position[label] for label in labels], dtype=np.int64)
         out[s.name] = pd.Categorical.from_codes(mapped[codes], categories=categories)
     return pd.DataFrame(out, index=frame.index)
+
+
+def group_positions(keys: np.ndarray | pd.Series) -> list[tuple[object, np.ndarray]]:
+    """(group, row positions) per distinct key, groups in sorted order.
+
+    The positions are ascending, so `values[positions]` holds the same rows in the same order as
+    `values[keys == group]` (identical sums and means to the last digit), from one factorisation
+    and one stable sort instead of a full-array comparison per group.
+    """
+    codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
+    if not len(uniques):
+        return []
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    return sorted(zip(uniques.tolist(), np.split(order, bounds), strict=True), key=lambda kv: kv[0])

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from riskstrat.slices import group_positions
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 EPS = 1e-6
 
@@ -240,13 +242,9 @@ def subgroup_table(
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     rows = [_group_row("overall", "all", y, p, n_boot=n_boot, min_rows=min_rows, seed=seed)]
     for name in groups.columns:
-        keys = groups[name].to_numpy()
-        for group in sorted(set(keys)):
-            mask = keys == group
+        for group, at in group_positions(groups[name].to_numpy()):
             rows.append(
-                _group_row(
-                    name, group, y[mask], p[mask], n_boot=n_boot, min_rows=min_rows, seed=seed
-                )
+                _group_row(name, group, y[at], p[at], n_boot=n_boot, min_rows=min_rows, seed=seed)
             )
     return pd.DataFrame(rows)
 

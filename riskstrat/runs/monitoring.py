@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from riskstrat.config import StrictModel, config_dir, load_yaml
-from riskstrat.slices import SLICES, assign_slices
+from riskstrat.slices import SLICES, assign_slices, group_positions
 
 MONITORING_FILE = "monitoring.yaml"
 BAD_REFERENCE = "reference for {name!r}: {problem}"
@@ -184,10 +184,8 @@ def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
     groups = assign_slices(mature, names=names)
     rows = [_perf_row("overall", "all", label, risk)]
     for name in names:
-        keys = groups[name].to_numpy()
-        for group in sorted(set(keys)):
-            mask = keys == group
-            rows.append(_perf_row(name, group, label[mask], risk[mask]))
+        for group, rows_at in group_positions(groups[name].to_numpy()):
+            rows.append(_perf_row(name, group, label[rows_at], risk[rows_at]))
     return pd.DataFrame(rows)
 
 
