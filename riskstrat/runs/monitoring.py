@@ -28,6 +28,10 @@ WARN_CALIBRATION = (
     "matured {task} predictions from {as_of}: observed rate {observed:.1%} vs predicted "
     "{expected:.1%} (gap above {warn:g})"
 )
+WARN_CALIBRATION_RATIO = (
+    "matured {task} predictions from {as_of}: {events} events observed vs {expected:.0f} "
+    "predicted (observed/expected {ratio:.2f}, {z:+.1f} standard errors)"
+)
 WARN_SLICE_GAP = (
     "matured {task} predictions from {as_of}: {slice} {group} observed {observed:.1%} vs "
     "predicted {expected:.1%}"
@@ -57,6 +61,8 @@ class PerformanceConfig(StrictModel):
     min_rows: int = 200
     auroc_warn: float = 0.70
     calibration_gap_warn: float = 0.02
+    calibration_ratio_warn: float = 0.10
+    calibration_z: float = 3.0
     slice_min_rows: int = 500
     slice_gap_warn: float = 0.03
     slice_auroc_drop_warn: float = 0.08
@@ -175,7 +181,8 @@ def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
 
     frame: `risk`, `label` (1/0; null = immature, dropped) and the slice input columns
     (age, sex, ethnicity, imd_decile, practice_code, ltc_count). Returns one row per
-    (slice, group) plus ("overall", "all"): n, events, observed, expected, gap, auroc.
+    (slice, group) plus ("overall", "all"): n, events, observed, expected, gap, z (observed
+    minus expected events in standard errors sqrt(sum p(1 - p))), auroc.
     """
     mature = frame[frame["label"].notna()]
     label = mature["label"].to_numpy(dtype=float)
@@ -193,6 +200,8 @@ def _perf_row(slice_name: str, group: str, label: np.ndarray, risk: np.ndarray) 
     n = len(label)
     observed = float(label.mean()) if n else float("nan")
     expected = float(risk.mean()) if n else float("nan")
+    # events observed - expected, in standard errors of the count if the risks were right
+    sd = float(np.sqrt(np.sum(risk * (1 - risk))))
     return {
         "slice": slice_name,
         "group": group,
@@ -201,6 +210,7 @@ def _perf_row(slice_name: str, group: str, label: np.ndarray, risk: np.ndarray) 
         "observed": observed,
         "expected": expected,
         "gap": observed - expected,
+        "z": float((label.sum() - risk.sum()) / sd) if sd > 0 else float("nan"),
         "auroc": _auroc(label, risk) if n else None,
     }
 
@@ -249,6 +259,17 @@ def performance_warnings(
                 observed=overall["observed"],
                 expected=overall["expected"],
                 warn=params.calibration_gap_warn,
+            )
+        )
+    ratio = overall["observed"] / overall["expected"] if overall["expected"] > 0 else np.nan
+    if abs(ratio - 1) > params.calibration_ratio_warn and abs(overall["z"]) > params.calibration_z:
+        out.append(
+            WARN_CALIBRATION_RATIO.format(
+                **ctx,
+                events=int(overall["events"]),
+                expected=overall["expected"] * overall["n"],
+                ratio=ratio,
+                z=overall["z"],
             )
         )
     big = perf[(perf["slice"] != "overall") & (perf["n"] >= params.slice_min_rows)]

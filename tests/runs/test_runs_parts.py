@@ -218,6 +218,35 @@ def test_matured_performance_by_slice_and_warnings() -> None:
     assert mon.performance_warnings(few, task="crisis", as_of="x", params=params) == []
 
 
+def test_relative_calibration_warns_on_a_step_the_absolute_gap_misses() -> None:
+    # 6,000 matured rows predicted at 13 %: 780 events expected, sd sqrt(6000 * .13 * .87) = 26.
+    params = mon.PerformanceConfig(auroc_warn=0.0)  # constant risks: AUROC 0.5, not judged here
+    risk = np.full(6000, 0.13)
+
+    def warnings_for(events: int) -> list[str]:
+        label = np.zeros(6000, dtype=int)
+        label[:events] = 1
+        perf = mon.matured_performance(pd.DataFrame({"risk": risk, "label": label}))
+        return mon.performance_warnings(perf, task="readmission_30d", as_of="d", params=params)
+
+    # A virtual ward: 690 readmissions (O/E 0.88, -3.5 sd); the gap, 1.5 points, is inside the
+    # absolute 2-point band, so only the relative check speaks.
+    assert warnings_for(690) == [
+        mon.WARN_CALIBRATION_RATIO.format(
+            task="readmission_30d",
+            as_of="d",
+            events=690,
+            expected=780.0,
+            ratio=690 / 780,
+            z=(690 - 780) / np.sqrt(6000 * 0.13 * 0.87),
+        )
+    ]
+    assert warnings_for(740) == []  # O/E 0.95: inside the 10 % band
+    # Outside the band but within noise: 300 rows, 3.9 expected, none observed (z = -2.0).
+    perf = mon.matured_performance(pd.DataFrame({"risk": np.full(300, 0.013), "label": 0}))
+    assert mon.performance_warnings(perf, task="crisis", as_of="d", params=params) == []
+
+
 def test_monitoring_config_errors_name_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "monitoring.yaml"
     path.write_text("psi:\n  warm: 0.1\n")
