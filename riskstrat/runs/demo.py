@@ -143,6 +143,39 @@ def model_table(results: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "scorer", *SHOWN_METRICS, DELTA_COLUMN])
 
 
+#: Scorers that are references, not baselines: the model is not expected to beat them.
+REFERENCE_PREFIX = "oracle"
+SIZE_NOTE = "{task}: the test period holds {n:,} rows with {events:,} events"
+NOT_DISTINGUISHABLE = (
+    "; at this size the model cannot be told apart from {scorers} (the paired AUROC interval "
+    "includes 0): compare them at a larger population (README, 200k figures)"
+)
+
+
+def size_notes(results: dict[str, dict]) -> list[str]:
+    """Per task: how many test rows and events the printed table rests on, and which baselines
+    the model cannot be told apart from at this size (paired model - baseline AUROC interval
+    including 0), so a small demo is not read as a ranking of methods."""
+    notes = []
+    for task, res in results.items():
+        m = {k.replace("/", "."): v for k, v in res["metrics"].items()}
+        n, events = m.get("model.n"), m.get("model.events")
+        if n is None or events is None:
+            continue
+        scorers = sorted(
+            {k.rsplit(".", 1)[0] for k in m if k.endswith(".auroc_delta_lo")}
+            - {k.rsplit(".", 1)[0] for k in m if k.startswith(REFERENCE_PREFIX)}
+        )
+        unclear = [
+            s for s in scorers if m[f"{s}.auroc_delta_lo"] <= 0 <= m.get(f"{s}.auroc_delta_hi", 0)
+        ]
+        note = SIZE_NOTE.format(task=task, n=int(n), events=int(events))
+        if unclear:
+            note += NOT_DISTINGUISHABLE.format(scorers=", ".join(unclear))
+        notes.append(note)
+    return notes
+
+
 def lists_per_practice(run_dir: Path) -> pd.DataFrame:
     """Rows on each practice's list files (counts only: names never leave the practice files)."""
     rows = []
@@ -247,6 +280,7 @@ def run_demo(config: DemoConfig, *, settings: Settings, fresh: bool = False) -> 
         ingest_status=report.status,
         realism=realism,
         models=model_table(results),
+        sizes=size_notes(results),
         trained={t: r["trained"] for t, r in results.items()},
         lists=lists_per_practice(published),
         in_hospital=in_hospital,
@@ -266,6 +300,7 @@ def summary_text(
     realism: pd.DataFrame,
     models: pd.DataFrame,
     trained: dict[str, bool],
+    sizes: list[str] | None = None,
     lists: pd.DataFrame,
     run_folder: Path,
     warnings: list[str],
@@ -286,6 +321,7 @@ def summary_text(
         "",
         "Models on the test period (model vs baselines vs full and no-foresight oracles):",
         models.to_string(index=False, na_rep="-", **fmt),
+        *(sizes or []),
         "",
         f"Lists written per practice (rows; run {run_folder.name}):",
         lists.to_string(),

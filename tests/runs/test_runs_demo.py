@@ -10,10 +10,13 @@ import pytest
 from riskstrat.config import ConfigError
 from riskstrat.runs.demo import (
     DELTA_COLUMN,
+    NOT_DISTINGUISHABLE,
+    SIZE_NOTE,
     DemoConfig,
     lists_per_practice,
     load_demo_config,
     model_table,
+    size_notes,
 )
 
 
@@ -89,3 +92,24 @@ def test_lists_per_practice_counts_rows_only(tmp_path: Path) -> None:
         (folder / "feedback.csv").write_text("patient_id\nzz\n")
     table = lists_per_practice(tmp_path)
     assert table.to_dict() == {"early_intervention": {"P1": 3, "P2": 0}}
+
+
+def test_size_notes_say_what_the_table_rests_on_and_what_it_cannot_tell() -> None:
+    metrics = {
+        "model/auroc": 0.69,
+        "model/n": 1135.0,
+        "model/events": 164.0,
+        "lace/auroc_delta_lo": -0.008,  # interval includes 0: not distinguishable
+        "lace/auroc_delta_hi": 0.049,
+        "hospital/auroc_delta_lo": 0.004,  # wholly above 0: the model is better
+        "hospital/auroc_delta_hi": 0.074,
+        "oracle/auroc_delta_lo": -0.046,  # a reference, never listed as a baseline
+        "oracle/auroc_delta_hi": 0.020,
+    }
+    (note,) = size_notes({"readmission_30d": {"metrics": metrics}})
+    assert note == SIZE_NOTE.format(
+        task="readmission_30d", n=1135, events=164
+    ) + NOT_DISTINGUISHABLE.format(scorers="lace")
+    clear = {k: v for k, v in metrics.items() if not k.startswith("lace")}
+    (note,) = size_notes({"crisis": {"metrics": clear}})
+    assert note == SIZE_NOTE.format(task="crisis", n=1135, events=164)
