@@ -36,10 +36,10 @@ from riskstrat.synth.activity import key
 from riskstrat.synth.oracle import (
     MISSING_INDEX_COLUMN,
     READMISSION_DAYS,
-    UNKNOWN_SPELL,
     _check_horizon,
     _days,
     _persons,
+    index_spells,
     replay,
     state_at,
 )
@@ -171,13 +171,7 @@ def readmission_risk_no_foresight(
     if not isinstance(draws, int) or draws < 2:
         raise ValueError(BAD_DRAWS.format(value=draws))
     truth = load_truth(truth_dir)
-    pos = index["index_spell_id"].astype(str).map(truth.spell_index)
-    if pos.isna().any():
-        raise KeyError(UNKNOWN_SPELL.format(count=int(pos.isna().sum())))
-    pos = pos.to_numpy(dtype=np.int64)
-    person = truth.spells["person"][pos]
-    t0 = truth.spells["discharge"][pos]
-    cutoff = truth.spells["origin"][pos] + 1
+    person, t0, cutoff = index_spells(truth, index)
     return _monte_carlo(
         truth_dir, truth, person, t0, cutoff, h=READMISSION_DAYS, draws=draws, seed=seed
     )

@@ -172,19 +172,24 @@ def crisis_risk(
     return p_adm + p_death if count_death else p_adm
 
 
-def readmission_risk(truth_dir: Path | str, index: pd.DataFrame) -> np.ndarray:
-    """True P(emergency admission within 30 days of the index spell's discharge
-    (discharge_date <= admission < discharge_date + 30)). Died in hospital: 0."""
+def index_spells(truth: Truth, index: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Each index row's person, discharge day and history cut-off (the day after admission),
+    looked up by index_spell_id in the truth's spells."""
     if "index_spell_id" not in index.columns:
         raise KeyError(MISSING_INDEX_COLUMN.format(column="index_spell_id"))
-    truth = load_truth(truth_dir)
     pos = index["index_spell_id"].astype(str).map(truth.spell_index)
     if pos.isna().any():
         raise KeyError(UNKNOWN_SPELL.format(count=int(pos.isna().sum())))
     pos = pos.to_numpy(dtype=np.int64)
-    person = truth.spells["person"][pos]
-    t0 = truth.spells["discharge"][pos]
-    cutoff = truth.spells["origin"][pos] + 1
+    spells = truth.spells
+    return spells["person"][pos], spells["discharge"][pos], spells["origin"][pos] + 1
+
+
+def readmission_risk(truth_dir: Path | str, index: pd.DataFrame) -> np.ndarray:
+    """True P(emergency admission within 30 days of the index spell's discharge
+    (discharge_date <= admission < discharge_date + 30)). Died in hospital: 0."""
+    truth = load_truth(truth_dir)
+    person, t0, cutoff = index_spells(truth, index)
     state = state_at(truth, person, t0, cutoff)
     p_adm, _ = replay(truth, person, t0, state, (READMISSION_DAYS,))[READMISSION_DAYS]
     return p_adm
