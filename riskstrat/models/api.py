@@ -58,6 +58,13 @@ class Evaluation(EvalResult):
     y: np.ndarray = field(default_factory=lambda: np.empty(0))
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     contributions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: many as-of dates against both oracles (synthetic data; riskstrat.models.dates)
+    dates: Any = None
+
+    def flat_metrics(self) -> dict[str, float]:
+        """The test table's `<score>/<metric>` plus, when evaluated, `dates/...`."""
+        out = super().flat_metrics()
+        return out | (self.dates.flat_metrics() if self.dates is not None else {})
 
 
 @dataclass

@@ -39,6 +39,7 @@ NO_CARD = (
     "{name} version {version}: its run has no {path} (trained before model cards were logged): "
     "retrain with `riskstrat train {task}`"
 )
+DATES_COUNTS = ("as_of", "rows", "events")
 PLOT_TITLES = {
     "roc": "ROC curve (test rows)",
     "pr": "Precision-recall curve (test rows)",
@@ -107,6 +108,53 @@ class ReliabilityBin(CardSchema):
     observed: float
 
 
+class DatesSummaryRow(CardSchema):
+    score: str  # a scorer, or gap_to_<reference> (reference - model, paired)
+    mean: float | None
+    min: float | None
+    max: float | None
+    lo: float | None
+    hi: float | None
+
+
+class DatesSection(CardSchema):
+    """AUROC over many as-of dates (synthetic data; riskstrat.models.dates)."""
+
+    every_days: int
+    patients: int
+    draws: int | None = None
+    first: str
+    last: str
+    rows: int
+    events: int
+    summary: list[DatesSummaryRow]
+    per_date: list[dict[str, str | int | float | None]]
+
+
+def dates_section(dates: object) -> DatesSection | None:
+    if dates is None:
+        return None
+    per_date = dates.per_date  # type: ignore[attr-defined]
+    records = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in per_date.to_dict("records")
+    ]
+    return DatesSection(
+        every_days=dates.every_days,  # type: ignore[attr-defined]
+        patients=dates.patients,  # type: ignore[attr-defined]
+        draws=dates.draws,  # type: ignore[attr-defined]
+        first=str(per_date["as_of"].iloc[0]),
+        last=str(per_date["as_of"].iloc[-1]),
+        rows=int(per_date["rows"].sum()),
+        events=int(per_date["events"].sum()),
+        summary=[
+            DatesSummaryRow(**r)
+            for r in dates.summary.to_dict("records")  # type: ignore[attr-defined]
+        ],
+        per_date=records,
+    )
+
+
 class ModelCard(CardSchema):
     name: str
     version: str
@@ -127,6 +175,8 @@ class ModelCard(CardSchema):
     features: list[str]
     calibration_method: str
     performance: list[ScoreRow]
+    #: many as-of dates against both oracles (synthetic data; absent in older cards)
+    dates: DatesSection | None = None
     subgroups: list[SubgroupRow]
     reliability: list[ReliabilityBin]
     plots: dict[str, str]  # name -> base64 PNG
@@ -202,6 +252,7 @@ def build_card(
         features=list(features),
         calibration_method=config.calibration.method,
         performance=_score_rows(overall),
+        dates=dates_section(getattr(evaluation, "dates", None)),
         subgroups=[
             SubgroupRow(**{k: r[k] for k in SubgroupRow.model_fields})
             for r in model_sub.to_dict("records")
@@ -252,6 +303,9 @@ def render(card: ModelCard) -> tuple[str, str]:
     data = card.model_dump()
     files = {k: f"{stem(card)}-{k}.png" for k in card.plots}
     data["references"] = text.reference_notes(data["performance"])
+    data["dates_note"] = text.dates_note(data["dates"])
+    first = data["dates"]["per_date"][0] if data["dates"] and data["dates"]["per_date"] else {}
+    data["dates_scores"] = [k for k in first if k not in DATES_COUNTS]
     md = env.get_template("card.md.j2").render(**data, plot_files=files, titles=PLOT_TITLES)
     html = env.get_template("card.html.j2").render(**data, titles=PLOT_TITLES)
     return md, html

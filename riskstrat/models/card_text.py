@@ -101,6 +101,29 @@ def reference_notes(performance: list[dict]) -> list[str]:
     return out
 
 
+DATES_NOTE = (
+    "The held-out patients scored at every {every} days ({rows} rows, {events} events, "
+    "{patients} patients never used in training or calibration): AUROC per date, its mean and "
+    "range over the dates, and a 95% patient-bootstrap interval of the mean (the same patients "
+    "for every score in each resample). gap_to_<reference> is the reference minus the model, "
+    "paired.{draws}"
+)
+
+
+def dates_note(dates: dict | None) -> str:
+    """The sentence under the many-as-of-dates table ('' without one)."""
+    if not dates:
+        return ""
+    draws = dates.get("draws")
+    return DATES_NOTE.format(
+        every=dates["every_days"],
+        rows=dates["rows"],
+        events=dates["events"],
+        patients=dates["patients"],
+        draws=f" No-foresight oracle: {draws} Monte Carlo draws per row." if draws else "",
+    )
+
+
 SMALL_TEST = (
     "Small test set: {n} rows with {events} events (fewer than {bound}); the model's AUROC 95% "
     "interval is {lo}-{hi}, so differences smaller than {width} are noise."

@@ -53,6 +53,8 @@ def train_summary(result) -> str:
     table = result.evaluation.overall
     table = table[[c for c in cols if c in table.columns]].astype({"n": int, "events": int})
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if getattr(result.evaluation, "dates", None) is not None:
+        lines.append(result.evaluation.dates.text())
     if result.card_path:
         lines.append(f"model card: runs:/{result.run_id}/{result.card_path}")
     lines.append(next_step(result.task, alias=result.alias))

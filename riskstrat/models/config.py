@@ -96,6 +96,17 @@ class Evaluation(StrictModel):
     reference_bins: int = Field(default=10, ge=2)
     #: Monte Carlo replays of the no-foresight oracle (synthetic data, `--truth`; docs/models.md).
     oracle_draws: int = Field(default=20, ge=2)
+    #: Many as-of dates (synthetic data, riskstrat.models.dates): every this many days back
+    #: from the test date (crisis) or per run window over the test discharges (readmission)...
+    dates_every_days: int = Field(default=7, ge=1)
+    #: ... at most this many dates, none before the calibration period ends (crisis)
+    dates_count: int = Field(default=13, ge=1)
+    #: held-out patients scored at every date (a seeded sample; crisis)
+    dates_max_patients: int = Field(default=5000, ge=10)
+    #: Monte Carlo draws of the no-foresight oracle on those rows (crisis)
+    dates_oracle_draws: int = Field(default=5, ge=2)
+    #: patient-cluster bootstrap resamples of the mean over the dates
+    dates_bootstrap: int = Field(default=200, ge=0)
 
 
 class Gate(StrictModel):

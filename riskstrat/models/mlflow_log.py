@@ -21,6 +21,9 @@ import yaml
 from riskstrat.config import config_dir
 from riskstrat.logs import log_event, progress_bar
 from riskstrat.models.card import build_card, log_card
+from riskstrat.models.dates import ARTIFACT as DATES_ARTIFACT
+from riskstrat.models.dates import PREFIX as DATES_PREFIX
+from riskstrat.models.dates import DatesEvaluation
 from riskstrat.models.frame import data_digest
 from riskstrat.models.mlflow_import import mlflow, quiet
 from riskstrat.models.registry import (
@@ -50,7 +53,7 @@ EXPERIMENT_DESCRIPTION = (
     "riskstrat {task}: one run per training (named task-date-data hash), evaluated on held-out "
     "test rows against the baselines; `promote-{task}` runs record promotion gate decisions. "
     "Metrics are namespaced by scorer (model/, <baseline>/; on synthetic data oracle/ and "
-    "oracle_no_foresight/, the references)."
+    "oracle_no_foresight/, the references, and dates/ over many as-of dates)."
 )
 MODEL_DESCRIPTION = (
     "riskstrat {task}: calibrated LightGBM (monotone constraints, native categoricals). Aliases: "
@@ -108,6 +111,21 @@ def _fmt(v: object) -> str:
     return "-" if not isinstance(v, float) or v != v else f"{v:.3f}"
 
 
+def log_dates(dates: DatesEvaluation) -> None:
+    """The many-as-of-dates evaluation: `dates/<score>/auroc` with step = the as-of date as
+    YYYYMMDD (one chart per score over the dates) and the tables as evaluation/dates.json
+    (aggregates only: dates, counts, AUROCs)."""
+    for row in dates.per_date.to_dict("records"):
+        step = int(str(row["as_of"]).replace("-", ""))
+        values = {
+            f"{DATES_PREFIX}/{k}/auroc": float(v)
+            for k, v in row.items()
+            if k not in ("as_of", "rows", "events") and v == v
+        }
+        mlflow.log_metrics(values, step=step)
+    mlflow.log_dict(dates.as_dict(), DATES_ARTIFACT)
+
+
 def log_fitted(
     model: FittedModel,
     *,
@@ -155,6 +173,8 @@ def log_fitted(
             )
             metrics = evaluation.flat_metrics() | {"fit_seconds": model.fit_seconds}
             mlflow.log_metrics(metrics)
+            if evaluation.dates is not None:
+                log_dates(evaluation.dates)
             for split, context in (("train", "training"), ("test", "testing")):
                 frame = dataset_frame(model, split)
                 mlflow.log_input(mlflow_dataset(frame, name=f"{task}-{split}"), context=context)

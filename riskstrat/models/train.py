@@ -20,6 +20,7 @@ from riskstrat.models.api import SPLIT, Evaluation, FittedModel, fit
 from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.core import Fitted, config_baselines
 from riskstrat.models.data import TaskData, load_task_data
+from riskstrat.models.dates_data import evaluate_dates
 from riskstrat.models.evaluate import MODEL, ORACLE, ORACLE_NO_FORESIGHT, with_notes
 from riskstrat.models.manifest import build_manifest
 from riskstrat.models.registry import model_name
@@ -58,6 +59,7 @@ def train_task(
         truth_dir=truth_dir,
         tracking_uri=settings.paths.mlflow_uri,
         register=register,
+        store_path=settings.paths.store,
     )
 
 
@@ -164,6 +166,7 @@ def train_on_data(
     tracking_uri: str,
     register: bool = True,
     experiment: str | None = None,
+    store_path: Path | None = None,
 ) -> TrainResult:
     model = fit_task(data, config=config)
     mask = (data.dataset[SPLIT] == "test").to_numpy()
@@ -179,6 +182,15 @@ def train_on_data(
         )
     if notes:
         ev.overall = with_notes(ev.overall, score=ORACLE_NO_FORESIGHT, notes=notes)
+    if truth_dir:
+        ev.dates = evaluate_dates(
+            model,
+            data,
+            config=config,
+            truth_dir=Path(truth_dir),
+            store_path=store_path,
+            test_evaluation=ev,
+        )
     manifest = build_manifest(
         config=config,
         data_hash=data.data_hash,
