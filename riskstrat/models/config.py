@@ -104,7 +104,7 @@ class Evaluation(StrictModel):
     #: held-out patients scored at every date (a seeded sample; crisis)
     dates_max_patients: int = Field(default=5000, ge=10)
     #: Monte Carlo draws of the no-foresight oracle on those rows (crisis)
-    dates_oracle_draws: int = Field(default=5, ge=2)
+    dates_oracle_draws: int = Field(default=4, ge=2)
     #: patient-cluster bootstrap resamples of the mean over the dates
     dates_bootstrap: int = Field(default=200, ge=0)
 

@@ -106,8 +106,13 @@ def summarise_dates(
     days = sorted(set(dates.tolist()))
     codes, _ = pd.factorize(pd.Series(patient))
     n_patients = int(codes.max()) + 1 if len(codes) else 0
-    at: dict[str, list] = {name: [] for name in arrays}
     per_date = []
+    rng = np.random.default_rng(seed)
+    counts = np.stack(
+        [np.bincount(rng.integers(0, n_patients, n_patients), minlength=n_patients)
+         for _ in range(n_boot)]
+    ).astype(float) if n_boot else np.empty((0, n_patients))  # fmt: skip
+    per_boot: dict[str, list[np.ndarray]] = {name: [] for name in arrays}
     for day in days:
         rows = np.flatnonzero(dates == day)
         yd = y[rows]
@@ -116,20 +121,20 @@ def summarise_dates(
             "rows": len(rows),
             "events": int(yd.sum()),
         }
+        w = counts[:, codes[rows]]  # resample x row: the same patients for every score
         for name, p in arrays.items():
-            fn = weighted_auroc(np.argsort(p[rows], kind="mergesort"), yd, p[rows])
-            at[name].append((rows, fn))
-            record[name] = fn(np.ones(len(rows)))
+            record[name] = weighted_auroc(np.argsort(p[rows], kind="mergesort"), yd, p[rows])(
+                np.ones(len(rows))
+            )
+            per_boot[name].append(_auroc_rows(yd, p[rows], w))
         per_date.append(record)
     table = pd.DataFrame(per_date)
     gaps = [r for r in REFERENCES if r in arrays and MODEL in arrays]
-    rng = np.random.default_rng(seed)
-    boots = {name: np.empty(n_boot) for name in arrays}
-    for k in range(n_boot):
-        weight = np.bincount(rng.integers(0, n_patients, n_patients), minlength=n_patients)
-        w = weight[codes].astype(float)
-        for name, fns in at.items():
-            boots[name][k] = np.nanmean([fn(w[rows]) for rows, fn in fns])
+    with np.errstate(invalid="ignore"):
+        boots = {
+            name: np.nanmean(np.stack(v, axis=1), axis=1) if n_boot else np.empty(0)
+            for name, v in per_boot.items()
+        }
     alpha = (1 - level) / 2
     summary = []
     series = {name: table[name].to_numpy(dtype=float) for name in arrays}
@@ -155,6 +160,30 @@ def summarise_dates(
             }
         )
     return table, pd.DataFrame(summary, columns=["score", *STATS])
+
+
+def _auroc_rows(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """AUROC under each row of weights `w` (resamples x rows) at once, ties averaged (the
+    vectorised metrics.weighted_auroc); NaN where a resample has one class only. Only the
+    negatives are accumulated (the events are few): each event wins over the weight of the
+    negatives scored below it and half of those tied with it."""
+    if w.shape[0] == 0:
+        return np.empty(0)
+    order = np.argsort(p, kind="mergesort")
+    ys, ps = y[order], p[order]
+    group = np.r_[0, np.cumsum(np.diff(ps) != 0)]  # tie group of each sorted row
+    neg, pos = np.flatnonzero(ys == 0), np.flatnonzero(ys == 1)
+    if not len(neg) or not len(pos):
+        return np.full(w.shape[0], np.nan)
+    cum = np.cumsum(w[:, order[neg]], axis=1)
+    cum = np.concatenate([np.zeros((w.shape[0], 1)), cum], axis=1)  # cum[:, k] = first k
+    below = np.searchsorted(group[neg], group[pos], side="left")
+    upto = np.searchsorted(group[neg], group[pos], side="right")
+    wp = w[:, order[pos]]
+    wins = np.sum(wp * (0.5 * (cum[:, below] + cum[:, upto])), axis=1)
+    total = wp.sum(axis=1) * cum[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, wins / total, np.nan)
 
 
 def grid(*, last: pd.Timestamp, first: pd.Timestamp, every_days: int, count: int) -> list:

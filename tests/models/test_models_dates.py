@@ -85,7 +85,8 @@ def test_train_with_truth_logs_the_dates_evaluation(settings, small_population, 
         assert 0 <= row["min"] <= row["mean"] <= row["max"] <= 1 and row["mean"] > 0.55
         assert row["lo"] < row["hi"]
     gap = summary.loc["gap_to_oracle"]
-    assert gap["mean"] == pytest.approx(summary.loc["oracle", "mean"] - summary.loc["model", "mean"])
+    means = summary["mean"]
+    assert gap["mean"] == pytest.approx(means["oracle"] - means["model"])
     # MLflow: summary metrics, one stepped point per date, and the JSON artifact (no identifiers)
     client = MlflowClient(tracking_uri=settings.paths.mlflow_uri)
     logged = client.get_run(result.run_id).data.metrics
@@ -109,3 +110,18 @@ def test_train_with_truth_logs_the_dates_evaluation(settings, small_population, 
     printed = train_summary(result)
     assert f"Over {len(per_date)} as-of dates" in printed
     assert f"{summary.loc['model', 'mean']:.4f}" in printed
+
+
+def test_vectorised_bootstrap_auroc_equals_the_row_by_row_one() -> None:
+    from riskstrat.models.dates import _auroc_rows
+    from riskstrat.models.metrics import weighted_auroc
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(300) < 0.2).astype(float)
+    p = np.round(rng.random(300), 2)  # ties
+    w = rng.poisson(1.0, (7, 300)).astype(float)
+    w[6] = y  # one class only: NaN
+    fn = weighted_auroc(np.argsort(p, kind="mergesort"), y, p)
+    got = _auroc_rows(y, p, w)
+    assert np.allclose(got[:6], [fn(row) for row in w[:6]])
+    assert np.isnan(got[6])
