@@ -12,7 +12,11 @@ own data loading and fitting (riskstrat.models.data / core, as `riskstrat train`
   interval; the 85+ mean risk against the oracle's (noise-free) and against outcomes; and the test
   patients over 13 weekly as-of dates ending at the test date (mean and range of each AUROC);
 - readmission: without vs with `history`, the warm-up 365 vs 90 days, LACE / HOSPITAL and the
-  oracle, each with paired intervals.
+  oracle, each with paired intervals;
+- for every fitted model, why its ECE is what it is (`calibration`: the noise floor of a
+  perfectly calibrated predictor on the same rows, the oracle's own ECE, the noise-free ECE
+  against the oracle, calibration in the large, and the ECE and 85+ gap once the mean is set
+  to the oracle's, a diagnosis).
 
 Results go to benchmarks/results/quality_<patients>.json (written after every stage, so a
 stopped run keeps what it measured). CPU heavy: run it once, on a quiet machine.
@@ -68,6 +72,40 @@ def scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "observed": float(y.mean()),
         "rows": float(len(y)),
         "events": float(y.sum()),
+    }
+
+
+def ece_vs_oracle(oracle: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """ECE with the oracle's risk in place of the outcomes (the same 10 equal-count bins of p):
+    calibration error free of outcome noise."""
+    parts = np.array_split(np.argsort(p, kind="stable"), n_bins)
+    return float(sum(len(i) * abs(oracle[i].mean() - p[i].mean()) for i in parts) / len(p))
+
+
+def calibration(y: np.ndarray, p: np.ndarray, oracle: np.ndarray, draws: int = 200) -> dict:
+    """Why the ECE is what it is: the noise floor (ECE of the true risks against outcomes drawn
+    from them, on these rows: what a perfectly calibrated model scores by chance), the oracle's
+    own ECE on the real outcomes, the model's noise-free ECE (against the oracle), its
+    calibration in the large, and (a diagnosis, not a fix) its ECE once its mean is set to the
+    oracle's: what is left when the level is right."""
+    from riskstrat.models import metrics as m
+
+    rng = np.random.default_rng(0)
+    floor = [m.ece((rng.random(len(oracle)) < oracle).astype(float), oracle) for _ in range(draws)]
+    top = p >= np.quantile(p, 0.99)
+    return {
+        "ece": m.ece(y, p, n_bins=10),
+        "noise_floor_mean": float(np.mean(floor)),
+        "noise_floor_p5": float(np.percentile(floor, 5)),
+        "noise_floor_p95": float(np.percentile(floor, 95)),
+        "oracle_ece": m.ece(y, oracle, n_bins=10),
+        "ece_vs_oracle": ece_vs_oracle(oracle, p),
+        "mean": float(p.mean()),
+        "oracle_mean": float(oracle.mean()),
+        "observed": float(y.mean()),
+        "ece_level_set_to_oracle": m.ece(y, p * oracle.mean() / p.mean(), n_bins=10),
+        "top1pct_mean": float(p[top].mean()),
+        "top1pct_oracle": float(oracle[top].mean()),
     }
 
 
@@ -150,6 +188,10 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
                 "oracle_minus_model": paired(y, preds[name], oracle),
                 "no_foresight_minus_model": paired(y, preds[name], nf),
                 "age85": old_age(test, preds[name], oracle, y),
+                "age85_level_set_to_oracle": old_age(
+                    test, preds[name] * oracle.mean() / preds[name].mean(), oracle, y
+                ),
+                "calibration": calibration(y, preds[name], oracle),
                 "trees": fitted[name].booster.best_iteration,
             },
         )
@@ -236,9 +278,27 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
         "min": float(gap.min()),
         "max": float(gap.max()),
     }
+    # the same summary `riskstrat train --truth` logs (riskstrat.models.dates), on more patients:
+    # mean over the dates with patient-bootstrap paired intervals
+    from riskstrat.models.dates import summarise_dates
+
+    _, paired_summary = summarise_dates(
+        yw,
+        {"model": pw["base"], "oracle": ow, "oracle_no_foresight": nw},
+        as_of=x["index_date"].to_numpy(dtype="datetime64[D]"),
+        patient=x["patient_id"].astype(str).to_numpy(),
+        n_boot=N_BOOT,
+        seed=0,
+    )
     run.put(
         "crisis.weekly",
-        {"dates": len(dates), "patients": len(ids), "summary": summary, "per_date": per_date},
+        {
+            "dates": len(dates),
+            "patients": len(ids),
+            "summary": summary,
+            "paired_summary": paired_summary.to_dict("records"),
+            "per_date": per_date,
+        },
     )
 
 
@@ -287,6 +347,7 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
                     "full_minus_no_foresight": paired(y, nf, oracle),
                     "model_minus_baseline": {k: paired(y, v, p) for k, v in baselines.items()},
                     "age85": old_age(test, p, oracle, y),
+                    "calibration": calibration(y, p, oracle),
                 },
             )
     common = kept[365].index.intersection(kept[90].index)

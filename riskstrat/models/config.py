@@ -102,7 +102,7 @@ class Evaluation(StrictModel):
     #: ... at most this many dates, none before the calibration period ends (crisis)
     dates_count: int = Field(default=13, ge=1)
     #: held-out patients scored at every date (a seeded sample; crisis)
-    dates_max_patients: int = Field(default=5000, ge=10)
+    dates_max_patients: int = Field(default=4000, ge=10)
     #: Monte Carlo draws of the no-foresight oracle on those rows (crisis)
     dates_oracle_draws: int = Field(default=4, ge=2)
     #: patient-cluster bootstrap resamples of the mean over the dates
