@@ -371,6 +371,9 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=400_000)
     parser.add_argument("--ablations", action="store_true")
     parser.add_argument("--skip", choices=("crisis", "readmission"), default=None)
+    parser.add_argument(
+        "--tag", default=None, help="suffix of the results file (quality_<patients>_<tag>.json)"
+    )
     args = parser.parse_args()
     work = args.work / str(args.patients)
     work.mkdir(parents=True, exist_ok=True)
@@ -378,6 +381,7 @@ def main() -> None:
     os.environ.update(env)
     RESULTS.mkdir(exist_ok=True)
     suffix = f"_{'readmission' if args.skip == 'crisis' else 'crisis'}" if args.skip else ""
+    suffix += f"_{args.tag}" if args.tag else ""
     run = Run(RESULTS / f"quality_{args.patients}{suffix}.json", args.patients)
     prepare(work, args.patients, env)
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
