@@ -302,6 +302,36 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
     )
 
 
+def all_discharges(store: Path, truth: Path, run: Run, *, fitted, held_out: set) -> None:
+    """Calibration of the shipped readmission model on every discharge of the test period,
+    not only the held-out patients' (2.5x the rows, so a lower noise floor). The other patients'
+    test-period discharges are never training or calibration rows (time-disjoint), but their
+    earlier discharges may have been: patient overlap, unlike the held-out test."""
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.data import load_task_data
+    from riskstrat.synth.oracle import readmission_risk
+
+    config = load_model_config(
+        "readmission_30d", overrides={"split": {"test_patient_share": 0.999999}}
+    )
+    data = load_task_data("readmission_30d", store_path=store, config=config, splits=("test",))
+    rows = data.dataset.reset_index(drop=True)
+    y, p = rows["label"].to_numpy(float), fitted.predict(rows)
+    oracle = readmission_risk(truth, rows[["index_spell_id"]])
+    others = ~rows["patient_id"].isin(held_out).to_numpy()
+    run.put(
+        "readmission.all_test_period_discharges",
+        {
+            **scores(y, p),
+            "held_out_rows": int((~others).sum()),
+            "other_patients_rows": int(others.sum()),
+            "calibration": calibration(y, p, oracle),
+            "calibration_other_patients": calibration(y[others], p[others], oracle[others]),
+            "age85": old_age(rows, p, oracle, y),
+        },
+    )
+
+
 def readmission(store: Path, truth: Path, run: Run) -> None:
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
@@ -330,6 +360,8 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
             fitted = fit_all(ds, features=feats, config=config)
             p = fitted.predict(test)
             baselines = fitted.baseline_scores(test)
+            if warmup == 365 and name == "base":
+                all_discharges(store, truth, run, fitted=fitted, held_out=set(test["patient_id"]))
             if name == "with_history":
                 kept[warmup] = pd.Series(p, index=test["index_spell_id"].to_numpy())
                 labels[warmup] = pd.Series(y, index=test["index_spell_id"].to_numpy())
