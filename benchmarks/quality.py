@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -135,7 +136,7 @@ class Run:
         self.out: dict = {
             "patients": patients,
             "measured_on": date.today().isoformat(),
-            "command": f"python benchmarks/quality.py --patients {patients}",
+            "command": "python benchmarks/quality.py " + " ".join(sys.argv[1:]),
             "stages": {},
         }
 
