@@ -112,13 +112,13 @@ def _fmt(v: object) -> str:
 
 
 def log_dates(dates: DatesEvaluation) -> None:
-    """The many-as-of-dates evaluation: `dates/<score>/auroc` with step = the as-of date as
+    """The many-as-of-dates evaluation: `dates/<score>/auroc_by_date` with step = the as-of date as
     YYYYMMDD (one chart per score over the dates) and the tables as evaluation/dates.json
     (aggregates only: dates, counts, AUROCs)."""
     for row in dates.per_date.to_dict("records"):
         step = int(str(row["as_of"]).replace("-", ""))
         values = {
-            f"{DATES_PREFIX}/{k}/auroc": float(v)
+            f"{DATES_PREFIX}/{k}/auroc_by_date": float(v)
             for k, v in row.items()
             if k not in ("as_of", "rows", "events") and v == v
         }

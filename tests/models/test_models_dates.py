@@ -93,7 +93,7 @@ def test_train_with_truth_logs_the_dates_evaluation(settings, small_population, 
     for key in ("dates/model/auroc_mean", "dates/oracle_no_foresight/auroc_lo",
                 "dates/gap_to_oracle/auroc_hi", "dates/n_dates"):  # fmt: skip
         assert logged[key] == pytest.approx(result.metrics[key])
-    history = client.get_metric_history(result.run_id, "dates/model/auroc")
+    history = client.get_metric_history(result.run_id, "dates/model/auroc_by_date")
     assert len(history) == len(per_date)
     assert {h.step for h in history} == {int(d.replace("-", "")) for d in per_date["as_of"]}
     artifact = download_json(result.run_id, ARTIFACT)
