@@ -30,9 +30,9 @@ from riskstrat.tasks.labels import label_sql
 from riskstrat.tasks.relation import INDEX_RELATION, index_relation
 
 
-def runs(spark, sql: str) -> str:
+def runs(spark, sql: str, args: list | None = None) -> str:
     try:
-        spark.sql(sql).limit(1).collect()
+        spark.sql(sql, args=args or None).limit(1).collect()
         return "yes"
     except Exception as exc:  # a measurement: report any failure
         return "NO (" + str(exc).splitlines()[0][:90] + ")"
@@ -52,6 +52,7 @@ def main() -> None:
     window = {"start": date(2024, 1, 1), "end": date.fromisoformat(args.as_of)}
     rows = build_index_spark(spark, task=task, **window)  # row i = DuckDB's row i (tests/spark)
     index_view(rows, task=task).createOrReplaceTempView(INDEX_RELATION)
+    index_view(rows, task=task).createOrReplaceTempView("label_index")
     spark.sql("SELECT DATE'2025-06-02' AS index_date").createOrReplaceTempView("as_of_dates")
     print(f"{len(index)} readmission index rows; sqlglot {sqlglot.__version__}")
     print(
@@ -84,15 +85,16 @@ def main() -> None:
                 )
                 diff = f"{diff:.2e}"
             print(
-                f"{group.sql_path.name} | {runs(spark, sql)} | {runs(spark, spark_sql)} | "
+                f"{group.sql_path.name} | {runs(spark, group.sql)} | {runs(spark, spark_sql)} | "
                 f"{ms:.1f} | {diff}"
             )
-    for name, sql in (
-        ("index: population", POPULATION_SQL),
-        ("index: discharges", discharge_sql(task, with_dates=True, start=None, end=None)[0]),
-        ("labels", label_sql(task)),
+    discharges, params = discharge_sql(task, with_dates=True, start=None, end=None)
+    for name, sql, bound in (
+        ("index: population", POPULATION_SQL, []),
+        ("index: discharges", discharges, params),
+        ("labels", label_sql(task), [date.fromisoformat(args.as_of)]),
     ):
-        print(f"{name} | {runs(spark, sql)} | transpiled (run by tests/spark) | - | -")
+        print(f"{name} | {runs(spark, sql, bound)} | {runs(spark, to_spark(sql), bound)} | - | -")
     spark.stop()
 
 
