@@ -19,7 +19,7 @@ from riskstrat.runs import monitoring as mon
 from riskstrat.runs.state import RunState, TaskData
 
 MONITORING_DIR = "monitoring"
-#: Slice inputs taken from this run's decoded crisis matrix for the matured rows.
+#: Slice inputs of the matured rows, decoded from what they were scored with.
 SLICE_INPUTS = ("age", "sex", "ethnicity", "imd_decile", "ltc_count", "practice_code")
 
 
@@ -50,8 +50,11 @@ def matured_as_of(
 def matured_frame(
     state: RunState, data: TaskData, *, slack_days: int
 ) -> tuple[date | None, pd.DataFrame]:
-    """Scores made one horizon ago with their labels (null = not yet mature) and slice inputs."""
-    from riskstrat.tasks import attach_labels
+    """Scores made one horizon ago with their labels (null = not yet mature) and the slice
+    inputs they were scored with. The rows (labels included) are kept in `state.matured` for the
+    report, which reads the same matured scores: labels are computed once per run."""
+    from riskstrat.features import decode
+    from riskstrat.reports.loader import matured_rows
 
     then = matured_as_of(
         state.con,
@@ -63,26 +66,13 @@ def matured_frame(
     )
     if then is None:
         return None, pd.DataFrame()
-    keys = ", ".join(data.spec.keys)
-    index = state.con.execute(
-        f"SELECT {keys}, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?", [data.name, then]
-    ).df()
-    labelled = attach_labels(
-        state.con, data.spec, index[data.spec.keys], extract_date=state.extract_date
-    )
-    frame = index.merge(labelled, on=data.spec.keys, how="left", validate="one_to_one")
-    return then, frame.merge(_slice_inputs(state), on="patient_id", how="left")
-
-
-def _slice_inputs(state: RunState) -> pd.DataFrame:
-    crisis = state.tasks.get("crisis")
-    if crisis is None or crisis.matrix is None:
-        return pd.DataFrame({"patient_id": pd.Series(dtype="str")})
-    from riskstrat.features import decode
-
-    decoded = decode(crisis.matrix).assign(patient_id=crisis.matrix["patient_id"])
-    cols = [c for c in SLICE_INPUTS if c in decoded.columns]
-    return decoded[["patient_id", *cols]].drop_duplicates("patient_id")
+    rows = state.matured.get((data.name, then))
+    if rows is None:
+        rows = matured_rows(state.con, task=data.spec, scored_on=then, extract=state.extract_date)
+        state.matured[(data.name, then)] = rows
+    decoded = decode(rows)
+    frame = rows[[*data.spec.keys, "risk", "label"]]
+    return then, frame.assign(**{c: decoded[c].to_numpy() for c in SLICE_INPUTS})
 
 
 def monitor(state: RunState) -> dict[str, int]:
