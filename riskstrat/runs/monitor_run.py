@@ -47,6 +47,20 @@ def matured_as_of(
     return row[0] if row else None
 
 
+def shared_matured(state: RunState, data: TaskData, scored_on: date) -> pd.DataFrame:
+    """The task's rows scored on `scored_on` with their labels now (reports.loader.matured_rows),
+    made once per run and kept in `state.matured` for every step that needs them (the score
+    step's population check, monitoring, the report)."""
+    from riskstrat.reports.loader import matured_rows
+
+    key = (data.name, scored_on)
+    if key not in state.matured:
+        state.matured[key] = matured_rows(
+            state.con, task=data.spec, scored_on=scored_on, extract=state.extract_date
+        )
+    return state.matured[key]
+
+
 def matured_frame(
     state: RunState, data: TaskData, *, slack_days: int
 ) -> tuple[date | None, pd.DataFrame]:
@@ -54,7 +68,6 @@ def matured_frame(
     inputs they were scored with. The rows (labels included) are kept in `state.matured` for the
     report, which reads the same matured scores: labels are computed once per run."""
     from riskstrat.features import decode
-    from riskstrat.reports.loader import matured_rows
 
     then = matured_as_of(
         state.con,
@@ -66,10 +79,7 @@ def matured_frame(
     )
     if then is None:
         return None, pd.DataFrame()
-    rows = state.matured.get((data.name, then))
-    if rows is None:
-        rows = matured_rows(state.con, task=data.spec, scored_on=then, extract=state.extract_date)
-        state.matured[(data.name, then)] = rows
+    rows = shared_matured(state, data, then)
     decoded = decode(rows)
     frame = rows[[*data.spec.keys, "risk", "label"]]
     return then, frame.assign(**{c: decoded[c].to_numpy() for c in SLICE_INPUTS})

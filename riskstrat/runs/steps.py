@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
@@ -147,6 +148,7 @@ def features_step(state: RunState) -> dict[str, int]:
 def score_step(state: RunState) -> dict[str, int]:
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
+    from riskstrat.runs.monitor_run import shared_matured
 
     counts = {}
     for task, data in state.tasks.items():
@@ -155,9 +157,10 @@ def score_step(state: RunState) -> dict[str, int]:
         # The population vs the model's training reference: caveats reach manifest and report.
         state.warnings.extend(
             check_population(
-                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model, task=task
+                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model,
+                task=task, labelled=partial(shared_matured, state, data),
             )
-        )
+        )  # fmt: skip
         counts[f"{task}_scored"] = store_scores(
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model,
             matrix=data.matrix,

@@ -77,7 +77,9 @@ def test_steady_state_run_equals_a_run_that_recomputes_everything(steady_store: 
         compared.append(len(by_position))
 
     options = RunOptions(ingest=False)
-    first = run_once(as_of=AS_OF, settings=steady_store, options=options, on_step=explain_by_join_too)
+    first = run_once(
+        as_of=AS_OF, settings=steady_store, options=options, on_step=explain_by_join_too
+    )
     assert compared and compared[0] > 20
     assert first.counts["select"]["rising_risk_listed"] > 0  # last week's scores are compared
     assert first.monitoring["crisis"]["matured_scored_on"] == MATURED.isoformat()
