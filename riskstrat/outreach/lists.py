@@ -9,6 +9,7 @@ scores, so the reasons explain the risk that is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,9 +56,11 @@ def select(
     config: OutreachConfig,
     pathways: dict[str, Pathway],
     scores: pd.DataFrame | None = None,
+    load_previous: Callable[..., tuple[date | None, pd.DataFrame | None]] = load_previous,
 ) -> Selection:
     """select_lists over the store's scores (or `scores`), people, feedback, listing history and
-    capacities; the lists carry each row's model_name and model_version."""
+    capacities; the lists carry each row's model_name and model_version. load_previous: how the
+    earlier scores are read (a run passes one that reads them once for all its steps)."""
     tasks = tuple(sorted({p.task for p in pathways.values()}))
     scores = load_scores(con, as_of=as_of, tasks=tasks) if scores is None else scores
     previous, compared = [], {}

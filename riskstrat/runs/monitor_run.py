@@ -9,12 +9,13 @@ only) and adds the warnings to the run, so they reach the manifest and the commi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
-from riskstrat.outreach.store_io import SCORES_TABLE, has_table, load_previous
+from riskstrat.outreach.store_io import SCORES_TABLE, has_table
 from riskstrat.runs import monitoring as mon
 from riskstrat.runs.state import RunState, TaskData
 
@@ -61,6 +62,20 @@ def shared_matured(state: RunState, data: TaskData, scored_on: date) -> pd.DataF
     return state.matured[key]
 
 
+def previous_scores(state: RunState) -> Callable[..., tuple[object, pd.DataFrame | None]]:
+    """outreach.store_io.load_previous for this run's store, each (task, max_days) read once
+    (select compares rises with it, monitoring the mean risk)."""
+    from riskstrat.outreach.store_io import load_previous
+
+    def load(con: object, *, task: str, as_of: object, max_days: int) -> tuple[object, object]:
+        key = (task, max_days)
+        if key not in state.previous:
+            state.previous[key] = load_previous(con, task=task, as_of=as_of, max_days=max_days)
+        return state.previous[key]
+
+    return load
+
+
 def matured_frame(
     state: RunState, data: TaskData, *, slack_days: int
 ) -> tuple[date | None, pd.DataFrame]:
@@ -100,7 +115,7 @@ def monitor(state: RunState) -> dict[str, int]:
         reference = getattr(data.model, "reference", None) or {}
         features = reference.get("features", {}) if len(data.matrix) else {}
         drift = mon.feature_psi(data.matrix, reference=features, params=params.psi)
-        prev_as_of, previous = load_previous(
+        prev_as_of, previous = previous_scores(state)(
             state.con, task=task, as_of=state.as_of, max_days=params.score.previous_max_days
         )
         shift = mon.score_shift(

@@ -172,6 +172,7 @@ def select_step(state: RunState) -> dict[str, int]:
     """Per-practice lists for the chosen pathways from this run's scores."""
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.lists import select
+    from riskstrat.runs.monitor_run import previous_scores
 
     frames = [d.scores for d in state.tasks.values()]
     # Empty frames (a task with nobody to score) carry no dtypes: leave them out of the concat.
@@ -183,6 +184,7 @@ def select_step(state: RunState) -> dict[str, int]:
         config=load_outreach_config(),
         pathways=state.pathway_specs,
         scores=scores,
+        load_previous=previous_scores(state),
     )
     state.lists = state.selection.lists
     by_pathway = state.lists.groupby("pathway").size()
