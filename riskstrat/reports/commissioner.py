@@ -18,6 +18,7 @@ from riskstrat.reports.loader import load_context, load_inputs
 from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.settings import ReportConfig, load_report_config
+from riskstrat.reports.trend import remember
 from riskstrat.tasks import load_task
 
 FOLDER = "commissioner"
@@ -71,6 +72,7 @@ def write_report(
             matured=matured,
         )
         frame = build_aggregates(**inputs, config=config)
+        remember(con, inputs["cohort"], as_of=as_of, config=config)  # next week's trend
         context = load_context(con, as_of=as_of, task=task, settings=settings, config=config,
                                warnings=list(warnings or []))  # fmt: skip
         html = render_html(

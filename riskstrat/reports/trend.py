@@ -1,10 +1,11 @@
 """The trend's earlier weeks from an incremental table, not a re-sort of every week's scores.
 
-Each scored as-of's headline figures (riskstrat.reports.population.headline) are computed once,
-the first time a report needs them, and appended to `report_trend`, keyed by task, as-of and the
-report settings they depend on. A row counts only while the scoring it was made from is the
-current one (same `score_runs` row count and time): a re-scored date is recomputed. A read-only
-connection (`riskstrat report`) computes without appending.
+Each scored as-of's headline figures (riskstrat.reports.population.headline) are appended to
+`report_trend` by the report of that as-of (or, for a date no report covered, the first time a
+later report needs them), keyed by task, as-of and the report settings they depend on. A row
+counts only while the scoring it was made from is the current one (same `score_runs` row count
+and time): a re-scored date is recomputed. A read-only connection (`riskstrat report`) computes
+without appending.
 """
 
 from __future__ import annotations
@@ -98,6 +99,16 @@ def _append(
         f"INSERT INTO {TREND_TABLE} VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(FIGURES))})",
         [task, day, key, scored_at, rows, *(figures[c] for c in FIGURES)],
     )
+
+
+def remember(
+    con: duckdb.DuckDBPyConnection, cohort: pd.DataFrame, *, as_of: date, config: ReportConfig
+) -> None:
+    """Append this week's headline (from the report's cohort: risk per scored person), so next
+    week's trend reads it instead of recomputing it from the scores."""
+    if _writable(con):
+        figures = headline(cohort, as_of=as_of, config=config)
+        _append(con, task=config.task, key=settings_key(config), day=as_of, figures=figures)
 
 
 def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig) -> pd.DataFrame:
