@@ -6,6 +6,11 @@ Each stage is the real `riskstrat` command run in its own process under GNU time
 is that process's maximum resident set. Results go to benchmarks/results/<patients>.json and a
 markdown table (benchmarks/results/README.md) that the project README quotes. Budgets are the
 issues' figures for 1M patients on this 2-core, 24 GiB machine.
+
+`run` is a first run (no earlier scores). `steady` is a normal week: it first scores the as-of
+one horizon and a day back (the matured scores the report and monitoring read) and last week's
+(`riskstrat score --as-of ...`, untimed), then times the same weekly run again. Both record the
+run's own per-step timings (from its log) and the load average beside the figures.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from common import END, START, work_env
@@ -36,7 +41,12 @@ BUDGETS: dict[str, tuple[float, float] | None] = {
     "train": (300, 24),
     "train_readmission": None,
     "run": (180, 8),
+    "steady": (20, 2),  # issue 19: the steady-state week at 1M in <= 20 s and <= 2 GiB
 }
+#: Scored before the steady-state week (untimed): the matured week (one 90-day horizon and a day
+#: back) and last week.
+STEADY_HISTORY = (AS_OF - timedelta(days=91), AS_OF - timedelta(days=7))
+STEP_DONE = re.compile(r"INFO run\.(\w+)\.done seconds=([\d.]+)")
 
 
 def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
@@ -53,10 +63,22 @@ def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
         "train": [exe, "train", "crisis", "--max-rows", "1000000"],
         "train_readmission": [exe, "train", "readmission_30d"],
         "run": [exe, "run", "--as-of", str(AS_OF), "--no-ingest"],
+        "steady": [exe, "run", "--as-of", str(AS_OF), "--no-ingest"],
     }  # fmt: skip
 
 
+def prepare_steady(work: Path, *, env: dict[str, str]) -> None:
+    """Last week's and the matured week's scores in the store, as a running service has them."""
+    exe = str(Path(sys.executable).parent / "riskstrat")
+    for day in STEADY_HISTORY:
+        log = work / f"steady_score_{day}.log"
+        with log.open("w") as out:
+            subprocess.run([exe, "score", "--as-of", str(day)], env=env, stdout=out,
+                           stderr=subprocess.STDOUT, check=True)  # fmt: skip
+
+
 def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.run(
@@ -65,12 +87,21 @@ def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, obje
     seconds = time.perf_counter() - start
     text = log.read_text(errors="replace")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return {
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)]
+    out = {
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(sum(cpu), 1),
         "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
         "exit_code": proc.returncode,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
         "log": str(log),
+        "measured_on": date.today().isoformat(),
     }
+    steps = {name: float(s) for name, s in STEP_DONE.findall(text)}
+    if steps:
+        out["steps"] = steps
+    return out
 
 
 def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
@@ -82,6 +113,8 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
     commands = stage_commands(work, patients)
     results: dict[str, object] = {}
     for stage in stages:
+        if stage == "steady":
+            prepare_steady(work, env=env)
         print(f"[{patients:,}] {stage}: {' '.join(commands[stage][1:])}", flush=True)
         results[stage] = measure(commands[stage], env=env, log=work / f"{stage}.log")
         print(f"    -> {results[stage]}", flush=True)
@@ -98,8 +131,9 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
 
 def markdown(all_results: list[dict[str, object]]) -> str:
     lines = [
-        "| stage | patients | wall time (s) | peak memory (GiB) | budget at 1M | within |",
-        "| --- | ---: | ---: | ---: | --- | --- |",
+        "| stage | patients | wall time (s) | CPU (s) | peak memory (GiB) | load | budget at 1M "
+        "| within |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for res in all_results:
         for stage, m in res["stages"].items():  # type: ignore[union-attr]
@@ -112,9 +146,23 @@ def markdown(all_results: list[dict[str, object]]) -> str:
                 ok = "yes" if m["seconds"] <= secs and (m["peak_gib"] or 0) <= gib else "NO"
             limit = f"< {budget[0]:.0f} s, < {budget[1]:.0f} GiB" if budget else "none set"
             lines.append(
-                f"| {stage} | {res['patients']:,} | {m['seconds']} | {m['peak_gib']} | "
-                f"{limit} | {ok} |"
+                f"| {stage} | {res['patients']:,} | {m['seconds']} | {m.get('cpu_seconds', '')} "
+                f"| {m['peak_gib']} | {m.get('load_before', '')} | {limit} | {ok} |"
             )
+    steps = [
+        (res["patients"], stage, m["steps"])
+        for res in all_results
+        for stage, m in res["stages"].items()  # type: ignore[union-attr]
+        if m.get("steps")
+    ]
+    if steps:
+        names = list(dict.fromkeys(k for *_, st in steps for k in st))
+        lines += ["", "Weekly run steps (seconds, from the run's log):", ""]
+        lines.append("| patients | stage | " + " | ".join(names) + " |")
+        lines.append("| ---: | --- |" + " ---: |" * len(names))
+        for n, stage, st in steps:
+            cells = " | ".join(str(st.get(k, "")) for k in names)
+            lines.append(f"| {n:,} | {stage} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -128,7 +176,10 @@ def main() -> None:
     all_results = []
     for n in args.patients:
         res = run(n, args.stages, args.work)
-        (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=2))
+        path = RESULTS / f"{n}.json"
+        if path.is_file():  # stages not re-measured keep their earlier figures
+            res["stages"] = json.loads(path.read_text())["stages"] | res["stages"]
+        path.write_text(json.dumps(res, indent=2))
         all_results.append(res)
     # results/<patients>.json only (other scripts keep their own results beside these)
     stage_files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]

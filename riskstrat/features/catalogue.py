@@ -292,9 +292,27 @@ def load_group(path: Path) -> FeatureGroup:
     )
 
 
+#: Catalogues already read, by folder and the (name, size, mtime) of its files: a run asks for
+#: the catalogue in many places (features, decode, reasons, the report's wording); the YAML is
+#: parsed and validated once per process while the files stay as they are.
+_CATALOGUES: dict[tuple[str, tuple[tuple[str, int, int], ...]], Catalogue] = {}
+
+
 def load_catalogue(folder: Path | str | None = None) -> Catalogue:
     """Read and validate every `<group>.yml` (+ its SQL) in `folder` (default: features/)."""
     folder = Path(folder) if folder else feature_dir()
+    stamps = tuple(
+        (p.name, st.st_size, st.st_mtime_ns)
+        for p in sorted([*folder.glob("*.yml"), *folder.glob("*.sql")])
+        for st in (p.stat(),)
+    )
+    key = (str(folder.resolve()), stamps)
+    if key not in _CATALOGUES:
+        _CATALOGUES[key] = _read_catalogue(folder)
+    return _CATALOGUES[key]
+
+
+def _read_catalogue(folder: Path) -> Catalogue:
     groups = sorted((load_group(p) for p in folder.glob("*.yml")), key=lambda g: (g.order, g.name))
     if not groups:
         raise ConfigError(NO_GROUPS.format(folder=folder))

@@ -121,13 +121,29 @@ def fit_booster(
     )
 
 
+def predict_matrix(
+    x: pd.DataFrame, names: Sequence[str], *, levels: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
+    """The model matrix for predicting: `matrix`'s values, written column by column into one
+    C-ordered float64 array, the layout LightGBM reads without copying. `x` may hold other
+    columns (keys, practice): nothing but this one array is allocated at the matrix's size."""
+    levels = levels or {}
+    out = np.empty((len(x), len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        if name in levels:
+            out[:, j] = matrix(x[[name]], [name], levels=levels)[:, 0]
+        else:
+            out[:, j] = x[name].to_numpy(dtype=np.float64)
+    return out
+
+
 def raw_score(
     booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
 ) -> np.ndarray:
     """Uncalibrated probability from the best iteration."""
     names = booster.feature_name()
     return booster.predict(
-        matrix(x, names, levels=levels),
+        predict_matrix(x, names, levels=levels),
         num_iteration=booster.best_iteration,
         num_threads=PREDICT_THREADS,
     )
@@ -139,7 +155,7 @@ def contributions(
     """pred_contrib: per-feature log-odds contributions plus `bias` (they sum to the raw margin)."""
     names = booster.feature_name()
     values = booster.predict(
-        matrix(x, names, levels=levels),
+        predict_matrix(x, names, levels=levels),
         num_iteration=booster.best_iteration,
         pred_contrib=True,
         num_threads=PREDICT_THREADS,

@@ -12,6 +12,7 @@ features as known then and labels from the store. See docs/new-population.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -247,10 +248,17 @@ def _register(
 
 
 def stored_calibration(
-    con: duckdb.DuckDBPyConnection, task: str, *, model: RiskModel
+    con: duckdb.DuckDBPyConnection,
+    task: str,
+    *,
+    model: RiskModel,
+    labelled: Callable[[date], pd.DataFrame] | None = None,
 ) -> dict[str, object] | None:
     """Calibration-in-the-large of the latest stored scores of `model` (any version) whose
-    outcome window has closed by the store's extract date; None when none has matured yet."""
+    outcome window has closed by the store's extract date; None when none has matured yet.
+
+    labelled: the rows scored on a date with `risk` and `label` (a run's shared matured rows,
+    riskstrat.reports.loader.matured_rows), so the labels are not computed again here."""
     from riskstrat.registry.store import EXTRACTS
     from riskstrat.tasks import attach_labels, load_task
 
@@ -269,6 +277,13 @@ def stored_calibration(
     )
     if as_of is None:
         return None
+    if labelled is not None:
+        rows = labelled(pd.Timestamp(as_of).date())
+        return calibration_in_the_large(
+            rows["risk"].to_numpy(),
+            rows["label"].astype("float64").to_numpy(),
+            as_of=str(pd.Timestamp(as_of).date()),
+        )
     scored = con.execute(
         "SELECT * FROM scores WHERE task = ? AND model_name = ? AND as_of = ?",
         [task, str(getattr(model, "name", "")), as_of],
@@ -290,8 +305,11 @@ def check_population(
     *,
     model: RiskModel,
     task: str,
+    labelled: Callable[[date], pd.DataFrame] | None = None,
 ) -> list[str]:
-    """Caveats for scoring `matrix` with `model` (see riskstrat.models.population), logged."""
+    """Caveats for scoring `matrix` with `model` (see riskstrat.models.population), logged.
+
+    labelled: as for stored_calibration."""
     from riskstrat.models.population import compare_population
 
     if not hasattr(model, "reference"):  # a scoring stand-in without a training reference
@@ -301,7 +319,7 @@ def check_population(
         risk,
         reference=model.reference,
         task=task,
-        matured=stored_calibration(con, task, model=model),
+        matured=stored_calibration(con, task, model=model, labelled=labelled),
     )
     summary = check.as_dict()
     log_event(

@@ -143,8 +143,10 @@ def _load(
         )
     except MlflowException as exc:
         raise LookupError(NO_SUCH_MODEL.format(name=name, alias=alias or version, uri=uri)) from exc
-    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{mv.version}")
-    bundle: Bundle = loaded.unwrap_python_model().bundle
+    key = (uri, name, str(mv.version), str(mv.run_id))
+    bundle = _BUNDLES.get(key)
+    if bundle is None:
+        bundle = _BUNDLES[key] = _read_bundle(name, str(mv.version))
     return RiskModel(
         task=bundle.task,
         booster=bundle.booster,
@@ -156,6 +158,32 @@ def _load(
         run_id=mv.run_id,
         aliases=tuple(mv.aliases),
     )
+
+
+#: Bundles already read in this process, by (tracking URI, name, version, run id): a registered
+#: version never changes, so a long-lived process (the scheduler) reads each one once.
+_BUNDLES: dict[tuple[str, str, str, str], Bundle] = {}
+MLMODEL_FILE = "MLmodel"
+
+
+def _read_bundle(name: str, version: str) -> Bundle:
+    """The version's bundle, read straight from its registered artifacts (the folder the pyfunc
+    wrapper loads, named in its MLmodel file) without MLflow's pyfunc loader, which re-imports
+    the model code and checks the environment on every load (most of a run's model-loading time).
+    A model logged some other way is loaded through the pyfunc loader."""
+    import yaml
+    from mlflow.artifacts import download_artifacts
+
+    root = Path(download_artifacts(artifact_uri=f"models:/{name}/{version}"))
+    spec = (
+        yaml.safe_load((root / MLMODEL_FILE).read_text()) if (root / MLMODEL_FILE).is_file() else {}
+    )
+    artifacts = ((spec or {}).get("flavors", {}).get("python_function", {}) or {}).get("artifacts")
+    folder = ((artifacts or {}).get(BUNDLE_ARTIFACT) or {}).get("path")
+    if folder and (root / folder).is_dir():
+        return Bundle.load(root / folder)
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return loaded.unwrap_python_model().bundle
 
 
 def versions_without_alias(tracking_uri: str) -> list[dict[str, str]]:

@@ -60,6 +60,10 @@ class Selection:
     population: dict[str, tuple[float, int]] = field(default_factory=dict)
     #: task -> date of the earlier scores a rise is measured against (None: no comparison).
     compared_with: dict[str, date | None] = field(default_factory=dict)
+    #: Each list row's index label in the `scores` frame it was selected from (aligned with
+    #: `lists`): a run whose scores frame is its matrices' rows in order finds each listed
+    #: row's features by position, without matching ids against the whole matrix.
+    score_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
@@ -97,7 +101,7 @@ def select_lists(
     bases = {t: _base(scores, status, task=t, previous=previous, config=config) for t in tasks}
     history = _empty_history() if history is None else history
     taken: set[str] = set()
-    lists, left_out = [], []
+    lists, left_out, score_rows = [], [], []
     reviewed: dict[tuple[str, str], int] = {}
     for name, pathway in pathways.items():
         base = bases[pathway.task]
@@ -122,6 +126,7 @@ def select_lists(
         reason.loc[cands.index.difference(qualified.index)] = BELOW_RULE
         chosen = _cut(qualified, pathway, capacity=capacity, as_of=as_of)
         reason.loc[qualified.index.difference(pd.Index(chosen["_row"]))] = OVER_CAPACITY
+        score_rows.append(chosen["_row"].to_numpy())
         chosen = chosen.drop(columns="_row")
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
         taken.update(chosen["patient_id"])
@@ -139,6 +144,7 @@ def select_lists(
         lists=out[list(LIST_COLUMNS)].reset_index(drop=True),
         left_out=gone.reset_index(drop=True),
         reviewed=reviewed,
+        score_rows=np.concatenate(score_rows) if score_rows else np.empty(0, dtype=np.int64),
         population={
             str(t): (float(rows["risk"].mean()), len(rows))
             for t, rows in scores.groupby("task")

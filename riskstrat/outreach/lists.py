@@ -9,11 +9,13 @@ scores, so the reasons explain the risk that is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from riskstrat.config import Settings
@@ -54,9 +56,11 @@ def select(
     config: OutreachConfig,
     pathways: dict[str, Pathway],
     scores: pd.DataFrame | None = None,
+    load_previous: Callable[..., tuple[date | None, pd.DataFrame | None]] = load_previous,
 ) -> Selection:
     """select_lists over the store's scores (or `scores`), people, feedback, listing history and
-    capacities; the lists carry each row's model_name and model_version."""
+    capacities; the lists carry each row's model_name and model_version. load_previous: how the
+    earlier scores are read (a run passes one that reads them once for all its steps)."""
     tasks = tuple(sorted({p.task for p in pathways.values()}))
     scores = load_scores(con, as_of=as_of, tasks=tasks) if scores is None else scores
     previous, compared = [], {}
@@ -110,12 +114,17 @@ def explain_lists(
     models: dict[str, RiskModel] | None = None,
     pathways: dict[str, Pathway] | None = None,
     config: OutreachConfig | None = None,
+    matrix_rows: pd.Series | None = None,
 ) -> pd.DataFrame:
     """lists + reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i, actions
     (listed rows only; riskstrat.explain.explain). Rising-risk rows (a pathway with
     min_rise_points; default: the configured pathways) are explained by what changed since the
     previous scores, from last week's features built at that as-of; rows indexed at a discharge
-    get `this_discharge`."""
+    get `this_discharge`.
+
+    matrix_rows: each list row's position in its task's matrix (aligned with `lists`; the run
+    knows it from selection): the listed rows are taken from `matrices` by position.
+    """
     from riskstrat.features import build_features, load_catalogue
     from riskstrat.models.registry import load_model
     from riskstrat.outreach.config import load_outreach_config, load_pathways
@@ -135,7 +144,9 @@ def explain_lists(
                 task, alias=None, version=version, tracking_uri=settings.paths.mlflow_uri
             )
         keys = [k for k in KEYS if k in rows and rows[k].notna().any()]
-        if matrices and task in matrices:
+        if matrices and task in matrices and matrix_rows is not None:
+            matrix = _rows_at(matrices[task], matrix_rows.loc[rows.index], rows[keys], task=task)
+        elif matrices and task in matrices:
             matrix = rows[keys].merge(
                 matrices[task], on=keys, how="left", validate="one_to_one", indicator=True
             )
@@ -167,6 +178,27 @@ def explain_lists(
     if not parts:
         return lists
     return lists.join(pd.concat(parts))
+
+
+def _rows_at(
+    matrix: pd.DataFrame, positions: pd.Series, keys: pd.DataFrame, *, task: object
+) -> pd.DataFrame:
+    """The matrix rows at `positions` (one per listed row); their keys must be the listed rows'
+    (a position from another frame would explain someone else)."""
+    at = positions.to_numpy(dtype=np.int64)
+    if len(at) and (at.min() < 0 or at.max() >= len(matrix)):
+        raise ValueError(
+            MISSING_FEATURES.format(task=task, count=int(((at < 0) | (at >= len(matrix))).sum()))
+        )
+    taken = matrix.take(at)
+    for key in keys.columns:
+        mine, theirs = keys[key].to_numpy(), taken[key].to_numpy()
+        if key == "index_date":
+            mine, theirs = pd.to_datetime(mine), pd.to_datetime(theirs)
+        same = (mine == theirs) | (pd.isna(mine) & pd.isna(theirs))
+        if not np.all(same):
+            raise ValueError(MISSING_FEATURES.format(task=task, count=int((~same).sum())))
+    return taken.reset_index(drop=True)
 
 
 def _previous_matrix(

@@ -70,9 +70,11 @@ def score_matrix(
     as_of: date,
     scored_at: datetime | None = None,
 ) -> pd.DataFrame:
-    """SCORES_COLUMNS for every row of the feature matrix (keys + features)."""
-    features = matrix[list(model.feature_names)]
-    risk = np.asarray(model.predict_risk(features) if len(features) else [], dtype="float64")
+    """SCORES_COLUMNS for every row of the feature matrix (keys + features).
+
+    The matrix goes to the model as it is (the model takes its own feature columns): no copy of
+    the feature columns is made before predicting."""
+    risk = np.asarray(model.predict_risk(matrix) if len(matrix) else [], dtype="float64")
     bad = ~((risk >= 0) & (risk <= 1))
     if bad.any():
         raise ValueError(
@@ -102,12 +104,21 @@ def store_scores(
     task: str,
     as_of: date,
     model: RiskModel,
+    matrix: pd.DataFrame | None = None,
 ) -> int:
     """Replace `task`'s scores for `as_of` in one transaction and record that it was scored.
 
     The record in SCORE_RUNS_TABLE is written even when `scores` is empty, so a day with nobody
-    to score reads as "scored, nobody eligible" rather than "never scored". Returns rows written.
+    to score reads as "scored, nobody eligible" rather than "never scored". matrix: the feature
+    matrix the scores came from (same rows): its slicing inputs are kept beside the scores
+    (riskstrat.scored), in the same transaction, for the report and monitoring one horizon
+    later; without it that date's inputs are dropped (rebuilt when needed). Returns rows written.
     """
+    from riskstrat.scored import KEEP_EXTRA_DAYS, replace_inputs
+    from riskstrat.tasks import load_task
+
+    label = load_task(task).label
+    keep_days = label.gap_days + label.horizon_days + KEEP_EXTRA_DAYS
     con.execute(SCORES_DDL)
     con.execute(SCORE_RUNS_DDL)
     day = pd.Timestamp(as_of).date()
@@ -125,6 +136,7 @@ def store_scores(
                 [task, day, str(model.name), str(model.version), len(scores),
                  datetime.now().replace(microsecond=0)],
             )  # fmt: skip
+            replace_inputs(con, matrix, task=task, as_of=day, keep_days=keep_days)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -173,7 +185,7 @@ def score(
             from riskstrat.models.recalibrate import check_population
 
             check_population(con, matrix, scores["risk"].to_numpy(), model=model, task=task)
-            store_scores(con, scores, task=task, as_of=as_of, model=model)
+            store_scores(con, scores, task=task, as_of=as_of, model=model, matrix=matrix)
             frames.append(scores)
             extra.update(rows=len(matrix), model=model.name, version=model.version)
     scores = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from riskstrat.reports.loader import load_context, load_inputs
 from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.settings import ReportConfig, load_report_config
+from riskstrat.reports.trend import remember
 from riskstrat.tasks import load_task
 
 FOLDER = "commissioner"
@@ -43,6 +45,7 @@ def write_report(
     cohort: pd.DataFrame | None = None,
     listed: set[str] | None = None,
     warnings: list[str] | None = None,
+    matured: Mapping[date, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
     """Write `<run_dir>/commissioner/`: report.html, aggregates.csv, its data dictionary
     aggregates.md, and warnings.csv; returns their paths.
@@ -51,7 +54,9 @@ def write_report(
     matrix of the report's task at `as_of` with the scored `risk` column (None: built from the
     store's scores); listed: patient ids on this run's lists (default: read from the run's
     practice files); warnings: monitoring warnings of the run (technical wording; the page
-    shows them in a commissioner's words, warnings.csv keeps both).
+    shows them in a commissioner's words, warnings.csv keeps both); matured: the run's
+    matured rows of the report's task by scoring date (riskstrat.reports.loader.matured_rows,
+    made once by monitoring), used when the report's matured date is among them.
     """
     config = config or load_report_config()
     task = load_task(config.task)
@@ -64,8 +69,10 @@ def write_report(
             run_dir=run_dir,
             listed=listed,
             cohort=cohort,
+            matured=matured,
         )
         frame = build_aggregates(**inputs, config=config)
+        remember(con, inputs["cohort"], as_of=as_of, config=config)  # next week's trend
         context = load_context(con, as_of=as_of, task=task, settings=settings, config=config,
                                warnings=list(warnings or []))  # fmt: skip
         html = render_html(

@@ -9,6 +9,7 @@ definitions (riskstrat.reports.cohort). Listed patients come from the run's prac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from riskstrat.config import Settings
 from riskstrat.features import build_features
 from riskstrat.reports.cohort import people_frame, report_catalogue
 from riskstrat.reports.context import NO_CARD, Context, ModelContext, model_context
-from riskstrat.reports.frames import HEADLINE_COLUMNS, MATURED_COLUMNS, OUTCOME_COLUMNS
+from riskstrat.reports.frames import MATURED_COLUMNS, OUTCOME_COLUMNS
 from riskstrat.reports.plain import plain_warning
-from riskstrat.reports.population import headline
 from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.trend import history
+from riskstrat.scored import INPUT_COLUMNS, read_scored
 from riskstrat.tasks import TaskSpec, attach_labels
 
 NO_SCORES = (
@@ -85,13 +87,10 @@ def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
     return as_of - timedelta(days=1)
 
 
-def matured_matrix(
-    con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date
-) -> tuple[date | None, pd.DataFrame]:
-    """The latest scores at least one label window old whose window lies inside the extract,
-    with the report's features at that date, `risk` and the task's `label`."""
+def matured_date(con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date) -> date | None:
+    """The latest scoring at least one label window old whose window lies inside the extract."""
     if SCORES_TABLE not in _tables(con):
-        return None, pd.DataFrame()
+        return None
     extract = extract_date(con, as_of=as_of)
     span = task.label.gap_days + task.label.horizon_days
     last_ok = min(as_of, extract + timedelta(days=1)) - timedelta(days=span)
@@ -99,13 +98,47 @@ def matured_matrix(
         f"SELECT max(as_of) FROM {SCORES_TABLE} WHERE task = ? AND as_of <= ?",
         [task.name, last_ok],
     ).fetchall()
-    if row is None or row[0] is None:
+    return None if row is None or row[0] is None else pd.Timestamp(row[0]).date()
+
+
+def matured_rows(
+    con: duckdb.DuckDBPyConnection, *, task: TaskSpec, scored_on: date, extract: date
+) -> pd.DataFrame:
+    """Every row scored at `scored_on`: keys, risk, the slicing inputs as scored
+    (riskstrat.scored.INPUT_COLUMNS) and the task's `label` now (null = window not yet inside
+    the extract), ordered by the keys. The inputs are read back from what scoring kept; only a
+    scoring that kept none (older stores) has them rebuilt from the store. Monitoring and the
+    report share this frame within a run (labels computed once)."""
+    frame = read_scored(con, task=task.name, keys=task.keys, as_of=scored_on)
+    if frame is None:
+        rows = scored_rows(con, task=task, as_of=scored_on)
+        if rows.empty:
+            raise ValueError(NO_SCORES.format(task=task.name, as_of=scored_on))
+        built = build_features(con, rows[task.keys], task=task, catalogue=report_catalogue(()))
+        frame = rows.assign(**{c: built[c].to_numpy() for c in INPUT_COLUMNS})
+    labelled = attach_labels(con, task, frame[task.keys], extract_date=extract)
+    return frame.assign(label=labelled["label"].to_numpy())
+
+
+def matured_matrix(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    task: TaskSpec,
+    as_of: date,
+    known: Mapping[date, pd.DataFrame] | None = None,
+) -> tuple[date | None, pd.DataFrame]:
+    """The latest scores at least one label window old whose window lies inside the extract,
+    with their slicing inputs, `risk` and the task's `label` (matured rows only).
+
+    known: matured_rows frames already made in this run (by monitoring), by scoring date."""
+    scored_on = matured_date(con, task=task, as_of=as_of)
+    if scored_on is None:
         return None, pd.DataFrame()
-    scored_on = pd.Timestamp(row[0]).date()
-    matrix = scored_matrix(con, task=task, as_of=scored_on, registers=())
-    labelled = attach_labels(con, task, matrix[task.keys], extract_date=extract)
-    matrix = matrix.assign(label=labelled["label"].to_numpy())
-    return scored_on, matrix[matrix["label"].notna()].reset_index(drop=True)
+    frame = (known or {}).get(scored_on)
+    if frame is None:
+        extract = extract_date(con, as_of=as_of)
+        frame = matured_rows(con, task=task, scored_on=scored_on, extract=extract)
+    return scored_on, frame[frame["label"].notna()].reset_index(drop=True)
 
 
 def outreach_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -127,25 +160,6 @@ def bed_days(con: duckdb.DuckDBPyConnection, *, as_of: date, horizon_days: int) 
     ).df()["days"]
 
 
-def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig) -> pd.DataFrame:
-    """Headline figures of the earlier scored as-of dates (for the week-on-week trend)."""
-    if SCORES_TABLE not in _tables(con):
-        return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
-    dates = con.execute(
-        f"SELECT DISTINCT as_of FROM {SCORES_TABLE} WHERE task = ? AND as_of < ? "
-        "ORDER BY as_of DESC LIMIT ?",
-        [config.task, as_of, config.trend_weeks - 1],
-    ).fetchall()
-    rows = []
-    for (day,) in reversed(dates):
-        scores = con.execute(
-            f"SELECT patient_id, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
-            [config.task, day],
-        ).df()
-        rows.append(headline(scores, as_of=pd.Timestamp(day).date(), config=config))
-    return pd.DataFrame(rows, columns=list(HEADLINE_COLUMNS))
-
-
 def practices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT practice_code, practice_name, pcn_code, pcn_name FROM practices"
@@ -161,25 +175,27 @@ def load_inputs(
     run_dir: Path,
     listed: set[str] | None = None,
     cohort: pd.DataFrame | None = None,
+    matured: Mapping[date, pd.DataFrame] | None = None,
 ) -> dict[str, object]:
     """Keyword arguments for build_aggregates (without config and warnings).
 
     cohort: the feature matrix scored at `as_of` with its `risk` (the run's, computed once);
-    None builds it from the store's scores.
+    None builds it from the store's scores. matured: the run's matured_rows frames by scoring
+    date (monitoring made them), reused when the report's matured date is among them.
     """
     if cohort is None:
         cohort = scored_matrix(con, task=task, as_of=as_of, registers=config.registers)
     areas = practices(con)
     people = people_frame(cohort, practices=areas, registers=config.registers)
     ids = listed if listed is not None else listed_from_run(run_dir)
-    _, matured = matured_matrix(con, task=task, as_of=as_of)
+    _, matured_frame = matured_matrix(con, task=task, as_of=as_of, known=matured)
     return {
         "cohort": people.assign(listed=people["patient_id"].isin(ids)),
         "as_of": as_of,
         "practices": areas,
         "matured": (
-            people_frame(matured, practices=areas, registers=())
-            if len(matured)
+            people_frame(matured_frame, practices=areas, registers=())
+            if len(matured_frame)
             else pd.DataFrame(columns=list(MATURED_COLUMNS))
         ),
         "outcomes": outreach_outcomes(con),

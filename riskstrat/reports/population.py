@@ -61,18 +61,24 @@ def headline(
 ) -> dict[str, object]:
     """The week's headline figures (kept for the trend): people, expected admissions, threshold.
 
-    bands: the rows' pyramid bands if already assigned."""
-    if bands is None:
-        bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
-    top = cohort["risk"][bands == config.pyramid[0].name]
-    mean, lo, hi = expected_count(cohort["risk"].to_numpy(), level=config.interval_level)
+    bands: the rows' pyramid bands if already assigned. Without them the threshold (the lowest
+    risk in the top band) is the k-th largest risk, found by one partition: the same value
+    whichever of several equal risks the tie-break would have put in the band."""
+    risk = cohort["risk"].to_numpy(dtype=float)
+    if bands is not None:
+        top = risk[(bands == config.pyramid[0].name).to_numpy()]
+        threshold = float(top.min()) if len(top) else np.nan
+    else:
+        k = min(int(np.floor(config.pyramid[0].top_share * len(risk) + 0.5)), len(risk))
+        threshold = float(-np.partition(-risk, k - 1)[k - 1]) if k > 0 else np.nan
+    mean, lo, hi = expected_count(risk, level=config.interval_level)
     return {
         "as_of": pd.Timestamp(as_of),
         "population": len(cohort),
         "expected_admissions": mean,
         "expected_lower": lo,
         "expected_upper": hi,
-        "case_management_threshold": float(top.min()) if len(top) else np.nan,
+        "case_management_threshold": threshold,
     }
 
 

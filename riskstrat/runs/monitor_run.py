@@ -9,17 +9,18 @@ only) and adds the warnings to the run, so they reach the manifest and the commi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
-from riskstrat.outreach.store_io import SCORES_TABLE, has_table, load_previous
+from riskstrat.outreach.store_io import SCORES_TABLE, has_table
 from riskstrat.runs import monitoring as mon
 from riskstrat.runs.state import RunState, TaskData
 
 MONITORING_DIR = "monitoring"
-#: Slice inputs taken from this run's decoded crisis matrix for the matured rows.
+#: Slice inputs of the matured rows, decoded from what they were scored with.
 SLICE_INPUTS = ("age", "sex", "ethnicity", "imd_decile", "ltc_count", "practice_code")
 
 
@@ -47,11 +48,41 @@ def matured_as_of(
     return row[0] if row else None
 
 
+def shared_matured(state: RunState, data: TaskData, scored_on: date) -> pd.DataFrame:
+    """The task's rows scored on `scored_on` with their labels now (reports.loader.matured_rows),
+    made once per run and kept in `state.matured` for every step that needs them (the score
+    step's population check, monitoring, the report)."""
+    from riskstrat.reports.loader import matured_rows
+
+    key = (data.name, scored_on)
+    if key not in state.matured:
+        state.matured[key] = matured_rows(
+            state.con, task=data.spec, scored_on=scored_on, extract=state.extract_date
+        )
+    return state.matured[key]
+
+
+def previous_scores(state: RunState) -> Callable[..., tuple[object, pd.DataFrame | None]]:
+    """outreach.store_io.load_previous for this run's store, each (task, max_days) read once
+    (select compares rises with it, monitoring the mean risk)."""
+    from riskstrat.outreach.store_io import load_previous
+
+    def load(con: object, *, task: str, as_of: object, max_days: int) -> tuple[object, object]:
+        key = (task, max_days)
+        if key not in state.previous:
+            state.previous[key] = load_previous(con, task=task, as_of=as_of, max_days=max_days)
+        return state.previous[key]
+
+    return load
+
+
 def matured_frame(
     state: RunState, data: TaskData, *, slack_days: int
 ) -> tuple[date | None, pd.DataFrame]:
-    """Scores made one horizon ago with their labels (null = not yet mature) and slice inputs."""
-    from riskstrat.tasks import attach_labels
+    """Scores made one horizon ago with their labels (null = not yet mature) and the slice
+    inputs they were scored with. The rows (labels included) are kept in `state.matured` for the
+    report, which reads the same matured scores: labels are computed once per run."""
+    from riskstrat.features import decode
 
     then = matured_as_of(
         state.con,
@@ -63,26 +94,10 @@ def matured_frame(
     )
     if then is None:
         return None, pd.DataFrame()
-    keys = ", ".join(data.spec.keys)
-    index = state.con.execute(
-        f"SELECT {keys}, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?", [data.name, then]
-    ).df()
-    labelled = attach_labels(
-        state.con, data.spec, index[data.spec.keys], extract_date=state.extract_date
-    )
-    frame = index.merge(labelled, on=data.spec.keys, how="left", validate="one_to_one")
-    return then, frame.merge(_slice_inputs(state), on="patient_id", how="left")
-
-
-def _slice_inputs(state: RunState) -> pd.DataFrame:
-    crisis = state.tasks.get("crisis")
-    if crisis is None or crisis.matrix is None:
-        return pd.DataFrame({"patient_id": pd.Series(dtype="str")})
-    from riskstrat.features import decode
-
-    decoded = decode(crisis.matrix).assign(patient_id=crisis.matrix["patient_id"])
-    cols = [c for c in SLICE_INPUTS if c in decoded.columns]
-    return decoded[["patient_id", *cols]].drop_duplicates("patient_id")
+    rows = shared_matured(state, data, then)
+    decoded = decode(rows)
+    frame = rows[[*data.spec.keys, "risk", "label"]]
+    return then, frame.assign(**{c: decoded[c].to_numpy() for c in SLICE_INPUTS})
 
 
 def monitor(state: RunState) -> dict[str, int]:
@@ -100,7 +115,7 @@ def monitor(state: RunState) -> dict[str, int]:
         reference = getattr(data.model, "reference", None) or {}
         features = reference.get("features", {}) if len(data.matrix) else {}
         drift = mon.feature_psi(data.matrix, reference=features, params=params.psi)
-        prev_as_of, previous = load_previous(
+        prev_as_of, previous = previous_scores(state)(
             state.con, task=task, as_of=state.as_of, max_days=params.score.previous_max_days
         )
         shift = mon.score_shift(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from riskstrat.config import StrictModel, config_dir, load_yaml
+from riskstrat.reports.tables import sorted_auroc
 from riskstrat.slices import SLICES, assign_slices, group_positions
 
 MONITORING_FILE = "monitoring.yaml"
@@ -173,7 +173,13 @@ def score_shift(
 
 
 def _auroc(label: np.ndarray, risk: np.ndarray) -> float | None:
-    return float(roc_auc_score(label, risk)) if 0 < label.sum() < len(label) else None
+    """AUROC (ties count half), None when only one outcome occurs. One stable sort and one
+    pass over blocks of equal risk (riskstrat.reports.tables.sorted_auroc): the same value as
+    sklearn's roc_auc_score without its per-call overhead, which dominated at 126 groups."""
+    if not 0 < label.sum() < len(label):
+        return None
+    order = np.argsort(risk, kind="stable")
+    return float(sorted_auroc(label[order], risk[order]))
 
 
 def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:

@@ -65,6 +65,12 @@ class RunState:
     lists: pd.DataFrame | None = None
     selection: Any = None  # outreach.engine.Selection: the lists + what their headers say
     explained: pd.DataFrame | None = None
+    #: (task, scoring date) -> matured rows with labels (reports.loader.matured_rows), made once
+    #: by monitoring and reused by the report.
+    matured: dict[tuple[str, date], pd.DataFrame] = field(default_factory=dict)
+    #: (task, max_days) -> the earlier scores a rise and the score shift are measured against
+    #: (outreach.store_io.load_previous), read once for select and monitoring.
+    previous: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     held: ExitStack = field(default_factory=ExitStack)  # locks held until the run ends
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
@@ -147,6 +148,7 @@ def features_step(state: RunState) -> dict[str, int]:
 def score_step(state: RunState) -> dict[str, int]:
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
+    from riskstrat.runs.monitor_run import shared_matured
 
     counts = {}
     for task, data in state.tasks.items():
@@ -155,12 +157,14 @@ def score_step(state: RunState) -> dict[str, int]:
         # The population vs the model's training reference: caveats reach manifest and report.
         state.warnings.extend(
             check_population(
-                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model, task=task
+                state.con, data.matrix, data.scores["risk"].to_numpy(), model=data.model,
+                task=task, labelled=partial(shared_matured, state, data),
             )
-        )
+        )  # fmt: skip
         counts[f"{task}_scored"] = store_scores(
-            state.con, data.scores, task=task, as_of=state.as_of, model=data.model
-        )
+            state.con, data.scores, task=task, as_of=state.as_of, model=data.model,
+            matrix=data.matrix,
+        )  # fmt: skip
     return counts
 
 
@@ -168,9 +172,11 @@ def select_step(state: RunState) -> dict[str, int]:
     """Per-practice lists for the chosen pathways from this run's scores."""
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.lists import select
+    from riskstrat.runs.monitor_run import previous_scores
 
     frames = [d.scores for d in state.tasks.values()]
     # Empty frames (a task with nobody to score) carry no dtypes: leave them out of the concat.
+    # Row i of the concat is row i - offset of its task's matrix (explain finds rows by that).
     scores = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     state.selection = select(
         state.con,
@@ -178,6 +184,7 @@ def select_step(state: RunState) -> dict[str, int]:
         config=load_outreach_config(),
         pathways=state.pathway_specs,
         scores=scores,
+        load_previous=previous_scores(state),
     )
     state.lists = state.selection.lists
     by_pathway = state.lists.groupby("pathway").size()
@@ -195,10 +202,23 @@ def explain_step(state: RunState) -> dict[str, int]:
         settings=state.settings,
         matrices={t: d.matrix for t, d in state.tasks.items()},
         models={t: d.model for t, d in state.tasks.items()},
+        matrix_rows=matrix_rows(state),
     )
     # A rise driven only by a planned admission is not rising risk: reserve names move up.
     state.explained = drop_planned_rises(explained, selection=state.selection)
     return {"explained": len(state.explained)}
+
+
+def matrix_rows(state: RunState) -> pd.Series:
+    """Each list row's position in its task's matrix: its row in select_step's scores frame
+    (Selection.score_rows) minus the rows of the tasks before it in that frame."""
+    offsets, start = {}, 0
+    for task, data in state.tasks.items():
+        if len(data.scores):
+            offsets[task] = start
+            start += len(data.scores)
+    before = state.lists["task"].map(offsets).to_numpy(dtype="int64")
+    return pd.Series(state.selection.score_rows - before, index=state.lists.index)
 
 
 def lists_step(state: RunState) -> dict[str, int]:
@@ -252,6 +272,7 @@ def report_step(state: RunState) -> dict[str, int]:
         cohort=crisis.matrix.assign(risk=crisis.scores["risk"].to_numpy()),
         listed=set(state.lists["patient_id"]),
         warnings=list(state.warnings),
+        matured={day: rows for (task, day), rows in state.matured.items() if task == "crisis"},
     )
     return {"files": len(paths)}
 

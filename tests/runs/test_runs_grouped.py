@@ -72,3 +72,14 @@ def test_group_positions_are_sorted_groups_of_ascending_rows() -> None:
     got = [(g, at.tolist()) for g, at in group_positions(keys)]
     assert got == [("a", [1, 3, 5]), ("b", [0, 4]), ("c", [2])]
     assert group_positions(np.array([], dtype=object)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_monitoring_auroc_is_sklearns_with_ties(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    risk = np.round(rng.uniform(0, 0.3, 4000), 2)  # many ties
+    label = (rng.uniform(size=4000) < risk).astype(float)
+    assert mon._auroc(label, risk) == pytest.approx(roc_auc_score(label, risk), abs=1e-12)
+    assert mon._auroc(np.zeros(5), risk[:5]) is None

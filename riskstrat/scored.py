@@ -1,0 +1,135 @@
+"""What each scored row looked like when it was scored: the `scored_inputs` table beside `scores`.
+
+Scoring keeps, per (task, as_of) and row, the few feature values the report and monitoring
+slice matured predictions by (practice, age, sex, ethnicity, IMD decile, number of LTCs), as
+the model saw them. One horizon later the matured rows are read back with their risk in one
+query instead of rebuilding the whole feature matrix at the old date (issue 19). Values are the
+feature matrix's own (float codes; `riskstrat.features.decode` turns them into labels), so what
+is read back is exactly what would have been built. The table holds no identifiers beyond the
+pseudonymous patient_id the scores table already holds.
+
+Rows are written in the same transaction as the scores they belong to (outreach.scoring) and
+pruned once older than any task's matured window can reach. A (task, as_of) whose inputs are
+missing or incomplete (scored before this table existed) reads back as None: callers rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+SCORED_INPUTS_TABLE = "scored_inputs"
+SCORES_TABLE = "scores"  # riskstrat.outreach.store_io.SCORES_TABLE (kept import-free here)
+#: The matrix columns kept per scored row: riskstrat.features.decode's inputs.
+INPUT_COLUMNS = ("practice_code", "age", "sex", "ethnicity", "imd_decile", "ltc_count")
+KEY_COLUMNS = ("patient_id", "index_date", "index_spell_id")
+SCORED_INPUTS_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORED_INPUTS_TABLE} (
+  task VARCHAR NOT NULL,
+  as_of DATE NOT NULL,
+  patient_id VARCHAR NOT NULL,
+  index_date DATE NOT NULL,
+  index_spell_id VARCHAR,
+  practice_code VARCHAR,
+  age DOUBLE,
+  sex DOUBLE,
+  ethnicity DOUBLE,
+  imd_decile DOUBLE,
+  ltc_count DOUBLE
+)"""
+#: Inputs are kept this many days beyond a task's label span (gap + horizon): monitoring looks
+#: back at most one horizon plus its slack (35 days, configs/monitoring.yaml), plus a week.
+KEEP_EXTRA_DAYS = 42
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    (row,) = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(row[0])
+
+
+def inputs_frame(matrix: pd.DataFrame) -> pd.DataFrame | None:
+    """The kept columns of a feature matrix (keys + INPUT_COLUMNS), or None if it lacks one."""
+    if any(c not in matrix.columns for c in ("patient_id", "index_date", *INPUT_COLUMNS)):
+        return None
+    spell = matrix["index_spell_id"] if "index_spell_id" in matrix.columns else None
+    return pd.DataFrame(
+        {
+            "patient_id": matrix["patient_id"].astype("str").to_numpy(),
+            "index_date": pd.to_datetime(matrix["index_date"]).to_numpy(),
+            "index_spell_id": (
+                spell.astype("str").where(spell.notna(), None).to_numpy(dtype=object)
+                if spell is not None
+                else pd.Series([None] * len(matrix), dtype=object).to_numpy()
+            ),
+            "practice_code": matrix["practice_code"].astype("str").to_numpy(),
+            **{c: matrix[c].to_numpy(dtype="float64") for c in INPUT_COLUMNS[1:]},
+        }
+    )
+
+
+def replace_inputs(
+    con: duckdb.DuckDBPyConnection,
+    matrix: pd.DataFrame | None,
+    *,
+    task: str,
+    as_of: date,
+    keep_days: int,
+) -> int:
+    """Replace `task`'s inputs at `as_of` with the matrix's (none when `matrix` is None or lacks
+    a column), and drop the task's inputs older than `keep_days` before as_of. Runs inside the
+    caller's transaction (the scores' own). Returns the rows written."""
+    con.execute(SCORED_INPUTS_DDL)
+    day = pd.Timestamp(as_of).date()
+    con.execute(
+        f"DELETE FROM {SCORED_INPUTS_TABLE} WHERE task = ? AND (as_of = ? OR as_of < ?)",
+        [task, day, day - timedelta(days=keep_days)],
+    )
+    frame = inputs_frame(matrix) if matrix is not None and len(matrix) else None
+    if frame is None:
+        return 0
+    con.register("new_scored_inputs", frame)
+    try:
+        columns = ", ".join(frame.columns)
+        con.execute(
+            f"INSERT INTO {SCORED_INPUTS_TABLE} (task, as_of, {columns}) "
+            f"SELECT ?, ?, {columns} FROM new_scored_inputs",
+            [task, day],
+        )
+    finally:
+        con.unregister("new_scored_inputs")
+    return len(frame)
+
+
+def read_scored(
+    con: duckdb.DuckDBPyConnection, *, task: str, keys: Sequence[str], as_of: date
+) -> pd.DataFrame | None:
+    """`task`'s rows scored at `as_of`: keys, risk and INPUT_COLUMNS, ordered by the keys; None
+    when the inputs of that scoring are not (all) kept."""
+    if not (_has_table(con, SCORED_INPUTS_TABLE) and _has_table(con, SCORES_TABLE)):
+        return None
+    day = pd.Timestamp(as_of).date()
+    counts = [
+        con.execute(
+            f"SELECT count(*) FROM {table} WHERE task = ? AND as_of = ?", [task, day]
+        ).fetchall()[0][0]
+        for table in (SCORES_TABLE, SCORED_INPUTS_TABLE)
+    ]
+    if counts[0] == 0 or counts[0] != counts[1]:
+        return None
+    on = " AND ".join(
+        f"s.{k} IS NOT DISTINCT FROM i.{k}" if k == "index_spell_id" else f"s.{k} = i.{k}"
+        for k in KEY_COLUMNS
+    )
+    frame = con.execute(
+        f"SELECT {', '.join(f's.{k}' for k in keys)}, s.risk, "
+        f"{', '.join(f'i.{c}' for c in INPUT_COLUMNS)} "
+        f"FROM {SCORES_TABLE} s JOIN {SCORED_INPUTS_TABLE} i "
+        f"ON s.task = i.task AND s.as_of = i.as_of AND {on} "
+        f"WHERE s.task = ? AND s.as_of = ? ORDER BY {', '.join(f's.{k}' for k in keys)}",
+        [task, day],
+    ).df()
+    return frame if len(frame) == counts[0] else None

@@ -1,0 +1,81 @@
+"""The trend's incremental table (riskstrat.reports.trend) and the headline's partition path."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskstrat.reports.population import assign_bands, headline
+from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.trend import TREND_TABLE, history, remember
+
+CONFIG = ReportConfig()
+WEEKS = [date(2025, 11, 3) + timedelta(days=7 * k) for k in range(4)]
+
+
+def _scores(n: int, *, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    risk = np.round(rng.beta(1, 30, n), 3)  # rounded: many ties, also at the band cut
+    return pd.DataFrame({"patient_id": [f"p{k:06d}" for k in rng.permutation(n)], "risk": risk})
+
+
+@pytest.mark.parametrize("n", [1, 7, 5000])
+def test_headline_without_bands_equals_the_banded_one(n: int) -> None:
+    cohort = _scores(n, seed=n)
+    bands = assign_bands(cohort["risk"], cohort["patient_id"], config=CONFIG)
+    day = WEEKS[0]
+    assert headline(cohort, as_of=day, config=CONFIG) == headline(
+        cohort, as_of=day, config=CONFIG, bands=bands
+    )
+
+
+def _store(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE TABLE scores (task VARCHAR, as_of DATE, patient_id VARCHAR, risk DOUBLE)")
+    con.execute(
+        "CREATE TABLE score_runs (task VARCHAR, as_of DATE, model_name VARCHAR, "
+        "model_version VARCHAR, rows BIGINT, scored_at TIMESTAMP)"
+    )
+    for k, day in enumerate(WEEKS):
+        frame = _scores(3000, seed=k).assign(task="crisis", as_of=pd.Timestamp(day))
+        con.register("week", frame[["task", "as_of", "patient_id", "risk"]])
+        con.execute("INSERT INTO scores SELECT * FROM week")
+        con.unregister("week")
+        con.execute(
+            "INSERT INTO score_runs VALUES ('crisis', ?, 'm', '1', 3000, ?)",
+            [day, datetime(2025, 12, 1, 8, k)],
+        )
+
+
+def test_history_is_kept_once_and_recomputed_after_a_rescore() -> None:
+    con = duckdb.connect()
+    _store(con)
+    as_of = WEEKS[-1] + timedelta(days=7)
+    first = history(con, as_of=as_of, config=CONFIG)
+    assert list(first["as_of"].dt.date) == WEEKS
+    kept = con.execute(f"SELECT count(*) FROM {TREND_TABLE}").fetchall()[0][0]
+    assert kept == len(WEEKS)
+    # Read back from the table: the same figures; the scores are no longer read.
+    con.execute("UPDATE scores SET risk = 0.5 WHERE as_of = ?", [WEEKS[0]])
+    pd.testing.assert_frame_equal(history(con, as_of=as_of, config=CONFIG), first)
+    # A re-scored week (new score_runs row) is recomputed from its scores.
+    con.execute(
+        "UPDATE score_runs SET scored_at = ? WHERE as_of = ?", [datetime(2026, 1, 1), WEEKS[0]]
+    )
+    again = history(con, as_of=as_of, config=CONFIG)
+    assert again.loc[0, "expected_admissions"] == pytest.approx(0.5 * 3000)
+    pd.testing.assert_frame_equal(again.iloc[1:], first.iloc[1:])
+    # This week's headline, appended by its report, is next week's first trend row.
+    cohort = _scores(2000, seed=9)
+    remember(con, cohort, as_of=as_of, config=CONFIG)
+    con.execute("INSERT INTO scores SELECT 'crisis', ?, 'x', 0.1", [as_of])
+    con.execute(
+        "INSERT INTO score_runs VALUES ('crisis', ?, 'm', '1', 2000, ?)",
+        [as_of, datetime(2026, 1, 2)],
+    )
+    remember(con, cohort, as_of=as_of, config=CONFIG)  # after its scoring: kept
+    later = history(con, as_of=as_of + timedelta(days=7), config=CONFIG)
+    assert later.iloc[-1].to_dict() == headline(cohort, as_of=as_of, config=CONFIG)
