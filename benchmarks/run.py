@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from common import END, START, work_env
+from scale import footprint
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -84,6 +85,7 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
     for stage in stages:
         print(f"[{patients:,}] {stage}: {' '.join(commands[stage][1:])}", flush=True)
         results[stage] = measure(commands[stage], env=env, log=work / f"{stage}.log")
+        results[stage].update(footprint(work))  # load and store size (benchmarks/scale.py)
         print(f"    -> {results[stage]}", flush=True)
         if results[stage]["exit_code"] != 0:
             print(f"    stage failed; see {work / f'{stage}.log'}", flush=True)
@@ -122,7 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stages", nargs="+", default=list(BUDGETS), choices=list(BUDGETS))
-    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument("--work", "--work-root", type=Path, default=HERE / "work",
+                        help="Folder holding one work folder per population size.")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     all_results = []
