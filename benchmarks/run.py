@@ -124,8 +124,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stages", nargs="+", default=list(BUDGETS), choices=list(BUDGETS))
-    parser.add_argument("--work", "--work-root", type=Path, default=HERE / "work",
-                        help="Folder holding one work folder per population size.")
+    parser.add_argument(
+        "--work",
+        "--work-root",
+        type=Path,
+        default=HERE / "work",
+        help="Folder holding one work folder per population size.",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     all_results = []

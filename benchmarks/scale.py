@@ -10,8 +10,6 @@ and the size of the store on disk.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from pathlib import Path
 
