@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from common import END, START, work_env
-from scale import footprint
+from scale import footprint, keep_earlier_stages, slope_markdown
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -136,12 +136,13 @@ def main() -> None:
     all_results = []
     for n in args.patients:
         res = run(n, args.stages, args.work)
+        res = keep_earlier_stages(RESULTS / f"{n}.json", res)  # benchmarks/scale.py
         (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=2))
         all_results.append(res)
     # results/<patients>.json only (other scripts keep their own results beside these)
     stage_files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]
     merged = [json.loads(p.read_text()) for p in sorted(stage_files, key=_size)]
-    table = markdown(merged)
+    table = markdown(merged) + slope_markdown(merged)
     (RESULTS / "README.md").write_text(
         "# Benchmark results\n\nProduced by `python benchmarks/run.py`.\n\n" + table
     )
