@@ -85,7 +85,7 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
     for stage in stages:
         print(f"[{patients:,}] {stage}: {' '.join(commands[stage][1:])}", flush=True)
         results[stage] = measure(commands[stage], env=env, log=work / f"{stage}.log")
-        results[stage].update(footprint(work))  # load and store size (benchmarks/scale.py)
+        results[stage].update(footprint(work, log=work / f"{stage}.log"))  # benchmarks/scale.py
         print(f"    -> {results[stage]}", flush=True)
         if results[stage]["exit_code"] != 0:
             print(f"    stage failed; see {work / f'{stage}.log'}", flush=True)

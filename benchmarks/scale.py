@@ -1,6 +1,7 @@
 """Scaling of the pipeline stages with population size, from benchmarks/results/<patients>.json.
 
     python benchmarks/scale.py            # print the slope table (markdown)
+    python benchmarks/scale.py --backfill-cpu   # first add CPU seconds from the stages' logs
 
 The slope of a stage between two sizes is log(t2 / t1) / log(n2 / n1): 1.0 is linear, below 1 is
 sub-linear (fixed costs still matter), above 1 super-linear. `footprint` is what benchmarks/run.py
@@ -14,6 +15,8 @@ import itertools
 import json
 import math
 import os
+import re
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +50,8 @@ def slopes(results: list[dict[str, object]]) -> list[dict[str, object]]:
             rows.append({
                 "stage": stage, "from": n1, "to": n2,
                 "time_slope": round(slope(n1, m1["seconds"], n2, m2["seconds"]), 2),
+                "cpu_slope": round(slope(n1, m1["cpu_seconds"], n2, m2["cpu_seconds"]), 2)
+                if m1.get("cpu_seconds") and m2.get("cpu_seconds") else None,
                 "memory_slope": round(slope(n1, m1["peak_gib"], n2, m2["peak_gib"]), 2)
                 if m1.get("peak_gib") and m2.get("peak_gib") else None,
                 "load_avg_at_to": m2.get("load_avg"),
@@ -61,27 +66,41 @@ def slope_markdown(results: list[dict[str, object]]) -> str:
         return ""
     lines = [
         "",
-        "Scaling slope d log(time) / d log(patients) (1.0 = linear; benchmarks/scale.py), and the",
-        "same for peak memory. Load average (1, 5, 15 min) when the larger size's stage ended:",
-        "the machine is shared, so the larger size was often measured under more load.",
+        "Scaling slope d log(time) / d log(patients) (1.0 = linear; benchmarks/scale.py) of wall",
+        "time and of CPU time (user + system), and the same for peak memory. Load average (1, 5,",
+        "15 min) when the larger size's stage ended: the machine is shared, so under load the wall",
+        "slope overstates the growth and the CPU slope is the better guide.",
         "",
-        "| stage | from | to | time slope | memory slope | load at the larger size |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| stage | from | to | wall slope | CPU slope | memory slope | load at the larger size |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         load = ", ".join(f"{x:g}" for x in r["load_avg_at_to"]) if r["load_avg_at_to"] else ""
         lines.append(
             f"| {r['stage']} | {r['from']:,} | {r['to']:,} | {r['time_slope']} | "
-            f"{r['memory_slope']} | {load} |"
+            f"{r['cpu_slope']} | {r['memory_slope']} | {load} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def footprint(work: Path) -> dict[str, object]:
-    """Load averages (1, 5, 15 min) now, and the store's and the extract's size in GiB."""
+def cpu_seconds(log: Path) -> float | None:
+    """User + system CPU seconds from a GNU time -v log (None if absent). On a shared machine
+    CPU time depends much less on the other jobs than wall time does."""
+    if not log.is_file():
+        return None
+    text = log.read_text(errors="replace")
+    kinds = ("User", "System")
+    parts = [re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text) for kind in kinds]
+    return round(sum(float(m.group(1)) for m in parts if m), 1) if all(parts) else None
+
+
+def footprint(work: Path, *, log: Path) -> dict[str, object]:
+    """CPU seconds of the stage (from its log), load averages (1, 5, 15 min) now, and the
+    store's and the extract's size in GiB."""
     store = work / "data" / "store.duckdb"
     extract = work / "population" / "extract"
     return {
+        "cpu_seconds": cpu_seconds(log),
         "load_avg": [round(x, 2) for x in os.getloadavg()],
         "store_gib": round(store.stat().st_size / 1024**3, 3) if store.exists() else None,
         "extract_gib": round(_tree_size(extract) / 1024**3, 3) if extract.exists() else None,
@@ -103,8 +122,20 @@ def keep_earlier_stages(path: Path, result: dict[str, object]) -> dict[str, obje
     return {**result, "stages": {**{k: v for k, v in earlier.items() if k not in stages}, **stages}}
 
 
+def backfill_cpu(path: Path) -> None:
+    """Add cpu_seconds to a results file's stages from their GNU time logs, where missing."""
+    result = json.loads(path.read_text())
+    for m in result["stages"].values():
+        if m.get("cpu_seconds") is None:
+            m["cpu_seconds"] = cpu_seconds(Path(m["log"]))
+    path.write_text(json.dumps(result, indent=2))
+
+
 def main() -> None:
     files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]
+    if "--backfill-cpu" in sys.argv:
+        for path in files:
+            backfill_cpu(path)
     print(slope_markdown([json.loads(p.read_text()) for p in files]), end="")
 
 
