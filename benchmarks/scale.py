@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py            # print the slope table (markdown)
     python benchmarks/scale.py --backfill-cpu   # first add CPU seconds from the stages' logs
+    python benchmarks/scale.py --from-logs WORK PATIENTS STAGE...  # results file from logs
 
 The slope of a stage between two sizes is log(t2 / t1) / log(n2 / n1): 1.0 is linear, below 1 is
 sub-linear (fixed costs still matter), above 1 super-linear. `footprint` is what benchmarks/run.py
@@ -131,7 +132,34 @@ def backfill_cpu(path: Path) -> None:
     path.write_text(json.dumps(result, indent=2))
 
 
+def from_logs(work: Path, patients: int, stages: list[str]) -> dict[str, object]:
+    """A results record rebuilt from the stages' GNU time logs in `work` (for a size whose later
+    stages were stopped: run.py writes its file only when all requested stages end). Stages
+    whose log has no GNU time summary (still running or killed) are left out."""
+    out: dict[str, object] = {}
+    for stage in stages:
+        log = work / f"{stage}.log"
+        text = log.read_text(errors="replace") if log.is_file() else ""
+        wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([0-9:.]+)", text)
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+        code = re.search(r"Exit status: (\d+)", text)
+        if not (wall and rss and code):
+            continue
+        seconds = sum(float(x) * 60**i for i, x in enumerate(reversed(wall.group(1).split(":"))))
+        out[stage] = {
+            "seconds": round(seconds, 1), "peak_gib": round(int(rss.group(1)) / 1024**2, 2),
+            "exit_code": int(code.group(1)), "log": str(log), "cpu_seconds": cpu_seconds(log),
+            "load_avg": None, "note": "rebuilt from the GNU time log (scale.py from_logs)",
+        }  # fmt: skip
+    return {"patients": patients, "machine": f"{os.cpu_count()} cores", "stages": out}
+
+
 def main() -> None:
+    if "--from-logs" in sys.argv:  # --from-logs WORK PATIENTS STAGE...
+        i = sys.argv.index("--from-logs")
+        work, patients, stages = Path(sys.argv[i + 1]), int(sys.argv[i + 2]), sys.argv[i + 3 :]
+        result = from_logs(work, patients, stages)
+        (RESULTS / f"{patients}.json").write_text(json.dumps(result, indent=2))
     files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]
     if "--backfill-cpu" in sys.argv:
         for path in files:
