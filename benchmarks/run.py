@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from common import END, START, work_env
+from scale import footprint, keep_earlier_stages, slope_markdown
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -87,10 +88,8 @@ def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, obje
     seconds = time.perf_counter() - start
     text = log.read_text(errors="replace")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)]
     out = {
         "seconds": round(seconds, 1),
-        "cpu_seconds": round(sum(cpu), 1),
         "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
         "exit_code": proc.returncode,
         "load_before": load_before,
@@ -117,6 +116,7 @@ def run(patients: int, stages: list[str], work_root: Path) -> dict[str, object]:
             prepare_steady(work, env=env)
         print(f"[{patients:,}] {stage}: {' '.join(commands[stage][1:])}", flush=True)
         results[stage] = measure(commands[stage], env=env, log=work / f"{stage}.log")
+        results[stage].update(footprint(work, log=work / f"{stage}.log"))  # benchmarks/scale.py
         print(f"    -> {results[stage]}", flush=True)
         if results[stage]["exit_code"] != 0:
             print(f"    stage failed; see {work / f'{stage}.log'}", flush=True)
@@ -170,21 +170,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stages", nargs="+", default=list(BUDGETS), choices=list(BUDGETS))
-    parser.add_argument("--work", type=Path, default=HERE / "work")
+    parser.add_argument(
+        "--work",
+        "--work-root",
+        type=Path,
+        default=HERE / "work",
+        help="Folder holding one work folder per population size.",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     all_results = []
     for n in args.patients:
         res = run(n, args.stages, args.work)
-        path = RESULTS / f"{n}.json"
-        if path.is_file():  # stages not re-measured keep their earlier figures
-            res["stages"] = json.loads(path.read_text())["stages"] | res["stages"]
-        path.write_text(json.dumps(res, indent=2))
+        res = keep_earlier_stages(RESULTS / f"{n}.json", res)  # benchmarks/scale.py
+        (RESULTS / f"{n}.json").write_text(json.dumps(res, indent=2))
         all_results.append(res)
     # results/<patients>.json only (other scripts keep their own results beside these)
     stage_files = [p for p in RESULTS.glob("*.json") if p.stem.isdigit()]
     merged = [json.loads(p.read_text()) for p in sorted(stage_files, key=_size)]
-    table = markdown(merged)
+    table = markdown(merged) + slope_markdown(merged)
     (RESULTS / "README.md").write_text(
         "# Benchmark results\n\nProduced by `python benchmarks/run.py`.\n\n" + table
     )

@@ -14,20 +14,37 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from riskstrat.logs import log_event, timed
 from riskstrat.synth import activity, identity, tables
+from riskstrat.synth.chunks import (
+    Appender,
+    Sink,
+    chunk_bounds,
+    chunk_streams,
+    merge_truth,
+    peak_rss_gib,
+)
 from riskstrat.synth.hazard import Calendar
 from riskstrat.synth.params import World
 from riskstrat.synth.population import (
+    Practices,
+    lsoa_deciles,
     make_people,
     make_practices,
     onset_events,
     planned_admissions,
 )
-from riskstrat.synth.precompute import write_precomputed
+from riskstrat.synth.precompute import (
+    crisis_table,
+    oracle_aurocs_from_files,
+    readmission_table,
+    to_arrow,
+    write_precomputed,
+)
 from riskstrat.synth.simulate import simulate
-from riskstrat.synth.truth import write_truth
+from riskstrat.synth.truth import clear_truth_cache, write_truth
 
 BAD_FORMAT = "synth: format must be one of {allowed}, got {value!r}"
 BAD_PERIOD = "synth: end ({end}) must be after start ({start})"
@@ -94,38 +111,112 @@ def synthesize(
     shutil.rmtree(staging, ignore_errors=True)
     extract, truth_dir = staging / "extract", staging / "truth"
     day0, day1 = _day(start), _day(end)
-    seeds = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds, strict=True)}
+    bounds = chunk_bounds(patients)
+    rng = chunk_streams(seed, 0, STREAMS)
     summary = Summary(patients, practices, start, end, seed, out_dir)
-    with timed("synth.population", patients=patients):
-        prac = make_practices(rng["practices"], patients=patients, practices=practices)
-        pop = make_people(rng["people"], practices=prac, day0=day0, day1=day1)
-        onsets = onset_events(pop, day0=day0)
-        planned = planned_admissions(rng["planned"], pop, day0=day0, day1=day1)
-    with timed("synth.simulate", days=day1 - day0 + 1):
-        calendar = Calendar.of(world, day0=day0, day1=day1)
+    prac = make_practices(rng["practices"], patients=patients, practices=practices)
+    lsoa = lsoa_deciles(rng["people"], prac)
+    ids = tables.prefixed("P", rng["ids"].permutation(patients) + 1, 8)
+    practice_table, codes = tables.practices_table(prac)
+    sink = Sink(extract, fmt=fmt)
+    sink.write("practices", practice_table)
+    world_ctx = _Context(prac=prac, lsoa=lsoa, codes=codes, calendar=Calendar.of(world, day0=day0,
+                         day1=day1), world=world, day0=day0, day1=day1, seed=seed,
+                         chunks=len(bounds))  # fmt: skip
+    parts: list[tuple[Path, int]] = []
+    oracle = Appender()
+    first_spell = 1
+    try:
+        for c, (a, b) in enumerate(bounds):
+            part = truth_dir if len(bounds) == 1 else staging / "parts" / f"{c:04d}"
+            with timed("synth.chunk", chunk=c, patients=b - a):
+                first_spell += _chunk(
+                    world_ctx, rng if c == 0 else chunk_streams(seed, c, STREAMS), c,
+                    ids=ids.slice(a, b - a), span=(a, b), sink=sink, truth_dir=part,
+                    first_spell=first_spell,
+                )  # fmt: skip
+            if len(bounds) > 1:
+                with timed("synth.oracle", chunk=c):
+                    oracle.write(truth_dir / "crisis.parquet", to_arrow(crisis_table(part)))
+                    oracle.write(
+                        truth_dir / "readmission.parquet", to_arrow(readmission_table(part))
+                    )
+                    clear_truth_cache()
+                parts.append((part, a))
+            log_event("synth.chunk.memory", chunk=c, peak_rss_gib=peak_rss_gib())
+    finally:
+        sink.close()
+        oracle.close()
+    summary.rows = dict(sink.rows)
+    with timed("synth.truth"):
+        if len(bounds) == 1:
+            summary.oracle = write_precomputed(truth_dir)
+        else:
+            merge_truth(parts, truth_dir)
+            shutil.rmtree(staging / "parts")
+            summary.oracle = oracle_aurocs_from_files(truth_dir)
+    _swap_in(staging, out_dir)
+    summary.seconds = round(time.perf_counter() - began, 1)
+    log_event("synth.done", rows=sum(summary.rows.values()), seconds=summary.seconds,
+              chunks=len(bounds), peak_rss_gib=peak_rss_gib())  # fmt: skip
+    return summary
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every chunk shares: practices, areas, calendar and period."""
+
+    prac: Practices
+    lsoa: np.ndarray
+    codes: pa.Array
+    calendar: Calendar
+    world: World
+    day0: int
+    day1: int
+    seed: int
+    chunks: int
+
+
+def _chunk(
+    ctx: _Context,
+    rng: dict[str, np.random.Generator],
+    c: int,
+    *,
+    ids: pa.Array,
+    span: tuple[int, int],
+    sink: Sink,
+    truth_dir: Path,
+    first_spell: int,
+) -> int:
+    """Draw, simulate and write people span[0]..span[1]-1 (ids: theirs); truth to truth_dir
+    with person indices local to the chunk. Returns the number of simulated spells (spell ids
+    continue from first_spell)."""
+    day0, day1 = ctx.day0, ctx.day1
+    pop = make_people(rng["people"], practices=ctx.prac, day0=day0, day1=day1, span=span,
+                      lsoa_decile=ctx.lsoa)  # fmt: skip
+    onsets = onset_events(pop, day0=day0)
+    planned = planned_admissions(rng["planned"], pop, day0=day0, day1=day1)
+    with timed("synth.simulate", chunk=c, days=day1 - day0 + 1):
         hist = simulate(rng["simulate"], pop, day0=day0, day1=day1, onsets=onsets,
-                        planned=planned, calendar=calendar)  # fmt: skip
+                        planned=planned, calendar=ctx.calendar)  # fmt: skip
     n = pop.dob.size
-    ids = tables.prefixed("P", rng["ids"].permutation(n) + 1, 8)
+    first_ae = sink.rows.get("ae_attendances", 0) + 1
 
-    def put(name: str, table) -> None:
-        tables.write(table, extract / f"{name}.{fmt}", fmt=fmt)
-        summary.rows[name] = table.num_rows
-        log_event("synth.table", table=name, rows=table.num_rows)
+    def put(name: str, table: pa.Table) -> None:
+        sink.write(name, table)
+        log_event("synth.table", table=name, rows=table.num_rows, chunk=c)
 
-    with timed("synth.write"):
-        practice_table, codes = tables.practices_table(prac)
-        put("practices", practice_table)
-        put("patients", tables.patients_table(pop, hist, ids=ids, practice_codes=codes, day1=day1))
-        put("contacts", tables.build("contacts", {"patient_id": ids,
-                                                  **identity.contacts(rng["ids"], n)}))  # fmt: skip
-        conditions = tables.conditions_table(
-            pop, hist, ids=ids, day1=day1, gap=world.coding_gap, rng=rng["coding"]
-        )
-        put("conditions", conditions)
-        put("spells", tables.spells_table(rng["spells"], pop, hist, ids=ids, practices=prac,
-                                          day1=day1))  # fmt: skip
+    with timed("synth.write", chunk=c):
+        put("patients", tables.patients_table(pop, hist, ids=ids, practice_codes=ctx.codes,
+                                              day1=day1))  # fmt: skip
+        who = identity.contacts(rng["ids"], n, block=(c, ctx.chunks))
+        put("contacts", tables.build("contacts", {"patient_id": ids, **who}))
+        del who
+        gap = ctx.world.coding_gap
+        put("conditions", tables.conditions_table(pop, hist, ids=ids, day1=day1, gap=gap,
+                                                  rng=rng["coding"]))  # fmt: skip
+        put("spells", tables.spells_table(rng["spells"], pop, hist, ids=ids, practices=ctx.prac,
+                                          day1=day1, first_id=first_spell))  # fmt: skip
         for name, make, stream in (
             ("ae_attendances", activity.ae_attendances, "ae"),
             ("gp_contacts", activity.gp_contacts, "gp"),
@@ -133,14 +224,9 @@ def synthesize(
             ("observations", activity.observations, "obs"),
         ):
             cols = make(rng[stream], pop, hist, day0=day0, day1=day1)
-            put(name, tables.event_table(name, cols, ids=ids))
+            put(name, tables.event_table(name, cols, ids=ids, first_id=first_ae))
             del cols
-    with timed("synth.truth"):
-        write_truth(truth_dir, pop=pop, hist=hist, ids=ids, spell_ids=tables.spell_ids(hist),
-                    onsets=onsets, planned=planned, day0=day0, day1=day1, seed=seed,
-                    world=world)  # fmt: skip
-        summary.oracle = write_precomputed(truth_dir)
-    _swap_in(staging, out_dir)
-    summary.seconds = round(time.perf_counter() - began, 1)
-    log_event("synth.done", rows=sum(summary.rows.values()), seconds=summary.seconds)
-    return summary
+    write_truth(truth_dir, pop=pop, hist=hist, ids=ids,
+                spell_ids=tables.spell_ids(hist, first=first_spell), onsets=onsets,
+                planned=planned, day0=day0, day1=day1, seed=ctx.seed, world=ctx.world)  # fmt: skip
+    return int(hist.person.size)

@@ -78,9 +78,16 @@ def is_valid_nhs_number(number: str) -> bool:
     return check != 10 and check == int(number[9])
 
 
-def fake_nhs_numbers(rng: np.random.Generator, n: int) -> pa.Array:
-    """Unique 10-digit numbers starting 9 whose last digit fails the modulus-11 check."""
-    body = 900_000_000 + rng.choice(100_000_000, n, replace=False)
+def fake_nhs_numbers(
+    rng: np.random.Generator, n: int, *, block: tuple[int, int] = (0, 1)
+) -> pa.Array:
+    """Unique 10-digit numbers starting 9 whose last digit fails the modulus-11 check.
+
+    block (i, k): draw from the i-th of k equal slices of the number space, so chunks of one
+    population never share a number."""
+    i, k = block
+    width = 100_000_000 // k
+    body = 900_000_000 + i * width + rng.choice(width, n, replace=False)
     digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
     check = nhs_check_digit(digits)
     wrong = (check + rng.integers(1, 10, n)) % 10  # any digit but the right one
@@ -92,15 +99,17 @@ def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> pa.Array:
     return pa.array(np.array(words, dtype=object)[rng.integers(0, len(words), n)], pa.string())
 
 
-def contacts(rng: np.random.Generator, n: int) -> dict[str, pa.Array]:
-    """Fake identifiers for n people, in person order."""
+def contacts(
+    rng: np.random.Generator, n: int, *, block: tuple[int, int] = (0, 1)
+) -> dict[str, pa.Array]:
+    """Fake identifiers for n people, in person order (block: see fake_nhs_numbers)."""
     phone_tail = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 1000, n)), pa.string()), 3, "0")
     phone = pc.binary_join_element_wise("01632 960", phone_tail, "")
     number = pc.cast(pa.array(rng.integers(1, 200, n)), pa.string())
     street = pc.binary_join_element_wise(number, _pick(rng, STREETS, n), " ")
     address = pc.binary_join_element_wise(street, "Testtown", ", ")
     return {
-        "nhs_number": fake_nhs_numbers(rng, n),
+        "nhs_number": fake_nhs_numbers(rng, n, block=block),
         "given_name": _pick(rng, GIVEN, n),
         "family_name": _pick(rng, FAMILY, n),
         "phone": phone,

@@ -93,19 +93,35 @@ def _calibrate_intercept(logit: np.ndarray, eligible: np.ndarray, target: float)
     return (lo + hi) / 2
 
 
-def make_people(
-    rng: np.random.Generator, *, practices: Practices, day0: int, day1: int
-) -> Population:
-    """Draw every person's attributes, conditions, medicines and hazard offsets (vectorised)."""
-    n_prac = practices.size.size
-    practice = np.repeat(np.arange(n_prac), practices.size)
-    n = practice.size
-    # LSOAs: each practice has ~size/LSOA_SIZE areas with deciles around its centre.
+def lsoa_deciles(rng: np.random.Generator, practices: Practices) -> np.ndarray:
+    """Each practice has ~size/LSOA_SIZE areas (LSOAs) with deprivation deciles around its
+    centre; one decile per area, areas numbered practice by practice."""
     n_lsoa = np.maximum(1, practices.size // P.LSOA_SIZE)
-    lsoa_first = np.concatenate([[0], np.cumsum(n_lsoa)[:-1]])
-    lsoa_decile = np.clip(
+    return np.clip(
         np.round(np.repeat(practices.centre, n_lsoa) + rng.normal(0, 1.6, n_lsoa.sum())), 1, 10
     ).astype(np.int8)
+
+
+def make_people(
+    rng: np.random.Generator,
+    *,
+    practices: Practices,
+    day0: int,
+    day1: int,
+    span: tuple[int, int] | None = None,
+    lsoa_decile: np.ndarray | None = None,
+) -> Population:
+    """Draw every person's attributes, conditions, medicines and hazard offsets (vectorised).
+
+    span: only people [start, stop) of the whole list (people are listed practice by practice);
+    lsoa_decile: the areas' deciles drawn once for all chunks (default: drawn here first)."""
+    start, stop = (0, int(practices.size.sum())) if span is None else span
+    practice = np.searchsorted(np.cumsum(practices.size), np.arange(start, stop), side="right")
+    n = practice.size
+    n_lsoa = np.maximum(1, practices.size // P.LSOA_SIZE)
+    lsoa_first = np.concatenate([[0], np.cumsum(n_lsoa)[:-1]])
+    if lsoa_decile is None:
+        lsoa_decile = lsoa_deciles(rng, practices)
     lsoa = lsoa_first[practice] + (rng.random(n) * n_lsoa[practice]).astype(np.int64)
     imd = lsoa_decile[lsoa]
     depriv = (10 - imd) / 9.0  # 1 = most deprived

@@ -91,10 +91,26 @@ def write_precomputed(truth_dir: Path) -> dict[str, float]:
     """Write truth/crisis.parquet and truth/readmission.parquet; return the oracle's AUROCs."""
     crisis = crisis_table(truth_dir)
     readm = readmission_table(truth_dir)
-    pq.write_table(pa.Table.from_pandas(crisis, preserve_index=False), truth_dir / "crisis.parquet")
-    pq.write_table(
-        pa.Table.from_pandas(readm, preserve_index=False), truth_dir / "readmission.parquet"
-    )
+    pq.write_table(to_arrow(crisis), truth_dir / "crisis.parquet")
+    pq.write_table(to_arrow(readm), truth_dir / "readmission.parquet")
+    return oracle_aurocs(crisis, readm)
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def oracle_aurocs_from_files(truth_dir: Path) -> dict[str, float]:
+    """oracle_aurocs from truth/crisis.parquet and truth/readmission.parquet (as written in
+    parts by a chunked synth), reading only the columns it needs."""
+    crisis = pq.read_table(
+        truth_dir / "crisis.parquet",
+        columns=["index_date", "horizon_days", "label", "p_admission"],
+        filters=[("horizon_days", "=", 90)],
+    ).to_pandas()
+    readm = pq.read_table(
+        truth_dir / "readmission.parquet", columns=["eligible", "mature", "label", "p_readmission"]
+    ).to_pandas()
     return oracle_aurocs(crisis, readm)
 
 

@@ -167,8 +167,9 @@ def conditions_table(
     })  # fmt: skip
 
 
-def spell_ids(hist: History) -> pa.Array:
-    return prefixed("S", np.arange(1, hist.person.size + 1), 9)
+def spell_ids(hist: History, *, first: int = 1) -> pa.Array:
+    """'S000000001'-style ids numbered from `first` (chunks continue the numbering)."""
+    return prefixed("S", np.arange(first, first + hist.person.size), 9)
 
 
 def spells_table(
@@ -179,6 +180,7 @@ def spells_table(
     ids: pa.Array,
     practices: Practices,
     day1: int,
+    first_id: int = 1,
 ) -> pa.Table:
     """Spells admitted by the extract date; those still open have no discharge yet."""
     seen = hist.admission <= day1
@@ -191,7 +193,7 @@ def spells_table(
     dest = np.array(DISCHARGE_DESTINATIONS, dtype=object)[hist.destination[seen]]
     diagnosis = diagnoses(rng, pop, person=person, day=hist.admission[seen], method=method)
     return build("spells", {
-        "spell_id": spell_ids(hist).filter(pa.array(seen)),
+        "spell_id": spell_ids(hist, first=first_id).filter(pa.array(seen)),
         "patient_id": ids.take(pa.array(person)),
         "provider_code": prefixed("R", provider, 2),
         "admission_date": dates(hist.admission[seen]),
@@ -231,12 +233,15 @@ def diagnoses(
     return out
 
 
-def event_table(name: str, cols: dict[str, np.ndarray], *, ids: pa.Array) -> pa.Table:
-    """gp_contacts / prescriptions / observations / ae_attendances from activity columns."""
+def event_table(
+    name: str, cols: dict[str, np.ndarray], *, ids: pa.Array, first_id: int = 1
+) -> pa.Table:
+    """gp_contacts / prescriptions / observations / ae_attendances from activity columns
+    (attendance ids numbered from first_id)."""
     person = pa.array(cols["person"])
     if name == "ae_attendances":
         return build(name, {
-            "attendance_id": prefixed("A", np.arange(1, cols["person"].size + 1), 9),
+            "attendance_id": prefixed("A", np.arange(first_id, first_id + cols["person"].size), 9),
             "patient_id": ids.take(person),
             "arrival_at": pa.array(cols["seconds"], pa.timestamp("s")),
             "disposal": cols["disposal"],

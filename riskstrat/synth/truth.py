@@ -163,3 +163,8 @@ def load_truth(truth_dir: Path | str) -> Truth:
     if not meta.is_file():
         raise FileNotFoundError(TRUTH_MISSING.format(path=root))
     return _load(str(root.resolve()), meta.stat().st_mtime)
+
+
+def clear_truth_cache() -> None:
+    """Forget loaded truth folders (a chunked synth loads one per chunk)."""
+    _load.cache_clear()
