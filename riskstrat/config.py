@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -192,6 +192,8 @@ class IngestConfig(StrictModel):
 class Settings(StrictModel):
     paths: Paths = Paths()
     ingest: IngestConfig = IngestConfig()
+    #: The weekly run's engine (riskstrat.runs.engine): duckdb (one machine) or spark.
+    engine: Literal["duckdb", "spark"] = "duckdb"
 
     def resolved(self, root: Path) -> Settings:
         """Relative paths anchored at `root`; environment overrides applied."""
