@@ -46,6 +46,11 @@ def quiet_pyspark() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message=PANDAS3_WARNING, category=FutureWarning)
+    # pandas 3 deprecations that PySpark's own conversion code triggers (the `copy` keyword,
+    # Series.values of tz-aware data): not ours to fix, and under `-W error` they would make
+    # PySpark abandon Arrow mid-conversion. Warnings raised in our code still show.
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"pyspark(\.|$)")
     rule = f"ignore:{PANDAS3_WARNING}:FutureWarning"
     current = os.environ.get("PYTHONWARNINGS", "")
     if rule not in current:
@@ -95,4 +100,6 @@ def feature_matrix(spark: Any, con: Any, *, task: str, as_of: date, config: Any)
 
     index = task_index(con, task, as_of=as_of, config=config)
     matrix = build_features(con, index, task=task)
-    return spark.createDataFrame(matrix)
+    # Dates as dates: PySpark's Arrow path turns datetime64 columns tz-aware and trips over a
+    # pandas 3 deprecation, silently falling back to row-by-row conversion.
+    return spark.createDataFrame(matrix.assign(index_date=matrix["index_date"].dt.date))
