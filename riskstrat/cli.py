@@ -27,6 +27,7 @@ COMMAND_MODULES: dict[str, str] = {
     "import-omop": "riskstrat.adapters.cli",
     "ingest": "riskstrat.registry.cli",
     "docs": "riskstrat.registry.cli",
+    "export": "riskstrat.registry.export_cli",
     "features": "riskstrat.features.cli",
     "feature-docs": "riskstrat.features.cli",
     "train": "riskstrat.models.cli",

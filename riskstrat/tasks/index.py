@@ -32,7 +32,8 @@ def _as_of_table(con: duckdb.DuckDBPyConnection, dates: Sequence[date | str]) ->
     con.unregister("_as_of_source")
 
 
-def _discharge_sql(task: TaskSpec, *, with_dates: bool, start: object, end: object) -> tuple:
+def discharge_sql(task: TaskSpec, *, with_dates: bool, start: object, end: object) -> tuple:
+    """The discharge index query and its parameters (also run on Spark: riskstrat.spark.tasks)."""
     spec = task.index
     where = ["s.discharge_date IS NOT NULL"]
     params: list[object] = []
@@ -97,7 +98,7 @@ def build_index(
     else:
         if as_of_dates:
             _as_of_table(con, as_of_dates)
-        sql, params = _discharge_sql(task, with_dates=bool(as_of_dates), start=start, end=end)
+        sql, params = discharge_sql(task, with_dates=bool(as_of_dates), start=start, end=end)
         frame = con.execute(sql, params).df()
     con.execute("DROP TABLE IF EXISTS as_of_dates")
     frame["patient_id"] = frame["patient_id"].astype("str")
