@@ -40,6 +40,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "RISKSTRAT_STORE": "store",
     "RISKSTRAT_OUT_DIR": "out_dir",
     "RISKSTRAT_SOURCE_DIR": "source_dir",
+    "RISKSTRAT_PARQUET_DIR": "parquet_dir",
     "MLFLOW_TRACKING_URI": "mlflow_uri",
 }
 
@@ -142,6 +143,9 @@ class Paths(StrictModel):
     store: Path = Path("data/store.duckdb")
     out_dir: Path = Path("out")
     source_dir: Path = Path("data/extract")
+    #: The registry as partitioned Parquet (`riskstrat export`), read by the Spark engine
+    #: (None: <data_dir>/parquet).
+    parquet_dir: Path | None = None
     mlflow_uri: str = "sqlite:///data/mlflow.db"
 
 
@@ -201,7 +205,9 @@ class Settings(StrictModel):
         for env, key in ENV_OVERRIDES.items():
             if os.environ.get(env):
                 values[key] = os.environ[env]
-        for key in ("data_dir", "store", "out_dir", "source_dir"):
+        if values["parquet_dir"] is None:
+            values["parquet_dir"] = Path(values["data_dir"]) / "parquet"
+        for key in ("data_dir", "store", "out_dir", "source_dir", "parquet_dir"):
             p = Path(values[key])
             values[key] = p if p.is_absolute() else root / p
         uri = values["mlflow_uri"]

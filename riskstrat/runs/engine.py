@@ -25,19 +25,52 @@ ENGINES: tuple[str, ...] = ("duckdb", "spark")
 UNKNOWN_ENGINE = "unknown engine {name!r}: choose one of duckdb, spark"
 
 
-def spark_features_step(state: RunState) -> dict[str, int]:
-    """Open the Spark session, register the Parquet registry, build each task's matrix in Spark."""
-    from riskstrat.outreach.config import load_outreach_config
-    from riskstrat.spark.runtime import feature_matrix, open_session, register_registry
+def spark_export_step(state: RunState) -> dict[str, int]:
+    """The Parquet registry the Spark engine reads, exported from the store when it does not
+    hold the store's newest extract (before validate opens the store for the run; validate's
+    check then refuses an export another process changed in between)."""
+    from riskstrat.spark.runtime import ensure_export, registry_root
 
-    state.spark = open_session(state.settings)
-    register_registry(state.spark, state.con, settings=state.settings)
+    exported = ensure_export(
+        store=state.settings.paths.store,
+        root=registry_root(state.settings),
+        extract_date=_newest_extract(state.settings.paths.store),
+    )
+    return {"exported": int(exported)}
+
+
+def _newest_extract(store: object) -> object:
+    from riskstrat.registry.store import EXTRACTS, connect
+
+    with connect(store, read_only=True) as con:  # type: ignore[arg-type]
+        return con.execute(f"SELECT max(extract_date) FROM {EXTRACTS}").fetchall()[0][0]
+
+
+def spark_validate_step(state: RunState) -> dict[str, int]:
+    """validate, then: the Parquet registry holds the very extract the run lists from."""
+    from riskstrat.runs.steps import validate_step
+    from riskstrat.spark.runtime import check_export, registry_root
+
+    counts = validate_step(state)
+    check_export(registry_root(state.settings), extract_date=state.extract_date)
+    return counts
+
+
+def spark_features_step(state: RunState) -> dict[str, int]:
+    """Open the Spark session, register the Parquet registry, build each task's matrix in Spark
+    (riskstrat.spark.features: the same feature SQL as DuckDB)."""
+    from riskstrat.outreach.config import load_outreach_config
+    from riskstrat.spark.runtime import open_session, registry_root, task_matrix
+    from riskstrat.spark.tables import register_tables
+
+    state.spark = open_session()
+    register_tables(state.spark, root=registry_root(state.settings))
     config = load_outreach_config()
     counts = {}
     for task, data in state.tasks.items():
-        data.frame = feature_matrix(
+        data.frame = task_matrix(
             state.spark, state.con, task=task, as_of=state.as_of, config=config
-        ).cache()
+        ).persist()
         counts[f"{task}_rows"] = data.frame.count()
     return counts
 
@@ -48,7 +81,7 @@ def spark_score_step(state: RunState) -> dict[str, int]:
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import store_scores
     from riskstrat.outreach.store_io import SCORES_COLUMNS
-    from riskstrat.spark.runtime import matrix_to_pandas
+    from riskstrat.spark.runtime import to_driver
     from riskstrat.spark.scoring import score_frame
 
     stamp = datetime.now().replace(microsecond=0)
@@ -56,8 +89,8 @@ def spark_score_step(state: RunState) -> dict[str, int]:
     for task, data in state.tasks.items():
         data.scored = score_frame(
             data.frame, model=data.model, task=task, as_of=state.as_of, scored_at=stamp
-        ).cache()
-        data.matrix = matrix_to_pandas(data.frame)
+        ).persist()
+        data.matrix = to_driver(data.frame)
         data.scores = _scores_to_pandas(data.scored, keys=data.matrix)[list(SCORES_COLUMNS)]
         state.warnings.extend(
             check_population(
@@ -155,6 +188,7 @@ def spark_lists_step(state: RunState) -> dict[str, int]:
     from riskstrat.outreach.store_io import load_practices
     from riskstrat.outreach.writers import write_practice_files
     from riskstrat.spark.outreach_io import contacts_reader_spark
+    from riskstrat.spark.runtime import registry_root
 
     practices = load_practices(state.con)
     labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
@@ -164,7 +198,7 @@ def spark_lists_step(state: RunState) -> dict[str, int]:
     written = write_practice_files(
         state.explained,
         run_dir=state.run_dir,
-        contacts_reader=contacts_reader_spark(state.spark),
+        contacts_reader=contacts_reader_spark(state.spark, root=registry_root(state.settings)),
         pathways=state.pathway_specs,
         practices=practices,
         as_of=state.as_of,
@@ -176,6 +210,7 @@ def spark_lists_step(state: RunState) -> dict[str, int]:
 
 
 SPARK_STEPS: dict[str, Step] = {
+    "validate": Step("validate", spark_validate_step),
     "features": Step("features", spark_features_step),
     "score": Step("score", spark_score_step),
     "select": Step("select", spark_select_step),
@@ -189,4 +224,9 @@ def steps_for(engine: str) -> tuple[tuple[str, Step], ...]:
         raise ValueError(UNKNOWN_ENGINE.format(name=engine))
     if engine == "duckdb":
         return STEPS
-    return tuple((name, SPARK_STEPS.get(name, step)) for name, step in STEPS)
+    steps = []
+    for name, step in STEPS:
+        if name == "validate":
+            steps.append(("export", Step("export", spark_export_step)))
+        steps.append((name, SPARK_STEPS.get(name, step)))
+    return tuple(steps)

@@ -1,50 +1,35 @@
-"""The Spark run's inputs: the session, the registry views and each task's feature matrix.
+"""The Spark weekly run's inputs: the session, the Parquet registry and each task's matrix.
 
-The session, the Parquet registry and the feature SQL on Spark belong to riskstrat.spark.session,
+The session, the registry views and the feature SQL on Spark are riskstrat.spark.session,
 tables and features (one feature definition for both engines); this module is the weekly run's
-one door to them, so the run's steps do not depend on how they are spelled.
+one door to them: it adds what a run needs around them (the run's interpreter for the Python
+workers, PySpark's pandas-3 noise kept out of `-W error`, the readmission window of the
+post-discharge list, driver-side frames with the DuckDB path's dtypes).
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-#: Key columns of a feature matrix, as the DuckDB path types them.
-KEY_TYPES = {"patient_id": "str", "index_spell_id": "str", "practice_code": "str"}
-
-
-def matrix_to_pandas(frame: Any) -> pd.DataFrame:
-    """A Spark feature matrix on the driver with the DuckDB path's dtypes: keys as str,
-    index_date as datetime64, every feature float64."""
-    out = frame.toPandas()
-    if "index_date" in out:
-        out["index_date"] = pd.to_datetime(out["index_date"]).astype("datetime64[us]")
-    for column, kind in KEY_TYPES.items():
-        if column in out:
-            out[column] = out[column].astype(kind)
-    features = [c for c in out.columns if c not in (*KEY_TYPES, "index_date")]
-    return out.astype({c: "float64" for c in features})
-
-
-def registry_dir(settings: Any) -> Path:
-    """The Parquet registry the Spark engine reads (one folder per table)."""
-    return Path(settings.paths.data_dir) / "parquet"
-
-
+EXPORT_STALE = (
+    "Parquet registry {root} holds extract {found}, but the store's newest extract is "
+    "{expected}: re-export it with `riskstrat export --format parquet --out {root}` "
+    "(or run with ingest on, which exports after ingesting)"
+)
 #: PySpark 4 warns on every pandas conversion that it "does not yet fully support pandas >= 3";
 #: the equivalence tests (tests/spark) are what show the conversions this project uses are right.
 PANDAS3_WARNING = "PySpark does not yet fully support pandas"
 
 
 def quiet_pyspark() -> None:
-    """Silence PySpark's pandas-3 FutureWarning in this process and its Python workers."""
-    import os
-    import warnings
-
+    """Silence PySpark's pandas-3 warnings in this process and in its Python workers."""
     warnings.filterwarnings("ignore", message=PANDAS3_WARNING, category=FutureWarning)
     # pandas 3 deprecations that PySpark's own conversion code triggers (the `copy` keyword,
     # Series.values of tz-aware data): not ours to fix, and under `-W error` they would make
@@ -57,49 +42,69 @@ def quiet_pyspark() -> None:
         os.environ["PYTHONWARNINGS"] = ",".join(p for p in (current, rule) if p)
 
 
-def open_session(settings: Any) -> Any:
-    import os
-    import sys
-
-    from pyspark.sql import SparkSession
+def open_session() -> Any:
+    """riskstrat.spark.session.local_session, with the Python workers on this interpreter."""
+    from riskstrat.spark.session import local_session
 
     quiet_pyspark()
-    # Python workers run this interpreter (the project's environment), not whatever is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return local_session(app_name="riskstrat-weekly")
 
-    return (
-        SparkSession.builder.master("local[2]")
-        .appName("riskstrat-weekly")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
+
+def registry_root(settings: Any) -> Path:
+    """The Parquet registry of these settings (paths.parquet_dir, else <data_dir>/parquet)."""
+    return Path(settings.paths.parquet_dir or Path(settings.paths.data_dir) / "parquet")
+
+
+def ensure_export(*, store: Path, root: Path, extract_date: date | None) -> bool:
+    """Export the store to the Parquet layout at `root` unless it already holds `extract_date`
+    (None: export if missing). Returns whether it exported."""
+    from riskstrat.registry.export import export_parquet
+    from riskstrat.spark.tables import export_extract_date
+
+    current = extract_date is not None and (Path(root) / "export.json").is_file()
+    if current and export_extract_date(root) == extract_date:
+        return False
+    export_parquet(store=store, out=root)
+    return True
+
+
+def check_export(root: Path, *, extract_date: date) -> None:
+    """The Parquet registry must hold the same extract as the store the run validated."""
+    from riskstrat.spark.tables import export_extract_date
+
+    found = export_extract_date(root)
+    if found != extract_date:
+        raise ValueError(EXPORT_STALE.format(root=root, found=found, expected=extract_date))
+
+
+def task_matrix(spark: Any, con: Any, *, task: str, as_of: date, config: Any) -> Any:
+    """keys + practice_code + features of the rows a run scores for `task` at as_of, on Spark:
+    everyone eligible (crisis), or the discharges of the post-discharge window (readmission,
+    the window from outreach.scoring.readmission_window and the store's scoring history)."""
+    from pyspark.sql import functions as F
+
+    from riskstrat.outreach.scoring import READMISSION_PREFIX, last_scored, readmission_window
+    from riskstrat.spark.features import build_features_spark
+    from riskstrat.spark.tasks import build_index_spark
+
+    if not task.startswith(READMISSION_PREFIX):
+        return build_features_spark(spark, task=task, as_of=as_of)
+    start, end = readmission_window(
+        as_of, config=config, last_run=last_scored(con, task, before=as_of)
     )
+    index = build_index_spark(spark, task=task, start=start, end=end)
+    index = index.where((F.col("index_date") >= F.lit(start)) & (F.col("index_date") < F.lit(end)))
+    return build_features_spark(spark, task=task, index=index)
 
 
-def register_registry(spark: Any, con: Any, *, settings: Any) -> None:
-    """Temp views of every registry table, read from the Parquet layout (exported from the
-    store when missing)."""
-    from riskstrat.registry.contract import TABLES
+def to_driver(frame: Any) -> pd.DataFrame:
+    """A Spark matrix on the driver with the DuckDB path's dtypes (riskstrat.spark.features
+    .collect_matrix), index_date at the DuckDB matrix's resolution."""
+    from riskstrat.spark.features import collect_matrix
 
-    root = registry_dir(settings)
-    for table in TABLES:
-        folder = root / table
-        if not folder.is_dir():
-            folder.mkdir(parents=True)
-            con.execute(f"COPY {table} TO '{folder / 'part-0.parquet'}' (FORMAT parquet)")
-        spark.read.parquet(str(folder)).createOrReplaceTempView(table)
-
-
-def feature_matrix(spark: Any, con: Any, *, task: str, as_of: date, config: Any) -> Any:
-    """keys + practice_code + features of the task's index rows at as_of, as a Spark frame."""
-    from riskstrat.features import build_features
-    from riskstrat.outreach.scoring import task_index
-
-    index = task_index(con, task, as_of=as_of, config=config)
-    matrix = build_features(con, index, task=task)
-    # Dates as dates: PySpark's Arrow path turns datetime64 columns tz-aware and trips over a
-    # pandas 3 deprecation, silently falling back to row-by-row conversion.
-    return spark.createDataFrame(matrix.assign(index_date=matrix["index_date"].dt.date))
+    out = collect_matrix(frame)
+    if "index_date" in out:
+        out["index_date"] = out["index_date"].astype("datetime64[us]")
+    return out
