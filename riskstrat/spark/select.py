@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskstrat.logs import timed
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, LIST_COLUMNS, Selection, select_lists
 
@@ -93,6 +94,7 @@ def select_spark(
     from pyspark.sql import functions as F
 
     with_previous = previous is not None
+    people = people.persist()  # read twice: the practice of each score, and the co-group
     # The practice column gets its own name on this side: both sides of the co-group come from
     # the people frame, and Spark refuses an ambiguous self-join.
     home = people.select("patient_id", F.col("practice_code").alias(HOME))
@@ -115,19 +117,23 @@ def select_spark(
         payload = pickle.dumps((chosen.lists, chosen.left_out, chosen.reviewed))
         return pd.DataFrame({"practice_code": [code], "payload": [payload]})
 
-    parts = (
-        keyed.groupBy(HOME)
-        .cogroup(people.groupBy("practice_code"))
-        .applyInPandas(per_practice, schema=SELECTED_SCHEMA)
-        .collect()
-    )
-    population = {
-        row["task"]: (float(row["mean"]), int(row["n"]))
-        for row in scores.groupBy("task")
-        .agg(F.mean("risk").alias("mean"), F.count("risk").alias("n"))
-        .collect()
-        if row["n"]
-    }
+    with timed("spark.select.practices") as extra:
+        parts = (
+            keyed.groupBy(HOME)
+            .cogroup(people.groupBy("practice_code"))
+            .applyInPandas(per_practice, schema=SELECTED_SCHEMA)
+            .collect()
+        )
+        extra.update(practices=len(parts))
+    people.unpersist()
+    with timed("spark.select.population"):
+        population = {
+            row["task"]: (float(row["mean"]), int(row["n"]))
+            for row in scores.groupBy("task")
+            .agg(F.mean("risk").alias("mean"), F.count("risk").alias("n"))
+            .collect()
+            if row["n"]
+        }
     return _combine([pickle.loads(r["payload"]) for r in parts], pathways=pathways,
                     population=population)  # fmt: skip
 
