@@ -42,14 +42,41 @@ def quiet_pyspark() -> None:
         os.environ["PYTHONWARNINGS"] = ",".join(p for p in (current, rule) if p)
 
 
+#: A Spark master for a run started outside spark-submit (e.g. spark://host:7077, local[8]).
+MASTER_ENV = "RISKSTRAT_SPARK_MASTER"
+#: Local mode runs every task inside the driver JVM: 2 GiB ran out of execution memory at 100k
+#: patients (a sort in the feature build); 4 GiB of the 24 GiB machine.
+DRIVER_MEMORY = "4g"
+#: Session settings the run relies on (riskstrat.spark.session.BASE_CONF) that can be set on a
+#: session someone else started (spark-submit, a Databricks job).
+RUNTIME_CONF = (
+    "spark.sql.session.timeZone",
+    "spark.sql.sources.partitionColumnTypeInference.enabled",
+    "spark.sql.execution.arrow.pyspark.enabled",
+)
+
+
 def open_session() -> Any:
-    """riskstrat.spark.session.local_session, with the Python workers on this interpreter."""
-    from riskstrat.spark.session import local_session
+    """The run's SparkSession: the one spark-submit or a Databricks job started (with the
+    settings the run relies on), else riskstrat.spark.session.local_session on
+    RISKSTRAT_SPARK_MASTER (default local[2]), its Python workers on this interpreter."""
+    from pyspark.sql import SparkSession
+
+    from riskstrat.spark.session import BASE_CONF, local_session
 
     quiet_pyspark()
+    active = SparkSession.getActiveSession()
+    if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit
+        active = SparkSession.builder.appName("riskstrat-weekly").getOrCreate()
+    if active is not None:
+        for key in RUNTIME_CONF:
+            active.conf.set(key, BASE_CONF[key])
+        return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return local_session(app_name="riskstrat-weekly")
+    master = os.environ.get(MASTER_ENV)
+    extra = {"master": master} if master else {}
+    return local_session(app_name="riskstrat-weekly", driver_memory=DRIVER_MEMORY, **extra)
 
 
 def registry_root(settings: Any) -> Path:
