@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format benchmark browser newest
+.PHONY: demo test lint format benchmark browser java newest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 # Headless Chromium (Debian package) for the HTML rendering tests; poppler-utils (pdftotext,
@@ -20,10 +20,17 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	    poppler-utils >/dev/null; }
 
+# Java 17 (Debian package) for the Spark engine's tests on a local Spark (tests/spark).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian openjdk-17-jre-headless for the Spark tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    openjdk-17-jre-headless >/dev/null; }
+
 demo: $(STAMP)
 	$(BIN)/riskstrat demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser java
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2
 	$(BIN)/python .ci/newest_versions.py

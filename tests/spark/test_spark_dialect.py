@@ -1,0 +1,35 @@
+"""riskstrat.spark.dialect: DuckDB SQL to Spark SQL (no Spark needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskstrat.features.catalogue import load_catalogue
+from riskstrat.features.runner import encoded_sql
+from riskstrat.spark.dialect import TRANSPILE_FAILED, to_spark
+
+
+def test_duckdb_functions_become_spark_functions() -> None:
+    sql = to_spark("SELECT date_diff('day', a, b) / 365.25 AS y, ARG_MAX(m, (d, s)) AS last FROM t")
+    assert "DATEDIFF(DAY, a, b) / CAST(365.25 AS DOUBLE)" in sql
+    assert "MAX_BY(m, (d, s))" in sql
+
+
+def test_decimal_literals_become_double_and_strings_stay() -> None:
+    sql = to_spark("SELECT GREATEST(x, 0.25), 3, '0.5', CAST(d - INTERVAL '90' DAY AS DATE) FROM t")
+    assert "CAST(0.25 AS DOUBLE)" in sql
+    assert "'0.5'" in sql and "CAST(3 AS DOUBLE)" not in sql
+    assert "INTERVAL '90' DAY" in sql
+
+
+@pytest.mark.parametrize("group", load_catalogue().groups, ids=lambda g: g.name)
+def test_every_feature_group_transpiles(group) -> None:
+    assert "date_diff('day'" not in to_spark(encoded_sql(group)).lower()
+
+
+def test_unparseable_sql_is_one_line() -> None:
+    with pytest.raises(ValueError) as error:
+        to_spark("SELECT (1", what="feature group 'x'")
+    assert str(error.value).startswith(
+        TRANSPILE_FAILED.format(what="feature group 'x'", detail="")[:-1]
+    )
