@@ -24,9 +24,10 @@ ENGINES = ("duckdb", "spark")
 
 
 @pytest.fixture(scope="module")
-def runs(small_store: Path, fast_champions: Path, settings_under, tmp_path_factory) -> dict:
+def runs(spark, small_store: Path, fast_champions: Path, settings_under, tmp_path_factory) -> dict:
     """engine -> (settings, manifest): the as-of run of each engine on its own copy of one store
-    that already holds last week's scores and lists and the scores of one horizon ago."""
+    that already holds last week's scores and lists and the scores of one horizon ago. The
+    run uses the tests' small-data session (`spark`, tests/spark/conftest.py)."""
     from riskstrat.runs.pipeline import run_once
     from riskstrat.runs.state import RunOptions
 

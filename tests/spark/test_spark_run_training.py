@@ -7,11 +7,9 @@ import pytest
 pytest.importorskip("pyspark")
 
 
-def test_stratified_sample_keeps_event_rate_and_every_practice() -> None:
-    from riskstrat.spark.runtime import open_session
+def test_stratified_sample_keeps_event_rate_and_every_practice(spark) -> None:
     from riskstrat.spark.training import NO_ROWS, stratified_sample
 
-    spark = open_session()
     # 4 practices of very different sizes, 5 % events, some immature (null) labels.
     rows = [
         (f"p{i}", code, None if i % 50 == 0 else int(i % 20 == 0))
