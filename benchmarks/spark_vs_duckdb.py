@@ -86,6 +86,8 @@ def main() -> None:
     export = [exe, "export", "--format", "parquet", "--out", str(work / "data" / "parquet")]
     print(" ".join(export[1:]), flush=True)
     result["export"] = timed_command(export, env=env, log=work / "export.log")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"spark_vs_duckdb_{n}.json"
     manifests = {}
     for engine in ENGINES:
         cmd = [exe, "run", "--as-of", args.as_of.isoformat(), "--no-ingest", "--engine", engine]
@@ -97,6 +99,7 @@ def main() -> None:
             break
         manifests[engine] = outputs(work, args.as_of)
         result[engine]["steps"] = manifests[engine]["timings"]  # type: ignore[index]
+        path.write_text(json.dumps(result, indent=2) + "\n")  # kept if the next one is stopped
     if len(manifests) == 2:
         duck, spark = (manifests[e]["outputs"] for e in ENGINES)
         result["same_outputs"] = duck == spark
@@ -106,8 +109,6 @@ def main() -> None:
             result["spark"]["seconds"] / result["duckdb"]["seconds"],
             2,  # type: ignore[index]
         )
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"spark_vs_duckdb_{n}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
