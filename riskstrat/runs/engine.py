@@ -167,6 +167,13 @@ def spark_select_step(state: RunState) -> dict[str, int]:
         config=config,
         as_of=state.as_of,
         previous=prev_frame,
+        # The header's population mean from the scores the driver already holds: the very
+        # pandas mean the DuckDB path takes (a Spark mean may differ in the last bits).
+        population={
+            t: (float(d.scores["risk"].mean()), len(d.scores))
+            for t, d in state.tasks.items()
+            if len(d.scores)
+        },
     )
     state.selection.compared_with = compared
     lists = state.selection.lists

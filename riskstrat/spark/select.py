@@ -12,7 +12,7 @@ order: pathway priority, then practice, then rank. What the driver holds is the 
 left-out counts, never the population.
 
 The only population-wide figure of a Selection, each task's mean risk and count (the list
-header's "average risk across all N people scored"), is aggregated in Spark.
+header's "average risk across all N people scored"), is passed in by the caller.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ def select_spark(
     config: OutreachConfig,
     as_of: date,
     previous: Any = None,
+    population: dict[str, tuple[float, int]],
 ) -> Selection:
     """The run's Selection from Spark frames of scores (SCORES_COLUMNS) and people
     (eligibility.PEOPLE_COLUMNS + in_hospital, last_event), selected per practice in Spark.
 
     previous: a Spark frame (task, patient_id, risk) of the scores rising risk compares with,
     or None. outcomes, history, practices: the small driver-side frames select() reads.
+    population: task -> (mean risk, rows scored), as `select_lists` computes it.
     """
     from pyspark.sql import functions as F
 
@@ -126,14 +128,6 @@ def select_spark(
         )
         extra.update(practices=len(parts))
     people.unpersist()
-    with timed("spark.select.population"):
-        population = {
-            row["task"]: (float(row["mean"]), int(row["n"]))
-            for row in scores.groupBy("task")
-            .agg(F.mean("risk").alias("mean"), F.count("risk").alias("n"))
-            .collect()
-            if row["n"]
-        }
     return _combine([pickle.loads(r["payload"]) for r in parts], pathways=pathways,
                     population=population)  # fmt: skip
 
