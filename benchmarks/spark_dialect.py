@@ -21,18 +21,18 @@ from riskstrat.features.catalogue import load_catalogue
 from riskstrat.features.runner import encoded_sql, run_group
 from riskstrat.registry.store import connect
 from riskstrat.spark.dialect import to_spark
-from riskstrat.spark.session import local_session
+from riskstrat.spark.session import SMALL_DATA_CONF, local_session
 from riskstrat.spark.tables import register_tables
-from riskstrat.spark.tasks import index_view
+from riskstrat.spark.tasks import build_index_spark, index_view
 from riskstrat.tasks import build_index, load_task
 from riskstrat.tasks.index import POPULATION_SQL, discharge_sql
 from riskstrat.tasks.labels import label_sql
 from riskstrat.tasks.relation import INDEX_RELATION, index_relation
 
 
-def runs(spark, sql: str) -> str:
+def runs(spark, sql: str, args: list | None = None) -> str:
     try:
-        spark.sql(sql).limit(1).collect()
+        spark.sql(sql, args=args or None).limit(1).collect()
         return "yes"
     except Exception as exc:  # a measurement: report any failure
         return "NO (" + str(exc).splitlines()[0][:90] + ")"
@@ -44,19 +44,16 @@ def main() -> None:
     parser.add_argument("--export", required=True)
     parser.add_argument("--as-of", default="2025-06-02")
     args = parser.parse_args()
-    spark = local_session(app_name="dialect-measurement")
+    spark = local_session(app_name="dialect-measurement", conf=SMALL_DATA_CONF)
     register_tables(spark, root=args.export)
     con = connect(args.store)
     task = load_task("readmission_30d")
     index = build_index(con, task, start=date(2024, 1, 1), end=date.fromisoformat(args.as_of))
-    rows = spark.createDataFrame(
-        index.assign(row_id=np.arange(len(index)), index_date=index["index_date"].dt.date)
-    )
+    window = {"start": date(2024, 1, 1), "end": date.fromisoformat(args.as_of)}
+    rows = build_index_spark(spark, task=task, **window)  # row i = DuckDB's row i (tests/spark)
     index_view(rows, task=task).createOrReplaceTempView(INDEX_RELATION)
+    index_view(rows, task=task).createOrReplaceTempView("label_index")
     spark.sql("SELECT DATE'2025-06-02' AS index_date").createOrReplaceTempView("as_of_dates")
-    spark.sql(
-        "SELECT *, CAST(NULL AS STRING) AS index_spell_id FROM index_rows"
-    ).createOrReplaceTempView("label_index_src")
     print(f"{len(index)} readmission index rows; sqlglot {sqlglot.__version__}")
     print(
         "query | runs on Spark as written | transpiled runs | transpile ms | max |diff| "
@@ -88,15 +85,16 @@ def main() -> None:
                 )
                 diff = f"{diff:.2e}"
             print(
-                f"{group.sql_path.name} | {runs(spark, sql)} | {runs(spark, spark_sql)} | "
+                f"{group.sql_path.name} | {runs(spark, group.sql)} | {runs(spark, spark_sql)} | "
                 f"{ms:.1f} | {diff}"
             )
-    for name, sql in (
-        ("index: population", POPULATION_SQL),
-        ("index: discharges", discharge_sql(task, with_dates=True, start=None, end=None)[0]),
-        ("labels", label_sql(task)),
+    discharges, params = discharge_sql(task, with_dates=True, start=None, end=None)
+    for name, sql, bound in (
+        ("index: population", POPULATION_SQL, []),
+        ("index: discharges", discharges, params),
+        ("labels", label_sql(task), [date.fromisoformat(args.as_of)]),
     ):
-        print(f"{name} | (parameters) | transpiles: {bool(to_spark(sql))} | - | -")
+        print(f"{name} | {runs(spark, sql, bound)} | {runs(spark, to_spark(sql), bound)} | - | -")
     spark.stop()
 
 

@@ -57,7 +57,7 @@ def check_java() -> None:
     if home and os.path.isfile(os.path.join(home, "bin", "java")):
         return
     if shutil.which("java") is None:
-        raise RuntimeError(JAVA_MISSING)
+        raise ValueError(JAVA_MISSING)
 
 
 def local_session(
@@ -78,7 +78,7 @@ def local_session(
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - the spark extra is installed in CI
-        raise RuntimeError(PYSPARK_MISSING) from exc
+        raise ValueError(PYSPARK_MISSING) from exc
     check_java()
     settings = {
         **BASE_CONF,

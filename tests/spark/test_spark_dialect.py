@@ -33,3 +33,14 @@ def test_unparseable_sql_is_one_line() -> None:
     assert str(error.value).startswith(
         TRANSPILE_FAILED.format(what="feature group 'x'", detail="")[:-1]
     )
+
+
+def test_no_java_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from riskstrat.errors import EXIT_BAD_INPUT, describe
+    from riskstrat.spark.session import JAVA_MISSING, check_java
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ValueError) as error:
+        check_java()
+    assert describe(error.value) == (JAVA_MISSING, EXIT_BAD_INPUT)

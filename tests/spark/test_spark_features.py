@@ -112,24 +112,15 @@ def test_crisis_matrix_identical_at_two_as_of_dates(spark: Any, registry: Path, 
 
 
 def test_readmission_matrix_identical(spark: Any, registry: Path, con: Any) -> None:
+    """Half a year of discharges (transfer chains included): the same matrix, with the
+    documented Spark types (keys, practice_code, doubles)."""
     from riskstrat.spark.features import build_features_spark, collect_matrix
     from riskstrat.spark.tasks import build_index_spark
 
     task = "readmission_30d"
     duck = build_features(con, build_index(con, task, **READMISSION_RANGE), task=task)
     index = build_index_spark(spark, task=task, **READMISSION_RANGE)
-    other = collect_matrix(build_features_spark(spark, task=task, index=index))
-    assert len(duck) > 50
-    assert_same_matrix(duck, other)
-
-
-def test_build_features_spark_at_an_as_of_date(spark: Any, registry: Path, con: Any) -> None:
-    """as_of= builds the task's index itself (readmission: the discharges of the 7 days before):
-    the DuckDB matrix of that index, with the documented Spark types."""
-    from riskstrat.spark.features import build_features_spark, collect_matrix
-
-    task, day = "readmission_30d", READMISSION_DATES[1]
-    matrix = build_features_spark(spark, task=task, as_of=day)
+    matrix = build_features_spark(spark, task=task, index=index)
     types = dict(matrix.dtypes)
     assert [types[c] for c in ("patient_id", "index_date", "index_spell_id", "practice_code")] == [
         "string",
@@ -138,18 +129,14 @@ def test_build_features_spark_at_an_as_of_date(spark: Any, registry: Path, con: 
         "string",
     ]
     assert {types[c] for c in load_catalogue().columns(load_task(task))} == {"double"}
-    duck = build_features(con, build_index(con, task, as_of_dates=[day]), task=task)
-    assert len(duck) > 0
+    assert len(duck) > 50
+    assert (duck["chain_los_days"] != duck["los_days"]).any()  # a transfer chain is exercised
     assert_same_matrix(duck, collect_matrix(matrix))
 
 
-@pytest.mark.parametrize("group", GROUPS, ids=[g.name for g in GROUPS])
-def test_every_feature_group_runs_on_both_engines(
-    spark: Any, registry: Path, con: Any, group: Any
-) -> None:
-    """Each group of features/ on one index (readmission rows: every group applies, with an
-    index spell to exclude) through both engines: it must run on each and agree. A group that
-    only one engine can run fails here, by name."""
+def compare_group(spark: Any, con: Any, group: Any) -> None:
+    """Run one feature group on readmission index rows (every group applies, with an index
+    spell to exclude) through both engines; fail if either cannot run it or they disagree."""
     from riskstrat.spark.features import collect_matrix, group_frame
     from riskstrat.spark.tasks import index_view
 
@@ -157,9 +144,8 @@ def test_every_feature_group_runs_on_both_engines(
     index = duck_index(con, task.name, **READMISSION_RANGE)
     with index_relation(con, index, task=task) as n:
         duck = run_group(con, group, n=n, check=False)
-    index_view(spark_index_from(spark, index, task=task.name), task=task).createOrReplaceTempView(
-        INDEX_RELATION
-    )
+    rows = index_view(spark_index_from(spark, index, task=task.name), task=task)
+    rows.createOrReplaceTempView(INDEX_RELATION)
     try:
         other = collect_matrix(group_frame(spark, group).orderBy("row_id"))
     finally:
@@ -167,3 +153,29 @@ def test_every_feature_group_runs_on_both_engines(
     assert other["row_id"].tolist() == list(range(n))
     frame = pd.DataFrame(duck)
     assert_same_matrix(frame, other[list(frame.columns)])
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=[g.name for g in GROUPS])
+def test_every_feature_group_runs_on_both_engines(
+    spark: Any, registry: Path, con: Any, group: Any
+) -> None:
+    """Each group found in features/ (new ones included) must run on both engines and agree."""
+    compare_group(spark, con, group)
+
+
+def test_a_group_only_duckdb_can_run_fails_the_check(spark: Any, registry: Path, con: Any) -> None:
+    """The check above is not vacuous: demographics with a DuckDB-only function (gamma(1.0) is
+    1, so DuckDB's values do not change) runs on DuckDB and fails on Spark."""
+    from pyspark.errors import AnalysisException
+
+    group = next(g for g in GROUPS if g.name == "demographics")
+    duckdb_only = "  CAST(gamma(1.0) AS BIGINT) * imd_decile AS imd_decile,"
+    sql = group.sql.replace("  imd_decile,", duckdb_only)
+    assert sql != group.sql
+    changed = group.model_copy(update={"sql": sql})
+    task = load_task("crisis")
+    index = duck_index(con, task.name, as_of_dates=CRISIS_DATES[:1])
+    with index_relation(con, index, task=task) as n:
+        assert len(run_group(con, changed, n=n, check=False)["imd_decile"]) == n
+    with pytest.raises(AnalysisException, match=r"(?i)gamma"):
+        compare_group(spark, con, changed)
