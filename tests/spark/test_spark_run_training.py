@@ -8,8 +8,10 @@ pytest.importorskip("pyspark")
 
 
 def test_stratified_sample_keeps_event_rate_and_every_practice(spark) -> None:
+    from riskstrat.spark.runtime import quiet_pyspark
     from riskstrat.spark.training import NO_ROWS, stratified_sample
 
+    quiet_pyspark()  # PySpark's own pandas-3 warnings (pytest resets filters per test)
     # 4 practices of very different sizes, 5 % events, some immature (null) labels.
     rows = [
         (f"p{i}", code, None if i % 50 == 0 else int(i % 20 == 0))
