@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("pyspark")
@@ -25,7 +27,7 @@ def test_stratified_sample_keeps_event_rate_and_every_practice(spark) -> None:
     want = labelled.toPandas().merge(got, on=["practice_code", "label"], suffixes=("", "_s"))
     assert len(want) == 8  # every (practice, label) stratum is in the sample
     assert share == pytest.approx(8_000 / 54_880)
-    big = want[want["count"] >= 2_000]  # share's sampling SD there is <= 0.008
+    big = want[want["count"] >= 1_500]  # share's sampling SD there is <= 0.009
     assert len(big) >= 4
     assert ((big["count_s"] / big["count"] - share).abs() < 0.03).all()  # the same share
     assert abs(want["count_s"].sum() - 8_000) < 400
@@ -33,5 +35,5 @@ def test_stratified_sample_keeps_event_rate_and_every_practice(spark) -> None:
     assert again.count() == sample.count()  # seeded: the same draw
     everyone, whole = stratified_sample(frame, max_rows=10**6, seed=1)
     assert whole == 1.0 and everyone.count() == 54_880
-    with pytest.raises(ValueError, match=NO_ROWS):
+    with pytest.raises(ValueError, match=re.escape(NO_ROWS)):
         stratified_sample(frame.where("label IS NULL"), max_rows=10, seed=1)
