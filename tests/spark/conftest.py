@@ -16,7 +16,7 @@ def spark() -> Iterator[Any]:
     from riskstrat.spark.session import SMALL_DATA_CONF, local_session
 
     session = local_session(
-        app_name="riskstrat-tests", shuffle_partitions=2, driver_memory="1g", conf=SMALL_DATA_CONF
+        app_name="riskstrat-tests", shuffle_partitions=1, driver_memory="1g", conf=SMALL_DATA_CONF
     )
     yield session
     session.stop()
