@@ -47,6 +47,7 @@ MASTER_ENV = "RISKSTRAT_SPARK_MASTER"
 #: Local mode runs every task inside the driver JVM: 2 GiB ran out of execution memory at 100k
 #: patients (a sort in the feature build); 4 GiB of the 24 GiB machine.
 DRIVER_MEMORY = "4g"
+DRIVER_MEMORY_ENV = "RISKSTRAT_SPARK_DRIVER_MEMORY"  # e.g. 12g for 1M patients in local mode
 #: Session settings the run relies on (riskstrat.spark.session.BASE_CONF) that can be set on a
 #: session someone else started (spark-submit, a Databricks job).
 RUNTIME_CONF = (
@@ -76,7 +77,8 @@ def open_session() -> Any:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     master = os.environ.get(MASTER_ENV)
     extra = {"master": master} if master else {}
-    return local_session(app_name="riskstrat-weekly", driver_memory=DRIVER_MEMORY, **extra)
+    memory = os.environ.get(DRIVER_MEMORY_ENV, DRIVER_MEMORY)
+    return local_session(app_name="riskstrat-weekly", driver_memory=memory, **extra)
 
 
 def registry_root(settings: Any) -> Path:
