@@ -126,4 +126,14 @@ def pathway_option(help_text: str) -> Any:
     )
 
 
+#: The engines a run can use (riskstrat.runs.engine.ENGINES; listed here so --help imports
+#: no stage).
+ENGINE_NAMES = ("duckdb", "spark")
+
+
+def engine_option(help_text: str) -> Any:
+    """`--engine duckdb|spark`: overrides `engine` in configs/riskstrat.yaml (None: the config)."""
+    return click.option("--engine", type=click.Choice(ENGINE_NAMES), default=None, help=help_text)
+
+
 TASK = click.argument("task", type=TaskName())

@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -40,6 +40,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "RISKSTRAT_STORE": "store",
     "RISKSTRAT_OUT_DIR": "out_dir",
     "RISKSTRAT_SOURCE_DIR": "source_dir",
+    "RISKSTRAT_PARQUET_DIR": "parquet_dir",
     "MLFLOW_TRACKING_URI": "mlflow_uri",
 }
 
@@ -142,6 +143,9 @@ class Paths(StrictModel):
     store: Path = Path("data/store.duckdb")
     out_dir: Path = Path("out")
     source_dir: Path = Path("data/extract")
+    #: The registry as partitioned Parquet (`riskstrat export`), read by the Spark engine
+    #: (None: <data_dir>/parquet).
+    parquet_dir: Path | None = None
     mlflow_uri: str = "sqlite:///data/mlflow.db"
 
 
@@ -192,6 +196,8 @@ class IngestConfig(StrictModel):
 class Settings(StrictModel):
     paths: Paths = Paths()
     ingest: IngestConfig = IngestConfig()
+    #: The weekly run's engine (riskstrat.runs.engine): duckdb (one machine) or spark.
+    engine: Literal["duckdb", "spark"] = "duckdb"
 
     def resolved(self, root: Path) -> Settings:
         """Relative paths anchored at `root`; environment overrides applied."""
@@ -199,7 +205,9 @@ class Settings(StrictModel):
         for env, key in ENV_OVERRIDES.items():
             if os.environ.get(env):
                 values[key] = os.environ[env]
-        for key in ("data_dir", "store", "out_dir", "source_dir"):
+        if values["parquet_dir"] is None:
+            values["parquet_dir"] = Path(values["data_dir"]) / "parquet"
+        for key in ("data_dir", "store", "out_dir", "source_dir", "parquet_dir"):
             p = Path(values[key])
             values[key] = p if p.is_absolute() else root / p
         uri = values["mlflow_uri"]

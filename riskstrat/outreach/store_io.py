@@ -63,22 +63,9 @@ NO_SCORES = (
 )
 
 
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchall()[0]
-    return bool(found and found[0])
-
-
-def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
-    """eligibility.PEOPLE_COLUMNS + OPTIONAL_PEOPLE_COLUMNS.
-
-    `palliative` = on the PC register at as_of. `in_hospital` = an open spell at as_of: admitted
-    on or before it and not discharged before it (no discharge date, or one after as_of).
-    `last_event` = the latest emergency admission, discharge or A&E arrival before as_of.
-    """
-    return con.execute(
-        """
+#: The people frame's query (load_people); `$as_of` is the list date. Plain SQL that DuckDB
+#: and Spark SQL both run (the Spark engine substitutes a DATE literal for `$as_of`).
+PEOPLE_SQL = """
         WITH open_spell AS (
             SELECT DISTINCT patient_id FROM spells
             WHERE admission_date <= $as_of
@@ -107,9 +94,24 @@ def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
         ) pc USING (patient_id)
         LEFT JOIN open_spell o USING (patient_id)
         LEFT JOIN events e USING (patient_id)
-        """,
-        {"as_of": as_of},
-    ).df()
+        """
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()[0]
+    return bool(found and found[0])
+
+
+def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
+    """eligibility.PEOPLE_COLUMNS + OPTIONAL_PEOPLE_COLUMNS.
+
+    `palliative` = on the PC register at as_of. `in_hospital` = an open spell at as_of: admitted
+    on or before it and not discharged before it (no discharge date, or one after as_of).
+    `last_event` = the latest emergency admission, discharge or A&E arrival before as_of.
+    """
+    return con.execute(PEOPLE_SQL, {"as_of": as_of}).df()
 
 
 def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from riskstrat.cliopts import as_of_option, extract_date_option, pathway_option
+from riskstrat.cliopts import as_of_option, engine_option, extract_date_option, pathway_option
 from riskstrat.config import load_settings
 
 
@@ -30,6 +30,9 @@ from riskstrat.config import load_settings
     is_flag=True,
     help="Run even if the as-of is more than max_extract_age_days after the store's extract.",
 )
+@engine_option(
+    "Engine for features, scoring and lists (default: engine in configs/riskstrat.yaml)."
+)
 def run_command(
     as_of: date,
     pathways: tuple[str, ...],
@@ -39,6 +42,7 @@ def run_command(
     report: bool,
     wait: float,
     force: bool,
+    engine: str | None,
 ) -> None:
     """Run the pipeline once for AS-OF and publish it atomically (out/runs/<as-of>; out/latest
     moves only forward, to the newest as-of)."""
@@ -53,6 +57,7 @@ def run_command(
         report=report,
         lock_timeout_seconds=wait,
         force=force,
+        engine=engine,
         max_extract_age_days=load_schedule().max_extract_age_days,
     )
     manifest = run_once(

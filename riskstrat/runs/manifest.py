@@ -61,6 +61,7 @@ class Manifest(Schema):
     finished_at: datetime | None = None
     riskstrat_version: str
     config_hash: str
+    engine: str = "duckdb"  # riskstrat.runs.engine: where features, scores and lists were made
     inputs: InputsInfo = Field(default_factory=InputsInfo)
     store: StoreInfo = Field(default_factory=StoreInfo)
     models: list[ModelInfo] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from riskstrat.config import Settings, project_root
 from riskstrat.logs import log_event, progress, timed
+from riskstrat.runs.engine import steps_for
 from riskstrat.runs.lock import run_lock
 from riskstrat.runs.manifest import (
     MANIFEST_FILE,
@@ -30,7 +31,6 @@ from riskstrat.runs.manifest import (
 )
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
-from riskstrat.runs.steps import STEPS
 
 #: Called after each step with (step name, state): progress display, or a test's kill point.
 StepHook = Callable[[str, RunState], None]
@@ -118,7 +118,7 @@ def _reason(exc: BaseException) -> str:
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
     manifest = state.manifest
-    for name, step in progress(STEPS, label=f"run {state.as_of}"):
+    for name, step in progress(steps_for(state.engine), label=f"run {state.as_of}"):
         if not step.applies(state):
             continue
         start = time.perf_counter()
@@ -158,6 +158,7 @@ def _new_manifest(state: RunState) -> Manifest:
         started_at=_now(),
         riskstrat_version=version("riskstrat"),
         config_hash=config_hash(project_root()),
+        engine=state.engine,
     )
 
 

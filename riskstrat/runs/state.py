@@ -35,6 +35,8 @@ class RunOptions:
     #: Refuse an as-of more than this many days after the store's extract (stale data) ...
     max_extract_age_days: int = 14
     force: bool = False  # ... unless forced
+    #: "duckdb" or "spark" (riskstrat.runs.engine); None: `engine` in configs/riskstrat.yaml.
+    engine: str | None = None
 
 
 @dataclass
@@ -47,6 +49,8 @@ class TaskData:
     alias: str
     matrix: pd.DataFrame | None = None  # keys + practice_code + features
     scores: pd.DataFrame | None = None  # the scores table rows of this run
+    frame: Any = None  # Spark engine: the feature matrix as a Spark DataFrame
+    scored: Any = None  # Spark engine: the scores as a Spark DataFrame
 
 
 @dataclass
@@ -73,6 +77,7 @@ class RunState:
     previous: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     held: ExitStack = field(default_factory=ExitStack)  # locks held until the run ends
+    spark: Any = None  # Spark engine: the SparkSession (registry views registered)
 
     @classmethod
     def start(
@@ -112,7 +117,15 @@ class RunState:
         """The commissioner report describes the crisis cohort: only runs that score it."""
         return self.options.report and REPORT_TASK in self.task_names
 
+    @property
+    def engine(self) -> str:
+        return self.options.engine or self.settings.engine
+
     def close(self) -> None:
+        for data in self.tasks.values():
+            for frame in (data.frame, data.scored):
+                if frame is not None:
+                    frame.unpersist()
         if self.con is not None:
             self.con.close()
             self.con = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ def local_session(
     except ImportError as exc:  # pragma: no cover - the spark extra is installed in CI
         raise ValueError(PYSPARK_MISSING) from exc
     check_java()
+    # Python workers (mapInPandas, applyInPandas, createDataFrame from rows) run this
+    # interpreter, the project's environment, not whatever `python3` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings = {
         **BASE_CONF,
         "spark.sql.shuffle.partitions": str(shuffle_partitions),
