@@ -209,9 +209,13 @@ def explain_step(state: RunState) -> dict[str, int]:
     return {"explained": len(state.explained)}
 
 
-def matrix_rows(state: RunState) -> pd.Series:
+def matrix_rows(state: RunState) -> pd.Series | None:
     """Each list row's position in its task's matrix: its row in select_step's scores frame
-    (Selection.score_rows) minus the rows of the tasks before it in that frame."""
+    (Selection.score_rows) minus the rows of the tasks before it in that frame. None when the
+    selection carries no positions (the Spark engine selects on the cluster): explain then
+    finds the listed rows by their keys."""
+    if len(state.selection.score_rows) != len(state.lists):
+        return None
     offsets, start = {}, 0
     for task, data in state.tasks.items():
         if len(data.scores):
