@@ -18,7 +18,7 @@ import pandas as pd
 
 from riskstrat.logs import log_event
 from riskstrat.runs.state import RunState
-from riskstrat.runs.steps import STEPS, Step
+from riskstrat.runs.steps import STEPS, Step, write_lists
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -190,30 +190,11 @@ def spark_select_step(state: RunState) -> dict[str, int]:
 
 def spark_lists_step(state: RunState) -> dict[str, int]:
     """Per-practice files; identifiers joined in Spark for the listed pairs only."""
-    from riskstrat.models.population import LIST_CAVEAT, SEVERE
-    from riskstrat.outreach.config import load_outreach_config
-    from riskstrat.outreach.store_io import load_practices
-    from riskstrat.outreach.writers import write_practice_files
     from riskstrat.spark.outreach_io import contacts_reader_spark
     from riskstrat.spark.runtime import registry_root
 
-    practices = load_practices(state.con)
-    labels = {t: f"{d.model.name} v{d.model.version}" for t, d in state.tasks.items()}
-    labels = {
-        t: v + LIST_CAVEAT * (SEVERE.format(task=t) in state.warnings) for t, v in labels.items()
-    }
-    written = write_practice_files(
-        state.explained,
-        run_dir=state.run_dir,
-        contacts_reader=contacts_reader_spark(state.spark, root=registry_root(state.settings)),
-        pathways=state.pathway_specs,
-        practices=practices,
-        as_of=state.as_of,
-        model_labels=labels,
-        selection=state.selection,
-        config=load_outreach_config(),
-    )
-    return {"files": len(written), "practices": len(practices)}
+    reader = contacts_reader_spark(state.spark, root=registry_root(state.settings))
+    return write_lists(state, contacts_reader=reader)
 
 
 SPARK_STEPS: dict[str, Step] = {

@@ -226,9 +226,17 @@ def matrix_rows(state: RunState) -> pd.Series | None:
 
 
 def lists_step(state: RunState) -> dict[str, int]:
+    from riskstrat.outreach.store_io import contacts_reader
+
+    return write_lists(state, contacts_reader=contacts_reader(state.con))
+
+
+def write_lists(state: RunState, *, contacts_reader) -> dict[str, int]:
+    """Each practice's list files; `contacts_reader` is the engine's way to the identifiers of
+    the listed people (DuckDB store or Spark's Parquet registry)."""
     from riskstrat.models.population import LIST_CAVEAT, SEVERE
     from riskstrat.outreach.config import load_outreach_config
-    from riskstrat.outreach.store_io import contacts_reader, load_practices
+    from riskstrat.outreach.store_io import load_practices
     from riskstrat.outreach.writers import write_practice_files
 
     practices = load_practices(state.con)
@@ -240,7 +248,7 @@ def lists_step(state: RunState) -> dict[str, int]:
     written = write_practice_files(
         state.explained,
         run_dir=state.run_dir,
-        contacts_reader=contacts_reader(state.con),
+        contacts_reader=contacts_reader,
         pathways=state.pathway_specs,
         practices=practices,
         as_of=state.as_of,
