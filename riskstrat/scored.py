@@ -20,6 +20,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 SCORED_INPUTS_TABLE = "scored_inputs"
 SCORES_TABLE = "scores"  # riskstrat.outreach.store_io.SCORES_TABLE (kept import-free here)
@@ -51,22 +52,30 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row[0])
 
 
-def inputs_frame(matrix: pd.DataFrame) -> pd.DataFrame | None:
-    """The kept columns of a feature matrix (keys + INPUT_COLUMNS), or None if it lacks one."""
+def _strings(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A column as Arrow strings (missing: null); a `str` column's own Arrow data, so no
+    Python string is built per row."""
+    return pa.array(column.astype("str"))
+
+
+def inputs_table(matrix: pd.DataFrame) -> pa.Table | None:
+    """The kept columns of a feature matrix (keys + INPUT_COLUMNS) as an Arrow table, or None
+    if the matrix lacks one."""
     if any(c not in matrix.columns for c in ("patient_id", "index_date", *INPUT_COLUMNS)):
         return None
     spell = matrix["index_spell_id"] if "index_spell_id" in matrix.columns else None
-    return pd.DataFrame(
+    return pa.table(
         {
-            "patient_id": matrix["patient_id"].astype("str").to_numpy(),
-            "index_date": pd.to_datetime(matrix["index_date"]).to_numpy(),
+            "patient_id": _strings(matrix["patient_id"]),
+            "index_date": pa.array(pd.to_datetime(matrix["index_date"]).to_numpy()),
             "index_spell_id": (
-                spell.astype("str").where(spell.notna(), None).to_numpy(dtype=object)
-                if spell is not None
-                else pd.Series([None] * len(matrix), dtype=object).to_numpy()
+                _strings(spell) if spell is not None else pa.nulls(len(matrix), pa.string())
             ),
-            "practice_code": matrix["practice_code"].astype("str").to_numpy(),
-            **{c: matrix[c].to_numpy(dtype="float64") for c in INPUT_COLUMNS[1:]},
+            "practice_code": _strings(matrix["practice_code"]),
+            **{
+                c: pa.array(matrix[c].to_numpy(dtype="float64"), from_pandas=True)
+                for c in INPUT_COLUMNS[1:]
+            },
         }
     )
 
@@ -88,12 +97,12 @@ def replace_inputs(
         f"DELETE FROM {SCORED_INPUTS_TABLE} WHERE task = ? AND (as_of = ? OR as_of < ?)",
         [task, day, day - timedelta(days=keep_days)],
     )
-    frame = inputs_frame(matrix) if matrix is not None and len(matrix) else None
-    if frame is None:
+    table = inputs_table(matrix) if matrix is not None and len(matrix) else None
+    if table is None:
         return 0
-    con.register("new_scored_inputs", frame)
+    con.register("new_scored_inputs", table)
     try:
-        columns = ", ".join(frame.columns)
+        columns = ", ".join(table.column_names)
         con.execute(
             f"INSERT INTO {SCORED_INPUTS_TABLE} (task, as_of, {columns}) "
             f"SELECT ?, ?, {columns} FROM new_scored_inputs",
@@ -101,7 +110,7 @@ def replace_inputs(
         )
     finally:
         con.unregister("new_scored_inputs")
-    return len(frame)
+    return table.num_rows
 
 
 def read_scored(

@@ -7,9 +7,13 @@ casts every feature to float64, so only numeric arrays reach Python; rows are pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskstrat.features.catalogue import Catalogue, FeatureGroup, FeatureSpec, load_catalogue
 from riskstrat.logs import log_event, timed
@@ -165,12 +169,16 @@ def build_features(
         for group in catalogue.groups_for(task):
             for column, values in run_group(con, group, n=n, check=check).items():
                 block[names.index(column)] = values
-    out = index[keys].reset_index(drop=True)
-    out["index_date"] = pd.to_datetime(out["index_date"])
-    out["practice_code"] = pd.array(practice.column("practice_code"), dtype="str")
-    features = pd.DataFrame(block.T, columns=names, copy=False)
+    leading = index[keys].reset_index(drop=True)
+    leading["index_date"] = pd.to_datetime(leading["index_date"])
+    leading["practice_code"] = pd.array(practice.column("practice_code"), dtype="str")
+    # the frame wraps the block; the leading columns are inserted before it as blocks of their
+    # own (a concat would copy the whole block: ~700 MB at 1M rows)
+    matrix = pd.DataFrame(block.T, columns=names, copy=False)
+    for position, column in enumerate(leading.columns):
+        matrix.insert(position, column, leading[column])
     log_event("features.matrix", task=task.name, rows=n, features=len(names))
-    return pd.concat([out, features], axis=1)
+    return matrix
 
 
 def decode(matrix: pd.DataFrame, *, catalogue: Catalogue | None = None) -> pd.DataFrame:
@@ -180,11 +188,14 @@ def decode(matrix: pd.DataFrame, *, catalogue: Catalogue | None = None) -> pd.Da
     for column in ("age", "sex", "ethnicity", "imd_decile", "practice_code", "ltc_count"):
         values = matrix[column]
         if column != "practice_code" and (cats := catalogue.spec(column).categories) is not None:
-            labels = np.array(cats, dtype=object)
-            codes = values.to_numpy(dtype="float64")
-            known = ~np.isnan(codes)
-            decoded = np.full(len(values), None, dtype=object)
-            decoded[known] = labels[codes[known].astype(int)]
-            values = pd.Series(decoded, index=matrix.index, dtype="str")
+            values = pd.Series(_labels(values.to_numpy(dtype="float64"), cats), index=matrix.index)
         out[column] = values
     return out
+
+
+def _labels(codes: np.ndarray, categories: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    """Codebook positions (NaN: missing) as a `str` array, taken in Arrow: no Python string
+    is built per row."""
+    known = ~np.isnan(codes)
+    positions = pa.array(np.where(known, codes, 0).astype(np.int64), mask=~known)
+    return pd.array(pc.take(pa.array(categories, pa.large_string()), positions), dtype="str")

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.config import Settings
 from riskstrat.explain.protocols import RiskModel
@@ -85,9 +86,9 @@ def score_matrix(
         {
             "task": task,
             "as_of": pd.Timestamp(as_of),
-            "patient_id": matrix["patient_id"].to_numpy(),
+            "patient_id": _values(matrix["patient_id"]),
             "index_date": pd.to_datetime(matrix["index_date"]).to_numpy(),
-            "index_spell_id": spell.to_numpy() if spell is not None else None,
+            "index_spell_id": _values(spell) if spell is not None else None,
             "risk": risk,
             "model_name": str(model.name),
             "model_version": str(model.version),
@@ -95,6 +96,12 @@ def score_matrix(
         },
         columns=list(SCORES_COLUMNS),
     )
+
+
+def _values(column: pd.Series) -> object:
+    """A column's values for a new frame: a `str` column's own Arrow-backed array (to_numpy
+    would build one Python string per row, and the frame would parse them back)."""
+    return column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy()
 
 
 def store_scores(
@@ -128,7 +135,11 @@ def store_scores(
             for table in (SCORES_TABLE, SCORE_RUNS_TABLE):
                 con.execute(f"DELETE FROM {table} WHERE task = ? AND as_of = ?", [task, day])
             if len(scores):
-                con.register("new_scores", scores[list(SCORES_COLUMNS)])
+                # as Arrow: string columns cross into DuckDB without Python objects
+                con.register(
+                    "new_scores",
+                    pa.Table.from_pandas(scores[list(SCORES_COLUMNS)], preserve_index=False),
+                )
                 con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
                 con.unregister("new_scores")
             con.execute(
