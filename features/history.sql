@@ -65,7 +65,8 @@ repeats AS (
       AND p.issued_on >= CAST(b.index_date - INTERVAL '180' DAY AS DATE)
       AND p.bnf_code IS NOT NULL
     GROUP BY b.row_id, p.bnf_code
-    HAVING COUNT(DISTINCT p.issued_on) >= 2
+    -- issued on two or more distinct days: its first and last issue differ (no DISTINCT pass)
+    HAVING MIN(p.issued_on) < MAX(p.issued_on)
   )
   GROUP BY row_id
 ),
