@@ -78,6 +78,9 @@ class RunState:
     warnings: list[str] = field(default_factory=list)
     held: ExitStack = field(default_factory=ExitStack)  # locks held until the run ends
     spark: Any = None  # Spark engine: the SparkSession (registry views registered)
+    #: models_step's background load of the champions (a concurrent.futures.Future of
+    #: {task: model}), until runs.steps.await_models puts them into `tasks`.
+    loading_models: Any = None
 
     @classmethod
     def start(

@@ -110,13 +110,43 @@ def validate_step(state: RunState) -> dict[str, int]:
 
 
 def models_step(state: RunState) -> dict[str, int]:
-    """Each needed task's champion, recorded in the manifest with its version and aliases."""
-    from riskstrat.models.registry import load_model
+    """Each needed task's champion, recorded in the manifest with its version and aliases.
+
+    On the DuckDB engine the champions load in a background thread while features_step builds
+    the matrices: importing MLflow (and LightGBM) is most of a run's fixed cost, and DuckDB
+    releases the GIL while it runs the feature SQL. features_step waits for them before it
+    returns, so every later step sees them loaded; a missing champion fails the run there,
+    before anything is scored or stored. The Spark engine loads them here (its own features
+    step does not wait)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from riskstrat.tasks import load_task
 
     for task in state.task_names:
-        model = load_model(task, alias="champion", tracking_uri=state.settings.paths.mlflow_uri)
-        state.tasks[task] = TaskData(name=task, spec=load_task(task), model=model, alias="champion")
+        state.tasks[task] = TaskData(name=task, spec=load_task(task), model=None, alias="champion")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-models")
+    state.loading_models = pool.submit(
+        _load_champions, state.task_names, uri=state.settings.paths.mlflow_uri
+    )
+    pool.shutdown(wait=False)  # the thread ends when the load does
+    if state.engine != "duckdb":
+        await_models(state)
+    return {"models": len(state.tasks)}
+
+
+def _load_champions(tasks: tuple[str, ...], *, uri: str) -> dict[str, object]:
+    from riskstrat.models.registry import load_model
+
+    return {task: load_model(task, alias="champion", tracking_uri=uri) for task in tasks}
+
+
+def await_models(state: RunState) -> None:
+    """The champions models_step started loading: into the tasks and the run's manifest."""
+    if state.loading_models is None:
+        return
+    loading, state.loading_models = state.loading_models, None
+    for task, model in loading.result().items():
+        state.tasks[task].model = model
         state.manifest.models.append(
             ModelInfo(
                 task=task,
@@ -127,11 +157,11 @@ def models_step(state: RunState) -> dict[str, int]:
                 aliases=sorted(model.aliases),
             )
         )
-    return {"models": len(state.tasks)}
 
 
 def features_step(state: RunState) -> dict[str, int]:
-    """Index rows and the feature matrix per task, built once for the whole run."""
+    """Index rows and the feature matrix per task, built once for the whole run (while the
+    champions load: models_step)."""
     from riskstrat.features import build_features
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.scoring import task_index
@@ -142,6 +172,7 @@ def features_step(state: RunState) -> dict[str, int]:
         index = task_index(state.con, task, as_of=state.as_of, config=config)
         data.matrix = build_features(state.con, index, task=task)
         counts[f"{task}_rows"] = len(data.matrix)
+    await_models(state)
     return counts
 
 
