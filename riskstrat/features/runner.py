@@ -7,7 +7,7 @@ casts every feature to float64, so only numeric arrays reach Python; rows are pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -95,11 +95,17 @@ def _float_column(values: np.ndarray) -> np.ndarray:
 
 
 def run_group(
-    con: duckdb.DuckDBPyConnection, group: FeatureGroup, *, n: int, check: bool = True
+    con: duckdb.DuckDBPyConnection,
+    group: FeatureGroup,
+    *,
+    n: int,
+    check: bool = True,
+    into: Mapping[str, np.ndarray] | None = None,
 ) -> dict:
     """One group's query over `index_rows`: encoded (and checked) columns keyed by name.
 
-    Rows come back in any order and are placed by row_id (no sort in DuckDB).
+    Rows come back in any order and are placed by row_id (no sort in DuckDB), into `into`'s
+    arrays (length n, by column) when given, else into new ones.
     """
     bound = con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns
     returned = [c for c in bound if c != "row_id"]
@@ -120,7 +126,7 @@ def run_group(
         raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(row_id), expected=n))
     out = {}
     for spec in group.features:
-        values = np.empty(n, dtype="float64")
+        values = into[spec.column] if into is not None else np.empty(n, dtype="float64")
         values[row_id] = _float_column(fetched.pop(spec.column))
         if check:
             check_values(values, spec)
@@ -159,16 +165,17 @@ def build_features(
     keys = index_keys(task)
     _ensure_tables(con)
     names = catalogue.columns(task)
-    # one float64 block, feature j in row j: the frame below wraps it without a copy
+    # one float64 block, feature j in row j: each group's values are placed straight into it
+    # and the frame below wraps it without a copy (no other array of its size is made)
     block = np.empty((len(names), len(index)), dtype="float64")
+    rows = dict(zip(names, block, strict=True))
     with (
         timed("features.build", task=task.name, rows=len(index)),
         index_relation(con, index, task=task) as n,
     ):
         practice = con.sql(PRACTICE_SQL).to_arrow_table()
         for group in catalogue.groups_for(task):
-            for column, values in run_group(con, group, n=n, check=check).items():
-                block[names.index(column)] = values
+            run_group(con, group, n=n, check=check, into=rows)
     leading = index[keys].reset_index(drop=True)
     leading["index_date"] = pd.to_datetime(leading["index_date"])
     leading["practice_code"] = pd.array(practice.column("practice_code"), dtype="str")

@@ -18,6 +18,10 @@ NO_EVENTS = "{split}: {n} rows but {events} events: the model needs both outcome
 #: `num_threads` is saved into the model file but is a training choice; each row's prediction is
 #: independent of the others, so the values are identical whatever the thread count.
 PREDICT_THREADS = 0
+#: Rows per predict call: the model matrix is made (and written to fresh memory) one chunk at a
+#: time, 64k rows x ~70 features = ~35 MB, instead of ~470 MB at once for 880k rows. New memory
+#: is slow to touch on the benchmark VM (docs/scale.md, "Steady-state week ... perfcore").
+PREDICT_CHUNK_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,20 @@ def predict_matrix(
 def raw_score(
     booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
 ) -> np.ndarray:
-    """Uncalibrated probability from the best iteration."""
+    """Uncalibrated probability from the best iteration, PREDICT_CHUNK_ROWS rows at a time.
+
+    Each row's prediction depends on that row alone, so the values are those of one call on the
+    whole matrix; the model matrix is made one chunk at a time, never at the frame's size."""
     names = booster.feature_name()
-    return booster.predict(
-        predict_matrix(x, names, levels=levels),
-        num_iteration=booster.best_iteration,
-        num_threads=PREDICT_THREADS,
-    )
+    out = np.empty(len(x), dtype=np.float64)
+    for start in range(0, len(x), PREDICT_CHUNK_ROWS):
+        chunk = x.iloc[start : start + PREDICT_CHUNK_ROWS]
+        out[start : start + len(chunk)] = booster.predict(
+            predict_matrix(chunk, names, levels=levels),
+            num_iteration=booster.best_iteration,
+            num_threads=PREDICT_THREADS,
+        )
+    return out
 
 
 def contributions(

@@ -74,6 +74,21 @@ def test_explain_sums_to_the_raw_margin(model, frame) -> None:
     np.testing.assert_allclose(contrib.sum(axis=1), raw, atol=1e-9)
 
 
+def test_raw_score_in_chunks_is_the_one_call_prediction(model, frame, monkeypatch) -> None:
+    from riskstrat.models import booster as booster_module
+    from riskstrat.models.booster import matrix, predict_matrix, raw_score
+
+    booster, levels = model.fitted.booster, model.fitted.levels
+    x = frame.head(1000)
+    assert predict_matrix(x, model.feature_names, levels=levels).flags["F_CONTIGUOUS"]
+    whole = booster.predict(
+        matrix(x, model.feature_names, levels=levels), num_iteration=booster.best_iteration
+    )
+    monkeypatch.setattr(booster_module, "PREDICT_CHUNK_ROWS", 97)  # 10 full chunks + 30 rows
+    assert raw_score(booster, x, levels=levels).tobytes() == whole.tobytes()
+    assert len(raw_score(booster, x.head(0), levels=levels)) == 0
+
+
 def test_evaluate_gives_intervals_for_every_metric_and_baseline(model) -> None:
     ev = model.evaluate(
         subgroups=["gender", "age"],
