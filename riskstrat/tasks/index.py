@@ -32,6 +32,15 @@ def _as_of_table(con: duckdb.DuckDBPyConnection, dates: Sequence[date | str]) ->
     con.unregister("_as_of_source")
 
 
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    """The query's rows through Arrow: strings become `str` columns without a Python object per
+    row (which DuckDB's .df() builds), dates datetime64[us] as .df() gives them."""
+    table = con.sql(sql, params=list(params) or None).to_arrow_table()
+    frame = table.to_pandas(date_as_object=False)
+    frame["index_date"] = frame["index_date"].astype("datetime64[us]")
+    return frame
+
+
 def discharge_sql(task: TaskSpec, *, with_dates: bool, start: object, end: object) -> tuple:
     """The discharge index query and its parameters (also run on Spark: riskstrat.spark.tasks)."""
     spec = task.index
@@ -94,12 +103,12 @@ def build_index(
         if not as_of_dates:
             raise ValueError(POPULATION_NEEDS_DATES.format(task=task.name))
         _as_of_table(con, as_of_dates)
-        frame = con.execute(POPULATION_SQL).df()
+        frame = _fetch(con, POPULATION_SQL)
     else:
         if as_of_dates:
             _as_of_table(con, as_of_dates)
         sql, params = discharge_sql(task, with_dates=bool(as_of_dates), start=start, end=end)
-        frame = con.execute(sql, params).df()
+        frame = _fetch(con, sql, params)
     con.execute("DROP TABLE IF EXISTS as_of_dates")
     frame["patient_id"] = frame["patient_id"].astype("str")
     frame["index_date"] = pd.to_datetime(frame["index_date"])
