@@ -206,6 +206,25 @@ def test_latest_observation_ties_take_the_higher_value(tables: dict) -> None:
     assert m.loc["a", "egfr_latest"] == 40
 
 
+def test_repeat_items_need_two_issue_days_inside_the_window(tables: dict) -> None:
+    """A repeat item: one BNF code issued on two or more days in the 180 days before index."""
+    issued = {
+        "0101010A0": [D("2024-05-01"), D("2024-05-01")],  # twice on one day: not a repeat
+        "0101010B0": [D("2024-03-01"), D("2024-05-20")],  # two days in the window: a repeat
+        "0101010C0": [D("2023-11-01"), D("2024-05-01")],  # one day before the window: not
+        "0101010D0": [D("2024-05-31"), AS_OF],  # one day on the index date (unknown): not
+    }
+    extra = pd.DataFrame(
+        [{"patient_id": "b", "issued_on": day, "bnf_code": code, "drug_code": None}
+         for code, days in issued.items() for day in days]
+    )  # fmt: skip
+    tables["prescriptions"] = pd.concat([tables["prescriptions"], extra], ignore_index=True)
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    m = build_features(con, index, task="crisis").set_index("patient_id")
+    assert m["repeat_items_180d"].to_dict() == {"a": 1, "b": 1, "c": 0, "d": 0}
+
+
 @pytest.mark.parametrize(
     ("old", "new", "rows"),
     [
