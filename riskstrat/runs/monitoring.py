@@ -206,15 +206,15 @@ def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
     names = tuple(s.name for s in SLICES if s.column in mature.columns)
     slices = slice_categories(mature, names=names)
     by_risk = np.argsort(risk, kind="stable")
-    rows = [_perf_row("overall", "all", label, risk, ranked=by_risk)]
+    rows = [_perf_row("overall", "all", label, risk, ranked=(label[by_risk], risk[by_risk]))]
     for name in names:
         groups = slices[name].array
         n_groups = len(groups.categories)
         codes = np.asarray(groups.codes)
         in_rows = code_positions(codes, n_groups=n_groups)
         by_rank = code_positions(codes, n_groups=n_groups, order=by_risk)
-        for group, at, ranked in zip(groups.categories.tolist(), in_rows, by_rank, strict=True):
-            rows.append(_perf_row(name, group, label[at], risk[at], ranked=ranked, of=(label, risk)))
+        for group, at, r in zip(groups.categories.tolist(), in_rows, by_rank, strict=True):
+            rows.append(_perf_row(name, group, label[at], risk[at], ranked=(label[r], risk[r])))
     return pd.DataFrame(rows)
 
 
@@ -224,23 +224,16 @@ def _perf_row(
     label: np.ndarray,
     risk: np.ndarray,
     *,
-    ranked: np.ndarray | None = None,
-    of: tuple[np.ndarray, np.ndarray] | None = None,
+    ranked: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
-    """ranked: positions putting the rows in ascending risk order (ties in row order), into
-    `of` (the full label and risk arrays) when given, else into `label` and `risk`."""
+    """ranked: the rows' label and risk in ascending risk order (ties in row order), when the
+    caller has them; else sorted here."""
     n = len(label)
     observed = float(label.mean()) if n else float("nan")
     expected = float(risk.mean()) if n else float("nan")
     # events observed - expected, in standard errors of the count if the risks were right
     sd = float(np.sqrt(np.sum(risk * (1 - risk))))
-    if not n:
-        auroc = None
-    elif ranked is None:
-        auroc = _auroc(label, risk)
-    else:
-        all_label, all_risk = of if of is not None else (label, risk)
-        auroc = _ranked_auroc(all_label[ranked], all_risk[ranked])
+    auroc = _auroc(label, risk) if ranked is None else _ranked_auroc(*ranked)  # None if empty
     return {
         "slice": slice_name,
         "group": group,
