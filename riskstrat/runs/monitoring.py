@@ -109,9 +109,12 @@ def reference_bins(name: str, ref: Mapping[str, Sequence[float]]) -> tuple[np.nd
 def bin_shares(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     """Shares of values in the bins cut at `cuts` (left-closed, as np.digitize), plus missing."""
     values = np.asarray(values, dtype=float)
-    nan = np.isnan(values)
-    counts = np.bincount(np.digitize(values[~nan], cuts), minlength=len(cuts) + 1)
-    counts = np.append(counts, nan.sum()).astype(float)
+    missing = int(np.count_nonzero(np.isnan(values)))
+    # NaN sorts after every (ascending) cut: binned whole, then moved from the last bin to its
+    # own, without copying the non-missing values out first
+    counts = np.bincount(np.digitize(values, cuts), minlength=len(cuts) + 1)
+    counts[len(cuts)] -= missing
+    counts = np.append(counts, missing).astype(float)
     return counts / max(counts.sum(), 1.0)
 
 
