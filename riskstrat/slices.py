@@ -96,6 +96,21 @@ def slice_categories(frame: pd.DataFrame, *, names: tuple[str, ...] = SLICE_NAME
     return pd.DataFrame(out, index=frame.index)
 
 
+def code_positions(
+    codes: np.ndarray, *, n_groups: int, order: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """Row positions of each code 0..n_groups-1 (one stable sort of integer codes): ascending,
+    or, with `order` (a permutation of the rows), in that order."""
+    if not n_groups:
+        return []
+    ranked = codes if order is None else codes[order]
+    by_code = np.argsort(ranked, kind="stable")
+    if order is not None:
+        by_code = order[by_code]
+    bounds = np.cumsum(np.bincount(ranked, minlength=n_groups))[:-1]
+    return np.split(by_code, bounds)
+
+
 def group_positions(keys: np.ndarray | pd.Series) -> list[tuple[object, np.ndarray]]:
     """(group, row positions) per distinct key, groups in sorted order.
 

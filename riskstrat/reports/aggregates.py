@@ -56,6 +56,8 @@ def build_aggregates(
     require(outcomes, OUTCOME_COLUMNS, name="outreach_outcomes")
     require(history, HEADLINE_COLUMNS, name="history")
     practices = practices.astype({"practice_code": str, "pcn_code": str})
+    # Every section groups by practice: factorise the 880k codes once, not once per table.
+    cohort = cohort.assign(practice_code=cohort["practice_code"].astype("category"))
     bands = assign_bands(cohort["risk"], cohort["patient_id"], config=config)
     rows = pyramid_and_geography(cohort, practices, bands=bands, config=config)
     rows += equity(cohort, config=config)

@@ -58,13 +58,18 @@ def people_frame(
     if missing:
         raise ValueError(MATRIX_MISSING.format(columns=missing))
     decoded = decode(matrix, catalogue=catalogue)
+    # Strings stay Arrow-backed (`.array`), never one Python object per row; each practice's
+    # PCN is looked up once per distinct practice and spread by its code.
+    practice = decoded["practice_code"].astype("str").array
+    codes, uniques = pd.factorize(practice)
     pcn = dict(zip(practices["practice_code"], practices["pcn_code"], strict=True))
+    pcn_of = pd.array([pcn.get(code) for code in uniques], dtype="str")
     out = pd.DataFrame(
         {
-            "patient_id": matrix["patient_id"].astype("str").to_numpy(),
+            "patient_id": matrix["patient_id"].astype("str").array,
             "risk": matrix["risk"].to_numpy(dtype="float64"),
-            "practice_code": decoded["practice_code"].to_numpy(),
-            "pcn_code": decoded["practice_code"].map(pcn).to_numpy(),
+            "practice_code": practice,
+            "pcn_code": pcn_of.take(codes, allow_fill=True),
         },
         index=matrix.index,
     )

@@ -16,7 +16,7 @@ from riskstrat.reports.rates import GEO_TYPES
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect
 from riskstrat.reports.tables import calibration_slope, count_table, group_sums, sorted_auroc
-from riskstrat.slices import slice_categories
+from riskstrat.slices import code_positions, slice_categories
 
 SECTION = "performance"
 DECILES = 10
@@ -24,15 +24,16 @@ DECILES = 10
 
 def _event_table(
     labels: pd.Series,
-    frame: pd.DataFrame,
+    y: np.ndarray,
+    risk: np.ndarray,
     *,
     config: ReportConfig,
     index: list[str] | None,
     groups: dict[str, list[str]] | None = None,
 ) -> tuple[Protected, pd.DataFrame]:
-    """Admitted / not admitted per group, protected; and the true counts and expected sums."""
-    y = frame["label"].astype(int).to_numpy()
-    risk = frame["risk"].to_numpy(dtype=float)
+    """Admitted / not admitted per group, protected; and the true counts and expected sums.
+
+    labels: each row's group (categorical labels count fastest); y: label (1/0); risk."""
     counts = count_table(labels, y, index=index, columns=[1, 0])
     counts.columns = ["admitted", "not_admitted"]
     table = protect(counts, rule=config.suppression, row_groups=groups)
@@ -113,9 +114,12 @@ def performance(
         return rows
     groups = practice_groups(practices)
     codes = [c for cs in groups.values() for c in cs]
+    y_all = matured["label"].astype(int).to_numpy()
+    p_all = matured["risk"].to_numpy(dtype=float)
     table, true = _event_table(
-        matured["practice_code"], matured, config=config, index=codes, groups=groups
-    )
+        matured["practice_code"].astype("category"), y_all, p_all, config=config, index=codes,
+        groups=groups,
+    )  # fmt: skip
     rows += tidy_protected(
         table,
         section=SECTION,
@@ -124,8 +128,6 @@ def performance(
     )
     rows += _ratio_rows(table, true, GEO_TYPES, config=config, funnel=True)
     hidden_total = bool(table.suppressed.at[TOTAL, "admitted"])
-    y_all = matured["label"].astype(int).to_numpy()
-    p_all = matured["risk"].to_numpy(dtype=float)
     order = np.argsort(p_all, kind="stable")  # rank, ties in row order (as rank "first")
     y_sorted, p_sorted = y_all[order], p_all[order]
     rows += _discrimination(y_sorted, p_sorted, "ics", TOTAL, hidden_total, config=config)
@@ -143,8 +145,9 @@ def performance(
     decile = np.empty(len(p_all), dtype=int)
     decile[order] = np.arange(len(p_all)) * DECILES // len(p_all)
     dtable, dtrue = _event_table(
-        pd.Series(np.array(names)[decile]), matured, config=config, index=names
-    )
+        pd.Series(pd.Categorical.from_codes(decile, categories=names)), y_all, p_all,
+        config=config, index=names,
+    )  # fmt: skip
     kinds = {"cell": "risk_decile", "total": "ics"}
     for group in names:
         n = float(dtable.values.at[group, TOTAL])  # published counts only
@@ -166,7 +169,7 @@ def performance(
         )
     slices = slice_categories(matured, names=EQUITY_SLICES)
     for name in EQUITY_SLICES:
-        stable, strue = _event_table(slices[name], matured, config=config, index=None)
+        stable, strue = _event_table(slices[name], y_all, p_all, config=config, index=None)
         kinds = {"cell": name, "total": name}
         rows += tidy_protected(
             stable,
@@ -176,14 +179,12 @@ def performance(
         )
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
         codes, uniques = pd.factorize(slices[name], sort=True)
-        codes_sorted = codes[order]  # rows in risk order: each group's AUROC in one pass
-        for k, group in enumerate(uniques):
-            sel = codes_sorted == k
+        # each group's rows in risk order (ties in row order), from one sort of the codes
+        ranked = code_positions(codes, n_groups=len(uniques), order=order)
+        for group, at in zip(uniques, ranked, strict=True):
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]
                 or stable.suppressed.at[str(group), "not_admitted"]
             )
-            rows += _discrimination(
-                y_sorted[sel], p_sorted[sel], name, str(group), hidden, config=config
-            )
+            rows += _discrimination(y_all[at], p_all[at], name, str(group), hidden, config=config)
     return rows

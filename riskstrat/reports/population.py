@@ -40,7 +40,6 @@ def assign_bands(risk: pd.Series, order_key: pd.Series, *, config: ReportConfig)
     ranked = -values[order]  # ascending
     cuts = [int(np.floor(b.top_share * n + 0.5)) for b in config.pyramid]
     cuts[-1] = n
-    keys = order_key.to_numpy()
     for cut in cuts[:-1]:
         if 0 < cut < n and ranked[cut - 1] == ranked[cut]:
             lo, hi = (
@@ -48,12 +47,13 @@ def assign_bands(risk: pd.Series, order_key: pd.Series, *, config: ReportConfig)
                 np.searchsorted(ranked, ranked[cut], side="right"),
             )
             block = order[lo:hi]
-            order[lo:hi] = block[np.argsort(keys[block].astype(str), kind="stable")]
+            keys = order_key.take(block).to_numpy().astype(str)  # the block's keys only
+            order[lo:hi] = block[np.argsort(keys, kind="stable")]
     pos = np.empty(n, dtype=int)
     pos[order] = np.arange(n)
     band = np.searchsorted(np.array(cuts), pos, side="right")
-    names = np.array([b.name for b in config.pyramid])
-    return pd.Series(names[band], index=risk.index)
+    names = pd.array([b.name for b in config.pyramid], dtype="str")
+    return pd.Series(names.take(band), index=risk.index)  # taken in Arrow: no str per row
 
 
 def headline(

@@ -18,16 +18,18 @@ from riskstrat.reports.intervals import z_value
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected
 from riskstrat.reports.tables import group_sums
-from riskstrat.slices import age_band, as_label
+from riskstrat.slices import slice_categories
 
 GEO_TYPES = {"cell": "practice", "subtotal": "pcn", "total": "ics"}
 
 
 def stratum(cohort: pd.DataFrame) -> np.ndarray:
-    """Age band x sex of each row as one integer code (the standardisation strata)."""
-    age = pd.factorize(age_band(cohort["age"]))[0]
-    sex = pd.factorize(as_label(cohort["sex"]))[0]
-    return age * (int(sex.max(initial=0)) + 1) + sex
+    """Age band x sex of each row as one integer code (the standardisation strata), from the
+    slices' codes (labels made per distinct value only)."""
+    groups = slice_categories(cohort, names=("age_band", "sex"))
+    age = np.asarray(groups["age_band"].array.codes, dtype=np.int64)
+    sex = groups["sex"].array
+    return age * len(sex.categories) + np.asarray(sex.codes, dtype=np.int64)
 
 
 def indirect_expected(cohort: pd.DataFrame) -> np.ndarray:

@@ -131,7 +131,7 @@ def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig
     for day in reversed(days):
         if day not in kept:
             scores = con.execute(
-                f"SELECT patient_id, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
+                f"SELECT risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
                 [config.task, day],
             ).df()
             kept[day] = headline(scores, as_of=day, config=config)

@@ -95,9 +95,8 @@ def matured_frame(
     if then is None:
         return None, pd.DataFrame()
     rows = shared_matured(state, data, then)
-    decoded = decode(rows)
-    frame = rows[[*data.spec.keys, "risk", "label"]]
-    return then, frame.assign(**{c: decoded[c].to_numpy() for c in SLICE_INPUTS})
+    decoded = decode(rows)  # same index as rows: joined without per-row Python strings
+    return then, rows[[*data.spec.keys, "risk", "label"]].join(decoded[list(SLICE_INPUTS)])
 
 
 def monitor(state: RunState) -> dict[str, int]:

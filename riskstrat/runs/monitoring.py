@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskstrat.config import StrictModel, config_dir, load_yaml
 from riskstrat.reports.tables import sorted_auroc
-from riskstrat.slices import SLICES, assign_slices, group_positions
+from riskstrat.slices import SLICES, code_positions, slice_categories
 
 MONITORING_FILE = "monitoring.yaml"
 BAD_REFERENCE = "reference for {name!r}: {problem}"
@@ -109,9 +109,12 @@ def reference_bins(name: str, ref: Mapping[str, Sequence[float]]) -> tuple[np.nd
 def bin_shares(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     """Shares of values in the bins cut at `cuts` (left-closed, as np.digitize), plus missing."""
     values = np.asarray(values, dtype=float)
-    nan = np.isnan(values)
-    counts = np.bincount(np.digitize(values[~nan], cuts), minlength=len(cuts) + 1)
-    counts = np.append(counts, nan.sum()).astype(float)
+    missing = int(np.count_nonzero(np.isnan(values)))
+    # NaN sorts after every (ascending) cut: binned whole, then moved from the last bin to its
+    # own, without copying the non-missing values out first
+    counts = np.bincount(np.digitize(values, cuts), minlength=len(cuts) + 1)
+    counts[len(cuts)] -= missing
+    counts = np.append(counts, missing).astype(float)
     return counts / max(counts.sum(), 1.0)
 
 
@@ -176,10 +179,15 @@ def _auroc(label: np.ndarray, risk: np.ndarray) -> float | None:
     """AUROC (ties count half), None when only one outcome occurs. One stable sort and one
     pass over blocks of equal risk (riskstrat.reports.tables.sorted_auroc): the same value as
     sklearn's roc_auc_score without its per-call overhead, which dominated at 126 groups."""
+    order = np.argsort(risk, kind="stable")
+    return _ranked_auroc(label[order], risk[order])
+
+
+def _ranked_auroc(label: np.ndarray, risk: np.ndarray) -> float | None:
+    """_auroc of rows already in ascending risk order (ties in row order)."""
     if not 0 < label.sum() < len(label):
         return None
-    order = np.argsort(risk, kind="stable")
-    return float(sorted_auroc(label[order], risk[order]))
+    return float(sorted_auroc(label, risk))
 
 
 def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,25 +197,46 @@ def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
     (age, sex, ethnicity, imd_decile, practice_code, ltc_count). Returns one row per
     (slice, group) plus ("overall", "all"): n, events, observed, expected, gap, z (observed
     minus expected events in standard errors sqrt(sum p(1 - p))), auroc.
+
+    Groups come as integer codes (slice_categories: labels made on distinct values only) and
+    the rows are sorted by risk once: per slice, one stable sort of the codes gives each group's
+    rows in row order (its sums) and one of the codes in risk order its rows ranked (its AUROC),
+    the same rows in the same order as a mask per group, so the figures match to the last digit.
     """
     mature = frame[frame["label"].notna()]
     label = mature["label"].to_numpy(dtype=float)
     risk = mature["risk"].to_numpy(dtype=float)
     names = tuple(s.name for s in SLICES if s.column in mature.columns)
-    groups = assign_slices(mature, names=names)
-    rows = [_perf_row("overall", "all", label, risk)]
+    slices = slice_categories(mature, names=names)
+    by_risk = np.argsort(risk, kind="stable")
+    rows = [_perf_row("overall", "all", label, risk, ranked=(label[by_risk], risk[by_risk]))]
     for name in names:
-        for group, rows_at in group_positions(groups[name].to_numpy()):
-            rows.append(_perf_row(name, group, label[rows_at], risk[rows_at]))
+        groups = slices[name].array
+        n_groups = len(groups.categories)
+        codes = np.asarray(groups.codes)
+        in_rows = code_positions(codes, n_groups=n_groups)
+        by_rank = code_positions(codes, n_groups=n_groups, order=by_risk)
+        for group, at, r in zip(groups.categories.tolist(), in_rows, by_rank, strict=True):
+            rows.append(_perf_row(name, group, label[at], risk[at], ranked=(label[r], risk[r])))
     return pd.DataFrame(rows)
 
 
-def _perf_row(slice_name: str, group: str, label: np.ndarray, risk: np.ndarray) -> dict:
+def _perf_row(
+    slice_name: str,
+    group: str,
+    label: np.ndarray,
+    risk: np.ndarray,
+    *,
+    ranked: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    """ranked: the rows' label and risk in ascending risk order (ties in row order), when the
+    caller has them; else sorted here."""
     n = len(label)
     observed = float(label.mean()) if n else float("nan")
     expected = float(risk.mean()) if n else float("nan")
     # events observed - expected, in standard errors of the count if the risks were right
     sd = float(np.sqrt(np.sum(risk * (1 - risk))))
+    auroc = _auroc(label, risk) if ranked is None else _ranked_auroc(*ranked)  # None if empty
     return {
         "slice": slice_name,
         "group": group,
@@ -217,7 +246,7 @@ def _perf_row(slice_name: str, group: str, label: np.ndarray, risk: np.ndarray) 
         "expected": expected,
         "gap": observed - expected,
         "z": float((label.sum() - risk.sum()) / sd) if sd > 0 else float("nan"),
-        "auroc": _auroc(label, risk) if n else None,
+        "auroc": auroc,
     }
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from riskstrat.models import metrics
 from riskstrat.runs import monitoring as mon
-from riskstrat.slices import SLICES, assign_slices, group_positions
+from riskstrat.slices import SLICES, assign_slices, code_positions, group_positions
 
 
 def _frame(n: int, *, seed: int) -> pd.DataFrame:
@@ -83,3 +83,35 @@ def test_monitoring_auroc_is_sklearns_with_ties(seed: int) -> None:
     label = (rng.uniform(size=4000) < risk).astype(float)
     assert mon._auroc(label, risk) == pytest.approx(roc_auc_score(label, risk), abs=1e-12)
     assert mon._auroc(np.zeros(5), risk[:5]) is None
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_matured_performance_equals_the_masked_loop_with_ties_and_unknowns(seed: int) -> None:
+    """Rounded risks (blocks of ties: the rank order within a group must be the row order, as a
+    stable sort of the group alone gives) and missing slice inputs (the Unknown groups)."""
+    frame = _frame(6000, seed=seed)
+    rng = np.random.default_rng(seed)
+    frame["risk"] = np.round(frame["risk"], 2)
+    frame["ethnicity"] = rng.choice(["A", "B", None], len(frame))
+    frame["ltc_count"] = rng.choice([0.0, 1.0, 5.0, np.nan], len(frame))
+    frame.loc[rng.uniform(size=len(frame)) < 0.05, "age"] = np.nan
+    new, old = mon.matured_performance(frame), _old_matured_performance(frame)
+    assert {"Unknown"} <= set(new["group"])
+    pd.testing.assert_frame_equal(new, old, check_exact=True)
+
+
+def test_matured_performance_with_nothing_mature() -> None:
+    frame = _frame(50, seed=1).assign(label=np.nan)
+    perf = mon.matured_performance(frame)
+    assert perf[["slice", "group", "n", "events"]].to_dict("records") == [
+        {"slice": "overall", "group": "all", "n": 0, "events": 0}
+    ]
+
+
+def test_code_positions_in_row_order_and_in_a_given_order() -> None:
+    codes = np.array([1, 0, 1, 2, 0, 1])
+    assert [p.tolist() for p in code_positions(codes, n_groups=3)] == [[1, 4], [0, 2, 5], [3]]
+    order = np.array([5, 4, 3, 2, 1, 0])  # e.g. rows by descending risk
+    ranked = code_positions(codes, n_groups=3, order=order)
+    assert [p.tolist() for p in ranked] == [[4, 1], [5, 2, 0], [3]]
+    assert code_positions(np.array([], dtype=np.int64), n_groups=0) == []
