@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.outreach.calendar import add_working_days
 from riskstrat.outreach.config import OutreachConfig, Pathway
@@ -259,14 +261,27 @@ def _returned_again(
 
 
 def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
-    """Position of each of `ids` in `keys` (unique), -1 when absent. One factorisation of both
-    columns and integer indexing: much faster than a merge on 1M Arrow strings."""
-    codes, uniques = pd.factorize(pd.concat([keys, ids], ignore_index=True))
-    key_codes, id_codes = codes[: len(keys)], codes[len(keys) :]
-    where = np.full(len(uniques) + 1, -1, dtype=np.int64)  # code -1 (a missing id) -> -1
-    known = key_codes >= 0
-    where[key_codes[known]] = np.arange(len(keys))[known]
-    return where[id_codes]
+    """Position of each of `ids` in `keys` (unique), -1 when absent (or missing). A hash join
+    in an in-memory DuckDB over the columns' Arrow buffers: no Python string per row, and
+    several times quicker than factorising 1M Arrow strings in pandas."""
+    where = np.full(len(ids), -1, dtype=np.int64)
+    if not len(ids) or not len(keys):
+        return where
+    left = pa.table({"key": _arrow_text(keys), "pos": np.arange(len(keys), dtype=np.int64)})
+    right = pa.table({"id": _arrow_text(ids), "row": np.arange(len(ids), dtype=np.int64)})
+    with duckdb.connect() as con:
+        con.register("lookup_keys", left)
+        con.register("lookup_ids", right)
+        found = con.sql(
+            "SELECT row, pos FROM lookup_ids JOIN lookup_keys ON id = key"
+        ).to_arrow_table()
+    where[found["row"].to_numpy()] = found["pos"].to_numpy()
+    return where
+
+
+def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column's values as Arrow strings (zero-copy for pandas' Arrow-backed `str`)."""
+    return pa.array(column.array) if column.dtype == "str" else pa.array(column.astype("str").array)
 
 
 def _base(
@@ -385,15 +400,16 @@ def drop_planned_rises(lists: pd.DataFrame, *, selection: Selection | None) -> p
         extra = counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)]
         selection.left_out = pd.concat([selection.left_out, extra], ignore_index=True)
     kept = lists[~hit]
-    touched = set(zip(gone["practice_code"], gone["pathway"], strict=True))
-    parts = []
-    for (code, name), rows in kept.groupby(["practice_code", "pathway"], sort=False):
-        if (code, name) in touched:
-            before = lists[(lists["practice_code"] == code) & (lists["pathway"] == name)]
-            places = int((before["section"] == MAIN).sum())
-            rows = rows.sort_values("rank", kind="mergesort")
-            order = np.arange(1, len(rows) + 1)
-            rows = rows.assign(rank=order, section=np.where(order <= places, MAIN, RESERVE))
-        parts.append(rows)
-    out = pd.concat(parts) if parts else kept.iloc[:0]
-    return out.loc[[i for i in lists.index if i in out.index]]
+    pair = ["practice_code", "pathway"]
+    # Only the lists that lost someone are re-ranked: their main places stay as many as before.
+    touched = pd.MultiIndex.from_frame(kept[pair]).isin(pd.MultiIndex.from_frame(gone[pair]))
+    moved = kept[touched].sort_values("rank", kind="mergesort")
+    if moved.empty:
+        return kept
+    places = (lists["section"] == MAIN).groupby([lists[c] for c in pair]).sum()
+    order = moved.groupby(pair, sort=False).cumcount().to_numpy() + 1
+    mains = places.reindex(pd.MultiIndex.from_frame(moved[pair])).to_numpy()
+    kept = kept.copy()
+    kept.loc[moved.index, "rank"] = order
+    kept.loc[moved.index, "section"] = np.where(order <= mains, MAIN, RESERVE)
+    return kept

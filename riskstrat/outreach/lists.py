@@ -33,6 +33,7 @@ from riskstrat.outreach.store_io import (
     load_practices,
     load_previous,
     load_scores,
+    previous_as_of,
 )
 from riskstrat.outreach.writers import write_practice_files
 
@@ -95,13 +96,15 @@ def select(
 
 def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str, str]]:
     out = {}
-    for task, rows in scores.groupby("task"):
-        pairs = rows[["model_name", "model_version"]].drop_duplicates()
-        if len(pairs) != 1:
+    for task in sorted(scores["task"].dropna().unique()):
+        rows = scores.loc[scores["task"] == task, ["model_name", "model_version"]]
+        names, versions = rows["model_name"].unique(), rows["model_version"].unique()
+        if len(names) != 1 or len(versions) != 1:  # then there are several pairs
+            pairs = rows.drop_duplicates()
             raise ValueError(
                 MIXED_VERSIONS.format(task=task, as_of=as_of, versions=pairs.to_dict("records"))
             )
-        out[str(task)] = (str(pairs.iloc[0, 0]), str(pairs.iloc[0, 1]))
+        out[str(task)] = (str(names[0]), str(versions[0]))
     return out
 
 
@@ -212,7 +215,7 @@ def _previous_matrix(
     if rows.empty or ("index_spell_id" in rows and rows["index_spell_id"].notna().any()):
         return None
     as_of = pd.Timestamp(rows["index_date"].iloc[0]).date()
-    prev_as_of, _ = load_previous(
+    prev_as_of = previous_as_of(
         con, task=task, as_of=as_of, max_days=config.rising_compare_max_days
     )
     if prev_as_of is None:
