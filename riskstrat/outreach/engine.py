@@ -261,9 +261,9 @@ def _returned_again(
 
 
 def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
-    """Position of each of `ids` in `keys` (unique), -1 when absent (or missing). A hash join
-    in an in-memory DuckDB over the columns' Arrow buffers: no Python string per row, and
-    several times quicker than factorising 1M Arrow strings in pandas."""
+    """Position of each of `ids` in `keys` (the first, when a key repeats), -1 when absent (or
+    missing). A hash join in an in-memory DuckDB over the columns' Arrow buffers: no Python
+    string per row, and several times quicker than factorising 1M Arrow strings in pandas."""
     where = np.full(len(ids), -1, dtype=np.int64)
     if not len(ids) or not len(keys):
         return where
@@ -273,7 +273,7 @@ def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
         con.register("lookup_keys", left)
         con.register("lookup_ids", right)
         found = con.sql(
-            "SELECT row, pos FROM lookup_ids JOIN lookup_keys ON id = key"
+            "SELECT row, min(pos) AS pos FROM lookup_ids JOIN lookup_keys ON id = key GROUP BY row"
         ).to_arrow_table()
     where[found["row"].to_numpy()] = found["pos"].to_numpy()
     return where
@@ -295,19 +295,21 @@ def _base(
     """A task's scores for registered, living patients, with practice, group, opt-out, open
     spell, last event, previous risk and contact-by."""
     own = scores.loc[scores["task"] == task, list(SCORE_COLUMNS[1:])]
-    if own["patient_id"].duplicated().any():
+    pos = _lookup(status["patient_id"], own["patient_id"])
+    if np.bincount(pos[pos >= 0]).max(initial=0) > 1:
         # One row per patient: the latest index (a second discharge supersedes the first).
+        # (Repeats among people who are not listable go with them: no need to look for those.)
         own = own.sort_values(["patient_id", "index_date", "risk"], ascending=[True, False, False])
         own = own.drop_duplicates("patient_id")
-    pos = _lookup(status["patient_id"], own["patient_id"])
+        pos = _lookup(status["patient_id"], own["patient_id"])
     own = own[pos >= 0].copy()
     pos = pos[pos >= 0]
     for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
         own[column] = status[column].array.take(pos)
     own["previous_risk"] = np.nan
     if previous is not None:
-        prev = previous.loc[previous["task"] == task].drop_duplicates("patient_id")
-        at = _lookup(prev["patient_id"], own["patient_id"])
+        prev = previous.loc[previous["task"] == task]
+        at = _lookup(prev["patient_id"], own["patient_id"])  # a repeated id: its first row
         risk = np.full(len(own), np.nan)
         risk[at >= 0] = prev["risk"].to_numpy(dtype="float64")[at[at >= 0]]
         own["previous_risk"] = risk

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
@@ -95,16 +96,22 @@ def select(
 
 
 def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str, str]]:
+    columns = ["task", "model_name", "model_version"]
+    # The distinct triples, grouped in Arrow (a pandas groupby copies every task's 1M rows).
+    distinct = (
+        pa.table({c: pa.array(scores[c].astype("str").array) for c in columns})
+        .group_by(columns)
+        .aggregate([])
+        .to_pandas()
+    )
     out = {}
-    for task in sorted(scores["task"].dropna().unique()):
-        rows = scores.loc[scores["task"] == task, ["model_name", "model_version"]]
-        names, versions = rows["model_name"].unique(), rows["model_version"].unique()
-        if len(names) != 1 or len(versions) != 1:  # then there are several pairs
-            pairs = rows.drop_duplicates()
+    for task, pairs in distinct.dropna(subset=["task"]).groupby("task"):
+        if len(pairs) != 1:
+            rows = scores.loc[scores["task"] == task, columns[1:]].drop_duplicates()
             raise ValueError(
-                MIXED_VERSIONS.format(task=task, as_of=as_of, versions=pairs.to_dict("records"))
+                MIXED_VERSIONS.format(task=task, as_of=as_of, versions=rows.to_dict("records"))
             )
-        out[str(task)] = (str(names[0]), str(versions[0]))
+        out[str(task)] = (str(pairs.iloc[0, 1]), str(pairs.iloc[0, 2]))
     return out
 
 
