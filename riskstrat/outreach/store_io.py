@@ -105,13 +105,29 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(found and found[0])
 
 
+#: Integer and boolean columns with nulls: the nullable dtypes `.df()` gives them.
+NULLABLE_DTYPES = {
+    pa.bool_(): pd.BooleanDtype(), pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
+}  # fmt: skip
+
+
 def arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> pd.DataFrame:
-    """`sql`'s rows as `.df()` gives them (text as pandas' `str`, DATE as datetime64[us]), read
-    through Arrow: no Python object is made per text value (`.df()` makes one per cell, then
-    pandas turns them back into Arrow strings)."""
+    """`sql`'s rows as `.df()` gives them (text as pandas' `str`, DATE as datetime64[us],
+    DECIMAL as float64, nullable integers and booleans when they hold nulls; an empty text
+    column is `str`, where `.df()` leaves it `object`), read through Arrow: no Python object is
+    made per text value (`.df()` makes one per cell, then pandas turns them back into Arrow
+    strings)."""
     table = con.sql(sql, params=params).to_arrow_table()
-    dates = {f.name: "datetime64[us]" for f in table.schema if pa.types.is_date(f.type)}
-    return table.to_pandas(date_as_object=False).astype(dates)
+    frame = table.to_pandas(date_as_object=False)
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_date(field.type):
+            frame[field.name] = frame[field.name].astype("datetime64[us]")
+        elif pa.types.is_decimal(field.type):
+            frame[field.name] = column.cast(pa.float64()).to_pandas()
+        elif column.null_count and field.type in NULLABLE_DTYPES:
+            frame[field.name] = column.to_pandas(types_mapper=NULLABLE_DTYPES.get)
+    return frame
 
 
 def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
