@@ -111,7 +111,7 @@ def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str,
             raise ValueError(
                 MIXED_VERSIONS.format(task=task, as_of=as_of, versions=rows.to_dict("records"))
             )
-        out[str(task)] = (str(pairs.iloc[0, 1]), str(pairs.iloc[0, 2]))
+        out[str(task)] = (str(pairs["model_name"].iloc[0]), str(pairs["model_version"].iloc[0]))
     return out
 
 

@@ -7,8 +7,10 @@ from datetime import date
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
 from riskstrat.outreach.engine import _lookup
+from riskstrat.outreach.lists import MIXED_VERSIONS, model_versions
 from riskstrat.outreach.store_io import arrow_frame
 
 
@@ -44,3 +46,27 @@ def test_arrow_frame_gives_what_df_gives() -> None:
     none = arrow_frame(con, empty)
     assert none.empty and list(none.columns) == ["s", "d"]
     assert str(none["s"].dtype) == "str"  # (`.df()` leaves an empty text column `object`)
+
+
+def test_model_versions_names_each_task_s_model_and_refuses_a_mix() -> None:
+    scores = pd.DataFrame(
+        {
+            "task": ["crisis"] * 3 + ["readmission_30d"] * 2,
+            "model_name": ["riskstrat-crisis"] * 3 + ["riskstrat-readmission_30d"] * 2,
+            "model_version": ["4", "4", "4", "2", "3"],
+        }
+    )
+    assert model_versions(scores.iloc[:4], as_of=date(2025, 12, 29)) == {
+        "crisis": ("riskstrat-crisis", "4"),
+        "readmission_30d": ("riskstrat-readmission_30d", "2"),
+    }
+    versions = [
+        {"model_name": "riskstrat-readmission_30d", "model_version": "2"},
+        {"model_name": "riskstrat-readmission_30d", "model_version": "3"},
+    ]
+    message = MIXED_VERSIONS.format(
+        task="readmission_30d", as_of=date(2025, 12, 29), versions=versions
+    )
+    with pytest.raises(ValueError) as raised:
+        model_versions(scores, as_of=date(2025, 12, 29))
+    assert str(raised.value) == message
