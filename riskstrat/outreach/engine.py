@@ -15,6 +15,7 @@ tie-break) and cut per practice at the pathway's places, then a short reserve; t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -269,7 +270,7 @@ def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
         return where
     left = pa.table({"key": _arrow_text(keys), "pos": np.arange(len(keys), dtype=np.int64)})
     right = pa.table({"id": _arrow_text(ids), "row": np.arange(len(ids), dtype=np.int64)})
-    with duckdb.connect() as con:
+    with _memory_db().cursor() as con:  # its own connection: the views are its alone
         con.register("lookup_keys", left)
         con.register("lookup_ids", right)
         found = con.sql(
@@ -277,6 +278,18 @@ def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
         ).to_arrow_table()
     where[found["row"].to_numpy()] = found["pos"].to_numpy()
     return where
+
+
+#: One in-memory DuckDB per process for the lookups (starting and stopping a database costs
+#: ~0.1 s a call); keyed by process id, so a forked child never uses its parent's threads.
+_MEMORY_DBS: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
+def _memory_db() -> duckdb.DuckDBPyConnection:
+    pid = os.getpid()
+    if pid not in _MEMORY_DBS:
+        _MEMORY_DBS[pid] = duckdb.connect()
+    return _MEMORY_DBS[pid]
 
 
 def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
