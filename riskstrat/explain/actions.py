@@ -134,10 +134,11 @@ def row_actions(
     vals = values if values is not None else pd.DataFrame(index=rows.index)
     out_actions, out_why = [], []
     groups = rows["group"] if "group" in rows else pd.Series(None, index=rows.index)
+    value_rows = _value_rows(vals)
     for idx, pathway, group, *feats in zip(
         rows.index, rows["pathway"], groups, *(rows[f] for f in features), strict=True
     ):
-        value_of = _values(vals, idx)
+        value_of = value_rows.get(idx, {})
         context = {str(pathway), str(group)} if isinstance(group, str) else {str(pathway)}
         steps: list[tuple[str, str]] = []
         if pathway in actions.pathways:
@@ -159,11 +160,14 @@ def _pair(step: Step) -> tuple[str, str]:
     return step.action, step.why
 
 
-def _values(values: pd.DataFrame, idx: object) -> Mapping[str, float]:
-    if idx not in values.index:
-        return {}
-    row = values.loc[idx]
-    return {str(k): v for k, v in row.items()}
+def _value_rows(values: pd.DataFrame) -> dict[object, Mapping[str, object]]:
+    """Each row's values by column name (index label -> {column: value}), read in one pass
+    (a `.loc` per row costs more than the rest of row_actions)."""
+    names = [str(c) for c in values.columns]
+    return {
+        idx: dict(zip(names, row, strict=True))
+        for idx, row in zip(values.index, values.itertuples(index=False, name=None), strict=True)
+    }
 
 
 def _number(value: object) -> float:

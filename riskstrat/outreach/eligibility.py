@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.outreach.config import OutreachConfig
 
@@ -25,6 +26,8 @@ PEOPLE_COLUMNS = (
 OPTIONAL_PEOPLE_COLUMNS = ("in_hospital", "last_event")
 MISSING_PEOPLE_COLUMN = "people frame: missing column {column!r}"
 OUTCOME_COLUMNS = ("patient_id", "pathway", "listed_on", "contacted_on", "outcome")
+#: The special groups eligibility marks, by code (palliative care wins over care home).
+SPECIAL_GROUPS = ("palliative_care", "care_home")
 
 
 def eligibility(people: pd.DataFrame, *, as_of: date, config: OutreachConfig) -> pd.DataFrame:
@@ -60,18 +63,31 @@ def eligibility(people: pd.DataFrame, *, as_of: date, config: OutreachConfig) ->
     )
     palliative = people["palliative"].fillna(False).astype(bool)
     care_home = people["care_home"].fillna(False).astype(bool)
-    group = np.where(palliative, "palliative_care", np.where(care_home, "care_home", None))
+    code = np.where(palliative, 0, np.where(care_home, 1, -1)).astype(np.int8)
     return pd.DataFrame(
         {
-            "patient_id": people["patient_id"].to_numpy(),
-            "practice_code": people["practice_code"].to_numpy(),
+            "patient_id": _values(people["patient_id"]),
+            "practice_code": _values(people["practice_code"]),
             "listable": listable.to_numpy(dtype=bool),
             "opted_out": opted_out.to_numpy(dtype=bool),
             "in_hospital": in_hospital.to_numpy(dtype=bool),
             "last_event": last_event.to_numpy(),
-            "group": pd.Series(group, dtype="str").to_numpy(),
+            "group": _group_names(code),
         }
     )
+
+
+def _values(column: pd.Series) -> object:
+    """A column's values for a new frame: `str` columns as they are (their Arrow strings; a
+    NumPy copy would make a Python string per row), others as a NumPy array."""
+    return column.array if column.dtype == "str" else column.to_numpy()
+
+
+def _group_names(code: np.ndarray) -> object:
+    """SPECIAL_GROUPS[code] as `str` values, NA where code is -1, built in Arrow (no Python
+    string per person)."""
+    names = pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), pa.array(SPECIAL_GROUPS))
+    return names.cast(pa.large_string()).to_pandas().array
 
 
 def recently_closed(outcomes: pd.DataFrame, *, as_of: date, weeks: dict[str, int]) -> pd.Series:

@@ -4,6 +4,7 @@ the HTML header, the XLSX title rows and nowhere else (the CSV is for systems)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,8 @@ REASON_TEXT = {
 REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_LIST, PLANNED_ONLY,
                 BELOW_RULE, OVER_CAPACITY)  # fmt: skip
 CONFIDENTIAL = "Confidential: contains patient identifiers. For {practice} staff only."
+#: (practice_code, pathway) -> reason -> count: a selection's left_out rows by list.
+LeftOutCounts = Mapping[tuple[str, str], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,10 @@ def list_header(
     n_missing_contacts: int,
     selection: Selection | None,
     config: OutreachConfig | None,
+    left_out: LeftOutCounts | None = None,
 ) -> Header:
+    """left_out: left_out_counts(selection), when the caller writes many lists of one selection
+    (counted once, not filtered per list)."""
     return Header(
         rule=rule_text(pathway, selection=selection, weekly_capacity=weekly_capacity, as_of=as_of),
         left_out=left_out_text(
@@ -68,6 +74,7 @@ def list_header(
             practice_code=practice_code,
             config=config,
             n_listed=n_listed,
+            counts=left_out,
         ),
         repeats=repeats_text(pathway, config=config),
         missing_contacts=(
@@ -130,12 +137,12 @@ def left_out_text(
     practice_code: str,
     config: OutreachConfig | None,
     n_listed: int,
+    counts: LeftOutCounts | None = None,
 ) -> str:
     if selection is None:
         return ""
-    rows = selection.left_out
-    own = rows[(rows["practice_code"] == practice_code) & (rows["pathway"] == name)]
-    counts = {str(r): int(n) for r, n in zip(own["reason"], own["count"], strict=True)}
+    by_list = left_out_counts(selection) if counts is None else counts
+    counts = by_list.get((practice_code, name), {})
     ordered = sorted(counts, key=_reason_rank)
     said = [f"{counts[r]:,} {reason_text(r, pathway=pathway, config=config)}" for r in ordered]
     reviewed = selection.reviewed.get((practice_code, name), 0)
@@ -145,6 +152,18 @@ def left_out_text(
     if not said:
         return "Nobody who meets the rule was left out."
     return "Left out although they meet the rule: " + "; ".join(said) + "."
+
+
+def left_out_counts(selection: Selection) -> dict[tuple[str, str], dict[str, int]]:
+    """selection.left_out by list: (practice_code, pathway) -> reason -> count, in row order."""
+    rows = selection.left_out
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for code, name, reason, n in zip(
+        rows["practice_code"].to_numpy(), rows["pathway"].to_numpy(),
+        rows["reason"].to_numpy(), rows["count"].to_numpy(), strict=True,
+    ):  # fmt: skip
+        out.setdefault((str(code), str(name)), {})[str(reason)] = int(n)
+    return out
 
 
 def _reason_rank(reason: str) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
@@ -33,6 +34,7 @@ from riskstrat.outreach.store_io import (
     load_practices,
     load_previous,
     load_scores,
+    previous_as_of,
 )
 from riskstrat.outreach.writers import write_practice_files
 
@@ -94,14 +96,22 @@ def select(
 
 
 def model_versions(scores: pd.DataFrame, *, as_of: date) -> dict[str, tuple[str, str]]:
+    columns = ["task", "model_name", "model_version"]
+    # The distinct triples, grouped in Arrow (a pandas groupby copies every task's 1M rows).
+    distinct = (
+        pa.table({c: pa.array(scores[c].astype("str").array) for c in columns})
+        .group_by(columns)
+        .aggregate([])
+        .to_pandas()
+    )
     out = {}
-    for task, rows in scores.groupby("task"):
-        pairs = rows[["model_name", "model_version"]].drop_duplicates()
+    for task, pairs in distinct.dropna(subset=["task"]).groupby("task"):
         if len(pairs) != 1:
+            rows = scores.loc[scores["task"] == task, columns[1:]].drop_duplicates()
             raise ValueError(
-                MIXED_VERSIONS.format(task=task, as_of=as_of, versions=pairs.to_dict("records"))
+                MIXED_VERSIONS.format(task=task, as_of=as_of, versions=rows.to_dict("records"))
             )
-        out[str(task)] = (str(pairs.iloc[0, 0]), str(pairs.iloc[0, 1]))
+        out[str(task)] = (str(pairs["model_name"].iloc[0]), str(pairs["model_version"].iloc[0]))
     return out
 
 
@@ -212,7 +222,7 @@ def _previous_matrix(
     if rows.empty or ("index_spell_id" in rows and rows["index_spell_id"].notna().any()):
         return None
     as_of = pd.Timestamp(rows["index_date"].iloc[0]).date()
-    prev_as_of, _ = load_previous(
+    prev_as_of = previous_as_of(
         con, task=task, as_of=as_of, max_days=config.rising_compare_max_days
     )
     if prev_as_of is None:

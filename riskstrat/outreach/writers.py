@@ -29,7 +29,7 @@ from riskstrat.outreach.columns import (
 )
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
-from riskstrat.outreach.header import Header, list_header
+from riskstrat.outreach.header import Header, left_out_counts, list_header
 from riskstrat.outreach.html import render_html
 from riskstrat.outreach.safe import neutralise_text
 from riskstrat.outreach.xlsx import XlsxMeta, write_xlsx
@@ -87,6 +87,7 @@ def write_practice_files(
             if ("weekly_capacity" in practices)
             else pd.Series(dtype="int64")
         )
+        left_out = left_out_counts(selection) if selection is not None else None
         for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
             code = practice.practice_code
             own = by_practice.get(code, {})
@@ -99,7 +100,7 @@ def write_practice_files(
                     practice_name=practice.practice_name, as_of=as_of,
                     weekly_capacity=int(capacity.get(code, 0) or 0), n_listed=len(rows),
                     n_missing_contacts=sum(bool(r.get("contacts_missing")) for r in rows),
-                    selection=selection, config=config,
+                    selection=selection, config=config, left_out=left_out,
                 )  # fmt: skip
                 context = {
                     "title": pathway.title,
