@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
+from riskstrat.db import fetch_frame
 from riskstrat.outreach.eligibility import OUTCOME_COLUMNS
 from riskstrat.registry.contract import TABLES
 
@@ -105,31 +105,6 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(found and found[0])
 
 
-#: Integer and boolean columns with nulls: the nullable dtypes `.df()` gives them.
-NULLABLE_DTYPES = {
-    pa.bool_(): pd.BooleanDtype(), pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
-    pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
-}  # fmt: skip
-
-
-def arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> pd.DataFrame:
-    """`sql`'s rows as `.df()` gives them (text as pandas' `str`, DATE as datetime64[us],
-    DECIMAL as float64, nullable integers and booleans when they hold nulls; an empty text
-    column is `str`, where `.df()` leaves it `object`), read through Arrow: no Python object is
-    made per text value (`.df()` makes one per cell, then pandas turns them back into Arrow
-    strings)."""
-    table = con.sql(sql, params=params).to_arrow_table()
-    frame = table.to_pandas(date_as_object=False)
-    for field, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_date(field.type):
-            frame[field.name] = frame[field.name].astype("datetime64[us]")
-        elif pa.types.is_decimal(field.type):
-            frame[field.name] = column.cast(pa.float64()).to_pandas()
-        elif column.null_count and field.type in NULLABLE_DTYPES:
-            frame[field.name] = column.to_pandas(types_mapper=NULLABLE_DTYPES.get)
-    return frame
-
-
 def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
     """eligibility.PEOPLE_COLUMNS + OPTIONAL_PEOPLE_COLUMNS.
 
@@ -137,7 +112,7 @@ def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
     on or before it and not discharged before it (no discharge date, or one after as_of).
     `last_event` = the latest emergency admission, discharge or A&E arrival before as_of.
     """
-    return arrow_frame(con, PEOPLE_SQL, {"as_of": as_of})
+    return fetch_frame(con, PEOPLE_SQL, {"as_of": as_of})
 
 
 def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:
@@ -225,7 +200,7 @@ def load_previous(
     then = previous_as_of(con, task=task, as_of=as_of, max_days=max_days)
     if then is None:
         return None, None
-    prev = arrow_frame(
+    prev = fetch_frame(
         con,
         f"SELECT task, patient_id, risk FROM {SCORES_TABLE} WHERE task = ? AND as_of = ?",
         [task, then],

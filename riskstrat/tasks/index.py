@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from riskstrat.db import fetch_frame
 from riskstrat.tasks.spec import TaskSpec, resolve_task
 
 POPULATION_NEEDS_DATES = "task {task!r} indexes a population at as-of dates: pass as_of_dates"
@@ -30,15 +31,6 @@ def _as_of_table(con: duckdb.DuckDBPyConnection, dates: Sequence[date | str]) ->
         "SELECT CAST(index_date AS DATE) AS index_date FROM _as_of_source"
     )
     con.unregister("_as_of_source")
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-    """The query's rows through Arrow: strings become `str` columns without a Python object per
-    row (which DuckDB's .df() builds), dates datetime64[us] as .df() gives them."""
-    table = con.sql(sql, params=list(params) or None).to_arrow_table()
-    frame = table.to_pandas(date_as_object=False)
-    frame["index_date"] = frame["index_date"].astype("datetime64[us]")
-    return frame
 
 
 def discharge_sql(task: TaskSpec, *, with_dates: bool, start: object, end: object) -> tuple:
@@ -103,12 +95,12 @@ def build_index(
         if not as_of_dates:
             raise ValueError(POPULATION_NEEDS_DATES.format(task=task.name))
         _as_of_table(con, as_of_dates)
-        frame = _fetch(con, POPULATION_SQL)
+        frame = fetch_frame(con, POPULATION_SQL)
     else:
         if as_of_dates:
             _as_of_table(con, as_of_dates)
         sql, params = discharge_sql(task, with_dates=bool(as_of_dates), start=start, end=end)
-        frame = _fetch(con, sql, params)
+        frame = fetch_frame(con, sql, list(params) or None)
     con.execute("DROP TABLE IF EXISTS as_of_dates")
     frame["patient_id"] = frame["patient_id"].astype("str")
     frame["index_date"] = pd.to_datetime(frame["index_date"])

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskstrat.db import fetch_frame
 from riskstrat.outreach.engine import _lookup
 from riskstrat.outreach.lists import MIXED_VERSIONS, model_versions
-from riskstrat.outreach.store_io import arrow_frame
 
 
 def test_lookup_gives_the_first_position_of_each_id_and_minus_one_when_absent() -> None:
@@ -31,7 +31,7 @@ def test_lookup_agrees_with_a_pandas_index_on_many_ids() -> None:
     assert np.array_equal(_lookup(keys, ids), pd.Index(keys).get_indexer(ids))
 
 
-def test_arrow_frame_gives_what_df_gives() -> None:
+def test_fetch_frame_gives_what_df_gives() -> None:
     con = duckdb.connect()
     sql = """SELECT * FROM (VALUES
         ('p1', DATE '2025-01-02', TRUE, 1.5::DOUBLE, NULL::DATE, 'x', 2.25, TRUE, 3, NULL::INT),
@@ -39,11 +39,11 @@ def test_arrow_frame_gives_what_df_gives() -> None:
     ) t(patient_id, day, flag, risk, other_day, text, amount, maybe, n, maybe_n)
     WHERE day IS NULL OR day <= $until"""
     params = {"until": date(2025, 1, 5)}
-    got, want = arrow_frame(con, sql, params), con.execute(sql, params).df()
+    got, want = fetch_frame(con, sql, params), con.execute(sql, params).df()
     pd.testing.assert_frame_equal(got, want)
     assert str(got["maybe"].dtype) == "boolean" and str(got["n"].dtype) == "int32"
     empty = "SELECT 'a' AS s, DATE '2025-01-01' AS d WHERE FALSE"
-    none = arrow_frame(con, empty)
+    none = fetch_frame(con, empty)
     assert none.empty and list(none.columns) == ["s", "d"]
     assert str(none["s"].dtype) == "str"  # (`.df()` leaves an empty text column `object`)
 

@@ -1,4 +1,4 @@
-"""The matured rows are fetched through Arrow (riskstrat.scored.arrow_frame): the frame must be
+"""The matured rows are fetched through Arrow (riskstrat.db.fetch_frame): the frame must be
 the one `.df()` gives (same dtypes, values and nulls), so monitoring and the report see the
 same thing as before, only without one Python string per row."""
 
@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from riskstrat.scored import arrow_frame
+from riskstrat.db import fetch_frame
 
 SQL = "SELECT patient_id, index_date, index_spell_id, risk, age FROM t WHERE k >= ? ORDER BY k"
 
@@ -35,15 +35,15 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 @pytest.mark.parametrize("since", [0, 2])  # every row, some
-def test_arrow_frame_is_what_df_gives(con: duckdb.DuckDBPyConnection, since: int) -> None:
-    got = arrow_frame(con, SQL, [since])
+def test_fetch_frame_is_what_df_gives(con: duckdb.DuckDBPyConnection, since: int) -> None:
+    got = fetch_frame(con, SQL, [since])
     want = con.execute(SQL, [since]).df()
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert str(got["patient_id"].dtype) == "str"
     assert got["index_date"].dtype == "datetime64[us]"
 
 
-def test_arrow_frame_of_no_rows_has_the_columns(con: duckdb.DuckDBPyConnection) -> None:
-    got = arrow_frame(con, SQL, [99])
+def test_fetch_frame_of_no_rows_has_the_columns(con: duckdb.DuckDBPyConnection) -> None:
+    got = fetch_frame(con, SQL, [99])
     assert list(got.columns) == ["patient_id", "index_date", "index_spell_id", "risk", "age"]
     assert len(got) == 0
