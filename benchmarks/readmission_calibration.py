@@ -5,10 +5,10 @@
 Uses the store benchmarks/quality.py prepared (same work folder). For each seed (it moves the
 test/calibration patient split and the boosters) fits the readmission model (history group off,
 the shipped feature set) with the calibrator fitted on (a) the calib discharges only, (b) the
-calib discharges plus the training discharges' out-of-fold raw scores (5 folds), each with and
-without the calendar level offset; measures on the held-out test discharges and on every
-test-period discharge (time-disjoint from training and calibration; patient overlap allowed):
-ECE (10 bins), its noise floor on the same rows, the noise-free ECE against the oracle, mean vs
+calib discharges plus the training discharges' out-of-fold raw scores (5 folds), each without
+the calendar level offset, with it (season + trend) and with the season only; measures on
+the held-out test discharges and on every test-period discharge (time-disjoint from training
+and calibration; patient overlap allowed): ECE (10 bins), its noise floor on the same rows, the noise-free ECE against the oracle, mean vs
 oracle, the 85+ mean gap against the oracle. Results: results/readmission_calibration_<n>.json.
 """
 
@@ -22,7 +22,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from common import work_env
 from quality import calibration, old_age
 
@@ -78,13 +77,15 @@ def main() -> None:
         res: dict = {"train_rows": int((ds["split"] == "train").sum())}
         res["calib_rows"] = int((ds["split"] == "calib").sum())
         for folds in (0, 5):
-            cfg = config.model_copy(
-                update={"calibration": replace_cal(config.calibration, folds)}
-            )
+            cfg = config.model_copy(update={"calibration": replace_cal(config.calibration, folds)})
             fitted = fit_all(ds, features=data.features, config=cfg, level=data.level)
-            for with_level in (False, True):
-                f = fitted if with_level else replace(fitted, level=None)
-                name = f"{'crossfit5' if folds else 'calib_only'}{'+level' if with_level else ''}"
+            variants = {
+                "": replace(fitted, level=None),
+                "+level": fitted,
+                "+season": replace(fitted, level=replace(fitted.level, use_trend=False)),
+            }
+            for suffix, f in variants.items():
+                name = f"{'crossfit5' if folds else 'calib_only'}{suffix}"
                 res[name] = {k: measure(v, f.predict(v), oracle[k]) for k, v in sets.items()}
                 print(seed, name, json.dumps(res[name]), flush=True)
         out["seeds"][str(seed)] = res

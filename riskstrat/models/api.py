@@ -29,7 +29,6 @@ from riskstrat.models.booster import FeatureInfo, contributions
 from riskstrat.models.bundle import Bundle
 from riskstrat.models.config import ModelConfig, merge_overrides
 from riskstrat.models.core import Fitted, Scorer, fit_all
-from riskstrat.models.level import LevelModel
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
 from riskstrat.models.frame import (
     SplitSizes,
@@ -40,6 +39,7 @@ from riskstrat.models.frame import (
     label_values,
     require,
 )
+from riskstrat.models.level import LevelModel
 from riskstrat.models.reference import build_reference
 
 LABEL = "label"

@@ -124,9 +124,7 @@ def fit_all(
     folds = config.calibration.cross_fit_folds
     if folds > 1:
         with timed("models.cross_fit", rows=len(train), folds=folds):
-            oof = out_of_fold_raw(
-                train, valid, features=features, config=config, folds=folds
-            )
+            oof = out_of_fold_raw(train, valid, features=features, config=config, folds=folds)
         raw_cal = np.concatenate([oof, raw_cal])
         y_fit = np.concatenate([train["label"].to_numpy(dtype=float), y_cal])
         if dates is not None:

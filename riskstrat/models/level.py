@@ -126,9 +126,7 @@ def fit_level(
     keep = exposure > 0
     bands = pd.get_dummies(weeks["age_band"].astype(str)).to_numpy(dtype=float)
     # the week's middle day carries its calendar position
-    x = np.column_stack(
-        [_design(start + 3.5, origin=cut, harmonics=harmonics), bands[:, 1:]]
-    )[keep]
+    x = np.column_stack([_design(start + 3.5, origin=cut, harmonics=harmonics), bands[:, 1:]])[keep]
     rate = weeks["admissions"].to_numpy(dtype=float)[keep] / exposure[keep]
     glm = PoissonRegressor(alpha=0.0, max_iter=1000, tol=1e-10)
     glm.fit(x, rate, sample_weight=exposure[keep])

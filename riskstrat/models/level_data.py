@@ -62,9 +62,7 @@ def _band(day: str) -> str:
     return f"CASE {cases} ELSE 0 END"
 
 
-def weekly_admissions(
-    con: duckdb.DuckDBPyConnection, *, start: date, cutoff: date
-) -> pd.DataFrame:
+def weekly_admissions(con: duckdb.DuckDBPyConnection, *, start: date, cutoff: date) -> pd.DataFrame:
     """WEEK_COLUMNS for the whole weeks in [start, cutoff), the last one ending at `cutoff`."""
     n = (cutoff - start).days // 7
     first = cutoff - timedelta(days=7 * n)

@@ -189,11 +189,15 @@ def test_fitted_and_bundle_apply_the_offset(level_fitted, tmp_path: Path) -> Non
     frame, fitted = level_fitted
     calib = frame[frame["split"] == "calib"]
     assert fitted.level is not None
-    assert fitted.level == with_reference(replace(fitted.level, reference=None), calib["index_date"])
+    assert fitted.level == with_reference(
+        replace(fitted.level, reference=None), calib["index_date"]
+    )
     test = frame[frame["split"] == "test"]
     plain = replace(fitted, level=None).predict(test)
     shifted = fitted.predict(test)
-    np.testing.assert_allclose(shifted, apply_offset(plain, offset(fitted.level, test["index_date"])))
+    np.testing.assert_allclose(
+        shifted, apply_offset(plain, offset(fitted.level, test["index_date"]))
+    )
     for day in test["index_date"].unique()[:3]:  # one shift per date: same order within it
         m = (test["index_date"] == day).to_numpy()
         np.testing.assert_array_equal(np.argsort(shifted[m]), np.argsort(plain[m]))
