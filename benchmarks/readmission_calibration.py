@@ -6,10 +6,11 @@ Uses the store benchmarks/quality.py prepared (same work folder). For each seed 
 test/calibration patient split and the boosters) fits the readmission model (history group off,
 the shipped feature set) with the calibrator fitted on (a) the calib discharges only, (b) the
 calib discharges plus the training discharges' out-of-fold raw scores (5 folds), each without
-the calendar level offset, with it (season + trend) and with the season only; measures on
-the held-out test discharges and on every test-period discharge (time-disjoint from training
-and calibration; patient overlap allowed): ECE (10 bins), its noise floor on the same rows, the noise-free ECE against the oracle, mean vs
-oracle, the 85+ mean gap against the oracle. Results: results/readmission_calibration_<n>.json.
+the calendar level offset, with it (season + trend) and with the season only. Measured on the
+held-out test discharges and on every test-period discharge (time-disjoint from training and
+calibration; patient overlap allowed): ECE (10 bins), its noise floor on the same rows, the
+noise-free ECE against the oracle, mean vs oracle, the 85+ mean gap against the oracle.
+Results: results/readmission_calibration_<n>.json.
 """
 
 from __future__ import annotations
