@@ -364,7 +364,7 @@ def all_discharges(store: Path, truth: Path, run: Run, *, fitted, held_out: set)
 
 def readmission(store: Path, truth: Path, run: Run) -> None:
     from riskstrat.models.config import load_model_config
-    from riskstrat.models.core import fit_all
+    from riskstrat.models.core import config_baselines, fit_all
     from riskstrat.models.data import load_task_data
     from riskstrat.synth.noforesight import readmission_risk_no_foresight
     from riskstrat.synth.oracle import readmission_risk
@@ -387,7 +387,8 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
         if warmup == 365:
             sets["base"] = base
         for name, feats in sets.items():
-            fitted = fit_all(ds, features=feats, config=config, level=data.level)
+            rules, _ = config_baselines(config, columns=list(ds.columns))  # LACE, HOSPITAL...
+            fitted = fit_all(ds, features=feats, config=config, level=data.level, baselines=rules)
             p = fitted.predict(test)
             baselines = fitted.baseline_scores(test)
             if warmup == 365 and name == "base":
