@@ -18,7 +18,7 @@ from riskstrat.features import build_features, decode, load_catalogue
 from riskstrat.logs import log_event, timed
 from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.level import LevelModel, fit_level
+from riskstrat.models.level import TOO_FEW_WEEKS, LevelModel, fit_level
 from riskstrat.models.level_data import weekly_admissions
 from riskstrat.models.split import Periods, as_of_grid, assign_split, cap_rows, periods
 from riskstrat.registry.store import connect, latest_extract
@@ -160,11 +160,20 @@ def fit_task_level(
 ) -> LevelModel | None:
     """The calendar level forecast of `config.level` (None when disabled), fitted on the
     store's weekly emergency admissions in [start, cutoff): the cutoff is the first test index
-    date, so no admission the test rows' labels count can inform it."""
+    date, so no admission the test rows' labels count can inform it. An extract with fewer
+    than `level.min_weeks` whole weeks before the cutoff gets no level (logged with the
+    reason, like a skipped baseline): the model is then calibrated as it is."""
     if not config.level.enabled:
         return None
     with timed("models.level", task=task.name):
         weeks = weekly_admissions(con, start=start, cutoff=cutoff)  # type: ignore[arg-type]
+        n_weeks = weeks["week_start"].nunique()
+        if n_weeks < config.level.min_weeks:
+            reason = TOO_FEW_WEEKS.format(
+                weeks=n_weeks, cutoff=cutoff, needed=config.level.min_weeks
+            )
+            log_event("models.level.skipped", task=task.name, reason=reason)
+            return None
         level = fit_level(
             weeks,
             cutoff=cutoff,

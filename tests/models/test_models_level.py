@@ -237,3 +237,28 @@ def test_the_mlflow_pyfunc_applies_the_offset(level_fitted, tmp_path: Path) -> N
         served = pyfunc.predict(test[bundle.input_names])
     np.testing.assert_allclose(served, fitted.predict(test), rtol=1e-12)
     assert not np.allclose(served, replace(fitted, level=None).predict(test))
+
+
+def test_task_level_is_fitted_at_the_cutoff_or_skipped_on_a_short_history() -> None:
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.data import fit_task_level
+    from riskstrat.tasks import load_task
+
+    task, config = load_task("crisis"), load_model_config("crisis")
+    assert config.level.enabled  # the shipped crisis config carries the level forecast
+    with duckdb.connect() as con:
+        toy_store(con, after_cutoff=100)
+        level = fit_task_level(con, task, config=config, start=date(2023, 1, 2), cutoff=CUTOFF)
+        short = fit_task_level(
+            con, task, config=config, start=CUTOFF - timedelta(days=140), cutoff=CUTOFF
+        )
+        off = fit_task_level(
+            con,
+            task,
+            config=load_model_config("crisis", overrides={"level": {"enabled": False}}),
+            start=date(2023, 1, 2),
+            cutoff=CUTOFF,
+        )
+    assert level is not None and level.cutoff == str(CUTOFF)
+    assert (level.horizon_days, level.gap_days) == (90, 0)
+    assert short is None and off is None
