@@ -130,6 +130,33 @@ def old_age(x: pd.DataFrame, p: np.ndarray, oracle: np.ndarray, y: np.ndarray) -
     }
 
 
+def level_variants(fitted, x: pd.DataFrame, y: np.ndarray, oracle: np.ndarray) -> dict:
+    """The calendar level offset's effect on the same fitted model (the offset is applied after
+    calibration, so no refit): none, season + trend (the fitted model's), season only."""
+    from dataclasses import replace
+
+    if fitted.level is None:
+        return {}
+    variants = {
+        "none": replace(fitted, level=None),
+        "season_trend": replace(fitted, level=replace(fitted.level, use_trend=True)),
+        "season_only": replace(fitted, level=replace(fitted.level, use_trend=False)),
+    }
+    out: dict = {"model": fitted.level.to_dict()}
+    for name, f in variants.items():
+        p = f.predict(x)
+        cal = calibration(y, p, oracle, draws=50)
+        out[name] = {
+            "ece": cal["ece"],
+            "ece_vs_oracle": cal["ece_vs_oracle"],
+            "mean": cal["mean"],
+            "oracle_mean": cal["oracle_mean"],
+            "observed": cal["observed"],
+            "age85_minus_oracle": old_age(x, p, oracle, y)["minus_oracle"],
+        }
+    return out
+
+
 class Run:
     def __init__(self, path: Path, patients: int) -> None:
         self.path, self.started = path, time.perf_counter()
@@ -178,7 +205,7 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
             sets[f"base+{name}"] = [*base_features, *(f for f in extra if f.name in cols)]
     fitted, preds = {}, {}
     for name, feats in sets.items():
-        fitted[name] = fit_all(ds, features=feats, config=config)
+        fitted[name] = fit_all(ds, features=feats, config=config, level=data.level)
         preds[name] = fitted[name].predict(test)
         run.put(
             f"crisis.{name}",
@@ -194,6 +221,7 @@ def crisis(store: Path, truth: Path, run: Run, *, max_rows: int, ablations: bool
                 ),
                 "calibration": calibration(y, preds[name], oracle),
                 "trees": fitted[name].booster.best_iteration,
+                "level": level_variants(fitted[name], test, y, oracle),
             },
         )
     booster = fitted["with_history"].booster
@@ -329,13 +357,14 @@ def all_discharges(store: Path, truth: Path, run: Run, *, fitted, held_out: set)
             "calibration": calibration(y, p, oracle),
             "calibration_other_patients": calibration(y[others], p[others], oracle[others]),
             "age85": old_age(rows, p, oracle, y),
+            "level": level_variants(fitted, rows, y, oracle),
         },
     )
 
 
 def readmission(store: Path, truth: Path, run: Run) -> None:
     from riskstrat.models.config import load_model_config
-    from riskstrat.models.core import fit_all
+    from riskstrat.models.core import config_baselines, fit_all
     from riskstrat.models.data import load_task_data
     from riskstrat.synth.noforesight import readmission_risk_no_foresight
     from riskstrat.synth.oracle import readmission_risk
@@ -358,7 +387,8 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
         if warmup == 365:
             sets["base"] = base
         for name, feats in sets.items():
-            fitted = fit_all(ds, features=feats, config=config)
+            rules, _ = config_baselines(config, columns=list(ds.columns))  # LACE, HOSPITAL...
+            fitted = fit_all(ds, features=feats, config=config, level=data.level, baselines=rules)
             p = fitted.predict(test)
             baselines = fitted.baseline_scores(test)
             if warmup == 365 and name == "base":
@@ -381,6 +411,13 @@ def readmission(store: Path, truth: Path, run: Run) -> None:
                     "model_minus_baseline": {k: paired(y, v, p) for k, v in baselines.items()},
                     "age85": old_age(test, p, oracle, y),
                     "calibration": calibration(y, p, oracle),
+                    "level": level_variants(fitted, test, y, oracle),
+                    "calibration_rows": int((ds["split"] == "calib").sum())
+                    + (
+                        int((ds["split"] == "train").sum())
+                        if config.calibration.cross_fit_folds > 1
+                        else 0
+                    ),
                 },
             )
     common = kept[365].index.intersection(kept[90].index)

@@ -39,6 +39,7 @@ from riskstrat.models.frame import (
     label_values,
     require,
 )
+from riskstrat.models.level import LevelModel
 from riskstrat.models.reference import build_reference
 
 LABEL = "label"
@@ -176,6 +177,8 @@ class FittedModel:
             "categories": {f.name: list(f.levels) for f in self.features if f.levels},
             "data_snapshot_hash": self.data_digest,
         }
+        if self.fitted.level is not None:
+            info["level"] = self.fitted.level.to_dict()
         return Bundle(
             task=self.task,
             booster=self.fitted.booster,
@@ -253,6 +256,7 @@ def fit(
     config: ModelConfig | None = None,
     overrides: Mapping[str, Any] | None = None,
     data_hash: str | None = None,
+    level: LevelModel | None = None,
 ) -> FittedModel:
     """Fit the recipe on `frame`, a pandas DataFrame or a pyarrow Table (see the module
     docstring and docs/models.md).
@@ -264,7 +268,8 @@ def fit(
     temporal cut on `time` when given (test = latest). baselines: name -> column or function of
     the frame giving a raw score, calibrated on the calib rows like the model; `logistic` adds a
     logistic-regression baseline. config / overrides: a ModelConfig (default: its defaults for
-    `task`) and nested overrides, e.g. {"lightgbm": {"n_estimators": 200}}.
+    `task`) and nested overrides, e.g. {"lightgbm": {"n_estimators": 200}}. level: a fitted
+    calendar level forecast (riskstrat.models.level); the frame then needs `index_date`.
     """
     started = epoch_seconds()
     if not isinstance(frame, pd.DataFrame) and hasattr(frame, "to_pandas"):
@@ -296,7 +301,9 @@ def fit(
         if isinstance(given, str):
             require(frame, given, role=f"baseline {name!r}")
     clock = perf_counter()
-    fitted = fit_all(data, features=infos, config=config, baselines=scorers, logistic=logistic)
+    fitted = fit_all(
+        data, features=infos, config=config, baselines=scorers, logistic=logistic, level=level
+    )
     seconds = perf_counter() - clock
     digest = data_hash or data_digest(frame, exclude=[c for c in (group,) if c])
     log_event("models.fitted", task=config.task, seconds=round(seconds, 2), data=digest)

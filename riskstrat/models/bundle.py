@@ -1,8 +1,10 @@
 """The model bundle: booster + calibrator + feature list + drift reference, as plain files.
 
 The bundle is the MLflow model's artifact (riskstrat.models.pyfunc wraps it) and the one object
-scoring, explanations and monitoring use: predict_risk (calibrated probability), contributions
-(pred_contrib log-odds + bias), feature_names and reference.
+scoring, explanations and monitoring use: predict_risk (calibrated probability, shifted by the
+calendar level forecast of each row's label window when the bundle has one: meta["level"],
+riskstrat.models.level), contributions (pred_contrib log-odds + bias), feature_names and
+reference.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import pandas as pd
 
 from riskstrat.models.booster import contributions, raw_score
 from riskstrat.models.calibrate import Calibrator
+from riskstrat.models.core import level_shifted
+from riskstrat.models.level import LevelModel
 
 BOOSTER_FILE = "booster.txt"
 CALIBRATOR_FILE = "calibrator.json"
 REFERENCE_FILE = "reference.json"
 META_FILE = "meta.json"
+LEVEL_META = "level"
+INDEX_DATE = "index_date"
 MISSING_FEATURES = "model {name!r} needs feature column(s) not in the input: {missing}"
 
 
@@ -42,15 +48,27 @@ class Bundle:
     def feature_names(self) -> list[str]:
         return list(self.booster.feature_name())
 
+    @property
+    def level(self) -> LevelModel | None:
+        """The calendar level forecast (None: risk is the calibrated score as it is)."""
+        data = self.meta.get(LEVEL_META)
+        return LevelModel.from_dict(data) if data else None
+
+    @property
+    def input_names(self) -> list[str]:
+        """Columns predict_risk reads: the features, plus `index_date` with a level forecast."""
+        return [*self.feature_names, *([INDEX_DATE] if self.meta.get(LEVEL_META) else [])]
+
     def _check(self, x: pd.DataFrame) -> None:
         missing = [f for f in self.feature_names if f not in x.columns]
         if missing:
             raise KeyError(MISSING_FEATURES.format(name=self.task, missing=", ".join(missing)))
 
     def predict_risk(self, x: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of the task's event, one per row."""
+        """Calibrated probability of the task's event, one per row (level-shifted: module doc)."""
         self._check(x)
-        return self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        risk = self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        return level_shifted(risk, x, level=self.level, task=self.task)
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """SHAP values (log-odds) per feature plus `bias`, from LightGBM's pred_contrib."""

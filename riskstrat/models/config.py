@@ -67,6 +67,25 @@ class SplitRules(StrictModel):
 
 class Calibration(StrictModel):
     method: Literal["isotonic", "centred_isotonic", "platt"] = "isotonic"
+    #: > 1: the calibrator is also fitted on out-of-fold raw scores of the training rows (this
+    #: many patient-disjoint folds, each scored by a booster fitted without it), not only on the
+    #: calib rows (docs/models.md "Cross-fitted calibration"); 0 = calib rows only.
+    cross_fit_folds: int = Field(default=0, ge=0, le=20)
+
+
+class Level(StrictModel):
+    """The calendar level forecast (riskstrat.models.level, docs/models.md "Level forecast")."""
+
+    #: Fit the store's weekly emergency-admission rate before the training cutoff and shift
+    #: each scored row's logit by its label window's forecast level vs the calibration rows'.
+    enabled: bool = False
+    #: Annual harmonics (cos + sin pairs) of the Poisson GLM.
+    harmonics: int = Field(default=1, ge=0, le=4)
+    #: Forecast with the fitted linear trend (False: the season only; the trend is still fitted
+    #: so it does not bias the season). docs/models.md says why this is a measured choice.
+    trend: bool = True
+    #: Fewer whole weeks of history than this before the cutoff: an error, not a guess.
+    min_weeks: int = Field(default=52, ge=8)
 
 
 class Baselines(StrictModel):
@@ -154,6 +173,7 @@ class ModelConfig(StrictModel):
     early_stopping: EarlyStopping = EarlyStopping()
     split: SplitRules = SplitRules()
     calibration: Calibration = Calibration()
+    level: Level = Level()
     baselines: Baselines = Baselines()
     evaluation: Evaluation = Evaluation()
     gate: Gate = Gate()

@@ -27,7 +27,13 @@ from riskstrat.models.booster import (
 )
 from riskstrat.models.calibrate import Calibrator, fit_calibrator
 from riskstrat.models.config import ModelConfig
+from riskstrat.models.crossfit import out_of_fold_raw
+from riskstrat.models.level import LevelModel, apply_offset, offset, with_reference
 
+NO_INDEX_DATE = (
+    "model {task!r} shifts its risk by the forecast admission level of each row's label window: "
+    "the input needs an `index_date` column"
+)
 EMPTY_SPLIT = "split {split!r} has no rows: the extract cannot support this split ({detail})"
 #: Rows the logistic baseline is fitted on at most (a seeded sample): it is a baseline.
 LOGISTIC_MAX_ROWS = 200_000
@@ -44,16 +50,30 @@ class Fitted:
     #: baseline name -> (raw scorer, calibrator)
     baselines: dict[str, tuple[Scorer, Calibrator]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: calendar level forecast (its reference set on the calibration rows); None = no offset
+    level: LevelModel | None = None
 
     @property
     def levels(self) -> dict[str, tuple[str, ...]]:
         return feature_levels(self.features)
 
     def predict(self, x: pd.DataFrame) -> np.ndarray:
-        return self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        risk = self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        return level_shifted(risk, x, level=self.level, task="model")
 
     def baseline_scores(self, x: pd.DataFrame) -> dict[str, np.ndarray]:
         return {name: cal(scorer(x)) for name, (scorer, cal) in self.baselines.items()}
+
+
+def level_shifted(
+    risk: np.ndarray, x: pd.DataFrame, *, level: LevelModel | None, task: str
+) -> np.ndarray:
+    """`risk` with each row's level offset added to its logit (unchanged without a level)."""
+    if level is None:
+        return risk
+    if "index_date" not in x.columns:
+        raise KeyError(NO_INDEX_DATE.format(task=task))
+    return apply_offset(risk, offset(level, x["index_date"]))
 
 
 def rows(dataset: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -70,10 +90,14 @@ def fit_all(
     config: ModelConfig,
     baselines: Mapping[str, Scorer] | None = None,
     logistic: bool | None = None,
+    level: LevelModel | None = None,
 ) -> Fitted:
     """LightGBM (early stopping on valid) + calibrator (calib) + every baseline calibrated on
     calib. `baselines`: name -> raw scorer of a frame; `logistic` (default: the config's) adds
-    the logistic-regression baseline fitted on the train rows."""
+    the logistic-regression baseline fitted on the train rows. With
+    `config.calibration.cross_fit_folds` > 1 the model's calibrator is fitted on the train rows'
+    out-of-fold raw scores plus the calib rows' (riskstrat.models.crossfit). `level`: the
+    calendar level forecast; its reference is set on the rows the calibrator was fitted on."""
     train, valid, calib = (rows(dataset, s) for s in ("train", "valid", "calib"))
     check_outcomes(calib["label"].to_numpy(), split="calib")
     rounds = config.lightgbm.n_estimators
@@ -96,10 +120,24 @@ def fit_all(
     y_cal = calib["label"].to_numpy(dtype=float)
     method = config.calibration.method
     levels = feature_levels(features)
+    raw_cal, y_fit, dates = raw_score(booster, calib, levels=levels), y_cal, calib.get("index_date")
+    folds = config.calibration.cross_fit_folds
+    if folds > 1:
+        with timed("models.cross_fit", rows=len(train), folds=folds):
+            oof = out_of_fold_raw(train, valid, features=features, config=config, folds=folds)
+        raw_cal = np.concatenate([oof, raw_cal])
+        y_fit = np.concatenate([train["label"].to_numpy(dtype=float), y_cal])
+        if dates is not None:
+            dates = pd.concat([train["index_date"], calib["index_date"]], ignore_index=True)
+    if level is not None:
+        if dates is None:
+            raise KeyError(NO_INDEX_DATE.format(task=config.task))
+        level = with_reference(level, dates)
     fitted = Fitted(
         booster=booster,
-        calibrator=fit_calibrator(raw_score(booster, calib, levels=levels), y_cal, method=method),
+        calibrator=fit_calibrator(raw_cal, y_fit, method=method),
         features=list(features),
+        level=level,
     )
     scorers = dict(baselines or {})
     if config.baselines.logistic if logistic is None else logistic:

@@ -18,6 +18,8 @@ from riskstrat.features import build_features, decode, load_catalogue
 from riskstrat.logs import log_event, timed
 from riskstrat.models.booster import FeatureInfo
 from riskstrat.models.config import ModelConfig
+from riskstrat.models.level import TOO_FEW_WEEKS, LevelModel, fit_level
+from riskstrat.models.level_data import weekly_admissions
 from riskstrat.models.split import Periods, as_of_grid, assign_split, cap_rows, periods
 from riskstrat.registry.store import connect, latest_extract
 from riskstrat.slices import SLICES, assign_slices
@@ -44,6 +46,8 @@ class TaskData:
     data_hash: str
     codebook_version: str
     as_of_dates: dict[str, list[date]]
+    #: calendar level forecast fitted on admissions before the test period (config.level)
+    level: LevelModel | None = None
 
 
 def model_features(task: TaskSpec) -> list[FeatureInfo]:
@@ -89,13 +93,15 @@ def load_task_data(
         raise FileNotFoundError(NO_EXTRACT.format(store=store_path))
     end = extract_date or extract["extract_date"]
     with connect(store_path) as con:
+        first = data_start(con)
         p = periods(
-            start=data_start(con),
+            start=first,
             end=end,
             horizon_days=task.label.horizon_days,
             rules=config.split,
             kind="discharge" if task.has_index_spell else "crisis",
         )
+        level = fit_task_level(con, task, config=config, start=first, cutoff=p.test[0])
         grid: dict[str, list[date]] = {}
         with timed("models.index", task=task_name):
             if task.has_index_spell:
@@ -145,7 +151,43 @@ def load_task_data(
         data_hash=str(extract["content_hash"]),
         codebook_version=load_catalogue().codebook_version,
         as_of_dates=grid,
+        level=level,
     )
+
+
+def fit_task_level(
+    con: object, task: TaskSpec, *, config: ModelConfig, start: date, cutoff: date
+) -> LevelModel | None:
+    """The calendar level forecast of `config.level` (None when disabled), fitted on the
+    store's weekly emergency admissions in [start, cutoff): the cutoff is the first test index
+    date, so no admission the test rows' labels count can inform it. An extract with fewer
+    than `level.min_weeks` whole weeks before the cutoff gets no level (logged with the
+    reason, like a skipped baseline): the model is then calibrated as it is."""
+    if not config.level.enabled:
+        return None
+    with timed("models.level", task=task.name):
+        weeks = weekly_admissions(con, start=start, cutoff=cutoff)  # type: ignore[arg-type]
+        n_weeks = weeks["week_start"].nunique()
+        if n_weeks < config.level.min_weeks:
+            reason = TOO_FEW_WEEKS.format(
+                weeks=n_weeks, cutoff=cutoff, needed=config.level.min_weeks
+            )
+            log_event("models.level.skipped", task=task.name, reason=reason)
+            return None
+        level = fit_level(
+            weeks,
+            cutoff=cutoff,
+            gap_days=task.label.gap_days,
+            horizon_days=task.label.horizon_days,
+            harmonics=config.level.harmonics,
+            min_weeks=config.level.min_weeks,
+            use_trend=config.level.trend,
+        )
+    log_event(
+        "models.level", task=task.name, weeks=level.weeks, trend=round(level.trend, 4),
+        cos=[round(c, 4) for c in level.cos], sin=[round(v, 4) for v in level.sin],
+    )  # fmt: skip
+    return level
 
 
 def test_rows(data: TaskData) -> np.ndarray:

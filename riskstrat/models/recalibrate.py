@@ -141,7 +141,7 @@ def matured_rows(
     if labelled.empty:
         return labelled.assign(risk=pd.Series(dtype="float64"))
     matrix = build_features(con, labelled[list(spec.keys)], task=task)
-    risk = model.predict_risk(matrix[list(model.feature_names)])
+    risk = model.predict_risk(matrix[list(model.input_names)])
     keyed = matrix[list(spec.keys)].assign(risk=risk)
     return keyed.merge(labelled[[*spec.keys, "label"]], on=list(spec.keys), how="left")
 
@@ -233,6 +233,8 @@ def _register(
     client = use_tracking(uri)
     exp_id = ensure_experiment(model_name(result.task), client=client, uri=uri)
     sample = pd.DataFrame({f: [0.0] for f in model.feature_names})  # signature only: no rows
+    if "index_date" in model.input_names:  # a level forecast reads each row's date
+        sample["index_date"] = pd.Timestamp(result.as_of[-1])
     with mlflow.start_run(experiment_id=exp_id, run_name=f"recalibrate-{result.task}"):
         mlflow.set_tags({"task": result.task, "recalibrated_from": result.base_version})
         mlflow.log_params(

@@ -81,7 +81,7 @@ def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) ->
     patient-level values reach MLflow.
     """
     name = model_name(bundle.task)
-    x = signature_frame(sample[bundle.feature_names], levels=bundle.levels)
+    x = signature_frame(sample[bundle.input_names], levels=bundle.levels)
     signature = infer_signature(x, bundle.predict_risk(x))
     # MLflow prints "Successfully registered model ..." to stderr; riskstrat reports it itself.
     with tempfile.TemporaryDirectory() as tmp, quiet(), redirect_stderr(io.StringIO()):

@@ -153,6 +153,7 @@ def fit_task(data: TaskData, *, config: ModelConfig) -> FittedModel:
         logistic=config.baselines.logistic,
         config=config,
         data_hash=data.data_hash,
+        level=data.level,
     )
     model.skipped = skipped  # logged with the run (a baseline is never silently absent)
     return model

@@ -138,7 +138,7 @@ def test_the_omop_population_is_flagged_as_new(pipeline, fast_champions: Path) -
     with duckdb.connect(str(pipeline["store"]), read_only=True) as con:
         index = build_index(con, load_task("crisis"), as_of_dates=[AS_OF])
         matrix = build_features(con, index, task="crisis")
-        risk = model.predict_risk(matrix[model.feature_names])
+        risk = model.predict_risk(matrix[model.input_names])
         caveats = check_population(con, matrix, risk, model=model, task="crisis")
     assert caveats[0] == SEVERE.format(task="crisis")
     print("\n".join(caveats))

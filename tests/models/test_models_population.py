@@ -216,7 +216,7 @@ def test_scoring_the_changed_population_reports_it(over_predicted) -> None:
     with connect(over_predicted.paths.store) as con:
         index = build_index(con, load_task("crisis"), as_of_dates=["2025-12-29"])
         matrix = build_features(con, index, task="crisis")
-        risk = model.predict_risk(matrix[model.feature_names])
+        risk = model.predict_risk(matrix[model.input_names])
         caveats = check_population(con, matrix, risk, model=model, task="crisis")
     assert all(isinstance(c, str) and c.startswith("crisis: ") for c in caveats)
     # the same care system a little later (longer histories, fewer crises): not "severe"

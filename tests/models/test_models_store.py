@@ -34,6 +34,14 @@ def test_train_crisis_on_the_small_store(settings, monkeypatch: pytest.MonkeyPat
     model = load_model("crisis", tracking_uri=settings.paths.mlflow_uri)
     assert "ethnicity" not in model.feature_names  # use_in_model: false
     assert model.reference["score"]["proportions"]
+    # the calendar level forecast (configs/models/crisis.yaml) travels with the registered model,
+    # fitted only on weeks before the test cutoff, and the served risk reads each row's date
+    assert model.level is not None and model.level.reference is not None
+    assert model.level.cutoff == str(result.model.rows("test")["index_date"].min().date())
+    assert model.input_names == [*model.feature_names, "index_date"]
+    test = result.model.rows("test")
+    served = model.predict_risk(test)
+    assert served == pytest.approx(result.model.predict_proba(test), rel=1e-9)
 
     monkeypatch.setenv("RISKSTRAT_STORE", str(settings.paths.store))
     out = settings.paths.out_dir / "cards"

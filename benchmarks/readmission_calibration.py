@@ -1,0 +1,102 @@
+"""Readmission calibration: Platt on the calib discharges vs cross-fitted (issue #14), 3 seeds.
+
+    python benchmarks/readmission_calibration.py --patients 200000 [--seeds 7 8 9]
+
+Uses the store benchmarks/quality.py prepared (same work folder). For each seed (it moves the
+test/calibration patient split and the boosters) fits the readmission model (history group off,
+the shipped feature set) with the calibrator fitted on (a) the calib discharges only, (b) the
+calib discharges plus the training discharges' out-of-fold raw scores (5 folds), each without
+the calendar level offset, with it (season + trend) and with the season only. Measured on the
+held-out test discharges and on every test-period discharge (time-disjoint from training and
+calibration; patient overlap allowed): ECE (10 bins), its noise floor on the same rows, the
+noise-free ECE against the oracle, mean vs oracle, the 85+ mean gap against the oracle.
+Results: results/readmission_calibration_<n>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from common import work_env
+from quality import calibration, old_age
+
+HERE = Path(__file__).resolve().parent
+
+
+def measure(rows, p, oracle) -> dict:
+    y = rows["label"].to_numpy(float)
+    cal = calibration(y, p, oracle, draws=100)
+    keep = ("ece", "noise_floor_mean", "ece_vs_oracle", "mean", "oracle_mean", "observed")
+    return {
+        "rows": len(rows),
+        **{k: round(float(cal[k]), 5) for k in keep},
+        "age85_minus_oracle": round(float(old_age(rows, p, oracle, y)["minus_oracle"]), 5),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=200_000)
+    parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    args = parser.parse_args()
+    work = args.work / str(args.patients)
+    os.environ.update(work_env(work))
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.core import fit_all
+    from riskstrat.models.data import load_task_data
+    from riskstrat.synth.oracle import readmission_risk
+
+    store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
+    out: dict = {
+        "patients": args.patients,
+        "command": "python benchmarks/readmission_calibration.py " + " ".join(sys.argv[1:]),
+        "seeds": {},
+    }
+    path = HERE / "results" / f"readmission_calibration_{args.patients}.json"
+    started = time.perf_counter()
+    task = "readmission_30d"
+    for seed in args.seeds:
+        config = load_model_config(task, overrides={"seed": seed, "level": {"enabled": True}})
+        data = load_task_data(task, store_path=store, config=config)
+        every = load_task_data(
+            task, store_path=store, splits=("test",),
+            config=load_model_config(
+                task, overrides={"seed": seed, "split": {"test_patient_share": 0.999999}}
+            ),
+        )  # fmt: skip
+        ds = data.dataset
+        sets = {"held_out": ds[ds["split"] == "test"].reset_index(drop=True)}
+        sets["all_test_period"] = every.dataset.reset_index(drop=True)
+        oracle = {k: readmission_risk(truth, v[["index_spell_id"]]) for k, v in sets.items()}
+        res: dict = {"train_rows": int((ds["split"] == "train").sum())}
+        res["calib_rows"] = int((ds["split"] == "calib").sum())
+        for folds in (0, 5):
+            cfg = config.model_copy(update={"calibration": replace_cal(config.calibration, folds)})
+            fitted = fit_all(ds, features=data.features, config=cfg, level=data.level)
+            variants = {
+                "": replace(fitted, level=None),
+                "+level": fitted,
+                "+season": replace(fitted, level=replace(fitted.level, use_trend=False)),
+            }
+            for suffix, f in variants.items():
+                name = f"{'crossfit5' if folds else 'calib_only'}{suffix}"
+                res[name] = {k: measure(v, f.predict(v), oracle[k]) for k, v in sets.items()}
+                print(seed, name, json.dumps(res[name]), flush=True)
+        out["seeds"][str(seed)] = res
+        out["seconds"] = round(time.perf_counter() - started, 1)
+        path.write_text(json.dumps(out, indent=2))
+
+
+def replace_cal(cal, folds: int):
+    return cal.model_copy(update={"cross_fit_folds": folds})
+
+
+if __name__ == "__main__":
+    main()
