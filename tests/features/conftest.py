@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-D = pd.Timestamp
-AS_OF = D("2024-06-01")
+from feature_dates import D
 
 
 def frame(**cols: list) -> pd.DataFrame:

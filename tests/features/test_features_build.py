@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AS_OF, D
+from feature_dates import AS_OF, D
 
 from riskstrat.features import build_features, decode, load_catalogue
 from riskstrat.features.audit import memory_registry

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import AS_OF, D
+from feature_dates import AS_OF, D
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 

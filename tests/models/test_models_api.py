@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST
 from mlflow import MlflowClient
+from model_frames import FAST
 from readmission_frame import readmission_frame
 
 from riskstrat.models import FittedModel, fit, load_model

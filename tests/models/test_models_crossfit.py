@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import FAST, FEATURES
+from model_frames import FAST, FEATURES
 
 from riskstrat.models.booster import feature_levels, raw_score
 from riskstrat.models.calibrate import fit_calibrator

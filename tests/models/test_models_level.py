@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FEATURES
+from model_frames import FEATURES
 
 from riskstrat.models.bundle import Bundle
 from riskstrat.models.core import NO_INDEX_DATE, fit_all
@@ -173,7 +173,7 @@ def test_the_store_reader_never_reads_on_or_after_the_cutoff() -> None:
 @pytest.fixture(scope="module")
 def level_fitted(split_matrix: pd.DataFrame):
     """The recipe fitted with a level forecast; index dates spread over a year."""
-    from conftest import FAST
+    from model_frames import FAST
 
     from riskstrat.models.config import load_model_config
 

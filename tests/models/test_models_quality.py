@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FAST
 from mlflow import MlflowClient
+from model_frames import FAST
 
 from riskstrat.config import load_settings
 from riskstrat.models.backtest import backtest_task

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import FAST, synthetic_task_data
 from mlflow import MlflowClient
+from model_frames import FAST, synthetic_task_data
 
 from riskstrat.cli import main
 from riskstrat.models.card import write_card

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FAST
+from model_frames import FAST
 
 from riskstrat.cli import main
 from riskstrat.config import load_settings
