@@ -69,13 +69,25 @@ def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
 
 
 def prepare_steady(work: Path, *, env: dict[str, str]) -> None:
-    """Last week's and the matured week's scores in the store, as a running service has them."""
+    """Last week's and the matured week's scores in the store, as a running service has them
+    (a date the store already holds scores for is not scored again: at 3M each takes minutes)."""
     exe = str(Path(sys.executable).parent / "riskstrat")
-    for day in STEADY_HISTORY:
+    for day in sorted(set(STEADY_HISTORY) - scored_dates(Path(env["RISKSTRAT_STORE"]))):
         log = work / f"steady_score_{day}.log"
         with log.open("w") as out:
             subprocess.run([exe, "score", "--as-of", str(day)], env=env, stdout=out,
                            stderr=subprocess.STDOUT, check=True)  # fmt: skip
+
+
+def scored_dates(store: Path) -> set[date]:
+    """The as-of dates the store holds crisis scores for (none if it holds no scores yet)."""
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        if not con.sql("SELECT 1 FROM duckdb_tables() WHERE table_name = 'score_runs'").fetchall():
+            return set()
+        rows = con.sql("SELECT DISTINCT as_of FROM score_runs WHERE task = 'crisis'").fetchall()
+    return {row[0] for row in rows}
 
 
 def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
