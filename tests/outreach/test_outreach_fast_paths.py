@@ -24,6 +24,24 @@ def test_lookup_gives_the_first_position_of_each_id_and_minus_one_when_absent() 
     assert _lookup(keys.iloc[:0], ids).tolist() == [-1] * 6
 
 
+def test_lookup_among_looks_only_in_the_masked_keys() -> None:
+    keys = pd.Series(["a", "b", "c", "b", "a", "d"], dtype="str")
+    ids = pd.Series(["a", "b", "c", "d", "e"], dtype="str")
+    among = np.array([False, True, False, True, True, True])
+    # "a" only at 4 among the masked keys, "b" first at 1, "c" masked out, "e" absent.
+    assert _lookup(keys, ids, among=among).tolist() == [4, 1, -1, 5, -1]
+    assert _lookup(keys, ids, among=np.zeros(6, dtype=bool)).tolist() == [-1] * 5
+
+
+def test_lookup_takes_the_first_of_many_repeats_in_any_order() -> None:
+    rng = np.random.default_rng(5)
+    keys = pd.Series([f"P{i:04d}" for i in rng.integers(0, 300, 4000)], dtype="str")
+    ids = pd.Series([f"P{i:04d}" for i in rng.integers(0, 400, 2000)], dtype="str")
+    first = pd.Series(np.arange(len(keys)), index=keys.to_numpy()).groupby(level=0).min()
+    expected = ids.map(first).fillna(-1).astype("int64").tolist()
+    assert _lookup(keys, ids).tolist() == expected
+
+
 def test_lookup_agrees_with_a_pandas_index_on_many_ids() -> None:
     rng = np.random.default_rng(3)
     keys = pd.Series([f"P{i:07d}" for i in rng.permutation(5000)], dtype="str")
