@@ -135,7 +135,9 @@ def select_lists(
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
         taken.update(chosen["patient_id"])
         lists.append(chosen)
-        counted = pool.assign(reason=reason).dropna(subset=["reason"])
+        # Two columns of the left-out rows, not a copy of the whole pool with its reasons.
+        counted = pd.DataFrame({"practice_code": pool["practice_code"], "reason": reason})
+        counted = counted[reason.notna()]
         counts = counted.groupby(["practice_code", "reason"]).size().rename("count")
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
@@ -149,12 +151,19 @@ def select_lists(
         left_out=gone.reset_index(drop=True),
         reviewed=reviewed,
         score_rows=np.concatenate(score_rows) if score_rows else np.empty(0, dtype=np.int64),
-        population={
-            str(t): (float(rows["risk"].mean()), len(rows))
-            for t, rows in scores.groupby("task")
-            if len(rows)
-        },
+        population=_population(scores),
     )
+
+
+def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """task -> (mean risk, rows) of the scores: each task's risks in row order (the same mean,
+    to the last bit, as a groupby's group; iterating a groupby copied every column)."""
+    tasks = scores["task"].dropna().unique()
+    out = {}
+    for task in sorted(str(t) for t in tasks):
+        risk = scores["risk"][(scores["task"] == task).to_numpy()]
+        out[task] = (float(risk.mean()), len(risk))
+    return out
 
 
 def _empty_history() -> pd.DataFrame:
@@ -328,7 +337,7 @@ def _base(
         own = own.sort_values(["patient_id", "index_date", "risk"], ascending=[True, False, False])
         own = own.drop_duplicates("patient_id")
         pos = _lookup(status["patient_id"], own["patient_id"], among=listable)
-    own = own[pos >= 0].copy()
+    own = own[pos >= 0]  # a new frame (copy-on-write): no .copy() of 880k rows needed
     pos = pos[pos >= 0]
     for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
         own[column] = status[column].array.take(pos)
