@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskstrat.db import fetch_frame
-from riskstrat.outreach.engine import _lookup
+from riskstrat.outreach.engine import _lookup, _population
 from riskstrat.outreach.lists import MIXED_VERSIONS, model_versions
 
 
@@ -40,6 +40,18 @@ def test_lookup_takes_the_first_of_many_repeats_in_any_order() -> None:
     first = pd.Series(np.arange(len(keys)), index=keys.to_numpy()).groupby(level=0).min()
     expected = ids.map(first).fillna(-1).astype("int64").tolist()
     assert _lookup(keys, ids).tolist() == expected
+
+
+def test_population_is_the_groupby_mean_and_count_to_the_last_bit() -> None:
+    rng = np.random.default_rng(7)
+    tasks = pd.Series(rng.choice(["crisis", "readmission", None], 5000), dtype="str")
+    scores = pd.DataFrame({"task": tasks, "risk": rng.random(5000) ** 3})
+    expected = {
+        str(t): (float(rows["risk"].mean()), len(rows)) for t, rows in scores.groupby("task")
+    }
+    assert _population(scores) == expected
+    assert list(_population(scores)) == ["crisis", "readmission"]
+    assert _population(scores.iloc[:0]) == {}
 
 
 def test_lookup_agrees_with_a_pandas_index_on_many_ids() -> None:
