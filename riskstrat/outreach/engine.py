@@ -96,8 +96,9 @@ def select_lists(
     for column in SCORE_COLUMNS:
         if column not in scores.columns:
             raise KeyError(MISSING_SCORE_COLUMN.format(column=column))
+    # Not filtered to the listable rows here: _base looks ids up among them (a copy of the 1M
+    # people rows cost ~1 s at 1M, most of it first writes to fresh memory).
     status = eligibility(people, as_of=as_of, config=config)
-    status = status[status["listable"]].drop(columns="listable")
     excluded_groups = {g for g, how in config.special_groups.items() if how == "exclude"}
     capacity = practices.set_index("practice_code")["weekly_capacity"]
     tasks = dict.fromkeys(p.task for p in pathways.values())
@@ -134,7 +135,9 @@ def select_lists(
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
         taken.update(chosen["patient_id"])
         lists.append(chosen)
-        counted = pool.assign(reason=reason).dropna(subset=["reason"])
+        # Two columns of the left-out rows, not a copy of the whole pool with its reasons.
+        counted = pd.DataFrame({"practice_code": pool["practice_code"], "reason": reason})
+        counted = counted[reason.notna()]
         counts = counted.groupby(["practice_code", "reason"]).size().rename("count")
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
@@ -148,12 +151,19 @@ def select_lists(
         left_out=gone.reset_index(drop=True),
         reviewed=reviewed,
         score_rows=np.concatenate(score_rows) if score_rows else np.empty(0, dtype=np.int64),
-        population={
-            str(t): (float(rows["risk"].mean()), len(rows))
-            for t, rows in scores.groupby("task")
-            if len(rows)
-        },
+        population=_population(scores),
     )
+
+
+def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """task -> (mean risk, rows) of the scores: each task's risks in row order (the same mean,
+    to the last bit, as a groupby's group; iterating a groupby copied every column)."""
+    tasks = scores["task"].dropna().unique()
+    out = {}
+    for task in sorted(str(t) for t in tasks):
+        risk = scores["risk"][(scores["task"] == task).to_numpy()]
+        out[task] = (float(risk.mean()), len(risk))
+    return out
 
 
 def _empty_history() -> pd.DataFrame:
@@ -261,22 +271,33 @@ def _returned_again(
     return (pd.to_datetime(when) >= found["listed_at"]).fillna(False).to_numpy(dtype=bool)
 
 
-def _lookup(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+def _lookup(keys: pd.Series, ids: pd.Series, *, among: np.ndarray | None = None) -> np.ndarray:
     """Position of each of `ids` in `keys` (the first, when a key repeats), -1 when absent (or
-    missing). A hash join in an in-memory DuckDB over the columns' Arrow buffers: no Python
-    string per row, and several times quicker than factorising 1M Arrow strings in pandas."""
+    missing). among: a mask of the keys to look in (default all). A hash join in an in-memory
+    DuckDB over the columns' Arrow buffers: no Python string per row, and several times
+    quicker than factorising 1M Arrow strings in pandas."""
     where = np.full(len(ids), -1, dtype=np.int64)
     if not len(ids) or not len(keys):
         return where
-    left = pa.table({"key": _arrow_text(keys), "pos": np.arange(len(keys), dtype=np.int64)})
+    keep = np.ones(len(keys), dtype=bool) if among is None else np.asarray(among, dtype=bool)
+    left = pa.table(
+        {"key": _arrow_text(keys), "pos": np.arange(len(keys), dtype=np.int64), "keep": keep}
+    )
     right = pa.table({"id": _arrow_text(ids), "row": np.arange(len(ids), dtype=np.int64)})
     with _memory_db().cursor() as con:  # its own connection: the views are its alone
         con.register("lookup_keys", left)
         con.register("lookup_ids", right)
         found = con.sql(
-            "SELECT row, min(pos) AS pos FROM lookup_ids JOIN lookup_keys ON id = key GROUP BY row"
+            "SELECT row, pos FROM lookup_ids JOIN lookup_keys ON id = key WHERE keep"
         ).to_arrow_table()
-    where[found["row"].to_numpy()] = found["pos"].to_numpy()
+    row, pos = found["row"].to_numpy(), found["pos"].to_numpy()
+    if np.bincount(row, minlength=1).max() > 1:
+        # A repeated key: the first position per id (no GROUP BY in the join: it costs more
+        # than this sort, and keys are unique in the usual case).
+        order = np.lexsort((pos, row))
+        row, first = np.unique(row[order], return_index=True)
+        pos = pos[order][first]
+    where[row] = pos
     return where
 
 
@@ -308,14 +329,15 @@ def _base(
     """A task's scores for registered, living patients, with practice, group, opt-out, open
     spell, last event, previous risk and contact-by."""
     own = scores.loc[scores["task"] == task, list(SCORE_COLUMNS[1:])]
-    pos = _lookup(status["patient_id"], own["patient_id"])
+    listable = status["listable"].to_numpy(dtype=bool)
+    pos = _lookup(status["patient_id"], own["patient_id"], among=listable)
     if np.bincount(pos[pos >= 0]).max(initial=0) > 1:
         # One row per patient: the latest index (a second discharge supersedes the first).
         # (Repeats among people who are not listable go with them: no need to look for those.)
         own = own.sort_values(["patient_id", "index_date", "risk"], ascending=[True, False, False])
         own = own.drop_duplicates("patient_id")
-        pos = _lookup(status["patient_id"], own["patient_id"])
-    own = own[pos >= 0].copy()
+        pos = _lookup(status["patient_id"], own["patient_id"], among=listable)
+    own = own[pos >= 0]  # a new frame (copy-on-write): no .copy() of 880k rows needed
     pos = pos[pos >= 0]
     for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
         own[column] = status[column].array.take(pos)

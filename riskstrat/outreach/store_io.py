@@ -97,6 +97,9 @@ PEOPLE_SQL = """
         LEFT JOIN events e USING (patient_id)
         """
 
+#: PEOPLE_SQL's DATE columns (load_people reads them as timestamps).
+PEOPLE_DATE_COLUMNS = ("registered_from", "registered_to", "date_of_death", "last_event")
+
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     found = con.execute(
@@ -112,7 +115,11 @@ def load_people(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
     on or before it and not discharged before it (no discharge date, or one after as_of).
     `last_event` = the latest emergency admission, discharge or A&E arrival before as_of.
     """
-    return fetch_frame(con, PEOPLE_SQL, {"as_of": as_of})
+    # The dates come as TIMESTAMP (the same datetime64[us] values): converting DATE columns in
+    # pandas wrote four new 1M-row arrays (~0.4 s at 1M); DuckDB's timestamps pass as they are.
+    as_timestamps = ", ".join(f"CAST({c} AS TIMESTAMP) AS {c}" for c in PEOPLE_DATE_COLUMNS)
+    sql = f"SELECT * REPLACE ({as_timestamps}) FROM ({PEOPLE_SQL})"
+    return fetch_frame(con, sql, {"as_of": as_of})
 
 
 def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:

@@ -21,7 +21,7 @@ from riskstrat.outreach.engine import (
     select_lists,
 )
 from riskstrat.outreach.header import list_header
-from riskstrat.outreach.store_io import load_history, load_people, record_listed
+from riskstrat.outreach.store_io import PEOPLE_SQL, load_history, load_people, record_listed
 from riskstrat.registry.contract import TABLES, ddl
 
 
@@ -117,7 +117,10 @@ def test_open_spell_read_from_the_store():
     )[list(TABLES["spells"].column_names)]  # fmt: skip
     con.register("s", spells)
     con.execute("INSERT INTO spells SELECT * FROM s")
-    got = load_people(con, as_of=AS_OF).set_index("patient_id")
+    read = load_people(con, as_of=AS_OF)
+    # The same frame as the plain query's `.df()` (dates as datetime64[us], text as `str`).
+    pd.testing.assert_frame_equal(read, con.execute(PEOPLE_SQL, {"as_of": AS_OF}).df())
+    got = read.set_index("patient_id")
     assert got["in_hospital"].tolist() == [True, True, False, True, False]
     assert got.loc["id00002", "last_event"] == day - pd.Timedelta(days=1)  # the discharge
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskstrat.db import fetch_frame
-from riskstrat.outreach.engine import _lookup
+from riskstrat.outreach.engine import _lookup, _population
 from riskstrat.outreach.lists import MIXED_VERSIONS, model_versions
 
 
@@ -22,6 +22,36 @@ def test_lookup_gives_the_first_position_of_each_id_and_minus_one_when_absent() 
     assert _lookup(keys.astype(object), ids.astype(object)).tolist() == [1, -1, -1, 5, 0, 1]
     assert _lookup(keys, ids.iloc[:0]).tolist() == []
     assert _lookup(keys.iloc[:0], ids).tolist() == [-1] * 6
+
+
+def test_lookup_among_looks_only_in_the_masked_keys() -> None:
+    keys = pd.Series(["a", "b", "c", "b", "a", "d"], dtype="str")
+    ids = pd.Series(["a", "b", "c", "d", "e"], dtype="str")
+    among = np.array([False, True, False, True, True, True])
+    # "a" only at 4 among the masked keys, "b" first at 1, "c" masked out, "e" absent.
+    assert _lookup(keys, ids, among=among).tolist() == [4, 1, -1, 5, -1]
+    assert _lookup(keys, ids, among=np.zeros(6, dtype=bool)).tolist() == [-1] * 5
+
+
+def test_lookup_takes_the_first_of_many_repeats_in_any_order() -> None:
+    rng = np.random.default_rng(5)
+    keys = pd.Series([f"P{i:04d}" for i in rng.integers(0, 300, 4000)], dtype="str")
+    ids = pd.Series([f"P{i:04d}" for i in rng.integers(0, 400, 2000)], dtype="str")
+    first = pd.Series(np.arange(len(keys)), index=keys.to_numpy()).groupby(level=0).min()
+    expected = ids.map(first).fillna(-1).astype("int64").tolist()
+    assert _lookup(keys, ids).tolist() == expected
+
+
+def test_population_is_the_groupby_mean_and_count_to_the_last_bit() -> None:
+    rng = np.random.default_rng(7)
+    tasks = pd.Series(rng.choice(["crisis", "readmission", None], 5000), dtype="str")
+    scores = pd.DataFrame({"task": tasks, "risk": rng.random(5000) ** 3})
+    expected = {
+        str(t): (float(rows["risk"].mean()), len(rows)) for t, rows in scores.groupby("task")
+    }
+    assert _population(scores) == expected
+    assert list(_population(scores)) == ["crisis", "readmission"]
+    assert _population(scores.iloc[:0]) == {}
 
 
 def test_lookup_agrees_with_a_pandas_index_on_many_ids() -> None:
