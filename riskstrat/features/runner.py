@@ -87,13 +87,6 @@ def encoded_sql(group: FeatureGroup) -> str:
     return f"SELECT g.row_id, {', '.join(columns)} FROM ({group.sql}) AS g"
 
 
-def _float_column(values: np.ndarray) -> np.ndarray:
-    """A fetched DOUBLE column as plain float64 with NaN for NULL."""
-    if isinstance(values, np.ma.MaskedArray):
-        return values.filled(np.nan).astype("float64", copy=False)
-    return np.asarray(values, dtype="float64")
-
-
 def run_group(
     con: duckdb.DuckDBPyConnection,
     group: FeatureGroup,
@@ -119,19 +112,32 @@ def run_group(
             )
         )
     with timed("features.group", group=group.name) as extra:
-        fetched = con.execute(encoded_sql(group)).fetchnumpy()
-        extra["rows"] = len(fetched["row_id"])
-    row_id = np.asarray(fetched.pop("row_id"), dtype=np.int64)
+        # Arrow, not fetchnumpy: Arrow's memory pool reuses the pages of the previous group's
+        # result, where new numpy arrays would be fresh memory each time (slow to touch on
+        # the benchmark VM: docs/scale.md, "perfscore (round 2)")
+        fetched = con.sql(encoded_sql(group)).to_arrow_table()
+        row_id = fetched.column("row_id").to_numpy()
+        extra["rows"] = len(row_id)
     if not _is_permutation(row_id, n):
         raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(row_id), expected=n))
     out = {}
     for spec in group.features:
         values = into[spec.column] if into is not None else np.empty(n, dtype="float64")
-        values[row_id] = _float_column(fetched.pop(spec.column))
+        _place(values, row_id, fetched.column(spec.column))
         if check:
             check_values(values, spec)
         out[spec.column] = values
     return out
+
+
+def _place(values: np.ndarray, row_id: np.ndarray, column: pa.ChunkedArray) -> None:
+    """Put a fetched DOUBLE column's values (NULL: NaN) at their rows, chunk by chunk (a
+    chunk without nulls is read in place, no copy)."""
+    start = 0
+    for chunk in column.chunks:
+        stop = start + len(chunk)
+        values[row_id[start:stop]] = chunk.to_numpy(zero_copy_only=False)
+        start = stop
 
 
 def _is_permutation(row_id: np.ndarray, n: int) -> bool:

@@ -18,6 +18,7 @@ from riskstrat.features.runner import (
     GROUP_ROWS_MISMATCH,
     MISSING_TABLE,
     TEST_FAILED,
+    _place,
 )
 from riskstrat.slices import assign_slices
 from riskstrat.tasks import build_index, load_task
@@ -249,3 +250,14 @@ def test_one_result_row_per_index_row(
     with pytest.raises(ValueError) as err:
         build_features(con, index, task="crisis", catalogue=load_catalogue(folder))
     assert str(err.value) == GROUP_ROWS_MISMATCH.format(group="ae", rows=rows, expected=4)
+
+
+def test_fetched_chunks_are_placed_by_row_id_with_nulls_as_nan() -> None:
+    """A group's Arrow result (several chunks, NULLs) lands at its rows, NULL as NaN."""
+    import pyarrow as pa
+
+    column = pa.chunked_array([[1.5, None], [None, -2.0, 0.25]], type=pa.float64())
+    row_id = np.array([4, 0, 2, 1, 3])
+    values = np.full(5, 99.0)
+    _place(values, row_id, column)
+    np.testing.assert_array_equal(values, [np.nan, -2.0, np.nan, 0.25, 1.5])
