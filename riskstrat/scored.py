@@ -25,7 +25,9 @@ import pyarrow as pa
 from riskstrat.db import fetch_frame
 
 SCORED_INPUTS_TABLE = "scored_inputs"
-SCORES_TABLE = "scores"  # riskstrat.outreach.store_io.SCORES_TABLE (kept import-free here)
+#: The score tables: one place for their names (outreach writes them; reports and monitoring read).
+SCORES_TABLE = "scores"
+SCORE_RUNS_TABLE = "score_runs"
 #: The matrix columns kept per scored row: riskstrat.features.decode's inputs.
 INPUT_COLUMNS = ("practice_code", "age", "sex", "ethnicity", "imd_decile", "ltc_count")
 KEY_COLUMNS = ("patient_id", "index_date", "index_spell_id")

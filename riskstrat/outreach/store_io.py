@@ -15,8 +15,8 @@ import pandas as pd
 from riskstrat.db import fetch_frame
 from riskstrat.outreach.eligibility import OUTCOME_COLUMNS
 from riskstrat.registry.contract import TABLES
+from riskstrat.scored import SCORE_RUNS_TABLE, SCORES_TABLE
 
-SCORES_TABLE = "scores"
 #: The engine's scores table (history kept; one row per task, as_of, patient_id, index_spell_id).
 SCORES_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (
   task VARCHAR NOT NULL,
@@ -35,7 +35,6 @@ SCORES_COLUMNS = (
 )  # fmt: skip
 #: One row per (task, as_of) scored, even when nobody was eligible (a weekday with no discharges):
 #: "scored, nothing to list" must not read as "never scored".
-SCORE_RUNS_TABLE = "score_runs"
 SCORE_RUNS_DDL = f"""CREATE TABLE IF NOT EXISTS {SCORE_RUNS_TABLE} (
   task VARCHAR NOT NULL,
   as_of DATE NOT NULL,

@@ -24,14 +24,13 @@ from riskstrat.reports.frames import MATURED_COLUMNS, OUTCOME_COLUMNS
 from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.trend import history
-from riskstrat.scored import INPUT_COLUMNS, read_scored
+from riskstrat.scored import INPUT_COLUMNS, SCORES_TABLE, read_scored
 from riskstrat.tasks import TaskSpec, attach_labels
 
 NO_SCORES = (
     "no scores for task {task!r} at as-of {as_of} in the store: score that date first "
     "(riskstrat score --as-of {as_of})"
 )
-SCORES_TABLE = "scores"
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:

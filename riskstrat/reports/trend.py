@@ -21,10 +21,9 @@ import pandas as pd
 from riskstrat.reports.frames import HEADLINE_COLUMNS
 from riskstrat.reports.population import headline
 from riskstrat.reports.settings import ReportConfig
+from riskstrat.scored import SCORE_RUNS_TABLE, SCORES_TABLE
 
 TREND_TABLE = "report_trend"
-SCORES_TABLE = "scores"
-SCORE_RUNS_TABLE = "score_runs"  # riskstrat.outreach.store_io.SCORE_RUNS_TABLE
 TREND_DDL = f"""CREATE TABLE IF NOT EXISTS {TREND_TABLE} (
   task VARCHAR NOT NULL,
   as_of DATE NOT NULL,
