@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the synthetic population's dates, a work folder's
-environment, and making its store once.
+environment, making its store once, and timing a command under GNU time.
 
 The scripts run as `python benchmarks/<script>.py`, so this folder is first on sys.path and they
 import this module as `common`.
@@ -8,8 +8,10 @@ import this module as `common`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -41,3 +43,21 @@ def prepare(work: Path, patients: int, env: dict[str, str]) -> None:
     ):  # fmt: skip
         print(" ".join(cmd[1:]), flush=True)
         subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def gnu_time(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
+    """Run `cmd` under GNU time with its output in `log`: wall seconds, the process's peak
+    resident memory (GiB), its exit code and the log's path."""
+    start = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            ["/usr/bin/time", "-v", *cmd], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    seconds = time.perf_counter() - start
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", log.read_text(errors="replace"))
+    return {
+        "seconds": round(seconds, 1),
+        "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
+        "exit_code": proc.returncode,
+        "log": str(log),
+    }

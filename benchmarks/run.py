@@ -23,11 +23,10 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import END, START, work_env
+from common import END, START, gnu_time, work_env
 from scale import footprint, keep_earlier_stages, slope_markdown
 
 HERE = Path(__file__).resolve().parent
@@ -92,24 +91,14 @@ def scored_dates(store: Path) -> set[date]:
 
 def measure(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
     load_before = os.getloadavg()[0]
-    start = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.run(
-            ["/usr/bin/time", "-v", *cmd], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    seconds = time.perf_counter() - start
-    text = log.read_text(errors="replace")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    timed = gnu_time(cmd, env=env, log=log)
     out = {
-        "seconds": round(seconds, 1),
-        "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
-        "exit_code": proc.returncode,
+        **timed,
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
-        "log": str(log),
         "measured_on": date.today().isoformat(),
     }
-    steps = {name: float(s) for name, s in STEP_DONE.findall(text)}
+    steps = {name: float(s) for name, s in STEP_DONE.findall(log.read_text(errors="replace"))}
     if steps:
         out["steps"] = steps
     return out

@@ -18,14 +18,12 @@ import argparse
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
-from common import work_env
+from common import gnu_time, work_env
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -34,21 +32,7 @@ ENGINES = ("duckdb", "spark")
 
 
 def timed_command(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, object]:
-    start = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.run(
-            ["/usr/bin/time", "-v", *cmd], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    seconds = time.perf_counter() - start
-    text = log.read_text(errors="replace")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    return {
-        "command": " ".join(["riskstrat", *cmd[1:]]),
-        "seconds": round(seconds, 1),
-        "peak_gib": round(int(rss.group(1)) / 1024**2, 2) if rss else None,
-        "exit_code": proc.returncode,
-        "log": str(log),
-    }
+    return {"command": " ".join(["riskstrat", *cmd[1:]]), **gnu_time(cmd, env=env, log=log)}
 
 
 def load() -> str:

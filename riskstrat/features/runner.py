@@ -87,6 +87,21 @@ def encoded_sql(group: FeatureGroup) -> str:
     return f"SELECT g.row_id, {', '.join(columns)} FROM ({group.sql}) AS g"
 
 
+def check_group_columns(group: FeatureGroup, bound: Sequence[str]) -> None:
+    """The group's SQL returns exactly the columns its YAML declares (besides row_id); both
+    engines check their bound query with this before running it."""
+    returned = {c for c in bound if c != "row_id"}
+    if returned != set(group.columns):
+        raise ValueError(
+            GROUP_COLUMNS_MISMATCH.format(
+                group=group.name,
+                sql=group.sql_path.name,
+                extra=sorted(returned - set(group.columns)),
+                missing=sorted(set(group.columns) - returned),
+            )
+        )
+
+
 def run_group(
     con: duckdb.DuckDBPyConnection,
     group: FeatureGroup,
@@ -100,17 +115,7 @@ def run_group(
     Rows come back in any order and are placed by row_id (no sort in DuckDB), into `into`'s
     arrays (length n, by column) when given, else into new ones.
     """
-    bound = con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns
-    returned = [c for c in bound if c != "row_id"]
-    if set(returned) != set(group.columns):
-        raise ValueError(
-            GROUP_COLUMNS_MISMATCH.format(
-                group=group.name,
-                sql=group.sql_path.name,
-                extra=sorted(set(returned) - set(group.columns)),
-                missing=sorted(set(group.columns) - set(returned)),
-            )
-        )
+    check_group_columns(group, con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns)
     with timed("features.group", group=group.name) as extra:
         # Arrow, not fetchnumpy: Arrow's memory pool reuses the pages of the previous group's
         # result, where new numpy arrays would be fresh memory each time (slow to touch on

@@ -29,9 +29,9 @@ import pandas as pd
 
 from riskstrat.features.catalogue import Catalogue, FeatureGroup, load_catalogue
 from riskstrat.features.runner import (
-    GROUP_COLUMNS_MISMATCH,
     GROUP_ROWS_MISMATCH,
     TEST_FAILED,
+    check_group_columns,
     encoded_sql,
 )
 from riskstrat.logs import log_event, timed
@@ -62,16 +62,7 @@ def group_frame(spark: SparkSession, group: FeatureGroup) -> DataFrame:
 
     what = f"feature group {group.name!r} ({group.sql_path.name})"
     bound = spark.sql(to_spark(f"SELECT * FROM ({group.sql}) AS g LIMIT 0", what=what)).columns
-    returned = [c for c in bound if c != ROW_ID]
-    if set(returned) != set(group.columns):
-        raise ValueError(
-            GROUP_COLUMNS_MISMATCH.format(
-                group=group.name,
-                sql=group.sql_path.name,
-                extra=sorted(set(returned) - set(group.columns)),
-                missing=sorted(set(group.columns) - set(returned)),
-            )
-        )
+    check_group_columns(group, bound)
     frame = spark.sql(to_spark(encoded_sql(group), what=what))
     return frame.withColumn(_marker(group), F.lit(1))
 
