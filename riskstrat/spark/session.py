@@ -45,10 +45,13 @@ BASE_CONF: dict[str, str] = {
 #: the JIT cost more than they save, so expressions are interpreted and the JVM uses its quick
 #: C1 compiler only. Measured on a 10,640-row crisis matrix under load: first build 126 s with
 #: the defaults, 48 s with these (docs/spark.md). Leave them off for real populations.
+#: C1-only leaves the JVM's code cache at its non-tiered default of 48 MB; a long session
+#: (the test suite's) filled it and died with "Out of space in CodeCache for adapters"
+#: (CI, stop 22), so the cache gets the tiered default back.
 SMALL_DATA_CONF: dict[str, str] = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
 }
 
 

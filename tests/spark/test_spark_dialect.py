@@ -1,4 +1,4 @@
-"""riskstrat.spark.dialect: DuckDB SQL to Spark SQL (no Spark needed)."""
+"""riskstrat.spark.dialect: DuckDB SQL to Spark SQL; and the small-data JVM settings."""
 
 from __future__ import annotations
 
@@ -44,3 +44,14 @@ def test_no_java_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     with pytest.raises(ValueError) as error:
         check_java()
     assert describe(error.value) == (JAVA_MISSING, EXIT_BAD_INPUT)
+
+
+def test_small_data_jvm_keeps_a_tiered_size_code_cache(spark) -> None:
+    """C1-only would leave a 48 MB code cache, which a long session fills ("Out of space in
+    CodeCache for adapters", CI of stop 22); the small-data settings restore 240 MB."""
+    jvm = spark.sparkContext._jvm
+    bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean")
+    )
+    assert bean.getVMOption("TieredStopAtLevel").getValue() == "1"
+    assert int(bean.getVMOption("ReservedCodeCacheSize").getValue()) >= 240 * 1024 * 1024
