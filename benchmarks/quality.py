@@ -116,16 +116,34 @@ def paired(y, a, b, seed: int = 0) -> dict[str, float]:
     return paired_auroc(y, a, b, n_boot=N_BOOT, seed=seed).as_dict()
 
 
+def wilson(events: float, rows: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion."""
+    p = events / rows
+    den = 1 + z * z / rows
+    centre = (p + z * z / (2 * rows)) / den
+    half = z * np.sqrt(p * (1 - p) / rows + z * z / (4 * rows * rows)) / den
+    return float(centre - half), float(centre + half)
+
+
 def old_age(x: pd.DataFrame, p: np.ndarray, oracle: np.ndarray, y: np.ndarray) -> dict:
+    """The 85+: model, oracle and observed mean (Wilson interval), the model's gap to the
+    oracle (noise-free in the outcomes) and that gap's sampling error over the people who
+    happen to be 85+ in these rows (standard error of the mean per-row difference)."""
     from riskstrat.synth.compare import mean_gap
 
     old = x["age"].to_numpy() >= 85
+    low, high = wilson(float(y[old].sum()), int(old.sum()))
+    resid = p[old] - oracle[old]
     return {
         "rows": float(old.sum()),
+        "events": float(y[old].sum()),
         "mean_risk": float(p[old].mean()),
         "oracle_mean": float(oracle[old].mean()),
         "observed": float(y[old].mean()),
+        "observed_lo": low,
+        "observed_hi": high,
         "minus_oracle": mean_gap(p, oracle, old),
+        "minus_oracle_se": float(resid.std() / np.sqrt(old.sum())),
         "minus_observed": mean_gap(p, y, old),
     }
 

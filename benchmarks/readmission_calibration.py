@@ -1,6 +1,7 @@
 """Readmission calibration: Platt on the calib discharges vs cross-fitted (issue #14), 3 seeds.
 
     python benchmarks/readmission_calibration.py --patients 200000 [--seeds 7 8 9]
+    python benchmarks/readmission_calibration.py --patients 200000 --variants methods
 
 Uses the store benchmarks/quality.py prepared (same work folder). For each seed (it moves the
 test/calibration patient split and the boosters) fits the readmission model (history group off,
@@ -11,6 +12,12 @@ held-out test discharges and on every test-period discharge (time-disjoint from 
 calibration; patient overlap allowed): ECE (10 bins), its noise floor on the same rows, the
 noise-free ECE against the oracle, mean vs oracle, the 85+ mean gap against the oracle.
 Results: results/readmission_calibration_<n>.json.
+
+`--variants methods` instead compares the calibrator's form on the same cross-fitted raw
+scores (calib discharges + 5-fold out-of-fold training discharges, no level offset): Platt
+(shipped), centred isotonic, isotonic; and Platt on the calib discharges only for reference.
+With it every measurement also carries AUROC (isotonic's steps tie scores). Results:
+results/readmission_calibration_<n>_methods.json.
 """
 
 from __future__ import annotations
@@ -30,14 +37,49 @@ HERE = Path(__file__).resolve().parent
 
 
 def measure(rows, p, oracle) -> dict:
+    from riskstrat.models import metrics as m
+
     y = rows["label"].to_numpy(float)
     cal = calibration(y, p, oracle, draws=100)
     keep = ("ece", "noise_floor_mean", "ece_vs_oracle", "mean", "oracle_mean", "observed")
     return {
         "rows": len(rows),
+        "auroc": round(m.auroc(y, p), 5),
         **{k: round(float(cal[k]), 5) for k in keep},
         "age85_minus_oracle": round(float(old_age(rows, p, oracle, y)["minus_oracle"]), 5),
     }
+
+
+def methods(ds, data, config, sets, oracle) -> dict:
+    """The calibrator's form on the same cross-fitted raw scores (one booster per seed)."""
+    import numpy as np
+
+    from riskstrat.models.booster import raw_score
+    from riskstrat.models.calibrate import fit_calibrator
+    from riskstrat.models.core import fit_all
+    from riskstrat.models.crossfit import out_of_fold_raw
+
+    fitted = fit_all(ds, features=data.features, config=config, level=None, logistic=False)
+    train, valid, calib = (ds[ds["split"] == s] for s in ("train", "valid", "calib"))
+    folds = config.calibration.cross_fit_folds
+    oof = out_of_fold_raw(train, valid, features=data.features, config=config, folds=folds)
+    raw_cal = raw_score(fitted.booster, calib, levels=fitted.levels)
+    y_cal = calib["label"].to_numpy(float)
+    raw_all = np.concatenate([oof, raw_cal])
+    y_all = np.concatenate([train["label"].to_numpy(float), y_cal])
+    calibrators = {
+        "calib_only.platt": fit_calibrator(raw_cal, y_cal, method="platt"),
+        **{
+            f"crossfit{folds}.{method}": fit_calibrator(raw_all, y_all, method=method)
+            for method in ("platt", "centred_isotonic", "isotonic")
+        },
+    }
+    out: dict = {}
+    for name, calibrator in calibrators.items():
+        f = replace(fitted, calibrator=calibrator)
+        out[name] = {k: measure(v, f.predict(v), oracle[k]) for k, v in sets.items()}
+        print(name, json.dumps(out[name]), flush=True)
+    return out
 
 
 def main() -> None:
@@ -45,6 +87,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200_000)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    parser.add_argument("--variants", choices=("level", "methods"), default="level")
     args = parser.parse_args()
     work = args.work / str(args.patients)
     os.environ.update(work_env(work))
@@ -59,7 +102,8 @@ def main() -> None:
         "command": "python benchmarks/readmission_calibration.py " + " ".join(sys.argv[1:]),
         "seeds": {},
     }
-    path = HERE / "results" / f"readmission_calibration_{args.patients}.json"
+    suffix = "_methods" if args.variants == "methods" else ""
+    path = HERE / "results" / f"readmission_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     task = "readmission_30d"
     for seed in args.seeds:
@@ -77,6 +121,12 @@ def main() -> None:
         oracle = {k: readmission_risk(truth, v[["index_spell_id"]]) for k, v in sets.items()}
         res: dict = {"train_rows": int((ds["split"] == "train").sum())}
         res["calib_rows"] = int((ds["split"] == "calib").sum())
+        if args.variants == "methods":
+            res.update(methods(ds, data, config, sets, oracle))
+            out["seeds"][str(seed)] = res
+            out["seconds"] = round(time.perf_counter() - started, 1)
+            path.write_text(json.dumps(out, indent=2))
+            continue
         for folds in (0, 5):
             cfg = config.model_copy(update={"calibration": replace_cal(config.calibration, folds)})
             fitted = fit_all(ds, features=data.features, config=cfg, level=data.level)

@@ -86,6 +86,10 @@ class Level(StrictModel):
     trend: bool = True
     #: Fewer whole weeks of history than this before the cutoff: an error, not a guess.
     min_weeks: int = Field(default=52, ge=8)
+    #: How the offset moves a risk: `cloglog` scales the window's cumulative hazard (the level
+    #: is a rate multiplier), `logit` shifts the logit (riskstrat.models.level; measured in
+    #: docs/models.md "Calibration of the old").
+    link: Literal["logit", "cloglog"] = "cloglog"
 
 
 class Baselines(StrictModel):

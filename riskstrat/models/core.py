@@ -73,7 +73,7 @@ def level_shifted(
         return risk
     if "index_date" not in x.columns:
         raise KeyError(NO_INDEX_DATE.format(task=task))
-    return apply_offset(risk, offset(level, x["index_date"]))
+    return apply_offset(risk, offset(level, x["index_date"]), link=level.link)
 
 
 def rows(dataset: pd.DataFrame, split: str) -> pd.DataFrame:

@@ -182,6 +182,7 @@ def fit_task_level(
             harmonics=config.level.harmonics,
             min_weeks=config.level.min_weeks,
             use_trend=config.level.trend,
+            link=config.level.link,
         )
     log_event(
         "models.level", task=task.name, weeks=level.weeks, trend=round(level.trend, 4),

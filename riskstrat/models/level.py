@@ -13,8 +13,18 @@ with `harmonics` annual harmonics. The age bands only standardise the rate (an a
 not a calendar effect: the booster sees age); the calendar multiplier is the rest,
 m(t) = exp(trend * years(t) + season(t)), the same for every age band. A row's level is the mean
 of m over its label window; its offset is log(level) minus the mean log level over the
-calibration rows (`reference`), added to the calibrated risk's logit. All pure functions over
-frames and arrays; riskstrat.models.level_data reads the weekly counts from the store.
+calibration rows (`reference`). The offset is applied with the model's `link`:
+
+- `cloglog` (new fits): the level is a multiplier of the admission *rate*, and a risk over a
+  window is P = 1 - exp(-H) of the cumulative hazard H, so scaling H by exp(offset) gives
+  P' = 1 - (1 - P)^exp(offset) (complementary log-log scale). Exact for a proportional hazard;
+  it moves a high risk more than a logit shift does (at P = 0.23 by 1.14x), which is where the
+  old and the top of a list are.
+- `logit` (bundles fitted before `link` existed, which have no such field): the offset is added
+  to the calibrated risk's logit; the same as cloglog for small risks.
+
+All pure functions over frames and arrays; riskstrat.models.level_data reads the weekly counts
+from the store.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import PoissonRegressor
 
-from riskstrat.models.calibrate import fine_logit, soft_bound
+from riskstrat.models.calibrate import LOGIT_EPS, fine_logit, soft_bound
 
 DAYS_PER_YEAR = 365.25
 WEEK_COLUMNS = ("week_start", "age_band", "admissions", "person_days")
@@ -39,6 +49,9 @@ TOO_FEW_WEEKS = (
     "{needed} are needed (set `level: {{enabled: false}}` in configs/models/<task>.yaml)"
 )
 MISSING_WEEK_COLUMNS = "level model: the weekly counts lack column(s) {missing}"
+UNKNOWN_LINK = "level model: link {link!r} is not one of {links}"
+#: How the offset is applied: logit shift, or hazard multiplier (complementary log-log).
+LINKS = ("logit", "cloglog")
 NO_REFERENCE = "level model: no reference level yet (set it from the calibration rows' dates)"
 
 
@@ -56,6 +69,12 @@ class LevelModel:
     weeks: int  # weeks the fit used
     use_trend: bool = True  # False: the forecast is the season only (the trend is still fitted)
     reference: float | None = None  # mean log level over the calibration rows
+    #: how the offset moves a risk (LINKS); bundles saved without the field used "logit"
+    link: str = "logit"
+
+    def __post_init__(self) -> None:
+        if self.link not in LINKS:
+            raise ValueError(UNKNOWN_LINK.format(link=self.link, links=", ".join(LINKS)))
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -73,6 +92,7 @@ class LevelModel:
             weeks=int(data["weeks"]),
             use_trend=bool(data.get("use_trend", True)),
             reference=None if data.get("reference") is None else float(data["reference"]),
+            link=str(data.get("link", "logit")),
         )
 
 
@@ -101,6 +121,7 @@ def fit_level(
     harmonics: int = 1,
     min_weeks: int = 52,
     use_trend: bool = True,
+    link: str = "cloglog",
 ) -> LevelModel:
     """Fit the Poisson GLM on weekly counts (WEEK_COLUMNS, one row per week and age band).
 
@@ -141,6 +162,7 @@ def fit_level(
         horizon_days=horizon_days,
         weeks=n_weeks,
         use_trend=use_trend,
+        link=link,
     )
 
 
@@ -175,7 +197,16 @@ def offset(model: LevelModel, index_dates: object) -> np.ndarray:
     return window_log_level(model, index_dates) - model.reference
 
 
-def apply_offset(risk: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Risk with `shift` added to its logit (strictly increasing: ranks within a date kept)."""
-    z = soft_bound(fine_logit(risk) + np.asarray(shift, dtype=float))
+def apply_offset(risk: np.ndarray, shift: np.ndarray, *, link: str = "logit") -> np.ndarray:
+    """Risk moved by `shift` on the `link` scale: `logit` adds it to the logit, `cloglog`
+    multiplies the cumulative hazard by exp(shift) (1 - (1 - risk)^exp(shift)). Strictly
+    increasing in the risk either way (ranks within a date kept), never exactly 0 or 1."""
+    shift = np.asarray(shift, dtype=float)
+    if link == "cloglog":
+        risk = np.clip(np.asarray(risk, dtype=float), 0.0, 1.0 - LOGIT_EPS)
+        risk = -np.expm1(np.exp(shift) * np.log1p(-risk))
+        shift = np.zeros_like(shift)
+    elif link != "logit":
+        raise ValueError(UNKNOWN_LINK.format(link=link, links=", ".join(LINKS)))
+    z = soft_bound(fine_logit(risk) + shift)
     return 1 / (1 + np.exp(-z))

@@ -17,8 +17,10 @@ from riskstrat.models.bundle import Bundle
 from riskstrat.models.core import NO_INDEX_DATE, fit_all
 from riskstrat.models.level import (
     AFTER_CUTOFF,
+    LINKS,
     NO_REFERENCE,
     TOO_FEW_WEEKS,
+    UNKNOWN_LINK,
     LevelModel,
     apply_offset,
     fit_level,
@@ -102,13 +104,45 @@ def test_offset_is_zero_on_average_over_the_reference_rows_and_round_trips() -> 
 def test_ranking_within_a_date_is_unchanged() -> None:
     rng = np.random.default_rng(1)
     risk = np.r_[rng.random(500) * 0.3, 1e-12, 0.999999]
-    for shift in (-0.4, 0.0, 0.07, 2.0):
-        shifted = apply_offset(risk, np.full(len(risk), shift))
-        np.testing.assert_array_equal(np.argsort(shifted), np.argsort(risk))
-        assert ((shifted > 0) & (shifted < 1)).all()
-        if shift > 0:
-            assert (shifted > risk).all()
-    np.testing.assert_allclose(apply_offset(risk[:500], np.zeros(500)), risk[:500], rtol=1e-9)
+    for link in LINKS:
+        for shift in (-0.4, 0.0, 0.07, 2.0):
+            shifted = apply_offset(risk, np.full(len(risk), shift), link=link)
+            np.testing.assert_array_equal(np.argsort(shifted), np.argsort(risk))
+            assert ((shifted > 0) & (shifted < 1)).all()
+            if shift > 0:
+                assert (shifted > risk).all()
+        zero = apply_offset(risk[:500], np.zeros(500), link=link)
+        np.testing.assert_allclose(zero, risk[:500], rtol=1e-9)
+
+
+def test_cloglog_offset_scales_the_cumulative_hazard() -> None:
+    """A constant daily hazard h over a 90-day window gives P = 1 - (1 - h)^90; multiplying
+    the rate by m (offset log m) is exactly 1 - (1 - P)^m on the cloglog link (continuous
+    time), while the logit shift under-moves high risks and agrees for small ones."""
+    hazard = np.array([1e-5, 1e-4, 1e-3, 3e-3, 1e-2])
+    risk = -np.expm1(90 * np.log1p(-hazard))
+    m = 1.1
+    truth = -np.expm1(-m * 90 * -np.log1p(-hazard))  # the same window at m x the rate
+    shift = np.full(len(risk), np.log(m))
+    np.testing.assert_allclose(apply_offset(risk, shift, link="cloglog"), truth, rtol=1e-9)
+    logit = apply_offset(risk, shift, link="logit")
+    np.testing.assert_allclose(logit[:2], truth[:2], rtol=2e-3)  # small risks: the same
+    assert (logit[2:] < truth[2:]).all()  # P >= 0.09: the logit shift falls short
+    assert truth[-1] - logit[-1] > 0.01 * truth[-1]
+
+
+def test_level_link_round_trips_and_old_bundles_keep_the_logit() -> None:
+    level = fit_level(weekly_frame(), cutoff=CUTOFF, gap_days=0, horizon_days=90)
+    assert level.link == "cloglog"
+    assert LevelModel.from_dict(level.to_dict()) == level
+    old = {k: v for k, v in level.to_dict().items() if k != "link"}  # saved before `link`
+    assert LevelModel.from_dict(old).link == "logit"
+    with pytest.raises(ValueError) as err:
+        replace(level, link="probit")
+    assert str(err.value) == UNKNOWN_LINK.format(link="probit", links="logit, cloglog")
+    with pytest.raises(ValueError) as err:
+        apply_offset(np.array([0.1]), np.array([0.1]), link="probit")
+    assert str(err.value) == UNKNOWN_LINK.format(link="probit", links="logit, cloglog")
 
 
 def toy_store(con: duckdb.DuckDBPyConnection, *, after_cutoff: int) -> None:
@@ -195,8 +229,9 @@ def test_fitted_and_bundle_apply_the_offset(level_fitted, tmp_path: Path) -> Non
     test = frame[frame["split"] == "test"]
     plain = replace(fitted, level=None).predict(test)
     shifted = fitted.predict(test)
+    assert fitted.level.link == "cloglog"  # the default of new fits
     np.testing.assert_allclose(
-        shifted, apply_offset(plain, offset(fitted.level, test["index_date"]))
+        shifted, apply_offset(plain, offset(fitted.level, test["index_date"]), link="cloglog")
     )
     for day in test["index_date"].unique()[:3]:  # one shift per date: same order within it
         m = (test["index_date"] == day).to_numpy()
