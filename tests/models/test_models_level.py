@@ -221,11 +221,15 @@ def level_fitted(split_matrix: pd.DataFrame):
 
 def test_fitted_and_bundle_apply_the_offset(level_fitted, tmp_path: Path) -> None:
     frame, fitted = level_fitted
-    calib = frame[frame["split"] == "calib"]
+    # the shipped crisis config cross-fits its calibrator: the reference level is over the
+    # rows the calibrator saw (training rows scored out of fold + calib rows)
+    seen = frame.loc[frame["split"].isin(["train", "calib"]), "index_date"]
     assert fitted.level is not None
-    assert fitted.level == with_reference(
-        replace(fitted.level, reference=None), calib["index_date"]
+    assert fitted.level == with_reference(replace(fitted.level, reference=None), seen)
+    calib_only = with_reference(
+        replace(fitted.level, reference=None), frame.loc[frame["split"] == "calib", "index_date"]
     )
+    assert fitted.level != calib_only
     test = frame[frame["split"] == "test"]
     plain = replace(fitted, level=None).predict(test)
     shifted = fitted.predict(test)
@@ -281,6 +285,8 @@ def test_task_level_is_fitted_at_the_cutoff_or_skipped_on_a_short_history() -> N
 
     task, config = load_task("crisis"), load_model_config("crisis")
     assert config.level.enabled  # the shipped crisis config carries the level forecast
+    assert config.level.link == "cloglog"  # ... scaling the hazard (docs/models.md)
+    assert config.calibration.cross_fit_folds == 5  # and a cross-fitted calibrator
     with duckdb.connect() as con:
         toy_store(con, after_cutoff=100)
         level = fit_task_level(con, task, config=config, start=date(2023, 1, 2), cutoff=CUTOFF)
