@@ -187,6 +187,7 @@ def fit_task_level(
     log_event(
         "models.level", task=task.name, weeks=level.weeks, trend=round(level.trend, 4),
         cos=[round(c, 4) for c in level.cos], sin=[round(v, 4) for v in level.sin],
+        link=level.link,
     )  # fmt: skip
     return level
 
