@@ -180,7 +180,9 @@ def performance(
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
         codes, uniques = pd.factorize(slices[name], sort=True)
         # each group's rows in risk order (ties in row order), from one sort of the codes
-        ranked = code_positions(codes, n_groups=len(uniques), order=order)
+        # (as int16: NumPy's stable sort of small integers is a radix sort, ~7x an int64 sort)
+        small = codes.astype(np.int16) if len(uniques) <= np.iinfo(np.int16).max else codes
+        ranked = code_positions(small, n_groups=len(uniques), order=order)
         for group, at in zip(uniques, ranked, strict=True):
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]
