@@ -351,7 +351,8 @@ def _base(
     pos = pos[pos >= 0]
     rises = pd.DataFrame({"risk": own["risk"], "previous_risk": np.nan}, index=own.index)
     if previous is not None:
-        prev = previous.loc[previous["task"] == task]
+        mine = (previous["task"] == task).to_numpy(dtype=bool)
+        prev = previous if mine.all() else previous[mine]  # one task's scores: no 880k copy
         at = _lookup(prev["patient_id"], own["patient_id"])  # a repeated id: its first row
         risk = np.full(len(own), np.nan)
         risk[at >= 0] = prev["risk"].to_numpy(dtype="float64")[at[at >= 0]]
