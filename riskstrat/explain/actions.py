@@ -14,8 +14,9 @@ carries its short `why`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -134,18 +135,25 @@ def row_actions(
     vals = values if values is not None else pd.DataFrame(index=rows.index)
     out_actions, out_why = [], []
     groups = rows["group"] if "group" in rows else pd.Series(None, index=rows.index)
-    value_rows = _value_rows(vals)
+    # Only the columns a rule can read: the reasons' features and the "recent" rules' columns.
+    read = {f for f in features if f in rows for f in rows[f].dropna().unique()}
+    read |= {c for rule in actions.rules if rule.recent for c in rule.recent.columns}
+    value_rows = _value_rows(vals[[c for c in vals.columns if c in read]])
+    known = len(vals.columns) > 0  # values given: an absent driver calls for no action
+    rules_of = cache(actions.rules_for)  # the same few features on every row
     for idx, pathway, group, *feats in zip(
         rows.index, rows["pathway"], groups, *(rows[f] for f in features), strict=True
     ):
-        value_of = value_rows.get(idx, {})
+        value_of = value_rows.get(idx) if known else None
         context = {str(pathway), str(group)} if isinstance(group, str) else {str(pathway)}
         steps: list[tuple[str, str]] = []
         if pathway in actions.pathways:
             steps.append(_pair(actions.pathways[pathway]))
         if isinstance(group, str) and group in actions.groups and group != pathway:
             steps.append(_pair(actions.groups[group]))
-        drivers = _driver_actions(feats, actions=actions, context=context, value_of=value_of)
+        drivers = _driver_actions(
+            feats, actions=actions, rules_of=rules_of, context=context, value_of=value_of
+        )
         steps += [s for s in drivers if s[0] not in {a for a, _ in steps}]
         if not steps:
             steps.append((actions.default, actions.default_why))
@@ -181,22 +189,26 @@ def _driver_actions(
     feats: list[object],
     *,
     actions: Actions,
+    rules_of: Callable[[str], list[ActionRule]],
     context: set[str],
-    value_of: Mapping[str, object],
+    value_of: Mapping[str, object] | None,
 ) -> list[tuple[str, str]]:
-    """Actions for the reasons' features, in reason order, at most max_driver_actions."""
+    """Actions for the reasons' features, in reason order, at most max_driver_actions.
+    value_of: the row's values (None: not known, every driver counts)."""
     chosen: list[tuple[str, str]] = []
     for feature in feats:
         if not isinstance(feature, str):
             continue
-        value = _number(value_of.get(feature)) if value_of else 1.0
-        if value_of and (np.isnan(value) or (value == 0 and not feature.startswith("days_"))):
+        value = _number(value_of.get(feature)) if value_of is not None else 1.0
+        if value_of is not None and (
+            np.isnan(value) or (value == 0 and not feature.startswith("days_"))
+        ):
             continue  # an absent or zero driver calls for no action
-        for rule in actions.rules_for(feature):
+        for rule in rules_of(feature):
             if context & set(rule.not_for):
                 continue
             action = rule.action
-            if rule.recent is not None and value_of:
+            if rule.recent is not None and value_of is not None:
                 days = [_number(value_of.get(c)) for c in rule.recent.columns]
                 if not any(d <= rule.recent.within_days for d in days if not np.isnan(d)):
                     action = rule.recent.otherwise

@@ -96,9 +96,12 @@ def _shares(values: np.ndarray, ref: Mapping) -> tuple[np.ndarray, np.ndarray]:
     cuts = np.asarray(ref.get("edges", []), dtype=float)
     expected = np.append(np.asarray(ref.get("proportions", []), dtype=float), ref.get("missing", 0))
     values = np.asarray(values, dtype=float)
-    nan = np.isnan(values)
-    counts = np.bincount(np.digitize(values[~nan], cuts), minlength=len(cuts) + 1)
-    actual = np.append(counts, nan.sum()) / max(len(values), 1)
+    missing = int(np.count_nonzero(np.isnan(values)))
+    # NaN digitizes past every (ascending) cut: binned whole, then moved to its own bin, without
+    # copying the values that are present out first
+    counts = np.bincount(np.digitize(values, cuts), minlength=len(cuts) + 1)
+    counts[len(cuts)] -= missing
+    actual = np.append(counts, missing) / max(len(values), 1)
     return expected, actual
 
 
@@ -181,11 +184,12 @@ def compare_population(
     risk = np.asarray(risk, dtype=float)
     n = len(matrix)
     prevalence = reference.get("prevalence")
+    outside, share = out_of_range(matrix, reference=reference, margin=params.range_margin)
     check = PopulationCheck(
         task=task,
         rows=n,
         psi=feature_psi(matrix, reference=reference, floor=params.floor),
-        out_of_range=out_of_range(matrix, reference=reference, margin=params.range_margin)[0],
+        out_of_range=outside,
         mean_risk=float(risk.mean()) if n else None,
         prevalence=float(prevalence) if prevalence is not None else None,
         calibration=matured,
@@ -205,7 +209,6 @@ def compare_population(
             FEATURE_SHIFT.format(task=task, n=len(shifted), alert=params.psi_alert, names=names)
         )
         severe |= n >= params.min_rows and len(shifted) >= params.severe_features
-    _, share = out_of_range(matrix, reference=reference, margin=params.range_margin)
     if share > params.out_of_range_share:
         names = ", ".join(
             f"{r.feature} up to {r.max_seen:g} (training {r.train_min:g}-{r.train_max:g})"

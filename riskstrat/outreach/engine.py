@@ -102,7 +102,13 @@ def select_lists(
     excluded_groups = {g for g, how in config.special_groups.items() if how == "exclude"}
     capacity = practices.set_index("practice_code")["weekly_capacity"]
     tasks = dict.fromkeys(p.task for p in pathways.values())
-    bases = {t: _base(scores, status, task=t, previous=previous, config=config) for t in tasks}
+    bases = {
+        t: _base(
+            scores, status, task=t, previous=previous, config=config,
+            pathways=[p for p in pathways.values() if p.task == t],
+        )
+        for t in tasks
+    }  # fmt: skip
     history = _empty_history() if history is None else history
     taken: set[str] = set()
     lists, left_out, score_rows = [], [], []
@@ -325,9 +331,13 @@ def _base(
     task: str,
     previous: pd.DataFrame | None,
     config: OutreachConfig,
+    pathways: list[Pathway] | None = None,
 ) -> pd.DataFrame:
     """A task's scores for registered, living patients, with practice, group, opt-out, open
-    spell, last event, previous risk and contact-by."""
+    spell, last event, previous risk and contact-by.
+
+    pathways: the task's pathways; only rows that meet one of their row rules (_row_rules) are
+    kept, since no other row can be in a pool (None: every row)."""
     own = scores.loc[scores["task"] == task, list(SCORE_COLUMNS[1:])]
     listable = status["listable"].to_numpy(dtype=bool)
     pos = _lookup(status["patient_id"], own["patient_id"], among=listable)
@@ -339,16 +349,25 @@ def _base(
         pos = _lookup(status["patient_id"], own["patient_id"], among=listable)
     own = own[pos >= 0]  # a new frame (copy-on-write): no .copy() of 880k rows needed
     pos = pos[pos >= 0]
-    for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
-        own[column] = status[column].array.take(pos)
-    own["previous_risk"] = np.nan
+    rises = pd.DataFrame({"risk": own["risk"], "previous_risk": np.nan}, index=own.index)
     if previous is not None:
-        prev = previous.loc[previous["task"] == task]
+        mine = (previous["task"] == task).to_numpy(dtype=bool)
+        prev = previous if mine.all() else previous[mine]  # one task's scores: no 880k copy
         at = _lookup(prev["patient_id"], own["patient_id"])  # a repeated id: its first row
         risk = np.full(len(own), np.nan)
         risk[at >= 0] = prev["risk"].to_numpy(dtype="float64")[at[at >= 0]]
-        own["previous_risk"] = risk
-    own["rise_points"] = (own["risk"] - own["previous_risk"]) * 100
+        rises["previous_risk"] = risk
+    rises["rise_points"] = (rises["risk"] - rises["previous_risk"]) * 100
+    if pathways is not None:
+        # Before the people's columns are taken: at 1M most crisis rows meet no rule.
+        keep = np.zeros(len(own), dtype=bool)
+        for pathway in pathways:
+            keep |= _row_rules(rises, pathway).to_numpy(dtype=bool)
+        own, pos, rises = own[keep], pos[keep], rises[keep]
+    for column in ("practice_code", "group", "opted_out", "in_hospital", "last_event"):
+        own[column] = status[column].array.take(pos)
+    own["previous_risk"] = rises["previous_risk"]
+    own["rise_points"] = rises["rise_points"]
     if task.startswith("readmission"):
         own["contact_by"] = add_working_days(
             own["index_date"], config.contact_within_working_days, holidays=config.bank_holidays

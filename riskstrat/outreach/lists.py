@@ -75,16 +75,19 @@ def select(
         if prev is not None:
             previous.append(prev)
     with timed("outreach.select", as_of=as_of, scores=len(scores)) as extra:
+        history = load_history(con, as_of=as_of, weeks=config.relist.weeks)
+        # A last event matters only for someone listed before (engine._listed_before).
+        listed_before = history["patient_id"] if history is not None else pd.Series([], dtype="str")
         selection = select_lists(
             scores,
-            people=load_people(con, as_of=as_of),
+            people=load_people(con, as_of=as_of, last_event_of=listed_before),
             outcomes=load_outcomes(con, as_of=as_of),
             practices=load_practices(con),
             pathways=pathways,
             config=config,
             as_of=as_of,
             previous=pd.concat(previous, ignore_index=True) if previous else None,
-            history=load_history(con, as_of=as_of, weeks=config.relist.weeks),
+            history=history,
         )
         extra.update(listed=len(selection.lists))
     selection.compared_with = compared

@@ -137,7 +137,9 @@ def matured_matrix(
     if frame is None:
         extract = extract_date(con, as_of=as_of)
         frame = matured_rows(con, task=task, scored_on=scored_on, extract=extract)
-    return scored_on, frame[frame["label"].notna()].reset_index(drop=True)
+    known = frame["label"].notna().to_numpy()
+    mature = frame if known.all() else frame[known]  # all mature: no copy of every row
+    return scored_on, mature.reset_index(drop=True)
 
 
 def outreach_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -34,7 +34,9 @@ def _event_table(
     """Admitted / not admitted per group, protected; and the true counts and expected sums.
 
     labels: each row's group (categorical labels count fastest); y: label (1/0); risk."""
-    counts = count_table(labels, y, index=index, columns=[1, 0])
+    # y as a categorical of its two labels: counted by its codes, not hashed (7 tables of 880k)
+    outcome = pd.Categorical.from_codes(y, categories=[0, 1])
+    counts = count_table(labels, outcome, index=index, columns=[1, 0])
     counts.columns = ["admitted", "not_admitted"]
     table = protect(counts, rule=config.suppression, row_groups=groups)
     true = pd.DataFrame(
@@ -180,7 +182,9 @@ def performance(
         rows += _ratio_rows(stable, strue, kinds, config=config, funnel=False)
         codes, uniques = pd.factorize(slices[name], sort=True)
         # each group's rows in risk order (ties in row order), from one sort of the codes
-        ranked = code_positions(codes, n_groups=len(uniques), order=order)
+        # (as int16: NumPy's stable sort of small integers is a radix sort, ~7x an int64 sort)
+        small = codes.astype(np.int16) if len(uniques) <= np.iinfo(np.int16).max else codes
+        ranked = code_positions(small, n_groups=len(uniques), order=order)
         for group, at in zip(uniques, ranked, strict=True):
             hidden = bool(
                 stable.suppressed.at[str(group), "admitted"]

@@ -203,7 +203,8 @@ def matured_performance(frame: pd.DataFrame) -> pd.DataFrame:
     rows in row order (its sums) and one of the codes in risk order its rows ranked (its AUROC),
     the same rows in the same order as a mask per group, so the figures match to the last digit.
     """
-    mature = frame[frame["label"].notna()]
+    known = frame["label"].notna().to_numpy()
+    mature = frame if known.all() else frame[known]  # all mature: no copy of every row
     label = mature["label"].to_numpy(dtype=float)
     risk = mature["risk"].to_numpy(dtype=float)
     names = tuple(s.name for s in SLICES if s.column in mature.columns)

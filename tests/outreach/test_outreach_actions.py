@@ -108,6 +108,20 @@ def test_zero_or_absent_drivers_call_for_nothing():
     assert got == [[ACTIONS.default]]
 
 
+def test_a_driver_missing_from_the_values_calls_for_nothing_but_without_values_it_counts():
+    """Values given (here only for other columns): a reason whose value is not among them is
+    absent; no values at all: every reason's rule applies."""
+    frame, _ = _rows({"pathway": "early_intervention", "features": ["reg_hf"]})
+    others = pd.DataFrame({"age": [80.0], "days_since_ae": [3.0]}, index=frame.index)
+    assert row_actions(frame, actions=ACTIONS, values=others)["actions"].tolist() == [
+        ACTIONS.default
+    ]
+    heart = "Heart failure review (weight monitoring, diuretic plan)"
+    assert row_actions(frame, actions=ACTIONS)["actions"].tolist() == [heart]
+    given = pd.DataFrame({"reg_hf": [1.0], "age": [80.0]}, index=frame.index)
+    assert row_actions(frame, actions=ACTIONS, values=given)["actions"].tolist() == [heart]
+
+
 def test_actions_text_may_not_hold_the_separator(tmp_path):
     path = tmp_path / "actions.yaml"
     path.write_text(

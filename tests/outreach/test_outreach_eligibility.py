@@ -123,6 +123,18 @@ def test_open_spell_read_from_the_store():
     got = read.set_index("patient_id")
     assert got["in_hospital"].tolist() == [True, True, False, True, False]
     assert got.loc["id00002", "last_event"] == day - pd.Timedelta(days=1)  # the discharge
+    # A run asks for the last events of the people listed before only: the same frame, with
+    # NaT for everyone else (and nobody asked for: no last event at all).
+    some = load_people(con, as_of=AS_OF, last_event_of=pd.Series(["id00002", "id00003", "x"]))
+    some = some.set_index("patient_id").loc[got.index]
+    pd.testing.assert_frame_equal(some.drop(columns="last_event"), got.drop(columns="last_event"))
+    assert some.loc[["id00002", "id00003"], "last_event"].equals(
+        got.loc[["id00002", "id00003"], "last_event"]
+    )
+    assert some.drop(index=["id00002", "id00003"])["last_event"].isna().all()
+    assert got["last_event"].notna().sum() > 2  # others had events: they were left out
+    none = load_people(con, as_of=AS_OF, last_event_of=pd.Series([], dtype="str"))
+    assert none["last_event"].isna().all() and len(none) == len(read)
 
 
 def test_palliative_and_care_home_discharges_are_followed_up_beyond_capacity(config, pathways):
