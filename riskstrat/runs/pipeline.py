@@ -9,15 +9,18 @@ Each attempt, published or not, leaves its manifest in `<out>/history/` for `ris
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 from importlib.metadata import version
+from itertools import pairwise
 from pathlib import Path
 
 from riskstrat.config import Settings, project_root
-from riskstrat.logs import log_event, progress, timed
+from riskstrat.logs import log_event, progress_bar, timed
 from riskstrat.runs.engine import steps_for
 from riskstrat.runs.lock import run_lock
 from riskstrat.runs.manifest import (
@@ -31,7 +34,12 @@ from riskstrat.runs.manifest import (
 )
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
+from riskstrat.runs.steps import Step
 
+LANES_INVALID = (
+    "run steps {waits}: a side step must wait for a main step (the first) or for the side "
+    "step before it"
+)
 #: Called after each step with (step name, state): progress display, or a test's kill point.
 StepHook = Callable[[str, RunState], None]
 
@@ -117,18 +125,75 @@ def _reason(exc: BaseException) -> str:
 
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
-    manifest = state.manifest
-    for name, step in progress(steps_for(state.engine), label=f"run {state.as_of}"):
-        if not step.applies(state):
-            continue
-        start = time.perf_counter()
-        with timed(f"run.{name}", as_of=state.as_of) as extra:
-            counts = step.run(state)
-            extra.update(counts)
-        manifest.counts[name] = {k: int(v) for k, v in counts.items()}
-        manifest.timings[name] = round(time.perf_counter() - start, 3)
-        if on_step is not None:
-            on_step(name, state)
+    """The main lane's steps in order in this thread; the side lane's (steps that declare
+    `waits_for`) in a second thread from the moment the step they wait for is done. Either
+    lane's failure fails the run. The error raised does not depend on timing: the main lane's
+    if it fails (the one an in-order run would meet first; the side lane then stops before its
+    next step), else the side lane's once the main lane is done."""
+    steps = [step for _, step in steps_for(state.engine)]
+    main, side = split_lanes(steps)
+    order = [step.name for step in steps]
+    done: dict[str, tuple[dict[str, int], float]] = {}
+    lock, stop = threading.Lock(), threading.Event()
+    lane: RunState | None = None
+    side_run: Future[None] | None = None
+    forked_with = 0  # warnings when the side lane started
+
+    def run(step: Step, lane_state: RunState) -> None:
+        if step.applies(lane_state):
+            start = time.perf_counter()
+            with timed(f"run.{step.name}", as_of=lane_state.as_of) as extra:
+                counts = step.run(lane_state)
+                extra.update(counts)
+            with lock:  # the manifest lists the steps in their declared order
+                done[step.name] = ({k: int(v) for k, v in counts.items()},
+                                   round(time.perf_counter() - start, 3))  # fmt: skip
+                ran = [name for name in order if name in done]
+                state.manifest.counts = {name: done[name][0] for name in ran}
+                state.manifest.timings = {name: done[name][1] for name in ran}
+            if on_step is not None:
+                on_step(step.name, lane_state)
+        with lock:
+            bar.update(1)
+
+    def run_side(lane_state: RunState) -> None:
+        for step in side:
+            if stop.is_set():
+                return
+            run(step, lane_state)
+
+    with (
+        progress_bar(label=f"run {state.as_of}", total=len(steps)) as bar,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-side") as pool,
+    ):
+        try:
+            for step in main:
+                run(step, state)
+                if side and step.name == side[0].waits_for:
+                    lane, forked_with = state.lane_copy(), len(state.warnings)
+                    side_run = pool.submit(run_side, lane)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            if side_run is not None:
+                wait([side_run])
+            if lane is not None and lane.con is not None:
+                lane.con.close()
+    if side_run is not None:
+        side_run.result()
+        state.warnings.extend(lane.warnings[forked_with:])  # after the main lane's, as in order
+
+
+def split_lanes(steps: Sequence[Step]) -> tuple[list[Step], list[Step]]:
+    """The main lane and the side lane: the steps that wait for an earlier one, each for the
+    side step before it, the first for a main step."""
+    main = [step for step in steps if step.waits_for is None]
+    side = [step for step in steps if step.waits_for is not None]
+    chained = all(b.waits_for == a.name for a, b in pairwise(side))
+    if side and (side[0].waits_for not in {step.name for step in main} or not chained):
+        raise ValueError(LANES_INVALID.format(waits=[(s.name, s.waits_for) for s in side]))
+    return main, side
 
 
 def _forget_own_outputs(state: RunState) -> None:
