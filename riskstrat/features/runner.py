@@ -7,6 +7,10 @@ casts every feature to float64, so only numeric arrays reach Python; rows are pl
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 
 import duckdb
@@ -115,6 +119,14 @@ def run_group(
     Rows come back in any order and are placed by row_id (no sort in DuckDB), into `into`'s
     arrays (length n, by column) when given, else into new ones.
     """
+    row_id, fetched = fetch_group(con, group, n=n)
+    return place_group(group, row_id, fetched, check=check, into=into)
+
+
+def fetch_group(
+    con: duckdb.DuckDBPyConnection, group: FeatureGroup, *, n: int
+) -> tuple[np.ndarray, pa.Table]:
+    """One group's encoded result (Arrow) and its row ids, checked to be one row per index row."""
     check_group_columns(group, con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns)
     with timed("features.group", group=group.name) as extra:
         # Arrow, not fetchnumpy: Arrow's memory pool reuses the pages of the previous group's
@@ -125,9 +137,21 @@ def run_group(
         extra["rows"] = len(row_id)
     if not _is_permutation(row_id, n):
         raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(row_id), expected=n))
+    return row_id, fetched
+
+
+def place_group(
+    group: FeatureGroup,
+    row_id: np.ndarray,
+    fetched: pa.Table,
+    *,
+    check: bool = True,
+    into: Mapping[str, np.ndarray] | None = None,
+) -> dict:
+    """fetch_group's columns at their rows (into `into`'s arrays, else new ones), checked."""
     out = {}
     for spec in group.features:
-        values = into[spec.column] if into is not None else np.empty(n, dtype="float64")
+        values = into[spec.column] if into is not None else np.empty(len(row_id), dtype="float64")
         _place(values, row_id, fetched.column(spec.column))
         if check:
             check_values(values, spec)
@@ -143,6 +167,36 @@ def _place(values: np.ndarray, row_id: np.ndarray, column: pa.ChunkedArray) -> N
         stop = start + len(chunk)
         values[row_id[start:stop]] = chunk.to_numpy(zero_copy_only=False)
         start = stop
+
+
+#: Blocks smaller than this are not worth a thread (_prefault).
+PREFAULT_MIN_BYTES = 64 * 2**20
+MADV_POPULATE_WRITE = 23  # linux/mman.h (Linux 5.14+)
+
+
+def _prefault(block: np.ndarray) -> threading.Thread | None:
+    """Fault the new block's pages in, in a thread, while DuckDB runs the first groups' queries
+    (populate_pages). On the benchmark VM the first write of fresh memory is most of the features
+    time outside the SQL (docs/scale.md, "Steady-state week, stop 23")."""
+    if sys.platform != "linux" or block.nbytes < PREFAULT_MIN_BYTES:
+        return None
+    thread = threading.Thread(target=populate_pages, args=(block,), name="riskstrat-prefault")
+    thread.start()
+    return thread
+
+
+def populate_pages(block: np.ndarray) -> bool:
+    """madvise(MADV_POPULATE_WRITE) over the block's whole pages: maps them writable without
+    writing to them, so placing values at the same time is safe; ctypes releases the GIL.
+    False (nothing done; the first writes fault the pages in) off Linux or before Linux 5.14."""
+    page = mmap.PAGESIZE
+    start = -(-block.ctypes.data // page) * page  # whole pages inside the block
+    stop = (block.ctypes.data + block.nbytes) // page * page
+    if sys.platform != "linux" or stop <= start:
+        return False
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise(start, stop - start, MADV_POPULATE_WRITE) == 0
 
 
 def _is_permutation(row_id: np.ndarray, n: int) -> bool:
@@ -180,13 +234,18 @@ def build_features(
     # and the frame below wraps it without a copy (no other array of its size is made)
     block = np.empty((len(names), len(index)), dtype="float64")
     rows = dict(zip(names, block, strict=True))
-    with (
-        timed("features.build", task=task.name, rows=len(index)),
-        index_relation(con, index, task=task) as n,
-    ):
-        practice = con.sql(PRACTICE_SQL).to_arrow_table()
-        for group in catalogue.groups_for(task):
-            run_group(con, group, n=n, check=check, into=rows)
+    prefaulting = _prefault(block)
+    try:
+        with (
+            timed("features.build", task=task.name, rows=len(index)),
+            index_relation(con, index, task=task) as n,
+        ):
+            practice = con.sql(PRACTICE_SQL).to_arrow_table()
+            for group in catalogue.groups_for(task):
+                run_group(con, group, n=n, check=check, into=rows)
+    finally:
+        if prefaulting is not None:
+            prefaulting.join()
     leading = index[keys].reset_index(drop=True)
     leading["index_date"] = pd.to_datetime(leading["index_date"])
     leading["practice_code"] = pd.array(practice.column("practice_code"), dtype="str")
