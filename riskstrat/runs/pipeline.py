@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 from importlib.metadata import version
 from itertools import pairwise
@@ -125,19 +125,21 @@ def _reason(exc: BaseException) -> str:
 
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
-    """The main lane's steps in order in this thread; the side lane's (steps that declare
-    `waits_for`) in a second thread from the moment the step they wait for is done. Either
-    lane's failure fails the run. The error raised does not depend on timing: the main lane's
-    if it fails (the one an in-order run would meet first; the side lane then stops before its
-    next step), else the side lane's once the main lane is done."""
+    """The steps in order until the one the side lane waits for; then the rest of the main lane
+    in a second thread while this one runs the side lane (steps that declare `waits_for`).
+
+    The side lane runs here, on its own copy of the state (RunState.lane_copy), because its
+    steps (monitoring, report) allocate the big frames: this thread's allocator arena already
+    holds the pages earlier steps freed, where a new thread's would fault in fresh ones. Either
+    lane's failure fails the run, with an error that does not depend on timing: the main lane's
+    if it fails (the one an in-order run meets first; the side lane then stops before its next
+    step), else the side lane's once the main lane is done.
+    """
     steps = [step for _, step in steps_for(state.engine)]
     main, side = split_lanes(steps)
     order = [step.name for step in steps]
     done: dict[str, tuple[dict[str, int], float]] = {}
-    lock, stop = threading.Lock(), threading.Event()
-    lane: RunState | None = None
-    side_run: Future[None] | None = None
-    forked_with = 0  # warnings when the side lane started
+    lock, halt = threading.Lock(), threading.Event()
 
     def run(step: Step, lane_state: RunState) -> None:
         if step.applies(lane_state):
@@ -156,33 +158,40 @@ def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
         with lock:
             bar.update(1)
 
-    def run_side(lane_state: RunState) -> None:
-        for step in side:
-            if stop.is_set():
-                return
-            run(step, lane_state)
+    def run_lane(lane: Sequence[Step], lane_state: RunState, *, halts: bool) -> None:
+        """halts: a failure here stops the other lane before its next step."""
+        try:
+            for step in lane:
+                if halt.is_set():
+                    return
+                run(step, lane_state)
+        except Exception:
+            if halts:
+                halt.set()
+            raise
+        except BaseException:  # interrupted: both lanes stop
+            halt.set()
+            raise
 
+    names = [step.name for step in main]
+    fork = names.index(side[0].waits_for) + 1 if side else len(main)
     with (
         progress_bar(label=f"run {state.as_of}", total=len(steps)) as bar,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-side") as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-lane") as pool,
     ):
+        run_lane(main[:fork], state, halts=True)
+        if not side:
+            return
+        lane, forked_with = state.lane_copy(), len(state.warnings)
+        rest = pool.submit(run_lane, main[fork:], state, halts=True)
         try:
-            for step in main:
-                run(step, state)
-                if side and step.name == side[0].waits_for:
-                    lane, forked_with = state.lane_copy(), len(state.warnings)
-                    side_run = pool.submit(run_side, lane)
-        except BaseException:
-            stop.set()
-            raise
+            run_lane(side, lane, halts=False)
         finally:
-            if side_run is not None:
-                wait([side_run])
-            if lane is not None and lane.con is not None:
+            wait([rest])
+            if lane.con is not None:
                 lane.con.close()
-    if side_run is not None:
-        side_run.result()
-        state.warnings.extend(lane.warnings[forked_with:])  # after the main lane's, as in order
+            rest.result()  # the main lane's error before the side lane's
+    state.warnings.extend(lane.warnings[forked_with:])  # after the main lane's, as in order
 
 
 def split_lanes(steps: Sequence[Step]) -> tuple[list[Step], list[Step]]:
