@@ -41,8 +41,8 @@ class Step:
     run: Callable[[RunState], dict[str, int]]
     applies: Callable[[RunState], bool] = lambda state: True
     #: None: the step runs after the one before it (the main lane). A step's name: the step
-    #: runs in the side lane, a second thread that starts once that step is done, beside the
-    #: main steps after it (runs.pipeline._run_steps; docs/architecture.md, "Run steps").
+    #: belongs to the side lane, which starts once that step is done and runs beside the main
+    #: steps after it (runs.pipeline._run_steps; docs/architecture.md, "Run steps").
     waits_for: str | None = None
 
 
