@@ -119,14 +119,6 @@ def run_group(
     Rows come back in any order and are placed by row_id (no sort in DuckDB), into `into`'s
     arrays (length n, by column) when given, else into new ones.
     """
-    row_id, fetched = fetch_group(con, group, n=n)
-    return place_group(group, row_id, fetched, check=check, into=into)
-
-
-def fetch_group(
-    con: duckdb.DuckDBPyConnection, group: FeatureGroup, *, n: int
-) -> tuple[np.ndarray, pa.Table]:
-    """One group's encoded result (Arrow) and its row ids, checked to be one row per index row."""
     check_group_columns(group, con.sql(f"SELECT * FROM ({group.sql}) AS g LIMIT 0").columns)
     with timed("features.group", group=group.name) as extra:
         # Arrow, not fetchnumpy: Arrow's memory pool reuses the pages of the previous group's
@@ -137,21 +129,9 @@ def fetch_group(
         extra["rows"] = len(row_id)
     if not _is_permutation(row_id, n):
         raise ValueError(GROUP_ROWS_MISMATCH.format(group=group.name, rows=len(row_id), expected=n))
-    return row_id, fetched
-
-
-def place_group(
-    group: FeatureGroup,
-    row_id: np.ndarray,
-    fetched: pa.Table,
-    *,
-    check: bool = True,
-    into: Mapping[str, np.ndarray] | None = None,
-) -> dict:
-    """fetch_group's columns at their rows (into `into`'s arrays, else new ones), checked."""
     out = {}
     for spec in group.features:
-        values = into[spec.column] if into is not None else np.empty(len(row_id), dtype="float64")
+        values = into[spec.column] if into is not None else np.empty(n, dtype="float64")
         _place(values, row_id, fetched.column(spec.column))
         if check:
             check_values(values, spec)
