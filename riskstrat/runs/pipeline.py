@@ -9,15 +9,18 @@ Each attempt, published or not, leaves its manifest in `<out>/history/` for `ris
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 from importlib.metadata import version
+from itertools import pairwise
 from pathlib import Path
 
 from riskstrat.config import Settings, project_root
-from riskstrat.logs import log_event, progress, timed
+from riskstrat.logs import log_event, progress_bar, timed
 from riskstrat.runs.engine import steps_for
 from riskstrat.runs.lock import run_lock
 from riskstrat.runs.manifest import (
@@ -31,7 +34,12 @@ from riskstrat.runs.manifest import (
 )
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
+from riskstrat.runs.steps import Step
 
+LANES_INVALID = (
+    "run steps {waits}: a side step must wait for a main step (the first) or for the side "
+    "step before it"
+)
 #: Called after each step with (step name, state): progress display, or a test's kill point.
 StepHook = Callable[[str, RunState], None]
 
@@ -117,18 +125,84 @@ def _reason(exc: BaseException) -> str:
 
 
 def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
-    manifest = state.manifest
-    for name, step in progress(steps_for(state.engine), label=f"run {state.as_of}"):
-        if not step.applies(state):
-            continue
-        start = time.perf_counter()
-        with timed(f"run.{name}", as_of=state.as_of) as extra:
-            counts = step.run(state)
-            extra.update(counts)
-        manifest.counts[name] = {k: int(v) for k, v in counts.items()}
-        manifest.timings[name] = round(time.perf_counter() - start, 3)
-        if on_step is not None:
-            on_step(name, state)
+    """The steps in order until the one the side lane waits for; then the rest of the main lane
+    in a second thread while this one runs the side lane (steps that declare `waits_for`).
+
+    The side lane runs here, on its own copy of the state (RunState.lane_copy), because its
+    steps (monitoring, report) allocate the big frames: this thread's allocator arena already
+    holds the pages earlier steps freed, where a new thread's would fault in fresh ones. Either
+    lane's failure fails the run, with an error that does not depend on timing: the main lane's
+    if it fails (the one an in-order run meets first; the side lane then stops before its next
+    step), else the side lane's once the main lane is done.
+    """
+    steps = [step for _, step in steps_for(state.engine)]
+    main, side = split_lanes(steps)
+    order = [step.name for step in steps]
+    done: dict[str, tuple[dict[str, int], float]] = {}
+    lock, halt = threading.Lock(), threading.Event()
+
+    def run(step: Step, lane_state: RunState) -> None:
+        if step.applies(lane_state):
+            start = time.perf_counter()
+            with timed(f"run.{step.name}", as_of=lane_state.as_of) as extra:
+                counts = step.run(lane_state)
+                extra.update(counts)
+            with lock:  # the manifest lists the steps in their declared order
+                done[step.name] = ({k: int(v) for k, v in counts.items()},
+                                   round(time.perf_counter() - start, 3))  # fmt: skip
+                ran = [name for name in order if name in done]
+                state.manifest.counts = {name: done[name][0] for name in ran}
+                state.manifest.timings = {name: done[name][1] for name in ran}
+            if on_step is not None:
+                on_step(step.name, lane_state)
+        with lock:
+            bar.update(1)
+
+    def run_lane(lane: Sequence[Step], lane_state: RunState, *, halts: bool) -> None:
+        """halts: a failure here stops the other lane before its next step."""
+        try:
+            for step in lane:
+                if halt.is_set():
+                    return
+                run(step, lane_state)
+        except Exception:
+            if halts:
+                halt.set()
+            raise
+        except BaseException:  # interrupted: both lanes stop
+            halt.set()
+            raise
+
+    names = [step.name for step in main]
+    fork = names.index(side[0].waits_for) + 1 if side else len(main)
+    with (
+        progress_bar(label=f"run {state.as_of}", total=len(steps)) as bar,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-lane") as pool,
+    ):
+        run_lane(main[:fork], state, halts=True)
+        if not side:
+            return
+        lane, forked_with = state.lane_copy(), len(state.warnings)
+        rest = pool.submit(run_lane, main[fork:], state, halts=True)
+        try:
+            run_lane(side, lane, halts=False)
+        finally:
+            wait([rest])
+            if lane.con is not None:
+                lane.con.close()
+            rest.result()  # the main lane's error before the side lane's
+    state.warnings.extend(lane.warnings[forked_with:])  # after the main lane's, as in order
+
+
+def split_lanes(steps: Sequence[Step]) -> tuple[list[Step], list[Step]]:
+    """The main lane and the side lane: the steps that wait for an earlier one, each for the
+    side step before it, the first for a main step."""
+    main = [step for step in steps if step.waits_for is None]
+    side = [step for step in steps if step.waits_for is not None]
+    chained = all(b.waits_for == a.name for a, b in pairwise(side))
+    if side and (side[0].waits_for not in {step.name for step in main} or not chained):
+        raise ValueError(LANES_INVALID.format(waits=[(s.name, s.waits_for) for s in side]))
+    return main, side
 
 
 def _forget_own_outputs(state: RunState) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,18 @@ class RunState:
     @property
     def engine(self) -> str:
         return self.options.engine or self.settings.engine
+
+    def lane_copy(self) -> RunState:
+        """The state the run's side lane works on (runs.pipeline): the same tasks, lists,
+        manifest and caches, with its own cursor of the store (a DuckDB connection is not safe
+        across threads) and its own copy of the warnings so far, whose additions the run appends
+        after the main lane's. Side steps add to the shared frames and caches but rebind no
+        attribute of the state. The run closes the cursor; `close` stays the run's."""
+        return replace(
+            self,
+            con=None if self.con is None else self.con.cursor(),
+            warnings=list(self.warnings),
+        )
 
     def close(self) -> None:
         for data in self.tasks.values():

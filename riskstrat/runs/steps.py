@@ -40,6 +40,10 @@ class Step:
     name: str
     run: Callable[[RunState], dict[str, int]]
     applies: Callable[[RunState], bool] = lambda state: True
+    #: None: the step runs after the one before it (the main lane). A step's name: the step
+    #: belongs to the side lane, which starts once that step is done and runs beside the main
+    #: steps after it (runs.pipeline._run_steps; docs/architecture.md, "Run steps").
+    waits_for: str | None = None
 
 
 def ingest_step(state: RunState) -> dict[str, int]:
@@ -331,8 +335,9 @@ STEPS: tuple[tuple[str, Step], ...] = tuple(
         Step("select", select_step),
         Step("explain", explain_step),
         Step("lists", lists_step),
-        # Monitoring before the report, so its warnings reach the commissioner report.
-        Step("monitoring", monitoring_step),
-        Step("report", report_step, applies=lambda s: s.writes_report),
+        # Beside explain -> lists (they need only select's lists and score's warnings):
+        # monitoring, then the report, so monitoring's warnings reach the commissioner report.
+        Step("monitoring", monitoring_step, waits_for="select"),
+        Step("report", report_step, applies=lambda s: s.writes_report, waits_for="monitoring"),
     )
 )

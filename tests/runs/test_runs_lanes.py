@@ -1,0 +1,78 @@
+"""The run's two lanes (runs.pipeline._run_steps): monitoring -> report in a second thread beside
+explain -> lists, really at the same time; a failure in either lane fails the whole run with
+that failure's one line, and nothing is published."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+
+from riskstrat.config import Settings
+from riskstrat.errors import describe
+from riskstrat.runs.manifest import recent_manifests
+from riskstrat.runs.pipeline import LANES_INVALID, run_once, split_lanes
+from riskstrat.runs.state import RunOptions, RunState
+from riskstrat.runs.steps import STEPS, Step
+
+AS_OF = date(2025, 12, 29)  # the Monday after the small population's extract (2025-12-28)
+MAIN_LANE, SIDE_LANE = ("explain", "lists"), ("monitoring", "report")
+INJECTED = "injected failure after step {step}: the run must fail with this line"
+
+
+def test_steps_after_select_run_in_two_lanes() -> None:
+    main, side = split_lanes([step for _, step in STEPS])
+    assert [s.name for s in side] == list(SIDE_LANE)
+    assert [s.name for s in main][-3:] == ["select", *MAIN_LANE]
+    chain = [Step("a", dict), Step("b", dict, waits_for="a"), Step("c", dict, waits_for="a")]
+    with pytest.raises(ValueError) as caught:
+        split_lanes(chain)
+    assert str(caught.value) == LANES_INVALID.format(waits=[("b", "a"), ("c", "a")])
+
+
+def test_the_two_lanes_run_at_the_same_time(run_settings: Settings) -> None:
+    """Each lane's first step waits, in its hook, until the other lane's first step is done:
+    a run that did the steps one after the other would time out here."""
+    both = threading.Barrier(2, timeout=60)
+    threads: dict[str, str] = {}
+
+    def meet(step: str, state: RunState) -> None:
+        threads[step] = threading.current_thread().name
+        if step in ("explain", "monitoring"):
+            both.wait()  # BrokenBarrierError on timeout: the lanes did not overlap
+
+    manifest = run_once(
+        as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False), on_step=meet
+    )
+    assert manifest.status == "succeeded"
+    assert threads["explain"] == threads["lists"] != threads["monitoring"] == threads["report"]
+    assert threads["select"] == threads["monitoring"]  # the big frames stay in one thread
+    # The manifest keeps the declared order whatever finished first.
+    assert list(manifest.timings)[-4:] == [*MAIN_LANE, *SIDE_LANE]
+    assert list(manifest.counts) == list(manifest.timings)
+    assert manifest.monitoring and "crisis" in manifest.monitoring
+
+
+@pytest.mark.parametrize("failing", [("lists",), ("monitoring",), ("report",), ("lists", "report")])
+def test_a_failure_in_either_lane_fails_the_run_with_its_one_line(
+    run_settings: Settings, failing: tuple[str, ...]
+) -> None:
+    """One failure, in the main lane or the side lane, or one in each: the run raises the
+    failure an in-order run would meet first (lists before monitoring and report), records that
+    one line in its manifest and publishes nothing."""
+    options = RunOptions(ingest=False)
+
+    def fail(step: str, state: RunState) -> None:
+        if step in failing:
+            raise ValueError(INJECTED.format(step=step))
+
+    expected = INJECTED.format(step=failing[0])
+    with pytest.raises(ValueError) as caught:
+        run_once(as_of=AS_OF, settings=run_settings, options=options, on_step=fail)
+    assert str(caught.value) == expected
+    line = describe(caught.value)[0]  # what the CLI prints after "Error: "
+    assert expected in line and "\n" not in line
+    failed = recent_manifests(run_settings.paths.out_dir)[0]
+    assert failed.status == "failed" and failed.error == line
+    assert not (run_settings.paths.out_dir / "runs" / AS_OF.isoformat()).exists()
