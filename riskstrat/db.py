@@ -56,3 +56,34 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None)
         elif column.null_count and field.type in nullable:
             frame[field.name] = column.to_pandas(types_mapper=nullable.get)
     return frame
+
+
+
+#: The memory limit release_memory sets for a moment: every cached block is evicted and DuckDB's
+#: allocator hands its freed pages back to the OS (when more is pinned, what can go goes).
+RELEASE_LIMIT = "16MB"
+
+
+def release_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    """Hand the memory DuckDB keeps after large queries back to the OS: its cached table blocks
+    and the freed buffers of the queries' hash tables (~1.3 GB after the crisis features at 3M
+    patients). Lowering `memory_limit` evicts and flushes them; the limit is then restored (the
+    default exactly; a limit set by hand as `current_setting` spells it, to its 0.1 GiB).
+
+    Pages the process gives back are reused by its next allocations without the cost of memory
+    new to the machine (docs/scale.md, "Steady-state week, stop 23", c3m); blocks read again
+    come back from the OS's file cache. A store in memory is left alone (evicting its tables
+    would write them to the temp directory). Returns whether memory was released."""
+    if fetch_value(con, "SELECT path FROM duckdb_databases() WHERE database_name = "
+                   "current_database()") is None:  # fmt: skip
+        return False
+    limit = fetch_value(con, "SELECT current_setting('memory_limit')")
+    try:
+        con.execute(f"SET memory_limit = '{RELEASE_LIMIT}'")
+    except duckdb.OutOfMemoryException:
+        pass  # more is pinned than the limit: the rest was evicted, nothing else changed
+    finally:
+        con.execute("RESET memory_limit")
+        if fetch_value(con, "SELECT current_setting('memory_limit')") != limit:
+            con.execute(f"SET memory_limit = '{limit}'")
+    return True

@@ -162,6 +162,7 @@ def await_models(state: RunState) -> None:
 def features_step(state: RunState) -> dict[str, int]:
     """Index rows and the feature matrix per task, built once for the whole run (while the
     champions load: models_step)."""
+    from riskstrat.db import release_memory
     from riskstrat.features import build_features
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.scoring import task_index
@@ -172,6 +173,7 @@ def features_step(state: RunState) -> dict[str, int]:
         index = task_index(state.con, task, as_of=state.as_of, config=config)
         data.matrix = build_features(state.con, index, task=task)
         counts[f"{task}_rows"] = len(data.matrix)
+    release_memory(state.con)  # what the feature SQL left cached: docs/scale.md, stop 23 (c3m)
     await_models(state)
     return counts
 
