@@ -58,24 +58,24 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None)
     return frame
 
 
-
 #: The memory limit release_memory sets for a moment: every cached block is evicted and DuckDB's
 #: allocator hands its freed pages back to the OS (when more is pinned, what can go goes).
 RELEASE_LIMIT = "16MB"
+STORE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
 
 
 def release_memory(con: duckdb.DuckDBPyConnection) -> bool:
     """Hand the memory DuckDB keeps after large queries back to the OS: its cached table blocks
     and the freed buffers of the queries' hash tables (~1.3 GB after the crisis features at 3M
     patients). Lowering `memory_limit` evicts and flushes them; the limit is then restored (the
-    default exactly; a limit set by hand as `current_setting` spells it, to its 0.1 GiB).
+    default exactly; a limit set by hand to within 0.05 of the last digit `current_setting`
+    shows, e.g. 2.75 GiB for a 3GB limit, shown as 2.7 GiB before and after).
 
     Pages the process gives back are reused by its next allocations without the cost of memory
     new to the machine (docs/scale.md, "Steady-state week, stop 23", c3m); blocks read again
     come back from the OS's file cache. A store in memory is left alone (evicting its tables
     would write them to the temp directory). Returns whether memory was released."""
-    if fetch_value(con, "SELECT path FROM duckdb_databases() WHERE database_name = "
-                   "current_database()") is None:  # fmt: skip
+    if fetch_value(con, STORE_PATH) is None:
         return False
     limit = fetch_value(con, "SELECT current_setting('memory_limit')")
     try:
@@ -85,5 +85,14 @@ def release_memory(con: duckdb.DuckDBPyConnection) -> bool:
     finally:
         con.execute("RESET memory_limit")
         if fetch_value(con, "SELECT current_setting('memory_limit')") != limit:
-            con.execute(f"SET memory_limit = '{limit}'")
+            con.execute(f"SET memory_limit = '{_middle(limit)}'")
     return True
+
+
+def _middle(setting: str) -> str:
+    """A size as `current_setting` spells it ('2.7 GiB': one decimal, cut not rounded) as the
+    middle of the sizes spelled so, which DuckDB spells the same way again."""
+    number, unit = setting.split()
+    if unit == "PiB":  # how DuckDB shows 'no limit' (-1)
+        return "-1"
+    return f"{float(number) + 0.05:.2f} {unit}"

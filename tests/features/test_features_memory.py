@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from riskstrat.db import fetch_value, release_memory
 
@@ -36,12 +37,14 @@ def test_a_file_store_releases_its_cached_blocks_and_keeps_its_limit(tmp_path: P
     assert fetch_value(con, "SELECT sum(i) FROM events") == sum(range(3_000_000))
 
 
-def test_a_limit_set_by_hand_is_restored(tmp_path: Path) -> None:
+@pytest.mark.parametrize("limit", ["3GB", "700MiB", "-1"])
+def test_a_limit_set_by_hand_is_restored(tmp_path: Path, limit: str) -> None:
     con = _store(tmp_path / "store.duckdb")
-    con.execute("SET memory_limit = '3GB'")
-    limit = fetch_value(con, LIMIT)
-    release_memory(con)
-    assert fetch_value(con, LIMIT) == limit
+    con.execute(f"SET memory_limit = '{limit}'")
+    shown = fetch_value(con, LIMIT)
+    for _ in range(2):
+        release_memory(con)
+        assert fetch_value(con, LIMIT) == shown
 
 
 def test_a_store_in_memory_is_left_alone() -> None:
@@ -50,3 +53,15 @@ def test_a_store_in_memory_is_left_alone() -> None:
     before = fetch_value(con, "SELECT sum(memory_usage_bytes) FROM duckdb_memory()")
     assert release_memory(con) is False
     assert fetch_value(con, "SELECT sum(memory_usage_bytes) FROM duckdb_memory()") == before
+
+
+def test_memory_that_cannot_be_evicted_stays_and_the_limit_is_kept(tmp_path: Path) -> None:
+    # a temp table with no temp directory to spill to cannot go below the limit: DuckDB
+    # refuses the low limit (OutOfMemoryException); the release evicts what it can and goes on
+    con = _store(tmp_path / "store.duckdb")
+    con.execute("SET temp_directory = ''")
+    con.execute("CREATE TEMP TABLE pinned AS SELECT hash(range) AS h FROM range(4000000)")
+    limit = fetch_value(con, LIMIT)
+    assert release_memory(con) is True
+    assert fetch_value(con, LIMIT) == limit
+    assert fetch_value(con, "SELECT count(*) FROM pinned") == 4_000_000
