@@ -58,35 +58,31 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None)
     return frame
 
 
-#: The memory limit release_memory sets for a moment: every cached block is evicted and DuckDB's
-#: allocator hands its freed pages back to the OS (when more is pinned, what can go goes).
-RELEASE_LIMIT = "16MB"
-STORE_PATH = "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+#: release_memory's limit: what DuckDB holds (its cache of table blocks) plus this margin, so
+#: nothing is evicted; setting a limit makes DuckDB flush its allocator.
+RELEASE_MARGIN_KIB = 64 * 1024
+HELD = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+LIMIT = "SELECT current_setting('memory_limit')"
 
 
-def release_memory(con: duckdb.DuckDBPyConnection) -> bool:
-    """Hand the memory DuckDB keeps after large queries back to the OS: its cached table blocks
-    and the freed buffers of the queries' hash tables (~1.3 GB after the crisis features at 3M
-    patients). Lowering `memory_limit` evicts and flushes them; the limit is then restored (the
-    default exactly; a limit set by hand to within 0.05 of the last digit `current_setting`
-    shows, e.g. 2.75 GiB for a 3GB limit, shown as 2.7 GiB before and after).
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand the memory DuckDB's allocator keeps after large queries back to the OS: the freed
+    hash tables and results of the feature SQL (~0.85 GB after the crisis features at 3M
+    patients). The cache of table blocks stays (later steps read the same tables).
 
+    Setting `memory_limit` flushes the allocator; a limit just above what DuckDB holds evicts
+    nothing. The limit is then restored: the default exactly; a limit set by hand to within
+    0.05 of the last digit `current_setting` shows (2.75 GiB for a '3GB' shown as 2.7 GiB).
     Pages the process gives back are reused by its next allocations without the cost of memory
-    new to the machine (docs/scale.md, "Steady-state week, stop 23", c3m); blocks read again
-    come back from the OS's file cache. A store in memory is left alone (evicting its tables
-    would write them to the temp directory). Returns whether memory was released."""
-    if fetch_value(con, STORE_PATH) is None:
-        return False
-    limit = fetch_value(con, "SELECT current_setting('memory_limit')")
+    new to the machine (docs/scale.md, "Steady-state week, stop 23", c3m)."""
+    limit = fetch_value(con, LIMIT)
+    held_kib = int(fetch_value(con, HELD)) // 1024
     try:
-        con.execute(f"SET memory_limit = '{RELEASE_LIMIT}'")
-    except duckdb.OutOfMemoryException:
-        pass  # more is pinned than the limit: the rest was evicted, nothing else changed
+        con.execute(f"SET memory_limit = '{held_kib + RELEASE_MARGIN_KIB}KiB'")
     finally:
         con.execute("RESET memory_limit")
-        if fetch_value(con, "SELECT current_setting('memory_limit')") != limit:
+        if fetch_value(con, LIMIT) != limit:
             con.execute(f"SET memory_limit = '{_middle(limit)}'")
-    return True
 
 
 def _middle(setting: str) -> str:

@@ -173,12 +173,13 @@ def features_step(state: RunState) -> dict[str, int]:
         index = task_index(state.con, task, as_of=state.as_of, config=config)
         data.matrix = build_features(state.con, index, task=task)
         counts[f"{task}_rows"] = len(data.matrix)
-    release_memory(state.con)  # what the feature SQL left cached: docs/scale.md, stop 23 (c3m)
+    release_memory(state.con)  # the feature SQL's freed buffers: docs/scale.md, stop 23 (c3m)
     await_models(state)
     return counts
 
 
 def score_step(state: RunState) -> dict[str, int]:
+    from riskstrat.db import release_memory
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
     from riskstrat.runs.monitor_run import shared_matured
@@ -198,6 +199,7 @@ def score_step(state: RunState) -> dict[str, int]:
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model,
             matrix=data.matrix,
         )  # fmt: skip
+    release_memory(state.con)  # the matured rows' and the insert's freed buffers (c3m)
     return counts
 
 
