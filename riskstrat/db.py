@@ -56,39 +56,3 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: object = None)
         elif column.null_count and field.type in nullable:
             frame[field.name] = column.to_pandas(types_mapper=nullable.get)
     return frame
-
-
-#: release_memory's limit: what DuckDB holds (its cache of table blocks) plus this margin, so
-#: nothing is evicted; setting a limit makes DuckDB flush its allocator.
-RELEASE_MARGIN_KIB = 64 * 1024
-HELD = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
-LIMIT = "SELECT current_setting('memory_limit')"
-
-
-def release_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Hand the memory DuckDB's allocator keeps after large queries back to the OS: the freed
-    hash tables and results of the feature SQL (~0.85 GB after the crisis features at 3M
-    patients). The cache of table blocks stays (later steps read the same tables).
-
-    Setting `memory_limit` flushes the allocator; a limit just above what DuckDB holds evicts
-    nothing. The limit is then restored: the default exactly; a limit set by hand to within
-    0.05 of the last digit `current_setting` shows (2.75 GiB for a '3GB' shown as 2.7 GiB).
-    Pages the process gives back are reused by its next allocations without the cost of memory
-    new to the machine (docs/scale.md, "Steady-state week, stop 23", c3m)."""
-    limit = fetch_value(con, LIMIT)
-    held_kib = int(fetch_value(con, HELD)) // 1024
-    try:
-        con.execute(f"SET memory_limit = '{held_kib + RELEASE_MARGIN_KIB}KiB'")
-    finally:
-        con.execute("RESET memory_limit")
-        if fetch_value(con, LIMIT) != limit:
-            con.execute(f"SET memory_limit = '{_middle(limit)}'")
-
-
-def _middle(setting: str) -> str:
-    """A size as `current_setting` spells it ('2.7 GiB': one decimal, cut not rounded) as the
-    middle of the sizes spelled so, which DuckDB spells the same way again."""
-    number, unit = setting.split()
-    if unit == "PiB":  # how DuckDB shows 'no limit' (-1)
-        return "-1"
-    return f"{float(number) + 0.05:.2f} {unit}"

@@ -162,7 +162,6 @@ def await_models(state: RunState) -> None:
 def features_step(state: RunState) -> dict[str, int]:
     """Index rows and the feature matrix per task, built once for the whole run (while the
     champions load: models_step)."""
-    from riskstrat.db import release_memory
     from riskstrat.features import build_features
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.scoring import task_index
@@ -173,13 +172,11 @@ def features_step(state: RunState) -> dict[str, int]:
         index = task_index(state.con, task, as_of=state.as_of, config=config)
         data.matrix = build_features(state.con, index, task=task)
         counts[f"{task}_rows"] = len(data.matrix)
-    release_memory(state.con)  # the feature SQL's freed buffers: docs/scale.md, stop 23 (c3m)
     await_models(state)
     return counts
 
 
 def score_step(state: RunState) -> dict[str, int]:
-    from riskstrat.db import release_memory
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix, store_scores
     from riskstrat.runs.monitor_run import shared_matured
@@ -199,7 +196,6 @@ def score_step(state: RunState) -> dict[str, int]:
             state.con, data.scores, task=task, as_of=state.as_of, model=data.model,
             matrix=data.matrix,
         )  # fmt: skip
-    release_memory(state.con)  # the matured rows' and the insert's freed buffers (c3m)
     return counts
 
 
