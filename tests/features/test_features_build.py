@@ -286,3 +286,26 @@ def test_scoring_builds_only_the_groups_holding_a_model_input(tables: dict) -> N
     assert "efi_mean" not in some.columns
     assert list(some.columns) == [c for c in full.columns if c in set(some.columns)]
     pd.testing.assert_frame_equal(some, full[list(some.columns)])
+
+
+@pytest.mark.parametrize("needs_history", [False, True])
+def test_the_run_builds_a_left_out_group_when_its_champion_needs_it(
+    tables: dict, needs_history: bool
+) -> None:
+    """The weekly run's features step leaves history out; a champion trained on one of its
+    columns (a YAML flag flipped since) gets the whole matrix, not a failed predict."""
+    from types import SimpleNamespace
+
+    from riskstrat.runs.state import TaskData
+    from riskstrat.runs.steps import features_step
+
+    task = load_task("crisis")
+    inputs = load_catalogue().model_features(task) + ["efi_mean"] * needs_history
+    data = TaskData(
+        name="crisis", spec=task, model=SimpleNamespace(feature_names=inputs), alias="champion"
+    )
+    con = memory_registry(tables)
+    state = SimpleNamespace(con=con, tasks={"crisis": data}, as_of=AS_OF, loading_models=None)
+    assert features_step(state) == {"crisis_rows": 4}
+    assert ("efi_mean" in data.matrix.columns) is needs_history
+    assert set(inputs) <= set(data.matrix.columns)
