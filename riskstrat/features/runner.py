@@ -11,7 +11,7 @@ import ctypes
 import mmap
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -192,6 +192,17 @@ def _is_permutation(row_id: np.ndarray, n: int) -> bool:
     return bool(seen.all())
 
 
+def input_groups(
+    catalogue: Catalogue, task: TaskSpec | str, *, also: Collection[str] = ()
+) -> tuple[FeatureGroup, ...]:
+    """The task's groups that hold a model input (use_in_model) or a column of `also`, in
+    catalogue order: what scoring needs. A group kept for research only (history: no model
+    input) is built by training and the audits, not by every weekly run."""
+    task = resolve_task(task)
+    needed = set(catalogue.model_features(task)) | set(also)
+    return tuple(g for g in catalogue.groups_for(task) if needed & set(g.columns))
+
+
 def build_features(
     con: duckdb.DuckDBPyConnection,
     index: pd.DataFrame,
@@ -199,17 +210,20 @@ def build_features(
     task: TaskSpec | str,
     catalogue: Catalogue | None = None,
     check: bool = True,
+    groups: Sequence[FeatureGroup] | None = None,
 ) -> pd.DataFrame:
     """Keys, practice_code, then every feature of `task` (float64, catalogue order).
 
     Features see only what was known at 00:00 of each row's index_date (docs/architecture.md).
-    check=False skips the YAML data tests (the leakage audit compares raw values).
+    check=False skips the YAML data tests (the leakage audit compares raw values). groups: only
+    these of the task's groups, in this order (input_groups: catalogue order); default all.
     """
     task = resolve_task(task)
     catalogue = catalogue or load_catalogue()
     keys = index_keys(task)
     _ensure_tables(con)
-    names = catalogue.columns(task)
+    groups = catalogue.groups_for(task) if groups is None else tuple(groups)
+    names = [c for g in groups for c in g.columns]
     # one float64 block, feature j in row j: each group's values are placed straight into it
     # and the frame below wraps it without a copy (no other array of its size is made)
     block = np.empty((len(names), len(index)), dtype="float64")
@@ -221,7 +235,7 @@ def build_features(
             index_relation(con, index, task=task) as n,
         ):
             practice = con.sql(PRACTICE_SQL).to_arrow_table()
-            for group in catalogue.groups_for(task):
+            for group in groups:
                 run_group(con, group, n=n, check=check, into=rows)
     finally:
         if prefaulting is not None:

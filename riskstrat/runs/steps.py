@@ -166,17 +166,24 @@ def await_models(state: RunState) -> None:
 def features_step(state: RunState) -> dict[str, int]:
     """Index rows and the feature matrix per task, built once for the whole run (while the
     champions load: models_step)."""
-    from riskstrat.features import build_features
+    from riskstrat.features import build_features, load_catalogue
+    from riskstrat.features.runner import input_groups
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.scoring import task_index
+    from riskstrat.scored import INPUT_COLUMNS
 
-    config = load_outreach_config()
-    counts = {}
+    config, catalogue = load_outreach_config(), load_catalogue()
+    counts, indexes = {}, {}
     for task, data in state.tasks.items():
-        index = task_index(state.con, task, as_of=state.as_of, config=config)
-        data.matrix = build_features(state.con, index, task=task)
+        indexes[task] = task_index(state.con, task, as_of=state.as_of, config=config)
+        # only the groups holding a model input or a kept slice input (docs/scale.md, stop 23)
+        groups = input_groups(catalogue, data.spec, also=INPUT_COLUMNS)
+        data.matrix = build_features(state.con, indexes[task], task=task, groups=groups)
         counts[f"{task}_rows"] = len(data.matrix)
     await_models(state)
+    for task, data in state.tasks.items():  # a champion trained on a group no longer an input
+        if not set(data.model.feature_names) <= set(data.matrix.columns):
+            data.matrix = build_features(state.con, indexes[task], task=task)
     return counts
 
 

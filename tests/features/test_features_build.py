@@ -19,6 +19,7 @@ from riskstrat.features.runner import (
     MISSING_TABLE,
     TEST_FAILED,
     _place,
+    input_groups,
 )
 from riskstrat.slices import assign_slices
 from riskstrat.tasks import build_index, load_task
@@ -261,3 +262,50 @@ def test_fetched_chunks_are_placed_by_row_id_with_nulls_as_nan() -> None:
     values = np.full(5, 99.0)
     _place(values, row_id, column)
     np.testing.assert_array_equal(values, [np.nan, -2.0, np.nan, 0.25, 1.5])
+
+
+def test_scoring_builds_only_the_groups_holding_a_model_input(tables: dict) -> None:
+    """input_groups leaves out a group with no model input (history: use_in_model false) unless
+    a column of it is asked for; the matrix of those groups is the full matrix's columns."""
+    catalogue = load_catalogue()
+    task = load_task("crisis")
+    research = [g.name for g in catalogue.groups_for(task) if not set(g.columns) & set(
+        catalogue.model_features(task))]  # fmt: skip
+    assert research == ["history"]
+    groups = input_groups(catalogue, task)
+    assert [g.name for g in groups] == [
+        g.name for g in catalogue.groups_for(task) if g.name != "history"
+    ]
+    assert "history" in [g.name for g in input_groups(catalogue, task, also=["efi_mean"])]
+    con = memory_registry(tables)
+    index = build_index(con, "crisis", as_of_dates=[AS_OF])
+    full = build_features(con, index, task="crisis")
+    some = build_features(con, index, task="crisis", groups=groups)
+    model = set(catalogue.model_features(task))
+    assert model <= set(some.columns)
+    assert "efi_mean" not in some.columns
+    assert list(some.columns) == [c for c in full.columns if c in set(some.columns)]
+    pd.testing.assert_frame_equal(some, full[list(some.columns)])
+
+
+@pytest.mark.parametrize("needs_history", [False, True])
+def test_the_run_builds_a_left_out_group_when_its_champion_needs_it(
+    tables: dict, needs_history: bool
+) -> None:
+    """The weekly run's features step leaves history out; a champion trained on one of its
+    columns (a YAML flag flipped since) gets the whole matrix, not a failed predict."""
+    from types import SimpleNamespace
+
+    from riskstrat.runs.state import TaskData
+    from riskstrat.runs.steps import features_step
+
+    task = load_task("crisis")
+    inputs = load_catalogue().model_features(task) + ["efi_mean"] * needs_history
+    data = TaskData(
+        name="crisis", spec=task, model=SimpleNamespace(feature_names=inputs), alias="champion"
+    )
+    con = memory_registry(tables)
+    state = SimpleNamespace(con=con, tasks={"crisis": data}, as_of=AS_OF, loading_models=None)
+    assert features_step(state) == {"crisis_rows": 4}
+    assert ("efi_mean" in data.matrix.columns) is needs_history
+    assert set(inputs) <= set(data.matrix.columns)
