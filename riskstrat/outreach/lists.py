@@ -9,7 +9,7 @@ scores, so the reasons explain the risk that is shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -170,7 +170,11 @@ def explain_lists(
             matrix = build_features(con, rows[keys].reset_index(drop=True), task=task)
         matrix.index = rows.index
         previous = _previous_matrix(
-            con, rows[rows["pathway"].isin(rising)], task=str(task), config=config
+            con,
+            rows[rows["pathway"].isin(rising)],
+            task=str(task),
+            config=config,
+            features=model.feature_names,
         )
         explained = explain(
             model,
@@ -215,11 +219,18 @@ def _rows_at(
 
 
 def _previous_matrix(
-    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, task: str, config: OutreachConfig
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    *,
+    task: str,
+    config: OutreachConfig,
+    features: Sequence[str],
 ) -> pd.DataFrame | None:
     """Last week's feature rows of `rows` (people with a previous score), built at the as-of of
-    the scores their rise was measured against (the same rule as select), indexed like rows."""
-    from riskstrat.features import build_features
+    the scores their rise was measured against (the same rule as select), indexed like rows.
+    Only the groups holding one of the model's `features` are built: explain compares those."""
+    from riskstrat.features import build_features, load_catalogue
+    from riskstrat.features.runner import input_groups
 
     rows = rows[rows["previous_risk"].notna()] if "previous_risk" in rows else rows.iloc[:0]
     if rows.empty or ("index_spell_id" in rows and rows["index_spell_id"].notna().any()):
@@ -235,7 +246,8 @@ def _previous_matrix(
         pd.Timestamp(prev_as_of) if pd.api.types.is_datetime64_any_dtype(when) else prev_as_of
     )
     keys = rows[["patient_id", "index_date"]].reset_index(drop=True).assign(index_date=prev_date)
-    prev = build_features(con, keys, task=task)
+    groups = input_groups(load_catalogue(), task, also=features)
+    prev = build_features(con, keys, task=task, groups=groups)
     prev.index = rows.index
     return prev
 
