@@ -152,6 +152,10 @@ def _place(values: np.ndarray, row_id: np.ndarray, column: pa.ChunkedArray) -> N
 #: Blocks smaller than this are not worth a thread (_prefault).
 PREFAULT_MIN_BYTES = 64 * 2**20
 MADV_POPULATE_WRITE = 23  # linux/mman.h (Linux 5.14+)
+#: One madvise call per slice: the call holds the process's memory-map lock, so one call over
+#: the whole block stalled every allocation DuckDB made meanwhile (3M: 15.6 s before the first
+#: group returned; docs/scale.md "Steady-state week, stop 23", lead).
+PREFAULT_SLICE_BYTES = 4 * 2**20
 
 
 def _prefault(block: np.ndarray) -> threading.Thread | None:
@@ -166,9 +170,10 @@ def _prefault(block: np.ndarray) -> threading.Thread | None:
 
 
 def populate_pages(block: np.ndarray) -> bool:
-    """madvise(MADV_POPULATE_WRITE) over the block's whole pages: maps them writable without
-    writing to them, so placing values at the same time is safe; ctypes releases the GIL.
-    False (nothing done; the first writes fault the pages in) off Linux or before Linux 5.14."""
+    """madvise(MADV_POPULATE_WRITE) over the block's whole pages, a slice at a time: maps them
+    writable without writing to them, so placing values at the same time is safe; ctypes
+    releases the GIL. False (nothing done; the first writes fault the pages in) off Linux or
+    before Linux 5.14."""
     page = mmap.PAGESIZE
     start = -(-block.ctypes.data // page) * page  # whole pages inside the block
     stop = (block.ctypes.data + block.nbytes) // page * page
@@ -176,7 +181,11 @@ def populate_pages(block: np.ndarray) -> bool:
         return False
     madvise = ctypes.CDLL(None, use_errno=True).madvise
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    return madvise(start, stop - start, MADV_POPULATE_WRITE) == 0
+    for begin in range(start, stop, PREFAULT_SLICE_BYTES):
+        length = min(PREFAULT_SLICE_BYTES, stop - begin)
+        if madvise(begin, length, MADV_POPULATE_WRITE) != 0:
+            return False
+    return True
 
 
 def _is_permutation(row_id: np.ndarray, n: int) -> bool:
