@@ -7,6 +7,7 @@ import this module as `common`.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -61,3 +62,31 @@ def gnu_time(cmd: list[str], *, env: dict[str, str], log: Path) -> dict[str, obj
         "exit_code": proc.returncode,
         "log": str(log),
     }
+
+
+def seed_study_parser(description: str) -> argparse.ArgumentParser:
+    """The options every seed study shares (crisis_calibration, crisis_old_diagnosis,
+    readmission_calibration, readmission_ece_estimators): population, folder, split seeds."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--patients", type=int, default=200_000)
+    parser.add_argument("--work", type=Path, default=Path(__file__).parent / "work" / "quality")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    return parser
+
+
+def seed_study_work(args: argparse.Namespace) -> Path:
+    """The study's folder (built by benchmarks/quality.py), with riskstrat's paths set to it."""
+    work = args.work / str(args.patients)
+    os.environ.update(work_env(work))
+    return work
+
+
+def all_test_period(task: str, *, store: Path, seed: int):
+    """Every test-period row of `task` (all patients, not only the held-out share)."""
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.data import load_task_data
+
+    config = load_model_config(
+        task, overrides={"seed": seed, "split": {"test_patient_share": 0.999999}}
+    )
+    return load_task_data(task, store_path=store, splits=("test",), config=config)

@@ -17,16 +17,14 @@ Results: results/crisis_calibration_<n>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from common import work_env
+from common import seed_study_parser, seed_study_work
 from quality import calibration, wilson
 
 HERE = Path(__file__).resolve().parent
@@ -60,14 +58,10 @@ def measure(rows, p: np.ndarray, oracle: np.ndarray) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=200_000)
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
+    parser = seed_study_parser(__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=400_000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     args = parser.parse_args()
-    work = args.work / str(args.patients)
-    os.environ.update(work_env(work))
+    work = seed_study_work(args)
     from riskstrat.models.booster import raw_score
     from riskstrat.models.calibrate import fit_calibrator
     from riskstrat.models.config import load_model_config

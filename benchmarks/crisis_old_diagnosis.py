@@ -23,16 +23,14 @@ Results: results/crisis_old_diagnosis_<n>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import work_env
+from common import seed_study_parser, seed_study_work
 from quality import wilson
 
 HERE = Path(__file__).resolve().parent
@@ -61,14 +59,10 @@ def bands(rows: pd.DataFrame, y: np.ndarray, oracle: np.ndarray, p: np.ndarray) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=200_000)
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
+    parser = seed_study_parser(__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=400_000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     args = parser.parse_args()
-    work = args.work / str(args.patients)
-    os.environ.update(work_env(work))
+    work = seed_study_work(args)
     import riskstrat.models.core as core
     from riskstrat.models.config import load_model_config
     from riskstrat.models.data import load_task_data

@@ -22,15 +22,13 @@ results/readmission_calibration_<n>_methods.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import work_env
+from common import all_test_period, seed_study_parser, seed_study_work
 from quality import calibration, old_age
 
 HERE = Path(__file__).resolve().parent
@@ -83,14 +81,10 @@ def methods(ds, data, config, sets, oracle) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=200_000)
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    parser = seed_study_parser(__doc__.splitlines()[0])
     parser.add_argument("--variants", choices=("level", "methods"), default="level")
     args = parser.parse_args()
-    work = args.work / str(args.patients)
-    os.environ.update(work_env(work))
+    work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
@@ -109,12 +103,7 @@ def main() -> None:
     for seed in args.seeds:
         config = load_model_config(task, overrides={"seed": seed, "level": {"enabled": True}})
         data = load_task_data(task, store_path=store, config=config)
-        every = load_task_data(
-            task, store_path=store, splits=("test",),
-            config=load_model_config(
-                task, overrides={"seed": seed, "split": {"test_patient_share": 0.999999}}
-            ),
-        )  # fmt: skip
+        every = all_test_period(task, store=store, seed=seed)
         ds = data.dataset
         sets = {"held_out": ds[ds["split"] == "test"].reset_index(drop=True)}
         sets["all_test_period"] = every.dataset.reset_index(drop=True)

@@ -23,14 +23,12 @@ Results: results/readmission_ece_estimators_<n>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from common import work_env
+from common import all_test_period, seed_study_parser, seed_study_work
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,13 +85,9 @@ def estimators(y: np.ndarray, p: np.ndarray, oracle: np.ndarray, draws: int = 10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=200_000)
-    parser.add_argument("--work", type=Path, default=HERE / "work" / "quality")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    parser = seed_study_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
-    work = args.work / str(args.patients)
-    os.environ.update(work_env(work))
+    work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
@@ -110,12 +104,7 @@ def main() -> None:
     for seed in args.seeds:
         config = load_model_config(task, overrides={"seed": seed})
         data = load_task_data(task, store_path=store, config=config)
-        every = load_task_data(
-            task, store_path=store, splits=("test",),
-            config=load_model_config(
-                task, overrides={"seed": seed, "split": {"test_patient_share": 0.999999}}
-            ),
-        )  # fmt: skip
+        every = all_test_period(task, store=store, seed=seed)
         ds = data.dataset
         fitted = fit_all(ds, features=data.features, config=config, level=None, logistic=False)
         sets = {
