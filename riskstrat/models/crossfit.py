@@ -7,16 +7,12 @@ raw score comes from a booster that did not see it: the training rows are split 
 patient-disjoint folds (a seeded hash of patient_id; rows without one are hashed by position),
 each fold is scored by a booster fitted on the other folds with the final booster's
 parameters and early stopping on the same valid rows. docs/models.md "Cross-fitted
-calibration" gives the measured effect. The folds' boosters are fitted side by side when the
-cores allow (each with the training config's threads; LightGBM releases the GIL), and each is
-the booster a sequential fit makes (a fold's fit depends on its rows, parameters and seed only).
+calibration" gives the measured effect.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -43,17 +39,16 @@ def out_of_fold_raw(
     features: Sequence[FeatureInfo],
     config: ModelConfig,
     folds: int,
-    workers: int | None = None,
 ) -> np.ndarray:
-    """Raw score of every training row from a booster fitted without its fold. `workers`:
-    folds fitted at once (default: as many as the cores hold at the config's thread count)."""
+    """Raw score of every training row from a booster fitted without its fold."""
     fold = fold_of(train, folds=folds, seed=config.seed)
     y, y_valid = train["label"].to_numpy(), valid["label"].to_numpy()
     out = np.full(len(train), np.nan)
     levels = feature_levels(features)
-
-    def score_fold(k: int) -> None:
+    for k in range(folds):
         held = fold == k
+        if not held.any():
+            continue
         booster = fit_booster(
             train[~held],
             y[~held],
@@ -65,10 +60,4 @@ def out_of_fold_raw(
             seed=config.seed + k + 1,
         )
         out[held] = raw_score(booster, train[held], levels=levels)
-
-    present = [k for k in range(folds) if (fold == k).any()]
-    if workers is None:
-        workers = (os.cpu_count() or 1) // config.lightgbm.num_threads
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(present)))) as pool:
-        list(pool.map(score_fold, present))  # list(): a fold's error is raised here
     return out

@@ -46,12 +46,3 @@ def test_the_calibrator_is_fitted_on_out_of_fold_and_calib_scores(split_matrix) 
             update={"cross_fit_folds": 0})}),
     )  # fmt: skip
     assert plain.calibrator != fitted.calibrator
-
-
-def test_folds_fitted_side_by_side_score_as_one_at_a_time(split_matrix) -> None:
-    config = load_model_config("readmission_30d", overrides=FAST)
-    train = split_matrix[split_matrix["split"] == "train"]
-    valid = split_matrix[split_matrix["split"] == "valid"]
-    one = out_of_fold_raw(train, valid, features=FEATURES, config=config, folds=3, workers=1)
-    two = out_of_fold_raw(train, valid, features=FEATURES, config=config, folds=3, workers=2)
-    np.testing.assert_array_equal(one, two)
