@@ -50,6 +50,10 @@ MISPLACED_ROW = "a row of practice {row} reached practice {practice}'s files"
 IDENTIFIER_COLUMNS = ("nhs_number", "name", "phone", "address", "date_of_birth")
 PAIR = ["practice_code", "patient_id"]
 MULTI_TEXT = ("actions", "action_why")  # '; '-joined lists: one per line in XLSX and HTML
+#: Decimals of a published risk or change (percent and points columns), the same in CSV and XLSX:
+#: a list shows what the practice can act on, not a model's last binary digits (which move with
+#: library versions and would make two runs of the same week differ).
+PUBLISHED_DECIMALS = 4
 
 
 def write_practice_files(
@@ -271,15 +275,22 @@ def _sheet_value(record: dict[str, object], column: ListColumn) -> object:
         return format_nhs_number(value)
     if column.name in MULTI_TEXT and isinstance(value, str):
         return value.replace("; ", "\n")
-    return value
+    return _published_number(value, column)
 
 
 def _csv_value(value: object, column: ListColumn) -> object:
     if value is None:
         return ""
     if column.kind in ("percent", "points") and isinstance(value, float):
-        return f"{value:.4f}"
+        return f"{value:.{PUBLISHED_DECIMALS}f}"
     return neutralise_text(value)
+
+
+def _published_number(value: object, column: ListColumn) -> object:
+    """A risk or a change of risk rounded as the CSV prints it (PUBLISHED_DECIMALS)."""
+    if column.kind in ("percent", "points") and isinstance(value, float):
+        return round(value, PUBLISHED_DECIMALS)
+    return value
 
 
 def _write_csv(

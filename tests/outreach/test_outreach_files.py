@@ -15,6 +15,7 @@ from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
     MISPLACED_ROW,
+    PUBLISHED_DECIMALS,
     _own_rows,
     write_practice_files,
 )
@@ -76,6 +77,21 @@ def _sheet(path):
         if FEEDBACK_HEADINGS["patient_id"] in values:
             return ws, row[0].row, {v: i + 1 for i, v in enumerate(values) if v}
     raise AssertionError(f"no heading row in {path}")
+
+
+def test_xlsx_risk_is_the_number_the_csv_prints(written):
+    """The same published risk in both files: rounded to PUBLISHED_DECIMALS, not the model's
+    last binary digits (those moved with a library upgrade and changed the spreadsheets)."""
+    checked = 0
+    for code in CODES:
+        folder = written["run"] / "practices" / code
+        rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+        ws, top, col = _sheet(folder / "early_intervention.xlsx")
+        cells = [ws.cell(row=top + 1 + i, column=col["Risk"]).value for i in range(len(rows))]
+        assert cells == [float(v) for v in rows["risk"]]
+        assert all(c == round(c, PUBLISHED_DECIMALS) for c in cells)
+        checked += len(cells)
+    assert checked > 0
 
 
 def test_formula_injection_neutralised_in_csv_and_xlsx(written):
