@@ -195,6 +195,7 @@ def recalibrate_task(
     recalibrated = RiskModel(
         task=model.task,
         booster=model.booster,
+        members=model.members,
         calibrator=new,
         reference=model.reference,
         meta={**model.meta, "recalibrated_from": str(model.version), "recalibrated_on": days},

@@ -153,6 +153,7 @@ def _load(
         calibrator=bundle.calibrator,
         reference=bundle.reference,
         meta=bundle.meta,
+        members=bundle.members,
         name=name,
         version=str(mv.version),
         run_id=mv.run_id,
