@@ -13,6 +13,15 @@ date). Measured on the held-out test rows: AUROC, ECE (10 bins), its noise floor
 noise-free ECE against the oracle, mean vs oracle vs observed, the 85+ mean against the oracle
 (noise-free) and against the observed rate (with a Wilson 95 % interval), the top 1 %.
 Results: results/crisis_calibration_<n>.json.
+
+`--variants bagging` instead scores with the mean of the cross-fit's fold boosters
+(benchmarks/bagging.py; `bag5` the 5 fold boosters, `bag6` plus the full booster), centred
+isotonic on the training rows' single-booster out-of-fold scores plus the calib rows' ensemble
+scores (`oof_single`), on the calib rows' ensemble scores only (`calib_only`), the shipped
+calibrator as it is (`shipped_cal`), and with `--pairs` on out-of-fold ensemble scores (10 pair
+boosters, `oof_pairs`); level offset on the cloglog scale as shipped. Each against the shipped
+model (`single`): paired bootstrap AUROC interval, and the CPU seconds of scoring the test rows.
+Results: results/crisis_calibration_<n>_bagging.json.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from common import seed_study_parser, seed_study_work
 from quality import calibration, wilson
 
@@ -57,9 +67,80 @@ def measure(rows, p: np.ndarray, oracle: np.ndarray) -> dict:
     }
 
 
+def bagging(ds, data, config, test, oracle, *, pairs: bool) -> dict:
+    """Fold-booster ensembles against the shipped single booster (one seed; module doc)."""
+    from bagging import pair_oof
+
+    from riskstrat.models.booster import ensemble_raw_score, raw_score
+    from riskstrat.models.calibrate import fit_calibrator
+    from riskstrat.models.core import fit_all, level_shifted
+    from riskstrat.models.crossfit import cross_fit
+    from riskstrat.models.level import with_reference
+    from riskstrat.synth.compare import paired_auroc
+
+    cal = config.calibration
+    single_cfg = config.model_copy(update={"calibration": cal.model_copy(
+        update={"cross_fit_folds": 0})})  # fmt: skip
+    fitted = fit_all(ds, features=data.features, config=single_cfg, level=None, logistic=False)
+    train, valid, calib = (ds[ds["split"] == s] for s in ("train", "valid", "calib"))
+    levels, method = fitted.levels, cal.method
+    started = time.process_time()
+    cf = cross_fit(train, valid, features=data.features, config=config, folds=cal.cross_fit_folds)
+    cross_fit_cpu = time.process_time() - started
+    members = {"bag5": list(cf.boosters), "bag6": [fitted.booster, *cf.boosters]}
+    scorers = {"single": lambda x: raw_score(fitted.booster, x, levels=levels)}
+    scorers |= {
+        k: (lambda x, m=m: ensemble_raw_score(m, x, levels=levels)) for k, m in members.items()
+    }
+    y_cal = calib["label"].to_numpy(float)
+    y_all = np.concatenate([train["label"].to_numpy(float), y_cal])
+    dates_all = pd.concat([train["index_date"], calib["index_date"]], ignore_index=True)
+    level_all = with_reference(data.level, dates_all)
+    level_cal = with_reference(data.level, calib["index_date"])
+    raw_cal = {k: f(calib) for k, f in scorers.items()}
+    raw_test, cpu = {}, {}
+    for k, f in scorers.items():
+        started = time.process_time()
+        raw_test[k] = f(test)
+        cpu[k] = round(time.process_time() - started, 2)
+    shipped = fit_calibrator(np.concatenate([cf.oof, raw_cal["single"]]), y_all, method=method)
+    calibrators = {"single.shipped": ("single", shipped, level_all)}
+    oof_sets = {"oof_single": cf.oof}
+    if pairs:
+        started = time.process_time()
+        oof_sets["oof_pairs"] = pair_oof(
+            train, valid, fold=cf.fold, features=data.features, config=config
+        )
+        cpu["pair_boosters_fit"] = round(time.process_time() - started, 1)
+    for k in members:
+        for name, oof in oof_sets.items():
+            c = fit_calibrator(np.concatenate([oof, raw_cal[k]]), y_all, method=method)
+            calibrators[f"{k}.{name}"] = (k, c, level_all)
+        c = fit_calibrator(raw_cal[k], y_cal, method=method)
+        calibrators[f"{k}.calib_only"] = (k, c, level_cal)
+        calibrators[f"{k}.shipped_cal"] = (k, shipped, level_all)
+    out: dict = {
+        "trees": {"single": fitted.booster.best_iteration,
+                  "folds": [b.best_iteration for b in cf.boosters]},
+        "cpu_seconds": {"cross_fit": round(cross_fit_cpu, 1), "score_test": cpu},
+    }  # fmt: skip
+    for name, (kind, c, level) in calibrators.items():
+        p = level_shifted(c(raw_test[kind]), test, level=level, task="crisis")
+        out[name] = measure(test, p, oracle)
+        print(name, json.dumps(out[name]), flush=True)
+    y = test["label"].to_numpy(float)
+    out["paired_auroc"] = {
+        f"{k}-single": paired_auroc(y, raw_test["single"], raw_test[k]).as_dict() for k in members
+    }
+    print("paired", json.dumps(out["paired_auroc"]), json.dumps(out["cpu_seconds"]), flush=True)
+    return out
+
+
 def main() -> None:
     parser = seed_study_parser(__doc__.splitlines()[0])
     parser.add_argument("--max-rows", type=int, default=400_000)
+    parser.add_argument("--variants", choices=("calibration", "bagging"), default="calibration")
+    parser.add_argument("--pairs", action="store_true", help="bagging: + the pair-booster oof")
     args = parser.parse_args()
     work = seed_study_work(args)
     from riskstrat.models.booster import raw_score
@@ -76,7 +157,8 @@ def main() -> None:
         "command": "python benchmarks/crisis_calibration.py " + " ".join(sys.argv[1:]),
         "seeds": {},
     }
-    path = HERE / "results" / f"crisis_calibration_{args.patients}.json"
+    suffix = "_bagging" if args.variants == "bagging" else ""
+    path = HERE / "results" / f"crisis_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     for seed in args.seeds:
         config = load_model_config(
@@ -92,6 +174,13 @@ def main() -> None:
         test = ds[ds["split"] == "test"].reset_index(drop=True)
         calib = ds[ds["split"] == "calib"]
         oracle = crisis_risk(truth, test[["patient_id", "index_date"]], horizon_days=90)
+        if args.variants == "bagging":
+            res = {"train_rows": int((ds["split"] == "train").sum()), "test_rows": len(test)}
+            res.update(bagging(ds, data, config, test, oracle, pairs=args.pairs))
+            out["seeds"][str(seed)] = res
+            out["seconds"] = round(time.perf_counter() - started, 1)
+            path.write_text(json.dumps(out, indent=2))
+            continue
         crossfit = fit_all(ds, features=data.features, config=config, level=data.level)
         raw_calib = raw_score(crossfit.booster, calib, levels=crossfit.levels)
         calib_only = replace(

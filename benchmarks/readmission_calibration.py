@@ -18,6 +18,15 @@ scores (calib discharges + 5-fold out-of-fold training discharges, no level offs
 (shipped), centred isotonic, isotonic; and Platt on the calib discharges only for reference.
 With it every measurement also carries AUROC (isotonic's steps tie scores). Results:
 results/readmission_calibration_<n>_methods.json.
+
+`--variants bagging` scores with the mean of the cross-fit's fold boosters instead of the full
+booster (benchmarks/bagging.py): `bag5` the 5 fold boosters, `bag6` those plus the full booster,
+each Platt-calibrated on (a) the training rows' single-booster out-of-fold scores plus the calib
+rows' ensemble scores (`oof_single`), (b) the calib rows' ensemble scores only (`calib_only`),
+(c) out-of-fold ensemble scores of the training rows (10 pair boosters, `oof_pairs`) plus the
+calib rows' ensemble scores, and (d) the shipped calibrator as it is (`shipped_cal`); `raw` is
+the uncalibrated score. Each against the shipped model (`single`) on the same rows: a paired
+bootstrap AUROC interval. Results: results/readmission_calibration_<n>_bagging.json.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ from common import all_test_period, seed_study_parser, seed_study_work
 from quality import calibration, old_age
 
 HERE = Path(__file__).resolve().parent
+#: Every variant starts from the model before bagging (the bagging variant builds its ensembles).
+UNBAGGED = {"bag_folds": False}
 
 
 def measure(rows, p, oracle) -> dict:
@@ -80,9 +91,69 @@ def methods(ds, data, config, sets, oracle) -> dict:
     return out
 
 
+def bagging(ds, data, config, sets, oracle) -> dict:
+    """Fold-booster ensembles against the shipped single booster (one seed; module doc)."""
+    import numpy as np
+    from bagging import pair_oof
+
+    from riskstrat.models.booster import ensemble_raw_score, raw_score
+    from riskstrat.models.calibrate import fit_calibrator
+    from riskstrat.models.core import fit_all
+    from riskstrat.models.crossfit import cross_fit
+    from riskstrat.synth.compare import paired_auroc
+
+    single_cfg = config.model_copy(update={"calibration": replace_cal(config.calibration, 0)})
+    fitted = fit_all(ds, features=data.features, config=single_cfg, level=None, logistic=False)
+    train, valid, calib = (ds[ds["split"] == s] for s in ("train", "valid", "calib"))
+    folds, levels = config.calibration.cross_fit_folds, fitted.levels
+    cf = cross_fit(train, valid, features=data.features, config=config, folds=folds)
+    members = {"bag5": list(cf.boosters), "bag6": [fitted.booster, *cf.boosters]}
+    scorers = {"single": lambda x: raw_score(fitted.booster, x, levels=levels)}
+    scorers |= {
+        k: (lambda x, m=m: ensemble_raw_score(m, x, levels=levels)) for k, m in members.items()
+    }
+    pairs = pair_oof(train, valid, fold=cf.fold, features=data.features, config=config)
+    y_tr, y_cal = train["label"].to_numpy(float), calib["label"].to_numpy(float)
+    y_all = np.concatenate([y_tr, y_cal])
+    raw_cal = {k: f(calib) for k, f in scorers.items()}
+    shipped = fit_calibrator(np.concatenate([cf.oof, raw_cal["single"]]), y_all, method="platt")
+    calibrators = {"single.shipped": ("single", shipped), "single.raw": ("single", None)}
+    for k in members:
+        calibrators |= {
+            f"{k}.oof_single": (k, fit_calibrator(np.concatenate([cf.oof, raw_cal[k]]), y_all,
+                                                  method="platt")),
+            f"{k}.calib_only": (k, fit_calibrator(raw_cal[k], y_cal, method="platt")),
+            f"{k}.oof_pairs": (k, fit_calibrator(np.concatenate([pairs, raw_cal[k]]), y_all,
+                                                 method="platt")),
+            f"{k}.shipped_cal": (k, shipped),
+            f"{k}.raw": (k, None),
+        }  # fmt: skip
+    out: dict = {
+        "trees": {"single": fitted.booster.best_iteration,
+                  "folds": [b.best_iteration for b in cf.boosters]},
+        "platt": {k: [round(c.a, 4), round(c.b, 4)] for k, (_, c) in calibrators.items() if c},
+    }  # fmt: skip
+    raw = {name: {k: f(v) for k, f in scorers.items()} for name, v in sets.items()}
+    for name, (kind, cal) in calibrators.items():
+        out[name] = {}
+        for k, v in sets.items():
+            p = raw[k][kind] if cal is None else cal(raw[k][kind])
+            out[name][k] = measure(v, p, oracle[k])
+        print(name, json.dumps(out[name]), flush=True)
+    out["paired_auroc"] = {
+        f"{k}-single": {
+            s: paired_auroc(v["label"].to_numpy(float), raw[s]["single"], raw[s][k]).as_dict()
+            for s, v in sets.items()
+        }
+        for k in members
+    }
+    print("paired", json.dumps(out["paired_auroc"]), flush=True)
+    return out
+
+
 def main() -> None:
     parser = seed_study_parser(__doc__.splitlines()[0])
-    parser.add_argument("--variants", choices=("level", "methods"), default="level")
+    parser.add_argument("--variants", choices=("level", "methods", "bagging"), default="level")
     args = parser.parse_args()
     work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
@@ -96,12 +167,15 @@ def main() -> None:
         "command": "python benchmarks/readmission_calibration.py " + " ".join(sys.argv[1:]),
         "seeds": {},
     }
-    suffix = "_methods" if args.variants == "methods" else ""
+    suffix = "" if args.variants == "level" else f"_{args.variants}"
     path = HERE / "results" / f"readmission_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     task = "readmission_30d"
     for seed in args.seeds:
-        config = load_model_config(task, overrides={"seed": seed, "level": {"enabled": True}})
+        config = load_model_config(
+            task,
+            overrides={"seed": seed, "level": {"enabled": True}, "calibration": UNBAGGED},
+        )
         data = load_task_data(task, store_path=store, config=config)
         every = all_test_period(task, store=store, seed=seed)
         ds = data.dataset
@@ -110,8 +184,9 @@ def main() -> None:
         oracle = {k: readmission_risk(truth, v[["index_spell_id"]]) for k, v in sets.items()}
         res: dict = {"train_rows": int((ds["split"] == "train").sum())}
         res["calib_rows"] = int((ds["split"] == "calib").sum())
-        if args.variants == "methods":
-            res.update(methods(ds, data, config, sets, oracle))
+        if args.variants != "level":
+            study = methods if args.variants == "methods" else bagging
+            res.update(study(ds, data, config, sets, oracle))
             out["seeds"][str(seed)] = res
             out["seconds"] = round(time.perf_counter() - started, 1)
             path.write_text(json.dumps(out, indent=2))

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.logs import log_event
-from riskstrat.models.booster import FeatureInfo, contributions
+from riskstrat.models.booster import FeatureInfo, ensemble_contributions
 from riskstrat.models.bundle import Bundle
 from riskstrat.models.config import ModelConfig, merge_overrides
 from riskstrat.models.core import Fitted, Scorer, fit_all
@@ -107,8 +107,8 @@ class FittedModel:
 
     def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
         """SHAP values in log-odds per feature plus `bias` (LightGBM pred_contrib); each row
-        sums to the model's raw margin."""
-        return contributions(self.fitted.booster, frame, levels=self.fitted.levels)
+        sums to the model's raw margin (the members' mean for a bagged model)."""
+        return ensemble_contributions(self.fitted.boosters, frame, levels=self.fitted.levels)
 
     def evaluate(
         self,
@@ -182,6 +182,7 @@ class FittedModel:
         return Bundle(
             task=self.task,
             booster=self.fitted.booster,
+            members=self.fitted.members,
             calibrator=self.fitted.calibrator,
             reference=reference,
             meta=info | dict(meta or {}),

@@ -143,13 +143,17 @@ def predict_matrix(
     return out
 
 
-def raw_score(
-    booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
+def _predict(
+    booster: lgb.Booster,
+    x: pd.DataFrame,
+    *,
+    levels: Mapping[str, Sequence[str]] | None,
+    margin: bool = False,
 ) -> np.ndarray:
-    """Uncalibrated probability from the best iteration, PREDICT_CHUNK_ROWS rows at a time.
-
-    Each row's prediction depends on that row alone, so the values are those of one call on the
-    whole matrix; the model matrix is made one chunk at a time, never at the frame's size."""
+    """Probability (or log-odds margin) from the best iteration, PREDICT_CHUNK_ROWS rows at a
+    time. Each row's prediction depends on that row alone, so the values are those of one call
+    on the whole matrix; the model matrix is made one chunk at a time, never at the frame's
+    size."""
     names = booster.feature_name()
     out = np.empty(len(x), dtype=np.float64)
     for start in range(0, len(x), PREDICT_CHUNK_ROWS):
@@ -157,9 +161,17 @@ def raw_score(
         out[start : start + len(chunk)] = booster.predict(
             predict_matrix(chunk, names, levels=levels),
             num_iteration=booster.best_iteration,
+            raw_score=margin,
             num_threads=PREDICT_THREADS,
         )
     return out
+
+
+def raw_score(
+    booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
+    """Uncalibrated probability from the best iteration (chunked: `_predict`)."""
+    return _predict(booster, x, levels=levels)
 
 
 def contributions(
@@ -174,3 +186,42 @@ def contributions(
         num_threads=PREDICT_THREADS,
     )
     return pd.DataFrame(values, columns=[*names, "bias"], index=x.index)
+
+
+def raw_margin(
+    booster: lgb.Booster, x: pd.DataFrame, *, levels: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
+    """Log-odds margin from the best iteration (the scale an ensemble averages on)."""
+    return _predict(booster, x, levels=levels, margin=True)
+
+
+def ensemble_raw_score(
+    boosters: Sequence[lgb.Booster],
+    x: pd.DataFrame,
+    *,
+    levels: Mapping[str, Sequence[str]] | None = None,
+) -> np.ndarray:
+    """Uncalibrated probability of an ensemble: the logistic of its members' mean log-odds
+    margin (on that scale its contributions, the members' mean, add up to it). One member:
+    exactly `raw_score`."""
+    if len(boosters) == 1:
+        return raw_score(boosters[0], x, levels=levels)
+    margin = np.mean([raw_margin(b, x, levels=levels) for b in boosters], axis=0)
+    return 1.0 / (1.0 + np.exp(-margin))
+
+
+def ensemble_contributions(
+    boosters: Sequence[lgb.Booster],
+    x: pd.DataFrame,
+    *,
+    levels: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """The members' mean pred_contrib: sums to the ensemble's margin (`ensemble_raw_score`),
+    and each value is still an exact SHAP value (SHAP is linear in the model)."""
+    if len(boosters) == 1:
+        return contributions(boosters[0], x, levels=levels)
+    frames = [contributions(b, x, levels=levels) for b in boosters]
+    total = frames[0].copy()
+    for frame in frames[1:]:
+        total += frame
+    return total / len(frames)

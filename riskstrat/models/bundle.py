@@ -4,7 +4,9 @@ The bundle is the MLflow model's artifact (riskstrat.models.pyfunc wraps it) and
 scoring, explanations and monitoring use: predict_risk (calibrated probability, shifted by the
 calendar level forecast of each row's label window when the bundle has one: meta["level"],
 riskstrat.models.level), contributions (pred_contrib log-odds + bias), feature_names and
-reference.
+reference. A bagged model (`calibration.bag_folds`) also holds its fold boosters (`members`,
+files member_<k>.txt listed in meta.json); its raw score is the mean log-odds of booster and
+members and its contributions their mean. A bundle without members scores as before.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from riskstrat.models.booster import contributions, raw_score
+from riskstrat.models.booster import ensemble_contributions, ensemble_raw_score
 from riskstrat.models.calibrate import Calibrator
 from riskstrat.models.core import level_shifted
 from riskstrat.models.level import LevelModel
@@ -26,6 +28,9 @@ BOOSTER_FILE = "booster.txt"
 CALIBRATOR_FILE = "calibrator.json"
 REFERENCE_FILE = "reference.json"
 META_FILE = "meta.json"
+MEMBER_FILE = "member_{k}.txt"
+#: meta.json key listing the member files (absent: a single booster)
+MEMBERS_META = "member_files"
 LEVEL_META = "level"
 INDEX_DATE = "index_date"
 MISSING_FEATURES = "model {name!r} needs feature column(s) not in the input: {missing}"
@@ -38,6 +43,12 @@ class Bundle:
     calibrator: Calibrator
     reference: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    #: further boosters of a bagged ensemble (module doc); empty = the booster alone
+    members: tuple[lgb.Booster, ...] = ()
+
+    @property
+    def boosters(self) -> tuple[lgb.Booster, ...]:
+        return (self.booster, *self.members)
 
     @property
     def levels(self) -> dict[str, list[str]]:
@@ -67,22 +78,27 @@ class Bundle:
     def predict_risk(self, x: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the task's event, one per row (level-shifted: module doc)."""
         self._check(x)
-        risk = self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        risk = self.calibrator(ensemble_raw_score(self.boosters, x, levels=self.levels))
         return level_shifted(risk, x, level=self.level, task=self.task)
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
-        """SHAP values (log-odds) per feature plus `bias`, from LightGBM's pred_contrib."""
+        """SHAP values (log-odds) per feature plus `bias`, from LightGBM's pred_contrib (the
+        members' mean for an ensemble); each row sums to the raw score's log-odds."""
         self._check(x)
-        return contributions(self.booster, x, levels=self.levels)
+        return ensemble_contributions(self.boosters, x, levels=self.levels)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(
             str(folder / BOOSTER_FILE), num_iteration=self.booster.best_iteration
         )
+        files = [MEMBER_FILE.format(k=k) for k in range(1, len(self.members) + 1)]
+        for name, member in zip(files, self.members, strict=True):
+            member.save_model(str(folder / name), num_iteration=member.best_iteration)
         (folder / CALIBRATOR_FILE).write_text(json.dumps(self.calibrator.to_dict()))
         (folder / REFERENCE_FILE).write_text(json.dumps(self.reference))
-        (folder / META_FILE).write_text(json.dumps({"task": self.task, **self.meta}, indent=2))
+        meta = {"task": self.task, **self.meta, **({MEMBERS_META: files} if files else {})}
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         return folder
 
     @classmethod
@@ -90,10 +106,14 @@ class Bundle:
         folder = Path(folder)
         meta = json.loads((folder / META_FILE).read_text())
         booster = lgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        members = tuple(
+            lgb.Booster(model_file=str(folder / name)) for name in meta.pop(MEMBERS_META, [])
+        )
         return cls(
             task=meta.pop("task"),
             booster=booster,
             calibrator=Calibrator.from_dict(json.loads((folder / CALIBRATOR_FILE).read_text())),
             reference=json.loads((folder / REFERENCE_FILE).read_text()),
             meta=meta,
+            members=members,
         )

@@ -11,11 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from riskstrat.config import StrictModel, config_dir, load_yaml, parse_config
 
 MODELS_DIR = "models"
+BAG_NEEDS_FOLDS = (
+    "calibration.bag_folds scores with the cross-fit's fold boosters: it needs "
+    "calibration.cross_fit_folds > 1, got {folds}"
+)
 
 
 class LightGBMParams(StrictModel):
@@ -71,6 +75,16 @@ class Calibration(StrictModel):
     #: many patient-disjoint folds, each scored by a booster fitted without it), not only on the
     #: calib rows (docs/models.md "Cross-fitted calibration"); 0 = calib rows only.
     cross_fit_folds: int = Field(default=0, ge=0, le=20)
+    #: True: the raw score is the mean log-odds of the full booster and the cross-fit's fold
+    #: boosters (a bagged ensemble, lower variance; all stored in the bundle), not the full
+    #: booster's alone (docs/models.md "Bagging the fold boosters"). Needs cross_fit_folds > 1.
+    bag_folds: bool = False
+
+    @model_validator(mode="after")
+    def _bag_needs_folds(self) -> Calibration:
+        if self.bag_folds and self.cross_fit_folds < 2:
+            raise ValueError(BAG_NEEDS_FOLDS.format(folds=self.cross_fit_folds))
+        return self
 
 
 class Level(StrictModel):

@@ -20,14 +20,14 @@ from riskstrat.models import baselines as bl
 from riskstrat.models.booster import (
     FeatureInfo,
     check_outcomes,
+    ensemble_raw_score,
     feature_levels,
     fit_booster,
     matrix,
-    raw_score,
 )
 from riskstrat.models.calibrate import Calibrator, fit_calibrator
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.crossfit import out_of_fold_raw
+from riskstrat.models.crossfit import cross_fit
 from riskstrat.models.level import LevelModel, apply_offset, offset, with_reference
 
 NO_INDEX_DATE = (
@@ -52,13 +52,25 @@ class Fitted:
     skipped: dict[str, str] = field(default_factory=dict)
     #: calendar level forecast (its reference set on the calibration rows); None = no offset
     level: LevelModel | None = None
+    #: `calibration.bag_folds`: the cross-fit's fold boosters, scored with `booster` as one
+    #: ensemble (mean log-odds); empty = the booster alone
+    members: tuple[lgb.Booster, ...] = ()
 
     @property
     def levels(self) -> dict[str, tuple[str, ...]]:
         return feature_levels(self.features)
 
+    @property
+    def boosters(self) -> tuple[lgb.Booster, ...]:
+        """What the raw score is the mean log-odds of: the booster and any members."""
+        return (self.booster, *self.members)
+
+    def raw(self, x: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated probability (riskstrat.models.booster.ensemble_raw_score)."""
+        return ensemble_raw_score(self.boosters, x, levels=self.levels)
+
     def predict(self, x: pd.DataFrame) -> np.ndarray:
-        risk = self.calibrator(raw_score(self.booster, x, levels=self.levels))
+        risk = self.calibrator(self.raw(x))
         return level_shifted(risk, x, level=self.level, task="model")
 
     def baseline_scores(self, x: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -96,8 +108,10 @@ def fit_all(
     calib. `baselines`: name -> raw scorer of a frame; `logistic` (default: the config's) adds
     the logistic-regression baseline fitted on the train rows. With
     `config.calibration.cross_fit_folds` > 1 the model's calibrator is fitted on the train rows'
-    out-of-fold raw scores plus the calib rows' (riskstrat.models.crossfit). `level`: the
-    calendar level forecast; its reference is set on the rows the calibrator was fitted on."""
+    out-of-fold raw scores plus the calib rows' (riskstrat.models.crossfit); with
+    `calibration.bag_folds` the fold boosters join the booster as one ensemble, which scores
+    the calib rows (and every later row). `level`: the calendar level forecast; its reference is
+    set on the rows the calibrator was fitted on."""
     train, valid, calib = (rows(dataset, s) for s in ("train", "valid", "calib"))
     check_outcomes(calib["label"].to_numpy(), split="calib")
     rounds = config.lightgbm.n_estimators
@@ -119,13 +133,14 @@ def fit_all(
         info["best_iteration"] = booster.best_iteration
     y_cal = calib["label"].to_numpy(dtype=float)
     method = config.calibration.method
-    levels = feature_levels(features)
-    raw_cal, y_fit, dates = raw_score(booster, calib, levels=levels), y_cal, calib.get("index_date")
-    folds = config.calibration.cross_fit_folds
+    y_fit, dates = y_cal, calib.get("index_date")
+    folds, oof, members = config.calibration.cross_fit_folds, np.empty(0), ()
     if folds > 1:
         with timed("models.cross_fit", rows=len(train), folds=folds):
-            oof = out_of_fold_raw(train, valid, features=features, config=config, folds=folds)
-        raw_cal = np.concatenate([oof, raw_cal])
+            cf = cross_fit(train, valid, features=features, config=config, folds=folds)
+        oof = cf.oof
+        if config.calibration.bag_folds:
+            members = tuple(b for b in cf.boosters if b is not None)
         y_fit = np.concatenate([train["label"].to_numpy(dtype=float), y_cal])
         if dates is not None:
             dates = pd.concat([train["index_date"], calib["index_date"]], ignore_index=True)
@@ -133,11 +148,13 @@ def fit_all(
         if dates is None:
             raise KeyError(NO_INDEX_DATE.format(task=config.task))
         level = with_reference(level, dates)
+    raw_cal = ensemble_raw_score((booster, *members), calib, levels=feature_levels(features))
     fitted = Fitted(
         booster=booster,
-        calibrator=fit_calibrator(raw_cal, y_fit, method=method),
+        calibrator=fit_calibrator(np.concatenate([oof, raw_cal]), y_fit, method=method),
         features=list(features),
         level=level,
+        members=members,
     )
     scorers = dict(baselines or {})
     if config.baselines.logistic if logistic is None else logistic:

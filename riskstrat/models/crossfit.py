@@ -7,13 +7,16 @@ raw score comes from a booster that did not see it: the training rows are split 
 patient-disjoint folds (a seeded hash of patient_id; rows without one are hashed by position),
 each fold is scored by a booster fitted on the other folds with the final booster's
 parameters and early stopping on the same valid rows. docs/models.md "Cross-fitted
-calibration" gives the measured effect.
+calibration" gives the measured effect. `cross_fit` also returns the fold boosters, which a
+bagged model (`calibration.bag_folds`) keeps as members of its ensemble.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -32,22 +35,36 @@ def fold_of(train: pd.DataFrame, *, folds: int, seed: int) -> np.ndarray:
     return np.minimum((u * folds).astype(int), folds - 1)
 
 
-def out_of_fold_raw(
+@dataclass(frozen=True)
+class CrossFit:
+    """The training rows' out-of-fold raw scores and the fold boosters that made them."""
+
+    #: raw score of each training row from the booster fitted without its fold
+    oof: np.ndarray
+    #: booster k was fitted without fold k (None: fold k was empty)
+    boosters: tuple[lgb.Booster | None, ...]
+    #: each training row's fold
+    fold: np.ndarray
+
+
+def cross_fit(
     train: pd.DataFrame,
     valid: pd.DataFrame,
     *,
     features: Sequence[FeatureInfo],
     config: ModelConfig,
     folds: int,
-) -> np.ndarray:
-    """Raw score of every training row from a booster fitted without its fold."""
+) -> CrossFit:
+    """Fit one booster per fold without it and score the fold with it."""
     fold = fold_of(train, folds=folds, seed=config.seed)
     y, y_valid = train["label"].to_numpy(), valid["label"].to_numpy()
     out = np.full(len(train), np.nan)
     levels = feature_levels(features)
+    boosters: list[lgb.Booster | None] = []
     for k in range(folds):
         held = fold == k
         if not held.any():
+            boosters.append(None)
             continue
         booster = fit_booster(
             train[~held],
@@ -60,4 +77,17 @@ def out_of_fold_raw(
             seed=config.seed + k + 1,
         )
         out[held] = raw_score(booster, train[held], levels=levels)
-    return out
+        boosters.append(booster)
+    return CrossFit(oof=out, boosters=tuple(boosters), fold=fold)
+
+
+def out_of_fold_raw(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    *,
+    features: Sequence[FeatureInfo],
+    config: ModelConfig,
+    folds: int,
+) -> np.ndarray:
+    """Raw score of every training row from a booster fitted without its fold."""
+    return cross_fit(train, valid, features=features, config=config, folds=folds).oof

@@ -192,13 +192,13 @@ def recalibrate_task(
         after={},
         base_version=str(model.version),
     )
-    recalibrated = RiskModel(
-        task=model.task,
-        booster=model.booster,
+    recalibrated = replace(  # the same boosters (a bagged model's members too), a new map
+        model,
         calibrator=new,
-        reference=model.reference,
         meta={**model.meta, "recalibrated_from": str(model.version), "recalibrated_on": days},
-        name=model.name,
+        version="",
+        run_id="",
+        aliases=(),
     )
     with connect(store) as con:
         check = matured_rows(con, task, model=recalibrated, as_of=as_of, extract=extract)

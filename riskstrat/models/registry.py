@@ -10,7 +10,7 @@ import io
 import tempfile
 from collections.abc import Mapping
 from contextlib import redirect_stderr
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
@@ -148,11 +148,7 @@ def _load(
     if bundle is None:
         bundle = _BUNDLES[key] = _read_bundle(name, str(mv.version))
     return RiskModel(
-        task=bundle.task,
-        booster=bundle.booster,
-        calibrator=bundle.calibrator,
-        reference=bundle.reference,
-        meta=bundle.meta,
+        **{f.name: getattr(bundle, f.name) for f in fields(Bundle)},  # members included
         name=name,
         version=str(mv.version),
         run_id=mv.run_id,

@@ -26,7 +26,11 @@ def test_folds_keep_a_patient_together_and_cover_every_fold() -> None:
 def test_the_calibrator_is_fitted_on_out_of_fold_and_calib_scores(split_matrix) -> None:
     config = load_model_config(
         "readmission_30d",
-        overrides={**FAST, "baselines": {"logistic": False}, "calibration": {"cross_fit_folds": 3}},
+        overrides={
+            **FAST,
+            "baselines": {"logistic": False},
+            "calibration": {"cross_fit_folds": 3, "bag_folds": False},
+        },
     )
     fitted = fit_all(split_matrix, features=FEATURES, config=config)
     train = split_matrix[split_matrix["split"] == "train"]

@@ -132,12 +132,14 @@ def test_recalibrated_centred_isotonic_composes_and_round_trips() -> None:
 # --- recalibrate on a store whose outcomes differ from training ------------------------------
 
 
-#: Fast model settings (the recalibration is under test, not the model).
+#: Fast model settings (the recalibration is under test, not the model), bagged: a
+#: recalibrated model must keep its fold boosters.
 FAST = {
     "lightgbm": {"n_estimators": 40, "learning_rate": 0.1, "num_leaves": 15,
                  "min_child_samples": 20, "num_threads": 1},
     "early_stopping": {"rounds": 10},
     "evaluation": {"bootstrap": 10, "shap_sample": 200, "min_group_rows": 50},
+    "calibration": {"cross_fit_folds": 2, "bag_folds": True},
 }  # fmt: skip
 
 
@@ -175,10 +177,12 @@ def test_recalibrate_brings_calibration_in_the_large_within_10_percent(over_pred
     alias = "champion" if result.gate["promote"] else "challenger"
     new = load_model("crisis", alias=alias, tracking_uri=uri)
     assert new.version == "2" and new.meta["recalibrated_from"] == "1"
-    assert (
-        new.booster.num_trees()
-        == load_model("crisis", version="1", tracking_uri=uri).booster.num_trees()
-    )
+    first = load_model("crisis", version="1", tracking_uri=uri)
+    assert new.booster.num_trees() == first.booster.num_trees()
+    assert len(new.members) == len(first.members) == 2  # the bagged members came along
+    assert [m.model_to_string() for m in new.members] == [
+        m.model_to_string() for m in first.members
+    ]
     printed = "\n".join(result.lines())
     print("\n" + printed)
     assert "observed/expected" in printed and "promotion gate" in printed
