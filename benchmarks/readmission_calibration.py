@@ -27,6 +27,18 @@ rows' ensemble scores (`oof_single`), (b) the calib rows' ensemble scores only (
 calib rows' ensemble scores, and (d) the shipped calibrator as it is (`shipped_cal`); `raw` is
 the uncalibrated score. Each against the shipped model (`single`) on the same rows: a paired
 bootstrap AUROC interval. Results: results/readmission_calibration_<n>_bagging.json.
+
+`--variants old` diagnoses the shipped (bagged) model's low 85+ mean and measures calibrators
+with age terms. Per split (train rows scored out of fold, as the calibrator saw them; calib;
+held-out test; every test-period discharge) and calendar quarter: the 85+ rows' model, raw score,
+oracle and observed means. Then the shipped Platt against Platt with added terms, fitted on the
+same cross-fitted rows (out-of-fold train + calib): `age85` (an 85+ indicator), `bands` (65-74,
+75-84, 85+ indicators), `age85_time` (85+ indicator and 85+ x years from the fit rows' mean
+date); and `age85_recent`, the shipped risk with an 85+ logit shift fitted on the calib rows'
+85+ only (the latest period). Each on held-out and all test-period discharges, with a paired
+AUROC interval against the shipped model. `--age-monotone` refits every booster with age
+monotone increasing.
+Results: results/readmission_calibration_<n>_old[_agemono].json.
 """
 
 from __future__ import annotations
@@ -151,9 +163,156 @@ def bagging(ds, data, config, sets, oracle) -> dict:
     return out
 
 
+BANDS = ((0, 65), (65, 75), (75, 85), (85, 200))
+
+
+def age_terms(rows, *, bands: bool, years=None):
+    """The calibrator's age columns: the 85+ indicator (or each band above 0-64), and with
+    `years` (per-row years from a reference date) 85+ x years."""
+    import numpy as np
+
+    age = rows["age"].to_numpy()
+    cols = [((age >= lo) & (age < hi)).astype(float) for lo, hi in BANDS[1 if bands else 3 :]]
+    if years is not None:
+        cols.append(cols[-1] * years)
+    return np.column_stack(cols)
+
+
+def old_means(rows, p, oracle, raw) -> dict:
+    """All rows and the 85+: model, raw score, oracle and observed means, model - oracle."""
+    import numpy as np
+
+    y = rows["label"].to_numpy(float)
+    out = {}
+    for name, m in (("all", np.ones(len(rows), bool)), ("85+", rows["age"].to_numpy() >= 85)):
+        out[name] = {
+            "rows": int(m.sum()),
+            "events": int(y[m].sum()),
+            "observed": round(float(y[m].mean()), 5),
+            "oracle": round(float(oracle[m].mean()), 5),
+            "model": round(float(p[m].mean()), 5),
+            "raw": round(float(raw[m].mean()), 5),
+            "model_minus_oracle": round(float(p[m].mean() - oracle[m].mean()), 5),
+            "observed_minus_oracle": round(float(y[m].mean() - oracle[m].mean()), 5),
+        }
+    return out
+
+
+def old(ds, data, config, sets, oracle, *, truth, age_monotone: bool) -> dict:
+    """The shipped bagged model's 85+ by split and half-year, and age-term calibrators."""
+    import numpy as np
+    import pandas as pd
+
+    import riskstrat.models.core as core
+    from riskstrat.models.metrics import logistic_fit, logit
+    from riskstrat.synth.compare import paired_auroc
+    from riskstrat.synth.oracle import readmission_risk
+
+    cfg = config.model_copy(
+        update={"calibration": config.calibration.model_copy(update={"bag_folds": True})}
+    )
+    features = [
+        replace(f, monotone=1) if age_monotone and f.name == "age" else f for f in data.features
+    ]
+    captured: dict = {}
+    plain = core.cross_fit
+
+    def keep(*a, _plain=plain, **k):  # the shipped fit's out-of-fold scores
+        captured["cf"] = _plain(*a, **k)
+        return captured["cf"]
+
+    core.cross_fit = keep
+    try:
+        fitted = core.fit_all(ds, features=features, config=cfg, level=None, logistic=False)
+    finally:
+        core.cross_fit = plain
+    train, calib = (ds[ds["split"] == s].reset_index(drop=True) for s in ("train", "calib"))
+    fit_rows = pd.concat([train, calib], ignore_index=True)
+    raw = {"train": captured["cf"].oof, "calib": fitted.raw(calib)}
+    raw |= {k: fitted.raw(v) for k, v in sets.items()}
+    rows = {"train": train, "calib": calib, **sets}
+    orc = {"train": readmission_risk(truth, train[["index_spell_id"]])}
+    orc |= {"calib": readmission_risk(truth, calib[["index_spell_id"]]), **oracle}
+    res: dict = {"platt": [round(fitted.calibrator.a, 4), round(fitted.calibrator.b, 4)]}
+    res["by_split"] = {
+        k: old_means(rows[k], fitted.calibrator(raw[k]), orc[k], raw[k]) for k in rows
+    }
+    quarter = {
+        k: pd.to_datetime(rows[k]["index_date"]).dt.to_period("Q") for k in ("train", "calib")
+    }
+    res["by_quarter"] = {}
+    for k in ("train", "calib"):
+        for q in sorted(quarter[k].unique()):
+            m = (quarter[k] == q).to_numpy()
+            res["by_quarter"][f"{k} {q}"] = old_means(
+                rows[k][m].reset_index(drop=True),
+                fitted.calibrator(raw[k][m]),
+                orc[k][m],
+                raw[k][m],
+            )["85+"]
+    print("by_split", json.dumps(res["by_split"]), flush=True)
+    ref = pd.to_datetime(fit_rows["index_date"]).mean()
+
+    def years(x):
+        return ((pd.to_datetime(x["index_date"]) - ref).dt.days / 365.25).to_numpy()
+
+    y_fit = fit_rows["label"].to_numpy(float)
+    lp_fit = logit(np.concatenate([raw["train"], raw["calib"]]))
+    designs = {
+        "age85": lambda x: age_terms(x, bands=False),
+        "bands": lambda x: age_terms(x, bands=True),
+        "age85_time": lambda x: age_terms(x, bands=False, years=years(x)),
+    }
+    shipped = {k: fitted.calibrator(raw[k]) for k in sets}
+    res["shipped"] = {k: measure(v, shipped[k], oracle[k]) for k, v in sets.items()}
+    print("shipped", json.dumps(res["shipped"]), flush=True)
+    for name, design in designs.items():
+        z = design(fit_rows)
+        beta = logistic_fit(y_fit, np.column_stack([lp_fit, z]), np.zeros(len(y_fit)))
+        h = np.linalg.inv(hessian(np.column_stack([np.ones(len(z)), lp_fit, z]), beta))
+        res[name] = {
+            "coef": [round(float(b), 4) for b in beta],
+            "se": [round(float(s), 4) for s in np.sqrt(np.diag(h))],
+        }
+        for k, v in sets.items():
+            lp = logit(raw[k])
+            eta = np.column_stack([np.ones(len(lp)), lp, design(v)]) @ beta
+            p = 1 / (1 + np.exp(-eta))
+            y = v["label"].to_numpy(float)
+            res[name][k] = measure(v, p, oracle[k])
+            res[name][k]["paired_auroc"] = paired_auroc(y, shipped[k], p).as_dict()
+        print(name, json.dumps(res[name]), flush=True)
+    # the 85+ logit shift on the shipped risk, fitted on the latest rows only (calib 85+)
+    old_cal = calib["age"].to_numpy() >= 85
+    lp_cal = logit(fitted.calibrator(raw["calib"]))[old_cal]
+    y_old = calib["label"].to_numpy(float)[old_cal]
+    shift = float(logistic_fit(y_old, None, lp_cal)[0])
+    se = float(np.sqrt(1 / hessian(np.ones((len(lp_cal), 1)), np.array([0.0]), lp_cal)[0, 0]))
+    res["age85_recent"] = {"coef": [round(shift, 4)], "se": [round(se, 4)]}
+    for k, v in sets.items():
+        lp = logit(shipped[k]) + shift * (v["age"].to_numpy() >= 85)
+        p = 1 / (1 + np.exp(-lp))
+        y = v["label"].to_numpy(float)
+        res["age85_recent"][k] = measure(v, p, oracle[k])
+        res["age85_recent"][k]["paired_auroc"] = paired_auroc(y, shipped[k], p).as_dict()
+    print("age85_recent", json.dumps(res["age85_recent"]), flush=True)
+    return res
+
+
+def hessian(design, beta, offset=0.0):
+    """Fisher information of a logistic fit (its inverse: the coefficients' covariance)."""
+    import numpy as np
+
+    mu = 1 / (1 + np.exp(-(design @ beta + offset)))
+    return design.T @ (design * (mu * (1 - mu))[:, None])
+
+
 def main() -> None:
     parser = seed_study_parser(__doc__.splitlines()[0])
-    parser.add_argument("--variants", choices=("level", "methods", "bagging"), default="level")
+    parser.add_argument(
+        "--variants", choices=("level", "methods", "bagging", "old"), default="level"
+    )
+    parser.add_argument("--age-monotone", action="store_true", help="--variants old only")
     args = parser.parse_args()
     work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
@@ -168,6 +327,7 @@ def main() -> None:
         "seeds": {},
     }
     suffix = "" if args.variants == "level" else f"_{args.variants}"
+    suffix += "_agemono" if args.age_monotone else ""
     path = HERE / "results" / f"readmission_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     task = "readmission_30d"
@@ -184,6 +344,14 @@ def main() -> None:
         oracle = {k: readmission_risk(truth, v[["index_spell_id"]]) for k, v in sets.items()}
         res: dict = {"train_rows": int((ds["split"] == "train").sum())}
         res["calib_rows"] = int((ds["split"] == "calib").sum())
+        if args.variants == "old":
+            res.update(
+                old(ds, data, config, sets, oracle, truth=truth, age_monotone=args.age_monotone)
+            )
+            out["seeds"][str(seed)] = res
+            out["seconds"] = round(time.perf_counter() - started, 1)
+            path.write_text(json.dumps(out, indent=2))
+            continue
         if args.variants != "level":
             study = methods if args.variants == "methods" else bagging
             res.update(study(ds, data, config, sets, oracle))
