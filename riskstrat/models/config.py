@@ -71,6 +71,11 @@ class Calibration(StrictModel):
     #: many patient-disjoint folds, each scored by a booster fitted without it), not only on the
     #: calib rows (docs/models.md "Cross-fitted calibration"); 0 = calib rows only.
     cross_fit_folds: int = Field(default=0, ge=0, le=20)
+    #: Cross-fit at most this many training rows (a seeded sample of whole patients,
+    #: riskstrat.models.crossfit.cross_fit_sample); null = all. The calibrator needs a few
+    #: hundred thousand rows, not every training row: k boosters on a million rows cost more
+    #: than the rest of a training run.
+    cross_fit_max_rows: int | None = Field(default=None, ge=1000)
 
 
 class Level(StrictModel):
