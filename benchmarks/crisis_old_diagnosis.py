@@ -86,19 +86,20 @@ def main() -> None:
         data = load_task_data("crisis", store_path=store, config=config)
         ds = data.dataset
         captured: dict[str, np.ndarray] = {}
-        plain = core.out_of_fold_raw
+        plain = core.cross_fit
 
         def keep(*a, _plain=plain, _into=captured, **k):  # the out-of-fold raw scores
-            _into["oof"] = _plain(*a, **k)
-            return _into["oof"]
+            crossed = _plain(*a, **k)
+            _into["oof"] = crossed.oof
+            return crossed
 
-        core.out_of_fold_raw = keep
+        core.cross_fit = keep
         try:
             fitted = core.fit_all(
                 ds, features=data.features, config=config, level=data.level, logistic=False
             )
         finally:
-            core.out_of_fold_raw = plain
+            core.cross_fit = plain
         res: dict = {"label_equals_outcome": {}, "by_age": {}, "age85_by_date": {}}
         for split in ("train", "valid", "calib", "test"):
             rows = ds[ds["split"] == split].reset_index(drop=True)

@@ -86,6 +86,12 @@ class Calibration(StrictModel):
             raise ValueError(BAG_NEEDS_FOLDS.format(folds=self.cross_fit_folds))
         return self
 
+    #: Cross-fit at most this many training rows (a seeded sample of whole patients,
+    #: riskstrat.models.crossfit.cross_fit_sample); null = all. The calibrator needs a few
+    #: hundred thousand rows, not every training row: k boosters on a million rows cost more
+    #: than the rest of a training run.
+    cross_fit_max_rows: int | None = Field(default=None, ge=1000)
+
 
 class Level(StrictModel):
     """The calendar level forecast (riskstrat.models.level, docs/models.md "Level forecast")."""

@@ -27,7 +27,7 @@ from riskstrat.models.booster import (
 )
 from riskstrat.models.calibrate import Calibrator, fit_calibrator
 from riskstrat.models.config import ModelConfig
-from riskstrat.models.crossfit import cross_fit
+from riskstrat.models.crossfit import cross_fit, cross_fit_sample
 from riskstrat.models.level import LevelModel, apply_offset, offset, with_reference
 
 NO_INDEX_DATE = (
@@ -108,10 +108,11 @@ def fit_all(
     calib. `baselines`: name -> raw scorer of a frame; `logistic` (default: the config's) adds
     the logistic-regression baseline fitted on the train rows. With
     `config.calibration.cross_fit_folds` > 1 the model's calibrator is fitted on the train rows'
-    out-of-fold raw scores plus the calib rows' (riskstrat.models.crossfit); with
-    `calibration.bag_folds` the fold boosters join the booster as one ensemble, which scores
-    the calib rows (and every later row). `level`: the calendar level forecast; its reference is
-    set on the rows the calibrator was fitted on."""
+    out-of-fold raw scores (at most `cross_fit_max_rows` of them, whole patients) plus the
+    calib rows' (riskstrat.models.crossfit); with `calibration.bag_folds` the fold boosters
+    join the booster as one ensemble, which scores the calib rows (and every later row).
+    `level`: the calendar level forecast; its reference is set on the rows the calibrator was
+    fitted on."""
     train, valid, calib = (rows(dataset, s) for s in ("train", "valid", "calib"))
     check_outcomes(calib["label"].to_numpy(), split="calib")
     rounds = config.lightgbm.n_estimators
@@ -136,14 +137,16 @@ def fit_all(
     y_fit, dates = y_cal, calib.get("index_date")
     folds, oof, members = config.calibration.cross_fit_folds, np.empty(0), ()
     if folds > 1:
-        with timed("models.cross_fit", rows=len(train), folds=folds):
-            cf = cross_fit(train, valid, features=features, config=config, folds=folds)
+        cap = config.calibration.cross_fit_max_rows
+        crossed = cross_fit_sample(train, max_rows=cap, seed=config.seed)
+        with timed("models.cross_fit", rows=len(crossed), of_rows=len(train), folds=folds):
+            cf = cross_fit(crossed, valid, features=features, config=config, folds=folds)
         oof = cf.oof
         if config.calibration.bag_folds:
             members = tuple(b for b in cf.boosters if b is not None)
-        y_fit = np.concatenate([train["label"].to_numpy(dtype=float), y_cal])
+        y_fit = np.concatenate([crossed["label"].to_numpy(dtype=float), y_cal])
         if dates is not None:
-            dates = pd.concat([train["index_date"], calib["index_date"]], ignore_index=True)
+            dates = pd.concat([crossed["index_date"], calib["index_date"]], ignore_index=True)
     if level is not None:
         if dates is None:
             raise KeyError(NO_INDEX_DATE.format(task=config.task))

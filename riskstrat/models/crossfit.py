@@ -8,7 +8,9 @@ patient-disjoint folds (a seeded hash of patient_id; rows without one are hashed
 each fold is scored by a booster fitted on the other folds with the final booster's
 parameters and early stopping on the same valid rows. docs/models.md "Cross-fitted
 calibration" gives the measured effect. `cross_fit` also returns the fold boosters, which a
-bagged model (`calibration.bag_folds`) keeps as members of its ensemble.
+bagged model (`calibration.bag_folds`) keeps as members of its ensemble. With more training rows
+than `calibration.cross_fit_max_rows`, only a seeded sample of whole patients is cross-fitted
+(`cross_fit_sample`): the k boosters are what a large training run spends its time on.
 """
 
 from __future__ import annotations
@@ -26,12 +28,19 @@ from riskstrat.models.split import patient_unit
 
 #: Salt offset of the fold hash (a different draw from the test/valid split's).
 FOLD_SEED_OFFSET = 1
+#: Salt offset of the cross-fit sample's hash (independent of the folds and the split).
+SAMPLE_SEED_OFFSET = 2
+
+
+def _unit(train: pd.DataFrame, *, seed: int) -> np.ndarray:
+    """A seeded uniform per row, shared by a patient's rows (by position without patient_id)."""
+    key = train["patient_id"] if "patient_id" in train.columns else pd.Series(range(len(train)))
+    return patient_unit(key.reset_index(drop=True), seed=seed)
 
 
 def fold_of(train: pd.DataFrame, *, folds: int, seed: int) -> np.ndarray:
     """Fold number (0..folds-1) per training row; a patient's rows share one fold."""
-    key = train["patient_id"] if "patient_id" in train.columns else pd.Series(range(len(train)))
-    u = patient_unit(key.reset_index(drop=True), seed=seed + FOLD_SEED_OFFSET)
+    u = _unit(train, seed=seed + FOLD_SEED_OFFSET)
     return np.minimum((u * folds).astype(int), folds - 1)
 
 
@@ -45,6 +54,19 @@ class CrossFit:
     boosters: tuple[lgb.Booster | None, ...]
     #: each training row's fold
     fold: np.ndarray
+
+
+def cross_fit_sample(train: pd.DataFrame, *, max_rows: int | None, seed: int) -> pd.DataFrame:
+    """The training rows to cross-fit: `train` itself when it has at most `max_rows` rows (or
+    no cap), else whole patients in the order of a seeded hash, as many as fit in `max_rows`
+    rows (a patient's rows are all in or all out; the same rows on every run)."""
+    if max_rows is None or len(train) <= max_rows:
+        return train
+    u = _unit(train, seed=seed + SAMPLE_SEED_OFFSET)
+    units, rows = np.unique(u, return_counts=True)  # patients in hash order, their row counts
+    kept = int(np.sum(np.cumsum(rows) <= max_rows))
+    last = units[kept - 1] if kept else -1.0
+    return train[u <= last]
 
 
 def cross_fit(

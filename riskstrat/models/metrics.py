@@ -174,18 +174,39 @@ def summary(
 def weighted_auroc(order: np.ndarray, y: np.ndarray, p: np.ndarray) -> Callable:
     """AUROC under row weights (bootstrap counts), with the sort done once: `order` sorts p
     ascending. Returns f(w) -> AUROC of the rows repeated w times (ties averaged, = auroc)."""
-    ys, ps = y[order], p[order]
-    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]  # end of each tie group
+    at_sorted = sorted_weighted_auroc(y[order], p[order])
+    return lambda w: at_sorted(w[order])
 
-    def at(w: np.ndarray) -> float:
-        ws = w[order]
-        cum_pos = np.cumsum(ws * ys)[last]
-        cum_neg = np.cumsum(ws * (1 - ys))[last]
-        pos, neg = np.diff(np.r_[0.0, cum_pos]), np.diff(np.r_[0.0, cum_neg])
-        if cum_pos[-1] == 0 or cum_neg[-1] == 0:
+
+def sorted_weighted_auroc(ys: np.ndarray, ps: np.ndarray) -> Callable:
+    """weighted_auroc on rows already sorted by p ascending: f(ws) with ws in that order (so
+    callers that sort the weights once can share them between metrics).
+
+    Each positive row wins against the negative weight below its tie group and half the
+    negative weight inside it: one cumulative sum over all rows, the rest over the positives
+    only (a few per cent of the rows). With count weights every sum is a whole or half number
+    below 2**53, so the value is exact: the same as summing over tie groups (the earlier code)."""
+    ys, ps = np.asarray(ys, dtype=float), np.asarray(ps, dtype=float)
+    last = np.r_[np.flatnonzero(np.diff(ps) != 0), len(ps) - 1]  # end of each tie group
+    first = np.r_[0, last[:-1] + 1]
+    group = np.repeat(np.arange(len(last)), last - first + 1)
+    pos = np.flatnonzero(ys == 1)
+    lo, hi = first[group[pos]], last[group[pos]] + 1  # each positive's tie group: rows lo..hi-1
+    pos_lo, pos_hi = np.searchsorted(pos, lo), np.searchsorted(pos, hi)  # positives before them
+
+    def at(ws: np.ndarray) -> float:
+        rows = np.zeros(len(ws) + 1)
+        np.cumsum(ws, out=rows[1:])  # weight of the rows before each position
+        wp = ws[pos]
+        positives = np.zeros(len(pos) + 1)
+        np.cumsum(wp, out=positives[1:])
+        n_pos, n_neg = positives[-1], rows[-1] - positives[-1]
+        if n_pos == 0 or n_neg == 0:
             return float("nan")
-        wins = np.sum(pos * (cum_neg - neg + 0.5 * neg))
-        return float(wins / (cum_pos[-1] * cum_neg[-1]))
+        below = rows[lo] - positives[pos_lo]
+        tied = (rows[hi] - rows[lo]) - (positives[pos_hi] - positives[pos_lo])
+        wins = np.sum(wp * (below + 0.5 * tied))
+        return float(wins / (n_pos * n_neg))
 
     return at
 
@@ -204,15 +225,37 @@ def bootstrap_interval(
     AUROC is computed from the resample's counts over one shared sort (the same value as
     auroc(y[i], p[i]), without re-sorting 200 times: this is what keeps evaluation of 350k test
     rows to seconds)."""
+    return bootstrap_intervals(y, p, (fn,), n_boot=n_boot, seed=seed, level=level)[0]
+
+
+def bootstrap_intervals(
+    y: np.ndarray,
+    p: np.ndarray,
+    fns: Sequence[Metric],
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+) -> list[tuple[float, float]]:
+    """bootstrap_interval of each of `fns`, all from one set of resamples (the ones
+    bootstrap_interval draws with this seed, so each interval is the same as its own call's)."""
     if n_boot == 0 or len(y) == 0:
-        return float("nan"), float("nan")
+        return [(float("nan"), float("nan"))] * len(fns)
     rng = np.random.default_rng(seed)
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    fast = weighted_auroc(np.argsort(p, kind="mergesort"), y, p) if fn is auroc else None
-    stats = np.empty(n_boot)
+    order = np.argsort(p, kind="mergesort") if auroc in fns else None
+    fast = weighted_auroc(order, y, p) if order is not None else None
+    stats = np.empty((len(fns), n_boot))
     for b in range(n_boot):
         i = rng.integers(0, len(y), len(y))
-        stats[b] = fast(np.bincount(i, minlength=len(y))) if fast else fn(y[i], p[i])
+        for k, fn in enumerate(fns):
+            stats[k, b] = fast(np.bincount(i, minlength=len(y))) if fn is auroc else fn(y[i], p[i])
+    return [percentile_interval(row, level=level) for row in stats]
+
+
+def percentile_interval(stats: Sequence[float], *, level: float) -> tuple[float, float]:
+    """The central `level` percentile interval of bootstrap statistics (NaNs left out)."""
+    stats = np.asarray(stats, dtype=float)
     stats = stats[~np.isnan(stats)]
     if len(stats) == 0:
         return float("nan"), float("nan")
@@ -260,8 +303,9 @@ def _group_row(
     seed: int,
 ) -> dict[str, object]:
     boot = n_boot if len(y) >= min_rows else 0
-    auc_lo, auc_hi = bootstrap_interval(y, p, auroc, n_boot=boot, seed=seed)
-    gap_lo, gap_hi = bootstrap_interval(y, p, calibration_gap, n_boot=boot, seed=seed)
+    (auc_lo, auc_hi), (gap_lo, gap_hi) = bootstrap_intervals(
+        y, p, (auroc, calibration_gap), n_boot=boot, seed=seed
+    )
     return {
         "slice": slice_name,
         "group": str(group),

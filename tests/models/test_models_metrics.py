@@ -62,6 +62,22 @@ def test_top_listed_per_practice() -> None:
     assert out.loc[1, "listed"] == 4 and out.loc[1, "ppv"] == 0.25
 
 
+def test_intervals_from_shared_resamples_equal_their_own_calls(yp) -> None:
+    y, p = yp
+    fns = (m.auroc, m.calibration_gap, m.brier)
+    shared = m.bootstrap_intervals(y, p, fns, n_boot=40, seed=3)
+    assert shared == [m.bootstrap_interval(y, p, fn, n_boot=40, seed=3) for fn in fns]
+    rng = np.random.default_rng(3)  # the plain percentile bootstrap over resampled rows
+    draws = [rng.integers(0, len(y), len(y)) for _ in range(40)]
+    for fn, interval in zip(fns, shared, strict=True):
+        stats = [fn(y[i], p[i]) for i in draws]
+        plain = (np.quantile(stats, 0.025), np.quantile(stats, 0.975))
+        assert interval == pytest.approx(plain, rel=1e-12)
+    assert m.bootstrap_intervals(y, p, fns, n_boot=0, seed=3)[1] == pytest.approx(
+        (np.nan, np.nan), nan_ok=True
+    )
+
+
 def test_subgroup_table_and_bootstrap(yp) -> None:
     y, p = yp
     groups = pd.DataFrame({"sex": np.where(np.arange(len(y)) % 2, "F", "M")})
