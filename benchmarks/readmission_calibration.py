@@ -217,8 +217,8 @@ def old(ds, data, config, sets, oracle, *, truth, age_monotone: bool) -> dict:
     captured: dict = {}
     plain = core.cross_fit
 
-    def keep(*a, _plain=plain, **k):  # the shipped fit's out-of-fold scores
-        captured["cf"] = _plain(*a, **k)
+    def keep(rows, *a, _plain=plain, **k):  # the cross-fitted rows and their out-of-fold scores
+        captured["rows"], captured["cf"] = rows, _plain(rows, *a, **k)
         return captured["cf"]
 
     core.cross_fit = keep
@@ -226,7 +226,8 @@ def old(ds, data, config, sets, oracle, *, truth, age_monotone: bool) -> dict:
         fitted = core.fit_all(ds, features=features, config=cfg, level=None, logistic=False)
     finally:
         core.cross_fit = plain
-    train, calib = (ds[ds["split"] == s].reset_index(drop=True) for s in ("train", "calib"))
+    train = captured["rows"].reset_index(drop=True)  # all training rows unless capped
+    calib = ds[ds["split"] == "calib"].reset_index(drop=True)
     fit_rows = pd.concat([train, calib], ignore_index=True)
     raw = {"train": captured["cf"].oof, "calib": fitted.raw(calib)}
     raw |= {k: fitted.raw(v) for k, v in sets.items()}
