@@ -11,6 +11,8 @@ import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat.outreach.columns import CONTACTS_MISSING
+from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorker
+from riskstrat.outreach.listfiles import PracticeFiles
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
@@ -20,6 +22,7 @@ from riskstrat.outreach.writers import (
 )
 from riskstrat.outreach.xlsx import SHEET
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, FEEDBACK_META_SHEET, OUTCOME_LABELS
+from riskstrat.runs.manifest import content_hash
 
 
 def test_every_practice_gets_every_pathway(written):
@@ -315,3 +318,34 @@ def test_xlsx_title_and_page_header_keep_hostile_practice_names_as_text(tmp_path
     assert line.value == "-1+1" and line.data_type == "s"
     assert "& Co" not in ws.oddHeader.left.text.replace("&& Co", "")  # a literal & is doubled
     assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
+
+
+def test_the_file_worker_writes_the_same_files_as_the_callers_process(written, tmp_path):
+    lists = written["lists"]
+    files = write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(outreach_store(written["pop"])),
+        pathways=written["pathways"], practices=practices(CODES, capacity=30), as_of=AS_OF,
+        in_worker=True,
+    )  # fmt: skip
+    assert [p.relative_to(tmp_path) for p in files] == [
+        p.relative_to(written["run"]) for p in written["files"]
+    ]
+    for mine, theirs in zip(files, written["files"], strict=True):
+        assert content_hash(mine) == content_hash(theirs), mine.name
+
+
+def test_an_error_in_the_file_worker_is_raised_as_it_is(tmp_path):
+    job = PracticeFiles(folder=tmp_path / "no such folder", code="P1", lists=(), feedback=[],
+                        pathways=("early_intervention",))  # fmt: skip
+    with FileWorker() as worker, pytest.raises(FileNotFoundError):
+        worker.write([job], templates=None)
+
+
+class _OnlyInTheTests:
+    """A job the worker cannot even read (its class is not importable there)."""
+
+
+def test_a_worker_that_exits_without_answering_fails_the_write():
+    with FileWorker() as worker, pytest.raises(RuntimeError) as err:
+        worker.write([_OnlyInTheTests()], templates=None)
+    assert str(err.value) == WORKER_FAILED.format(code=1)
