@@ -137,6 +137,11 @@ class RunState:
         )
 
     def close(self) -> None:
+        """Unpersist Spark frames, close the store, release the locks; and unfreeze what the
+        models' load froze (runs.steps._load_champions), for the collector to see again."""
+        import gc
+
+        gc.unfreeze()
         for data in self.tasks.values():
             for frame in (data.frame, data.scored):
                 if frame is not None:
