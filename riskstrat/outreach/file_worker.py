@@ -17,6 +17,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
 
@@ -24,35 +25,51 @@ WORKER_FAILED = (
     "list file worker (python -m riskstrat.outreach.file_worker) exited with code {code} "
     "without an answer; its error is in the output above"
 )
+#: Worker processes a run's list files are shared between (runs/steps.py): on two cores one
+#: writes beside the report, both once it is done.
+FILE_WORKERS = 2
 #: What the worker answers: ("ok", paths) or ("error", the exception it raised).
 OK, ERROR = "ok", "error"
 
 
-class FileWorker:
-    """A started worker process: `write(jobs)` once, then it exits. As a context manager it is
-    stopped if the caller leaves early (an error or Ctrl-C while preparing the jobs)."""
+class FileWorkers:
+    """Started worker processes: `write(jobs)` once (the jobs split between them in order),
+    then they exit. As a context manager they are stopped if the caller leaves early (an error
+    or Ctrl-C while preparing the jobs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: int = FILE_WORKERS) -> None:
         package_parent = str(Path(__file__).resolve().parents[2])  # this very riskstrat
         paths = [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "riskstrat.outreach.file_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
-        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        self._processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "riskstrat.outreach.file_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+            for _ in range(max(1, count))
+        ]
 
     def write(self, jobs: Sequence[object], *, templates: Path | None) -> list[Path]:
-        """Send the jobs (listfiles.PracticeFiles), wait for the files; the paths written."""
-        answer, _ = self._process.communicate(pickle.dumps((list(jobs), templates)))
-        if self._process.returncode != 0 or not answer:
-            raise RuntimeError(WORKER_FAILED.format(code=self._process.returncode))
-        status, value = pickle.loads(answer)
-        if status == ERROR:
-            raise value
-        return value
+        """Send each worker its share of the jobs (listfiles.PracticeFiles, consecutive ones),
+        wait for the files; the paths written, in the jobs' order."""
+        shares = _shares(list(jobs), len(self._processes))
+        for process, share in zip(self._processes, shares, strict=True):
+            process.stdin.write(pickle.dumps((share, templates)))  # type: ignore[union-attr]
+            process.stdin.close()  # type: ignore[union-attr]
+        answers = [process.stdout.read() for process in self._processes]  # type: ignore[union-attr]
+        written: list[Path] = []
+        for process, answer in zip(self._processes, answers, strict=True):
+            if process.wait() != 0 or not answer:
+                raise RuntimeError(WORKER_FAILED.format(code=process.returncode))
+            status, value = pickle.loads(answer)
+            if status == ERROR:
+                raise value
+            written += value
+        return written
 
-    def __enter__(self) -> FileWorker:
+    def __enter__(self) -> FileWorkers:
         return self
 
     def __exit__(
@@ -61,12 +78,20 @@ class FileWorker:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        for pipe in (self._process.stdin, self._process.stdout):
-            if pipe is not None and not pipe.closed:
-                pipe.close()
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None and not pipe.closed:
+                    pipe.close()
+
+
+def _shares(jobs: list[object], count: int) -> list[list[object]]:
+    """`count` runs of consecutive jobs, as even in number as can be (the first ones longer)."""
+    size, extra = divmod(len(jobs), count)
+    bounds = [i * size + min(i, extra) for i in range(count + 1)]
+    return [jobs[start:stop] for start, stop in pairwise(bounds)]
 
 
 def serve() -> None:

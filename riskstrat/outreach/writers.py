@@ -22,7 +22,7 @@ from riskstrat.logs import log_event, timed
 from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
-from riskstrat.outreach.file_worker import FileWorker
+from riskstrat.outreach.file_worker import FileWorkers
 from riskstrat.outreach.header import left_out_counts, list_header
 from riskstrat.outreach.html import TEMPLATES_DIR
 from riskstrat.outreach.listfiles import ListFile, PracticeFiles, Record, write_practice
@@ -52,15 +52,15 @@ def write_practice_files(
     model_labels: dict[str, str] | None = None,
     selection: Selection | None = None,
     config: OutreachConfig | None = None,
-    in_worker: bool = False,
+    in_workers: bool = False,
 ) -> list[Path]:
     """Write every practice's files for `pathways`; returns the paths written.
 
     lists: select output joined with explain output (reason_i, modifiable_i, actions,
     action_why). practices: practice_code, practice_name (every practice gets files, listed or
     not), weekly_capacity. selection/config: what each list's header says about who was left
-    out and what is not repeated (omitted: the header gives the rule only). in_worker: the
-    files are written by a process of their own (outreach/file_worker.py; the same bytes), so
+    out and what is not repeated (omitted: the header gives the rule only). in_workers: the
+    files are written by processes of their own (outreach/file_worker.py; the same bytes), so
     the caller's other threads keep the GIL meanwhile; started before the rows are prepared.
     """
     unknown = sorted(set(lists["practice_code"]) - set(practices["practice_code"]))
@@ -68,7 +68,7 @@ def write_practice_files(
         raise ValueError(UNKNOWN_PRACTICES.format(codes=unknown[:5]))
     with (
         timed("outreach.write", practices=len(practices), rows=len(lists)),
-        FileWorker() if in_worker else nullcontext() as worker,
+        FileWorkers() if in_workers else nullcontext() as workers,
     ):
         display = _with_contacts(
             display_frame(lists, order=tuple(pathways)), contacts_reader, as_of=as_of
@@ -78,8 +78,8 @@ def write_practice_files(
             _split(_records(display)), run_dir=run_dir, pathways=pathways, practices=practices,
             as_of=as_of, model_labels=model_labels or {}, selection=selection, config=config,
         )  # fmt: skip
-        if worker is not None:
-            written = worker.write(jobs, templates=project_root() / TEMPLATES_DIR)
+        if workers is not None:
+            written = workers.write(jobs, templates=project_root() / TEMPLATES_DIR)
         else:
             written = [path for job in jobs for path in write_practice(job)]
     log_event(

@@ -28,10 +28,10 @@ STORE_STALE = (
     "ingest the newer extract or pass --extract-date"
 )
 NO_PATIENTS = "store {store}: the patients table is empty"
-#: From this many practices a run's list files are written by a process of their own
+#: From this many practices a run's list files are written by processes of their own
 #: (outreach/file_worker.py), so they no longer take turns on the GIL with the report beside
-#: them (runs/pipeline.py); for fewer, starting that process costs more than it frees.
-FILE_WORKER_MIN_PRACTICES = 20
+#: them (runs/pipeline.py); for fewer, starting the processes costs more than it frees.
+FILE_WORKERS_MIN_PRACTICES = 20
 EXTRACT_TOO_OLD = (
     "run date {as_of} is {days} days after the store's extract ({extract}), more than "
     "max_extract_age_days ({limit}) in configs/schedule.yaml: ingest a newer extract, "
@@ -318,7 +318,7 @@ def write_lists(state: RunState, *, contacts_reader) -> dict[str, int]:
         model_labels=labels,
         selection=state.selection,
         config=load_outreach_config(),
-        in_worker=len(practices) >= FILE_WORKER_MIN_PRACTICES,
+        in_workers=len(practices) >= FILE_WORKERS_MIN_PRACTICES,
     )
     return {"files": len(written), "practices": len(practices)}
 

@@ -11,7 +11,7 @@ import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat.outreach.columns import CONTACTS_MISSING
-from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorker
+from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
 from riskstrat.outreach.listfiles import PracticeFiles
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
@@ -325,7 +325,7 @@ def test_the_file_worker_writes_the_same_files_as_the_callers_process(written, t
     files = write_practice_files(
         lists, run_dir=tmp_path, contacts_reader=contacts_reader(outreach_store(written["pop"])),
         pathways=written["pathways"], practices=practices(CODES, capacity=30), as_of=AS_OF,
-        in_worker=True,
+        in_workers=True,
     )  # fmt: skip
     assert [p.relative_to(tmp_path) for p in files] == [
         p.relative_to(written["run"]) for p in written["files"]
@@ -337,8 +337,8 @@ def test_the_file_worker_writes_the_same_files_as_the_callers_process(written, t
 def test_an_error_in_the_file_worker_is_raised_as_it_is(tmp_path):
     job = PracticeFiles(folder=tmp_path / "no such folder", code="P1", lists=(), feedback=[],
                         pathways=("early_intervention",))  # fmt: skip
-    with FileWorker() as worker, pytest.raises(FileNotFoundError):
-        worker.write([job], templates=None)
+    with FileWorkers() as workers, pytest.raises(FileNotFoundError):
+        workers.write([job], templates=None)
 
 
 class _OnlyInTheTests:
@@ -346,6 +346,6 @@ class _OnlyInTheTests:
 
 
 def test_a_worker_that_exits_without_answering_fails_the_write():
-    with FileWorker() as worker, pytest.raises(RuntimeError) as err:
-        worker.write([_OnlyInTheTests()], templates=None)
+    with FileWorkers() as workers, pytest.raises(RuntimeError) as err:
+        workers.write([_OnlyInTheTests()], templates=None)
     assert str(err.value) == WORKER_FAILED.format(code=1)
