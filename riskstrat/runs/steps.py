@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 import pandas as pd
@@ -209,8 +210,13 @@ def features_step(state: RunState) -> dict[str, int]:
 
 
 def score_step(state: RunState) -> dict[str, int]:
+    """Each task's scores and population check; the scores are stored in a background thread
+    (its own cursor of the store) while select runs, which reads none of them: select_step
+    waits for it (await_stored) before the steps that do (the report) start."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from riskstrat.models.recalibrate import check_population
-    from riskstrat.outreach.scoring import score_matrix, store_scores
+    from riskstrat.outreach.scoring import score_matrix
     from riskstrat.runs.monitor_run import shared_matured
 
     counts = {}
@@ -224,11 +230,31 @@ def score_step(state: RunState) -> dict[str, int]:
                 task=task, labelled=partial(shared_matured, state, data),
             )
         )  # fmt: skip
-        counts[f"{task}_scored"] = store_scores(
-            state.con, data.scores, task=task, as_of=state.as_of, model=data.model,
-            matrix=data.matrix,
-        )  # fmt: skip
+        counts[f"{task}_scored"] = len(data.scores)  # what store_scores writes
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-store")
+    state.storing = pool.submit(_store_all, state.con.cursor(), state.tasks, as_of=state.as_of)
+    pool.shutdown(wait=False)  # the thread ends when the stores do
     return counts
+
+
+def _store_all(cursor: object, tasks: dict[str, TaskData], *, as_of: date) -> None:
+    """Every task's scores (and slice inputs) into the store, in task order, on `cursor`."""
+    from riskstrat.outreach.scoring import store_scores
+
+    try:
+        for task, data in tasks.items():
+            store_scores(cursor, data.scores, task=task, as_of=as_of, model=data.model,
+                         matrix=data.matrix)  # fmt: skip
+    finally:
+        cursor.close()  # type: ignore[attr-defined]
+
+
+def await_stored(state: RunState) -> None:
+    """Wait for score_step's background store; its error, if any, fails the run here."""
+    if state.storing is None:
+        return
+    storing, state.storing = state.storing, None
+    storing.result()
 
 
 def select_step(state: RunState) -> dict[str, int]:
@@ -251,6 +277,7 @@ def select_step(state: RunState) -> dict[str, int]:
     )
     state.lists = state.selection.lists
     by_pathway = state.lists.groupby("pathway").size()
+    await_stored(state)  # stored beside select (score_step); the report reads them
     return {f"{p}_listed": int(by_pathway.get(p, 0)) for p in state.pathways}
 
 
