@@ -1,13 +1,14 @@
-"""The practices' list files written in a process of their own.
+"""The practices' list files written in processes of their own.
 
 In a run the list files (xlsxwriter, Jinja, csv) are written beside the commissioner report
 (runs/pipeline.py: two lanes after select). Both are pure Python, so in one process they take
-turns on the GIL and the lanes barely overlap (docs/scale.md, "Steady-state week"). Here a child
-process (`python -m riskstrat.outreach.file_worker`) writes them: the jobs go to it pickled on
-its stdin, the paths written (or the error, as raised) come back pickled on its stdout. It
-imports only outreach/listfiles.py and what that needs (no pandas, no store), so it is ready by
-the time the caller has its jobs, and it writes the same bytes as outreach/listfiles.py does in
-the caller's process.
+turns on the GIL and the lanes barely overlap (docs/scale.md, "Steady-state week, stop 24").
+Here child processes (`python -m riskstrat.outreach.file_worker`) write them, each a run of
+consecutive practices: the jobs go to a child pickled on its stdin, the paths written (or the
+error, as raised) come back pickled on its stdout. A child imports only outreach/listfiles.py
+and what that needs (no pandas, no store), so it is ready by the time the caller has its jobs,
+and it writes the same bytes as outreach/listfiles.py does in the caller's process. Spawned, not
+forked: the caller has DuckDB's, OpenMP's and its own threads by then.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
@@ -56,8 +58,11 @@ class FileWorkers:
         wait for the files; the paths written, in the jobs' order."""
         shares = _shares(list(jobs), len(self._processes))
         for process, share in zip(self._processes, shares, strict=True):
-            process.stdin.write(pickle.dumps((share, templates)))  # type: ignore[union-attr]
-            process.stdin.close()  # type: ignore[union-attr]
+            try:
+                process.stdin.write(pickle.dumps((share, templates)))  # type: ignore[union-attr]
+                process.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:  # it died before reading: WORKER_FAILED below
+                pass
         answers = [process.stdout.read() for process in self._processes]  # type: ignore[union-attr]
         written: list[Path] = []
         for process, answer in zip(self._processes, answers, strict=True):
@@ -84,7 +89,8 @@ class FileWorkers:
                 process.wait()
             for pipe in (process.stdin, process.stdout):
                 if pipe is not None and not pipe.closed:
-                    pipe.close()
+                    with suppress(OSError):  # a dead worker's stdin: the pipe is broken
+                        pipe.close()
 
 
 def _shares(jobs: list[object], count: int) -> list[list[object]]:
