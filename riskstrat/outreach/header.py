@@ -5,7 +5,6 @@ the HTML header, the XLSX title rows and nowhere else (the CSV is for systems)."
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 
 from riskstrat.outreach.config import OutreachConfig, Pathway
@@ -20,6 +19,7 @@ from riskstrat.outreach.engine import (
     PLANNED_ONLY,
     Selection,
 )
+from riskstrat.outreach.listfiles import Header
 from riskstrat.registry.contract import OUTCOME_LABELS
 
 REASON_TEXT = {
@@ -35,18 +35,6 @@ REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_
 CONFIDENTIAL = "Confidential: contains patient identifiers. For {practice} staff only."
 #: (practice_code, pathway) -> reason -> count: a selection's left_out rows by list.
 LeftOutCounts = Mapping[tuple[str, str], Mapping[str, int]]
-
-
-@dataclass(frozen=True)
-class Header:
-    rule: str  # who is listed, with "high" in numbers
-    left_out: str  # who met the rule but is not listed, and why
-    repeats: str  # what is not repeated from earlier lists
-    missing_contacts: str  # "" or how many listed people have no contact details
-    confidential: str
-
-    def lines(self) -> list[str]:
-        return [t for t in (self.rule, self.left_out, self.repeats, self.missing_contacts) if t]
 
 
 def list_header(

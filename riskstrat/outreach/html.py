@@ -19,7 +19,6 @@ from typing import NamedTuple
 import jinja2
 from markupsafe import Markup
 
-from riskstrat.config import project_root
 from riskstrat.outreach.columns import ListColumn, format_nhs_number
 
 TEMPLATE = "list.html.j2"
@@ -97,7 +96,11 @@ def render_html(
         out_rows.append(
             Row(record["section"], first_reserve, [_cell(c, record, notes) for c in shown])
         )
-    env = _environment(templates or project_root() / TEMPLATES_DIR)
+    if templates is None:
+        from riskstrat.config import project_root  # (not imported by the list file worker)
+
+        templates = project_root() / TEMPLATES_DIR
+    env = _environment(templates)
     return env.get_template(TEMPLATE).render(
         columns=[
             Heading(REASONS_HEADING if c.name == "reason_1" else c.heading, c.name) for c in shown

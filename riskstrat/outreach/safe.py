@@ -3,7 +3,10 @@ return) must never be run as a formula when a practice opens its list in Excel o
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is not imported by the list file worker (outreach/file_worker.py)
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -19,9 +22,11 @@ def neutralise_text(value: object) -> object:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text column of `frame` neutralised; numbers and dates are left as they are."""
+    from pandas.api.types import is_string_dtype
+
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if series.dtype == object or pd.api.types.is_string_dtype(series):
+        if series.dtype == object or is_string_dtype(series):
             out[column] = series.map(neutralise_text, na_action="ignore")
     return out

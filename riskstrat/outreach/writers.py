@@ -10,38 +10,28 @@ written from plain Python rows, which keeps a 1M-patient run's 1,600 files quick
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from riskstrat.config import project_root
 from riskstrat.logs import log_event, timed
-from riskstrat.outreach.columns import (
-    COLUMNS,
-    CONTACTS_MISSING,
-    FEEDBACK_FILE_COLUMNS,
-    MODIFIABLE_MARK,
-    ListColumn,
-    columns_for,
-    format_nhs_number,
-)
+from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
-from riskstrat.outreach.header import Header, left_out_counts, list_header
-from riskstrat.outreach.html import render_html
-from riskstrat.outreach.safe import neutralise_text
-from riskstrat.outreach.xlsx import XlsxMeta, write_xlsx
+from riskstrat.outreach.file_worker import FileWorkers
+from riskstrat.outreach.header import left_out_counts, list_header
+from riskstrat.outreach.html import TEMPLATES_DIR
+from riskstrat.outreach.listfiles import ListFile, PracticeFiles, Record, write_practice
 from riskstrat.paths import output_path
-from riskstrat.registry.contract import FEEDBACK_PRACTICE_COLUMN
 
 #: listed (practice_code, patient_id) pairs -> their contacts and date of birth (+ practice_code),
 #: nobody else's.
 ContactsReader = Callable[[pd.DataFrame], pd.DataFrame]
-Record = dict[str, object]
 PRACTICES_DIR = "practices"
-FEEDBACK_FILE = "feedback.csv"
 FOREIGN_CONTACTS = (
     "contacts reader returned {count} rows for patients not on practice {practice}'s list"
 )
@@ -49,11 +39,6 @@ UNKNOWN_PRACTICES = "lists hold practice codes not in the practices table: {code
 MISPLACED_ROW = "a row of practice {row} reached practice {practice}'s files"
 IDENTIFIER_COLUMNS = ("nhs_number", "name", "phone", "address", "date_of_birth")
 PAIR = ["practice_code", "patient_id"]
-MULTI_TEXT = ("actions", "action_why")  # '; '-joined lists: one per line in XLSX and HTML
-#: Decimals of a published risk or change (percent and points columns), the same in CSV and XLSX:
-#: a list shows what the practice can act on, not a model's last binary digits (which move with
-#: library versions and would make two runs of the same week differ).
-PUBLISHED_DECIMALS = 4
 
 
 def write_practice_files(
@@ -67,66 +52,96 @@ def write_practice_files(
     model_labels: dict[str, str] | None = None,
     selection: Selection | None = None,
     config: OutreachConfig | None = None,
+    in_workers: bool = False,
 ) -> list[Path]:
     """Write every practice's files for `pathways`; returns the paths written.
 
     lists: select output joined with explain output (reason_i, modifiable_i, actions,
     action_why). practices: practice_code, practice_name (every practice gets files, listed or
     not), weekly_capacity. selection/config: what each list's header says about who was left
-    out and what is not repeated (omitted: the header gives the rule only).
+    out and what is not repeated (omitted: the header gives the rule only). in_workers: the
+    files are written by processes of their own (outreach/file_worker.py; the same bytes), so
+    the caller's other threads keep the GIL meanwhile; started before the rows are prepared.
     """
     unknown = sorted(set(lists["practice_code"]) - set(practices["practice_code"]))
     if unknown:
         raise ValueError(UNKNOWN_PRACTICES.format(codes=unknown[:5]))
-    written: list[Path] = []
-    missing_total = 0
-    with timed("outreach.write", practices=len(practices), rows=len(lists)):
+    with (
+        timed("outreach.write", practices=len(practices), rows=len(lists)),
+        FileWorkers() if in_workers else nullcontext() as workers,
+    ):
         display = _with_contacts(
             display_frame(lists, order=tuple(pathways)), contacts_reader, as_of=as_of
         )
         missing_total = int(display["contacts_missing"].sum()) if len(display) else 0
-        by_practice = _split(_records(display))
-        capacity = (
-            practices.set_index("practice_code")["weekly_capacity"]
-            if ("weekly_capacity" in practices)
-            else pd.Series(dtype="int64")
-        )
-        left_out = left_out_counts(selection) if selection is not None else None
-        for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
-            code = practice.practice_code
-            own = by_practice.get(code, {})
-            folder = output_path(Path(run_dir), PRACTICES_DIR, code)
-            folder.mkdir(parents=True, exist_ok=True)
-            for name, pathway in pathways.items():
-                rows = _own_rows(own.get(name, []), practice=code)
-                header = list_header(
-                    name=name, pathway=pathway, practice_code=code,
-                    practice_name=practice.practice_name, as_of=as_of,
-                    weekly_capacity=int(capacity.get(code, 0) or 0), n_listed=len(rows),
-                    n_missing_contacts=sum(bool(r.get("contacts_missing")) for r in rows),
-                    selection=selection, config=config, left_out=left_out,
-                )  # fmt: skip
-                context = {
-                    "title": pathway.title,
-                    "purpose": pathway.purpose,
-                    "outcome_text": pathway.risk_means,
-                    "practice_name": practice.practice_name,
-                    "practice_code": code,
-                    "pathway": name,
-                    "listed_on": as_of.strftime("%A %d %B %Y"),
-                    "listed_short": as_of.strftime("%d/%m/%Y"),
-                    "as_of": as_of,
-                    "model": (model_labels or {}).get(pathway.task, pathway.task),
-                    "header": header,
-                }
-                written += _write_pathway(rows, folder, name=name, context=context)
-            records = [r for name in pathways for r in own.get(name, [])]
-            written.append(_write_feedback(records, folder, pathways=tuple(pathways), code=code))
+        jobs = practice_jobs(
+            _split(_records(display)), run_dir=run_dir, pathways=pathways, practices=practices,
+            as_of=as_of, model_labels=model_labels or {}, selection=selection, config=config,
+        )  # fmt: skip
+        if workers is not None:
+            written = workers.write(jobs, templates=project_root() / TEMPLATES_DIR)
+        else:
+            written = [path for job in jobs for path in write_practice(job)]
     log_event(
         "outreach.written", files=len(written), practices=len(practices),
         contacts_missing=missing_total,
     )  # fmt: skip
     return written
+
+
+def practice_jobs(
+    by_practice: dict[str, dict[str, list[Record]]],
+    *,
+    run_dir: Path,
+    pathways: dict[str, Pathway],
+    practices: pd.DataFrame,
+    as_of: date,
+    model_labels: dict[str, str],
+    selection: Selection | None,
+    config: OutreachConfig | None,
+) -> list[PracticeFiles]:
+    """Every practice's files as plain data (rows checked to be the practice's own, headers
+    written), its folder made: what outreach/listfiles.py writes."""
+    capacity = (
+        practices.set_index("practice_code")["weekly_capacity"]
+        if ("weekly_capacity" in practices)
+        else pd.Series(dtype="int64")
+    )
+    left_out = left_out_counts(selection) if selection is not None else None
+    jobs = []
+    for practice in practices[["practice_code", "practice_name"]].itertuples(index=False):
+        code = practice.practice_code
+        own = by_practice.get(code, {})
+        folder = output_path(Path(run_dir), PRACTICES_DIR, code)
+        folder.mkdir(parents=True, exist_ok=True)
+        lists = []
+        for name, pathway in pathways.items():
+            rows = _own_rows(own.get(name, []), practice=code)
+            header = list_header(
+                name=name, pathway=pathway, practice_code=code,
+                practice_name=practice.practice_name, as_of=as_of,
+                weekly_capacity=int(capacity.get(code, 0) or 0), n_listed=len(rows),
+                n_missing_contacts=sum(bool(r.get("contacts_missing")) for r in rows),
+                selection=selection, config=config, left_out=left_out,
+            )  # fmt: skip
+            context = {
+                "title": pathway.title,
+                "purpose": pathway.purpose,
+                "outcome_text": pathway.risk_means,
+                "practice_name": practice.practice_name,
+                "practice_code": code,
+                "pathway": name,
+                "listed_on": as_of.strftime("%A %d %B %Y"),
+                "listed_short": as_of.strftime("%d/%m/%Y"),
+                "as_of": as_of,
+                "model": model_labels.get(pathway.task, pathway.task),
+                "header": header,
+            }
+            lists.append(ListFile(name=name, rows=rows, context=context))
+        feedback = [r for name in pathways for r in own.get(name, [])]
+        jobs.append(PracticeFiles(folder=folder, code=code, lists=tuple(lists),
+                                  feedback=feedback, pathways=tuple(pathways)))  # fmt: skip
+    return jobs
 
 
 def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFrame:
@@ -231,106 +246,3 @@ def _own_rows(rows: list[Record], *, practice: str) -> list[Record]:
         if r["practice_code"] != practice:
             raise ValueError(MISPLACED_ROW.format(row=r["practice_code"], practice=practice))
     return rows
-
-
-def _write_pathway(
-    rows: list[dict[str, object]], folder: Path, *, name: str, context: dict[str, object]
-) -> list[Path]:
-    columns = columns_for(name)
-    names = [c.name for c in columns]
-    csv_path, xlsx_path, html_path = (
-        output_path(folder, f"{name}.{ext}") for ext in ("csv", "xlsx", "html")
-    )
-    _write_csv(csv_path, names, [[_flat_value(r, n) for n in names] for r in rows], columns,
-               code=str(context["practice_code"]))  # fmt: skip
-    header: Header = context["header"]  # type: ignore[assignment]
-    meta = XlsxMeta(
-        practice_code=str(context["practice_code"]),
-        pathway=name,
-        listed_on=context["as_of"],  # type: ignore[arg-type]
-        title=f"{context['title']} - {context['practice_name']} ({context['practice_code']})"
-        f" - listed on {context['listed_short']}",
-        lines=(str(context["purpose"]), *header.lines()),
-        confidential=header.confidential,
-    )
-    sheet = [[_sheet_value(r, c) for c in columns] for r in rows]
-    write_xlsx(sheet, columns, xlsx_path, meta=meta)
-    html_path.write_text(render_html(rows, columns, context=context), encoding="utf-8")
-    return [csv_path, xlsx_path, html_path]
-
-
-def _flat_value(record: dict[str, object], name: str) -> object:
-    """A cell of the flat files: a modifiable reason carries its mark in the text (the HTML
-    shows a badge instead)."""
-    value = record.get(name)
-    if value and name.startswith("reason") and record.get(name.replace("reason", "modifiable")):
-        return f"{value}{MODIFIABLE_MARK}"
-    return value
-
-
-def _sheet_value(record: dict[str, object], column: ListColumn) -> object:
-    """A spreadsheet cell: NHS number spaced 3 3 4, one action (and its why) per line."""
-    value = _flat_value(record, column.name)
-    if column.name == "nhs_number":
-        return format_nhs_number(value)
-    if column.name in MULTI_TEXT and isinstance(value, str):
-        return value.replace("; ", "\n")
-    return _published_number(value, column)
-
-
-def _csv_value(value: object, column: ListColumn) -> object:
-    if value is None:
-        return ""
-    if column.kind in ("percent", "points") and isinstance(value, float):
-        return f"{value:.{PUBLISHED_DECIMALS}f}"
-    return neutralise_text(value)
-
-
-def _published_number(value: object, column: ListColumn) -> object:
-    """A risk or a change of risk rounded as the CSV prints it (PUBLISHED_DECIMALS)."""
-    if column.kind in ("percent", "points") and isinstance(value, float):
-        return round(value, PUBLISHED_DECIMALS)
-    return value
-
-
-def _write_csv(
-    path: Path,
-    names: list[str],
-    table: list[list[object]],
-    columns: Sequence[ListColumn],
-    *,
-    code: str,
-) -> None:
-    """The list for systems: snake_case column names, ISO dates, practice_code first."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([FEEDBACK_PRACTICE_COLUMN, *names])
-        for row in table:
-            cells = [_csv_value(v, c) for v, c in zip(row, columns, strict=True)]
-            writer.writerow([neutralise_text(code), *cells])
-
-
-def _write_feedback(
-    records: list[dict[str, object]], folder: Path, *, pathways: tuple[str, ...], code: str
-) -> Path:
-    """feedback.csv: one row per listed person for the practice to fill in, with the practice's
-    code on every row. Rows of pathways not written this time (another cadence's run of the
-    same date) are kept."""
-    path = output_path(folder, FEEDBACK_FILE)
-    kept: list[dict[str, str]] = []
-    if path.is_file():
-        with path.open(newline="", encoding="utf-8") as handle:
-            kept = [r for r in csv.DictReader(handle) if r.get("pathway") not in pathways]
-    by_name = {c.name: c for c in COLUMNS}
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FEEDBACK_FILE_COLUMNS)
-        for old in kept:  # (a file written before practice_code was added: it is this one's)
-            old[FEEDBACK_PRACTICE_COLUMN] = old.get(FEEDBACK_PRACTICE_COLUMN) or code
-            writer.writerow([old.get(c, "") for c in FEEDBACK_FILE_COLUMNS])
-        for r in records:
-            writer.writerow(
-                [neutralise_text(code)]
-                + [_csv_value(r.get(c), by_name[c]) for c in FEEDBACK_FILE_COLUMNS[1:]]
-            )
-    return path

@@ -75,7 +75,8 @@ def write_xlsx(
     top = meta.header_row
     _title_rows(wb, ws, meta)
     header = wb.add_format(HEADER)
-    formats = [_cell_format(wb, c) for c in columns]
+    made: dict[tuple, object] = {}
+    formats = [_cell_format(wb, c, made=made) for c in columns]
     for i, column in enumerate(columns):
         ws.write_string(top, i, column.heading, header)
         ws.set_column(i, i, column.width)
@@ -141,13 +142,21 @@ def _meta_sheet(wb: xlsxwriter.Workbook, meta: XlsxMeta) -> None:
     ws.hide()
 
 
-def _cell_format(wb: xlsxwriter.Workbook, column: ListColumn) -> object:
+def _cell_format(
+    wb: xlsxwriter.Workbook, column: ListColumn, *, made: dict[tuple, object]
+) -> object:
+    """The column's cell format, one per distinct format in the workbook (`made`): xlsxwriter
+    stores equal formats once anyway, so the file is the same, without ~20 Format objects
+    (their colour parsing) made per file."""
     spec: dict[str, object] = dict(CELL)
     if column.kind in NUMBER_FORMATS:
         spec["num_format"] = NUMBER_FORMATS[column.kind]
     if column.wrap:
         spec |= WRAPPED
-    return wb.add_format(spec)
+    key = tuple(spec.items())
+    if key not in made:
+        made[key] = wb.add_format(spec)
+    return made[key]
 
 
 def _feedback_validation(

@@ -81,6 +81,8 @@ class RunState:
     #: models_step's background load of the champions (a concurrent.futures.Future of
     #: {task: model}), until runs.steps.await_models puts them into `tasks`.
     loading_models: Any = None
+    #: score_step's background store of the scores (a Future), until runs.steps.await_stored.
+    storing: Any = None
 
     @classmethod
     def start(
@@ -137,6 +139,14 @@ class RunState:
         )
 
     def close(self) -> None:
+        """Unpersist Spark frames, close the store, release the locks; and unfreeze what the
+        models' load froze (runs.steps._load_champions), for the collector to see again."""
+        import gc
+        from concurrent.futures import wait
+
+        if self.storing is not None:  # a run failed before awaiting its store: let it end
+            wait([self.storing])
+        gc.unfreeze()
         for data in self.tasks.values():
             for frame in (data.frame, data.scored):
                 if frame is not None:

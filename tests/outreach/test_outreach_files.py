@@ -11,16 +11,18 @@ import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat.outreach.columns import CONTACTS_MISSING
+from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
+from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
     MISPLACED_ROW,
-    PUBLISHED_DECIMALS,
     _own_rows,
     write_practice_files,
 )
 from riskstrat.outreach.xlsx import SHEET
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, FEEDBACK_META_SHEET, OUTCOME_LABELS
+from riskstrat.runs.manifest import content_hash
 
 
 def test_every_practice_gets_every_pathway(written):
@@ -331,3 +333,34 @@ def test_xlsx_title_and_page_header_keep_hostile_practice_names_as_text(tmp_path
     assert line.value == "-1+1" and line.data_type == "s"
     assert "& Co" not in ws.oddHeader.left.text.replace("&& Co", "")  # a literal & is doubled
     assert [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
+
+
+def test_the_file_worker_writes_the_same_files_as_the_callers_process(written, tmp_path):
+    lists = written["lists"]
+    files = write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(outreach_store(written["pop"])),
+        pathways=written["pathways"], practices=practices(CODES, capacity=30), as_of=AS_OF,
+        in_workers=True,
+    )  # fmt: skip
+    assert [p.relative_to(tmp_path) for p in files] == [
+        p.relative_to(written["run"]) for p in written["files"]
+    ]
+    for mine, theirs in zip(files, written["files"], strict=True):
+        assert content_hash(mine) == content_hash(theirs), mine.name
+
+
+def test_an_error_in_the_file_worker_is_raised_as_it_is(tmp_path):
+    job = PracticeFiles(folder=tmp_path / "no such folder", code="P1", lists=(), feedback=[],
+                        pathways=("early_intervention",))  # fmt: skip
+    with FileWorkers() as workers, pytest.raises(FileNotFoundError):
+        workers.write([job], templates=None)
+
+
+class _OnlyInTheTests:
+    """A job the worker cannot even read (its class is not importable there)."""
+
+
+def test_a_worker_that_exits_without_answering_fails_the_write():
+    with FileWorkers() as workers, pytest.raises(RuntimeError) as err:
+        workers.write([_OnlyInTheTests()], templates=None)
+    assert str(err.value) == WORKER_FAILED.format(code=1)
