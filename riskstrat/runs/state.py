@@ -144,8 +144,9 @@ class RunState:
         import gc
         from concurrent.futures import wait
 
-        if self.storing is not None:  # a run failed before awaiting its store: let it end
-            wait([self.storing])
+        # A run that failed before awaiting its store or its models: let them end first (the
+        # models' load freezes what it made when it ends; unfrozen only after that).
+        wait([f for f in (self.storing, self.loading_models) if f is not None])
         gc.unfreeze()
         for data in self.tasks.values():
             for frame in (data.frame, data.scored):

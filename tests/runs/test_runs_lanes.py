@@ -76,3 +76,23 @@ def test_a_failure_in_either_lane_fails_the_run_with_its_one_line(
     failed = recent_manifests(run_settings.paths.out_dir)[0]
     assert failed.status == "failed" and failed.error == line
     assert not (run_settings.paths.out_dir / "runs" / AS_OF.isoformat()).exists()
+
+
+def test_a_run_failing_while_its_models_load_leaves_nothing_frozen(
+    run_settings: Settings,
+) -> None:
+    """The champions load in a thread that freezes what it made (gc.freeze) when it ends; a run
+    that fails before waiting for them must not leave them frozen in a long-lived scheduler
+    process: RunState.close waits for the load, then unfreezes."""
+    import gc
+    import time
+
+    def fail(step: str, state: RunState) -> None:
+        if step == "models":  # the hook runs after the step: the load has just started
+            raise ValueError(INJECTED.format(step=step))
+
+    gc.unfreeze()
+    with pytest.raises(ValueError):
+        run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False), on_step=fail)
+    time.sleep(2)  # a load still running after the run ended would freeze by now
+    assert gc.get_freeze_count() == 0
