@@ -100,10 +100,14 @@ def test_weighted_ece_is_exactly_the_bincount_one(yp, bins: int) -> None:
 
 def test_weighted_slope_is_the_resampled_rows_maximum_likelihood(yp) -> None:
     y, p = yp
+    _assert_resampled_slopes_are_row_fits(y, p, draws=np.random.default_rng(7), resamples=5)
+
+
+def _assert_resampled_slopes_are_row_fits(y, p, *, draws, resamples: int) -> None:
+    """Each resample's weighted slope equals the plain fit on the drawn rows."""
     at = weighted_metrics(y, p, ece_bins=10)
-    rng = np.random.default_rng(7)
-    for _ in range(5):
-        i = rng.integers(0, len(y), len(y))
+    for _ in range(resamples):
+        i = draws.integers(0, len(y), len(y))
         got = at(np.bincount(i, minlength=len(y)).astype(float))["calibration_slope"]
         assert got == pytest.approx(m.calibration_slope(y[i], p[i]), rel=1e-9)
 
@@ -124,12 +128,7 @@ def test_weighted_slope_falls_back_to_the_start_from_zero(monkeypatch) -> None:
     monkeypatch.setattr(
         intervals, "_newton", lambda *a, **k: starts.append(k["start"]) or newton(*a, **k)
     )
-    at = weighted_metrics(y, p, ece_bins=10)
-    draws = np.random.default_rng(1)
-    for _ in range(20):
-        i = draws.integers(0, len(y), len(y))
-        got = at(np.bincount(i, minlength=len(y)).astype(float))["calibration_slope"]
-        assert got == pytest.approx(m.calibration_slope(y[i], p[i]), rel=1e-9)
+    _assert_resampled_slopes_are_row_fits(y, p, draws=np.random.default_rng(1), resamples=20)
     assert (0.0, 0.0) in starts  # the fallback ran
 
 
