@@ -3,7 +3,7 @@ early stopping on the validation slice, seeded and single-pass deterministic."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -143,6 +143,17 @@ def predict_matrix(
     return out
 
 
+def _chunk_matrices(
+    x: pd.DataFrame, names: Sequence[str], *, levels: Mapping[str, Sequence[str]] | None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, model matrix) of each PREDICT_CHUNK_ROWS-row chunk of `x`: each row's
+    prediction depends on that row alone, so chunked values are those of one call on the whole
+    matrix, and the matrix is never made at the frame's size."""
+    for start in range(0, len(x), PREDICT_CHUNK_ROWS):
+        chunk = x.iloc[start : start + PREDICT_CHUNK_ROWS]
+        yield start, predict_matrix(chunk, names, levels=levels)
+
+
 def _predict(
     booster: lgb.Booster,
     x: pd.DataFrame,
@@ -150,16 +161,11 @@ def _predict(
     levels: Mapping[str, Sequence[str]] | None,
     margin: bool = False,
 ) -> np.ndarray:
-    """Probability (or log-odds margin) from the best iteration, PREDICT_CHUNK_ROWS rows at a
-    time. Each row's prediction depends on that row alone, so the values are those of one call
-    on the whole matrix; the model matrix is made one chunk at a time, never at the frame's
-    size."""
-    names = booster.feature_name()
+    """Probability (or log-odds margin) from the best iteration, a chunk at a time."""
     out = np.empty(len(x), dtype=np.float64)
-    for start in range(0, len(x), PREDICT_CHUNK_ROWS):
-        chunk = x.iloc[start : start + PREDICT_CHUNK_ROWS]
+    for start, chunk in _chunk_matrices(x, booster.feature_name(), levels=levels):
         out[start : start + len(chunk)] = booster.predict(
-            predict_matrix(chunk, names, levels=levels),
+            chunk,
             num_iteration=booster.best_iteration,
             raw_score=margin,
             num_threads=PREDICT_THREADS,
@@ -206,7 +212,16 @@ def ensemble_raw_score(
     exactly `raw_score`."""
     if len(boosters) == 1:
         return raw_score(boosters[0], x, levels=levels)
-    margin = np.mean([raw_margin(b, x, levels=levels) for b in boosters], axis=0)
+    margin = np.empty(len(x), dtype=np.float64)
+    for start, chunk in _chunk_matrices(x, boosters[0].feature_name(), levels=levels):
+        margin[start : start + len(chunk)] = np.mean(  # each chunk's matrix made once
+            [
+                b.predict(chunk, num_iteration=b.best_iteration, raw_score=True,
+                          num_threads=PREDICT_THREADS)
+                for b in boosters
+            ],
+            axis=0,
+        )  # fmt: skip
     return 1.0 / (1.0 + np.exp(-margin))
 
 
@@ -220,8 +235,14 @@ def ensemble_contributions(
     and each value is still an exact SHAP value (SHAP is linear in the model)."""
     if len(boosters) == 1:
         return contributions(boosters[0], x, levels=levels)
-    frames = [contributions(b, x, levels=levels) for b in boosters]
-    total = frames[0].copy()
-    for frame in frames[1:]:
-        total += frame
-    return total / len(frames)
+    names = boosters[0].feature_name()
+    x_matrix = predict_matrix(x, names, levels=levels)  # made once for every member
+    values = [
+        b.predict(x_matrix, num_iteration=b.best_iteration, pred_contrib=True,
+                  num_threads=PREDICT_THREADS)
+        for b in boosters
+    ]  # fmt: skip
+    total = values[0].copy()
+    for more in values[1:]:
+        total += more
+    return pd.DataFrame(total / len(values), columns=[*names, "bias"], index=x.index)

@@ -8,6 +8,7 @@ and monitoring.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -127,20 +128,28 @@ def models_step(state: RunState) -> dict[str, int]:
     returns, so every later step sees them loaded; a missing champion fails the run there,
     before anything is scored or stored. The Spark engine loads them here (its own features
     step does not wait)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from riskstrat.tasks import load_task
 
     for task in state.task_names:
         state.tasks[task] = TaskData(name=task, spec=load_task(task), model=None, alias="champion")
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-models")
-    state.loading_models = pool.submit(
-        _load_champions, state.task_names, uri=state.settings.paths.mlflow_uri
+    state.loading_models = _in_background(
+        "models", _load_champions, state.task_names, uri=state.settings.paths.mlflow_uri
     )
-    pool.shutdown(wait=False)  # the thread ends when the load does
     if state.engine != "duckdb":
         await_models(state)
     return {"models": len(state.tasks)}
+
+
+def _in_background(
+    name: str, fn: Callable[..., object], /, *args: object, **kwargs: object
+) -> Future[object]:
+    """fn(*args, **kwargs) in a thread of its own (`riskstrat-<name>`): its Future, which a later
+    step awaits (await_models, await_stored) and RunState.close waits for."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"riskstrat-{name}")
+    try:
+        return pool.submit(fn, *args, **kwargs)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends when fn does
 
 
 def _load_champions(tasks: tuple[str, ...], *, uri: str) -> dict[str, object]:
@@ -213,8 +222,6 @@ def score_step(state: RunState) -> dict[str, int]:
     """Each task's scores and population check; the scores are stored in a background thread
     (its own cursor of the store) while select runs, which reads none of them: select_step
     waits for it (await_stored) before the steps that do (the report) start."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from riskstrat.models.recalibrate import check_population
     from riskstrat.outreach.scoring import score_matrix
     from riskstrat.runs.monitor_run import shared_matured
@@ -231,9 +238,9 @@ def score_step(state: RunState) -> dict[str, int]:
             )
         )  # fmt: skip
         counts[f"{task}_scored"] = len(data.scores)  # what store_scores writes
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskstrat-store")
-    state.storing = pool.submit(_store_all, state.con.cursor(), state.tasks, as_of=state.as_of)
-    pool.shutdown(wait=False)  # the thread ends when the stores do
+    state.storing = _in_background(
+        "store", _store_all, state.con.cursor(), state.tasks, as_of=state.as_of
+    )
     return counts
 
 
