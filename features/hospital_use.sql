@@ -57,6 +57,8 @@ per_row AS (
       AS bed_days_730d,
     MAX(CASE WHEN admission_method = 'emergency' THEN admission_date END) AS last_emergency,
     MAX(discharge_date) AS last_discharge,
+    MAX(CASE WHEN admission_method = 'emergency' THEN discharge_date END)
+      AS last_emergency_discharge,
     MAX(CASE WHEN discharge_date IS NULL THEN 1 ELSE 0 END) AS in_hospital
   FROM stay
   GROUP BY row_id
@@ -74,6 +76,7 @@ SELECT
   COALESCE(r.bed_days_730d, 0) AS bed_days_730d,
   date_diff('day', r.last_emergency, i.index_date) AS days_since_emerg_adm,
   date_diff('day', r.last_discharge, i.index_date) AS days_since_discharge,
+  date_diff('day', r.last_emergency_discharge, i.index_date) AS days_since_emerg_discharge,
   COALESCE(r.in_hospital, 0) AS in_hospital_at_index
 FROM index_rows AS i
 LEFT JOIN per_row AS r ON r.row_id = i.row_id

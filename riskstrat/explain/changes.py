@@ -8,6 +8,9 @@ spoken by the member whose delta is largest among those that are a fact now, wit
 that fact was not one last week (or the event is more recent than last week's), "(was X)" when
 only its value moved, and the rise it accounts for in percentage points of risk: risk now minus
 the risk with that concept's change undone ("New: emergency admission 6 days ago (+9 points)").
+An admission and the discharge that ended its stay (the YAML's `said_with`), both rising, are
+one reason: "New: emergency admission 6 days ago, discharged from hospital yesterday (+11
+points)".
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.explain.protocols import FeatureText
-from riskstrat.explain.reasons import REASON_FIELDS, check_texts, is_recent, reason_text, sayable
+from riskstrat.explain.reasons import (
+    REASON_FIELDS,
+    check_texts,
+    is_recent,
+    lower_first,
+    reason_text,
+    said_as_pair,
+    said_with_pairs,
+    sayable,
+)
 from riskstrat.explain.wording import min_change_points as configured_min_points
 from riskstrat.explain.wording import recent_days as configured_recent_days
 
@@ -35,14 +47,6 @@ def points_text(points: float) -> str:
     """'+9 points', '+0.6 points' (under 1: one decimal)."""
     shown = f"{points:.0f}" if abs(points) >= 1 else f"{points:.1f}"
     return f"({'+' if points >= 0 else ''}{shown} point{'' if shown in ('1', '-1') else 's'})"
-
-
-def lower_first(text: str) -> str:
-    """'Emergency admission' -> 'emergency admission'; 'A&E visit', 'COPD', 'HbA1c' unchanged."""
-    word = text.split(" ", 1)[0]
-    if len(word) > 1 and word[1:].islower():
-        return text[0].lower() + text[1:]
-    return text
 
 
 def _aligned(*frames: pd.DataFrame) -> None:
@@ -107,6 +111,10 @@ def change_reasons(
         ]
     )
     has_speaker = np.column_stack([speakable[:, concepts[c]].any(axis=1) for c in names])
+    pairs = said_with_pairs(now_values, features, texts)
+    concept_delta, partner = _join_pairs(
+        concept_delta, speaker, has_speaker, pairs, features=features, texts=texts, names=names
+    )
     # points of risk each concept's change accounts for: risk now - risk with it undone
     undone = risk_of_logit((logit_now[:, None] - concept_delta).ravel()).reshape(
         concept_delta.shape
@@ -135,6 +143,7 @@ def change_reasons(
                 concept_delta=concept_delta,
                 points=points,
                 recent=recent,
+                partner=partner,
             )
             for key, value in fields.items():
                 out[f"{key}_{i + 1}"].append(value)
@@ -146,16 +155,50 @@ def change_reasons(
     return frame
 
 
+def _join_pairs(
+    concept_delta: np.ndarray,
+    speaker: np.ndarray,
+    has_speaker: np.ndarray,
+    pairs: list[tuple[int, int, np.ndarray]],
+    *,
+    features: list[str],
+    texts: Mapping[str, FeatureText],
+    names: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """One stay, one reason: where the two members of a `said_with` pair speak for their
+    concepts, both rose and they are one event, the stronger concept carries both rises and the
+    other is not said. Returns the deltas and, rows x concepts, the speaker's partner (-1)."""
+    out = concept_delta.copy()
+    partner = np.full(out.shape, -1)
+    for a, b, one_stay in pairs:
+        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+        if ca == cb:
+            continue
+        both = one_stay & (speaker[:, ca] == a) & (speaker[:, cb] == b) & has_speaker[:, ca]
+        both &= has_speaker[:, cb] & (out[:, ca] > 0) & (out[:, cb] > 0)
+        keep_a = both & (out[:, ca] >= out[:, cb])
+        keep_b = both & ~keep_a
+        total = out[:, ca] + out[:, cb]
+        out[keep_a, ca], out[keep_a, cb] = total[keep_a], 0.0
+        out[keep_b, cb], out[keep_b, ca] = total[keep_b], 0.0
+        partner[keep_a, ca], partner[keep_b, cb] = b, a
+    return out, partner
+
+
 def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, concept_delta,
-         points, recent) -> dict[str, object]:  # fmt: skip
+         points, recent, partner) -> dict[str, object]:  # fmt: skip
     if not ok:
         return dict(reason=None, feature=None, contribution=np.nan, modifiable=False,
                     concept=None, recent=None, rise_points=np.nan)  # fmt: skip
-    j = int(speaker[r, c])
+    j, other = int(speaker[r, c]), int(partner[r, c])
     spec = texts[features[j]]
     now, then = vals[r, j], prev[r, j]
     text = reason_text(spec, now)
-    if _is_new(spec, now, then):
+    new = _is_new(spec, now, then)
+    if other >= 0:
+        text = said_as_pair(j, other, vals[r], features, texts)
+        new = new or _is_new(texts[features[other]], vals[r, other], prev[r, other])
+    if new:
         text = NEW + lower_first(text)
     elif now != then and spec.when is None:
         text += WAS.format(value=spec.label(then))

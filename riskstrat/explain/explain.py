@@ -61,14 +61,21 @@ def explain(
     with timed("explain", rows=len(matrix), model=model.name):
         X = matrix[list(model.feature_names)]
         contrib = _contributions(model, X, matrix.index)
+        # values from the whole matrix: a reason may read a column the model does not use
+        # (said_with's same_stay: whether an admission and the last discharge are one stay)
         reasons = top_reasons(
-            contrib, X, texts=texts, k=k, after_discharge=after_discharge, recent_days=recent_days
+            contrib,
+            matrix,
+            texts=texts,
+            k=k,
+            after_discharge=after_discharge,
+            recent_days=recent_days,
         )
         reasons["reasons_are_changes"] = False
         reasons["rise_planned_only"] = pd.array([pd.NA] * len(reasons), dtype="boolean")
         if previous is not None and len(previous):
             reasons = _with_changes(
-                reasons, model, X, contrib, previous, texts=texts, k=k, recent_days=recent_days
+                reasons, model, matrix, contrib, previous, texts=texts, k=k, recent_days=recent_days
             )
         if after_discharge:
             reasons["this_discharge"] = describe_discharge(matrix, texts=texts)
@@ -78,7 +85,7 @@ def explain(
 def _with_changes(
     reasons: pd.DataFrame,
     model: RiskModel,
-    X: pd.DataFrame,
+    matrix: pd.DataFrame,
     contrib: pd.DataFrame,
     previous: pd.DataFrame,
     *,
@@ -86,15 +93,16 @@ def _with_changes(
     k: int,
     recent_days: int | None,
 ) -> pd.DataFrame:
-    unknown = previous.index.difference(X.index)
+    unknown = previous.index.difference(matrix.index)
     if len(unknown):
         raise ValueError(PREVIOUS_NOT_LISTED.format(count=len(unknown)))
     rows = previous.index
+    X = matrix.loc[rows, list(model.feature_names)]
     prev_X = previous[list(model.feature_names)]
     changes = change_reasons(
         contrib.loc[rows],
         _contributions(model, prev_X, rows),
-        X.loc[rows],
+        matrix.loc[rows],
         prev_X,
         texts=texts,
         k=k,
@@ -108,5 +116,5 @@ def _with_changes(
             out[column] = pd.Series(np.nan, index=out.index, dtype=changes[column].dtype)
         out.loc[changed, column] = changes.loc[changed, column]
     out.loc[changed, "reasons_are_changes"] = True
-    out.loc[rows, "rise_planned_only"] = planned_only(X.loc[rows], prev_X, texts=texts)
+    out.loc[rows, "rise_planned_only"] = planned_only(X, prev_X, texts=texts)
     return out

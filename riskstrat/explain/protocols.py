@@ -25,6 +25,12 @@ class RiskModel(Protocol):
         ...
 
 
+class SaidWithText(Protocol):
+    column: str  # the time since the later event (the last discharge)
+    same_stay: str  # equals `column` when the two events are one stay
+    same_value: str  # the wording when the stay ended the same day
+
+
 class FeatureText(Protocol):
     column: str
     dtype: str  # "flag" features are reasons only when set (value 1)
@@ -34,6 +40,7 @@ class FeatureText(Protocol):
     role: str  # "reason" or "context" (never a reason slot)
     event: str | None  # "planned" / "unplanned" care, or None
     when: str | None  # "days_ago" / "years_ago": the value is the time since an event
+    said_with: SaidWithText | None  # said together with the time since this event's end
 
     @property
     def concept_name(self) -> str:

@@ -6,7 +6,10 @@ written with the feature's catalogue template. Every rule comes from the feature
 (`facts`: not missing, not a context feature such as age or sex, not a 0 or unset flag unless
 the YAML says the absence is the concern, not in a band that is no concern); features that
 share a `concept` (windows of one count, a register and its diagnosis date) give one reason per
-row, the member with the largest contribution. On a row whose index is a discharge, templates
+row, the member with the largest contribution. Two times since events that are one stay (the
+last emergency admission and the discharge that ended it: the YAML's `said_with`) are said as
+one reason with their summed contribution ("Emergency admission 32 days ago, discharged from
+hospital 16 days ago"), not two of the three. On a row whose index is a discharge, templates
 with a `discharge_reason` say "previous". `recent_i` says whether the reason's event lies within
 the configured recent window (configs/reasons.yaml), so an action that says "recent" can check.
 """
@@ -46,11 +49,99 @@ def reason_text(spec: FeatureText, value: float, *, after_discharge: bool = Fals
         ) from exc
 
 
+def lower_first(text: str) -> str:
+    """'Emergency admission' -> 'emergency admission'; 'A&E visit', 'COPD', 'HbA1c' unchanged."""
+    word = text.split(" ", 1)[0]
+    if len(word) > 1 and word[1:].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def is_recent(spec: FeatureText, value: float, *, recent_days: int) -> bool | None:
     """True when the fact happened within `recent_days` (a count: its whole window does),
     False when older, None when the feature has no time (a register, a score)."""
     age = spec.age_days(value)
     return None if age is None else bool(age <= recent_days)
+
+
+def said_with_pairs(
+    values: pd.DataFrame, features: list[str], texts: Mapping[str, FeatureText]
+) -> list[tuple[int, int, np.ndarray]]:
+    """(first, then, one_stay) for every `said_with` pair both of whose members are in
+    `features`: their positions, and per row whether the values show one stay (the YAML's
+    `same_stay` column equals `then`'s). Without that column in `values` no row is one stay."""
+    position = {f: j for j, f in enumerate(features)}
+    pairs = []
+    for j, f in enumerate(features):
+        said_with = texts[f].said_with
+        if said_with is None or said_with.column not in position:
+            continue
+        then = values[said_with.column].to_numpy("float64")
+        if said_with.same_stay in values:
+            same = values[said_with.same_stay].to_numpy("float64")
+            one_stay = ~np.isnan(then) & (same == then)
+        else:
+            one_stay = np.zeros(len(values), dtype=bool)
+        pairs.append((j, position[said_with.column], one_stay))
+    return pairs
+
+
+def join_pairs(
+    score: np.ndarray, pairs: list[tuple[int, int, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where both members of a pair would be said (finite score) about one stay, the stronger
+    carries the pair's summed score and the other is not said. Returns the score and, rows x
+    features, the other member's position where a member speaks for both (else -1)."""
+    out = score.copy()
+    partner = np.full(score.shape, -1)
+    for a, b, one_stay in pairs:
+        both = one_stay & np.isfinite(out[:, a]) & np.isfinite(out[:, b])
+        keep_a = both & (out[:, a] >= out[:, b])
+        keep_b = both & ~keep_a
+        total = out[:, a] + out[:, b]
+        out[keep_a, a], out[keep_a, b] = total[keep_a], -np.inf
+        out[keep_b, b], out[keep_b, a] = total[keep_b], -np.inf
+        partner[keep_a, a], partner[keep_b, b] = b, a
+    return out, partner
+
+
+def pair_text(
+    first: FeatureText,
+    then: FeatureText,
+    first_value: float,
+    then_value: float,
+    *,
+    after_discharge: bool = False,
+) -> str:
+    """One reason for an event and its end: "Emergency admission 32 days ago, discharged from
+    hospital 16 days ago" (the same day: the YAML's `same_value` wording)."""
+    said_with = first.said_with
+    assert said_with is not None, first.column
+    head = reason_text(first, first_value, after_discharge=after_discharge)
+    if first_value == then_value:
+        return f"{head}, {said_with.same_value}"
+    tail = reason_text(then, then_value, after_discharge=after_discharge)
+    return f"{head}, {lower_first(tail)}"
+
+
+def said_as_pair(
+    j: int,
+    other: int,
+    row_values: np.ndarray,
+    features: list[str],
+    texts: Mapping[str, FeatureText],
+    *,
+    after_discharge: bool = False,
+) -> str:
+    """pair_text of members j and other (either may be the one that speaks)."""
+    first, then = (j, other) if texts[features[j]].said_with else (other, j)
+    return pair_text(
+        texts[features[first]],
+        texts[features[then]],
+        row_values[first],
+        row_values[then],
+        after_discharge=after_discharge,
+    )
 
 
 def check_texts(features: list[str], texts: Mapping[str, FeatureText]) -> None:
@@ -99,9 +190,12 @@ def pick(
     recent_days: int,
     index: pd.Index,
     contributions: np.ndarray | None = None,
+    partner: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The k highest positive `score` features per row, as REASON_FIELDS columns."""
+    """The k highest positive `score` features per row, as REASON_FIELDS columns. partner
+    (join_pairs): where a feature speaks for a pair, the pair's text and summed contribution."""
     contributions = score if contributions is None else contributions
+    partner = np.full(score.shape, -1) if partner is None else partner
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     rows = np.arange(len(score))
     out: dict[str, list[object] | np.ndarray] = {}
@@ -119,13 +213,21 @@ def pick(
                 np.full(len(rows), np.nan),
             )
         specs = [texts[n] if n else None for n in names]
+        others = partner[rows, j]
         out[f"reason_{i + 1}"] = [
-            reason_text(s, v, after_discharge=after_discharge) if s else None
-            for s, v in zip(specs, vals, strict=True)
+            None
+            if s is None
+            else reason_text(s, v, after_discharge=after_discharge)
+            if o < 0
+            else said_as_pair(c, o, values[r], features, texts, after_discharge=after_discharge)
+            for r, c, o, s, v in zip(rows, j, others, specs, vals, strict=True)
         ]
         out[f"feature_{i + 1}"] = names
         out[f"contribution_{i + 1}"] = np.array(
-            [contributions[r, c] if n else np.nan for r, c, n in zip(rows, j, names, strict=True)],
+            [
+                np.nan if not n else contributions[r, c] + (contributions[r, o] if o >= 0 else 0)
+                for r, c, o, n in zip(rows, j, others, names, strict=True)
+            ],
             dtype="float64",
         )
         out[f"modifiable_{i + 1}"] = [bool(s and s.modifiable) for s in specs]
@@ -151,7 +253,8 @@ def top_reasons(
 ) -> pd.DataFrame:
     """Per row: reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i (i=1..k).
 
-    contributions: one column per feature (+ `bias`, ignored), rows aligned with `values`. Ties
+    contributions: one column per feature (+ `bias`, ignored), rows aligned with `values` (which
+    may hold more columns: a `said_with` pair's `same_stay` is read from there). Ties
     are broken by the feature's column order, so the result is deterministic. Fewer than k
     sayable positive contributions leave the remaining reasons empty. `after_discharge`: the
     rows are indexed at a discharge (readmission), so earlier events are worded "previous".
@@ -163,6 +266,7 @@ def top_reasons(
     vals = values[features].to_numpy(dtype="float64")
     masked = np.where((contrib > 0) & sayable(vals, features, texts), contrib, -np.inf)
     masked = strongest_per_concept(masked, features, texts)
+    masked, partner = join_pairs(masked, said_with_pairs(values, features, texts))
     return pick(
         masked,
         vals,
@@ -173,6 +277,7 @@ def top_reasons(
         recent_days=recent,
         index=contributions.index,
         contributions=contrib,
+        partner=partner,
     )
 
 

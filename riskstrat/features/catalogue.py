@@ -35,6 +35,10 @@ REASON_PLACEHOLDER = (
 )
 BANDS_ORDER = "bands: every band but the last needs `below`, in increasing order; the last has none"
 ABSENCE_NEEDS_NUMBER = "absence_reason is only for a flag or a count (a value of 0)"
+SAID_WITH = (
+    "{file}: column {column!r}: said_with names {other!r}, which must be another feature with "
+    "`when: days_ago` (and {column!r} too): said_with joins two times since events"
+)
 #: Days in a month and a year, for wording durations.
 MONTH_DAYS, YEAR_DAYS = 30.44, 365.25
 
@@ -65,6 +69,17 @@ class Band(StrictModel):
     label: str
     below: float | None = None
     concern: bool = True
+
+
+class SaidWith(StrictModel):
+    """Two times since events that are one stay (an admission and the discharge that ended it)
+    are said as one reason when both would be: `column` is the time since the later event,
+    `same_stay` a time that equals it when the row's two events are one stay (the last
+    emergency stay's discharge), `same_value` the wording when both were the same day."""
+
+    column: str
+    same_stay: str
+    same_value: str
 
 
 class DataTests(StrictModel):
@@ -106,6 +121,8 @@ class FeatureSpec(StrictModel):
     discharge_reason: str | None = None
     #: an admission/attendance count or time: planned or unplanned care (rising-risk rule)
     event: Literal["planned", "unplanned"] | None = None
+    #: the time since the end of this event (one stay, one reason: explain.reasons.join_pairs)
+    said_with: SaidWith | None = None
 
     @model_validator(mode="after")
     def _categories_match_dtype(self) -> FeatureSpec:
@@ -326,4 +343,14 @@ def _read_catalogue(folder: Path) -> Catalogue:
                     )
                 )
             seen[f.column] = g.name
+    by_column = {f.column: f for g in groups for f in g.features}
+    for g in groups:
+        for f in g.features:
+            if f.said_with is None:
+                continue
+            for name in (f.said_with.column, f.said_with.same_stay):
+                other = by_column.get(name)
+                if other is None or other is f or not f.when == other.when == "days_ago":
+                    file = g.sql_path.with_suffix(".yml")
+                    raise ConfigError(SAID_WITH.format(file=file, column=f.column, other=name))
     return Catalogue(groups=tuple(groups))

@@ -32,6 +32,14 @@ come from the same YAML keys (riskstrat.explain.reasons, one fact each):
 - **One reason per concept.** Features with the same `concept` describe one fact (the windows of
   one count; a register and its years since diagnosis; nights in 3 months, 12 months, 2 years);
   a row speaks only the member with the largest contribution.
+- **One stay, one reason.** The last emergency admission and the last discharge are one reason
+  when the discharge ended that emergency stay (`said_with`: `days_since_emerg_discharge`, not a
+  model input, equals `days_since_discharge`): "Emergency admission 32 days ago, discharged from
+  hospital 16 days ago" ("..., discharged the same day"), placed by the two contributions summed;
+  rising risk likewise ("New: emergency admission 6 days ago, discharged from hospital yesterday
+  (+11 points)"). When the last discharge ended another stay (a planned one, a transfer leg),
+  they stay two reasons. Before this, a third of the demo's listed rows spent two of their three
+  reasons on one stay.
 - **Clinical categories.** `bands` put a value in the category clinicians use, shown with the
   value: eFI fit / mild / moderate / severe frailty at 0.12 / 0.24 / 0.36, BMI underweight /
   healthy / overweight / obese / severely obese (18.5 / 25 / 30 / 40), HbA1c and eGFR (CKD G3a-G5)

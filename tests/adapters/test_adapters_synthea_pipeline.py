@@ -191,6 +191,9 @@ def test_features_are_filled_where_synthea_has_data(pipeline) -> None:
                 "days_since_emerg_adm": _had(
                     con, matrix, "spells", "admission_date", f"{OTHER_SPELL} AND {EMERGENCY}"
                 ),
+                "days_since_emerg_discharge": _had(
+                    con, matrix, "spells", "discharge_date", f"{OTHER_SPELL} AND {EMERGENCY}"
+                ),
             }
             # the history group: NULL exactly when no spell was discharged before index
             since["last_discharge_method"] = since["days_since_discharge"]

@@ -72,6 +72,35 @@ def test_reasons_are_the_concepts_whose_contribution_rose_most() -> None:
     assert pd.isna(strict.loc["a", "reason_2"])
 
 
+def test_a_new_stay_is_one_change_reason() -> None:
+    """A new emergency admission and the discharge that ended it: one reason, both rises."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "reg_copd"]
+    now = dict(zip(cols, [[1, 1], [6, 6], [1, 1], [1, 1]], strict=True))
+    then = dict(zip(cols, [[0, 0], [NAN, NAN], [NAN, 300], [1, 1]], strict=True))
+    now_c = dict(zip(cols, [[0.3, 0.3], [0.6, 0.6], [1.2, 1.2], [0.5, 0.5]], strict=True))
+    then_c = dict(zip(cols, [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.5, 0.5]], strict=True))
+    # the last discharge ended the emergency stay (a column the model does not use)
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    out = change_reasons(now_c, then_c, now_v.assign(days_since_emerg_discharge=[1, 1]), then_v,
+                         texts=TEXTS, k=3)  # fmt: skip
+    logit_now = -4.0 + 0.3 + 0.6 + 1.2 + 0.5
+    stay = 0.3 + 0.6 + 1.2  # both concepts' rises; the discharge's (1.2) the larger
+    points = (expit(logit_now) - expit(logit_now - stay)) * 100
+    for row in ("a", "b"):  # b was discharged before (300 days): the newer discharge is new
+        assert out.loc[row, "reason_1"] == (
+            "New: emergency admission 6 days ago, discharged from hospital yesterday "
+            f"{points_text(points)}"
+        )
+        assert out.loc[row, "feature_1"] == "days_since_discharge"
+        assert out.loc[row, "contribution_1"] == pytest.approx(stay)
+        assert out.loc[row, "rise_points_1"] == pytest.approx(points)
+        assert pd.isna(out.loc[row, "reason_2"])
+    # without that column (or another stay ended last), two reasons
+    two = change_reasons(now_c, then_c, now_v, then_v, texts=TEXTS, k=3)
+    assert two.loc["a", "reason_1"].startswith("New: discharged from hospital yesterday")
+    assert two.loc["a", "reason_2"].startswith("New: emergency admission 6 days ago")
+
+
 def test_wording_helpers() -> None:
     assert points_text(9.2) == "(+9 points)" and points_text(0.64) == "(+0.6 points)"
     assert points_text(1.2) == "(+1 point)"

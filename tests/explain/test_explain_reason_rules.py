@@ -27,7 +27,7 @@ CONTEXT = ("age", "sex", "ethnicity", "imd_decile")
 def reasons(values: dict[str, float], contrib: dict[str, float], **kw: object) -> pd.DataFrame:
     """One row: `contrib` per feature (log-odds), `values` per feature."""
     c = pd.DataFrame({**{f: [v] for f, v in contrib.items()}, "bias": [-4.0]})
-    v = pd.DataFrame({f: [values[f]] for f in contrib})
+    v = pd.DataFrame({f: [values[f]] for f in {**contrib, **values}})
     return top_reasons(c, v, texts=TEXTS, k=3, **kw)
 
 
@@ -87,6 +87,55 @@ def test_one_reason_per_concept_the_strongest_member() -> None:
     assert len(set(concepts)) == 3
     # the contribution shown is the spoken member's own
     assert out.loc[0, "contribution_1"] == pytest.approx(0.9)
+
+
+def test_one_stay_is_one_reason() -> None:
+    """The last emergency admission and the discharge that ended its stay take one reason slot
+    (their summed contribution decides its place), not two of the three."""
+    base = {"ltc_count": 5, "lives_alone": 1, "efi_latest": 0.31}
+    push = {"ltc_count": 0.9, "lives_alone": 0.1, "efi_latest": 0.2}
+    # days_since_emerg_discharge (not a model input) equal to days_since_discharge: the last
+    # discharge ended the emergency stay
+    same_day = {**base, "days_since_emerg_adm": 26, "days_since_discharge": 26,
+                "days_since_emerg_discharge": 26}  # fmt: skip
+    stay = {"days_since_emerg_adm": 0.45, "days_since_discharge": 0.5}
+    out = reasons(same_day, {**push, **stay})
+    assert said(out) == [
+        "Emergency admission 26 days ago, discharged the same day",
+        "Has 5 long-term conditions",
+        "Moderate frailty (eFI 0.31)",
+    ]
+    assert out.loc[0, "feature_1"] == "days_since_discharge"  # the stronger member speaks
+    assert out.loc[0, "contribution_1"] == pytest.approx(0.95)
+    # a longer stay, after a discharge (readmission wording), the admission the stronger
+    longer = {**base, "days_since_emerg_adm": 32, "days_since_discharge": 16,
+              "days_since_emerg_discharge": 16}  # fmt: skip
+    out = reasons(longer, {**push, "days_since_emerg_adm": 0.6, "days_since_discharge": 0.1},
+                  after_discharge=True)  # fmt: skip
+    assert said(out)[0] == "Has 5 long-term conditions"
+    assert said(out)[1] == (
+        "Previous emergency admission 32 days ago, previous discharge 16 days ago"
+    )
+    assert out.loc[0, "feature_2"] == "days_since_emerg_adm"
+    # the last discharge ended a planned stay (the emergency stay ended 50 days ago), or the
+    # row does not say: two stays, two reasons
+    planned_last = {**longer, "days_since_emerg_discharge": 50}
+    unknown = {k: v for k, v in longer.items() if k != "days_since_emerg_discharge"}
+    for row in (planned_last, unknown):
+        out = reasons(row, {**push, **stay})
+        assert said(out) == [
+            "Has 5 long-term conditions",
+            "Discharged from hospital 16 days ago",
+            "Emergency admission 32 days ago",
+        ]
+    # a count that speaks for the admissions' concept is not joined with the discharge
+    counted = {**same_day, "emerg_adm_365d": 3}
+    out = reasons(counted, {**push, **stay, "emerg_adm_365d": 1.2})
+    assert said(out)[:2] == [
+        "3 emergency admissions in the last 12 months",
+        "Has 5 long-term conditions",
+    ]
+    assert said(out)[2] == "Discharged from hospital 26 days ago"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from riskstrat.features.catalogue import (
     GROUP_NAME,
     MISSING_SQL,
     REASON_PLACEHOLDER,
+    SAID_WITH,
     feature_dir,
 )
 from riskstrat.registry.contract import REGISTERS
@@ -185,3 +186,20 @@ def test_unknown_reason_placeholder_names_file_and_key(
     message = str(err.value)
     assert f"{yml.name}" in message and f"features.{column}" in message
     assert REASON_PLACEHOLDER.format(reason=new.strip('"'), name=placeholder) in message
+
+
+SAID_WITH_NOW = {"column": "days_since_discharge", "same_stay": "days_since_emerg_discharge"}
+
+
+@pytest.mark.parametrize("key", sorted(SAID_WITH_NOW))
+@pytest.mark.parametrize("other", ["no_such_feature", "emerg_adm_365d", "days_since_emerg_adm"])
+def test_said_with_must_name_another_time_since_an_event(folder: Path, key: str, other: str):
+    """An unknown column, a count (no `when`) or the feature itself: refused at load, by name."""
+    path = folder / "hospital_use.yml"
+    text = path.read_text(encoding="utf-8")
+    line = f"      {key}: {SAID_WITH_NOW[key]}\n"
+    assert line in text
+    path.write_text(text.replace(line, f"      {key}: {other}\n", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) == SAID_WITH.format(file=path, column="days_since_emerg_adm", other=other)

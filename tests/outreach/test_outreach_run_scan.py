@@ -28,6 +28,11 @@ DEMOGRAPHIC = re.compile(r"^(?:Aged \d|Age \d|Sex\b|Female|Male|Ethnicity|Ethnic
                          r"|IMD decile|Deprivation)", re.IGNORECASE)  # fmt: skip
 ZERO = re.compile(r"(?:^|\s)0(?:\.0+)? (?:nights?|emergency|elective|A&E|GP|visits?|contacts?|"
                   r"admissions?|medicines?|drugs?|home)", re.IGNORECASE)  # fmt: skip
+#: One stay said as two reasons (its admission alone, and its discharge alone).
+ADMISSION_ALONE = re.compile(r"^(?:New: )?(?:previous )?emergency admission (?:\d+ \w+ ago|today|"
+                             r"yesterday)(?: \(.*\))?$", re.IGNORECASE)  # fmt: skip
+DISCHARGE_ALONE = re.compile(r"^(?:New: )?(?:discharged from hospital|previous discharge) ",
+                             re.IGNORECASE)  # fmt: skip
 WINDOW = re.compile(r"\s*(in|over) the (last|past) [\w\s]+$|\d+(\.\d+)?", re.IGNORECASE)
 
 
@@ -67,6 +72,43 @@ def reason_violations(rows: pd.DataFrame) -> dict[str, int]:
     }
 
 
+def admission_and_discharge_apart(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose reasons say an emergency admission and a discharge as two reasons."""
+    apart = rows[["reason_1", "reason_2", "reason_3"]].apply(
+        lambda r: (
+            any(ADMISSION_ALONE.search(t) for t in r) and any(DISCHARGE_ALONE.search(t) for t in r)
+        ),
+        axis=1,
+    )
+    return rows[apart]
+
+
+def one_stay_twice(rows: pd.DataFrame, con: duckdb.DuckDBPyConnection, *, as_of: date) -> int:
+    """Rows saying one stay as two reasons: admission and discharge apart although the store's
+    last discharge before the row's index (a post-discharge row: before this discharge) ended a
+    stay that began as an emergency admission (two stays may rightly be two reasons)."""
+    apart = admission_and_discharge_apart(rows)
+    if apart.empty:
+        return 0
+    cutoff = apart.get("discharge_date", pd.Series("", index=apart.index)).replace("", None)
+    index = pd.DataFrame(
+        {
+            "patient_id": apart["patient_id"].to_numpy(),
+            "cutoff": pd.to_datetime(cutoff.fillna(as_of.isoformat())).dt.date.to_numpy(),
+        }
+    )
+    con.register("apart_rows", index)
+    try:
+        methods = con.execute(
+            "SELECT a.patient_id, arg_max(s.admission_method, s.discharge_date) AS method "
+            "FROM apart_rows a JOIN spells s ON s.patient_id = a.patient_id "
+            "AND s.discharge_date < a.cutoff GROUP BY a.patient_id"
+        ).df()
+    finally:
+        con.unregister("apart_rows")
+    return int((methods["method"] == "emergency").sum())
+
+
 @pytest.mark.slow
 def test_a_run_and_the_next_working_day_keep_every_list_rule(home):
     config = load_outreach_config()
@@ -102,6 +144,8 @@ def test_a_run_and_the_next_working_day_keep_every_list_rule(home):
     # "recent" for old events.
     reasons = reason_violations(rows)
     assert not any(reasons.values()), reasons
+    with connect(home.paths.store) as con:
+        assert one_stay_twice(rows, con, as_of=MONDAY) == 0
 
 
 def _scored_both_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -118,17 +162,41 @@ def test_reason_scan_catches_each_kind_of_bad_reason():
     rows = pd.DataFrame(
         {
             "reason_1": ["Aged 83", "0 nights in hospital in the last 3 months",
-                         "207 nights in hospital in the last 12 months", "On the HF register"],
+                         "207 nights in hospital in the last 12 months", "On the HF register",
+                         "New: discharged from hospital yesterday (+7 points)",
+                         "Emergency admission 26 days ago, discharged the same day"],
             "reason_2": ["", "", "295 nights in hospital in the last 2 years",
-                         "Emergency admission 6 days ago"],
-            "reason_3": ["", "", "", "Frailty: moderate (eFI 0.31) (modifiable)"],
+                         "Emergency admission 6 days ago",
+                         "New: emergency admission 6 days ago (+4 points)", "Lives alone"],
+            "reason_3": ["", "", "", "Frailty: moderate (eFI 0.31) (modifiable)", "", ""],
         }
     )  # fmt: skip
     assert reason_violations(rows) == {"demographic_reason": 1, "zero_reason": 1,
                                        "duplicate_concept": 1}  # fmt: skip
-    assert reason_violations(rows.iloc[[3]]) == dict.fromkeys(
+    assert reason_violations(rows.iloc[[3, 5]]) == dict.fromkeys(
         ("demographic_reason", "zero_reason", "duplicate_concept"), 0
     )
+    assert list(admission_and_discharge_apart(rows).index) == [4]
+
+
+def test_one_stay_twice_counts_only_an_emergency_stay_said_twice(tmp_path: Path):
+    """Admission and discharge said apart are a fault only when the last discharge ended an
+    emergency stay; after a planned stay they are two stays, rightly two reasons."""
+    text = {"reason_1": "Emergency admission 40 days ago",
+            "reason_2": "Discharged from hospital 12 days ago", "reason_3": ""}  # fmt: skip
+    rows = pd.DataFrame([{**text, "patient_id": "P1"}, {**text, "patient_id": "P2"},
+                         {**text, "patient_id": "P3", "reason_2": "Lives alone"}])  # fmt: skip
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("CREATE TABLE spells (patient_id VARCHAR, admission_date DATE, "
+                "discharge_date DATE, admission_method VARCHAR)")  # fmt: skip
+    con.execute(
+        "INSERT INTO spells VALUES ('P1', '2025-11-19', '2025-12-17', 'emergency'), "
+        "('P2', '2025-11-19', '2025-11-26', 'emergency'), "
+        "('P2', '2025-12-17', '2025-12-17', 'elective'), "
+        "('P3', '2025-11-19', '2025-12-17', 'emergency')"
+    )
+    assert one_stay_twice(rows, con, as_of=MONDAY) == 1  # P1 only
+    con.close()
 
 
 def test_audit_counts_each_broken_rule(tmp_path: Path):
