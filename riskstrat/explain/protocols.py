@@ -29,6 +29,7 @@ class SaidWithText(Protocol):
     column: str  # the time since the later event (the last discharge)
     same_stay: str  # equals `column` when the two events are one stay
     same_value: str  # the wording when the stay ended the same day
+    stay_nights: str  # when both times read the same: "{nights} night{s} in hospital"
 
 
 class FeatureText(Protocol):

@@ -26,6 +26,7 @@ from riskstrat.explain.protocols import FeatureText
 from riskstrat.explain.wording import recent_days as configured_recent_days
 
 MISSING_TEMPLATE = "feature {feature!r} has contributions but no reason template in the catalogue"
+NOT_A_PAIR = "feature {feature!r} has no said_with: it is not the first of a pair"
 BAD_TEMPLATE = "feature {feature!r}: reason template {template!r} cannot be formatted: {problem}"
 #: Columns per reason i (1..k) in the order they are written.
 REASON_FIELDS = ("reason", "feature", "contribution", "modifiable", "concept", "recent")
@@ -114,13 +115,20 @@ def pair_text(
     after_discharge: bool = False,
 ) -> str:
     """One reason for an event and its end: "Emergency admission 32 days ago, discharged from
-    hospital 16 days ago" (the same day: the YAML's `same_value` wording)."""
+    hospital 16 days ago"; the YAML's `same_value` when both were the same day, its
+    `stay_nights` when both times would read the same ("7 months ago, 4 nights in hospital")."""
     said_with = first.said_with
-    assert said_with is not None, first.column
+    if said_with is None:
+        raise ValueError(NOT_A_PAIR.format(feature=first.column))
     head = reason_text(first, first_value, after_discharge=after_discharge)
     if first_value == then_value:
         return f"{head}, {said_with.same_value}"
     tail = reason_text(then, then_value, after_discharge=after_discharge)
+    if tail == reason_text(then, first_value, after_discharge=after_discharge):
+        nights = round(first_value - then_value)
+        return (
+            f"{head}, {said_with.stay_nights.format(nights=nights, s='' if nights == 1 else 's')}"
+        )
     return f"{head}, {lower_first(tail)}"
 
 

@@ -18,7 +18,7 @@ from string import Formatter
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import ConfigError, StrictModel, load_yaml, project_root
 
@@ -35,6 +35,7 @@ REASON_PLACEHOLDER = (
 )
 BANDS_ORDER = "bands: every band but the last needs `below`, in increasing order; the last has none"
 ABSENCE_NEEDS_NUMBER = "absence_reason is only for a flag or a count (a value of 0)"
+STAY_NIGHTS = "stay_nights {template!r}: unknown placeholder {{{name}}} (use {{nights}}, {{s}})"
 SAID_WITH = (
     "{file}: column {column!r}: said_with names {other!r}, which must be another feature with "
     "`when: days_ago` (and {column!r} too): said_with joins two times since events"
@@ -80,6 +81,16 @@ class SaidWith(StrictModel):
     column: str
     same_stay: str
     same_value: str
+    #: when the two times would read the same ("7 months ago"): the stay's length instead
+    stay_nights: str
+
+    @field_validator("stay_nights")
+    @classmethod
+    def _nights_placeholders(cls, template: str) -> str:
+        for _, name, _, _ in Formatter().parse(template):
+            if name is not None and name not in ("nights", "s"):
+                raise ValueError(STAY_NIGHTS.format(template=template, name=name))
+        return template
 
 
 class DataTests(StrictModel):

@@ -35,7 +35,8 @@ come from the same YAML keys (riskstrat.explain.reasons, one fact each):
 - **One stay, one reason.** The last emergency admission and the last discharge are one reason
   when the discharge ended that emergency stay (`said_with`: `days_since_emerg_discharge`, not a
   model input, equals `days_since_discharge`): "Emergency admission 32 days ago, discharged from
-  hospital 16 days ago" ("..., discharged the same day"), placed by the two contributions summed;
+  hospital 16 days ago" ("..., discharged the same day"; "Emergency admission 7 months ago, 4
+  nights in hospital" when both times would read the same), placed by the two contributions summed;
   rising risk likewise ("New: emergency admission 6 days ago, discharged from hospital yesterday
   (+11 points)"). When the last discharge ended another stay (a planned one, a transfer leg),
   they stay two reasons. Before this, a third of the demo's listed rows spent two of their three

@@ -117,6 +117,11 @@ def test_one_stay_is_one_reason() -> None:
         "Previous emergency admission 32 days ago, previous discharge 16 days ago"
     )
     assert out.loc[0, "feature_2"] == "days_since_emerg_adm"
+    # both times would read the same ("7 months ago"): the stay's length instead
+    months = {**base, "days_since_emerg_adm": 214, "days_since_emerg_discharge": 210,
+              "days_since_discharge": 210}  # fmt: skip
+    out = reasons(months, {**push, **stay})
+    assert said(out)[0] == "Emergency admission 7 months ago, 4 nights in hospital"
     # the last discharge ended a planned stay (the emergency stay ended 50 days ago), or the
     # row does not say: two stays, two reasons
     planned_last = {**longer, "days_since_emerg_discharge": 50}

@@ -16,6 +16,7 @@ from riskstrat.features.catalogue import (
     MISSING_SQL,
     REASON_PLACEHOLDER,
     SAID_WITH,
+    STAY_NIGHTS,
     feature_dir,
 )
 from riskstrat.registry.contract import REGISTERS
@@ -203,3 +204,14 @@ def test_said_with_must_name_another_time_since_an_event(folder: Path, key: str,
     with pytest.raises(ConfigError) as err:
         load_catalogue(folder)
     assert str(err.value) == SAID_WITH.format(file=path, column="days_since_emerg_adm", other=other)
+
+
+def test_stay_nights_wording_is_checked(folder: Path) -> None:
+    path = folder / "hospital_use.yml"
+    text = path.read_text(encoding="utf-8")
+    line = 'stay_nights: "{nights} night{s} in hospital"'
+    assert line in text
+    path.write_text(text.replace(line, 'stay_nights: "{night} nights"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert STAY_NIGHTS.format(template="{night} nights", name="night") in str(err.value)
