@@ -1,6 +1,8 @@
 """Hand-built inline SVG charts: no scripts, no fonts, no network; each has <title> and <desc>.
 
 Every chart is drawn beside a data table holding the same numbers (the accessible version).
+Linear axes end on round values picked by matplotlib's tick locator (0, 10, 20, 30, 40; not
+0, 10, 20, 31, 41), so a reader can read a point off the grid.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 WIDTH, BAR_H, PAD_L, PAD_R, PAD_T = 640, 22, 190, 60, 34
 INK, ACCENT, MUTED, GRID = "#1d2b36", "#005eb8", "#768692", "#d8dde0"
@@ -23,6 +26,23 @@ def _frame(height: int, title: str, desc: str, body: list[str]) -> str:
         f'font-size="12"><title id="t{n}">{escape(title)}</title><desc id="d{n}">'
         f"{escape(desc)}</desc>{''.join(body)}</svg>"
     )
+
+
+def axis_ticks(low: float, high: float, *, bins: int = 4) -> np.ndarray:
+    """Round tick values from a tick at or below `low` to one at or above `high` (steps of 1,
+    2, 2.5 or 5 times a power of ten); the axis spans the first to the last."""
+    if not high > low:
+        high = low + 1.0
+    ticks = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    first = ticks[ticks <= low].max(initial=ticks[0])
+    last = ticks[ticks >= high].min(initial=ticks[-1])
+    return ticks[(ticks >= first) & (ticks <= last)]
+
+
+def tick_labels(ticks: np.ndarray) -> list[str]:
+    """Tick values with the fewest decimals that write every one exactly ("0.25", "1,500")."""
+    decimals = next((d for d in range(5) if np.allclose(ticks * 10**d, np.round(ticks * 10**d))), 4)
+    return [f"{t:,.{decimals}f}" for t in ticks]
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = INK) -> str:
@@ -111,6 +131,11 @@ def scatter_chart(
         x_max = y_max = max(x_max, y_max)
     if y_cap is not None:
         y_max = min(y_max, y_cap)
+    x_ticks, y_ticks = axis_ticks(0.0, x_max), axis_ticks(y_min, y_max)
+    x_max, (y_min, y_max) = float(x_ticks[-1]), (float(y_ticks[0]), float(y_ticks[-1]))
+    if diagonal:
+        x_ticks = y_ticks = axis_ticks(0.0, max(x_max, y_max))
+        x_max = y_max = float(x_ticks[-1])
 
     def sx(x: float) -> float:
         return left + (x / x_max) * (WIDTH - left - right)
@@ -123,10 +148,10 @@ def scatter_chart(
         f'<rect x="{left}" y="{top}" width="{WIDTH - left - right}" '
         f'height="{height - top - bottom}" fill="none" stroke="{GRID}"/>'
     )
-    for frac in (0, 0.5, 1):
-        xv, yv = frac * x_max, y_min + frac * (y_max - y_min)
-        body.append(_text(sx(xv), height - bottom + 16, f"{xv:.3g}", anchor="middle"))
-        body.append(_text(left - 6, sy(yv) + 4, f"{yv:.3g}", anchor="end"))
+    for xv, text in zip(x_ticks, tick_labels(x_ticks), strict=True):
+        body.append(_text(sx(xv), height - bottom + 16, text, anchor="middle"))
+    for yv, text in zip(y_ticks, tick_labels(y_ticks), strict=True):
+        body.append(_text(left - 6, sy(yv) + 4, text, anchor="end"))
     body.append(_text((left + WIDTH - right) / 2, height - 8, x_label, anchor="middle"))
     body.append(
         f'<text transform="translate(14 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
@@ -245,28 +270,29 @@ def dot_chart(
     rate); for rates, where a bar length would suggest a count."""
     left, right, row = 190, 70, 16
     height = PAD_T + row * len(labels) + 30
-    top = (
+    ticks = axis_ticks(
+        0.0,
         max(
             [
                 reference,
                 *[u for u in upper if np.isfinite(u)],
                 *[v for v in values if np.isfinite(v)],
             ]
-        )
-        * 1.05
+        ),
     )
+    top = float(ticks[-1])
     span = WIDTH - left - right
 
     def sx(v: float) -> float:
         return left + v / top * span
 
     body = [_text(left, 18, title)]
-    for frac in (0, 0.25, 0.5, 0.75, 1.0):
-        x = sx(frac * top)
+    for tick, text in zip(ticks, tick_labels(ticks), strict=True):
+        x = sx(float(tick))
         body.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T - 4}" y2="{height - 26}" stroke="{GRID}"/>'
         )
-        body.append(_text(x, height - 12, f"{frac * top:,.0f}", anchor="middle", fill=MUTED))
+        body.append(_text(x, height - 12, text, anchor="middle", fill=MUTED))
     x = sx(reference)
     body.append(
         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T - 4}" y2="{height - 26}" stroke="{INK}" '
@@ -305,7 +331,8 @@ def line_chart(
     los, his = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     finite = np.concatenate([vals, los, his])
     finite = finite[np.isfinite(finite)]
-    y_min, y_max = float(finite.min()) * 0.95, float(finite.max()) * 1.05
+    y_ticks = axis_ticks(float(finite.min()), float(finite.max()))
+    y_min, y_max = float(y_ticks[0]), float(y_ticks[-1])
     n = len(labels)
 
     def sx(i: int) -> float:
@@ -319,9 +346,8 @@ def line_chart(
         f'<rect x="{left}" y="{top}" width="{WIDTH - left - right}" '
         f'height="{height - top - bottom}" fill="none" stroke="{GRID}"/>'
     )
-    for frac in (0, 0.5, 1):
-        yv = y_min + frac * (y_max - y_min)
-        body.append(_text(left - 6, sy(yv) + 4, f"{yv:,.0f}", anchor="end"))
+    for yv, text in zip(y_ticks, tick_labels(y_ticks), strict=True):
+        body.append(_text(left - 6, sy(float(yv)) + 4, text, anchor="end"))
     ok = [i for i in range(n) if np.isfinite(los[i]) and np.isfinite(his[i])]
     if ok:
         band = [f"{sx(i):.1f},{sy(his[i]):.1f}" for i in ok]
