@@ -43,9 +43,9 @@ ISO_DATE = IsoDate()
 
 
 def task_names() -> list[str]:
-    from riskstrat.config import config_dir
+    from riskstrat.tasks import task_names as configured
 
-    return sorted(p.stem for p in (config_dir() / "tasks").glob("*.yaml"))
+    return configured()
 
 
 def pathway_names() -> list[str]:

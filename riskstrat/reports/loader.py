@@ -21,7 +21,7 @@ from riskstrat.features import build_features
 from riskstrat.reports.cohort import people_frame, report_catalogue
 from riskstrat.reports.context import NO_CARD, Context, ModelContext, model_context
 from riskstrat.reports.frames import MATURED_COLUMNS, OUTCOME_COLUMNS
-from riskstrat.reports.plain import plain_warning
+from riskstrat.reports.plain import report_warnings
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.trend import history
 from riskstrat.scored import INPUT_COLUMNS, SCORES_TABLE, read_scored
@@ -284,5 +284,5 @@ def load_context(
         model=model_card_context(
             task=task, name=name, version=version, settings=settings, config=config
         ),
-        warnings=list(dict.fromkeys(plain_warning(w) for w in warnings)),
+        warnings=report_warnings(warnings, task=task.name),
     )

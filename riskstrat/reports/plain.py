@@ -1,8 +1,10 @@
 """Monitoring warnings in a commissioner's words (the technical wording stays in the run's
 monitoring files, the manifest and MLflow; both are kept in warnings.csv).
 
-Warnings arrive as "<task>: <text>" in the wording of riskstrat.runs.monitoring; each known
-pattern maps to one plain sentence. Feature names become their catalogue descriptions.
+Warnings arrive as "<task>: <text>" in the wording of riskstrat.runs.monitoring and
+riskstrat.models.population; each known pattern maps to one plain sentence. Feature names become
+their catalogue descriptions. A report shows its own model's warnings (and those of no model:
+ingest, a forced run) once each: `report_warnings`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 
 from riskstrat.features import load_catalogue
 from riskstrat.reports.context import SLICE_WORDS
+from riskstrat.tasks import task_names
 
 STILL_VALID = "Figures in this report are still valid; the model team has been told."
 PATTERNS: tuple[tuple[str, str], ...] = (
@@ -22,12 +25,18 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         "as expected numbers of admissions, until the model team has recalibrated it.",
     ),
     (
-        r"population differs from the model's training population: .*\((?P<names>[\w, ]+)\)$",
+        r"only (?P<n>\d+) rows scored \(fewer than (?P<least>\d+)\)",
+        "Only {n} people were scored by this model this week (fewer than {least}), too few to "
+        "compare reliably with the people it was trained on; the checks that follow are for "
+        "information.",
+    ),
+    (
+        r"population differs from the model's training population: .*? \((?P<names>.+)\)$",
         "The people scored this week differ from the population the model was trained on in "
         "{what}.",
     ),
     (
-        r"(?P<share>\d+%) of rows have a value outside the training range \((?P<names>[\w, ]+)\)",
+        r"(?P<share>\d+%) of rows have a value outside the training range \((?P<names>.+)\)$",
         "{share} of the people scored have values the model never saw in training ({what}).",
     ),
     (
@@ -75,10 +84,11 @@ UNKNOWN = "The model team flagged a technical check on this week's data; they ha
 
 
 def _features(names: str) -> str:
+    """'years_since_ckd 0.39, bmi_latest up to 61 (training 12-55)' -> the features' words."""
     catalogue = load_catalogue()
     known = {f.column: f.description for f in catalogue.features}
     words = []
-    for name in (n.strip() for n in names.split(",")):
+    for name in (n.strip().split(" ")[0] for n in names.split(", ")):
         text = known.get(name, name.replace("_", " "))
         text = text.split(";")[0].rstrip(".").replace(" (before index)", "")
         text = text.replace(" before index", "")
@@ -101,3 +111,36 @@ def plain_warning(warning: str) -> str:
                 fields["slice"] = SLICE_WORDS.get(fields["slice"], fields["slice"])
             return sentence.format(**fields)
     return UNKNOWN
+
+
+#: A major drift warning's features are all in the same task's drift warning: said once.
+MAJOR_DRIFT = re.compile(r"^major input drift .*?: (?P<names>[\w, ]+)$")
+DRIFT = re.compile(r"^input drift: .*?: (?P<names>[\w, ]+)$")
+
+
+def report_warnings(warnings: list[str], *, task: str) -> list[str]:
+    """The plain sentences a report on `task` shows: its model's warnings and those of no
+    model (ingest, a forced run), each once; a major-drift warning whose features the task's
+    drift warning already names is left out (same features, one sentence)."""
+    tasks = set(task_names())
+    own = []
+    for warning in warnings:
+        source, _, text = warning.partition(": ")
+        if source in tasks and source != task:
+            continue
+        own.append((source, text, warning))
+    drifted = {
+        (source, name.strip())
+        for source, text, _ in own
+        if (m := DRIFT.match(text))
+        for name in m["names"].split(",")
+    }
+    shown = [
+        warning
+        for source, text, warning in own
+        if not (
+            (m := MAJOR_DRIFT.match(text))
+            and all((source, n.strip()) in drifted for n in m["names"].split(","))
+        )
+    ]
+    return list(dict.fromkeys(plain_warning(w) for w in shown))

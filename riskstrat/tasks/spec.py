@@ -53,6 +53,11 @@ class TaskSpec(StrictModel):
         return ["patient_id", "index_date"] + (["index_spell_id"] if self.has_index_spell else [])
 
 
+def task_names() -> list[str]:
+    """Every configured task (configs/tasks/*.yaml), sorted."""
+    return sorted(p.stem for p in (config_dir() / TASK_DIR).glob("*.yaml"))
+
+
 def load_task(name: str) -> TaskSpec:
     """configs/tasks/<name>.yaml, validated (a wrong key or type names file and key)."""
     return load_yaml(config_dir() / TASK_DIR / f"{name}.yaml", TaskSpec)

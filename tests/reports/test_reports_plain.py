@@ -1,0 +1,39 @@
+"""Monitoring warnings in a commissioner's words, from the exact wording the checks write
+(riskstrat.models.population, riskstrat.runs.monitoring), pure."""
+
+from __future__ import annotations
+
+from riskstrat.models.population import FEATURE_SHIFT, OUT_OF_RANGE, SMALL_SAMPLE
+from riskstrat.reports.plain import UNKNOWN, plain_warning, report_warnings
+from riskstrat.runs.monitoring import WARN_FEATURE_PSI, WARN_FEATURE_PSI_MAJOR
+
+#: The names as the population check writes them: each feature with its PSI or its range.
+SHIFT = FEATURE_SHIFT.format(task="crisis", n=2, alert=0.25,
+                             names="days_since_ae 0.38, bmi_latest 0.31")  # fmt: skip
+RANGE = OUT_OF_RANGE.format(task="crisis", share=0.12,
+                            names="bmi_latest up to 61.2 (training 12-55), age up to 107 "
+                                  "(training 0-105)")  # fmt: skip
+SMALL = SMALL_SAMPLE.format(task="crisis", n=85, min_rows=500)
+DRIFT = "crisis: " + WARN_FEATURE_PSI.format(n=2, warn=0.1, names="days_since_ae, ltc_count")
+MAJOR = "crisis: " + WARN_FEATURE_PSI_MAJOR.format(alert=0.25, names="days_since_ae")
+
+
+def test_every_check_as_written_has_its_own_sentence():
+    plain = [plain_warning(w) for w in (SHIFT, RANGE, SMALL, DRIFT, MAJOR)]
+    assert UNKNOWN not in plain and len(set(plain)) == len(plain)
+    assert plain[0].endswith(
+        "in days from the last A&E attendance; latest body mass index (kg/m²)."
+    )
+    assert plain[1].startswith("12% of the people scored") and "age in completed years" in plain[1]
+    assert plain[2].startswith("Only 85 people were scored")
+
+
+def test_a_report_shows_its_own_model_once_per_fact():
+    other = SHIFT.replace("crisis:", "readmission_30d:", 1)
+    ingest = "ingest: 3 rows rejected in spells.csv"
+    shown = report_warnings([SMALL, DRIFT, MAJOR, other, ingest, DRIFT], task="crisis")
+    assert shown == [plain_warning(w) for w in (SMALL, DRIFT, ingest)]
+    # a major drift in a feature the drift warning does not name is still said
+    alone = "crisis: " + WARN_FEATURE_PSI_MAJOR.format(alert=0.25, names="bmi_latest")
+    assert plain_warning(alone) in report_warnings([DRIFT, alone], task="crisis")
+    assert report_warnings([other], task="readmission_30d") == [plain_warning(other)]
