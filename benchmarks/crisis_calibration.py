@@ -12,7 +12,10 @@ in all four, so AUROC is too (each calibrator is strictly increasing and the off
 date). Measured on the held-out test rows: AUROC, ECE (10 bins), its noise floor, the
 noise-free ECE against the oracle, mean vs oracle vs observed, the 85+ mean against the oracle
 (noise-free) and against the observed rate (with a Wilson 95 % interval), the top 1 %.
-Results: results/crisis_calibration_<n>.json.
+Results: results/crisis_calibration_<n>.json. `--max-rows 0` trains on every training row (the
+shipped config's `max_train_rows: null`; the cross-fit keeps its own cap,
+`cross_fit_max_rows`); any --max-rows other than the default 400000 writes
+results/crisis_calibration_<n>_maxrows<m>.json (`maxrowsall` for 0).
 
 `--variants bagging` instead scores with the mean of the cross-fit's fold boosters
 (benchmarks/bagging.py; `bag5` the 5 fold boosters, `bag6` plus the full booster), centred
@@ -38,6 +41,8 @@ from common import seed_study_parser, seed_study_work
 from quality import calibration, wilson
 
 HERE = Path(__file__).resolve().parent
+#: The training rows the 200k studies used (the shipped cross-fit's cap).
+MAX_ROWS = 400_000
 
 
 def measure(rows, p: np.ndarray, oracle: np.ndarray) -> dict:
@@ -138,7 +143,7 @@ def bagging(ds, data, config, test, oracle, *, pairs: bool) -> dict:
 
 def main() -> None:
     parser = seed_study_parser(__doc__.splitlines()[0])
-    parser.add_argument("--max-rows", type=int, default=400_000)
+    parser.add_argument("--max-rows", type=int, default=MAX_ROWS, help="0: no cap")
     parser.add_argument("--variants", choices=("calibration", "bagging"), default="calibration")
     parser.add_argument("--pairs", action="store_true", help="bagging: + the pair-booster oof")
     args = parser.parse_args()
@@ -158,6 +163,8 @@ def main() -> None:
         "seeds": {},
     }
     suffix = "_bagging" if args.variants == "bagging" else ""
+    if args.max_rows != MAX_ROWS:
+        suffix += f"_maxrows{args.max_rows or 'all'}"
     path = HERE / "results" / f"crisis_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     for seed in args.seeds:
@@ -165,7 +172,7 @@ def main() -> None:
             "crisis",
             overrides={
                 "seed": seed,
-                "split": {"max_train_rows": args.max_rows},
+                "split": {"max_train_rows": args.max_rows or None},
                 "calibration": {"cross_fit_folds": 5},
             },
         )

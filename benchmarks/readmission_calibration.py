@@ -49,6 +49,7 @@ the same rows, the 365-day data set's held-out test discharges and every test-pe
 measurement also carries AUROC and the 85+ rows, events and mean gap to the oracle (with its
 standard error), and a paired bootstrap AUROC interval gives 90 days minus 365. Per seed also the
 training, valid and calib rows (and the training 85+), trees and Platt coefficients.
+`--warmups 365` fits the shipped warm-up only (no paired interval then).
 Results: results/readmission_calibration_<n>_warmup.json.
 """
 
@@ -178,8 +179,11 @@ def bagging(ds, data, config, sets, oracle) -> dict:
 WARMUPS = (365, 90)
 
 
-def warmup(task: str, seed: int, *, store: Path, truth: Path) -> dict:
-    """The shipped model fitted with a 365-day and a 90-day warm-up, on the same rows."""
+def warmup(
+    task: str, seed: int, *, store: Path, truth: Path, warmups: tuple[int, ...] = WARMUPS
+) -> dict:
+    """The shipped model fitted with each of `warmups` (days; by default 365 and 90), on the
+    same rows."""
     from riskstrat.models.config import load_model_config
     from riskstrat.models.core import fit_all
     from riskstrat.models.data import load_task_data
@@ -192,7 +196,7 @@ def warmup(task: str, seed: int, *, store: Path, truth: Path) -> dict:
     oracle: dict = {}
     ids: dict = {}
     scores: dict = {}
-    for days in WARMUPS:
+    for days in sorted(set(warmups), reverse=True):  # the shipped 365 first
         config = load_model_config(task, overrides={"seed": seed, "split": {"warmup_days": days}})
         data = load_task_data(task, store_path=store, config=config)
         ds = data.dataset
@@ -239,6 +243,8 @@ def warmup(task: str, seed: int, *, store: Path, truth: Path) -> dict:
                 "age85_oracle_mean": round(old["oracle_mean"], 7),
             }
         print(seed, key, json.dumps(res[key]), flush=True)
+    if len(scores) < 2:
+        return res
     res["paired_auroc_90_minus_365"] = {
         k: paired_auroc(
             v["label"].to_numpy(float), scores["warmup365"][k], scores["warmup90"][k]
@@ -400,6 +406,14 @@ def main() -> None:
         "--variants", choices=("level", "methods", "bagging", "old", "warmup"), default="level"
     )
     parser.add_argument("--age-monotone", action="store_true", help="--variants old only")
+    parser.add_argument(
+        "--warmups",
+        type=int,
+        nargs="+",
+        choices=WARMUPS,
+        default=list(WARMUPS),
+        help="--variants warmup only: the warm-ups (days) to fit",
+    )
     args = parser.parse_args()
     work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
@@ -420,7 +434,9 @@ def main() -> None:
     task = "readmission_30d"
     for seed in args.seeds:
         if args.variants == "warmup":
-            out["seeds"][str(seed)] = warmup(task, seed, store=store, truth=truth)
+            out["seeds"][str(seed)] = warmup(
+                task, seed, store=store, truth=truth, warmups=tuple(args.warmups)
+            )
             out["seconds"] = round(time.perf_counter() - started, 1)
             path.write_text(json.dumps(out, indent=2))
             continue
