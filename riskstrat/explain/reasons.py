@@ -126,9 +126,8 @@ def pair_text(
     tail = reason_text(then, then_value, after_discharge=after_discharge)
     if tail == reason_text(then, first_value, after_discharge=after_discharge):
         nights = round(first_value - then_value)
-        return (
-            f"{head}, {said_with.stay_nights.format(nights=nights, s='' if nights == 1 else 's')}"
-        )
+        stay = said_with.stay_nights.format(nights=nights, s="" if nights == 1 else "s")
+        return f"{head}, {stay}"
     return f"{head}, {lower_first(tail)}"
 
 
