@@ -7,8 +7,9 @@ demographic equilibrium"), from a population's truth files:
 Every 13 weeks from the first day: people alive and registered by age band, their mean age and
 mean latent frailty at that date (frailty0 + drift x days; the jumps after emergency admissions
 left out); then each year's one-year mortality by band, and the oracle's mean 30-day
-readmission risk of eligible discharges by quarter, 85+ against the rest. Prints a table; reads
-only the truth files (no store, no model).
+readmission risk of eligible discharges by quarter, 85+ against the rest; and each year's
+emergency admissions per 1,000 person-years by age band (does a band's rate rise over the period
+beyond the configured trend?). Prints tables; reads only the truth files (no store, no model).
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from riskstrat.synth.simulate import EMERGENCY
+
 BANDS = ((75, 85), (85, 200))
+RATE_BANDS = ((0, 18), (18, 65), (65, 75), (75, 85), (85, 200))
 
 
 def alive(persons: pd.DataFrame, day: int) -> pd.Series:
@@ -58,6 +63,32 @@ def main() -> None:
     table = spells.groupby([quarter, old])["p_readmission"].agg(["size", "mean"]).unstack()
     print("\noracle 30-day readmission risk of eligible discharges by quarter (rows, mean)")
     print(table.round(3).to_string())
+    print("\nemergency admissions per 1,000 person-years by age band, each year from the first day")
+    print(admission_rates(persons, pd.read_parquet(truth / "spells.parquet"), day0=day0, day1=day1))
+
+
+def admission_rates(persons: pd.DataFrame, spells: pd.DataFrame, *, day0: int, day1: int):
+    """Rows: years from day0; columns: age bands; person-years while alive and registered."""
+    dob = persons.dob.to_numpy()
+    start = np.maximum(persons.entry.to_numpy(), day0)
+    end = np.minimum.reduce([persons.leave.to_numpy(), persons.death_day.to_numpy(),
+                             np.full(len(persons), day1)])  # fmt: skip
+    emergency = spells[spells.method == EMERGENCY]
+    admitted_age = (emergency.admission.to_numpy() - dob[emergency.person.to_numpy()]) / 365.25
+    rows = {}
+    for lo_day in range(day0, day1, 365):
+        hi_day = min(lo_day + 365, day1 + 1)  # the last year may be a few days short
+        when = emergency.admission.to_numpy()
+        in_year = (when >= lo_day) & (when < hi_day)
+        row = {}
+        for lo, hi in RATE_BANDS:
+            first = np.maximum.reduce([start, np.full(dob.size, lo_day), dob + lo * 365.25])
+            last = np.minimum.reduce([end, np.full(dob.size, hi_day), dob + hi * 365.25])
+            years = np.clip(last - first, 0, None).sum() / 365.25
+            n = (in_year & (admitted_age >= lo) & (admitted_age < hi)).sum()
+            row[f"{lo}-{min(hi, 120)}"] = round(1000 * n / years, 1)
+        rows[str(pd.Timestamp(lo_day, unit="D").date())] = row
+    return pd.DataFrame(rows).T
 
 
 if __name__ == "__main__":
