@@ -44,6 +44,7 @@ KINDS: dict[str, Kind] = {
     "ratio": Kind(2, "ratio (1 = as expected)"),
     "expected": Kind(1, "people (expected; sum of risks)"),
     "days": Kind(0, "bed days"),
+    "days_per_person": Kind(1, "bed days per admitted person"),
     "score": Kind(2, "model score (0-1)"),
     "brier": Kind(3, "mean squared error (0-1)"),
     "slope": Kind(2, "calibration slope (1 = ideal)"),
@@ -85,7 +86,11 @@ MEASURES: dict[str, tuple[str, str]] = {
     ),
     "gradient_p_value": ("proportion", "p-value of the test for trend across IMD quintiles."),
     "expected_bed_days": ("days", "Expected emergency bed days over the horizon."),
-    "bed_days_per_admitted_person": ("ratio", "Bed days per admitted person used (source)."),
+    "bed_days_per_admitted_person": (
+        "days_per_person",
+        "Mean emergency bed days per admitted person behind expected_bed_days; the group says "
+        "where it came from (observed: completed spells over the last horizon; configured).",
+    ),
     "observed_to_expected": (
         "ratio",
         "Published admitted count / expected admissions, with an exact Poisson interval.",

@@ -164,6 +164,13 @@ def test_csv_counts_are_whole_numbers_and_every_measure_is_defined(built) -> Non
     assert set(MEASURES) <= set(re.findall(r"^\| ([\w.]+) \|", doc, flags=re.M))
 
 
+def test_bed_days_per_person_is_in_days_not_a_ratio() -> None:
+    """An analyst reads the unit column: 7.9 bed days is not 'ratio (1 = as expected)'."""
+    row = re.search(r"^\| bed_days_per_admitted_person \|.*$", dictionary_markdown(), flags=re.M)
+    assert row and "| bed days per admitted person |" in row.group(0)
+    assert "1 = as expected" not in row.group(0)
+
+
 def test_two_weeks_append_to_one_long_table() -> None:
     first = inputs(1200)
     second = first | {"as_of": AS_OF + timedelta(days=7)}
