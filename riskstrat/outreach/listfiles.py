@@ -123,8 +123,16 @@ def _flat_value(record: Record, name: str) -> object:
     shows a badge instead)."""
     value = record.get(name)
     if value and name.startswith("reason") and record.get(name.replace("reason", "modifiable")):
-        return f"{value}{MODIFIABLE_MARK}"
+        return with_modifiable_mark(value)
     return value
+
+
+def with_modifiable_mark(reason: str) -> str:
+    """'Taking 12 different medicines (polypharmacy)' reads '(polypharmacy; modifiable)', not
+    two brackets in a row."""
+    if reason.endswith(")"):
+        return f"{reason[:-1]}; {MODIFIABLE_MARK.strip(' ()')})"
+    return f"{reason}{MODIFIABLE_MARK}"
 
 
 def _sheet_value(record: Record, column: ListColumn) -> object:

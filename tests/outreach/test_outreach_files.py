@@ -12,7 +12,7 @@ from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat.outreach.columns import CONTACTS_MISSING
 from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
-from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles
+from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles, with_modifiable_mark
 from riskstrat.outreach.store_io import contacts_reader
 from riskstrat.outreach.writers import (
     FOREIGN_CONTACTS,
@@ -94,6 +94,20 @@ def test_xlsx_risk_is_the_number_the_csv_prints(written):
         assert all(c == round(c, PUBLISHED_DECIMALS) for c in cells)
         checked += len(cells)
     assert checked > 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "marked"),
+    [
+        ("Taking 12 different medicines (polypharmacy)",
+         "Taking 12 different medicines (polypharmacy; modifiable)"),
+        ("HbA1c in the diabetes range: 58 mmol/mol",
+         "HbA1c in the diabetes range: 58 mmol/mol (modifiable)"),
+        ("Lives alone (+3 points)", "Lives alone (+3 points; modifiable)"),
+    ],
+)  # fmt: skip
+def test_a_modifiable_reason_has_one_bracket_not_two(reason, marked):
+    assert with_modifiable_mark(reason) == marked
 
 
 def test_formula_injection_neutralised_in_csv_and_xlsx(written):
