@@ -1,8 +1,12 @@
 -- Inpatient spells as known at the index date. A spell counts only if admitted before
 -- index_date; its discharge is known only if before index_date (otherwise it is still open and
 -- its bed days run up to the index). For readmission the index spell has its own group and is
--- excluded here.
-WITH win AS (
+-- excluded here. The last emergency admission's stay runs to the end of its transfer chain
+-- (transfer_link.sql): its discharge is the last leg's, known only if before index_date.
+WITH RECURSIVE transfer_link AS (
+  -- include: transfer_link.sql
+),
+win AS (
   SELECT
     row_id,
     patient_id,
@@ -16,10 +20,13 @@ WITH win AS (
 known AS (
   SELECT
     w.row_id,
+    w.patient_id,
     w.index_date,
+    w.index_spell_id,
     w.d90,
     w.d365,
     w.d730,
+    s.spell_id,
     s.admission_method,
     s.admission_date,
     CASE WHEN s.discharge_date < w.index_date THEN s.discharge_date END AS discharge_date
@@ -57,10 +64,36 @@ per_row AS (
       AS bed_days_730d,
     MAX(CASE WHEN admission_method = 'emergency' THEN admission_date END) AS last_emergency,
     MAX(discharge_date) AS last_discharge,
-    MAX(CASE WHEN admission_method = 'emergency' THEN discharge_date END)
-      AS last_emergency_discharge,
     MAX(CASE WHEN discharge_date IS NULL THEN 1 ELSE 0 END) AS in_hospital
   FROM stay
+  GROUP BY row_id
+),
+emergency_stay AS (
+  -- the last emergency admission's spell, then each transfer leg that continues it (a leg counts
+  -- when admitted before index, as every spell here; its discharge only when before index)
+  SELECT k.row_id, k.patient_id, k.index_date, k.index_spell_id, k.spell_id, k.discharge_date,
+    0 AS depth
+  FROM known AS k
+  JOIN per_row AS r ON r.row_id = k.row_id
+  WHERE k.admission_method = 'emergency' AND k.admission_date = r.last_emergency
+  UNION ALL
+  SELECT e.row_id, e.patient_id, e.index_date, e.index_spell_id, leg.spell_id,
+    CASE WHEN leg.discharge_date < e.index_date THEN leg.discharge_date END, e.depth + 1
+  FROM emergency_stay AS e
+  JOIN transfer_link AS t ON t.prev_spell_id = e.spell_id AND t.patient_id = e.patient_id
+  JOIN spells AS leg
+    ON leg.spell_id = t.leg_spell_id
+    AND leg.admission_date < e.index_date
+    AND (e.index_spell_id IS NULL OR leg.spell_id <> e.index_spell_id)
+  WHERE e.depth < 10
+),
+emergency_end AS (
+  -- the stay's discharge: its last leg's (legs follow each other), none while a leg is open
+  SELECT
+    row_id,
+    CASE WHEN MAX(CASE WHEN discharge_date IS NULL THEN 1 ELSE 0 END) = 0
+      THEN MAX(discharge_date) END AS discharge_date
+  FROM emergency_stay
   GROUP BY row_id
 )
 SELECT
@@ -76,7 +109,8 @@ SELECT
   COALESCE(r.bed_days_730d, 0) AS bed_days_730d,
   date_diff('day', r.last_emergency, i.index_date) AS days_since_emerg_adm,
   date_diff('day', r.last_discharge, i.index_date) AS days_since_discharge,
-  date_diff('day', r.last_emergency_discharge, i.index_date) AS days_since_emerg_discharge,
+  date_diff('day', e.discharge_date, i.index_date) AS days_since_emerg_discharge,
   COALESCE(r.in_hospital, 0) AS in_hospital_at_index
 FROM index_rows AS i
 LEFT JOIN per_row AS r ON r.row_id = i.row_id
+LEFT JOIN emergency_end AS e ON e.row_id = i.row_id

@@ -3,9 +3,13 @@
 -- from registers active at index and primary diagnoses of spells discharged by then),
 -- E A&E visits in the 6 months (182 days) before the admission. A transfer leg (admission method
 -- transfer) belongs to a chain of spells linked by a discharge to another hospital on the day the
--- next leg starts: LACE's L and A (and HOSPITAL's urgency and length of stay) are the chain's,
--- from the admission and method of its first leg (all legs are discharged by the index date).
-WITH RECURSIVE spell AS (
+-- next leg starts (transfer_link.sql): LACE's L and A (and HOSPITAL's urgency and length of stay)
+-- are the chain's, from the admission and method of its first leg (all legs are discharged by the
+-- index date).
+WITH RECURSIVE transfer_link AS (
+  -- include: transfer_link.sql
+),
+spell AS (
   SELECT
     i.row_id,
     i.patient_id,
@@ -23,22 +27,22 @@ WITH RECURSIVE spell AS (
   LEFT JOIN spells AS s ON s.spell_id = i.index_spell_id AND s.patient_id = i.patient_id
 ),
 chain AS (
+  -- the index spell, then back through the legs it continues (its chain's earlier spells)
   SELECT
-    row_id, patient_id, index_date, index_spell_id, admission_date AS start_date,
-    admission_method AS start_method, 0 AS depth
+    row_id, patient_id, index_date, index_spell_id, index_spell_id AS spell_id,
+    admission_date AS start_date, admission_method AS start_method, 0 AS depth
   FROM spell
   UNION ALL
   SELECT
-    c.row_id, c.patient_id, c.index_date, c.index_spell_id, p.admission_date, p.admission_method,
-    c.depth + 1
+    c.row_id, c.patient_id, c.index_date, c.index_spell_id, p.spell_id, p.admission_date,
+    p.admission_method, c.depth + 1
   FROM chain AS c
+  JOIN transfer_link AS t ON t.leg_spell_id = c.spell_id AND t.patient_id = c.patient_id
   JOIN spells AS p
-    ON p.patient_id = c.patient_id
-    AND p.discharge_date = c.start_date
-    AND p.discharge_destination = 'other_hospital'
+    ON p.spell_id = t.prev_spell_id
     AND p.admission_date < c.index_date
     AND p.spell_id <> c.index_spell_id
-  WHERE c.start_method = 'transfer' AND c.depth < 10
+  WHERE c.depth < 10
 ),
 chain_start AS (
   SELECT

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -25,6 +26,12 @@ from riskstrat.config import ConfigError, StrictModel, load_yaml, project_root
 FEATURE_DIR = "features"
 DUPLICATE_COLUMN = "{file}: column {column!r} is already defined in group {other!r}"
 MISSING_SQL = "{file}: feature group has no SQL file beside it ({sql})"
+MISSING_INCLUDE = "{file}: `-- include: {include}` names no SQL file beside it"
+NESTED_INCLUDE = "{file}: an included file may not include another ({include})"
+#: A line `-- include: <name>.sql` in a group's SQL stands for that file of the feature folder:
+#: a definition several groups share (transfer_link.sql: what links the spells of a transfer
+#: chain), kept in one place. The line is replaced by the file's text at its indentation.
+INCLUDE = re.compile(r"^([ \t]*)-- include: ([\w.-]+\.sql)\b[^\n]*$", re.MULTILINE)
 GROUP_NAME = "{file}: group: {group!r} must be the file's name (without .yml)"
 NO_GROUPS = "{folder}: no feature groups (<group>.yml + <group>.sql) found"
 UNKNOWN_FEATURE = "unknown feature {column!r}"
@@ -315,9 +322,26 @@ def load_group(path: Path) -> FeatureGroup:
         description=spec.description,
         needs_index_spell=spec.needs_index_spell,
         features=tuple(f.model_copy(update={"group": spec.group}) for f in spec.features),
-        sql=sql_path.read_text(encoding="utf-8"),
+        sql=expand_includes(sql_path),
         sql_path=sql_path,
     )
+
+
+def expand_includes(sql_path: Path) -> str:
+    """The SQL of `sql_path` with every `-- include: <name>.sql` line replaced by that file
+    (beside it, indented as the line; an included file includes nothing)."""
+
+    def included(match: re.Match[str]) -> str:
+        indent, name = match.groups()
+        path = sql_path.parent / name
+        if not path.is_file():
+            raise ConfigError(MISSING_INCLUDE.format(file=sql_path, include=name))
+        text = path.read_text(encoding="utf-8").rstrip()
+        if nested := INCLUDE.search(text):
+            raise ConfigError(NESTED_INCLUDE.format(file=path, include=nested.group(2)))
+        return "\n".join(indent + line if line else line for line in text.splitlines())
+
+    return INCLUDE.sub(included, sql_path.read_text(encoding="utf-8"))
 
 
 #: Catalogues already read, by folder and the (name, size, mtime) of its files: a run asks for

@@ -38,9 +38,10 @@ come from the same YAML keys (riskstrat.explain.reasons, one fact each):
   hospital 16 days ago" ("..., discharged the same day"; "Emergency admission 7 months ago, 4
   nights in hospital" when both times would read the same), placed by the two contributions summed;
   rising risk likewise ("New: emergency admission 6 days ago, discharged from hospital yesterday
-  (+11 points)"). When the last discharge ended another stay (a planned one, a transfer leg),
-  they stay two reasons. Before this, a third of the demo's listed rows spent two of their three
-  reasons on one stay.
+  (+11 points)"). A stay continued in another hospital is one stay: through a transfer chain
+  (features/transfer_link.sql) its discharge is the last leg's, and its nights count every leg.
+  When the last discharge ended another stay (a planned one), they stay two reasons. Before
+  this, a third of the demo's listed rows spent two of their three reasons on one stay.
 - **Clinical categories.** `bands` put a value in the category clinicians use, shown with the
   value: eFI fit / mild / moderate / severe frailty at 0.12 / 0.24 / 0.36, BMI underweight /
   healthy / overweight / obese / severely obese (18.5 / 25 / 30 / 40), HbA1c and eGFR (CKD G3a-G5)

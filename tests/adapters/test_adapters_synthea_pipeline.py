@@ -191,8 +191,10 @@ def test_features_are_filled_where_synthea_has_data(pipeline) -> None:
                 "days_since_emerg_adm": _had(
                     con, matrix, "spells", "admission_date", f"{OTHER_SPELL} AND {EMERGENCY}"
                 ),
+                # the last emergency admission's stay ended before index (Synthea has no
+                # transfer legs: the stay is that spell)
                 "days_since_emerg_discharge": _had(
-                    con, matrix, "spells", "discharge_date", f"{OTHER_SPELL} AND {EMERGENCY}"
+                    con, matrix, "spells", "discharge_date", LAST_EMERGENCY_STAY
                 ),
             }
             # the history group: NULL exactly when no spell was discharged before index
@@ -213,6 +215,12 @@ def test_features_are_filled_where_synthea_has_data(pipeline) -> None:
 
 OTHER_SPELL = "t.spell_id IS DISTINCT FROM i.index_spell_id"  # not the readmission index spell
 EMERGENCY = "t.admission_method = 'emergency'"
+#: The last emergency admission before index (its discharge, also before index, ended the stay).
+LAST_EMERGENCY_STAY = (
+    f"{OTHER_SPELL} AND {EMERGENCY} AND t.admission_date = (SELECT MAX(u.admission_date) "
+    "FROM spells AS u WHERE u.patient_id = i.patient_id AND u.admission_date < i.index_date "
+    "AND u.admission_method = 'emergency' AND u.spell_id IS DISTINCT FROM i.index_spell_id)"
+)
 
 
 def _had(con, matrix: pd.DataFrame, table: str, day: str, where: str = "TRUE") -> pd.Series:

@@ -12,7 +12,8 @@ import pytest
 from riskstrat.explain import as_texts, top_reasons
 from riskstrat.explain.discharge import describe_discharge
 from riskstrat.explain.wording import load_reason_settings, recent_days
-from riskstrat.features import load_catalogue
+from riskstrat.features import build_features, load_catalogue
+from riskstrat.features.audit import memory_registry
 from riskstrat.features.catalogue import (
     ABSENCE_NEEDS_NUMBER,
     BANDS_ORDER,
@@ -141,6 +142,34 @@ def test_one_stay_is_one_reason() -> None:
         "Has 5 long-term conditions",
     ]
     assert said(out)[2] == "Discharged from hospital 26 days ago"
+
+
+def test_a_transfer_chain_is_one_stay() -> None:
+    """An emergency admission continued in another hospital (a transfer leg admitted the day of
+    the discharge to it) is one stay: the features built from a tiny store say it as one reason,
+    its nights counted over the whole chain, not the first leg's."""
+    day = pd.Timestamp
+    spells = pd.DataFrame({
+        "spell_id": ["s1", "s2"], "patient_id": ["p", "p"],
+        "admission_date": [day("2024-04-01"), day("2024-04-03")],
+        "discharge_date": [day("2024-04-03"), day("2024-04-12")],
+        "admission_method": ["emergency", "transfer"],
+        "discharge_destination": ["other_hospital", "home"],
+    })  # fmt: skip
+    patients = pd.DataFrame({"patient_id": ["p"], "practice_code": ["P1"],
+                             "date_of_birth": [day("1940-01-01")]})  # fmt: skip
+    con = memory_registry({"patients": patients, "spells": spells})
+    stay = {"days_since_emerg_adm": 0.6, "days_since_discharge": 0.5, "ltc_count": 0.1}
+    for index_date, text in (
+        ("2024-06-01", "Emergency admission 9 weeks ago, discharged from hospital 50 days ago"),
+        ("2024-11-01", "Emergency admission 7 months ago, 11 nights in hospital"),
+    ):
+        index = pd.DataFrame({"patient_id": ["p"], "index_date": [day(index_date)]})
+        matrix = build_features(con, index, task="crisis")
+        contrib = pd.DataFrame({**{f: [v] for f, v in stay.items()}, "bias": [-4.0]})
+        out = top_reasons(contrib, matrix, texts=TEXTS, k=3)
+        assert said(out) == [text], index_date
+        assert out.loc[0, "contribution_1"] == pytest.approx(1.1)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,6 +120,62 @@ def test_lace_on_a_transfer_chain_counts_from_the_first_leg(tables: dict) -> Non
     row = build_features(con, index, task="readmission_30d").iloc[0]
     got = row[["los_days", "chain_los_days", "lace_a", "lace_l"]].tolist()
     assert got == [6, 8, 3, 5]
+
+
+#: c: an emergency admission on 1 April continued by two transfer legs (each admitted the day
+#: the leg before was discharged to another hospital), home on 12 April: one stay of 11 nights.
+#: d: discharged to another hospital on 5 March, but the next spell began on the 6th: no link.
+CHAIN = pd.DataFrame({
+    "spell_id": ["t1", "t2", "t3", "u1", "u2"], "patient_id": ["c", "c", "c", "d", "d"],
+    "admission_date": [D("2024-04-01"), D("2024-04-03"), D("2024-04-09"), D("2024-03-01"),
+                       D("2024-03-06")],
+    "discharge_date": [D("2024-04-03"), D("2024-04-09"), D("2024-04-12"), D("2024-03-05"),
+                       D("2024-03-10")],
+    "admission_method": ["emergency", "transfer", "transfer", "emergency", "transfer"],
+    "primary_diagnosis": ["J18"] * 5,
+    "discharge_destination": ["other_hospital", "other_hospital", "home", "other_hospital",
+                              "home"],
+})  # fmt: skip
+SINCE = ["days_since_emerg_adm", "days_since_discharge", "days_since_emerg_discharge"]
+
+
+def _with_chain(tables: dict) -> duckdb.DuckDBPyConnection:
+    return memory_registry(
+        {**tables, "spells": pd.concat([tables["spells"], CHAIN], ignore_index=True)}
+    )
+
+
+def _since(con: duckdb.DuckDBPyConnection, day: str, people: list[str]) -> pd.DataFrame:
+    index = pd.DataFrame({"patient_id": people, "index_date": [D(day)] * len(people)})
+    return build_features(con, index, task="crisis").set_index("patient_id")[SINCE]
+
+
+def test_an_emergency_stay_ends_with_the_last_leg_of_its_transfer_chain(tables: dict) -> None:
+    """days_since_emerg_discharge is the discharge that ended the last emergency admission's
+    stay: through its transfer legs (c: the last leg's discharge, equal to the last discharge,
+    so reasons say one stay), not across a gap (d: two stays)."""
+    since = _since(_with_chain(tables), "2024-06-01", ["a", "c", "d"])
+    assert since.loc["c"].tolist() == [61, 50, 50]  # 1 April, 12 April (not 3 April: 59)
+    assert since.loc["d"].tolist() == [92, 83, 88]  # the stay ended 5 March, the last on the 10th
+    assert since.loc["a"].tolist() == [31, 22, 22]  # no transfer: the spell's own discharge
+
+
+def test_a_transfer_leg_discharged_on_or_after_the_index_leaves_the_stay_open(
+    tables: dict,
+) -> None:
+    """No leakage: at an index on or before the last leg's discharge (12 April) the chain's
+    stay is still open (NULL), although its earlier legs ended before the index; a day later
+    the discharge is known. a: the last emergency admission (10 June) is open on 11 June, so
+    the earlier emergency stay's discharge is not its end either."""
+    con = _with_chain(tables)
+    for day in ("2024-04-10", "2024-04-12"):
+        since = _since(con, day, ["c"]).loc["c"]
+        assert not np.isnan(since["days_since_discharge"])  # the legs transferred out
+        assert np.isnan(since["days_since_emerg_discharge"]), day
+    assert _since(con, "2024-04-13", ["c"]).loc["c"].tolist() == [12, 1, 1]
+    a = _since(con, "2024-06-11", ["a"]).loc["a"]
+    assert a["days_since_emerg_adm"] == 1 and a["days_since_discharge"] == 32
+    assert np.isnan(a["days_since_emerg_discharge"])
 
 
 def test_decode_feeds_slices(crisis: pd.DataFrame) -> None:

@@ -13,7 +13,9 @@ from riskstrat.features import catalogue_markdown, load_catalogue
 from riskstrat.features.catalogue import (
     DUPLICATE_COLUMN,
     GROUP_NAME,
+    MISSING_INCLUDE,
     MISSING_SQL,
+    NESTED_INCLUDE,
     REASON_PLACEHOLDER,
     SAID_WITH,
     STAY_NIGHTS,
@@ -113,6 +115,34 @@ def test_categories_only_for_categoricals(folder: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"demographics.yml: features\.1"):
         load_catalogue(folder)
+
+
+def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Path) -> None:
+    """index_spell.sql and hospital_use.sql walk transfer chains with the one link rule of
+    transfer_link.sql (not a group: no YAML), included where each says `-- include:`."""
+    link = (folder / "transfer_link.sql").read_text().rstrip()
+    groups = {g.name: g for g in load_catalogue(folder).groups}
+    assert "transfer_link" not in groups
+    for name in ("index_spell", "hospital_use"):
+        raw = (folder / f"{name}.sql").read_text()
+        assert "-- include: transfer_link.sql" in raw and "'other_hospital'" not in raw
+        assert "\n".join(line.strip() for line in link.splitlines()) in "\n".join(
+            line.strip() for line in groups[name].sql.splitlines()
+        )
+        assert "-- include:" not in groups[name].sql
+    (folder / "transfer_link.sql").write_text(link + "\n-- include: other.sql\n")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) == NESTED_INCLUDE.format(
+        file=folder / "transfer_link.sql", include="other.sql"
+    )
+    (folder / "transfer_link.sql").unlink()
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(folder)
+    assert str(err.value) in {  # whichever group is read first
+        MISSING_INCLUDE.format(file=folder / f"{name}.sql", include="transfer_link.sql")
+        for name in ("index_spell", "hospital_use")
+    }
 
 
 def test_duplicate_column_and_missing_sql(folder: Path) -> None:

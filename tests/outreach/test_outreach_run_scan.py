@@ -15,6 +15,7 @@ import pytest
 
 from riskstrat.config import project_root
 from riskstrat.explain.actions import JOIN, load_actions
+from riskstrat.features.catalogue import feature_dir
 from riskstrat.outreach.audit import AUDIT_RULES, audit_lists, listed_rows
 from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.registry.store import connect
@@ -83,13 +84,44 @@ def admission_and_discharge_apart(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[apart]
 
 
+#: The last discharge before each row's cutoff and, back through its transfer chain (the chain
+#: link of features/transfer_link.sql), the admission method of the stay's first spell.
+STAY_METHOD_SQL = """
+WITH RECURSIVE transfer_link AS ({link}),
+last_discharge AS (
+  SELECT a.patient_id, arg_max(s.spell_id, s.discharge_date) AS spell_id
+  FROM apart_rows a JOIN spells s ON s.patient_id = a.patient_id AND s.discharge_date < a.cutoff
+  GROUP BY a.patient_id
+),
+back AS (
+  SELECT patient_id, spell_id, 0 AS depth FROM last_discharge
+  UNION ALL
+  SELECT b.patient_id, t.prev_spell_id, b.depth + 1
+  FROM back b JOIN transfer_link t ON t.leg_spell_id = b.spell_id AND t.patient_id = b.patient_id
+  WHERE b.depth < 10
+)
+SELECT b.patient_id, arg_max(s.admission_method, b.depth) AS method, max(b.depth) AS legs
+FROM back b JOIN spells s ON s.spell_id = b.spell_id
+GROUP BY b.patient_id
+"""
+
+
 def one_stay_twice(rows: pd.DataFrame, con: duckdb.DuckDBPyConnection, *, as_of: date) -> int:
     """Rows saying one stay as two reasons: admission and discharge apart although the store's
     last discharge before the row's index (a post-discharge row: before this discharge) ended a
-    stay that began as an emergency admission (two stays may rightly be two reasons)."""
+    stay that began as an emergency admission, its own or, through transfer legs, its chain's
+    first spell's (two stays may rightly be two reasons)."""
+    return int((stay_methods(rows, con, as_of=as_of)["method"] == "emergency").sum())
+
+
+def stay_methods(
+    rows: pd.DataFrame, con: duckdb.DuckDBPyConnection, *, as_of: date
+) -> pd.DataFrame:
+    """Per patient of the rows saying admission and discharge apart: how the stay their last
+    discharge ended began (`method`) and the transfer legs it took to get there (`legs`)."""
     apart = admission_and_discharge_apart(rows)
     if apart.empty:
-        return 0
+        return pd.DataFrame({"patient_id": [], "method": [], "legs": []})
     cutoff = apart.get("discharge_date", pd.Series("", index=apart.index)).replace("", None)
     index = pd.DataFrame(
         {
@@ -97,16 +129,12 @@ def one_stay_twice(rows: pd.DataFrame, con: duckdb.DuckDBPyConnection, *, as_of:
             "cutoff": pd.to_datetime(cutoff.fillna(as_of.isoformat())).dt.date.to_numpy(),
         }
     )
+    link = (feature_dir() / "transfer_link.sql").read_text(encoding="utf-8")
     con.register("apart_rows", index)
     try:
-        methods = con.execute(
-            "SELECT a.patient_id, arg_max(s.admission_method, s.discharge_date) AS method "
-            "FROM apart_rows a JOIN spells s ON s.patient_id = a.patient_id "
-            "AND s.discharge_date < a.cutoff GROUP BY a.patient_id"
-        ).df()
+        return con.execute(STAY_METHOD_SQL.format(link=link)).df()
     finally:
         con.unregister("apart_rows")
-    return int((methods["method"] == "emergency").sum())
 
 
 @pytest.mark.slow
@@ -181,21 +209,36 @@ def test_reason_scan_catches_each_kind_of_bad_reason():
 
 def test_one_stay_twice_counts_only_an_emergency_stay_said_twice(tmp_path: Path):
     """Admission and discharge said apart are a fault only when the last discharge ended an
-    emergency stay; after a planned stay they are two stays, rightly two reasons."""
+    emergency stay, also through transfer legs; after a planned stay, or a transfer that is not
+    a chain link (admitted another day), they are two stays, rightly two reasons."""
     text = {"reason_1": "Emergency admission 40 days ago",
             "reason_2": "Discharged from hospital 12 days ago", "reason_3": ""}  # fmt: skip
-    rows = pd.DataFrame([{**text, "patient_id": "P1"}, {**text, "patient_id": "P2"},
-                         {**text, "patient_id": "P3", "reason_2": "Lives alone"}])  # fmt: skip
+    people = ("P1", "P2", "P3", "P4", "P5")
+    rows = pd.DataFrame([{**text, "patient_id": p} for p in people]
+                        + [{**text, "patient_id": "P6", "reason_2": "Lives alone"}])  # fmt: skip
     con = duckdb.connect(str(tmp_path / "s.duckdb"))
-    con.execute("CREATE TABLE spells (patient_id VARCHAR, admission_date DATE, "
-                "discharge_date DATE, admission_method VARCHAR)")  # fmt: skip
+    con.execute("CREATE TABLE spells (spell_id VARCHAR, patient_id VARCHAR, admission_date DATE, "
+                "discharge_date DATE, admission_method VARCHAR, "
+                "discharge_destination VARCHAR)")  # fmt: skip
     con.execute(
-        "INSERT INTO spells VALUES ('P1', '2025-11-19', '2025-12-17', 'emergency'), "
-        "('P2', '2025-11-19', '2025-11-26', 'emergency'), "
-        "('P2', '2025-12-17', '2025-12-17', 'elective'), "
-        "('P3', '2025-11-19', '2025-12-17', 'emergency')"
+        "INSERT INTO spells VALUES ('a', 'P1', '2025-11-19', '2025-12-17', 'emergency', 'home'), "
+        "('b', 'P2', '2025-11-19', '2025-11-26', 'emergency', 'home'), "
+        "('c', 'P2', '2025-12-17', '2025-12-17', 'elective', 'home'), "
+        # P3: an emergency admission transferred twice, home from the last leg
+        "('d', 'P3', '2025-11-19', '2025-11-22', 'emergency', 'other_hospital'), "
+        "('e', 'P3', '2025-11-22', '2025-12-01', 'transfer', 'other_hospital'), "
+        "('f', 'P3', '2025-12-01', '2025-12-17', 'transfer', 'home'), "
+        # P4: the next spell began a day after the transfer out: not one chain
+        "('g', 'P4', '2025-11-19', '2025-11-22', 'emergency', 'other_hospital'), "
+        "('h', 'P4', '2025-11-23', '2025-12-17', 'transfer', 'home'), "
+        # P5: a planned admission transferred: one stay, not an emergency one
+        "('i', 'P5', '2025-11-19', '2025-11-22', 'elective', 'other_hospital'), "
+        "('j', 'P5', '2025-11-22', '2025-12-17', 'transfer', 'home'), "
+        "('k', 'P6', '2025-11-19', '2025-12-17', 'emergency', 'home')"
     )
-    assert one_stay_twice(rows, con, as_of=MONDAY) == 1  # P1 only
+    methods = stay_methods(rows, con, as_of=MONDAY).set_index("patient_id")
+    assert methods.loc[list(people), "legs"].tolist() == [0, 0, 2, 0, 1]
+    assert one_stay_twice(rows, con, as_of=MONDAY) == 2  # P1 and P3
     con.close()
 
 
