@@ -2,8 +2,10 @@
 
 One line per row from the index-spell features and the row's index date (the discharge date):
 "This discharge: 28/11/2026, 5 days in hospital; emergency admission; respiratory diagnosis;
-to home". Earlier discharges are the features worded "previous" (discharge_reason in
-the YAML); this line is the list's context for the row, never a reason slot.
+to home". A transfer leg is told as the whole stay ("9 days in hospital; emergency admission,
+then a transfer between hospitals"), as the patient lived it. Earlier discharges are the
+features worded "previous" (discharge_reason in the YAML); this line is the list's context for
+the row, never a reason slot.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ LOS, METHOD, DIAGNOSIS, DESTINATION = (
     "index_icd10_chapter",
     "index_discharge_destination",
 )
+#: A transfer leg's whole stay (chain_los_days) and whether it began as an emergency (lace_a).
+CHAIN_LOS, ACUITY, EMERGENCY_ACUITY = "chain_los_days", "lace_a", 3
+TRANSFER = "transfer"
 PREFIX = "This discharge: "
 DATE_FORMAT = "%d/%m/%Y"
 
@@ -49,7 +54,9 @@ def describe_discharge(
             else ""
         )
         parts = []
-        los = row.get(LOS)
+        method = _label(texts.get(METHOD), row.get(METHOD))
+        transferred = method == TRANSFER
+        los = row.get(CHAIN_LOS) if transferred and pd.notna(row.get(CHAIN_LOS)) else row.get(LOS)
         if los is not None and pd.notna(los):
             nights = int(los)
             stay = (
@@ -60,8 +67,14 @@ def describe_discharge(
             parts.append(f"{when}, {stay}" if when else stay)
         elif when:
             parts.append(when)
-        method = _label(texts.get(METHOD), row.get(METHOD))
-        if method:
+        if transferred:
+            emergency = row.get(ACUITY) == EMERGENCY_ACUITY
+            parts.append(
+                "emergency admission, then a transfer between hospitals"
+                if emergency
+                else "transferred from another hospital"
+            )
+        elif method:
             parts.append(f"{method} admission")
         diagnosis = _label(texts.get(DIAGNOSIS), row.get(DIAGNOSIS))
         if diagnosis:

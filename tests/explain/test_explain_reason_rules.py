@@ -263,6 +263,29 @@ def test_post_discharge_row_says_this_discharge_and_previous() -> None:
     )
 
 
+def test_a_transfer_legs_discharge_is_told_as_the_whole_stay() -> None:
+    """A nurse reads the stay the patient had: 9 days from the emergency admission, not the 3 of
+    the last hospital's leg, and an emergency admission, not 'transfer admission'."""
+    frame = pd.DataFrame(
+        {
+            "index_date": [pd.Timestamp("2025-12-26")] * 2,
+            "los_days": [3.0, 3.0],
+            "chain_los_days": [9.0, 4.0],
+            "lace_a": [3.0, 0.0],
+            "index_admission_method": [3.0, 3.0],  # transfer
+            "index_icd10_chapter": [8.0, 8.0],
+            "index_discharge_destination": [0.0, 0.0],
+        }
+    )
+    lines = describe_discharge(frame, texts=TEXTS).tolist()
+    assert lines == [
+        "This discharge: 26/12/2025, 9 days in hospital; emergency admission, then a transfer "
+        "between hospitals; circulatory diagnosis; to home",
+        "This discharge: 26/12/2025, 4 days in hospital; transferred from another hospital; "
+        "circulatory diagnosis; to home",
+    ]
+
+
 def test_yaml_rules_are_validated() -> None:
     base = dict(column="x", dtype="float", description="d", rationale="r", modifiable=False)
     with pytest.raises(ValueError, match=BANDS_ORDER[:40]):
