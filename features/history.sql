@@ -1,11 +1,18 @@
 -- The whole recorded history before the index date (not just the last 1-2 years): everything
 -- the extract holds about a person's past that a fixed window throws away. Every event dated
 -- strictly before index_date; a discharge counts only if before index_date (an open spell has
--- no known length yet). For readmission the index spell has its own group and is excluded here.
+-- no known length yet). For readmission the index row's stay has its own group and is excluded
+-- here: the index spell and every earlier leg of its transfer chain (index_stay.sql).
 -- A&E and GP rates are per year registered within the last 3 years (the window most extracts
 -- hold): from the later of registration and index - 1,095 days, at least a quarter of a year.
 -- (A table-wide "first date of the extract" would be another patient's event: not used.)
-WITH base AS (
+WITH RECURSIVE transfer_link AS (
+  -- include: transfer_link.sql
+),
+index_stay AS (
+  -- include: index_stay.sql
+),
+base AS (
   SELECT
     i.row_id,
     i.patient_id,
@@ -28,8 +35,10 @@ spell AS (
       FILTER (WHERE s.discharge_date < b.index_date) AS last_discharge_method
   FROM base AS b
   JOIN spells AS s ON s.patient_id = b.patient_id
+  LEFT JOIN index_stay AS x ON x.row_id = b.row_id AND x.spell_id = s.spell_id
   WHERE s.admission_date < b.index_date
     AND (b.index_spell_id IS NULL OR s.spell_id <> b.index_spell_id)
+    AND x.spell_id IS NULL
   GROUP BY b.row_id
 ),
 ae AS (

@@ -1,10 +1,15 @@
 -- Inpatient spells as known at the index date. A spell counts only if admitted before
 -- index_date; its discharge is known only if before index_date (otherwise it is still open and
--- its bed days run up to the index). For readmission the index spell has its own group and is
--- excluded here. The last emergency admission's stay runs to the end of its transfer chain
--- (transfer_link.sql): its discharge is the last leg's, known only if before index_date.
+-- its bed days run up to the index). For readmission the index row's stay has its own group and
+-- is excluded here: the index spell and, when it is a transfer leg, every earlier leg of its
+-- chain (index_stay.sql), so "previous" admissions, discharges and nights are before this stay.
+-- The last emergency admission's stay runs to the end of its transfer chain (transfer_link.sql):
+-- its discharge is the last leg's, known only if before index_date.
 WITH RECURSIVE transfer_link AS (
   -- include: transfer_link.sql
+),
+index_stay AS (
+  -- include: index_stay.sql
 ),
 win AS (
   SELECT
@@ -32,8 +37,10 @@ known AS (
     CASE WHEN s.discharge_date < w.index_date THEN s.discharge_date END AS discharge_date
   FROM win AS w
   JOIN spells AS s ON s.patient_id = w.patient_id
+  LEFT JOIN index_stay AS x ON x.row_id = w.row_id AND x.spell_id = s.spell_id
   WHERE s.admission_date < w.index_date
     AND (w.index_spell_id IS NULL OR s.spell_id <> w.index_spell_id)
+    AND x.spell_id IS NULL
 ),
 stay AS (
   -- the part of each spell inside [window start, index): nights from admission to discharge
@@ -85,7 +92,8 @@ emergency_stay AS (
     ON leg.spell_id = t.leg_spell_id
     AND leg.admission_date < e.index_date
     AND (e.index_spell_id IS NULL OR leg.spell_id <> e.index_spell_id)
-  WHERE e.depth < 10
+  LEFT JOIN index_stay AS x ON x.row_id = e.row_id AND x.spell_id = leg.spell_id
+  WHERE e.depth < 10 AND x.spell_id IS NULL
 ),
 emergency_end AS (
   -- the stay's discharge: its last leg's (legs follow each other), none while a leg is open

@@ -3,11 +3,14 @@
 -- from registers active at index and primary diagnoses of spells discharged by then),
 -- E A&E visits in the 6 months (182 days) before the admission. A transfer leg (admission method
 -- transfer) belongs to a chain of spells linked by a discharge to another hospital on the day the
--- next leg starts (transfer_link.sql): LACE's L and A (and HOSPITAL's urgency and length of stay)
--- are the chain's, from the admission and method of its first leg (all legs are discharged by the
--- index date).
+-- next leg starts (transfer_link.sql; the stay's spells: index_stay.sql): LACE's L, A and E (and
+-- HOSPITAL's urgency and length of stay) are the stay's, from the admission and method of its
+-- first leg (all legs are discharged by the index date).
 WITH RECURSIVE transfer_link AS (
   -- include: transfer_link.sql
+),
+index_stay AS (
+  -- include: index_stay.sql
 ),
 spell AS (
   SELECT
@@ -26,30 +29,13 @@ spell AS (
   FROM index_rows AS i
   LEFT JOIN spells AS s ON s.spell_id = i.index_spell_id AND s.patient_id = i.patient_id
 ),
-chain AS (
-  -- the index spell, then back through the legs it continues (its chain's earlier spells)
-  SELECT
-    row_id, patient_id, index_date, index_spell_id, index_spell_id AS spell_id,
-    admission_date AS start_date, admission_method AS start_method, 0 AS depth
-  FROM spell
-  UNION ALL
-  SELECT
-    c.row_id, c.patient_id, c.index_date, c.index_spell_id, p.spell_id, p.admission_date,
-    p.admission_method, c.depth + 1
-  FROM chain AS c
-  JOIN transfer_link AS t ON t.leg_spell_id = c.spell_id AND t.patient_id = c.patient_id
-  JOIN spells AS p
-    ON p.spell_id = t.prev_spell_id
-    AND p.admission_date < c.index_date
-    AND p.spell_id <> c.index_spell_id
-  WHERE c.depth < 10
-),
 chain_start AS (
+  -- the stay's first spell: the deepest of index_stay (the index spell itself when no link)
   SELECT
     row_id,
-    ARG_MAX(start_date, depth) AS start_date,
-    ARG_MAX(start_method, depth) AS start_method
-  FROM chain
+    ARG_MAX(admission_date, depth) AS start_date,
+    ARG_MAX(admission_method, depth) AS start_method
+  FROM index_stay
   GROUP BY row_id
 ),
 registers AS (
@@ -128,13 +114,16 @@ charlson AS (
   LEFT JOIN diagnoses AS d ON d.row_id = i.row_id
 ),
 ae AS (
+  -- before the stay's admission (a transfer leg's: its chain's first leg), not before the leg
   SELECT
     sp.row_id,
     COUNT(*) AS visits
   FROM spell AS sp
+  LEFT JOIN chain_start AS ch ON ch.row_id = sp.row_id
   JOIN ae_attendances AS a ON a.patient_id = sp.patient_id
-  WHERE CAST(a.arrival_at AS DATE) < sp.admission_date
-    AND CAST(a.arrival_at AS DATE) >= CAST(sp.admission_date - INTERVAL '182' DAY AS DATE)
+  WHERE CAST(a.arrival_at AS DATE) < COALESCE(ch.start_date, sp.admission_date)
+    AND CAST(a.arrival_at AS DATE)
+      >= CAST(COALESCE(ch.start_date, sp.admission_date) - INTERVAL '182' DAY AS DATE)
     AND CAST(a.arrival_at AS DATE) < sp.index_date
   GROUP BY sp.row_id
 ),

@@ -12,7 +12,7 @@ import pytest
 from feature_dates import AS_OF, D
 
 from riskstrat.features import build_features, decode, load_catalogue
-from riskstrat.features.audit import memory_registry
+from riskstrat.features.audit import leakage_audit, memory_registry
 from riskstrat.features.catalogue import feature_dir
 from riskstrat.features.runner import (
     GROUP_COLUMNS_MISMATCH,
@@ -176,6 +176,81 @@ def test_a_transfer_leg_discharged_on_or_after_the_index_leaves_the_stay_open(
     a = _since(con, "2024-06-11", ["a"]).loc["a"]
     assert a["days_since_emerg_adm"] == 1 and a["days_since_discharge"] == 32
     assert np.isnan(a["days_since_emerg_discharge"])
+
+
+#: c again, one stay in three legs (CHAIN's t1-t3: emergency 1 April, transfers on 3 and 9 April,
+#: home on 12 April; t3 the readmission index), after two separate stays: an emergency admission
+#: 1-5 February and a planned one 1-2 March; A&E on 20 March and on 1 April (the arrival that
+#: began the stay).
+EARLIER = pd.DataFrame({
+    "spell_id": ["v1", "v2"], "patient_id": ["c", "c"],
+    "admission_date": [D("2024-02-01"), D("2024-03-01")],
+    "discharge_date": [D("2024-02-05"), D("2024-03-02")],
+    "admission_method": ["emergency", "elective"], "primary_diagnosis": ["J18", "K80"],
+    "discharge_destination": ["home", "home"],
+})  # fmt: skip
+STAY_AE = pd.DataFrame({
+    "attendance_id": ["x1", "x2"], "patient_id": ["c", "c"],
+    "arrival_at": [D("2024-03-20 11:00"), D("2024-04-01 08:00")], "disposal": ["discharged",
+                                                                              "admitted"],
+})  # fmt: skip
+BEFORE_THIS_STAY = [
+    "emerg_adm_90d", "emerg_adm_365d", "elective_adm_90d", "bed_days_90d", "bed_days_365d",
+    "days_since_emerg_adm", "days_since_discharge", "days_since_emerg_discharge",
+    "in_hospital_at_index", "emerg_adm_all", "mean_los_all",
+]  # fmt: skip
+
+
+def _stay_tables(tables: dict) -> dict:
+    spells = [tables["spells"], CHAIN[CHAIN["patient_id"] == "c"], EARLIER]
+    return {
+        **tables,
+        "spells": pd.concat(spells, ignore_index=True),
+        "ae_attendances": pd.concat([tables["ae_attendances"], STAY_AE], ignore_index=True),
+    }
+
+
+def _readmission_of_c(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    index = build_index(con, "readmission_30d", start="2024-04-01", end="2024-04-30")
+    return index[index["patient_id"] == "c"].reset_index(drop=True)
+
+
+def test_the_legs_of_the_index_stay_are_not_previous_admissions(tables: dict) -> None:
+    """Readmission row c, discharged on 12 April from the third leg of one stay: the stay's
+    earlier legs (the emergency admission of 1 April, the leg of 3-9 April) are this stay, not a
+    previous emergency admission, discharge or nights before it; the separate stays of February
+    and March still count (emergency 1-5 Feb: 71 days ago, discharged 67 days ago; the last
+    discharge 2 March, 41 days ago, a planned stay; 4 + 1 nights)."""
+    con = memory_registry(_stay_tables(tables))
+    index = _readmission_of_c(con)
+    assert index["index_spell_id"].tolist() == ["t3"]
+    row = build_features(con, index, task="readmission_30d").iloc[0]
+    assert row[BEFORE_THIS_STAY].tolist() == [1, 1, 1, 5, 5, 71, 41, 67, 0, 1, 2.5]
+    cat = load_catalogue()
+    assert cat.spec("last_discharge_method").label(row["last_discharge_method"]) == "elective"
+    # LACE reads the same stay: 11 nights from its first admission, an emergency; its A&E
+    # visits are before that admission (20 March), not the arrival that began it (1 April)
+    got = row[["los_days", "chain_los_days", "lace_l", "lace_a", "lace_e"]].tolist()
+    assert got == [3, 11, 5, 3, 1]
+
+
+def test_a_crisis_row_still_counts_every_leg(tables: dict) -> None:
+    """No index stay on a crisis row: at 13 April the legs are an emergency admission 12 days
+    ago, a discharge the day before, 11 nights, five spells averaging 3.2 days, as before."""
+    con = memory_registry(_stay_tables(tables))
+    index = pd.DataFrame({"patient_id": ["c"], "index_date": [D("2024-04-13")]})
+    row = build_features(con, index, task="crisis").iloc[0]
+    assert row[BEFORE_THIS_STAY].tolist() == [2, 2, 1, 16, 16, 12, 1, 1, 0, 2, 3.2]
+
+
+def test_readmission_features_blind_to_after_discharge_through_a_transfer_chain(
+    tables: dict,
+) -> None:
+    """The leakage audit (tests/features/test_features_leakage.py) on the stay's index row: the
+    legs left out are known at its discharge; nothing on or after 12 April moves a feature."""
+    tables = _stay_tables(tables)
+    index = _readmission_of_c(memory_registry(tables))
+    assert leakage_audit(tables, index, task="readmission_30d") == []
 
 
 def test_decode_feeds_slices(crisis: pd.DataFrame) -> None:

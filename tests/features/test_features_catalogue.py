@@ -117,13 +117,18 @@ def test_categories_only_for_categoricals(folder: Path) -> None:
         load_catalogue(folder)
 
 
+#: The groups that walk transfer chains (index_spell, hospital_use) or leave the index stay out
+#: (all three): each includes the one link rule and the one index stay.
+CHAIN_GROUPS = ("index_spell", "hospital_use", "history")
+
+
 def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Path) -> None:
-    """index_spell.sql and hospital_use.sql walk transfer chains with the one link rule of
-    transfer_link.sql (not a group: no YAML), included where each says `-- include:`."""
+    """index_spell.sql, hospital_use.sql and history.sql walk transfer chains with the one link
+    rule of transfer_link.sql (not a group: no YAML), included where each says `-- include:`."""
     link = (folder / "transfer_link.sql").read_text().rstrip()
     groups = {g.name: g for g in load_catalogue(folder).groups}
     assert "transfer_link" not in groups
-    for name in ("index_spell", "hospital_use"):
+    for name in CHAIN_GROUPS:
         raw = (folder / f"{name}.sql").read_text()
         assert "-- include: transfer_link.sql" in raw and "'other_hospital'" not in raw
         assert "\n".join(line.strip() for line in link.splitlines()) in "\n".join(
@@ -141,8 +146,24 @@ def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Pa
         load_catalogue(folder)
     assert str(err.value) in {  # whichever group is read first
         MISSING_INCLUDE.format(file=folder / f"{name}.sql", include="transfer_link.sql")
-        for name in ("index_spell", "hospital_use")
+        for name in CHAIN_GROUPS
     }
+
+
+def test_the_index_stay_is_one_file_every_before_this_stay_group_includes(folder: Path) -> None:
+    """A readmission row's stay (the index spell and the legs it continues) is defined once,
+    index_stay.sql: LACE's first leg (index_spell.sql) and the spells left out of "before this
+    stay" (hospital_use.sql, history.sql) are the same spells. No group walks a chain back
+    itself."""
+    stay = (folder / "index_stay.sql").read_text().rstrip()
+    groups = {g.name: g for g in load_catalogue(folder).groups}
+    assert "index_stay" not in groups
+    for name in CHAIN_GROUPS:
+        raw = (folder / f"{name}.sql").read_text()
+        assert "-- include: index_stay.sql" in raw and "t.leg_spell_id = " not in raw
+        assert "\n".join(line.strip() for line in stay.splitlines()) in "\n".join(
+            line.strip() for line in groups[name].sql.splitlines()
+        )
 
 
 def test_duplicate_column_and_missing_sql(folder: Path) -> None:
