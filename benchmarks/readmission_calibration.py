@@ -414,6 +414,7 @@ def main() -> None:
         default=list(WARMUPS),
         help="--variants warmup only: the warm-ups (days) to fit",
     )
+    parser.add_argument("--tag", default="", help="suffix of the results file (_<tag>)")
     args = parser.parse_args()
     work = seed_study_work(args)
     from riskstrat.models.config import load_model_config
@@ -429,6 +430,7 @@ def main() -> None:
     }
     suffix = "" if args.variants == "level" else f"_{args.variants}"
     suffix += "_agemono" if args.age_monotone else ""
+    suffix += f"_{args.tag}" if args.tag else ""
     path = HERE / "results" / f"readmission_calibration_{args.patients}{suffix}.json"
     started = time.perf_counter()
     task = "readmission_30d"
