@@ -25,7 +25,13 @@ def run_dir(out_root: Path, run_name: str) -> Path:
 
 
 @contextmanager
-def publishing(out_root: Path, run_name: str, *, keep_existing: bool = False) -> Iterator[Path]:
+def publishing(
+    out_root: Path,
+    run_name: str,
+    *,
+    keep_existing: bool = False,
+    removals: list[Path] | None = None,
+) -> Iterator[Path]:
     """Yield a fresh run folder; on success publish it as `runs/<run_name>` and `latest`.
 
     Publishing is one atomic symlink swap (os.replace), so there is no instant at which the
@@ -33,7 +39,8 @@ def publishing(out_root: Path, run_name: str, *, keep_existing: bool = False) ->
     newest run name (ISO as-of dates sort by date), so re-running or back-dating an older date
     republishes that date's folder but leaves `latest` where it is. keep_existing: start from a
     copy of the published run of the same name, so a command writing one part (say, the report)
-    keeps the others.
+    keeps the others. removals: the replaced folder (no longer linked) is appended there for the
+    caller to delete (runs.pipeline deletes it beside closing the store) instead of here.
     """
     out_root = Path(out_root)
     versions = out_root / VERSIONS_DIR
@@ -57,7 +64,10 @@ def publishing(out_root: Path, run_name: str, *, keep_existing: bool = False) ->
     if current is None or run_name >= current:
         _replace_symlink(out_root / LATEST, link)
     if previous is not None and previous != new.resolve():
-        shutil.rmtree(previous, ignore_errors=True)
+        if removals is None:
+            shutil.rmtree(previous, ignore_errors=True)
+        else:
+            removals.append(previous)
 
 
 def latest_name(out_root: Path) -> str | None:
