@@ -5,8 +5,9 @@ In a run the list files (xlsxwriter, Jinja, csv) are written beside the commissi
 turns on the GIL and the lanes barely overlap (docs/scale.md, "Steady-state week, stop 24").
 Here child processes (`python -m riskstrat.outreach.file_worker`) write them, each a run of
 consecutive practices: the jobs go to a child pickled on its stdin, the paths written (or the
-error, as raised) come back pickled on its stdout. A child imports only outreach/listfiles.py
-and what that needs (no pandas, no store), so it is ready by the time the caller has its jobs,
+error, as raised) come back pickled on its stdout, with each file's content hash for the run's
+manifest (riskstrat.filehash). A child imports only outreach/listfiles.py and riskstrat.filehash
+and what they need (no pandas, no store), so it is ready by the time the caller has its jobs,
 and it writes the same bytes as outreach/listfiles.py does in the caller's process. Spawned, not
 forked: the caller has DuckDB's, OpenMP's and its own threads by then.
 """
@@ -23,6 +24,8 @@ from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
 
+from riskstrat.filehash import remember, stamp
+
 WORKER_FAILED = (
     "list file worker (python -m riskstrat.outreach.file_worker) exited with code {code} "
     "without an answer; its error is in the output above"
@@ -30,7 +33,8 @@ WORKER_FAILED = (
 #: Worker processes a run's list files are shared between (runs/steps.py): on two cores one
 #: writes beside the report, both once it is done.
 FILE_WORKERS = 2
-#: What the worker answers: ("ok", paths) or ("error", the exception it raised).
+#: What the worker answers: ("ok", paths, their riskstrat.filehash stamps) or ("error", the
+#: exception it raised).
 OK, ERROR = "ok", "error"
 
 
@@ -68,9 +72,11 @@ class FileWorkers:
         for process, answer in zip(self._processes, answers, strict=True):
             if process.wait() != 0 or not answer:
                 raise RuntimeError(WORKER_FAILED.format(code=process.returncode))
-            status, value = pickle.loads(answer)
+            status, value, *stamps = pickle.loads(answer)
             if status == ERROR:
                 raise value
+            for path, stamped in zip(value, *stamps, strict=True):
+                remember(path, stamped)  # the run's manifest hashes them without reading them
             written += value
         return written
 
@@ -109,10 +115,9 @@ def serve() -> None:
     sys.stdout = sys.stderr
     jobs, templates = pickle.load(sys.stdin.buffer)
     try:
-        answer: tuple[str, object] = (
-            OK,
-            [path for job in jobs for path in write_practice(job, templates=templates)],
-        )
+        written = [path for job in jobs for path in write_practice(job, templates=templates)]
+        # hashed here, in parallel with the report, not at the end of the run (riskstrat.filehash)
+        answer: tuple[object, ...] = (OK, written, [stamp(path) for path in written])
     except Exception as exc:  # raised again in the caller, as it is
         answer = (ERROR, _picklable(exc))
     answer_to.write(pickle.dumps(answer))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from riskstrat.filehash import XLSX_VOLATILE_PARTS, content_hash, sha256_file  # noqa: F401 (re-exported)
 
 MANIFEST_FILE = "manifest.json"
 HISTORY_DIR = "history"  # under out_dir: one manifest per run attempt, published or not
@@ -74,33 +75,6 @@ class Manifest(Schema):
     def stable(self) -> dict[str, object]:
         """The manifest without fields that change from one identical run to the next."""
         return self.model_dump(mode="json", exclude=set(VOLATILE_FIELDS))
-
-
-def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-#: Parts of an XLSX package that record when it was saved, not what it says.
-XLSX_VOLATILE_PARTS = frozenset({"docProps/core.xml"})
-
-
-def content_hash(path: Path) -> str:
-    """sha256 of what a file says. For XLSX: of its parts, in name order, leaving out the zip
-    entries' timestamps and docProps/core.xml (openpyxl stamps the save time there), so the same
-    workbook written twice hashes the same."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        return sha256_file(path)
-    digest = hashlib.sha256()
-    with zipfile.ZipFile(path) as package:
-        for name in sorted(package.namelist()):
-            if name not in XLSX_VOLATILE_PARTS:
-                digest.update(name.encode() + b"\0" + package.read(name) + b"\0")
-    return digest.hexdigest()
 
 
 def config_hash(root: Path) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
+from riskstrat import filehash
 from riskstrat.outreach.columns import CONTACTS_MISSING
 from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
 from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles, with_modifiable_mark
@@ -359,6 +360,9 @@ def test_the_file_worker_writes_the_same_files_as_the_callers_process(written, t
     assert [p.relative_to(tmp_path) for p in files] == [
         p.relative_to(written["run"]) for p in written["files"]
     ]
+    # the workers' hashes (riskstrat.filehash, used by the run's manifest) are the ones the
+    # caller's process computes from the files
+    assert {str(p) for p in files} <= set(filehash._KNOWN)
     for mine, theirs in zip(files, written["files"], strict=True):
         assert content_hash(mine) == content_hash(theirs), mine.name
 
