@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from riskstrat.filehash import XLSX_VOLATILE_PARTS, content_hash, sha256_file  # noqa: F401 (re-exported)
+from riskstrat.filehash import content_hash, sha256_file
 
 MANIFEST_FILE = "manifest.json"
 HISTORY_DIR = "history"  # under out_dir: one manifest per run attempt, published or not

@@ -11,6 +11,7 @@ import pytest
 from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat import filehash
+from riskstrat.filehash import content_hash
 from riskstrat.outreach.columns import CONTACTS_MISSING
 from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
 from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles, with_modifiable_mark
@@ -23,7 +24,6 @@ from riskstrat.outreach.writers import (
 )
 from riskstrat.outreach.xlsx import SHEET
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, FEEDBACK_META_SHEET, OUTCOME_LABELS
-from riskstrat.runs.manifest import content_hash
 
 
 def test_every_practice_gets_every_pathway(written):

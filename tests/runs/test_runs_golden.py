@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from riskstrat.config import Settings
+from riskstrat.filehash import content_hash
 from riskstrat.outreach.scoring import score
 from riskstrat.registry.store import connect
-from riskstrat.runs.manifest import content_hash
 from riskstrat.runs.pipeline import run_once
 from riskstrat.runs.state import RunOptions
 

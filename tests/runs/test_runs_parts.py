@@ -281,7 +281,7 @@ def test_xlsx_content_hash_ignores_save_time_not_content(tmp_path: Path) -> None
 
     from openpyxl import Workbook
 
-    from riskstrat.runs.manifest import content_hash, sha256_file
+    from riskstrat.filehash import content_hash, sha256_file
 
     def book(path: Path, value: str) -> Path:
         wb = Workbook()

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from riskstrat.config import Settings
+from riskstrat.filehash import content_hash
 from riskstrat.outreach.lists import explain_lists
 from riskstrat.outreach.scoring import score
 from riskstrat.registry.store import connect
 from riskstrat.reports.loader import matured_rows
 from riskstrat.reports.trend import TREND_TABLE
-from riskstrat.runs.manifest import MANIFEST_FILE, content_hash
+from riskstrat.runs.manifest import MANIFEST_FILE
 from riskstrat.runs.pipeline import run_once
 from riskstrat.runs.state import RunOptions, RunState
 from riskstrat.runs.steps import matrix_rows

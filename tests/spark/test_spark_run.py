@@ -87,7 +87,7 @@ def test_spark_scores_match_duckdb(runs: dict) -> None:
 
 
 def test_spark_lists_match_duckdb_byte_for_byte(runs: dict) -> None:
-    from riskstrat.runs.manifest import content_hash
+    from riskstrat.filehash import content_hash
 
     duck, spark = (_run_dir(runs[e][0]) for e in ENGINES)
     files = sorted(p.relative_to(duck) for p in (duck / "practices").rglob("*") if p.is_file())
