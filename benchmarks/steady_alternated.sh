@@ -10,7 +10,7 @@
 # Prints one line per run: tree, wall, CPU, peak memory and the step times from the run's log.
 set -euo pipefail
 WORK=$(realpath "$1"); ROUNDS=$2; shift 2
-PY=${PYTHON:-$(realpath "$(dirname "$0")/../.venv/bin/python")}
+PY=${PYTHON:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/python}  # not realpath: the venv link
 quiet() {
   for _ in $(seq 1 20); do
     a=($(head -1 /proc/stat)); sleep 8; b=($(head -1 /proc/stat)); tot=0
