@@ -85,12 +85,25 @@ def admission_and_discharge_apart(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 #: The last discharge before each row's cutoff and, back through its transfer chain (the chain
-#: link of features/transfer_link.sql), the admission method of the stay's first spell.
+#: link of features/transfer_link.sql), the admission method of the stay's first spell. On a
+#: post-discharge row the stay ending at the cutoff (this discharge, back through its legs) is
+#: this stay, not a previous one (features/index_stay.sql), so its earlier legs are skipped.
 STAY_METHOD_SQL = """
 WITH RECURSIVE transfer_link AS ({link}),
+this_stay AS (
+  SELECT a.patient_id, s.spell_id, 0 AS depth
+  FROM apart_rows a JOIN spells s ON s.patient_id = a.patient_id AND s.discharge_date = a.cutoff
+  WHERE a.after_discharge
+  UNION ALL
+  SELECT i.patient_id, t.prev_spell_id, i.depth + 1
+  FROM this_stay i
+  JOIN transfer_link t ON t.leg_spell_id = i.spell_id AND t.patient_id = i.patient_id
+  WHERE i.depth < 10
+),
 last_discharge AS (
   SELECT a.patient_id, arg_max(s.spell_id, s.discharge_date) AS spell_id
   FROM apart_rows a JOIN spells s ON s.patient_id = a.patient_id AND s.discharge_date < a.cutoff
+  WHERE s.spell_id NOT IN (SELECT spell_id FROM this_stay)
   GROUP BY a.patient_id
 ),
 back AS (
@@ -127,6 +140,7 @@ def stay_methods(
         {
             "patient_id": apart["patient_id"].to_numpy(),
             "cutoff": pd.to_datetime(cutoff.fillna(as_of.isoformat())).dt.date.to_numpy(),
+            "after_discharge": cutoff.notna().to_numpy(),
         }
     )
     link = (feature_dir() / "transfer_link.sql").read_text(encoding="utf-8")
@@ -239,6 +253,27 @@ def test_one_stay_twice_counts_only_an_emergency_stay_said_twice(tmp_path: Path)
     methods = stay_methods(rows, con, as_of=MONDAY).set_index("patient_id")
     assert methods.loc[list(people), "legs"].tolist() == [0, 0, 2, 0, 1]
     assert one_stay_twice(rows, con, as_of=MONDAY) == 2  # P1 and P3
+    con.close()
+
+
+def test_one_stay_twice_skips_a_post_discharge_rows_own_transfer_legs(tmp_path: Path):
+    """A post-discharge row whose discharge ends a transfer leg: the emergency spell that began
+    this stay is not its previous stay (its reasons name earlier stays, rightly apart)."""
+    rows = pd.DataFrame([{"reason_1": "Previous emergency admission 11 weeks ago",
+                          "reason_2": "Previous discharge 36 days ago", "reason_3": "",
+                          "patient_id": "P1", "discharge_date": "2025-05-11"}])  # fmt: skip
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("CREATE TABLE spells (spell_id VARCHAR, patient_id VARCHAR, admission_date DATE, "
+                "discharge_date DATE, admission_method VARCHAR, "
+                "discharge_destination VARCHAR)")  # fmt: skip
+    con.execute(
+        "INSERT INTO spells VALUES ('a', 'P1', '2025-02-23', '2025-03-20', 'emergency', 'home'), "
+        "('b', 'P1', '2025-04-05', '2025-04-05', 'elective', 'home'), "
+        "('c', 'P1', '2025-04-21', '2025-04-21', 'emergency', 'other_hospital'), "
+        "('d', 'P1', '2025-04-21', '2025-05-11', 'transfer', 'home')"
+    )
+    assert stay_methods(rows, con, as_of=MONDAY)["method"].tolist() == ["elective"]
+    assert one_stay_twice(rows, con, as_of=MONDAY) == 0
     con.close()
 
 
