@@ -122,6 +122,13 @@ def test_categories_only_for_categoricals(folder: Path) -> None:
 CHAIN_GROUPS = ("index_spell", "hospital_use", "history")
 
 
+def _includes(folder: Path, group_sql: str, included: str) -> bool:
+    """The expanded SQL holds the included file's lines (indentation aside) and no include."""
+    lines = (folder / included).read_text().rstrip().splitlines()
+    expanded = "\n".join(line.strip() for line in group_sql.splitlines())
+    return "\n".join(line.strip() for line in lines) in expanded and "-- include:" not in group_sql
+
+
 def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Path) -> None:
     """index_spell.sql, hospital_use.sql and history.sql walk transfer chains with the one link
     rule of transfer_link.sql (not a group: no YAML), included where each says `-- include:`."""
@@ -131,10 +138,7 @@ def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Pa
     for name in CHAIN_GROUPS:
         raw = (folder / f"{name}.sql").read_text()
         assert "-- include: transfer_link.sql" in raw and "'other_hospital'" not in raw
-        assert "\n".join(line.strip() for line in link.splitlines()) in "\n".join(
-            line.strip() for line in groups[name].sql.splitlines()
-        )
-        assert "-- include:" not in groups[name].sql
+        assert _includes(folder, groups[name].sql, "transfer_link.sql")
     (folder / "transfer_link.sql").write_text(link + "\n-- include: other.sql\n")
     with pytest.raises(ConfigError) as err:
         load_catalogue(folder)
@@ -155,15 +159,12 @@ def test_the_index_stay_is_one_file_every_before_this_stay_group_includes(folder
     index_stay.sql: LACE's first leg (index_spell.sql) and the spells left out of "before this
     stay" (hospital_use.sql, history.sql) are the same spells. No group walks a chain back
     itself."""
-    stay = (folder / "index_stay.sql").read_text().rstrip()
     groups = {g.name: g for g in load_catalogue(folder).groups}
     assert "index_stay" not in groups
     for name in CHAIN_GROUPS:
         raw = (folder / f"{name}.sql").read_text()
         assert "-- include: index_stay.sql" in raw and "t.leg_spell_id = " not in raw
-        assert "\n".join(line.strip() for line in stay.splitlines()) in "\n".join(
-            line.strip() for line in groups[name].sql.splitlines()
-        )
+        assert _includes(folder, groups[name].sql, "index_stay.sql")
 
 
 def test_duplicate_column_and_missing_sql(folder: Path) -> None:
