@@ -115,10 +115,12 @@ def _remove_in_background(folders: list[Path]) -> threading.Thread | None:
     joins it before it lets go of the run lock. Nothing links to them any more."""
     if not folders:
         return None
-    thread = threading.Thread(
-        target=lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders],
-        name="riskstrat-publish",
-    )
+
+    def remove() -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    thread = threading.Thread(target=remove, name="riskstrat-publish")
     thread.start()
     return thread
 
