@@ -129,16 +129,31 @@ def _includes(folder: Path, group_sql: str, included: str) -> bool:
     return "\n".join(line.strip() for line in lines) in expanded and "-- include:" not in group_sql
 
 
-def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Path) -> None:
-    """index_spell.sql, hospital_use.sql and history.sql walk transfer chains with the one link
-    rule of transfer_link.sql (not a group: no YAML), included where each says `-- include:`."""
-    link = (folder / "transfer_link.sql").read_text().rstrip()
+@pytest.mark.parametrize(
+    ("included", "not_written_out"),
+    [
+        # the link rule: a discharge to another hospital and a transfer admitted that day
+        ("transfer_link.sql", "'other_hospital'"),
+        # a readmission row's stay: the index spell and the legs it continues, walked back once
+        ("index_stay.sql", "t.leg_spell_id = "),
+    ],
+)
+def test_a_shared_definition_is_one_file_every_chain_group_includes(
+    folder: Path, included: str, not_written_out: str
+) -> None:
+    """index_spell.sql, hospital_use.sql and history.sql take the transfer-chain link and the
+    index stay from one file each (not groups: no YAML), included where each says `-- include:`;
+    LACE's first leg and the spells left out of "before this stay" are the same spells."""
     groups = {g.name: g for g in load_catalogue(folder).groups}
-    assert "transfer_link" not in groups
+    assert included.removesuffix(".sql") not in groups
     for name in CHAIN_GROUPS:
         raw = (folder / f"{name}.sql").read_text()
-        assert "-- include: transfer_link.sql" in raw and "'other_hospital'" not in raw
-        assert _includes(folder, groups[name].sql, "transfer_link.sql")
+        assert f"-- include: {included}" in raw and not_written_out not in raw
+        assert _includes(folder, groups[name].sql, included)
+
+
+def test_an_include_is_one_level_and_must_exist(folder: Path) -> None:
+    link = (folder / "transfer_link.sql").read_text().rstrip()
     (folder / "transfer_link.sql").write_text(link + "\n-- include: other.sql\n")
     with pytest.raises(ConfigError) as err:
         load_catalogue(folder)
@@ -152,19 +167,6 @@ def test_the_transfer_chain_link_is_one_file_both_chain_walks_include(folder: Pa
         MISSING_INCLUDE.format(file=folder / f"{name}.sql", include="transfer_link.sql")
         for name in CHAIN_GROUPS
     }
-
-
-def test_the_index_stay_is_one_file_every_before_this_stay_group_includes(folder: Path) -> None:
-    """A readmission row's stay (the index spell and the legs it continues) is defined once,
-    index_stay.sql: LACE's first leg (index_spell.sql) and the spells left out of "before this
-    stay" (hospital_use.sql, history.sql) are the same spells. No group walks a chain back
-    itself."""
-    groups = {g.name: g for g in load_catalogue(folder).groups}
-    assert "index_stay" not in groups
-    for name in CHAIN_GROUPS:
-        raw = (folder / f"{name}.sql").read_text()
-        assert "-- include: index_stay.sql" in raw and "t.leg_spell_id = " not in raw
-        assert _includes(folder, groups[name].sql, "index_stay.sql")
 
 
 def test_duplicate_column_and_missing_sql(folder: Path) -> None:
