@@ -37,8 +37,7 @@ spell AS (
   JOIN spells AS s ON s.patient_id = b.patient_id
   LEFT JOIN index_stay AS x ON x.row_id = b.row_id AND x.spell_id = s.spell_id
   WHERE s.admission_date < b.index_date
-    AND (b.index_spell_id IS NULL OR s.spell_id <> b.index_spell_id)
-    AND x.spell_id IS NULL
+    AND x.spell_id IS NULL  -- not this stay (index_stay holds the index spell itself too)
   GROUP BY b.row_id
 ),
 ae AS (

@@ -39,8 +39,7 @@ known AS (
   JOIN spells AS s ON s.patient_id = w.patient_id
   LEFT JOIN index_stay AS x ON x.row_id = w.row_id AND x.spell_id = s.spell_id
   WHERE s.admission_date < w.index_date
-    AND (w.index_spell_id IS NULL OR s.spell_id <> w.index_spell_id)
-    AND x.spell_id IS NULL
+    AND x.spell_id IS NULL  -- not this stay (index_stay holds the index spell itself too)
 ),
 stay AS (
   -- the part of each spell inside [window start, index): nights from admission to discharge
@@ -91,7 +90,6 @@ emergency_stay AS (
   JOIN spells AS leg
     ON leg.spell_id = t.leg_spell_id
     AND leg.admission_date < e.index_date
-    AND (e.index_spell_id IS NULL OR leg.spell_id <> e.index_spell_id)
   LEFT JOIN index_stay AS x ON x.row_id = e.row_id AND x.spell_id = leg.spell_id
   WHERE e.depth < 10 AND x.spell_id IS NULL
 ),
