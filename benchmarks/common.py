@@ -74,6 +74,18 @@ def seed_study_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def seed_study_record(args: argparse.Namespace, *, suffix: str = "") -> tuple[dict, Path]:
+    """A seed study's results header (population, the exact command, an empty map of seeds) and
+    its file, results/<script>_<patients><suffix>.json."""
+    script = Path(sys.argv[0]).stem
+    out: dict = {
+        "patients": args.patients,
+        "command": f"python benchmarks/{script}.py " + " ".join(sys.argv[1:]),
+        "seeds": {},
+    }
+    return out, Path(__file__).parent / "results" / f"{script}_{args.patients}{suffix}.json"
+
+
 def seed_study_work(args: argparse.Namespace) -> Path:
     """The study's folder (built by benchmarks/quality.py), with riskstrat's paths set to it."""
     work = args.work / str(args.patients)

@@ -30,17 +30,14 @@ Results: results/crisis_calibration_<n>_bagging.json.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import seed_study_parser, seed_study_work
+from common import seed_study_parser, seed_study_record, seed_study_work
 from quality import calibration, wilson
 
-HERE = Path(__file__).resolve().parent
 #: The training rows the 200k studies used (the shipped cross-fit's cap).
 MAX_ROWS = 400_000
 
@@ -157,15 +154,10 @@ def main() -> None:
     from riskstrat.synth.oracle import crisis_risk
 
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
-    out: dict = {
-        "patients": args.patients,
-        "command": "python benchmarks/crisis_calibration.py " + " ".join(sys.argv[1:]),
-        "seeds": {},
-    }
     suffix = "_bagging" if args.variants == "bagging" else ""
     if args.max_rows != MAX_ROWS:
         suffix += f"_maxrows{args.max_rows or 'all'}"
-    path = HERE / "results" / f"crisis_calibration_{args.patients}{suffix}.json"
+    out, path = seed_study_record(args, suffix=suffix)
     started = time.perf_counter()
     for seed in args.seeds:
         config = load_model_config(

@@ -24,16 +24,13 @@ Results: results/crisis_old_diagnosis_<n>.json.
 from __future__ import annotations
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import seed_study_parser, seed_study_work
+from common import seed_study_parser, seed_study_record, seed_study_work
 from quality import wilson
 
-HERE = Path(__file__).resolve().parent
 BANDS = ((0, 65), (65, 75), (75, 85), (85, 200))
 
 
@@ -72,12 +69,7 @@ def main() -> None:
 
     store, truth_dir = work / "data" / "store.duckdb", work / "pop" / "truth"
     truth = load_truth(truth_dir)
-    out: dict = {
-        "patients": args.patients,
-        "command": "python benchmarks/crisis_old_diagnosis.py " + " ".join(sys.argv[1:]),
-        "seeds": {},
-    }
-    path = HERE / "results" / f"crisis_old_diagnosis_{args.patients}.json"
+    out, path = seed_study_record(args)
     started = time.perf_counter()
     for seed in args.seeds:
         config = load_model_config(

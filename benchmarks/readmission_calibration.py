@@ -56,15 +56,13 @@ Results: results/readmission_calibration_<n>_warmup.json.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import all_test_period, seed_study_parser, seed_study_work
+from common import all_test_period, seed_study_parser, seed_study_record, seed_study_work
 from quality import calibration, old_age
 
-HERE = Path(__file__).resolve().parent
 #: Every variant starts from the model before bagging (the bagging variant builds its ensembles).
 UNBAGGED = {"bag_folds": False}
 
@@ -423,15 +421,10 @@ def main() -> None:
     from riskstrat.synth.oracle import readmission_risk
 
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
-    out: dict = {
-        "patients": args.patients,
-        "command": "python benchmarks/readmission_calibration.py " + " ".join(sys.argv[1:]),
-        "seeds": {},
-    }
     suffix = "" if args.variants == "level" else f"_{args.variants}"
     suffix += "_agemono" if args.age_monotone else ""
     suffix += f"_{args.tag}" if args.tag else ""
-    path = HERE / "results" / f"readmission_calibration_{args.patients}{suffix}.json"
+    out, path = seed_study_record(args, suffix=suffix)
     started = time.perf_counter()
     task = "readmission_30d"
     for seed in args.seeds:

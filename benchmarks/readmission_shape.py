@@ -22,15 +22,12 @@ Results: results/readmission_shape_<n>.json.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from common import all_test_period, seed_study_parser, seed_study_work
+from common import all_test_period, seed_study_parser, seed_study_record, seed_study_work
 from readmission_calibration import measure
-
-HERE = Path(__file__).resolve().parent
 
 
 def beta_design(p: np.ndarray) -> np.ndarray:
@@ -115,12 +112,7 @@ def main() -> None:
     args = seed_study_parser(__doc__.splitlines()[0]).parse_args()
     work = seed_study_work(args)
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
-    out: dict = {
-        "patients": args.patients,
-        "command": "python benchmarks/readmission_shape.py " + " ".join(sys.argv[1:]),
-        "seeds": {},
-    }
-    path = HERE / "results" / f"readmission_shape_{args.patients}.json"
+    out, path = seed_study_record(args)
     started = time.perf_counter()
     for seed in args.seeds:
         out["seeds"][str(seed)] = study(seed, store=store, truth=truth)
