@@ -10,9 +10,9 @@ on the held-out and every test-period discharge with:
   calibrator fitted on 10-fold out-of-fold scores), with a paired AUROC interval;
 - `beta`: beta calibration (Kull, Silva Filho & Flach 2017: a logistic regression on ln p and
   -ln(1 - p) of the raw score, three parameters; Platt is its special case with equal
-  coefficients) fitted on exactly the rows and raw scores the shipped Platt was fitted on (taken
-  as `fit_all` hands them to `fit_calibrator`). The question it asks: is the noise-free error
-  left after Platt (its ~0.005) the logistic shape's?
+  coefficients) fitted on exactly the rows and raw scores the shipped Platt was fitted on (read
+  from the real `fit_calibrator`'s first call, watched with `unittest.mock`'s `wraps`). The
+  question it asks: is the noise-free error left after Platt (its ~0.005) the logistic shape's?
 
 Per measurement: ECE, its noise floor, the noise-free ECE against the oracle, the 85+ gap; per
 seed also the deciles of the shipped risk (model, beta, oracle, observed means).
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from common import all_test_period, seed_study_parser, seed_study_record, seed_study_work
@@ -53,13 +54,6 @@ def study(seed: int, *, store: Path, truth: Path) -> dict:
 
     task = "readmission_30d"
     every = all_test_period(task, store=store, seed=seed).dataset.reset_index(drop=True)
-    rows_seen: dict = {}
-    plain = core.fit_calibrator
-
-    def keep(raw, y, *, method):  # the calibrator's own rows, as fit_all passes them
-        rows_seen["raw"], rows_seen["y"] = np.asarray(raw, float), np.asarray(y, float)
-        return plain(raw, y, method=method)
-
     res: dict = {}
     scores: dict = {}
     sets: dict = {}
@@ -74,18 +68,17 @@ def study(seed: int, *, store: Path, truth: Path) -> dict:
             sets = {"held_out": ds[ds["split"] == "test"].reset_index(drop=True)}
             sets["all_test_period"] = every
             oracle = {k: readmission_risk(truth, v[["index_spell_id"]]) for k, v in sets.items()}
-        core.fit_calibrator = keep
-        try:
+        # the real fit_calibrator, watched: its first call gets the model's calibration rows
+        with mock.patch.object(core, "fit_calibrator", wraps=core.fit_calibrator) as seen:
             fitted = core.fit_all(
                 ds, features=data.features, config=config, level=data.level, logistic=False
             )
-        finally:
-            core.fit_calibrator = plain
+        raw_seen, y_seen = seen.call_args_list[0].args
         scores[name] = {k: fitted.predict(v) for k, v in sets.items()}
         res[name] = {k: measure(v, scores[name][k], oracle[k]) for k, v in sets.items()}
         if name == "shipped":
             beta = LogisticRegression(C=1e6, max_iter=1000)
-            beta.fit(beta_design(rows_seen["raw"]), rows_seen["y"])
+            beta.fit(beta_design(raw_seen), y_seen)
             res["beta_coefficients"] = [*beta.coef_[0].tolist(), float(beta.intercept_[0])]
             res["platt"] = [fitted.calibrator.a, fitted.calibrator.b]
             scores["beta"] = {
