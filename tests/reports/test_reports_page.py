@@ -129,6 +129,12 @@ def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> N
     pyr = agg[agg.section == "pyramid"]
     assert set(pyr["measure"]) == {"people", "expected_admissions", "risk_from", "risk_to"}
     assert "Risk of an emergency admission" in html and "fixed by rank" in html
+    # each band's own share (3 + 17 + 80 = 100), not the cumulative "top 20%" / "top 100%"
+    assert (
+        "case management = the top 3%, disease management = the next 17% (to the top 20%), "
+        "supported self-care = the remaining 80%" in html
+    )
+    assert "top 100%" not in html
 
 
 def test_warnings_translated_for_commissioners_and_kept_technical_in_csv() -> None:
