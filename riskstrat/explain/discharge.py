@@ -28,6 +28,9 @@ LOS, METHOD, DIAGNOSIS, DESTINATION = (
 CHAIN_LOS, ACUITY, EMERGENCY_ACUITY = "chain_los_days", "lace_a", 3
 TRANSFER = "transfer"
 PREFIX = "This discharge: "
+#: A stay of no nights. Not "a day case": in the NHS a day case is a planned same-day admission,
+#: which contradicts "emergency admission" beside it; the reasons say "discharged the same day".
+SAME_DAY = "admitted the same day"
 DATE_FORMAT = "%d/%m/%Y"
 
 
@@ -60,9 +63,7 @@ def describe_discharge(
         if los is not None and pd.notna(los):
             nights = int(los)
             stay = (
-                "a day case"
-                if nights == 0
-                else f"{nights} day{'' if nights == 1 else 's'} in hospital"
+                SAME_DAY if nights == 0 else f"{nights} day{'' if nights == 1 else 's'} in hospital"
             )
             parts.append(f"{when}, {stay}" if when else stay)
         elif when:

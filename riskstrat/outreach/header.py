@@ -28,7 +28,9 @@ REASON_TEXT = {
     EARLIER_LIST: "on another list this run",
     BELOW_RULE: "below the list's rule",
     OVER_CAPACITY: "beyond this run's places",
-    PLANNED_ONLY: "risen only after a planned admission (followed up after discharge instead)",
+    # Not "followed up after discharge instead": rows already on this run's post-discharge list
+    # are counted as "on another list", so those left out here are on no list this run.
+    PLANNED_ONLY: "risen only after a planned (elective) admission",
 }
 REASON_ORDER = (IN_HOSPITAL, FEEDBACK_PREFIX, LISTED_BEFORE, OPTED_OUT, EARLIER_LIST, PLANNED_ONLY,
                 BELOW_RULE, OVER_CAPACITY)  # fmt: skip
@@ -113,7 +115,9 @@ def rule_text(
     if population:
         mean, n = population
         what = "discharges" if pathway.task.startswith("readmission") else "people"
-        parts.append(f"Average risk across all {n:,} {what} scored: {_pct(mean)}")
+        # n is the whole run's (every practice), not this practice's: say so, beside the
+        # practice's own counts in the next line.
+        parts.append(f"Average risk across the {n:,} {what} scored in all practices: {_pct(mean)}")
     return ". ".join(parts) + "."
 
 

@@ -60,7 +60,7 @@ LISTED_DDL = f"""CREATE TABLE IF NOT EXISTS {LISTED_TABLE} (
 )"""
 HISTORY_WEEKS_MIN = 6  # history read back at least this far (discharge lists: a few days)
 NO_SCORES = (
-    "store has no {task} scores for as_of {as_of}: run `riskstrat score --as-of {as_of}` first"
+    "store has no {task} scores for as-of {as_of}: run `riskstrat score --as-of {as_of}` first"
 )
 
 

@@ -15,10 +15,11 @@ import numpy as np
 
 from riskstrat.models.card_text import SYNTHETIC_NOTE
 from riskstrat.models.evaluate import MODEL
+from riskstrat.registry.contract import REGISTER_NAMES
 from riskstrat.reports.intervals import poisson_ratio
 from riskstrat.reports.settings import ReportConfig
 
-#: Slice names of the model card -> words for a commissioner.
+#: Slice names of the model card -> words for a commissioner (monitoring's plain warnings).
 SLICE_WORDS = {
     "age_band": "ages",
     "sex": "sex",
@@ -28,6 +29,24 @@ SLICE_WORDS = {
     "ltc_count": "number of long-term conditions",
 }
 NO_CARD = "The model's evaluation could not be read from the model registry ({why})."
+
+
+def describe(dimension: str, group: str) -> str:
+    """A group in words: 'people aged 85+', 'people on the heart failure register', ... (the
+    key findings' and the model limitations' one wording of a group)."""
+    if dimension == "age_band":
+        return f"people aged {group}"
+    if dimension == "sex":
+        return {"F": "women", "M": "men"}.get(group, f"people whose sex is recorded as {group}")
+    if dimension == "ethnicity":
+        return f"people of {group} ethnicity"
+    if dimension == "imd_quintile":
+        return f"people in deprivation quintile {group}"
+    if dimension == "ltc_count":
+        return f"people with {group} long-term condition{'s' if group != '1' else ''}"
+    if dimension == "register":
+        return f"people on the {REGISTER_NAMES.get(group, group)} register"
+    return f"{dimension} {group}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,9 @@ def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
     for s in card.subgroups:
         if s.n < rules.min_people or s.slice == "practice" or s.group == "Unknown":
             continue
-        words = f"{SLICE_WORDS.get(s.slice, s.slice)} {s.group}"
+        # "over-predicts admissions for people with 4+ long-term conditions", not "... in number
+        # of long-term conditions 4+" (the key findings' wording of the same groups)
+        who = describe(s.slice, s.group)
         # absolute, not against the overall AUROC: within an age band discrimination is
         # naturally lower than across all ages (age itself separates risk)
         weak = s.auroc_hi is not None and s.auroc_hi < rules.weak_auroc
@@ -84,7 +105,7 @@ def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
                     s.group,
                     s.n,
                     "weak",
-                    f"ranks people less well in {words} (AUROC {s.auroc:.2f}, "
+                    f"ranks people less well among {who} (AUROC {s.auroc:.2f}, "
                     f"95% interval {s.auroc_lo:.2f} to {s.auroc_hi:.2f})",
                 )
             )
@@ -106,7 +127,7 @@ def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
                 s.group,
                 s.n,
                 problem,
-                f"{verb} in {words} (observed {100 * s.observed:.1f}% vs "
+                f"{verb} for {who} (observed {100 * s.observed:.1f}% vs "
                 f"predicted {100 * s.predicted:.1f}%)",
             )
         )

@@ -82,7 +82,11 @@ def group_label(group: str, gt: str) -> str:
     if group == TOTAL:
         return "All"
     name = REGISTER_NAMES.get(group, group)
-    return f"{name[0].upper()}{name[1:]} ({group})" if gt == "register" else group
+    if gt != "register":
+        return group
+    label = f"{name[0].upper()}{name[1:]}"
+    # A register whose name is its code (COPD) is not repeated: "COPD", not "COPD (COPD)".
+    return label if label == group else f"{label} ({group})"
 
 
 def section(section_id: str, title: str, blocks: list[dict], **extra: list[str]) -> dict:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskstrat.registry.contract import REGISTER_NAMES
-from riskstrat.reports.context import Context
+from riskstrat.reports.context import Context, describe
 from riskstrat.reports.equity import QUINTILES
 from riskstrat.reports.figures import Figures, block_id, format_value
 from riskstrat.reports.population import EQUITY_SLICES
@@ -38,23 +37,6 @@ class Finding:
     rule: str
     text: str
     href: str  # anchor of the table holding the figures
-
-
-def describe(dimension: str, group: str) -> str:
-    """A group in words: 'people aged 85+', 'people on the heart failure register', ..."""
-    if dimension == "age_band":
-        return f"people aged {group}"
-    if dimension == "sex":
-        return {"F": "women", "M": "men"}.get(group, f"people whose sex is recorded as {group}")
-    if dimension == "ethnicity":
-        return f"people of {group} ethnicity"
-    if dimension == "imd_quintile":
-        return f"people in deprivation quintile {group}"
-    if dimension == "ltc_count":
-        return f"people with {group} long-term condition{'s' if group != '1' else ''}"
-    if dimension == "register":
-        return f"people on the {REGISTER_NAMES.get(group, group)} register"
-    return f"{dimension} {group}"
 
 
 def _cap(text: str) -> str:

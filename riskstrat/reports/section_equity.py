@@ -127,26 +127,29 @@ def equity(f: Figures, config: ReportConfig) -> dict:
 
 def activity(f: Figures) -> dict:
     source = f.groups("activity", "source")
+    # Bed days are whole days (aggregates.csv holds them so): "7,516", not "7,516.0".
     rows = [
-        ("Expected emergency admissions (people admitted)", "expected_admissions", "ics", TOTAL),
-        ("Expected per 1,000 population", "expected_per_1000", "ics", TOTAL),
-    ]
+        ("Expected emergency admissions (people admitted)", "expected_admissions", "ics", TOTAL,
+         "num"),
+        ("Expected per 1,000 population", "expected_per_1000", "ics", TOTAL, "num"),
+    ]  # fmt: skip
     if source:
         rows += [
-            ("Expected emergency bed days", "expected_bed_days", "ics", TOTAL),
+            ("Expected emergency bed days", "expected_bed_days", "ics", TOTAL, "count"),
             (
                 f"Bed days per admitted person ({source[0]})",
                 "bed_days_per_admitted_person",
                 "source",
                 source[0],
+                "num",
             ),
         ]
     shown = table(
         "Expected activity over the horizon (95% intervals)",
         ["Measure", "Value"],
         [
-            ("cell", [label, f.fmt("activity", m, gt, g, kind="num", interval=gt == "ics")])
-            for label, m, gt, g in rows
+            ("cell", [label, f.fmt("activity", m, gt, g, kind=kind, interval=gt == "ics")])
+            for label, m, gt, g, kind in rows
         ],
     )
     block = {"id": "activity-total", "table": shown}

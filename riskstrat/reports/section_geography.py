@@ -62,9 +62,29 @@ def pyramid(f: Figures, config: ReportConfig) -> dict:
         ["Band", "People", "Risk of an emergency admission", "Expected admissions (95% interval)"],
         rows,
     )
-    shares = ", ".join(f"{b.title.lower()} = top {100 * b.top_share:g}%" for b in config.pyramid)
+    shares = band_shares(config)
     block = {"id": "pyramid-bands", "chart": chart, "caption": "Risk pyramid.", "table": shown}
     return section("pyramid", "Risk pyramid", [block], notes=[PYRAMID_NOTE.format(shares=shares)])
+
+
+def band_shares(config: ReportConfig) -> str:
+    """The bands' own shares of the people, from the config's cumulative top shares: "case
+    management = the top 3%, disease management = the next 17% (to the top 20%), supported
+    self-care = the remaining 80%" (the old "disease management = top 20%" and "supported
+    self-care = top 100%" read as each band's size, beside a table whose counts say otherwise)."""
+    parts, above = [], 0.0
+    bands = list(config.pyramid)
+    for i, band in enumerate(bands):
+        own = 100 * (band.top_share - above)
+        name = band.title.lower()
+        if i == 0:
+            parts.append(f"{name} = the top {own:g}%")
+        elif i == len(bands) - 1 and band.top_share >= 1:
+            parts.append(f"{name} = the remaining {own:g}%")
+        else:
+            parts.append(f"{name} = the next {own:g}% (to the top {100 * band.top_share:g}%)")
+        above = band.top_share
+    return ", ".join(parts)
 
 
 def _practices(f: Figures) -> list[str]:

@@ -314,10 +314,10 @@ def summary_text(
     parts = [
         f"Synthetic care system: {config.patients:,} patients, {config.practices} practices, "
         f"{config.start} to {config.end}, seed {config.seed} "
-        f"({'generated' if generated else 'reused'}; ingest {ingest_status}; {trained_text})",
+        f"({'generated' if generated else 'reused'}; extract {ingest_status}; {trained_text})",
         "",
         "Realism (generated vs DESIGN reference figures):",
-        realism.to_string(index=False, **fmt),
+        realism.to_string(index=False, na_rep="-", **fmt),
         "",
         "Models on the test period (model vs baselines vs full and no-foresight oracles):",
         models.to_string(index=False, na_rep="-", **fmt),

@@ -286,6 +286,29 @@ def test_a_transfer_legs_discharge_is_told_as_the_whole_stay() -> None:
     ]
 
 
+def test_a_stay_of_no_nights_is_not_called_a_day_case() -> None:
+    """In the NHS a day case is a planned same-day admission: "a day case; emergency admission"
+    contradicted itself on the demo's post-discharge lists. The reasons already say "discharged
+    the same day"; this line says the same thing."""
+    frame = pd.DataFrame(
+        {
+            "index_date": [pd.Timestamp("2025-12-25")] * 2,
+            "los_days": [0.0, 1.0],
+            "index_admission_method": [1.0, 1.0],  # emergency
+            "index_icd10_chapter": [9.0, 9.0],
+            "index_discharge_destination": [0.0, 0.0],
+        }
+    )
+    lines = describe_discharge(frame, texts=TEXTS).tolist()
+    assert lines == [
+        "This discharge: 25/12/2025, admitted the same day; emergency admission; respiratory "
+        "diagnosis; to home",
+        "This discharge: 25/12/2025, 1 day in hospital; emergency admission; respiratory "
+        "diagnosis; to home",
+    ]
+    assert not any("day case" in line for line in lines)
+
+
 def test_yaml_rules_are_validated() -> None:
     base = dict(column="x", dtype="float", description="d", rationale="r", modifiable=False)
     with pytest.raises(ValueError, match=BANDS_ORDER[:40]):

@@ -267,7 +267,8 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
         n_missing_contacts=1, selection=sel, config=config,
     )  # fmt: skip
     assert header.rule.startswith("Listed: risk of 20% or more (high), or among this practice's 2")
-    assert "Average risk across all 5 discharges scored: 31%" in header.rule  # mean of the five
+    # the mean of the five, which are every practice's (a list's other counts are its own)
+    assert "Average risk across the 5 discharges scored in all practices: 31%" in header.rule
     assert header.left_out.startswith(f"5 discharges reviewed: {len(post)} listed, 3 not: ")
     assert "1 in hospital now" in header.left_out and "below the list's rule" in header.left_out
     assert header.repeats == (
@@ -322,5 +323,14 @@ def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_m
     assert now["patient_id"].tolist() == rising["patient_id"].tolist()[1:]
     gone = sel.left_out[sel.left_out["reason"] == PLANNED_ONLY]
     assert gone[["practice_code", "pathway", "count"]].values.tolist() == [["P1", "rising_risk", 1]]
+    # The header must not promise a follow-up: a discharge on this run's post-discharge list is
+    # "on another list", so the person left out here is on no list this run.
+    header = list_header(
+        name="rising_risk", pathway=pathways["rising_risk"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=20, n_listed=len(now),
+        n_missing_contacts=0, selection=sel, config=config,
+    )  # fmt: skip
+    assert "1 risen only after a planned (elective) admission" in header.left_out
+    assert "followed up" not in header.left_out
     others = out[out["pathway"] != "rising_risk"]
     pd.testing.assert_frame_equal(others, explained[explained["pathway"] != "rising_risk"])

@@ -51,6 +51,8 @@ def test_store_is_idempotent_and_keeps_history(model):
     with pytest.raises(LookupError) as err:
         load_scores(con, as_of=date(2025, 6, 9), tasks=("crisis",))
     assert str(err.value) == NO_SCORES.format(task="crisis", as_of=date(2025, 6, 9))
+    # the option the operator types (--as-of), not the code's name for it (as_of)
+    assert "as_of" not in str(err.value) and "for as-of 2025-06-09" in str(err.value)
     for week in (date(2025, 6, 2), date(2025, 6, 9), date(2025, 6, 9)):  # the 9th twice
         m = _matrix(40, day=week, seed=week.day)
         scored = score_matrix(m, model=model, task="crisis", as_of=week)

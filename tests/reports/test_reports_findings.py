@@ -133,8 +133,11 @@ def test_model_limitations_from_the_champions_evaluation(weak: bool) -> None:
     model_texts = [t for t in texts if t.startswith("The model") or t == NO_MODEL_LIMITS]
     if weak:
         assert {lim.group for lim in model.limitations} == {"18-44", "1 (most deprived)"}
-        assert any("ranks people less well in ages 18-44" in t for t in model_texts)
-        assert any("under-predicts admissions in deprivation quintile 1" in t for t in model_texts)
+        assert any("ranks people less well among people aged 18-44" in t for t in model_texts)
+        assert any(
+            "under-predicts admissions for people in deprivation quintile 1" in t
+            for t in model_texts
+        )
     else:
         assert model_texts == [NO_MODEL_LIMITS]  # the 40-person group is below min_people
 

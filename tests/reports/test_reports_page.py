@@ -129,6 +129,12 @@ def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> N
     pyr = agg[agg.section == "pyramid"]
     assert set(pyr["measure"]) == {"people", "expected_admissions", "risk_from", "risk_to"}
     assert "Risk of an emergency admission" in html and "fixed by rank" in html
+    # each band's own share (3 + 17 + 80 = 100), not the cumulative "top 20%" / "top 100%"
+    assert (
+        "case management = the top 3%, disease management = the next 17% (to the top 20%), "
+        "supported self-care = the remaining 80%" in html
+    )
+    assert "top 100%" not in html
 
 
 def test_warnings_translated_for_commissioners_and_kept_technical_in_csv() -> None:
@@ -184,3 +190,18 @@ def test_two_weeks_append_to_one_long_table() -> None:
     assert table["as_of"].notna().all() and len(table) == 2 * len(a.splitlines()[1:])
     people = table.query("section == 'activity' and measure == 'expected_admissions'")
     assert len(people) == 2
+
+
+def test_activity_shows_bed_days_as_whole_days(built) -> None:
+    """aggregates.csv holds bed days as whole days; the page said '7,516.0 (6,680.0 to 8,352.0)'."""
+    _, _, html = built
+    row = re.search(r"Expected emergency bed days</th>\s*<td[^>]*>([^<]*)<", html)
+    assert row, "the activity table has no bed-days row"
+    assert re.fullmatch(r"[\d,]+ \([\d,]+ to [\d,]+\)", row.group(1)), row.group(1)
+
+
+def test_a_register_named_by_its_code_is_not_repeated(built) -> None:
+    """'COPD (COPD)' read as a typo; other registers keep their code: 'Heart failure (HF)'."""
+    _, _, html = built
+    assert "COPD (COPD)" not in html
+    assert re.search(r">COPD<", html) and "Heart failure (HF)" in html

@@ -17,6 +17,7 @@ from riskstrat.runs.demo import (
     load_demo_config,
     model_table,
     size_notes,
+    summary_text,
 )
 
 
@@ -113,3 +114,22 @@ def test_size_notes_say_what_the_table_rests_on_and_what_it_cannot_tell() -> Non
     clear = {k: v for k, v in metrics.items() if not k.startswith("lace")}
     (note,) = size_notes({"crisis": {"metrics": clear}})
     assert note == SIZE_NOTE.format(task="crisis", n=1135, events=164)
+
+
+def test_summary_reads_without_stutter_or_nan(tmp_path: Path) -> None:
+    """The demo printed '(generated; ingest ingested; ...)' and 'NaN' for the realism rows
+    DESIGN gives no figure for (the model table beside it already shows '-')."""
+    from riskstrat.config import Settings
+
+    realism = pd.DataFrame(
+        {"measure": ["age <18 (%)", "30-day emergency readmission, age 75+ (%)"],
+         "generated": [21.6, 25.5], "reference": [21.0, float("nan")]}
+    )  # fmt: skip
+    config = load_demo_config()
+    text = summary_text(
+        config=config, settings=Settings(), generated=True, ingest_status="ingested",
+        realism=realism, models=pd.DataFrame({"task": ["crisis"]}), trained={"crisis": True},
+        lists=pd.DataFrame(), run_folder=tmp_path, warnings=[],
+    )  # fmt: skip
+    assert "ingest ingested" not in text and "extract ingested" in text
+    assert "NaN" not in text
