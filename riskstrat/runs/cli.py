@@ -10,6 +10,13 @@ import click
 from riskstrat.cliopts import as_of_option, engine_option, extract_date_option, pathway_option
 from riskstrat.config import load_settings
 
+#: --source and --extract-date say what to ingest; with --no-ingest they would be ignored silently
+#: and the run would publish from the store's older extract.
+INGEST_ONLY = (
+    "{option} names the extract to ingest but --no-ingest skips ingest: drop {option} or "
+    "--no-ingest"
+)
+
 
 @click.command("run")
 @as_of_option("Run date (YYYY-MM-DD).")
@@ -44,10 +51,15 @@ def run_command(
     force: bool,
     engine: str | None,
 ) -> None:
-    """Run the pipeline once for AS-OF and publish it atomically (out/runs/<as-of>; out/latest
-    moves only forward, to the newest as-of)."""
+    """Run the pipeline once for the --as-of date and publish it atomically
+    (out/runs/<as-of>; out/latest moves only forward, to the newest as-of)."""
     import atexit
     import gc
+
+    if not ingest:
+        for option, value in (("--source", source), ("--extract-date", extract_date)):
+            if value is not None:
+                raise click.UsageError(INGEST_ONLY.format(option=option))
 
     # At exit the interpreter's last garbage collections walk every object still alive (MLflow,
     # pandas, the models: ~350k objects), ~1.3 s. Frozen just before, they are skipped: the run

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from riskstrat.cli import main
 from riskstrat.config import Settings
 from riskstrat.errors import EXIT_BAD_INPUT, EXIT_ENVIRONMENT
+from riskstrat.runs.cli import INGEST_ONLY
 
 AS_OF = "2025-12-29"  # the Monday after the small store's extract (2025-12-28)
 TASKS = "choose one of crisis, readmission_30d"
@@ -86,6 +87,18 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["schedule", "--install", "upstart"], "'upstart' is not one of 'systemd', 'cron'", 2),
     (["train", "crisis", "--max-rows", "many"], "'many' is not a valid integer", 2),
     (["run", "--as-of", AS_OF, "--wait", "soon"], "'soon' is not a valid float", 2),
+    # Options of ingest with --no-ingest: refused, not silently ignored (the run would publish
+    # from the store's older extract while the operator believes it read this one).
+    (
+        ["run", "--as-of", AS_OF, "--no-ingest", "--source", "{src}"],
+        INGEST_ONLY.format(option="--source"),
+        2,
+    ),
+    (
+        ["run", "--as-of", AS_OF, "--no-ingest", "--extract-date", "2025-12-28"],
+        INGEST_ONLY.format(option="--extract-date"),
+        2,
+    ),
     # Back-dated: the store's extract (2025-12-28) is after the run date.
     (
         ["run", "--as-of", "2025-12-20", "--no-ingest"],
