@@ -133,3 +133,19 @@ def test_printed_long_list_repeats_practice_list_date_and_page_numbers(tmp_path)
         assert "Confidential: for Practice Q1 staff only." in text
         assert f"Page {n} of {pages}" in text
         assert "NHS number" in text and "943 476 5919" in text  # heading row repeated
+
+
+def test_each_reason_and_action_is_its_own_bullet(written, tmp_path):
+    """A reason that wraps onto a second line must still read as one reason: each is a list
+    item of its cell (a bullet, hanging), not a bare line beside the next."""
+    page = written["run"] / "practices" / "P1" / "early_intervention.html"
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    lists = written["lists"]
+    own = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    cells = re.findall(r'<td class="reasons"><ul>(.*?)</ul></td>', dom)
+    assert len(cells) == len(own)
+    reasons = own[["reason_1", "reason_2", "reason_3"]].notna().sum(axis=1).sort_values()
+    assert sorted(c.count("<li>") for c in cells) == reasons.tolist()
+    actions = re.findall(r'<td class="actions"><ul>(.*?)</ul></td>', dom)
+    counts = own["actions"].fillna("").map(lambda a: len([x for x in a.split("; ") if x]))
+    assert sorted(c.count("<li") for c in actions) == sorted(counts.tolist())
