@@ -3,9 +3,9 @@ assets), rendered from outreach/templates/list.html.j2 with autoescaping.
 
 Every printed page repeats the practice, list, date and confidentiality line (a CSS paged-media
 running header) and "Page N of M" (a footer margin box), and the table's heading row. The three
-reasons share one cell (one bullet each, hanging, so a wrapped reason reads as one); each suggested action carries a footnote number whose
-`why` is printed under the table (and shown as a tooltip on screen). Outcome and notes are blank
-columns to write in.
+reasons share one cell, one bullet each (hanging, so a wrapped reason reads as one); each
+suggested action carries a footnote number whose `why` is printed under the table (and shown as
+a tooltip on screen). Outcome and notes are blank columns to write in.
 """
 
 from __future__ import annotations
