@@ -102,7 +102,12 @@ def existing_store(path: Path | None) -> Path:
     return Path(path)
 
 
-def as_of_option(help_text: str, *, required: bool = True) -> Any:
+#: What --as-of means in every command (one meaning; each command may add what it does with it).
+AS_OF_MEANING = "As-of date (YYYY-MM-DD): the run's date; only data dated before it is used."
+
+
+def as_of_option(detail: str = "", *, required: bool = True) -> Any:
+    help_text = f"{AS_OF_MEANING} {detail}".strip()
     return click.option("--as-of", "as_of", required=required, type=ISO_DATE, help=help_text)
 
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskstrat.cli import COMMAND_MODULES, main
+from riskstrat.cliopts import AS_OF_MEANING
 
 EXPECTED = {
     "synth", "import-synthea", "ingest", "features", "train", "promote", "model-card",
@@ -35,6 +36,18 @@ def test_help(name: str) -> None:
     command = _command(name)
     assert command.help and len(command.help.strip()) > 20
     assert "Usage: " in result.output
+
+
+def test_as_of_means_the_same_in_every_command() -> None:
+    """One date, one meaning: each single-date --as-of opens its help with the same words (a
+    command may add what it does with the date)."""
+    found = []
+    for name in sorted(COMMAND_MODULES):
+        for param in _command(name).params:
+            if "--as-of" in getattr(param, "opts", ()) and not param.multiple:
+                found.append(name)
+                assert param.help.startswith(AS_OF_MEANING), (name, param.help)
+    assert {"features", "score", "outreach", "report", "run"} <= set(found)
 
 
 def test_top_level_help_is_fast_and_imports_no_stage() -> None:

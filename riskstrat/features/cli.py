@@ -33,7 +33,7 @@ def extract_date(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 @click.command("features")
 @TASK
-@as_of_option("As-of date (YYYY-MM-DD): the index date (crisis) or the day after the discharges.")
+@as_of_option("Crisis rows are indexed on it; readmission rows are the discharges just before.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -26,7 +26,7 @@ STORE_MISSING = STORE_NOT_FOUND
 NOT_CONFIGURED = "pathway {name!r} is not configured (see configs/outreach.yaml pathway_order)"
 
 AS_OF = as_of_option(
-    "List date (YYYY-MM-DD): crisis risk is scored at this date, discharges before it."
+    "Crisis risk is scored as of it; readmission risk for the discharges just before."
 )
 STORE = store_option()
 _store = existing_store

@@ -17,7 +17,7 @@ from riskstrat.runs.publish import publishing
 
 
 @click.command("report")
-@as_of_option("As-of date of the scores (YYYY-MM-DD).")
+@as_of_option("The report is on the crisis scores of that date.")
 @store_option()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output root (default: paths.out_dir); "

@@ -19,7 +19,7 @@ INGEST_ONLY = (
 
 
 @click.command("run")
-@as_of_option("Run date (YYYY-MM-DD).")
+@as_of_option()
 @pathway_option("Pathway to list (repeatable; default: every configured pathway).")
 @extract_date_option("Date of the extract to ingest (YYYY-MM-DD; default: as-of - 1 day).")
 @click.option(
