@@ -1,5 +1,5 @@
 """configs/reasons.yaml: the settings of how reasons are worded (the recent window, the display
-labels of categories)."""
+labels of categories, the fact each special group rests on)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.protocols import FeatureText
@@ -22,6 +22,16 @@ class ReasonSettings(StrictModel):
     min_change_points: float = Field(default=0.5, ge=0)
     #: feature -> category -> what a nurse reads (the codebook's names stay the model's)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: special group -> the fact that puts a person in it, said beside the group's action
+    group_facts: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("group_facts")
+    @classmethod
+    def _no_separator(cls, facts: dict[str, str]) -> dict[str, str]:
+        for fact in facts.values():
+            if "; " in fact:  # a row's actions and whys are '; '-joined
+                raise ValueError(f"group fact {fact!r} contains '; ', which separates actions")
+        return facts
 
 
 def load_reason_settings(path: Path | str | None = None) -> ReasonSettings:
@@ -46,6 +56,11 @@ def min_change_points() -> float:
 def display_labels() -> Mapping[str, Mapping[str, str]]:
     """feature -> category -> display label (read once per process)."""
     return _settings().labels
+
+
+def group_facts() -> Mapping[str, str]:
+    """special group -> the fact it rests on (read once per process)."""
+    return _settings().group_facts
 
 
 def display_label(
