@@ -10,6 +10,16 @@ out (`not_for`: no annual long-term conditions review for a palliative patient),
 driver whose value is absent or zero, and with "recent" wording only when the event is within
 the rule's window (older events get the rule's `otherwise` wording, or no action). Each action
 carries its short `why`.
+
+Two facts the features leave out are read from the row:
+- a row indexed at a discharge whose stay began as an emergency (LACE acuity `lace_a` 3) has
+  just had emergency care, though `days_since_emerg_adm` (features/index_stay.sql) leaves that
+  stay out by design (it is a "previous" admission count): a rule that checks it counts as
+  recent ("Anticipatory care plan after recent emergency care", never "past emergency care" for
+  someone discharged days ago);
+- a special group's action rests on the group's fact, which may be no reason of the row: its
+  why says the fact (configs/reasons.yaml `group_facts`: "on the palliative care register: a
+  current plan ..."), so no action rests on something the row does not show.
 """
 
 from __future__ import annotations
@@ -24,10 +34,15 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
+from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
+from riskstrat.explain.wording import group_facts as configured_group_facts
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
 JOIN_IN_TEXT = "action or why {text!r} contains '; ', which separates a row's actions"
+#: The days since the last emergency admission before the index stay: on a row whose index
+#: stay began as an emergency, emergency care ended on the index date (the discharge).
+EMERGENCY_DAYS = "days_since_emerg_adm"
 
 
 def _no_join(text: str | None) -> str | None:
@@ -124,13 +139,16 @@ def row_actions(
     actions: Actions,
     values: pd.DataFrame | None = None,
     k: int = 3,
+    group_facts: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """`actions` and `action_why` ('; '-joined, same order) for each row.
 
     rows: pathway, group (special group or NA) and feature_1..k (the reasons' features), index
     aligned with `values` (the feature matrix: the drivers' values and the days-since columns a
-    "recent" rule checks).
+    "recent" rule checks; `lace_a` on rows indexed at a discharge). group_facts: special group ->
+    its fact, said in the group action's why (default: configs/reasons.yaml).
     """
+    facts = configured_group_facts() if group_facts is None else group_facts
     features = [f"feature_{i}" for i in range(1, k + 1)]
     vals = values if values is not None else pd.DataFrame(index=rows.index)
     out_actions, out_why = [], []
@@ -138,6 +156,7 @@ def row_actions(
     # Only the columns a rule can read: the reasons' features and the "recent" rules' columns.
     read = {f for f in features if f in rows for f in rows[f].dropna().unique()}
     read |= {c for rule in actions.rules if rule.recent for c in rule.recent.columns}
+    read.add(ACUITY)
     value_rows = _value_rows(vals[[c for c in vals.columns if c in read]])
     known = len(vals.columns) > 0  # values given: an absent driver calls for no action
     rules_of = cache(actions.rules_for)  # the same few features on every row
@@ -150,7 +169,9 @@ def row_actions(
         if pathway in actions.pathways:
             steps.append(_pair(actions.pathways[pathway]))
         if isinstance(group, str) and group in actions.groups and group != pathway:
-            steps.append(_pair(actions.groups[group]))
+            action, why = _pair(actions.groups[group])
+            fact = facts.get(group)
+            steps.append((action, f"{fact}: {why}" if fact and why else fact or why))
         drivers = _driver_actions(
             feats, actions=actions, rules_of=rules_of, context=context, value_of=value_of
         )
@@ -185,6 +206,14 @@ def _number(value: object) -> float:
         return float("nan")
 
 
+def _days_since(value_of: Mapping[str, object], column: str) -> float:
+    """The row's days since the event of `column`; for the last emergency admission, 0 on a row
+    whose index stay (just discharged) began as an emergency."""
+    if column == EMERGENCY_DAYS and _number(value_of.get(ACUITY)) == EMERGENCY_ACUITY:
+        return 0.0
+    return _number(value_of.get(column))
+
+
 def _driver_actions(
     feats: list[object],
     *,
@@ -209,7 +238,7 @@ def _driver_actions(
                 continue
             action = rule.action
             if rule.recent is not None and value_of is not None:
-                days = [_number(value_of.get(c)) for c in rule.recent.columns]
+                days = [_days_since(value_of, c) for c in rule.recent.columns]
                 if not any(d <= rule.recent.within_days for d in days if not np.isnan(d)):
                     action = rule.recent.otherwise
             if action and action not in (a for a, _ in chosen):

@@ -1,11 +1,14 @@
 """The index discharge of a post-discharge (readmission) row, described as "this discharge".
 
 One line per row from the index-spell features and the row's index date (the discharge date):
-"This discharge: 28/11/2026, 5 days in hospital; emergency admission; respiratory diagnosis;
-to home". A transfer leg is told as the whole stay ("9 days in hospital; emergency admission,
-then a transfer between hospitals"), as the patient lived it. Earlier discharges are the
-features worded "previous" (discharge_reason in the YAML); this line is the list's context for
-the row, never a reason slot.
+"This discharge: 28/11/2026, 5 nights in hospital; emergency admission for a chest or breathing
+condition; to home". A transfer leg is told as the whole stay ("9 nights in hospital; emergency
+admission for an injury, then a transfer between hospitals"), as the patient lived it. The
+diagnosis is the chapter's display label (configs/reasons.yaml `labels`), not its ICD-10 name.
+A stay's length is in nights, as every reason says it: the NHS length of stay is the discharge
+date minus the admission date, which counts nights (a same-day stay has none). Earlier
+discharges are the features worded "previous" (discharge_reason in the YAML); this line is the
+list's context for the row, never a reason slot.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.explain.protocols import FeatureText
+from riskstrat.explain.wording import display_label
 
 #: The index-spell features the line is made of (features/index_spell.yml).
 LOS, METHOD, DIAGNOSIS, DESTINATION = (
@@ -37,7 +41,7 @@ DATE_FORMAT = "%d/%m/%Y"
 def _label(spec: FeatureText | None, value: object) -> str | None:
     if spec is None or value is None or pd.isna(value):
         return None
-    return spec.label(float(value))
+    return display_label(spec, float(value))
 
 
 def describe_discharge(
@@ -58,28 +62,37 @@ def describe_discharge(
         )
         parts = []
         method = _label(texts.get(METHOD), row.get(METHOD))
-        transferred = method == TRANSFER
+        method_spec, method_code = texts.get(METHOD), row.get(METHOD)
+        transferred = (
+            method_spec is not None
+            and method_code is not None
+            and pd.notna(method_code)
+            and method_spec.label(float(method_code)) == TRANSFER  # the codebook's name
+        )
         los = row.get(CHAIN_LOS) if transferred and pd.notna(row.get(CHAIN_LOS)) else row.get(LOS)
         if los is not None and pd.notna(los):
             nights = int(los)
             stay = (
-                SAME_DAY if nights == 0 else f"{nights} day{'' if nights == 1 else 's'} in hospital"
+                SAME_DAY
+                if nights == 0
+                else f"{nights} night{'' if nights == 1 else 's'} in hospital"
             )
             parts.append(f"{when}, {stay}" if when else stay)
         elif when:
             parts.append(when)
+        diagnosis = _label(texts.get(DIAGNOSIS), row.get(DIAGNOSIS))
+        cause = f" for {diagnosis}" if diagnosis else ""
         if transferred:
             emergency = row.get(ACUITY) == EMERGENCY_ACUITY
             parts.append(
-                "emergency admission, then a transfer between hospitals"
+                f"emergency admission{cause}, then a transfer between hospitals"
                 if emergency
-                else "transferred from another hospital"
+                else f"transferred from another hospital{cause}"
             )
         elif method:
-            parts.append(f"{method} admission")
-        diagnosis = _label(texts.get(DIAGNOSIS), row.get(DIAGNOSIS))
-        if diagnosis:
-            parts.append(f"{diagnosis} diagnosis")
+            parts.append(f"{method} admission{cause}")
+        elif diagnosis:
+            parts.append(f"admitted{cause}")
         destination = _label(texts.get(DESTINATION), row.get(DESTINATION))
         if destination:
             parts.append(f"to {destination}")

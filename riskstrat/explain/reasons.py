@@ -16,6 +16,7 @@ the configured recent window (configs/reasons.yaml), so an action that says "rec
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -23,7 +24,9 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.explain.protocols import FeatureText
+from riskstrat.explain.wording import display_label
 from riskstrat.explain.wording import recent_days as configured_recent_days
+from riskstrat.features.catalogue import MONTH_DAYS, YEAR_DAYS, friendly_ago
 
 MISSING_TEMPLATE = "feature {feature!r} has contributions but no reason template in the catalogue"
 NOT_A_PAIR = "feature {feature!r} has no said_with: it is not the first of a pair"
@@ -41,8 +44,12 @@ def as_texts(catalogue: object) -> dict[str, FeatureText]:
 
 
 def reason_text(spec: FeatureText, value: float, *, after_discharge: bool = False) -> str:
-    """The spec's own wording, units and rounding."""
+    """The spec's own wording, units and rounding; a category's value by its display label
+    (configs/reasons.yaml `labels`: "This stay was for an injury", not "injury")."""
     try:
+        if spec.categories is not None and display_label(spec, value) != spec.label(value):
+            own = getattr(spec, "discharge_reason", None) if after_discharge else None
+            return (own or spec.reason).format(value=display_label(spec, value))
         return spec.reason_text(value, after_discharge=after_discharge)
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(
@@ -106,6 +113,41 @@ def join_pairs(
     return out, partner
 
 
+def unit_of(days: float) -> str:
+    """The unit friendly_ago says `days` in ("day", "week", "month", "year")."""
+    d = max(0, round(float(days)))
+    if d < 56:
+        return "day"
+    if d < 16 * 7:
+        return "week"
+    return "month" if d < 2 * YEAR_DAYS else "year"
+
+
+def ago_in(days: float, unit: str) -> str:
+    """`days` ago said in `unit` (rounded as friendly_ago rounds it); "today" and "yesterday"
+    as friendly_ago says them; a time under one `unit` is "less than a week ago"."""
+    d = max(0, round(float(days)))
+    if d <= 1 or unit == "day":
+        return friendly_ago(d)
+    n = {
+        "week": round(d / 7),
+        "month": round(d / MONTH_DAYS),
+        "year": math.floor(d / YEAR_DAYS),
+    }[unit]
+    if n == 0:
+        return f"less than a {unit} ago"
+    return f"{n} {unit}{'' if n == 1 else 's'} ago"
+
+
+def _in_unit(spec: FeatureText, value: float, unit: str, *, after_discharge: bool) -> str:
+    """The spec's reason for `value` with its time said in `unit`."""
+    text = reason_text(spec, value, after_discharge=after_discharge)
+    age = spec.age_days(value)
+    if age is None:
+        return text
+    return text.replace(friendly_ago(age), ago_in(age, unit), 1)
+
+
 def pair_text(
     first: FeatureText,
     then: FeatureText,
@@ -116,15 +158,19 @@ def pair_text(
 ) -> str:
     """One reason for an event and its end: "Emergency admission 32 days ago, discharged from
     hospital 16 days ago"; the YAML's `same_value` when both were the same day, its
-    `stay_nights` when both times would read the same ("7 months ago, 4 nights in hospital")."""
+    `stay_nights` when both times would read the same ("7 months ago, 4 nights in hospital").
+    Both times are said in one unit, the older time's ("11 weeks ago, discharged from hospital
+    7 weeks ago", not "... 51 days ago"); "yesterday" and "today" stay as they are."""
     said_with = first.said_with
     if said_with is None:
         raise ValueError(NOT_A_PAIR.format(feature=first.column))
-    head = reason_text(first, first_value, after_discharge=after_discharge)
+    ages = [a for a in (first.age_days(first_value), then.age_days(then_value)) if a is not None]
+    unit = unit_of(max(ages)) if ages else "day"
+    head = _in_unit(first, first_value, unit, after_discharge=after_discharge)
     if first_value == then_value:
         return f"{head}, {said_with.same_value}"
-    tail = reason_text(then, then_value, after_discharge=after_discharge)
-    if tail == reason_text(then, first_value, after_discharge=after_discharge):
+    tail = _in_unit(then, then_value, unit, after_discharge=after_discharge)
+    if tail == _in_unit(then, first_value, unit, after_discharge=after_discharge):
         nights = round(first_value - then_value)
         stay = said_with.stay_nights.format(nights=nights, s="" if nights == 1 else "s")
         return f"{head}, {stay}"

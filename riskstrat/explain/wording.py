@@ -1,13 +1,16 @@
-"""configs/reasons.yaml: the settings of how reasons are worded (the recent window)."""
+"""configs/reasons.yaml: the settings of how reasons are worded (the recent window, the display
+labels of categories, the fact each special group rests on)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
+from riskstrat.explain.protocols import FeatureText
 
 REASONS_FILE = Path("configs") / "reasons.yaml"
 
@@ -17,6 +20,18 @@ class ReasonSettings(StrictModel):
     recent_days: int = Field(default=90, ge=1)
     #: a change reason accounts for at least this many points of the rise
     min_change_points: float = Field(default=0.5, ge=0)
+    #: feature -> category -> what a nurse reads (the codebook's names stay the model's)
+    labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: special group -> the fact that puts a person in it, said beside the group's action
+    group_facts: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("group_facts")
+    @classmethod
+    def _no_separator(cls, facts: dict[str, str]) -> dict[str, str]:
+        for fact in facts.values():
+            if "; " in fact:  # a row's actions and whys are '; '-joined
+                raise ValueError(f"group fact {fact!r} contains '; ', which separates actions")
+        return facts
 
 
 def load_reason_settings(path: Path | str | None = None) -> ReasonSettings:
@@ -24,12 +39,38 @@ def load_reason_settings(path: Path | str | None = None) -> ReasonSettings:
 
 
 @cache
+def _settings() -> ReasonSettings:
+    return load_reason_settings()
+
+
 def recent_days() -> int:
     """The configured recent window (read once per process)."""
-    return load_reason_settings().recent_days
+    return _settings().recent_days
 
 
-@cache
 def min_change_points() -> float:
     """The configured smallest change worth saying (read once per process)."""
-    return load_reason_settings().min_change_points
+    return _settings().min_change_points
+
+
+def display_labels() -> Mapping[str, Mapping[str, str]]:
+    """feature -> category -> display label (read once per process)."""
+    return _settings().labels
+
+
+def group_facts() -> Mapping[str, str]:
+    """special group -> the fact it rests on (read once per process)."""
+    return _settings().group_facts
+
+
+def display_label(
+    spec: FeatureText, value: float, labels: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """A value as a nurse reads it: a category's configured display label, else the
+    catalogue's label (the category's name, a number)."""
+    own = (display_labels() if labels is None else labels).get(spec.column, {})
+    if spec.categories is not None and own:
+        name = spec.categories[int(value)]
+        if name in own:
+            return own[name]
+    return spec.label(value)

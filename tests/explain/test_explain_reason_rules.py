@@ -161,7 +161,7 @@ def test_a_transfer_chain_is_one_stay() -> None:
     con = memory_registry({"patients": patients, "spells": spells})
     stay = {"days_since_emerg_adm": 0.6, "days_since_discharge": 0.5, "ltc_count": 0.1}
     for index_date, text in (
-        ("2024-06-01", "Emergency admission 9 weeks ago, discharged from hospital 50 days ago"),
+        ("2024-06-01", "Emergency admission 9 weeks ago, discharged from hospital 7 weeks ago"),
         ("2024-11-01", "Emergency admission 7 months ago, 11 nights in hospital"),
     ):
         index = pd.DataFrame({"patient_id": ["p"], "index_date": [day(index_date)]})
@@ -258,13 +258,13 @@ def test_post_discharge_row_says_this_discharge_and_previous() -> None:
         texts=TEXTS,
     )
     assert line.iloc[0] == (
-        "This discharge: 28/11/2026, 5 days in hospital; emergency admission; "
-        "respiratory diagnosis; to care home"
+        "This discharge: 28/11/2026, 5 nights in hospital; emergency admission for a chest or "
+        "breathing condition; to care home"
     )
 
 
 def test_a_transfer_legs_discharge_is_told_as_the_whole_stay() -> None:
-    """A nurse reads the stay the patient had: 9 days from the emergency admission, not the 3 of
+    """A nurse reads the stay the patient had: 9 nights from the emergency admission, not the 3 of
     the last hospital's leg, and an emergency admission, not 'transfer admission'."""
     frame = pd.DataFrame(
         {
@@ -279,10 +279,10 @@ def test_a_transfer_legs_discharge_is_told_as_the_whole_stay() -> None:
     )
     lines = describe_discharge(frame, texts=TEXTS).tolist()
     assert lines == [
-        "This discharge: 26/12/2025, 9 days in hospital; emergency admission, then a transfer "
-        "between hospitals; circulatory diagnosis; to home",
-        "This discharge: 26/12/2025, 4 days in hospital; transferred from another hospital; "
-        "circulatory diagnosis; to home",
+        "This discharge: 26/12/2025, 9 nights in hospital; emergency admission for a heart or "
+        "circulation condition, then a transfer between hospitals; to home",
+        "This discharge: 26/12/2025, 4 nights in hospital; transferred from another hospital "
+        "for a heart or circulation condition; to home",
     ]
 
 
@@ -301,10 +301,10 @@ def test_a_stay_of_no_nights_is_not_called_a_day_case() -> None:
     )
     lines = describe_discharge(frame, texts=TEXTS).tolist()
     assert lines == [
-        "This discharge: 25/12/2025, admitted the same day; emergency admission; respiratory "
-        "diagnosis; to home",
-        "This discharge: 25/12/2025, 1 day in hospital; emergency admission; respiratory "
-        "diagnosis; to home",
+        "This discharge: 25/12/2025, admitted the same day; emergency admission for a chest or "
+        "breathing condition; to home",
+        "This discharge: 25/12/2025, 1 night in hospital; emergency admission for a chest or "
+        "breathing condition; to home",
     ]
     assert not any("day case" in line for line in lines)
 

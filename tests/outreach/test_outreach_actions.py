@@ -9,6 +9,7 @@ import pytest
 
 from riskstrat.config import ConfigError, load_yaml
 from riskstrat.explain.actions import JOIN, JOIN_IN_TEXT, Actions, load_actions, row_actions
+from riskstrat.explain.wording import group_facts
 
 ACTIONS = load_actions()
 FOLLOW_UP = ACTIONS.pathways["post_discharge"].action
@@ -98,6 +99,48 @@ def test_recent_wording_only_for_recent_events():
     for row in got:
         for action in row:
             assert "recent" not in action or row is got[1]
+
+
+def test_a_just_discharged_emergency_stay_is_recent_emergency_care():
+    """On the demo's post-discharge lists, people discharged days ago from an emergency stay got
+    "Anticipatory care plan (past emergency care)": days_since_emerg_adm leaves the index stay
+    out. A stay that began as an emergency (LACE acuity 3) is recent emergency care."""
+    previous = {"emerg_adm_730d": 2, "days_since_emerg_adm": 130, "days_since_ae": 400}
+    got = _actions(
+        {"pathway": "post_discharge", "features": ["emerg_adm_730d"],
+         "values": {**previous, "lace_a": 3}},
+        {"pathway": "post_discharge", "features": ["emerg_adm_730d"],
+         "values": {**previous, "lace_a": 0}},  # a planned stay: the old admission is history
+        {"pathway": "post_discharge", "features": ["emerg_adm_730d"],
+         "values": {"emerg_adm_730d": 2, "lace_a": 3}},  # no emergency before this stay
+    )  # fmt: skip
+    assert got[0] == [FOLLOW_UP, "Anticipatory care plan after recent emergency care"]
+    assert got[1] == [FOLLOW_UP, "Anticipatory care plan (past emergency care)"]
+    assert got[2] == [FOLLOW_UP, "Anticipatory care plan after recent emergency care"]
+
+
+def test_a_group_action_says_the_fact_it_rests_on():
+    """A palliative care action on a post-discharge row whose reasons never say the person is on
+    the palliative care register (the demo's P00025702, P00026211): the action's why says it."""
+    frame, values = _rows(
+        {"pathway": "post_discharge", "group": "palliative_care", "features": ["reg_copd"],
+         "values": {"reg_copd": 1}},
+        {"pathway": "post_discharge", "group": "care_home", "features": ["reg_copd"],
+         "values": {"reg_copd": 1}},
+        {"pathway": "palliative_care", "group": "palliative_care", "features": ["reg_copd"],
+         "values": {"reg_copd": 1}},
+    )  # fmt: skip
+    got = row_actions(frame, actions=ACTIONS, values=values)
+    acts = [a.split(JOIN) for a in got["actions"]]
+    whys = [w.split(JOIN) for w in got["action_why"]]
+    assert acts[0][1] == PALLIATIVE
+    assert whys[0][1].startswith("on the palliative care register: a current plan")
+    assert acts[1][1] == CARE_HOME
+    assert whys[1][1].startswith("lives in a care home: ")
+    # on its own list the list says it (and the first why is the pathway's own)
+    assert whys[2][0] == ACTIONS.pathways["palliative_care"].why
+    # every special group the actions know has its fact worded
+    assert set(ACTIONS.groups) <= set(group_facts())
 
 
 def test_zero_or_absent_drivers_call_for_nothing():
