@@ -10,18 +10,21 @@ days-since features together: one fact), and the concepts with the largest posit
 the reasons. Each is spoken by the changed member whose delta is largest among those that are a
 fact now, with "New: " when that fact was not one last week (or the event is more recent than
 last week's) and "(was X)" when only its value moved. An admission and the discharge that ended
-its stay (the YAML's `said_with`), both rising, are one reason, and the nights in hospital that
-rose with a discharge since last week (STAY_NIGHTS) join the reason that says that discharge:
-one stay is said once ("New: emergency admission 6 days ago, discharged from hospital yesterday
-(+11.2 points)").
+its stay (the YAML's `said_with`), both rising, are one reason (as is a stay that began before
+last week and ended since: said by its discharge, with its admission's date), and the nights in
+hospital that rose with a discharge since last week (STAY_NIGHTS) join the reason that says
+that discharge: one stay is said once ("New: emergency admission 6 days ago, discharged from
+hospital yesterday (+11.2 points)").
 
 Points: a reason's own effect is risk now minus the risk with its change undone (everything
-else held). Those effects can add up to more than the row's net rise (risk now minus risk last
-week, same model) when something else fell, so where they do, every reason's effect is scaled
-down by the same factor until all the rises together equal the net rise: the reasons' points
-share out the rise and never add up to more than it (docs/outreach.md, "Rising risk: what the
-points mean"). They are shown to one decimal, like the list's Rise column, rounded so that the
-row's shown points add up to the rounding of their sum (largest remainders).
+else held). Those effects can add up to more than the row's net rise when something else fell
+(or effects overlap on the risk curve), so where they do, every reason's effect is scaled down
+by the same factor until together they equal the net rise: the reasons' points share out the
+rise and never add up to more than it. The net rise is the features' (both weeks' log-odds at
+this week's calendar level), at most the list's Rise column (last week's risk at last week's
+level) (docs/outreach.md, "Rising risk: what the points mean"). They are shown to one decimal,
+like the Rise column, rounded so that a row's shown points add up to the rounding of their sum
+(largest remainders).
 """
 
 from __future__ import annotations
@@ -150,7 +153,8 @@ def change_reasons(
     prev_risk = risk_of_logit if prev_risk_of_logit is None else prev_risk_of_logit
     net_rise = np.minimum(risk_now - risk_of_logit(logit_prev), risk_now - prev_risk(logit_prev))
     net_rise *= 100
-    speakable = sayable(vals, features, texts) & moved
+    facts = sayable(vals, features, texts)
+    speakable = facts & moved
     concepts: dict[str, list[int]] = {}
     for j, f in enumerate(features):
         concepts.setdefault(texts[f].concept_name, []).append(j)
@@ -172,6 +176,8 @@ def change_reasons(
     concept_delta, partner = _join_pairs(
         concept_delta, speaker, has_speaker, pairs, features=features, texts=texts, names=names
     )
+    partner = _stay_ended(partner, concept_delta, speaker, has_speaker, facts, moved, pairs,
+                          features=features, texts=texts, names=names)  # fmt: skip
     concept_delta = _join_stay_nights(
         concept_delta, moved, partner, pairs, features=features, texts=texts, names=names
     )
@@ -250,6 +256,23 @@ def _join_pairs(
         out[keep_b, cb], out[keep_b, ca] = total[keep_b], 0.0
         partner[keep_a, ca], partner[keep_b, cb] = b, a
     return out, partner
+
+
+def _stay_ended(partner, concept_delta, speaker, has_speaker, facts, moved, pairs, *,
+                features, texts, names) -> np.ndarray:  # fmt: skip
+    """A stay that began before last week and ended since (the discharge is new, the admission
+    is not: it is no change and no reason of its own) is said whole by its discharge: "New:
+    emergency admission 33 days ago, discharged from hospital yesterday", the discharge's
+    points. Returns `partner` with the admission joined to the discharge's concept there."""
+    out = partner.copy()
+    for a, b, one_stay in pairs:
+        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+        if ca == cb:
+            continue
+        ended = one_stay & facts[:, a] & moved[:, b] & has_speaker[:, cb] & (speaker[:, cb] == b)
+        ended &= (out[:, ca] < 0) & (out[:, cb] < 0) & (concept_delta[:, ca] <= 0)
+        out[ended, cb] = a
+    return out
 
 
 def _join_stay_nights(

@@ -184,6 +184,32 @@ def test_a_stays_nights_are_said_with_its_admission_and_discharge() -> None:
     assert pd.isna(out.loc["b", "reason_2"])
 
 
+def test_a_stay_that_began_before_last_week_is_said_whole_by_its_discharge() -> None:
+    """In hospital at last week's run (admitted 26 days before it), discharged yesterday: the
+    admission is no change, but the stay is one: said by its discharge with the admission's
+    date and nights, the discharge's and nights' points only."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "bed_days_730d"]
+    now = dict(zip(cols, [[1], [33], [1], [32]], strict=True))
+    then = dict(zip(cols, [[1], [26], [NAN], [26]], strict=True))
+    now_c = dict(zip(cols, [[0.4], [0.5], [1.2], [0.3]], strict=True))
+    then_c = dict(zip(cols, [[0.4], [0.3], [0.0], [0.2]], strict=True))
+    idx = pd.Index(["a"])
+    bias = {"bias": [-4.0]}
+    out = change_reasons(
+        pd.DataFrame({**now_c, **bias}, index=idx),
+        pd.DataFrame({**then_c, **bias}, index=idx),
+        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[1]),
+        pd.DataFrame(then, index=idx),
+        texts=TEXTS,
+        k=3,
+    )
+    assert out.loc["a", "reason_1"].startswith(
+        "New: emergency admission 33 days ago, discharged from hospital yesterday (+"
+    )
+    assert out.loc["a", "contribution_1"] == pytest.approx(1.2 + 0.1)  # not the admission's
+    assert out.loc[["a"], ["reason_2", "reason_3"]].isna().all(axis=None)
+
+
 def test_a_fact_that_did_not_change_is_not_a_reason_for_the_rise() -> None:
     """Defect 3 (demo P00017084: "Has 3 long-term conditions (+0.9 points)", 3 at both runs):
     a contribution that moved only through what changed is not a reason; nor is an event that
