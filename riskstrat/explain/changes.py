@@ -1,16 +1,30 @@
 """Rising risk: what changed since last week, from the difference of two weeks' SHAP vectors.
 
 The same person is explained at this week's and last week's as-of date with the same model;
-per feature, delta = contribution now - contribution then (log-odds). Features that share a
-concept are summed (a new admission moves its 3-month, 12-month and days-since features
-together: one fact), and the concepts with the largest positive deltas are the reasons. Each is
-spoken by the member whose delta is largest among those that are a fact now, with "New: " when
-that fact was not one last week (or the event is more recent than last week's), "(was X)" when
-only its value moved, and the rise it accounts for in percentage points of risk: risk now minus
-the risk with that concept's change undone ("New: emergency admission 6 days ago (+9 points)").
-An admission and the discharge that ended its stay (the YAML's `said_with`), both rising, are
-one reason: "New: emergency admission 6 days ago, discharged from hospital yesterday (+11
-points)".
+per feature, delta = contribution now - contribution then (log-odds). Only a feature whose
+VALUE changed is a change (`changed`: a count or flag that moved, an event newer than last
+week's; an event that only got a week older is not): a fact that is the same at both runs, whose
+contribution moved only through its interaction with what changed, is never a reason. The
+changed members of a concept are summed (a new admission moves its 3-month, 12-month and
+days-since features together: one fact), and the concepts with the largest positive deltas are
+the reasons. Each is spoken by the changed member whose delta is largest among those that are a
+fact now, with "New: " when that fact was not one last week (or the event is more recent than
+last week's) and "(was X)" when only its value moved. An admission and the discharge that ended
+its stay (the YAML's `said_with`), both rising, are one reason (as is a stay that began before
+last week and ended since: said by its discharge, with its admission's date), and the nights in
+hospital that rose with a discharge since last week (STAY_NIGHTS) join the reason that says
+that discharge: one stay is said once ("New: emergency admission 6 days ago, discharged from
+hospital yesterday (+11.2 points)").
+
+Points: a reason's own effect is risk now minus the risk with its change undone (everything
+else held). Those effects can add up to more than the row's net rise when something else fell
+(or effects overlap on the risk curve), so where they do, every reason's effect is scaled down
+by the same factor until together they equal the net rise: the reasons' points share out the
+rise and never add up to more than it. The net rise is the features' (both weeks' log-odds at
+this week's calendar level), at most the list's Rise column (last week's risk at last week's
+level) (docs/outreach.md, "Rising risk: what the points mean"). They are shown to one decimal,
+like the Rise column, rounded so that a row's shown points add up to the rounding of their sum
+(largest remainders).
 """
 
 from __future__ import annotations
@@ -36,6 +50,9 @@ from riskstrat.explain.wording import recent_days as configured_recent_days
 
 MISALIGNED = "change reasons: this week's and last week's frames must have the same rows ({detail})"
 NEW, WAS = "New: ", " (was {value})"
+#: The concept counting nights in hospital: its rise since last week is the nights of the stay
+#: that ended with a discharge since then, said with that discharge (one stay, one reason).
+STAY_NIGHTS = "nights_in_hospital"
 RiskOfLogit = Callable[[np.ndarray], np.ndarray]
 
 
@@ -44,9 +61,37 @@ def expit(z: np.ndarray) -> np.ndarray:
 
 
 def points_text(points: float) -> str:
-    """'+9 points', '+0.6 points' (under 1: one decimal)."""
-    shown = f"{points:.0f}" if abs(points) >= 1 else f"{points:.1f}"
-    return f"({'+' if points >= 0 else ''}{shown} point{'' if shown in ('1', '-1') else 's'})"
+    """'(+9.2 points)', '(+0.6 points)': one decimal, as the list's Rise (points) column."""
+    return f"({'+' if points >= 0 else ''}{points:.1f} points)"
+
+
+def shown_points(points: np.ndarray) -> np.ndarray:
+    """Each value rounded to one decimal so that they add up to the rounding of their sum
+    (largest remainders): a row's reasons never show more points together than they hold."""
+    tenths = np.asarray(points, dtype="float64") * 10
+    if not len(tenths):
+        return tenths
+    low = np.floor(tenths + 1e-9)
+    extra = int(np.round(tenths.sum())) - int(low.sum())
+    order = np.argsort(-(tenths - low), kind="stable")
+    low[order[: max(extra, 0)]] += 1
+    return low / 10
+
+
+def changed(
+    now: np.ndarray, then: np.ndarray, features: list[str], texts: Mapping[str, FeatureText]
+) -> np.ndarray:
+    """rows x features: the value changed since last week. A time since an event changed only
+    when the event is newer (none last week, or fewer days ago now): one that got a week older
+    is the same fact. NaN at both runs is no change."""
+    out = np.zeros(now.shape, dtype=bool)
+    for j, f in enumerate(features):
+        a, b = now[:, j], then[:, j]
+        if texts[f].when is not None:
+            out[:, j] = ~np.isnan(a) & (np.isnan(b) | (a < b))
+        else:
+            out[:, j] = (np.isnan(a) != np.isnan(b)) | (~np.isnan(a) & ~np.isnan(b) & (a != b))
+    return out
 
 
 def _aligned(*frames: pd.DataFrame) -> None:
@@ -73,33 +118,49 @@ def change_reasons(
     texts: Mapping[str, FeatureText],
     k: int = 3,
     risk_of_logit: RiskOfLogit = expit,
+    prev_risk_of_logit: RiskOfLogit | None = None,
     recent_days: int | None = None,
     min_points: float | None = None,
 ) -> pd.DataFrame:
-    """reason_i .. recent_i (REASON_FIELDS) of the k concepts whose contribution rose most, plus
-    `rise_points_i`; contribution_i is the concept's log-odds increase. A concept whose change
-    accounts for fewer than `min_points` points of risk (configs/reasons.yaml) is not said.
-    All four frames share one index (one row per person); `risk_of_logit` maps the raw log-odds
-    (sum of contributions with `bias`) to the risk that is shown (the model's calibrator)."""
+    """reason_i .. recent_i (REASON_FIELDS) of the k changed concepts whose contribution rose
+    most, plus `rise_points_i` (the reason's share of the net rise, module docstring);
+    contribution_i is the concept's log-odds increase. A concept whose share is fewer than
+    `min_points` points of risk (configs/reasons.yaml) is not said; a row whose risk did not
+    rise has no reasons. All four frames share one index (one row per person).
+
+    `risk_of_logit` maps this week's raw log-odds (sum of contributions with `bias`), one per
+    row, to the risk the list shows (the model's calibrator, and its calendar level at this
+    week's date); `prev_risk_of_logit` last week's (its level at last week's date; default: the
+    same). The net rise shared out is the rise from the features (both weeks' log-odds at this
+    week's level), at most the list's rise (the calendar's part included): the points never add
+    up to more than the Rise column, whichever way the calendar level moved."""
     _aligned(now_contrib, prev_contrib, now_values, prev_values)
     features = [c for c in now_contrib.columns if c != "bias"]
     check_texts(features, texts)
     recent = configured_recent_days() if recent_days is None else recent_days
     now_c = now_contrib[features].to_numpy("float64")
-    delta = now_c - prev_contrib[features].to_numpy("float64")
+    prev_c = prev_contrib[features].to_numpy("float64")
     vals = now_values[features].to_numpy("float64")
     prev = prev_values[features].to_numpy("float64")
-    logit_now = now_c.sum(axis=1) + now_contrib.get(
-        "bias", pd.Series(0.0, index=now_contrib.index)
-    ).to_numpy("float64")
+    moved = changed(vals, prev, features, texts)
+    # an unchanged value's contribution moves only through what changed: not its own change
+    delta = np.where(moved, now_c - prev_c, 0.0)
+    logit_now, logit_prev = (
+        c.sum(axis=1) + frame.get("bias", pd.Series(0.0, index=frame.index)).to_numpy("float64")
+        for c, frame in ((now_c, now_contrib), (prev_c, prev_contrib))
+    )
     risk_now = risk_of_logit(logit_now)
-    speakable = sayable(vals, features, texts)
+    prev_risk = risk_of_logit if prev_risk_of_logit is None else prev_risk_of_logit
+    net_rise = np.minimum(risk_now - risk_of_logit(logit_prev), risk_now - prev_risk(logit_prev))
+    net_rise *= 100
+    facts = sayable(vals, features, texts)
+    speakable = facts & moved
     concepts: dict[str, list[int]] = {}
     for j, f in enumerate(features):
         concepts.setdefault(texts[f].concept_name, []).append(j)
     names = list(concepts)
     concept_delta = np.column_stack([delta[:, concepts[c]].sum(axis=1) for c in names])
-    # the member that speaks for each concept: largest delta among members that are facts now
+    # the member that speaks for each concept: largest delta among changed members, facts now
     speaker = np.column_stack(
         [
             np.array(concepts[c])[
@@ -115,25 +176,36 @@ def change_reasons(
     concept_delta, partner = _join_pairs(
         concept_delta, speaker, has_speaker, pairs, features=features, texts=texts, names=names
     )
-    # points of risk each concept's change accounts for: risk now - risk with it undone
-    undone = risk_of_logit((logit_now[:, None] - concept_delta).ravel()).reshape(
-        concept_delta.shape
+    partner = _stay_ended(partner, concept_delta, speaker, has_speaker, facts, moved, pairs,
+                          features=features, texts=texts, names=names)  # fmt: skip
+    concept_delta = _join_stay_nights(
+        concept_delta, moved, partner, pairs, features=features, texts=texts, names=names
     )
-    points = (risk_now[:, None] - undone) * 100
+    # each concept's own effect in points: risk now - risk with its change undone ...
+    undone = np.column_stack(
+        [risk_of_logit(logit_now - concept_delta[:, c]) for c in range(len(names))]
+    )
+    effect = (risk_now[:, None] - undone) * 100
+    rising = (concept_delta > 0) & has_speaker
+    # ... scaled down where the rises' effects add up to more than the net rise
+    total = np.where(rising, effect, 0.0).sum(axis=1)
+    scale = np.where(total > net_rise, np.maximum(net_rise, 0) / np.where(total > 0, total, 1), 1)
+    points = effect * scale[:, None]
     least = configured_min_points() if min_points is None else min_points
-    said = (concept_delta > 0) & has_speaker & (points >= least)
+    said = rising & (points >= least) & (points > 0)
     score = np.where(said, concept_delta, -np.inf)
     order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     out: dict[str, list[object]] = {
         f"{f}_{i}": [] for i in range(1, k + 1) for f in (*REASON_FIELDS, "rise_points")
     }
     for r in range(len(score)):
+        chosen = [int(c) for c in order[r] if score[r, c] > 0]
+        shown = shown_points(points[r, chosen])
         for i in range(k):
-            c = order[r, i] if order.shape[1] > i else 0
-            ok = order.shape[1] > i and score[r, c] > 0
+            ok = i < len(chosen)
             fields = _one(
                 r,
-                c,
+                chosen[i] if ok else 0,
                 ok,
                 features=features,
                 texts=texts,
@@ -142,6 +214,7 @@ def change_reasons(
                 prev=prev,
                 concept_delta=concept_delta,
                 points=points,
+                shown=float(shown[i]) if ok else np.nan,
                 recent=recent,
                 partner=partner,
             )
@@ -185,8 +258,53 @@ def _join_pairs(
     return out, partner
 
 
+def _stay_ended(partner, concept_delta, speaker, has_speaker, facts, moved, pairs, *,
+                features, texts, names) -> np.ndarray:  # fmt: skip
+    """A stay that began before last week and ended since (the discharge is new, the admission
+    is not: it is no change and no reason of its own) is said whole by its discharge: "New:
+    emergency admission 33 days ago, discharged from hospital yesterday", the discharge's
+    points. Returns `partner` with the admission joined to the discharge's concept there."""
+    out = partner.copy()
+    for a, b, one_stay in pairs:
+        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+        if ca == cb:
+            continue
+        ended = one_stay & facts[:, a] & moved[:, b] & has_speaker[:, cb] & (speaker[:, cb] == b)
+        ended &= (out[:, ca] < 0) & (out[:, cb] < 0) & (concept_delta[:, ca] <= 0)
+        out[ended, cb] = a
+    return out
+
+
+def _join_stay_nights(
+    concept_delta: np.ndarray,
+    moved: np.ndarray,
+    partner: np.ndarray,
+    pairs: list[tuple[int, int, np.ndarray]],
+    *,
+    features: list[str],
+    texts: Mapping[str, FeatureText],
+    names: list[str],
+) -> np.ndarray:
+    """One stay, said once: where the last discharge (a `said_with` pair's later event) is newer
+    than last week's, the change in nights in hospital (STAY_NIGHTS) is that stay's nights and
+    joins the concept that says the discharge (the admission's, when _join_pairs joined them)."""
+    if STAY_NIGHTS not in names:
+        return concept_delta
+    out = concept_delta.copy()
+    nights = names.index(STAY_NIGHTS)
+    for a, b, _ in pairs:
+        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+        if nights in (ca, cb):
+            continue
+        carrier = np.where(partner[:, ca] == b, ca, cb)
+        rows = np.flatnonzero(moved[:, b] & (out[:, nights] != 0))
+        out[rows, carrier[rows]] += out[rows, nights]
+        out[rows, nights] = 0.0
+    return out
+
+
 def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, concept_delta,
-         points, recent, partner) -> dict[str, object]:  # fmt: skip
+         points, shown, recent, partner) -> dict[str, object]:  # fmt: skip
     if not ok:
         return dict(reason=None, feature=None, contribution=np.nan, modifiable=False,
                     concept=None, recent=None, rise_points=np.nan)  # fmt: skip
@@ -204,7 +322,7 @@ def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, conc
         text += WAS.format(value=spec.label(then))
     rise = float(points[r, c])
     return dict(
-        reason=f"{text} {points_text(rise)}",
+        reason=f"{text} {points_text(shown)}",
         feature=features[j],
         contribution=float(concept_delta[r, c]),
         modifiable=bool(spec.modifiable),

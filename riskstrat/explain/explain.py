@@ -17,18 +17,25 @@ from riskstrat.explain.discharge import describe_discharge
 from riskstrat.explain.protocols import FeatureText, RiskModel
 from riskstrat.explain.reasons import top_reasons
 from riskstrat.logs import timed
+from riskstrat.models.level import apply_offset, offset
 
 EXPLAIN_TOO_MANY = "explain: {rows} rows asked for; explain selected rows, not the population"
 PREVIOUS_NOT_LISTED = "explain: {count} previous-week rows are not rows of this week's matrix"
 MAX_EXPLAIN_ROWS = 200_000
 
 
-def risk_of_logit(model: RiskModel) -> RiskOfLogit:
-    """Raw log-odds -> the risk the list shows (the model's calibrator when it has one)."""
+def risk_of_logit(model: RiskModel, index_dates: pd.Series | None = None) -> RiskOfLogit:
+    """Raw log-odds -> the risk the list shows (the model's calibrator when it has one, and
+    with `index_dates`, one per row, its calendar level forecast at each row's date)."""
     calibrator = getattr(model, "calibrator", None)
-    if calibrator is None:
-        return expit
-    return lambda z: np.asarray(calibrator(expit(z)), dtype="float64")
+    calibrated = (
+        expit if calibrator is None else lambda z: np.asarray(calibrator(expit(z)), "float64")
+    )
+    level = getattr(model, "level", None)
+    if level is None or index_dates is None:
+        return calibrated
+    shift = offset(level, index_dates)
+    return lambda z: apply_offset(calibrated(z), shift, link=level.link)
 
 
 def _contributions(model: RiskModel, X: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
@@ -106,7 +113,8 @@ def _with_changes(
         prev_X,
         texts=texts,
         k=k,
-        risk_of_logit=risk_of_logit(model),
+        risk_of_logit=risk_of_logit(model, matrix.loc[rows].get("index_date")),
+        prev_risk_of_logit=risk_of_logit(model, previous.get("index_date")),
         recent_days=recent_days,
     )
     changed = changes.index[changes["reason_1"].notna()]

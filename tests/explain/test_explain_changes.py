@@ -1,5 +1,6 @@
-"""Rising risk: reasons are the largest increases in contribution between two weeks (pure),
-and a rise driven only by planned care is flagged."""
+"""Rising risk: reasons are the largest increases in contribution between two weeks of the facts
+that changed (pure), their points share out the net rise, one stay is said once, and a rise
+driven only by planned care is flagged."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from riskstrat.explain.changes import (
     lower_first,
     planned_only,
     points_text,
+    shown_points,
 )
 from riskstrat.features import load_catalogue
 
@@ -53,14 +55,22 @@ def test_reasons_are_the_concepts_whose_contribution_rose_most() -> None:
     out = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3)
     logit_now = -4.0 + sum(v[0] for v in now_c.values())
     adm = 0.5 + 0.3 + 0.6  # the concept's three members' increases, summed
-    points = (expit(logit_now) - expit(logit_now - adm)) * 100
+    own = (expit(logit_now) - expit(logit_now - adm)) * 100  # everything else held
+    drugs_own = (expit(logit_now) - expit(logit_now - 0.2)) * 100
+    # the two effects add up to more than the net rise: each is scaled down to its share
+    net = (expit(logit_now) - expit(logit_now - adm - 0.2)) * 100
+    assert own + drugs_own > net
+    points, drugs = own * net / (own + drugs_own), drugs_own * net / (own + drugs_own)
     assert out.loc["a", "contribution_1"] == pytest.approx(adm)
     assert out.loc["a", "rise_points_1"] == pytest.approx(points)
-    assert out.loc["a", "reason_1"] == f"New: emergency admission 6 days ago {points_text(points)}"
+    assert out.loc["a", "rise_points_2"] == pytest.approx(drugs)
+    shown = shown_points(np.array([points, drugs]))
+    assert (
+        out.loc["a", "reason_1"] == f"New: emergency admission 6 days ago {points_text(shown[0])}"
+    )
     assert out.loc["a", "feature_1"] == "days_since_emerg_adm" and bool(out.loc["a", "recent_1"])
-    drugs = (expit(logit_now) - expit(logit_now - 0.2)) * 100
     assert out.loc["a", "reason_2"] == (
-        f"Taking 11 different medicines (polypharmacy, 10 or more) (was 8) {points_text(drugs)}"
+        f"Taking 11 different medicines (polypharmacy, 10 or more) (was 8) {points_text(shown[1])}"
     )
     # an unchanged register is not a change; nothing rose for b
     assert pd.isna(out.loc["a", "reason_3"])
@@ -101,9 +111,129 @@ def test_a_new_stay_is_one_change_reason() -> None:
     assert two.loc["a", "reason_2"].startswith("New: emergency admission 6 days ago")
 
 
+def test_the_points_of_a_rise_never_add_up_to_more_than_the_rise() -> None:
+    """Defect 1 (demo P00034122: rose 13.2 points, its reason said +19): the admission's own
+    effect exceeds the net rise because something else fell; its points are its share."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "distinct_drugs_90d"]
+    now = dict(zip(cols, [[1, 1], [6, 6], [8, 11]], strict=True))
+    then = dict(zip(cols, [[0, 0], [NAN, NAN], [11, 8]], strict=True))
+    now_c = dict(zip(cols, [[0.5, 0.5], [1.0, 1.0], [0.0, 0.3]], strict=True))
+    then_c = dict(zip(cols, [[0.0, 0.0], [0.0, 0.0], [0.6, 0.0]], strict=True))
+    out = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3, min_points=0)
+    now_logit = -4.0 + np.array([1.5, 1.8])
+    net = (expit(now_logit) - expit(np.array([-3.4, -4.0]))) * 100
+    for r, row in enumerate(("a", "b")):  # a: medicines fell; b: both rose
+        parts = out.loc[row, ["rise_points_1", "rise_points_2", "rise_points_3"]].fillna(0)
+        assert 0 < parts.sum() <= net[r] + 1e-9
+        said = [float(t.rsplit("(+", 1)[1].split(" ")[0]) for t in out.loc[row].filter(
+            regex=r"^reason_\d$").dropna()]  # fmt: skip
+        assert sum(said) <= round(net[r], 1) + 1e-9
+    # a: the admission is the only change that rose: it carries the whole net rise
+    own = (expit(now_logit[0]) - expit(now_logit[0] - 1.5)) * 100
+    assert own > net[0] and out.loc["a", "rise_points_1"] == pytest.approx(net[0])
+    assert out.loc["a", "reason_1"] == f"New: emergency admission 6 days ago {points_text(net[0])}"
+    assert pd.isna(out.loc["a", "reason_2"])  # medicines fell: not a reason for the rise
+
+
+def test_the_points_never_exceed_the_lists_rise_when_the_calendar_level_fell() -> None:
+    """The list's rise is risk now at this week's calendar level minus last week's risk at last
+    week's level; the reasons share out the rise from the features, at most the list's rise."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm"]
+    now = dict(zip(cols, [[1, 1], [6, 6]], strict=True))
+    then = dict(zip(cols, [[0, 0], [NAN, NAN]], strict=True))
+    now_c = dict(zip(cols, [[0.5, 0.5], [1.0, 1.0]], strict=True))
+    then_c = dict(zip(cols, [[0.0, 0.0], [0.0, 0.0]], strict=True))
+    shift = np.array([-0.3, 0.3])  # a: the level fell since last week; b: it rose
+
+    def this_week(z: np.ndarray) -> np.ndarray:
+        return expit(z)
+
+    def last_week(z: np.ndarray) -> np.ndarray:
+        return expit(z - shift)
+
+    out = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3,
+                         risk_of_logit=this_week, prev_risk_of_logit=last_week)  # fmt: skip
+    features = (expit(-2.5) - expit(-4.0)) * 100
+    listed = (expit(-2.5) - expit(-4.0 - shift)) * 100
+    assert listed[0] < features < listed[1]
+    assert out.loc["a", "rise_points_1"] == pytest.approx(listed[0])  # capped at the list's
+    assert out.loc["b", "rise_points_1"] == pytest.approx(features)  # the calendar's part unsaid
+
+
+def test_a_stays_nights_are_said_with_its_admission_and_discharge() -> None:
+    """Defect 2 (demo P00039578, P00037453): "New: emergency admission 6 days ago, discharged
+    from hospital 2 days ago" beside "New: 4 nights in hospital in the last 2 years": one stay."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "bed_days_730d"]
+    now = dict(zip(cols, [[1, 0], [6, NAN], [2, 2], [4, 9]], strict=True))
+    then = dict(zip(cols, [[0, 0], [NAN, NAN], [NAN, 300], [0, 5]], strict=True))
+    now_c = dict(zip(cols, [[0.3, 0.0], [0.6, 0.0], [1.2, 1.0], [0.2, 0.3]], strict=True))
+    then_c = dict(zip(cols, [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.1]], strict=True))
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    # a: the last discharge ended the emergency stay; b: a (planned) stay ended 2 days ago
+    now_v = now_v.assign(days_since_emerg_discharge=[2, NAN])
+    out = change_reasons(now_c, then_c, now_v, then_v, texts=TEXTS, k=3)
+    assert out.loc["a", "reason_1"].startswith(
+        "New: emergency admission 6 days ago, discharged from hospital 2 days ago (+"
+    )
+    assert out.loc["a", "contribution_1"] == pytest.approx(0.3 + 0.6 + 1.2 + 0.2)
+    logit = -4.0 + 2.3
+    assert out.loc["a", "rise_points_1"] == pytest.approx((expit(logit) - expit(-4.0)) * 100)
+    assert pd.isna(out.loc["a", "reason_2"])
+    assert out.loc["b", "reason_1"].startswith("New: discharged from hospital 2 days ago (+")
+    assert out.loc["b", "contribution_1"] == pytest.approx(1.0 + 0.2)
+    assert pd.isna(out.loc["b", "reason_2"])
+
+
+def test_a_stay_that_began_before_last_week_is_said_whole_by_its_discharge() -> None:
+    """In hospital at last week's run (admitted 26 days before it), discharged yesterday: the
+    admission is no change, but the stay is one: said by its discharge with the admission's
+    date and nights, the discharge's and nights' points only."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "bed_days_730d"]
+    now = dict(zip(cols, [[1], [33], [1], [32]], strict=True))
+    then = dict(zip(cols, [[1], [26], [NAN], [26]], strict=True))
+    now_c = dict(zip(cols, [[0.4], [0.5], [1.2], [0.3]], strict=True))
+    then_c = dict(zip(cols, [[0.4], [0.3], [0.0], [0.2]], strict=True))
+    idx = pd.Index(["a"])
+    bias = {"bias": [-4.0]}
+    out = change_reasons(
+        pd.DataFrame({**now_c, **bias}, index=idx),
+        pd.DataFrame({**then_c, **bias}, index=idx),
+        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[1]),
+        pd.DataFrame(then, index=idx),
+        texts=TEXTS,
+        k=3,
+    )
+    assert out.loc["a", "reason_1"].startswith(
+        "New: emergency admission 33 days ago, discharged from hospital yesterday (+"
+    )
+    assert out.loc["a", "contribution_1"] == pytest.approx(1.2 + 0.1)  # not the admission's
+    assert out.loc[["a"], ["reason_2", "reason_3"]].isna().all(axis=None)
+
+
+def test_a_fact_that_did_not_change_is_not_a_reason_for_the_rise() -> None:
+    """Defect 3 (demo P00017084: "Has 3 long-term conditions (+0.9 points)", 3 at both runs):
+    a contribution that moved only through what changed is not a reason; nor is an event that
+    only got a week older."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "ltc_count", "days_since_discharge"]
+    now = dict(zip(cols, [[1, 1], [6, 6], [3, 4], [307, 307]], strict=True))
+    then = dict(zip(cols, [[0, 0], [NAN, NAN], [3, 3], [300, 300]], strict=True))
+    now_c = dict(zip(cols, [[0.5, 0.5], [1.0, 1.0], [0.4, 0.4], [0.2, 0.2]], strict=True))
+    then_c = dict(zip(cols, [[0.0, 0.0], [0.0, 0.0], [0.2, 0.2], [0.0, 0.0]], strict=True))
+    out = change_reasons(*frames(now, then, now_c, then_c), texts=TEXTS, k=3, min_points=0)
+    reasons = out.filter(regex=r"^reason_\d$")
+    assert out.loc["a", "feature_1"] == "days_since_emerg_adm"
+    assert reasons.loc["a"].notna().sum() == 1  # 3 conditions at both runs; discharge older
+    assert out.loc["b", "reason_2"].startswith("Has 4 long-term conditions (was 3) (+")
+    assert not reasons.stack().str.contains("discharged", case=False).any()
+
+
 def test_wording_helpers() -> None:
-    assert points_text(9.2) == "(+9 points)" and points_text(0.64) == "(+0.6 points)"
-    assert points_text(1.2) == "(+1 point)"
+    assert points_text(9.2) == "(+9.2 points)" and points_text(0.64) == "(+0.6 points)"
+    assert points_text(17.0) == "(+17.0 points)"
+    # one decimal each, adding up to the rounding of their sum (largest remainders)
+    assert shown_points(np.array([6.06, 6.06])).tolist() == [6.1, 6.0]
+    assert shown_points(np.array([17.5661])).tolist() == [17.6]
+    assert shown_points(np.array([0.04, 0.04, 0.04])).tolist() == [0.1, 0.0, 0.0]
     assert lower_first("Emergency admission 6 days ago") == "emergency admission 6 days ago"
     for keep in ("A&E visit yesterday", "COPD diagnosed 3 months ago", "HbA1c very high: 80"):
         assert lower_first(keep) == keep

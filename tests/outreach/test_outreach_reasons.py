@@ -172,8 +172,15 @@ def test_explain_lists_says_what_changed_on_rising_rows(
         out = explain_lists(con, lists, settings=settings, pathways=pathways, config=config)
     rising = out[out["pathway"] == "rising_risk"]
     assert len(rising) > 0
-    assert rising["reasons_are_changes"].all()
-    assert rising["reason_1"].str.fullmatch(r".+ \(\+\d+(\.\d)? points?\)").all()
+    # what changed, with points that share out the row's rise (never more than its Rise
+    # column); a row whose rise no changed fact raised keeps this week's reasons, no points
+    changes = rising[rising["reasons_are_changes"].astype(bool)]
+    assert len(changes) > 0
+    assert changes["reason_1"].str.fullmatch(r".+ \(\+\d+\.\d points\)").all()
+    points = changes.filter(regex=r"^rise_points_\d$").fillna(0).sum(axis=1)
+    assert (points <= changes["rise_points"] + 1e-9).all()
+    kept = rising.loc[~rising["reasons_are_changes"].astype(bool), "reason_1"]
+    assert not kept.str.contains("points").any()
     assert rising["rise_planned_only"].notna().all()
     others = out[out["pathway"] != "rising_risk"]
     assert not others["reasons_are_changes"].any()
