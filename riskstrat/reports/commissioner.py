@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def write_report(
     settings: Settings,
     config: ReportConfig | None = None,
     cohort: pd.DataFrame | None = None,
-    listed: set[str] | None = None,
+    listed: Collection[str] | Callable[[], Collection[str]] | None = None,
     warnings: list[str] | None = None,
     matured: Mapping[date, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
@@ -52,8 +52,10 @@ def write_report(
 
     settings: the run's settings (paths, MLflow for the model's card); cohort: the run's feature
     matrix of the report's task at `as_of` with the scored `risk` column (None: built from the
-    store's scores); listed: patient ids on this run's lists (default: read from the run's
-    practice files); warnings: monitoring warnings of the run (technical wording; the page
+    store's scores); listed: patient ids on this run's lists, or a function giving them, called
+    only once every figure that does not count them is made (a run passes one that waits for
+    its final lists, made beside the report: runs.steps.report_step); default: read from the
+    run's practice files; warnings: monitoring warnings of the run (technical wording; the page
     shows them in a commissioner's words, warnings.csv keeps both); matured: the run's
     matured rows of the report's task by scoring date (riskstrat.reports.loader.matured_rows,
     made once by monitoring), used when the report's matured date is among them.
@@ -71,10 +73,12 @@ def write_report(
             cohort=cohort,
             matured=matured,
         )
-        frame = build_aggregates(**inputs, config=config)
-        remember(con, inputs["cohort"], as_of=as_of, config=config)  # next week's trend
+        # What does not count the listed first: in a run, its final lists are made meanwhile
+        # (explain, beside the report), and build_aggregates asks for them last.
         context = load_context(con, as_of=as_of, task=task, settings=settings, config=config,
                                warnings=list(warnings or []))  # fmt: skip
+        frame = build_aggregates(**inputs, config=config)
+        remember(con, inputs["cohort"], as_of=as_of, config=config)  # next week's trend
         html = render_html(
             frame,
             as_of=as_of,

@@ -9,8 +9,9 @@ definitions (riskstrat.reports.cohort). Listed patients come from the run's prac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -174,24 +175,34 @@ def load_inputs(
     config: ReportConfig,
     task: TaskSpec,
     run_dir: Path,
-    listed: set[str] | None = None,
+    listed: Collection[str] | Callable[[], Collection[str]] | None = None,
     cohort: pd.DataFrame | None = None,
     matured: Mapping[date, pd.DataFrame] | None = None,
 ) -> dict[str, object]:
     """Keyword arguments for build_aggregates (without config and warnings).
 
     cohort: the feature matrix scored at `as_of` with its `risk` (the run's, computed once);
-    None builds it from the store's scores. matured: the run's matured_rows frames by scoring
-    date (monitoring made them), reused when the report's matured date is among them.
+    None builds it from the store's scores. listed: the patient ids on the run's lists, or a
+    function giving them, which build_aggregates calls only once the figures that do not count
+    them are made (a run's report: its final lists are made beside it); None: read from the
+    run's practice lists, then. The people frame has no `listed` column: build_aggregates
+    adds it. matured: the run's matured_rows frames by scoring date (monitoring made them),
+    reused when the report's matured date is among them.
     """
     if cohort is None:
         cohort = scored_matrix(con, task=task, as_of=as_of, registers=config.registers)
     areas = practices(con)
     people = people_frame(cohort, practices=areas, registers=config.registers)
-    ids = listed if listed is not None else listed_from_run(run_dir)
+    if listed is None:
+        ids = partial(listed_from_run, run_dir)
+    elif callable(listed):
+        ids = listed
+    else:
+        ids = partial(frozenset, listed)
     _, matured_frame = matured_matrix(con, task=task, as_of=as_of, known=matured)
     return {
-        "cohort": people.assign(listed=people["patient_id"].isin(ids)),
+        "cohort": people,
+        "listed": ids,
         "as_of": as_of,
         "practices": areas,
         "matured": (

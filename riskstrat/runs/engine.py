@@ -18,7 +18,7 @@ import pandas as pd
 
 from riskstrat.logs import log_event
 from riskstrat.runs.state import RunState
-from riskstrat.runs.steps import STEPS, Step, write_lists
+from riskstrat.runs.steps import STEPS, Step, pathway_counts, write_lists
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -184,8 +184,7 @@ def spark_select_step(state: RunState) -> dict[str, int]:
     lists["model_name"] = lists["task"].map({t: v[0] for t, v in versions.items()})
     lists["model_version"] = lists["task"].map({t: v[1] for t, v in versions.items()})
     state.lists = lists
-    by_pathway = lists.groupby("pathway").size()
-    return {f"{p}_listed": int(by_pathway.get(p, 0)) for p in state.pathways}
+    return pathway_counts(state, lists, suffix="selected")
 
 
 def spark_lists_step(state: RunState) -> dict[str, int]:

@@ -41,6 +41,7 @@ LANES_INVALID = (
     "run steps {waits}: a side step must wait for a main step (the first) or for the side "
     "step before it"
 )
+NO_LISTS = "the main lane ended before explain made the run's final lists"
 #: Called after each step with (step name, state): progress display, or a test's kill point.
 StepHook = Callable[[str, RunState], None]
 
@@ -208,6 +209,7 @@ def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
             return
         lane, forked_with = state.lane_copy(), len(state.warnings)
         rest = pool.submit(run_lane, main[fork:], state, halts=True)
+        rest.add_done_callback(lambda _: _no_lists_coming(state))
         try:
             run_lane(side, lane, halts=False)
         finally:
@@ -216,6 +218,15 @@ def _run_steps(state: RunState, *, on_step: StepHook | None) -> None:
                 lane.con.close()
             rest.result()  # the main lane's error before the side lane's
     state.warnings.extend(lane.warnings[forked_with:])  # after the main lane's, as in order
+
+
+def _no_lists_coming(state: RunState) -> None:
+    """The main lane has ended: a side step still waiting for its final lists (explain_step
+    fulfils `state.explaining`) gets an error instead of waiting for ever. The run then raises
+    the main lane's own error, the one an in-order run would meet. (Only the main lane's
+    thread, which has ended, fulfils it: no race.)"""
+    if state.explaining is not None and not state.explaining.done():
+        state.explaining.set_exception(RuntimeError(NO_LISTS))
 
 
 def split_lanes(steps: Sequence[Step]) -> tuple[list[Step], list[Step]]:

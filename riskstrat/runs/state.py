@@ -83,6 +83,10 @@ class RunState:
     loading_models: Any = None
     #: score_step's background store of the scores (a Future), until runs.steps.await_stored.
     storing: Any = None
+    #: The side lane's way to the final lists (explain_step's `explained`), which the main lane
+    #: makes beside it (runs.pipeline): a concurrent.futures.Future that `lane_copy` makes and
+    #: both copies share, fulfilled by explain_step; read through runs.steps.await_explained.
+    explaining: Any = None
 
     @classmethod
     def start(
@@ -131,7 +135,13 @@ class RunState:
         manifest and caches, with its own cursor of the store (a DuckDB connection is not safe
         across threads) and its own copy of the warnings so far, whose additions the run appends
         after the main lane's. Side steps add to the shared frames and caches but rebind no
-        attribute of the state. The run closes the cursor; `close` stays the run's."""
+        attribute of the state. The run closes the cursor; `close` stays the run's.
+
+        Both copies share a new `explaining` Future: the main lane's explain_step puts the
+        final lists there, for a side step that needs them (the report's listed people)."""
+        from concurrent.futures import Future
+
+        self.explaining = Future()
         return replace(
             self,
             con=None if self.con is None else self.con.cursor(),

@@ -7,6 +7,7 @@ and monitoring.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ STORE_STALE = (
     "ingest the newer extract or pass --extract-date"
 )
 NO_PATIENTS = "store {store}: the patients table is empty"
+NOT_EXPLAINED = "the run's lists are not explained yet: the explain step runs before this one"
 #: From this many practices a run's list files are written by processes of their own
 #: (outreach/file_worker.py), so they no longer take turns on the GIL with the report beside
 #: them (runs/pipeline.py); for fewer, starting the processes costs more than it frees.
@@ -283,9 +285,16 @@ def select_step(state: RunState) -> dict[str, int]:
         load_previous=previous_scores(state),
     )
     state.lists = state.selection.lists
-    by_pathway = state.lists.groupby("pathway").size()
     await_stored(state)  # stored beside select (score_step); the report reads them
-    return {f"{p}_listed": int(by_pathway.get(p, 0)) for p in state.pathways}
+    return pathway_counts(state, state.lists, suffix="selected")
+
+
+def pathway_counts(state: RunState, lists: pd.DataFrame, *, suffix: str) -> dict[str, int]:
+    """Rows per pathway of the run, as manifest counts `<pathway>_<suffix>`: `selected` by
+    select (before explain leaves out the rises due only to a planned admission), `listed` by
+    lists (the rows written on the practice lists)."""
+    by_pathway = lists.groupby("pathway").size()
+    return {f"{p}_{suffix}": int(by_pathway.get(p, 0)) for p in state.pathways}
 
 
 def explain_step(state: RunState) -> dict[str, int]:
@@ -303,7 +312,24 @@ def explain_step(state: RunState) -> dict[str, int]:
     )
     # A rise driven only by a planned admission is not rising risk: reserve names move up.
     state.explained = drop_planned_rises(explained, selection=state.selection)
+    if state.explaining is not None:  # the report, beside this lane, waits for these lists
+        state.explaining.set_result(state.explained)
     return {"explained": len(state.explained)}
+
+
+def await_explained(state: RunState) -> pd.DataFrame:
+    """The run's final lists (explain_step's, the rows the practice lists get). A step of the
+    side lane, which starts after select, beside explain (runs.pipeline), waits here until
+    explain has made them; it gets an error if the main lane ended without them (the run then
+    fails with the main lane's error). In an in-order run they are already there."""
+    if state.explained is None and state.explaining is not None:
+        start = time.perf_counter()
+        explained = state.explaining.result()
+        log_event("run.waited_for_explain", seconds=round(time.perf_counter() - start, 2))
+        return explained
+    if state.explained is None:
+        raise ValueError(NOT_EXPLAINED)
+    return state.explained
 
 
 def matrix_rows(state: RunState) -> pd.Series | None:
@@ -354,7 +380,8 @@ def write_lists(state: RunState, *, contacts_reader) -> dict[str, int]:
         config=load_outreach_config(),
         in_workers=len(practices) >= FILE_WORKERS_MIN_PRACTICES,
     )
-    return {"files": len(written), "practices": len(practices)}
+    listed = pathway_counts(state, state.explained, suffix="listed")
+    return {"files": len(written), "practices": len(practices), **listed}
 
 
 def monitoring_step(state: RunState) -> dict[str, int]:
@@ -369,7 +396,10 @@ def report_step(state: RunState) -> dict[str, int]:
     """The commissioner report (crisis cohort), with this run's monitoring warnings in it.
 
     It reuses the run's crisis matrix and scores (same rows, same order), so features are built
-    once per run.
+    once per run. Its listed people are those on the final lists (after explain leaves out the
+    rises due only to a planned admission), not select's: the report makes every figure that
+    does not count them first and waits for explain (beside it in the main lane) only then
+    (reports.commissioner.write_report's `listed`), never for the list files.
     """
     from riskstrat.reports.commissioner import write_report
 
@@ -380,7 +410,7 @@ def report_step(state: RunState) -> dict[str, int]:
         run_dir=state.run_dir,
         settings=state.settings,
         cohort=crisis.matrix.assign(risk=crisis.scores["risk"].to_numpy()),
-        listed=set(state.lists["patient_id"]),
+        listed=lambda: set(await_explained(state)["patient_id"]),
         warnings=list(state.warnings),
         matured={day: rows for (task, day), rows in state.matured.items() if task == "crisis"},
     )
@@ -398,8 +428,9 @@ STEPS: tuple[tuple[str, Step], ...] = tuple(
         Step("select", select_step),
         Step("explain", explain_step),
         Step("lists", lists_step),
-        # Beside explain -> lists (they need only select's lists and score's warnings):
-        # monitoring, then the report, so monitoring's warnings reach the commissioner report.
+        # Beside explain -> lists (they need select's lists and score's warnings; the report's
+        # listed count waits for explain's final lists: await_explained): monitoring, then the
+        # report, so monitoring's warnings reach the commissioner report.
         Step("monitoring", monitoring_step, waits_for="select"),
         Step("report", report_step, applies=lambda s: s.writes_report, waits_for="monitoring"),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from unittest import mock
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,3 +126,33 @@ def test_empty_matured_window_still_reports() -> None:
     args = inputs(400)
     agg = build_aggregates(**(args | {"matured": args["matured"].iloc[:0]}), config=CONFIG)
     assert agg[agg.section == "performance"].empty
+
+
+def test_listed_given_late_gives_the_same_figures_asked_for_after_the_other_sections(
+    built,
+) -> None:
+    """A run's report passes who is listed as a function (its final lists are made beside it):
+    called once, only after the sections that do not count the listed, with the same figures
+    as a cohort that says who is listed."""
+    import riskstrat.reports.aggregates as aggregates
+
+    args, agg = built
+    cohort = args["cohort"]
+    ids = set(cohort.loc[cohort["listed"].astype(bool), "patient_id"])
+    before = ("pyramid_and_geography", "activity", "performance", "trend")
+    after = ("equity", "outreach")
+    spies = {name: mock.patch.object(aggregates, name, wraps=getattr(aggregates, name))
+             for name in (*before, *after)}  # fmt: skip
+    asked: list[dict[str, bool]] = []
+
+    def listed() -> set[str]:
+        asked.append({name: spy.called for name, spy in called.items()})
+        return ids
+
+    with ExitStack() as stack:
+        called = {name: stack.enter_context(patch) for name, patch in spies.items()}
+        late = build_aggregates(
+            **(args | {"cohort": cohort.drop(columns="listed")}), config=CONFIG, listed=listed
+        )
+    pd.testing.assert_frame_equal(late, agg)
+    assert asked == [{**dict.fromkeys(before, True), **dict.fromkeys(after, False)}]

@@ -67,7 +67,7 @@ def test_crisis_only_run_end_to_end(run_settings: Settings) -> None:
     assert m.status == "succeeded" and m.inputs.extract_date == AS_OF - timedelta(days=1)
     assert [x.task for x in m.models] == ["crisis"]
     assert m.counts["features"]["crisis_rows"] > 0
-    assert m.counts["select"]["early_intervention_listed"] > 0
+    assert m.counts["lists"]["early_intervention_listed"] > 0
     assert list(run.glob("practices/*/early_intervention.csv"))
     assert (run / "commissioner" / "report.html").is_file()
     assert AS_OF - timedelta(days=1) == m.store.extract_date

@@ -66,7 +66,7 @@ def _weekly_runs(settings: Settings) -> dict[str, dict[str, str]]:
             score(con, as_of=day, settings=settings)
     steady = run_once(as_of=AS_OF, settings=settings, options=options)
     assert steady.status == "succeeded"
-    assert steady.counts["select"]["rising_risk_listed"] > 0  # last week's scores compared
+    assert steady.counts["select"]["rising_risk_selected"] > 0  # last week's scores compared
     assert steady.monitoring["crisis"]["matured_scored_on"] == EARLIER[0].isoformat()
     out["steady"] = _hashes(settings)
     return out

@@ -96,3 +96,72 @@ def test_a_run_failing_while_its_models_load_leaves_nothing_frozen(
         run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False), on_step=fail)
     time.sleep(2)  # a load still running after the run ended would freeze by now
     assert gc.get_freeze_count() == 0
+
+
+def test_the_report_counts_the_listed_last_while_explain_runs(
+    run_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report needs explain's final lists (runs.steps.await_explained) only for the figures
+    that count the listed: everything else, up to the trend section, is made while explain
+    runs. Here explain's last part waits until the report has made its trend section; a report
+    that waited for explain any earlier would leave both lanes waiting (and time out)."""
+    import riskstrat.outreach.engine as outreach_engine
+    import riskstrat.reports.aggregates as aggregates
+
+    trend_made = threading.Event()
+    real_trend, real_drop = aggregates.trend, outreach_engine.drop_planned_rises
+
+    def trend(*args, **kwargs):
+        rows = real_trend(*args, **kwargs)
+        trend_made.set()
+        return rows
+
+    def drop(lists, *, selection):
+        assert trend_made.wait(timeout=60), "the report waited for explain before its trend"
+        return real_drop(lists, selection=selection)
+
+    monkeypatch.setattr(aggregates, "trend", trend)
+    monkeypatch.setattr(outreach_engine, "drop_planned_rises", drop)
+    manifest = run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False))
+    assert manifest.status == "succeeded"
+    lists = manifest.counts["lists"]
+    assert (
+        sum(v for k, v in lists.items() if k.endswith("_listed"))
+        == (manifest.counts["explain"]["explained"])
+    )
+
+
+def test_an_explain_failing_while_the_report_waits_fails_the_run_with_its_line(
+    run_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report waits for explain's final lists; explain fails meanwhile: the report is not
+    left waiting, and the run fails with explain's error (the one an in-order run meets)."""
+    import concurrent.futures
+
+    import riskstrat.outreach.engine as outreach_engine
+    import riskstrat.runs.steps as steps
+
+    waiting, answered = threading.Event(), []
+    real_await = steps.await_explained
+
+    def await_explained(state: RunState):
+        waiting.set()
+        done, _ = concurrent.futures.wait([state.explaining], timeout=60)
+        answered.append(bool(done))  # False: left waiting for lists that never come
+        if not done:
+            raise TimeoutError("the report was left waiting")  # instead of hanging the test
+        return real_await(state)
+
+    def drop(lists, *, selection):
+        assert waiting.wait(timeout=60), "the report never asked for the listed"
+        raise ValueError(INJECTED.format(step="explain"))
+
+    monkeypatch.setattr(steps, "await_explained", await_explained)
+    monkeypatch.setattr(outreach_engine, "drop_planned_rises", drop)
+    with pytest.raises(ValueError) as caught:
+        run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False))
+    assert str(caught.value) == INJECTED.format(step="explain")
+    assert answered == [True]
+    failed = recent_manifests(run_settings.paths.out_dir)[0]
+    assert failed.status == "failed" and failed.error == describe(caught.value)[0]
+    assert not (run_settings.paths.out_dir / "runs" / AS_OF.isoformat()).exists()

@@ -82,7 +82,7 @@ def test_steady_state_run_equals_a_run_that_recomputes_everything(steady_store: 
         as_of=AS_OF, settings=steady_store, options=options, on_step=explain_by_join_too
     )
     assert compared and compared[0] > 20
-    assert first.counts["select"]["rising_risk_listed"] > 0  # last week's scores are compared
+    assert first.counts["select"]["rising_risk_selected"] > 0  # last week's scores are compared
     assert first.monitoring["crisis"]["matured_scored_on"] == MATURED.isoformat()
     steady = _published(steady_store)
     with connect(steady_store.paths.store, read_only=True) as con:
