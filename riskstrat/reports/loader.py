@@ -270,8 +270,11 @@ def model_card_context(
     except Exception as exc:  # any registry failure: the report still renders
         why = type(exc).__name__
         return ModelContext(name=name, version=version, problem=NO_CARD.format(why=why))
-    path = settings.paths.out_dir / "model_cards" / f"{card.name}-v{card.version}.html"
-    shown = str(path) if path.is_file() else None
+    # Named inside the output folder, not by the server's absolute path: the report is read
+    # away from the server (emailed, shared), where an absolute path means nothing.
+    folder = settings.paths.out_dir
+    path = folder / "model_cards" / f"{card.name}-v{card.version}.html"
+    shown = path.relative_to(folder).as_posix() if path.is_file() else None
     return model_context(card, config=config, card_path=shown)
 
 

@@ -60,7 +60,8 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
             + "."
         )
     lines.append(
-        f"Model card (full evaluation, intended use, limitations): {m.card_path}."
+        f"Model card (full evaluation, intended use, limitations): {m.card_path} in riskstrat's "
+        "output folder."
         if m.card_path
         else "Model card: written into out/model_cards/ by the model team (`riskstrat model-card`)."
     )
