@@ -38,7 +38,8 @@ come from the same YAML keys (riskstrat.explain.reasons, one fact each):
   hospital 16 days ago" ("..., discharged the same day"; "Emergency admission 7 months ago, 4
   nights in hospital" when both times would read the same), placed by the two contributions summed;
   rising risk likewise ("New: emergency admission 6 days ago, discharged from hospital yesterday
-  (+11 points)"). A stay continued in another hospital is one stay: through a transfer chain
+  (+11.0 points)", its nights in hospital counted in the same reason). A stay continued in
+  another hospital is one stay: through a transfer chain
   (features/transfer_link.sql) its discharge is the last leg's, and its nights count every leg.
   When the last discharge ended another stay (a planned one), they stay two reasons. Before
   this, a third of the demo's listed rows spent two of their three reasons on one stay.
@@ -59,14 +60,18 @@ come from the same YAML keys (riskstrat.explain.reasons, one fact each):
   date, length of stay, admission method, diagnosis group and destination); hospital-use features
   with a `discharge_reason` are worded "previous".
 - **Rising risk says what changed.** A rising-risk row is explained at this week's and last
-  week's as-of with the same model; the reasons are the concepts whose contribution rose most
-  (difference of the two SHAP vectors, summed over a concept), with the rise each accounts for:
-  "New: emergency admission 6 days ago (+9 points)", "Taking 11 different medicines
-  (polypharmacy, 10 or more) (was 8) (+2 points)".
+  week's as-of with the same model; the reasons are the facts whose value changed (a count or
+  flag that moved, an event newer than last week's; never a fact the same at both runs), each
+  with its share of the row's rise, to one decimal: a reason's own effect (risk now minus risk
+  with its change undone), scaled down together when the effects add up to more than the rise,
+  so the points never exceed the Rise column: "New: emergency admission 6 days ago, discharged
+  the same day (+9.4 points)", "Taking 11 different medicines (polypharmacy, 10 or more) (was 8)
+  (+2.1 points)" (docs/outreach.md, "Rising risk: what the points mean").
 - **A rise driven only by planned care is not rising risk.** When a planned (elective) admission
   count rose since last week and no unplanned event did (no emergency admission, no A&E visit),
-  the rise is the planned stay's own after-effect: the person is under specialist care, and the
-  discharge is followed up by the post-discharge list at its readmission risk. Such rows are
+  the rise is the planned stay's own after-effect: the person is under specialist care (the
+  post-discharge list lists the discharge only if its readmission risk is high enough). Such
+  rows are
   flagged `rise_planned_only` and do not belong on the rising-risk list (features carry
   `event: planned` / `unplanned`). A planned admission alongside an unplanned event still counts.
 """
