@@ -228,6 +228,13 @@ def change_reasons(
     return frame
 
 
+def _pair_concepts(pairs, *, features, texts, names):  # fmt: skip
+    """Each `said_with` pair (a, b, one_stay) with its two concepts' columns (ca, cb)."""
+    for a, b, one_stay in pairs:
+        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+        yield a, b, one_stay, ca, cb
+
+
 def _join_pairs(
     concept_delta: np.ndarray,
     speaker: np.ndarray,
@@ -243,8 +250,9 @@ def _join_pairs(
     other is not said. Returns the deltas and, rows x concepts, the speaker's partner (-1)."""
     out = concept_delta.copy()
     partner = np.full(out.shape, -1)
-    for a, b, one_stay in pairs:
-        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+    for a, b, one_stay, ca, cb in _pair_concepts(
+        pairs, features=features, texts=texts, names=names
+    ):
         if ca == cb:
             continue
         both = one_stay & (speaker[:, ca] == a) & (speaker[:, cb] == b) & has_speaker[:, ca]
@@ -265,8 +273,9 @@ def _stay_ended(partner, concept_delta, speaker, has_speaker, facts, moved, pair
     emergency admission 33 days ago, discharged from hospital yesterday", the discharge's
     points. Returns `partner` with the admission joined to the discharge's concept there."""
     out = partner.copy()
-    for a, b, one_stay in pairs:
-        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+    for a, b, one_stay, ca, cb in _pair_concepts(
+        pairs, features=features, texts=texts, names=names
+    ):
         if ca == cb:
             continue
         ended = one_stay & facts[:, a] & moved[:, b] & has_speaker[:, cb] & (speaker[:, cb] == b)
@@ -292,8 +301,7 @@ def _join_stay_nights(
         return concept_delta
     out = concept_delta.copy()
     nights = names.index(STAY_NIGHTS)
-    for a, b, _ in pairs:
-        ca, cb = (names.index(texts[features[x]].concept_name) for x in (a, b))
+    for _, b, _, ca, cb in _pair_concepts(pairs, features=features, texts=texts, names=names):
         if nights in (ca, cb):
             continue
         carrier = np.where(partner[:, ca] == b, ca, cb)
