@@ -123,19 +123,18 @@ def unit_of(days: float) -> str:
     return "month" if d < 2 * YEAR_DAYS else "year"
 
 
+#: Days in one of each unit a time can be said in.
+UNIT_DAYS = {"week": 7, "month": MONTH_DAYS, "year": YEAR_DAYS}
+
+
 def ago_in(days: float, unit: str) -> str:
-    """`days` ago said in `unit` (rounded as friendly_ago rounds it); "today" and "yesterday"
-    as friendly_ago says them; a time under one `unit` is "less than a week ago"."""
+    """`days` ago said in `unit` (rounded as friendly_ago rounds it). A time under one `unit`
+    keeps friendly_ago's own words ("3 days ago", "yesterday"): a recent event said as "less
+    than a week ago", or 4 days as "1 week ago", would blur the fact a nurse needs most."""
     d = max(0, round(float(days)))
-    if d <= 1 or unit == "day":
+    if unit == "day" or d < UNIT_DAYS[unit]:
         return friendly_ago(d)
-    n = {
-        "week": round(d / 7),
-        "month": round(d / MONTH_DAYS),
-        "year": math.floor(d / YEAR_DAYS),
-    }[unit]
-    if n == 0:
-        return f"less than a {unit} ago"
+    n = math.floor(d / YEAR_DAYS) if unit == "year" else round(d / UNIT_DAYS[unit])
     return f"{n} {unit}{'' if n == 1 else 's'} ago"
 
 
@@ -160,7 +159,8 @@ def pair_text(
     hospital 16 days ago"; the YAML's `same_value` when both were the same day, its
     `stay_nights` when both times would read the same ("7 months ago, 4 nights in hospital").
     Both times are said in one unit, the older time's ("11 weeks ago, discharged from hospital
-    7 weeks ago", not "... 51 days ago"); "yesterday" and "today" stay as they are."""
+    7 weeks ago", not "... 51 days ago"), unless the later is under one of that unit: then it
+    keeps its own words ("10 weeks ago, discharged from hospital 3 days ago")."""
     said_with = first.said_with
     if said_with is None:
         raise ValueError(NOT_A_PAIR.format(feature=first.column))

@@ -11,7 +11,7 @@ import pytest
 
 from riskstrat.explain import as_texts, top_reasons
 from riskstrat.explain.discharge import DIAGNOSIS, describe_discharge
-from riskstrat.explain.reasons import pair_text, reason_text
+from riskstrat.explain.reasons import UNIT_DAYS, pair_text, reason_text, unit_of
 from riskstrat.explain.wording import display_label, display_labels, load_reason_settings
 from riskstrat.features import load_catalogue
 
@@ -79,12 +79,12 @@ def test_the_diagnosis_as_a_reason_uses_the_display_label() -> None:
         # the demo's "Emergency admission 11 weeks ago, discharged from hospital 51 days ago"
         (77, 51, "Emergency admission 11 weeks ago, discharged from hospital 7 weeks ago"),
         (400, 200, "Emergency admission 13 months ago, discharged from hospital 7 months ago"),
-        (
-            900,
-            300,
-            "Emergency admission 2 years ago, discharged from hospital less than a year ago",
-        ),
-        (70, 3, "Emergency admission 10 weeks ago, discharged from hospital less than a week ago"),
+        (900, 300, "Emergency admission 2 years ago, discharged from hospital 10 months ago"),
+        # a later time under one of the older's unit keeps its own words: never "less than a
+        # week ago" or 4 days as "1 week ago" (the recent discharge is what a nurse needs)
+        (70, 3, "Emergency admission 10 weeks ago, discharged from hospital 3 days ago"),
+        (60, 4, "Emergency admission 9 weeks ago, discharged from hospital 4 days ago"),
+        (130, 2, "Emergency admission 4 months ago, discharged from hospital 2 days ago"),
         (70, 1, "Emergency admission 10 weeks ago, discharged from hospital yesterday"),
         (70, 0, "Emergency admission 10 weeks ago, discharged from hospital today"),
         (40, 12, "Emergency admission 40 days ago, discharged from hospital 12 days ago"),
@@ -95,16 +95,20 @@ def test_one_reason_says_both_times_in_one_unit(admitted: int, discharged: int, 
     first, then = TEXTS["days_since_emerg_adm"], TEXTS["days_since_discharge"]
     said = pair_text(first, then, admitted, discharged)
     assert said == text
-    assert len({m.group(1) or m.group(2) for m in UNIT.finditer(said)}) <= 1
+    units = {m.group(1) or m.group(2) for m in UNIT.finditer(said)}
+    assert len(units) <= 1 or discharged < UNIT_DAYS[unit_of(admitted)]
 
 
 def test_a_pair_is_never_said_in_two_units() -> None:
     first, then = TEXTS["days_since_emerg_adm"], TEXTS["days_since_discharge"]
     for admitted in range(2, 1000, 7):
         for stay in (1, 3, 8, 20, 45, 100):
-            said = pair_text(first, then, admitted, max(0, admitted - stay))
+            later = max(0, admitted - stay)
+            said = pair_text(first, then, admitted, later)
             units = {m.group(1) or m.group(2) for m in UNIT.finditer(said)}
-            assert len(units) <= 1, said
+            # two units only where the later time is under one of the older's unit
+            assert len(units) <= 1 or later < UNIT_DAYS[unit_of(admitted)], said
+            assert "less than" not in said, said
 
 
 def test_a_length_of_stay_is_counted_in_nights_everywhere() -> None:
