@@ -295,7 +295,7 @@ def _join_stay_nights(
     names: list[str],
 ) -> np.ndarray:
     """One stay, said once: where the last discharge (a `said_with` pair's later event) is newer
-    than last week's, the change in nights in hospital (STAY_NIGHTS) is that stay's nights and
+    than last week's, a rise in nights in hospital (STAY_NIGHTS) is that stay's nights and
     joins the concept that says the discharge (the admission's, when _join_pairs joined them)."""
     if STAY_NIGHTS not in names:
         return concept_delta
@@ -305,7 +305,7 @@ def _join_stay_nights(
         if nights in (ca, cb):
             continue
         carrier = np.where(partner[:, ca] == b, ca, cb)
-        rows = np.flatnonzero(moved[:, b] & (out[:, nights] != 0))
+        rows = np.flatnonzero(moved[:, b] & (out[:, nights] > 0))
         out[rows, carrier[rows]] += out[rows, nights]
         out[rows, nights] = 0.0
     return out

@@ -184,6 +184,28 @@ def test_a_stays_nights_are_said_with_its_admission_and_discharge() -> None:
     assert pd.isna(out.loc["b", "reason_2"])
 
 
+def test_nights_that_fell_are_not_said_as_the_new_stays_nights() -> None:
+    """Older nights slid out of the window while a short new stay ended: the nights fell. That
+    fall is not this stay's nights and must not take from the discharge's points (review)."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "bed_days_730d"]
+    now = dict(zip(cols, [[0], [NAN], [2], [3]], strict=True))
+    then = dict(zip(cols, [[0], [NAN], [300], [8]], strict=True))
+    now_c = dict(zip(cols, [[0.0], [0.0], [1.0], [0.1]], strict=True))
+    then_c = dict(zip(cols, [[0.0], [0.0], [0.0], [0.4]], strict=True))
+    idx = pd.Index(["a"])
+    bias = {"bias": [-4.0]}
+    out = change_reasons(
+        pd.DataFrame({**now_c, **bias}, index=idx),
+        pd.DataFrame({**then_c, **bias}, index=idx),
+        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[NAN]),
+        pd.DataFrame(then, index=idx),
+        texts=TEXTS,
+        k=3,
+    )
+    assert out.loc["a", "reason_1"].startswith("New: discharged from hospital 2 days ago (+")
+    assert out.loc["a", "contribution_1"] == pytest.approx(1.0)
+
+
 def test_a_stay_that_began_before_last_week_is_said_whole_by_its_discharge() -> None:
     """In hospital at last week's run (admitted 26 days before it), discharged yesterday: the
     admission is no change, but the stay is one: said by its discharge with the admission's
