@@ -121,6 +121,7 @@ def change_reasons(
     prev_risk_of_logit: RiskOfLogit | None = None,
     recent_days: int | None = None,
     min_points: float | None = None,
+    rise_cap: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """reason_i .. recent_i (REASON_FIELDS) of the k changed concepts whose contribution rose
     most, plus `rise_points_i` (the reason's share of the net rise, module docstring);
@@ -133,7 +134,10 @@ def change_reasons(
     week's date); `prev_risk_of_logit` last week's (its level at last week's date; default: the
     same). The net rise shared out is the rise from the features (both weeks' log-odds at this
     week's level), at most the list's rise (the calendar's part included): the points never add
-    up to more than the Rise column, whichever way the calendar level moved."""
+    up to more than the Rise column, whichever way the calendar level moved. `rise_cap`: the
+    list's Rise column itself (points, one per row; NaN: none), which can be smaller than the
+    rise recomputed here when last week's stored score came from another model version (a
+    retrain or recalibration in between) or from features since corrected by late data."""
     _aligned(now_contrib, prev_contrib, now_values, prev_values)
     features = [c for c in now_contrib.columns if c != "bias"]
     check_texts(features, texts)
@@ -153,6 +157,8 @@ def change_reasons(
     prev_risk = risk_of_logit if prev_risk_of_logit is None else prev_risk_of_logit
     net_rise = np.minimum(risk_now - risk_of_logit(logit_prev), risk_now - prev_risk(logit_prev))
     net_rise *= 100
+    if rise_cap is not None:  # the list's Rise column (stored scores: maybe another model's)
+        net_rise = np.fmin(net_rise, np.asarray(rise_cap, dtype="float64"))
     facts = sayable(vals, features, texts)
     speakable = facts & moved
     concepts: dict[str, list[int]] = {}

@@ -54,6 +54,7 @@ def explain(
     after_discharge: bool = False,
     previous: pd.DataFrame | None = None,
     recent_days: int | None = None,
+    rises: pd.Series | None = None,
 ) -> pd.DataFrame:
     """reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i (i = 1..k),
     `actions`, `reasons_are_changes`, `rise_planned_only` and, with `after_discharge`,
@@ -61,7 +62,8 @@ def explain(
 
     previous: last week's feature rows of some of these people (same index labels as their
     rows in `matrix`, built at last week's as-of): their reasons are what changed
-    (change_reasons), with rise_points_i, unless nothing rose.
+    (change_reasons), with rise_points_i, unless nothing rose. rises: the list's Rise column
+    (points, same index as matrix), which those points never add up to more than.
     """
     if len(matrix) > MAX_EXPLAIN_ROWS:
         raise ValueError(EXPLAIN_TOO_MANY.format(rows=len(matrix)))
@@ -82,8 +84,9 @@ def explain(
         reasons["rise_planned_only"] = pd.array([pd.NA] * len(reasons), dtype="boolean")
         if previous is not None and len(previous):
             reasons = _with_changes(
-                reasons, model, matrix, contrib, previous, texts=texts, k=k, recent_days=recent_days
-            )
+                reasons, model, matrix, contrib, previous, texts=texts, k=k,
+                recent_days=recent_days, rises=rises,
+            )  # fmt: skip
         if after_discharge:
             reasons["this_discharge"] = describe_discharge(matrix, texts=texts)
         return reasons.assign(actions=suggest_actions(reasons, actions=actions, k=k))
@@ -99,6 +102,7 @@ def _with_changes(
     texts: dict[str, FeatureText],
     k: int,
     recent_days: int | None,
+    rises: pd.Series | None = None,
 ) -> pd.DataFrame:
     unknown = previous.index.difference(matrix.index)
     if len(unknown):
@@ -116,6 +120,7 @@ def _with_changes(
         risk_of_logit=risk_of_logit(model, matrix.loc[rows].get("index_date")),
         prev_risk_of_logit=risk_of_logit(model, previous.get("index_date")),
         recent_days=recent_days,
+        rise_cap=None if rises is None else rises.loc[rows].to_numpy("float64"),
     )
     changed = changes.index[changes["reason_1"].notna()]
     out = reasons.copy()

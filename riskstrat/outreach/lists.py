@@ -183,6 +183,7 @@ def explain_lists(
             actions=actions,
             after_discharge="index_spell_id" in keys,
             previous=previous,
+            rises=rows.get("rise_points"),
         )
         # The list decides the first action and what contradicts it (explain has no list context).
         context = rows.reindex(columns=["pathway", "group"]).join(

@@ -184,6 +184,30 @@ def test_a_stays_nights_are_said_with_its_admission_and_discharge() -> None:
     assert pd.isna(out.loc["b", "reason_2"])
 
 
+def test_the_points_never_exceed_a_smaller_rise_column_from_another_model() -> None:
+    """Last week's stored score came from another model version (a retrain in between): the
+    list's Rise column is smaller than the rise this model computes, and the points share out
+    the Rise column, not more (review)."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "bed_days_730d"]
+    now = dict(zip(cols, [[0], [NAN], [2], [3]], strict=True))
+    then = dict(zip(cols, [[0], [NAN], [300], [3]], strict=True))
+    now_c = dict(zip(cols, [[0.0], [0.0], [1.5], [0.1]], strict=True))
+    then_c = dict(zip(cols, [[0.0], [0.0], [0.0], [0.1]], strict=True))
+    idx = pd.Index(["a"])
+    bias = {"bias": [-4.0]}
+    frames_ = (
+        pd.DataFrame({**now_c, **bias}, index=idx),
+        pd.DataFrame({**then_c, **bias}, index=idx),
+        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[NAN]),
+        pd.DataFrame(then, index=idx),
+    )
+    free = change_reasons(*frames_, texts=TEXTS, k=3)
+    capped = change_reasons(*frames_, texts=TEXTS, k=3, rise_cap=np.array([2.0]))
+    assert free.loc["a", "rise_points_1"] > 2.0
+    assert capped.loc["a", "rise_points_1"] == pytest.approx(2.0)
+    assert capped.loc["a", "reason_1"].endswith("(+2.0 points)")
+
+
 def test_nights_that_fell_are_not_said_as_the_new_stays_nights() -> None:
     """Older nights slid out of the window while a short new stay ended: the nights fell. That
     fall is not this stay's nights and must not take from the discharge's points (review)."""
