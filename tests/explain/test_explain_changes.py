@@ -26,8 +26,10 @@ NAN = np.nan
 
 
 def frames(now: dict, then: dict, now_c: dict, then_c: dict):
-    idx = pd.Index(["a", "b"])
-    bias = {"bias": [-4.0, -4.0]}
+    """The four frames change_reasons takes, rows "a", "b", ... (as many as the lists hold)."""
+    n = len(next(iter(now.values())))
+    idx = pd.Index(list("abcdefgh"[:n]))
+    bias = {"bias": [-4.0] * n}
     return (
         pd.DataFrame({**now_c, **bias}, index=idx),
         pd.DataFrame({**then_c, **bias}, index=idx),
@@ -193,14 +195,8 @@ def test_the_points_never_exceed_a_smaller_rise_column_from_another_model() -> N
     then = dict(zip(cols, [[0], [NAN], [300], [3]], strict=True))
     now_c = dict(zip(cols, [[0.0], [0.0], [1.5], [0.1]], strict=True))
     then_c = dict(zip(cols, [[0.0], [0.0], [0.0], [0.1]], strict=True))
-    idx = pd.Index(["a"])
-    bias = {"bias": [-4.0]}
-    frames_ = (
-        pd.DataFrame({**now_c, **bias}, index=idx),
-        pd.DataFrame({**then_c, **bias}, index=idx),
-        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[NAN]),
-        pd.DataFrame(then, index=idx),
-    )
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    frames_ = (now_c, then_c, now_v.assign(days_since_emerg_discharge=[NAN]), then_v)
     free = change_reasons(*frames_, texts=TEXTS, k=3)
     capped = change_reasons(*frames_, texts=TEXTS, k=3, rise_cap=np.array([2.0]))
     assert free.loc["a", "rise_points_1"] > 2.0
@@ -216,16 +212,9 @@ def test_nights_that_fell_are_not_said_as_the_new_stays_nights() -> None:
     then = dict(zip(cols, [[0], [NAN], [300], [8]], strict=True))
     now_c = dict(zip(cols, [[0.0], [0.0], [1.0], [0.1]], strict=True))
     then_c = dict(zip(cols, [[0.0], [0.0], [0.0], [0.4]], strict=True))
-    idx = pd.Index(["a"])
-    bias = {"bias": [-4.0]}
-    out = change_reasons(
-        pd.DataFrame({**now_c, **bias}, index=idx),
-        pd.DataFrame({**then_c, **bias}, index=idx),
-        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[NAN]),
-        pd.DataFrame(then, index=idx),
-        texts=TEXTS,
-        k=3,
-    )
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    now_v = now_v.assign(days_since_emerg_discharge=[NAN])
+    out = change_reasons(now_c, then_c, now_v, then_v, texts=TEXTS, k=3)
     assert out.loc["a", "reason_1"].startswith("New: discharged from hospital 2 days ago (+")
     assert out.loc["a", "contribution_1"] == pytest.approx(1.0)
 
@@ -239,16 +228,9 @@ def test_a_stay_that_began_before_last_week_is_said_whole_by_its_discharge() -> 
     then = dict(zip(cols, [[1], [26], [NAN], [26]], strict=True))
     now_c = dict(zip(cols, [[0.4], [0.5], [1.2], [0.3]], strict=True))
     then_c = dict(zip(cols, [[0.4], [0.3], [0.0], [0.2]], strict=True))
-    idx = pd.Index(["a"])
-    bias = {"bias": [-4.0]}
-    out = change_reasons(
-        pd.DataFrame({**now_c, **bias}, index=idx),
-        pd.DataFrame({**then_c, **bias}, index=idx),
-        pd.DataFrame(now, index=idx).assign(days_since_emerg_discharge=[1]),
-        pd.DataFrame(then, index=idx),
-        texts=TEXTS,
-        k=3,
-    )
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    now_v = now_v.assign(days_since_emerg_discharge=[1])
+    out = change_reasons(now_c, then_c, now_v, then_v, texts=TEXTS, k=3)
     assert out.loc["a", "reason_1"].startswith(
         "New: emergency admission 33 days ago, discharged from hospital yesterday (+"
     )
