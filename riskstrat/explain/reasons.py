@@ -16,7 +16,6 @@ the configured recent window (configs/reasons.yaml), so an action that says "rec
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
@@ -26,7 +25,7 @@ import pandas as pd
 from riskstrat.explain.protocols import FeatureText
 from riskstrat.explain.wording import display_label
 from riskstrat.explain.wording import recent_days as configured_recent_days
-from riskstrat.features.catalogue import MONTH_DAYS, YEAR_DAYS, friendly_ago
+from riskstrat.features.catalogue import UNIT_DAYS, friendly_ago, time_unit
 
 MISSING_TEMPLATE = "feature {feature!r} has contributions but no reason template in the catalogue"
 NOT_A_PAIR = "feature {feature!r} has no said_with: it is not the first of a pair"
@@ -113,29 +112,12 @@ def join_pairs(
     return out, partner
 
 
-def unit_of(days: float) -> str:
-    """The unit friendly_ago says `days` in ("day", "week", "month", "year")."""
-    d = max(0, round(float(days)))
-    if d < 56:
-        return "day"
-    if d < 16 * 7:
-        return "week"
-    return "month" if d < 2 * YEAR_DAYS else "year"
-
-
-#: Days in one of each unit a time can be said in.
-UNIT_DAYS = {"week": 7, "month": MONTH_DAYS, "year": YEAR_DAYS}
-
-
 def ago_in(days: float, unit: str) -> str:
-    """`days` ago said in `unit` (rounded as friendly_ago rounds it). A time under one `unit`
-    keeps friendly_ago's own words ("3 days ago", "yesterday"): a recent event said as "less
-    than a week ago", or 4 days as "1 week ago", would blur the fact a nurse needs most."""
+    """`days` ago said in `unit` (friendly_ago's rounding). A time under one `unit` keeps its
+    own words ("3 days ago", "yesterday"): a recent event said as "less than a week ago", or 4
+    days as "1 week ago", would blur the fact a nurse needs most."""
     d = max(0, round(float(days)))
-    if unit == "day" or d < UNIT_DAYS[unit]:
-        return friendly_ago(d)
-    n = math.floor(d / YEAR_DAYS) if unit == "year" else round(d / UNIT_DAYS[unit])
-    return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return friendly_ago(d) if d < UNIT_DAYS[unit] else friendly_ago(d, unit=unit)
 
 
 def _in_unit(spec: FeatureText, value: float, unit: str, *, after_discharge: bool) -> str:
@@ -165,7 +147,7 @@ def pair_text(
     if said_with is None:
         raise ValueError(NOT_A_PAIR.format(feature=first.column))
     ages = [a for a in (first.age_days(first_value), then.age_days(then_value)) if a is not None]
-    unit = unit_of(max(ages)) if ages else "day"
+    unit = time_unit(max(ages)) if ages else "day"
     head = _in_unit(first, first_value, unit, after_discharge=after_discharge)
     if first_value == then_value:
         return f"{head}, {said_with.same_value}"

@@ -51,18 +51,27 @@ SAID_WITH = (
 MONTH_DAYS, YEAR_DAYS = 30.44, 365.25
 
 
-def friendly_ago(days: float) -> str:
-    """A duration as a clinician says it: days under 8 weeks, then weeks up to 16, months
-    under 2 years, then years ("6 days ago", "10 weeks ago", "14 months ago", "3 years ago")."""
+#: Days in one of each unit a duration is said in.
+UNIT_DAYS = {"day": 1, "week": 7, "month": MONTH_DAYS, "year": YEAR_DAYS}
+
+
+def time_unit(days: float) -> str:
+    """The unit a clinician says `days` in: days under 8 weeks, then weeks up to 16, months
+    under 2 years, then years."""
     d = max(0, round(float(days)))
     if d < 56:
-        n, unit = d, "day"
-    elif d < 16 * 7:
-        n, unit = round(d / 7), "week"
-    elif d < 2 * YEAR_DAYS:
-        n, unit = round(d / MONTH_DAYS), "month"
-    else:
-        n, unit = math.floor(d / YEAR_DAYS), "year"
+        return "day"
+    if d < 16 * 7:
+        return "week"
+    return "month" if d < 2 * YEAR_DAYS else "year"
+
+
+def friendly_ago(days: float, *, unit: str | None = None) -> str:
+    """A duration as a clinician says it, in its own unit (time_unit: "6 days ago", "10 weeks
+    ago", "14 months ago", "3 years ago") or in `unit` (years whole, the rest rounded)."""
+    d = max(0, round(float(days)))
+    unit = unit or time_unit(d)
+    n = math.floor(d / YEAR_DAYS) if unit == "year" else round(d / UNIT_DAYS[unit])
     if unit == "day" and n == 0:
         return "today"
     if unit == "day" and n == 1:

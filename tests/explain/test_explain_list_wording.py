@@ -11,9 +11,10 @@ import pytest
 
 from riskstrat.explain import as_texts, top_reasons
 from riskstrat.explain.discharge import DIAGNOSIS, describe_discharge
-from riskstrat.explain.reasons import UNIT_DAYS, pair_text, reason_text, unit_of
+from riskstrat.explain.reasons import pair_text, reason_text
 from riskstrat.explain.wording import display_label, display_labels, load_reason_settings
 from riskstrat.features import load_catalogue
+from riskstrat.features.catalogue import UNIT_DAYS, time_unit
 
 TEXTS = as_texts(load_catalogue())
 CHAPTERS = TEXTS[DIAGNOSIS].categories or []
@@ -96,7 +97,7 @@ def test_one_reason_says_both_times_in_one_unit(admitted: int, discharged: int, 
     said = pair_text(first, then, admitted, discharged)
     assert said == text
     units = {m.group(1) or m.group(2) for m in UNIT.finditer(said)}
-    assert len(units) <= 1 or discharged < UNIT_DAYS[unit_of(admitted)]
+    assert len(units) <= 1 or discharged < UNIT_DAYS[time_unit(admitted)]
 
 
 def test_a_pair_is_never_said_in_two_units() -> None:
@@ -107,7 +108,7 @@ def test_a_pair_is_never_said_in_two_units() -> None:
             said = pair_text(first, then, admitted, later)
             units = {m.group(1) or m.group(2) for m in UNIT.finditer(said)}
             # two units only where the later time is under one of the older's unit
-            assert len(units) <= 1 or later < UNIT_DAYS[unit_of(admitted)], said
+            assert len(units) <= 1 or later < UNIT_DAYS[time_unit(admitted)], said
             assert "less than" not in said, said
 
 
