@@ -59,7 +59,7 @@ def stage_commands(work: Path, patients: int) -> dict[str, list[str]]:
         "ingest": [exe, "ingest", str(work / "population" / "extract"),
                    "--extract-date", str(END)],
         "features": [exe, "features", "crisis", "--as-of", str(AS_OF),
-                     "--out", str(work / "features.parquet")],
+                     "--out", str(work / "features")],
         "train": [exe, "train", "crisis", "--max-rows", "1000000"],
         "train_readmission": [exe, "train", "readmission_30d"],
         "run": [exe, "run", "--as-of", str(AS_OF), "--no-ingest"],

@@ -3,7 +3,8 @@ TASK. Imports nothing heavy (click, the standard library and YAML file names), s
 `riskstrat --help` stays fast.
 
 Names across commands: --as-of / --extract-date (ISO dates), --store (the DuckDB file),
---out (an output folder or file), --pathway (repeatable), TASK (positional, a configs/tasks name).
+--out (an output folder, in every command), --pathway (repeatable), TASK (positional, a
+configs/tasks name).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import click
 NOT_A_DATE = "{value!r} is not a date (YYYY-MM-DD), for example 2025-12-29"
 UNKNOWN_TASK = "unknown task {value!r}: choose one of {known} (configs/tasks/*.yaml)"
 UNKNOWN_PATHWAY = "unknown pathway {value!r}: choose one of {known}"
+OUT_IS_A_FILE_NAME = (
+    "{value!r} is a file name, but --out is a folder in every command: "
+    "pass the folder to write into"
+)
 STORE_NOT_FOUND = (
     "store {path} does not exist: run `riskstrat ingest` first, "
     "or pass --store with an existing file"
@@ -90,6 +95,30 @@ class StoreFile(click.Path):
         if self.must_exist and not path.is_file():
             self.fail(STORE_NOT_FOUND.format(path=path), param, ctx)
         return path
+
+
+class OutFolder(click.Path):
+    """--out: a folder in every command, which names its own files inside it. A name ending in one
+    of the files riskstrat writes (.parquet, .csv, ...) is the old file meaning of `features` and
+    `backtest`, refused so it never becomes a folder called `crisis.parquet`."""
+
+    FILE_SUFFIXES = (".parquet", ".csv", ".xlsx", ".html", ".json", ".duckdb")
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(super().convert(value, param, ctx))
+        if path.suffix.lower() in self.FILE_SUFFIXES:
+            self.fail(OUT_IS_A_FILE_NAME.format(value=str(value)), param, ctx)
+        return path
+
+
+def out_option(help_text: str, *, required: bool = False) -> Any:
+    """`--out DIR`: the folder a command writes into; `help_text` says what goes where."""
+    return click.option(
+        "--out", "out_dir", type=OutFolder(), required=required, default=None, help=help_text
+    )
 
 
 def existing_store(path: Path | None) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from riskstrat.cli import COMMAND_MODULES, main
-from riskstrat.cliopts import AS_OF_MEANING
+from riskstrat.cliopts import AS_OF_MEANING, OutFolder
 
 EXPECTED = {
     "synth", "import-synthea", "ingest", "features", "train", "promote", "model-card",
@@ -48,6 +48,16 @@ def test_as_of_means_the_same_in_every_command() -> None:
                 found.append(name)
                 assert param.help.startswith(AS_OF_MEANING), (name, param.help)
     assert {"features", "score", "outreach", "report", "run"} <= set(found)
+
+
+def test_out_is_a_folder_in_every_command() -> None:
+    found = []
+    for name in sorted(COMMAND_MODULES):
+        for param in _command(name).params:
+            if "--out" in getattr(param, "opts", ()):
+                found.append(name)
+                assert isinstance(param.type, OutFolder), (name, param.type)
+    assert {"features", "backtest", "report", "outreach", "model-card", "synth"} <= set(found)
 
 
 def test_top_level_help_is_fast_and_imports_no_stage() -> None:

@@ -15,17 +15,13 @@ from riskstrat.adapters.omop import OmopInputError, import_omop
 from riskstrat.adapters.omop.report import OmopImportReport
 from riskstrat.adapters.synthea import SyntheaInputError, import_synthea
 from riskstrat.adapters.synthea.report import ImportReport
-from riskstrat.cliopts import extract_date_option
+from riskstrat.cliopts import extract_date_option, out_option
 from riskstrat.config import ConfigError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OUT_OPTION = click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the registry extract (<table>.csv or .parquet) into.",
+OUT_OPTION = out_option(
+    "Folder to write the registry extract (<table>.csv or .parquet) into.", required=True
 )
 
 

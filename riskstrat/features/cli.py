@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from riskstrat.cliopts import TASK, as_of_option, existing_store, store_option
+from riskstrat.cliopts import TASK, as_of_option, existing_store, out_option, store_option
 from riskstrat.config import load_settings
 from riskstrat.features.docs import write_catalogue_markdown
 from riskstrat.features.runner import build_features
@@ -34,14 +34,9 @@ def extract_date(con: duckdb.DuckDBPyConnection) -> datetime | None:
 @click.command("features")
 @TASK
 @as_of_option("Crisis rows are indexed on it; readmission rows are the discharges just before.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Parquet file to write (default <data_dir>/features/<task>-<as-of>.parquet).",
-)
+@out_option("Folder to write <task>-<as-of>.parquet into (default <data_dir>/features).")
 @store_option()
-def features_command(task: str, as_of: date, out: Path | None, store: Path | None) -> None:
+def features_command(task: str, as_of: date, out_dir: Path | None, store: Path | None) -> None:
     """Build TASK's point-in-time feature matrix at an as-of date and write it as Parquet.
 
     Labels are attached where the label window lies inside the latest extract (null otherwise).
@@ -49,7 +44,7 @@ def features_command(task: str, as_of: date, out: Path | None, store: Path | Non
     settings = load_settings()
     spec = load_task(task)
     day = as_of
-    out = out or settings.paths.data_dir / "features" / f"{spec.name}-{day}.parquet"
+    out = (out_dir or settings.paths.data_dir / "features") / f"{spec.name}-{day}.parquet"
     start = time.perf_counter()
     con = _connect(store)
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from riskstrat.cliopts import TASK
+from riskstrat.cliopts import TASK, out_option
 from riskstrat.config import load_settings
 
 
@@ -114,13 +114,7 @@ def rollback(task: str) -> None:
 
 @click.command("model-card")
 @TASK
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the card (default: <out_dir>/model_cards).",
-)
+@out_option("Folder for the card (default: <out_dir>/model_cards).")
 @click.option("--alias", default="champion", show_default=True, help="Registry alias to describe.")
 @click.option("--version", default=None, help="A registered version instead of the alias.")
 def model_card(task: str, out_dir: Path | None, alias: str, version: str | None) -> None:
@@ -142,21 +136,15 @@ def model_card(task: str, out_dir: Path | None, alias: str, version: str | None)
 
 @click.command("backtest")
 @TASK
-@click.option(
-    "--out",
-    "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="CSV of the results (default: <out_dir>/backtest/TASK.csv).",
-)
-def backtest(task: str, out_file: Path | None) -> None:
+@out_option("Folder to write TASK.csv into (default: <out_dir>/backtest).")
+def backtest(task: str, out_dir: Path | None) -> None:
     """Rolling-origin evaluation of TASK over several as-of dates, plus the stale-score check
     (a score made at T judged at T+k against one recomputed at T+k)."""
     from riskstrat.models.backtest import backtest_task
 
     settings = load_settings()
     table = backtest_task(task, settings=settings)
-    out_file = out_file or settings.paths.out_dir / "backtest" / f"{task}.csv"
+    out_file = (out_dir or settings.paths.out_dir / "backtest") / f"{task}.csv"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_file, index=False)
     click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

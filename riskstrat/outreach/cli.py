@@ -13,6 +13,7 @@ from riskstrat.cliopts import (
     TaskName,
     as_of_option,
     existing_store,
+    out_option,
     pathway_option,
     store_option,
 )
@@ -55,13 +56,7 @@ def score_command(as_of: date, tasks: tuple[str, ...], store: Path | None) -> No
 @AS_OF
 @pathway_option("Pathway to list (repeatable; default: every configured pathway).")
 @STORE
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output root (default paths.out_dir); files go to runs/<as-of>/practices/.",
-)
+@out_option("Output root (default paths.out_dir); files go to runs/<as-of>/practices/.")
 def outreach_command(
     as_of: date, pathways: tuple[str, ...], store: Path | None, out_dir: Path | None
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from riskstrat.cliopts import as_of_option, existing_store, store_option
+from riskstrat.cliopts import as_of_option, existing_store, out_option, store_option
 from riskstrat.config import load_settings
 from riskstrat.registry.store import connect
 from riskstrat.reports.commissioner import write_report
@@ -19,9 +19,7 @@ from riskstrat.runs.publish import publishing
 @click.command("report")
 @as_of_option("The report is on the crisis scores of that date.")
 @store_option()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output root (default: paths.out_dir); "
-                   "files go to runs/<as-of>/commissioner/.")  # fmt: skip
+@out_option("Output root (default: paths.out_dir); files go to runs/<as-of>/commissioner/.")
 @click.option("--config", "config_path",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report config (default: configs/report.yaml).")  # fmt: skip

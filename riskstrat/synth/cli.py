@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from riskstrat.cliopts import ISO_DATE
+from riskstrat.cliopts import ISO_DATE, out_option
 from riskstrat.synth.tables import FORMATS
 
 
@@ -48,13 +48,7 @@ from riskstrat.synth.tables import FORMATS
     show_default=True,
     help="Random seed: the same seed gives identical files.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output folder (default: the configured data folder /synth).",
-)
+@out_option("Output folder (default: the configured data folder /synth).")
 @click.option(
     "--format",
     "fmt",

@@ -118,8 +118,13 @@ MISTAKES: list[tuple[list[str], str, int]] = [
         2,
     ),
     (["outreach", "--as-of", "2025-12-22"], "no crisis, readmission_30d scores", 2),
-    # /dev/full: every write fails with ENOSPC, as on a full disk.
-    (["features", "crisis", "--as-of", AS_OF, "--out", "/dev/full"], "no space left on device", 3),
+    # --out is a folder in every command; the old file meaning is refused, not made a folder.
+    (
+        ["features", "crisis", "--as-of", AS_OF, "--out", "crisis.parquet"],
+        "'crisis.parquet' is a file name, but --out is a folder in every command",
+        2,
+    ),
+    (["backtest", "crisis", "--out", "results.CSV"], "--out is a folder in every command", 2),
 ]
 
 
@@ -142,6 +147,14 @@ def test_every_mistake_gives_one_line_and_no_traceback(home: Settings) -> None:
     assert not failures, "\n".join(failures)
     assert not Path("/nonexistent/store.duckdb").exists()  # a typo never creates a store
     assert len(MISTAKES) >= 38
+
+
+def test_a_full_disk_is_one_line(home: Settings, tmp_path: Path) -> None:
+    # /dev/full: every write fails with ENOSPC, as on a full disk; the features file is a link
+    # to it, so the real write path meets the real error.
+    (tmp_path / f"crisis-{AS_OF}.parquet").symlink_to("/dev/full")
+    code, output = invoke(["features", "crisis", "--as-of", AS_OF, "--out", str(tmp_path)])
+    assert_one_line(code, output, expected="no space left on device", exit_code=3)
 
 
 @pytest.mark.slow

@@ -49,7 +49,7 @@ def test_no_leakage_on_the_synthetic_store(small_store: Path) -> None:
 
 
 def test_features_command_writes_parquet(small_store: Path, tmp_path: Path) -> None:
-    out = tmp_path / "m.parquet"
+    out = tmp_path / "features"
     result = CliRunner().invoke(
         main,
         [
@@ -66,6 +66,6 @@ def test_features_command_writes_parquet(small_store: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     import pandas as pd
 
-    matrix = pd.read_parquet(out)
+    matrix = pd.read_parquet(out / "crisis-2025-06-02.parquet")  # --out is the folder
     assert "label" in matrix.columns and matrix["label"].notna().all()
     assert f"{len(matrix)} rows x {matrix.shape[1]} columns" in result.output
