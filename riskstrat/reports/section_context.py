@@ -124,9 +124,11 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  "predicted at its start, per practice; Poisson control limits at "
                  + " and ".join(f"{100 * v:g}%" for v in config.funnel_limits)
                  + " (Spiegelhalter 2005), from the published admitted counts."),
-        ("Model performance", "AUROC with the Hanley-McNeil (1982) interval; Brier score; "
-                 "calibration slope from a logistic recalibration; admitted / expected with an "
-                 "exact Poisson interval."),
+        ("Model performance", "Section 5: AUROC with the Hanley-McNeil (1982) interval; "
+                 "Brier score; calibration slope from a logistic recalibration; admitted / "
+                 "expected with an exact Poisson interval. The test-period AUROC under About "
+                 "this report comes from the model card, with its bootstrap (percentile) "
+                 "interval."),
         ("Small-number suppression", f"Counts {rule.min_count}-{rule.max_count} shown as "
                  f"{rule.symbol}, others rounded to the nearest {rule.rounding_base}, each on its "
                  "own (a total can differ from the sum of its rounded parts), with secondary "

@@ -32,7 +32,9 @@ RATE_NOTE = (
     "Practices are compared by expected emergency admissions per 1,000 registered people "
     "{over}, age-sex standardised against the whole area (see Methods): a practice above the area "
     "line has more need than the age and sex of its list explain. The crude rate is in the "
-    "table."
+    "table. The intervals show chance variation in admissions only: risks are computed from "
+    "what each practice records, so a practice that codes fewer long-term conditions looks "
+    "lower-risk than it is; the funnel plot below checks predictions against what happened."
 )
 
 

@@ -98,3 +98,12 @@ def test_dictionary_states_population_horizon_interval_and_every_dimension(agg) 
                                 flags=re.M))  # fmt: skip
     assert set(agg["dimension"]) <= documented == set(DIMENSIONS) | {"dimension"}
     assert "'85+'" in doc and "'4+'" in doc and "'Unknown'" in doc
+
+
+def test_practice_comparison_and_model_intervals_state_their_limits(agg) -> None:
+    """The standardised rates' intervals are chance only (not coding differences), and the
+    About block's AUROC interval is the card's bootstrap, not the Methods' Hanley-McNeil."""
+    text = _text(render_html(agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG,
+                             horizon_days=90, context=context()))  # fmt: skip
+    assert "a practice that codes fewer long-term conditions looks lower-risk" in text
+    assert "comes from the model card, with its bootstrap (percentile) interval" in text
