@@ -100,7 +100,14 @@ def slice_block(f: Figures, gt: str, groups: list[str], period: str) -> dict:
                 f.fmt("performance", "people", gt, g),
                 f.fmt("performance", "admitted", gt, g),
                 f.fmt("performance", "observed_to_expected", gt, g, kind="ratio", interval=True),
-                f.fmt("performance", "auroc", gt, g, kind="ratio", interval=True),
+                # the All row's AUROC is the overall one (kept once, under "ics")
+                f.fmt(
+                    "performance",
+                    "auroc",
+                    *(("ics", TOTAL) if g == TOTAL else (gt, g)),
+                    kind="ratio",
+                    interval=True,
+                ),
             ],
         )
         for g in groups

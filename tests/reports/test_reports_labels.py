@@ -107,3 +107,17 @@ def test_practice_comparison_and_model_intervals_state_their_limits(agg) -> None
                              horizon_days=90, context=context()))  # fmt: skip
     assert "a practice that codes fewer long-term conditions looks lower-risk" in text
     assert "comes from the model card, with its bootstrap (percentile) interval" in text
+
+
+def test_performance_slice_tables_show_the_overall_auroc_in_their_all_row(agg) -> None:
+    """The All row of 'Performance by ...' showed '–' for AUROC beside the groups' values."""
+    html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90,
+                       context=context())  # fmt: skip
+    auroc = agg.query("section == 'performance' and measure == 'auroc' and dimension == 'ics'")
+    row = auroc.iloc[0]
+    shown = f"{row.value:.2f} ({row.lower:.2f} to {row.upper:.2f})"
+    tables = re.findall(r"<caption>Performance by .*?</table>", html, flags=re.S)
+    assert len(tables) == 5
+    for t in tables:
+        (last,) = re.findall(r'<tr class="total">(.*?)</tr>', t, flags=re.S)
+        assert shown in last, last
