@@ -62,7 +62,7 @@ def render_html(
         pyramid(f, config, horizon_days),
         geography(f, config, names, horizon_days, context.matured if context else None),
         equity(f, config, horizon_days),
-        activity(f, horizon_days),
+        activity(f, horizon_days, as_of),
         performance(f, context),
         outreach(f, names, as_of=as_of, config=config),
         trend(f, config, horizon_days),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 
 from riskstrat.reports.charts import ratio_axis, ratio_chart
@@ -133,8 +135,12 @@ def equity(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     return section("equity", "Equity: who is listed, relative to need", blocks, notes=[EQUITY_NOTE])
 
 
-def activity(f: Figures, horizon_days: int) -> dict:
+def activity(f: Figures, horizon_days: int, as_of: date | None = None) -> dict:
     source = f.groups("activity", "source")
+    where = source[0] if source else ""
+    if where == "observed" and as_of is not None:  # riskstrat.reports.loader.bed_days
+        first, last = as_of - timedelta(days=horizon_days), as_of - timedelta(days=1)
+        where = f"observed: completed emergency spells admitted {first} to {last}"
     # Bed days are whole days (aggregates.csv holds them so): "7,516", not "7,516.0".
     rows = [
         ("Expected emergency admissions (people admitted)", "expected_admissions", "ics", TOTAL,
@@ -146,7 +152,7 @@ def activity(f: Figures, horizon_days: int) -> dict:
         rows += [
             ("Expected emergency bed days", "expected_bed_days", "ics", TOTAL, "count"),
             (
-                f"Bed days per admitted person ({source[0]})",
+                f"Bed days per admitted person ({where})",
                 "bed_days_per_admitted_person",
                 "source",
                 source[0],

@@ -58,6 +58,11 @@ def test_every_expected_count_and_rate_states_its_horizon(agg) -> None:
 
 def test_feedback_window_has_its_dates(agg) -> None:
     html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90)
+    # and the bed days' observed stays (riskstrat.reports.loader.bed_days: [as_of - 90, as_of))
+    assert (
+        "Bed days per admitted person (observed: completed emergency spells admitted "
+        "2025-09-30 to 2025-12-28)" in html
+    )
     assert "(last weeks)" not in html
     # (as_of - 84 days, as_of]: configs/report.yaml outreach_lookback_days
     assert "feedback returned on lists dated 2025-10-07 to 2025-12-29, the last 12 weeks" in html
