@@ -16,7 +16,7 @@ from riskstrat.reports.aggregates import build_aggregates
 from riskstrat.reports.dictionary import dictionary_markdown, to_csv_frame
 from riskstrat.reports.loader import load_context, load_inputs
 from riskstrat.reports.plain import plain_warning
-from riskstrat.reports.render import render_html
+from riskstrat.reports.render import TASK_TITLES, render_html
 from riskstrat.reports.settings import ReportConfig, load_report_config
 from riskstrat.reports.trend import remember
 from riskstrat.tasks import load_task
@@ -96,7 +96,14 @@ def write_report(
             "report": out / "report.html",
         }
         to_csv_frame(frame).to_csv(paths["aggregates"], index=False)
-        paths["dictionary"].write_text(dictionary_markdown(), encoding="utf-8")
+        paths["dictionary"].write_text(
+            dictionary_markdown(
+                config,
+                horizon_days=task.label.horizon_days,
+                task_title=TASK_TITLES.get(config.task, "risk"),
+            ),
+            encoding="utf-8",
+        )
         warnings_frame(warnings or [], as_of=as_of).to_csv(paths["warnings"], index=False)
         paths["report"].write_text(html, encoding="utf-8")
         extra.update(rows=len(frame), suppressed=int(frame["suppressed"].sum()))

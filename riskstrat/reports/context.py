@@ -84,6 +84,9 @@ class Context:
     horizon_days: int
     model: ModelContext
     warnings: list[str] = field(default_factory=list)  # monitoring, commissioner wording
+    #: The matured predictions' scoring date and outcome window (first and last day), which
+    #: section 5 and the funnel describe; None without matured predictions.
+    matured: tuple[date, date, date] | None = None
 
 
 def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskstrat.registry.contract import ETHNICITY_GROUPS
+from riskstrat.reports.settings import ReportConfig
+from riskstrat.slices import AGE_BANDS, LTC_BANDS
+
 #: Columns of aggregates.csv, in order, with their meaning.
 COLUMNS: dict[str, str] = {
     "as_of": "Date of the scores the report describes (YYYY-MM-DD): the week's key.",
@@ -20,7 +24,8 @@ COLUMNS: dict[str, str] = {
     "group": "The group within the dimension (a practice code, an age band, 'Total', ...).",
     "measure": "What is measured (see the measures table).",
     "value": "The published figure; empty when suppressed or not defined.",
-    "lower": "Lower end of the interval (interval_level of configs/report.yaml), if any.",
+    "lower": "Lower end of the figure's interval, if any (its level: see 'What the figures "
+    "describe').",
     "upper": "Upper end of the interval, if any.",
     "suppressed": "true when the figure is hidden by small-number suppression.",
 }
@@ -36,11 +41,12 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "count": Kind(None, "people (suppressed 1-7, others rounded to the nearest 5)"),
+    # {min}, {max}, {base}: the configured suppression rule (dictionary_markdown fills them in)
+    "count": Kind(None, "people (suppressed {min}-{max}, others rounded to the nearest {base})"),
     "flag": Kind(None, "-1 below, 0 within, 1 above the limits"),
     "risk": Kind(4, "probability (0-1)"),
     "proportion": Kind(4, "proportion (0-1), from published counts"),
-    "per_1000": Kind(1, "per 1,000 people"),
+    "per_1000": Kind(1, "per 1,000 people over the horizon"),
     "ratio": Kind(2, "ratio (1 = as expected)"),
     "expected": Kind(1, "people (expected; sum of risks)"),
     "days": Kind(0, "bed days"),
@@ -54,10 +60,11 @@ KINDS: dict[str, Kind] = {
 MEASURES: dict[str, tuple[str, str]] = {
     "people": ("count", "People in the group (scored at as_of, or in the matured window)."),
     "listed": ("count", "People on this week's outreach lists."),
-    "not_listed": ("count", "People not on this week's lists."),
     "admitted": ("count", "People with an emergency admission in the matured window."),
-    "not_admitted": ("count", "People without one."),
-    "feedback_returned": ("count", "Outreach feedback rows returned in the look-back window."),
+    "feedback_returned": (
+        "count",
+        "Outreach feedback rows returned for lists dated in the {lookback} days up to as_of.",
+    ),
     "expected_admissions": (
         "expected",
         "Expected people with an emergency admission over the horizon (sum of calibrated "
@@ -113,6 +120,27 @@ PREFIXES: dict[str, tuple[str, str]] = {
     "band_expected_": ("expected", "Expected admissions in the named pyramid band."),
 }
 
+#: dimension -> its groups (what `group` holds), for joining the file to other data.
+DIMENSIONS: dict[str, str] = {
+    "band": "Pyramid band: {bands} (configs/report.yaml `pyramid`).",
+    "practice": "GP practice code as in the extract's practices table (ODS code in NHS data).",
+    "pcn": "Primary care network code as in the extract's practices table.",
+    "ics": "'Total': the whole area (every practice of the extract).",
+    "imd_quintile": "IMD quintile of the person's area: '1 (most deprived)', '2', '3', '4', '5 "
+    "(least deprived)' (deciles 1-2, 3-4, ...), 'Unknown'; 'Total' for the whole area.",
+    "ethnicity": "ONS 5 groups ({ethnicity}); 'Total' for the whole area.",
+    "age_band": "Age in years at as_of: {ages}, 'Unknown'; 'Total' for the whole area.",
+    "sex": "'F', 'M', 'Unknown' (recorded as U or missing); 'Total' for the whole area.",
+    "ltc_count": "Number of long-term-condition registers (palliative care not counted): "
+    "{ltcs}; 'Total' for the whole area.",
+    "register": "QOF-style register code ({registers}); a person on several registers counts "
+    "in each, so the registers have no total.",
+    "risk_decile": "Tenth of the matured predictions by risk: '01' (lowest) to '10' (highest).",
+    "as_of": "Scoring date (YYYY-MM-DD) of an earlier weekly run: the trend section.",
+    "source": "Where bed days per admitted person came from: 'observed' (completed emergency "
+    "spells over the last horizon) or 'configured'.",
+}
+
 UNKNOWN_MEASURE = "aggregates measure {measure!r} has no entry in riskstrat/reports/dictionary.py"
 
 
@@ -159,8 +187,44 @@ def to_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def dictionary_markdown() -> str:
-    """aggregates.md: the columns, kinds and measures of aggregates.csv."""
+def _describe(config: ReportConfig, *, horizon_days: int, task_title: str) -> list[str]:
+    """What every figure of the file is about: population, horizon, interval, rounding."""
+    rule = config.suppression
+    return [
+        "## What the figures describe",
+        "",
+        f"- Population: the registered people scored at `as_of` for {task_title}, by the "
+        "practice (and PCN) they are registered with in the extract; the performance section: "
+        f"the people scored on the latest date at least one horizon ({horizon_days} days) "
+        f"earlier, with what happened in the {horizon_days} days after it.",
+        f"- Horizon: expected admissions, `expected_per_1000`, `standardised_per_1000` and bed "
+        f"days are over the {horizon_days} days after `as_of`, not per year; 'admissions' "
+        "count people with at least one emergency admission.",
+        f"- Intervals: `lower` and `upper` are {100 * config.interval_level:g}% intervals "
+        "(funnel measures: the control limits).",
+        f"- Small numbers: counts of {rule.min_count}-{rule.max_count} are hidden (`value` "
+        f"empty, `suppressed` true), as are other cells that would let one be worked out; "
+        f"other counts are rounded to the nearest {rule.rounding_base}, each on its own, so a "
+        "total need not equal the sum of its rounded parts.",
+        "",
+    ]
+
+
+def dictionary_markdown(config: ReportConfig, *, horizon_days: int, task_title: str) -> str:
+    """aggregates.md: what the figures describe (population, horizon, interval, rounding), the
+    columns, the dimensions with their groups, and the kinds and measures of aggregates.csv."""
+    rule = config.suppression
+    facts = {
+        "min": rule.min_count,
+        "max": rule.max_count,
+        "base": rule.rounding_base,
+        "lookback": config.outreach_lookback_days,
+        "bands": ", ".join(f"'{b.name}' ({b.title})" for b in config.pyramid),
+        "ethnicity": ", ".join(f"'{g}'" for g in ETHNICITY_GROUPS),
+        "ages": ", ".join(f"'{label}'" for _, label in AGE_BANDS),
+        "ltcs": ", ".join(f"'{label}'" for _, label in LTC_BANDS),
+        "registers": ", ".join(config.registers),
+    }
     lines = [
         "# aggregates.csv: data dictionary",
         "",
@@ -168,18 +232,31 @@ def dictionary_markdown() -> str:
         "can be appended: the key stays unique across weeks. Generated from",
         "riskstrat/reports/dictionary.py.",
         "",
+        *_describe(config, horizon_days=horizon_days, task_title=task_title),
         "## Columns",
         "",
         "| column | meaning |",
         "| --- | --- |",
         *[f"| {c} | {m} |" for c, m in COLUMNS.items()],
         "",
+        "## Dimensions",
+        "",
+        "| dimension | groups |",
+        "| --- | --- |",
+        *[f"| {d} | {m.format(**facts)} |" for d, m in DIMENSIONS.items()],
+        "",
         "## Measures",
         "",
         "| measure | kind | unit | meaning |",
         "| --- | --- | --- | --- |",
-        *[f"| {m} | {k} | {KINDS[k].unit} | {d} |" for m, (k, d) in MEASURES.items()],
-        *[f"| {p}<name> | {k} | {KINDS[k].unit} | {d} |" for p, (k, d) in PREFIXES.items()],
+        *[
+            f"| {m} | {k} | {KINDS[k].unit.format(**facts)} | {d.format(**facts)} |"
+            for m, (k, d) in MEASURES.items()
+        ],
+        *[
+            f"| {p}<name> | {k} | {KINDS[k].unit.format(**facts)} | {d} |"
+            for p, (k, d) in PREFIXES.items()
+        ],
         "",
         "Every figure derived from a count (rates, ratios, per-1,000 figures) is computed from",
         "the published (suppressed and rounded) counts, so no combination of columns recovers a",

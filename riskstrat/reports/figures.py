@@ -63,6 +63,21 @@ def format_value(v: float, kind: str) -> str:
     }[kind]
 
 
+def over(horizon_days: int) -> str:
+    """The period every expected figure and rate covers, for headings: "over 90 days" (a rate
+    per 1,000 without it reads as the usual per-year figure, 4x larger at 90 days)."""
+    return f"over {horizon_days} days"
+
+
+def matured_period(matured: tuple[Any, Any, Any] | None) -> str:
+    """Which predictions section 5 and the funnel judge, with dates: "predictions made on
+    2025-09-29, admissions 2025-09-29 to 2025-12-27" (the page said only "one horizon ago")."""
+    if matured is None:
+        return "predictions made one horizon ago"
+    scored, first, last = (d.isoformat() for d in matured)
+    return f"predictions made on {scored}, admissions {first} to {last}"
+
+
 def table(caption: str, headers: list[str], rows: list[tuple[str, list[str]]]) -> dict:
     """A table for the template: rows are (kind, cells); kind styles totals and subtotals."""
     return {

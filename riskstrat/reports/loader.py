@@ -290,6 +290,17 @@ def load_context(
     """Dates, model and plain-English monitoring warnings for the report's context block."""
     name, version = scored_model(con, task=task, as_of=as_of)
     extract = extract_date(con, as_of=as_of) if "extracts" in _tables(con) else None
+    scored_on = matured_date(con, task=task, as_of=as_of)
+    label = task.label
+    matured = (
+        None
+        if scored_on is None
+        else (
+            scored_on,
+            scored_on + timedelta(days=label.gap_days),
+            scored_on + timedelta(days=label.gap_days + label.horizon_days - 1),
+        )
+    )
     return Context(
         as_of=as_of,
         extract_date=extract,
@@ -299,4 +310,5 @@ def load_context(
             task=task, name=name, version=version, settings=settings, config=config
         ),
         warnings=report_warnings(warnings, task=task.name),
+        matured=matured,
     )

@@ -40,7 +40,8 @@ def suppression_note(config: ReportConfig) -> str:
     rule = config.suppression
     return (
         f"counts {rule.min_count}-{rule.max_count} shown as {rule.symbol}, others rounded to the "
-        f"nearest {rule.rounding_base}; secondary suppression protects totals"
+        f"nearest {rule.rounding_base}; secondary suppression protects totals; each count is "
+        "rounded on its own, so a total can differ from the sum of its rounded parts"
     )
 
 
@@ -58,13 +59,13 @@ def render_html(
     names = area_names(practices)
     task_title = TASK_TITLES.get(config.task, "risk")
     sections = [
-        pyramid(f, config),
-        geography(f, config, names),
-        equity(f, config),
-        activity(f),
-        performance(f),
-        outreach(f, names),
-        trend(f, config),
+        pyramid(f, config, horizon_days),
+        geography(f, config, names, horizon_days, context.matured if context else None),
+        equity(f, config, horizon_days),
+        activity(f, horizon_days, as_of),
+        performance(f, context),
+        outreach(f, names, as_of=as_of, config=config),
+        trend(f, config, horizon_days),
     ]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(TEMPLATE).render(

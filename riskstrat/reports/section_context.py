@@ -97,6 +97,7 @@ def context_section(context: Context | None, *, task_title: str, suppression: st
 def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
     """The Methods appendix: every method name and rule lives here, not in the body."""
     rules = config.findings
+    rule = config.suppression  # the configured rule, not a fixed "1-7 ... nearest 5"
     level = f"{100 * config.interval_level:g}%"
     items = [
         ("Risk", f"Each person's calibrated probability of at least one emergency admission "
@@ -109,7 +110,9 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  "spread over the last horizon, unless configured); normal interval."),
         ("Listing to need", f"(group's share of people listed) / (group's share of expected "
                  f"admissions), from the published listed counts; exact (Garwood) Poisson "
-                 f"{level} interval on the listed count."),
+                 f"{level} interval on the listed count. Need counts every person's risk; "
+                 "lists take the highest risks first, so groups of high individual risk are "
+                 "listed above 1 by design."),
         ("Deprivation gradient", "Poisson regression of the published listed counts on IMD "
                  "quintile (1 most deprived to 5 least), offset by the count need predicts; "
                  "Wald test for trend; the slope is shown as a ratio per quintile."),
@@ -121,13 +124,17 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  "predicted at its start, per practice; Poisson control limits at "
                  + " and ".join(f"{100 * v:g}%" for v in config.funnel_limits)
                  + " (Spiegelhalter 2005), from the published admitted counts."),
-        ("Model performance", "AUROC with the Hanley-McNeil (1982) interval; Brier score; "
-                 "calibration slope from a logistic recalibration; admitted / expected with an "
-                 "exact Poisson interval."),
-        ("Small-number suppression", "Counts 1-7 shown as the symbol, others rounded to the "
-                 "nearest 5, with secondary suppression so no total reveals a hidden count "
-                 "(checked by an attacker model); every rate, ratio and per-1,000 figure is "
-                 "computed from the published counts, so none reveals a count more exactly."),
+        ("Model performance", "Section 5: AUROC with the Hanley-McNeil (1982) interval; "
+                 "Brier score; calibration slope from a logistic recalibration; admitted / "
+                 "expected with an exact Poisson interval. The test-period AUROC under About "
+                 "this report comes from the model card, with its bootstrap (percentile) "
+                 "interval."),
+        ("Small-number suppression", f"Counts {rule.min_count}-{rule.max_count} shown as "
+                 f"{rule.symbol}, others rounded to the nearest {rule.rounding_base}, each on its "
+                 "own (a total can differ from the sum of its rounded parts), with secondary "
+                 "suppression so no total reveals a hidden count (checked by an attacker "
+                 "model); every rate, ratio and per-1,000 figure is computed from the published "
+                 "counts, so none reveals a count more exactly."),
         ("Key findings rules", f"A group of at least {rules.min_people} people whose "
                  f"listing-to-need {level} interval lies wholly below (or above) 1; a "
                  f"deprivation trend with p < {rules.gradient_p:g}; a practice outside the "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 
 from riskstrat.reports.charts import ratio_axis, ratio_chart
@@ -11,6 +13,7 @@ from riskstrat.reports.figures import (
     block_id,
     group_label,
     in_sentence,
+    over,
     section,
     table,
 )
@@ -22,7 +25,12 @@ from riskstrat.slices import UNKNOWN
 EQUITY_NOTE = (
     "Listing to need compares each group's share of the people listed this week with its "
     "share of expected emergency admissions (its need): 1 means listed in proportion to need, "
-    "below 1 listed less than need suggests. All charts in this section share one scale, "
+    "below 1 listed less than need suggests. Lists take the people at highest predicted risk "
+    "first, so a group whose members are individually at high risk (older ages, more "
+    "long-term conditions, registers such as heart failure) is listed above 1, and one of many "
+    "moderate risks below 1, by design; a ratio away from 1 among groups of similar risk "
+    "(sex, ethnicity, deprivation) is the clearer sign of unequal listing. "
+    "All charts in this section share one scale, "
     "centred on 1; an open circle or an arrow marks a value beyond the axis (small groups have "
     "wide intervals), and the table gives every figure."
 )
@@ -54,7 +62,7 @@ def shared_axis(f: Figures, config: ReportConfig) -> float:
     return ratio_axis(lows, highs, cap=config.charts.ratio_axis_max)
 
 
-def equity_block(f: Figures, gt: str, half: float) -> dict:
+def equity_block(f: Figures, gt: str, half: float, horizon_days: int) -> dict:
     """One group type (a slice or the key registers): chart of listing to need and its table."""
     groups = f.groups("equity", gt)
     body = [g for g in groups if g != TOTAL]
@@ -96,8 +104,8 @@ def equity_block(f: Figures, gt: str, half: float) -> dict:
             "People",
             "Listed",
             "Listing rate",
-            "Expected admissions per 1,000",
-            "Expected admissions",
+            f"Expected admissions per 1,000 {over(horizon_days)}",
+            f"Expected admissions {over(horizon_days)}",
             "Listing to need (95% interval)",
         ],
         rows,
@@ -119,25 +127,32 @@ def equity_block(f: Figures, gt: str, half: float) -> dict:
     return block
 
 
-def equity(f: Figures, config: ReportConfig) -> dict:
+def equity(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     half = shared_axis(f, config)
-    blocks = [equity_block(f, gt, half) for gt in DIMENSIONS if f.groups("equity", gt)]
+    blocks = [
+        equity_block(f, gt, half, horizon_days) for gt in DIMENSIONS if f.groups("equity", gt)
+    ]
     return section("equity", "Equity: who is listed, relative to need", blocks, notes=[EQUITY_NOTE])
 
 
-def activity(f: Figures) -> dict:
+def activity(f: Figures, horizon_days: int, as_of: date | None = None) -> dict:
     source = f.groups("activity", "source")
+    where = source[0] if source else ""
+    if where == "observed" and as_of is not None:  # riskstrat.reports.loader.bed_days
+        first, last = as_of - timedelta(days=horizon_days), as_of - timedelta(days=1)
+        where = f"observed: completed emergency spells admitted {first} to {last}"
     # Bed days are whole days (aggregates.csv holds them so): "7,516", not "7,516.0".
     rows = [
         ("Expected emergency admissions (people admitted)", "expected_admissions", "ics", TOTAL,
          "num"),
-        ("Expected per 1,000 population", "expected_per_1000", "ics", TOTAL, "num"),
+        ("Expected emergency admissions per 1,000 population", "expected_per_1000", "ics",
+         TOTAL, "num"),
     ]  # fmt: skip
     if source:
         rows += [
             ("Expected emergency bed days", "expected_bed_days", "ics", TOTAL, "count"),
             (
-                f"Bed days per admitted person ({source[0]})",
+                f"Bed days per admitted person ({where})",
                 "bed_days_per_admitted_person",
                 "source",
                 source[0],
@@ -145,7 +160,7 @@ def activity(f: Figures) -> dict:
             ),
         ]
     shown = table(
-        "Expected activity over the horizon (95% intervals)",
+        f"Expected activity over the next {horizon_days} days (95% intervals)",
         ["Measure", "Value"],
         [
             ("cell", [label, f.fmt("activity", m, gt, g, kind=kind, interval=gt == "ics")])

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from riskstrat.reports.charts import bar_chart, dot_chart, scatter_chart
-from riskstrat.reports.figures import AREA_KINDS, DASH, Figures, area_name, section, table
+from riskstrat.reports.figures import (
+    AREA_KINDS,
+    DASH,
+    Figures,
+    area_name,
+    matured_period,
+    over,
+    section,
+    table,
+)
 from riskstrat.reports.intervals import funnel_limits
 from riskstrat.reports.settings import ReportConfig
 from riskstrat.reports.suppression import TOTAL
@@ -20,14 +29,16 @@ PYRAMID_NOTE = (
     "varies is the risk it takes to enter each band and the admissions expected in it."
 )
 RATE_NOTE = (
-    "Practices are compared by expected emergency admissions per 1,000 registered people, "
-    "age-sex standardised against the whole area (see Methods): a practice above the area "
+    "Practices are compared by expected emergency admissions per 1,000 registered people "
+    "{over}, age-sex standardised against the whole area (see Methods): a practice above the area "
     "line has more need than the age and sex of its list explain. The crude rate is in the "
-    "table."
+    "table. The intervals show chance variation in admissions only: risks are computed from "
+    "what each practice records, so a practice that codes fewer long-term conditions looks "
+    "lower-risk than it is; the funnel plot below checks predictions against what happened."
 )
 
 
-def pyramid(f: Figures, config: ReportConfig) -> dict:
+def pyramid(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     names = [b.name for b in config.pyramid]
     titles = [b.title for b in config.pyramid]
     chart = bar_chart(
@@ -35,8 +46,8 @@ def pyramid(f: Figures, config: ReportConfig) -> dict:
         [f.value("pyramid", "expected_admissions", "band", n) for n in names],
         lower=[f.get("pyramid", "expected_admissions", "band", n).lower for n in names],
         upper=[f.get("pyramid", "expected_admissions", "band", n).upper for n in names],
-        title="Expected emergency admissions by band",
-        desc="Expected people with an emergency admission over the horizon in each band, with "
+        title=f"Expected emergency admissions {over(horizon_days)} by band",
+        desc=f"Expected people with an emergency admission {over(horizon_days)} in each band, with "
         "95% intervals. "
         + "; ".join(
             f"{t}: {f.fmt('pyramid', 'expected_admissions', 'band', n, kind='num')}"
@@ -59,7 +70,12 @@ def pyramid(f: Figures, config: ReportConfig) -> dict:
     ]
     shown = table(
         "Risk pyramid: who is in each band",
-        ["Band", "People", "Risk of an emergency admission", "Expected admissions (95% interval)"],
+        [
+            "Band",
+            "People",
+            f"Risk of an emergency admission {over(horizon_days).replace('over', 'in')}",
+            f"Expected admissions {over(horizon_days)} (95% interval)",
+        ],
         rows,
     )
     shares = band_shares(config)
@@ -92,7 +108,13 @@ def _practices(f: Figures) -> list[str]:
     return list(sel.loc[sel.dimension == "practice", "group"])
 
 
-def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
+def geography(
+    f: Figures,
+    config: ReportConfig,
+    names: dict[str, str],
+    horizon_days: int,
+    matured: tuple | None = None,
+) -> dict:
     rows_all = f.frame[(f.frame.section == "geography") & (f.frame.measure == "people")]
     order = list(zip(rows_all["group"], rows_all["dimension"], strict=True))
     band_names = [b.name for b in config.pyramid]
@@ -111,14 +133,14 @@ def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
             )
         )
     shown = table(
-        "People, bands and expected emergency admissions by PCN and practice",
+        f"People, bands and expected emergency admissions {over(horizon_days)} by PCN and practice",
         [
             "Area",
             "People",
             *[b.title for b in config.pyramid],
-            "Expected admissions (95% interval)",
-            "Per 1,000 (crude)",
-            "Per 1,000, age-sex standardised (95% interval)",
+            f"Expected admissions {over(horizon_days)} (95% interval)",
+            f"Per 1,000 {over(horizon_days)} (crude)",
+            f"Per 1,000 {over(horizon_days)}, age-sex standardised (95% interval)",
         ],
         rows,
     )
@@ -137,7 +159,7 @@ def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
         [bound(p, "lower") for p in ordered],
         [bound(p, "upper") for p in ordered],
         reference=area if np.isfinite(area) else 0.0,
-        title="Expected emergency admissions per 1,000, age-sex standardised, by practice",
+        title=f"Expected admissions per 1,000 {over(horizon_days)}, age-sex standardised",
         desc="Each practice's standardised rate with its 95% interval, highest first; the "
         f"dashed line is the whole area ({format_rate(area)} per 1,000).",
     )
@@ -149,8 +171,9 @@ def geography(f: Figures, config: ReportConfig, names: dict[str, str]) -> dict:
             "table": shown,
         }
     ]
-    blocks.append(funnel(f, config, names, practices))
-    return section("geography", "Risk by PCN and practice", blocks, notes=[RATE_NOTE])
+    blocks.append(funnel(f, config, names, practices, period=matured_period(matured)))
+    notes = [RATE_NOTE.format(over=over(horizon_days))]
+    return section("geography", "Risk by PCN and practice", blocks, notes=notes)
 
 
 def format_rate(v: float) -> str:
@@ -172,7 +195,14 @@ def _funnel_row(f: Figures, config: ReportConfig, names: dict[str, str], p: str)
     ]
 
 
-def funnel(f: Figures, config: ReportConfig, names: dict[str, str], practices: list[str]) -> dict:
+def funnel(
+    f: Figures,
+    config: ReportConfig,
+    names: dict[str, str],
+    practices: list[str],
+    *,
+    period: str = matured_period(None),
+) -> dict:
     """Observed / expected per practice against Poisson control limits (a block of section 2);
     one sentence instead when there are no matured predictions."""
     if not f.groups("performance", "practice"):
@@ -208,7 +238,7 @@ def funnel(f: Figures, config: ReportConfig, names: dict[str, str], practices: l
         y_cap=max([2.0] + [1.5 * y for _, y, _ in pts]),
     )
     shown = table(
-        "Admitted vs expected by practice (predictions made one horizon ago)",
+        f"Admitted vs expected by practice ({period})",
         [
             "Practice",
             "People",

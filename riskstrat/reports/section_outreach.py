@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from riskstrat.registry.contract import OUTREACH_OUTCOMES
 from riskstrat.reports.charts import bar_chart, line_chart
-from riskstrat.reports.figures import AREA_KINDS, Figures, area_name, section, table
+from riskstrat.reports.figures import AREA_KINDS, Figures, area_name, over, section, table
 from riskstrat.reports.settings import ReportConfig
 
 #: Above this many practices the listed-by-practice bar chart is left out (the table has it).
 CHART_MAX_PRACTICES = 30
 
 
-def outreach(f: Figures, names: dict[str, str]) -> dict:
+def feedback_window(as_of: date, lookback_days: int) -> str:
+    """The feedback look-back in words with its dates: lists dated in (as_of - lookback, as_of]
+    (riskstrat.reports.population.outreach), "lists dated 2025-10-07 to 2025-12-29, the last
+    12 weeks" (the table said "(last weeks)")."""
+    first = as_of - timedelta(days=lookback_days - 1)
+    span = f"{lookback_days // 7} weeks" if lookback_days % 7 == 0 else f"{lookback_days} days"
+    return f"lists dated {first.isoformat()} to {as_of.isoformat()}, the last {span}"
+
+
+def outreach(f: Figures, names: dict[str, str], *, as_of: date, config: ReportConfig) -> dict:
     order = f.frame[(f.frame.section == "outreach") & (f.frame.measure == "listed")]
     areas = list(zip(order["group"], order["dimension"], strict=True))
     rows = [
@@ -31,7 +42,8 @@ def outreach(f: Figures, names: dict[str, str]) -> dict:
         desc="Number of people on this week's outreach lists per practice.",
     )
     shown = table(
-        "Outreach: listed this week and feedback returned (last weeks)",
+        "Outreach: people on this week's lists, and feedback returned on "
+        + feedback_window(as_of, config.outreach_lookback_days),
         [
             "Area",
             "Listed this week",
@@ -46,7 +58,7 @@ def outreach(f: Figures, names: dict[str, str]) -> dict:
     return section("outreach", "Outreach activity by practice", [block])
 
 
-def trend(f: Figures, config: ReportConfig) -> dict:
+def trend(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     weeks = f.groups("trend", "as_of")
     rows = [
         (
@@ -62,7 +74,12 @@ def trend(f: Figures, config: ReportConfig) -> dict:
     ]
     shown = table(
         "Headline figures week by week",
-        ["As of", "People", "Expected admissions (95% interval)", "Case management from risk"],
+        [
+            "As of",
+            "People",
+            f"Expected admissions {over(horizon_days)} (95% interval)",
+            "Case management entry risk",
+        ],
         rows,
     )
     block: dict = {"id": "trend-weeks", "table": shown}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from riskstrat.reports.charts import scatter_chart
+from riskstrat.reports.context import Context
 from riskstrat.reports.figures import (
     SLICE_TITLES,
     Figures,
     block_id,
     group_label,
     in_sentence,
+    matured_period,
     section,
     table,
 )
@@ -35,14 +37,14 @@ OVERALL = (
 )
 
 
-def overall_block(f: Figures) -> dict:
+def overall_block(f: Figures, period: str) -> dict:
     rows = [
         ("cell", [label, f.fmt("performance", m, "ics", TOTAL, kind=kind, interval=interval)])
         for label, m, kind, interval in OVERALL
     ]
     return {
         "id": "performance-overall",
-        "table": table("Overall, predictions made one horizon ago", ["Measure", "Value"], rows),
+        "table": table(f"Overall, {period}", ["Measure", "Value"], rows),
     }
 
 
@@ -89,7 +91,7 @@ def calibration_block(f: Figures, deciles: list[str]) -> dict:
     }
 
 
-def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
+def slice_block(f: Figures, gt: str, groups: list[str], period: str) -> dict:
     rows = [
         (
             "total" if g == TOTAL else "cell",
@@ -98,7 +100,14 @@ def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
                 f.fmt("performance", "people", gt, g),
                 f.fmt("performance", "admitted", gt, g),
                 f.fmt("performance", "observed_to_expected", gt, g, kind="ratio", interval=True),
-                f.fmt("performance", "auroc", gt, g, kind="ratio", interval=True),
+                # the All row's AUROC is the overall one (kept once, under "ics")
+                f.fmt(
+                    "performance",
+                    "auroc",
+                    *(("ics", TOTAL) if g == TOTAL else (gt, g)),
+                    kind="ratio",
+                    interval=True,
+                ),
             ],
         )
         for g in groups
@@ -112,22 +121,24 @@ def slice_block(f: Figures, gt: str, groups: list[str]) -> dict:
     ]
     return {
         "id": block_id("performance", gt),
-        "table": table(f"Performance by {in_sentence(SLICE_TITLES[gt])}", headers, rows),
+        "table": table(f"Performance by {in_sentence(SLICE_TITLES[gt])}, {period}", headers, rows),
     }
 
 
-def performance(f: Figures) -> dict:
+def performance(f: Figures, context: Context | None = None) -> dict:
+    period = matured_period(context.matured if context else None)
     blocks: list[dict] = []
     if f.get("performance", "people", "ics", TOTAL) is not None:
-        blocks.append(overall_block(f))
+        blocks.append(overall_block(f, period))
     if deciles := f.groups("performance", "risk_decile"):
         blocks.append(calibration_block(f, deciles))
     for gt in EQUITY_SLICES:
         if groups := f.groups("performance", gt):
-            blocks.append(slice_block(f, gt, groups))
+            blocks.append(slice_block(f, gt, groups, period))
+    note = f"{PERFORMANCE_NOTE} This section judges the {period}."
     return section(
         "performance",
         "Did last period's predictions come true?",
         blocks,
-        notes=[PERFORMANCE_NOTE] if blocks else [NO_MATURED],
+        notes=[note] if blocks else [NO_MATURED],
     )

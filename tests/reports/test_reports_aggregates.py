@@ -16,7 +16,7 @@ from riskstrat.reports.frames import MISSING_COLUMNS, RISK_RANGE, TIDY_COLUMNS
 from riskstrat.reports.settings import PYRAMID_ORDER, ReportConfig, load_report_config
 
 CONFIG = load_report_config()
-COUNT_MEASURES = {"people", "listed", "not_listed", "admitted", "not_admitted"}
+COUNT_MEASURES = {"people", "listed", "admitted"}
 
 
 @pytest.fixture(scope="module")

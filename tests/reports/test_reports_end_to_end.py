@@ -159,6 +159,17 @@ def test_no_identifier_or_patient_row_anywhere(published) -> None:
     assert not agg.columns.str.contains("patient").any()
 
 
+def test_matured_predictions_dated_from_the_store(published) -> None:
+    """The loader names the scoring the performance section judges (scores 91 days before
+    AS_OF; the extract ends the day before AS_OF), not 'one horizon ago'."""
+    html = (published["folder"] / "report.html").read_text()
+    first = SCORE_DATES[0]
+    last = first + timedelta(days=89)
+    period = f"predictions made on {first.isoformat()}, admissions {first.isoformat()} to "
+    assert f"{period}{last.isoformat()}" in html
+    assert "Admitted vs expected by practice (predictions made on" in html
+
+
 def test_html_self_contained_and_accessible(published) -> None:
     html = (published["folder"] / "report.html").read_text()
     assert '<html lang="en-GB">' in html and "@page" in html

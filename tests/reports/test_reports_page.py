@@ -79,7 +79,7 @@ def test_small_unknown_group_does_not_stretch_the_axis() -> None:
 
 def test_practices_compared_by_standardised_rate_per_1000(built) -> None:
     _, agg, html = built
-    assert _svgs(html, "per 1,000, age-sex standardised, by practice")
+    assert _svgs(html, "Expected admissions per 1,000 over 90 days, age-sex standardised")
     assert not _svgs(html, "Expected emergency admissions by practice")
     rates = agg.query("measure == 'standardised_per_1000' and dimension == 'practice'")
     assert len(rates) == len(PRACTICES)
@@ -160,7 +160,7 @@ def test_csv_counts_are_whole_numbers_and_every_measure_is_defined(built) -> Non
     shown = counts[counts["value"] != ""]["value"]
     assert shown.str.fullmatch(r"\d+").all()  # 1055, never 1055.0
     assert set(back["suppressed"]) <= {"true", "false"}
-    doc = dictionary_markdown()
+    doc = dictionary_markdown(CONFIG, horizon_days=90, task_title="the risk")
     for measure in agg["measure"].unique():
         kind_of(measure)  # raises for an undefined measure
         assert measure in doc or any(measure.startswith(p.split("<")[0]) for p in
@@ -172,7 +172,8 @@ def test_csv_counts_are_whole_numbers_and_every_measure_is_defined(built) -> Non
 
 def test_bed_days_per_person_is_in_days_not_a_ratio() -> None:
     """An analyst reads the unit column: 7.9 bed days is not 'ratio (1 = as expected)'."""
-    row = re.search(r"^\| bed_days_per_admitted_person \|.*$", dictionary_markdown(), flags=re.M)
+    doc = dictionary_markdown(CONFIG, horizon_days=90, task_title="the risk")
+    row = re.search(r"^\| bed_days_per_admitted_person \|.*$", doc, flags=re.M)
     assert row and "| bed days per admitted person |" in row.group(0)
     assert "1 = as expected" not in row.group(0)
 
