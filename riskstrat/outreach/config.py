@@ -100,6 +100,26 @@ class Relist(StrictModel):
     discharge_again_after: tuple[Literal[OUTREACH_OUTCOMES], ...] = ("unreachable",)  # type: ignore[valid-type]
 
 
+class FeedbackExclusions(StrictModel):
+    """Practice feedback that takes a person off lists on top of each pathway's own
+    `exclusions.recent_outcomes_weeks` (a pathway's own entry for an outcome wins): outcome ->
+    weeks since the outcome's date. Nobody is called about someone the practice reported dead
+    or moved away, from any list; 'In hospital' and 'Not appropriate' keep the person off the
+    weekly lists (a discharge after 'In hospital' is still followed up)."""
+
+    every_list: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"died": 520, "moved_away": 26}
+    )
+    weekly_lists: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"in_hospital": 2, "not_appropriate": 26}
+    )
+
+    def weeks_for(self, pathway: Pathway) -> dict[str, int]:
+        """Outcome -> weeks for `pathway`: these rules, then the pathway's own on top."""
+        weekly = self.weekly_lists if pathway.cadence == "weekly" else {}
+        return {**self.every_list, **weekly, **pathway.exclusions.recent_outcomes_weeks}
+
+
 class OutreachConfig(StrictModel):
     pathways_dir: Path = Path("outreach")
     pathway_order: tuple[Literal[PATHWAYS], ...] = PATHWAYS  # type: ignore[valid-type]
@@ -111,6 +131,7 @@ class OutreachConfig(StrictModel):
     rising_compare_max_days: int = Field(default=14, ge=1)
     contact_within_working_days: int = Field(default=2, ge=0)
     relist: Relist = Relist()
+    feedback_exclusions: FeedbackExclusions = FeedbackExclusions()
     bank_holidays: tuple[date, ...] = ()
 
     @model_validator(mode="after")

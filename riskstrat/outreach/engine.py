@@ -196,7 +196,8 @@ def _left_out_reasons(
 
     mark(pool["opted_out"], OPTED_OUT)
     mark(pool["in_hospital"], IN_HOSPITAL)
-    closed = closing_outcomes(outcomes, as_of=as_of, weeks=pathway.exclusions.recent_outcomes_weeks)
+    weeks = config.feedback_exclusions.weeks_for(pathway)
+    closed = closing_outcomes(outcomes, as_of=as_of, weeks=weeks)
     by_outcome = pool["patient_id"].map(closed)
     for outcome in closed.unique():
         mark(by_outcome == outcome, FEEDBACK_PREFIX + str(outcome))
@@ -259,7 +260,8 @@ def _listed_before(
             rule.rise_points / 100 - 1e-12
         )
         event = pd.to_datetime(pool["last_event"]).to_numpy() >= found["listed_at"].to_numpy()
-        again |= rose | (event if rule.new_event else False)
+        # Not in place: _returned_again's array may be a read-only view (pandas copy-on-write).
+        again = again | rose | (event if rule.new_event else False)
     return hit & ~again
 
 

@@ -168,8 +168,8 @@ def _reason_rank(reason: str) -> int:
 def reason_text(reason: str, *, pathway: Pathway, config: OutreachConfig | None) -> str:
     if reason.startswith(FEEDBACK_PREFIX):
         outcome = reason.removeprefix(FEEDBACK_PREFIX)
-        label = OUTCOME_LABELS.get(outcome, outcome).lower()
-        return f"recently '{label}' (practice feedback)"
+        label = OUTCOME_LABELS.get(outcome, outcome)
+        return f"returned as '{label}' recently (practice feedback)"
     if reason == LISTED_BEFORE:
         if pathway.cadence == "weekdays":
             return "already listed for this discharge"
