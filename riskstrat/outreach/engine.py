@@ -67,6 +67,10 @@ class Selection:
     #: `lists`): a run whose scores frame is its matrices' rows in order finds each listed
     #: row's features by position, without matching ids against the whole matrix.
     score_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    #: practice_code -> the rows of its returned sheets the latest ingest could not use
+    #: (file, row, column, value, rule; the store's feedback_rejects): each of its lists says
+    #: so, so a slip is corrected rather than silently lost.
+    feedback_rejects: dict[str, list[tuple]] = field(default_factory=dict)
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:

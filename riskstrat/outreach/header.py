@@ -20,7 +20,7 @@ from riskstrat.outreach.engine import (
     Selection,
 )
 from riskstrat.outreach.listfiles import Header
-from riskstrat.registry.contract import OUTCOME_LABELS
+from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
 
 REASON_TEXT = {
     OPTED_OUT: "national data opt-out",
@@ -75,6 +75,50 @@ def list_header(
             else ""
         ),
         confidential=CONFIDENTIAL.format(practice=practice_name),
+        returned=returned_text(
+            selection.feedback_rejects.get(practice_code, []) if selection else []
+        ),
+    )
+
+
+#: How many unusable returned rows a header names one by one (the rest are counted).
+RETURNED_SHOWN = 8
+#: What a rejected returned row's rule means, in the practice's words ({heading}, {value}).
+RETURNED_RULES = {
+    "allowed": "'{value}' is not one of the choices",
+    "type": "'{value}' is not a date (type it as dd/mm/yyyy)",
+    "four_digit_year": "'{value}' needs a four-digit year (dd/mm/yyyy)",
+    "not_null": "is empty",
+    "own_practice": "'{value}' is not registered at this practice",
+    "patient_exists": "'{value}' is not a patient in this week's extract",
+    "contacted_after_listed": "'{value}' is before the list date",
+    "duplicate_key": "a second, different outcome for the same person and list",
+    "no_control_characters": "holds characters that cannot be read",
+}
+
+
+def returned_text(rejects: list[tuple]) -> str:
+    """Which rows of the practice's returned sheets (or whole files) could not be used, named
+    as the practice sees them (file, spreadsheet row, heading): "" when none."""
+    if not rejects:
+        return ""
+    said = []
+    for file, row, column, value, rule in rejects[:RETURNED_SHOWN]:
+        name = str(file).rsplit("/", 1)[-1]
+        if not row:  # the whole file
+            said.append(f"{name}: the file could not be read ({rule}); nothing in it was used")
+            continue
+        heading = FEEDBACK_HEADINGS.get(str(column), str(column).replace("_", " "))
+        what = RETURNED_RULES.get(str(rule), "'{value}' breaks rule " + str(rule))
+        said.append(f"{name} row {row}, {heading}: " + what.format(value=value))
+    more = len(rejects) - RETURNED_SHOWN
+    tail = f"; and {more} more" if more > 0 else ""
+    n = len(rejects)
+    return (
+        f"Not used from your returned sheets ({n} {'entry' if n == 1 else 'entries'}): "
+        + "; ".join(said)
+        + tail
+        + ". Correct them and return the sheet again; nothing else in it needs re-sending."
     )
 
 
