@@ -215,7 +215,7 @@ def load_feedback_rejects(con: duckdb.DuckDBPyConnection) -> dict[str, list[tupl
         return {}
     rows = con.execute(
         'SELECT practice_code, file, "row", "column", value, rule FROM feedback_rejects '
-        "WHERE rule <> 'duplicate_row' ORDER BY practice_code, file, \"row\", \"column\""
+        'WHERE rule <> \'duplicate_row\' ORDER BY practice_code, file, "row", "column"'
     ).fetchall()
     out: dict[str, list[tuple]] = {}
     for code, *rest in rows:

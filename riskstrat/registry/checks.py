@@ -39,7 +39,7 @@ UNKNOWN_FRESHNESS_TABLE = "ingest.freshness_days: {table!r} is not a table with 
 FEEDBACK_REJECTS_DDL = f"""CREATE TABLE {{db}}.{FEEDBACK_REJECTS} (
   practice_code VARCHAR,  -- the practice that returned the row (else the patient's practice)
   file VARCHAR,           -- feedback/<file> as in the rejects files
-  "row" BIGINT,           -- data row of a CSV; a workbook's row as the sheet shows it (0: whole file)
+  "row" BIGINT,           -- CSV: data row; workbook: the row the sheet shows (0: whole file)
   "column" VARCHAR,
   value VARCHAR,
   rule VARCHAR
