@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from riskstrat.config import ConfigError
 from riskstrat.outreach.calendar import add_working_days
-from riskstrat.outreach.config import OutreachConfig, Pathway
+from riskstrat.outreach.config import OutreachConfig, Pathway, load_pathways, weekly_places
 from riskstrat.outreach.eligibility import closing_outcomes, eligibility
 
 LIST_COLUMNS = (
@@ -71,6 +72,8 @@ class Selection:
     #: (file, row, column, value, rule; the store's feedback_rejects): each of its lists says
     #: so, so a slip is corrected rather than silently lost.
     feedback_rejects: dict[str, list[tuple]] = field(default_factory=dict)
+    #: (practice_code, pathway) -> the main-list places this run (what the header says).
+    places: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
@@ -105,6 +108,15 @@ def select_lists(
     status = eligibility(people, as_of=as_of, config=config)
     excluded_groups = {g for g, how in config.special_groups.items() if how == "exclude"}
     capacity = practices.set_index("practice_code")["weekly_capacity"]
+    # Places are shared among every configured pathway, whichever run today (a weekday run of
+    # post_discharge alone must give it the same week as Monday's run of all of them).
+    configured = _configured(config, pathways)
+    shares = {int(w): weekly_places(configured, int(w)) for w in capacity.fillna(0).unique()}
+    places = {
+        (str(code), name): p.per_run_capacity(int(w), as_of=as_of, week=shares[int(w)][name])
+        for code, w in capacity.fillna(0).items()
+        for name, p in pathways.items()
+    }
     tasks = dict.fromkeys(p.task for p in pathways.values())
     bases = {
         t: _base(
@@ -138,7 +150,8 @@ def select_lists(
         ranked = _qualify(pool[reason.isna() | (reason == LISTED_BEFORE)], pathway)
         qualified = cands.loc[cands.index.intersection(ranked.index)]
         reason.loc[cands.index.difference(qualified.index)] = BELOW_RULE
-        chosen = _cut(qualified, pathway, capacity=capacity, as_of=as_of)
+        per_run = pd.Series({code: n for (code, path), n in places.items() if path == name})
+        chosen = _cut(qualified, pathway, places=per_run)
         reason.loc[qualified.index.difference(pd.Index(chosen["_row"]))] = OVER_CAPACITY
         score_rows.append(chosen["_row"].to_numpy())
         chosen = chosen.drop(columns="_row")
@@ -162,7 +175,19 @@ def select_lists(
         reviewed=reviewed,
         score_rows=np.concatenate(score_rows) if score_rows else np.empty(0, dtype=np.int64),
         population=_population(scores),
+        places=places,
     )
+
+
+def _configured(config: OutreachConfig, pathways: dict[str, Pathway]) -> dict[str, Pathway]:
+    """Every pathway the configuration holds, in its order, with `pathways` (the ones run now)
+    in place of their files' (a caller's own definitions win); just `pathways` when the files
+    cannot be read."""
+    try:
+        found = load_pathways(config)
+    except (ConfigError, OSError):
+        return dict(pathways)
+    return {**found, **pathways} if set(pathways) <= set(found) else dict(pathways)
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
@@ -418,18 +443,12 @@ def _qualify(cands: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
     return cands[keep]
 
 
-def _cut(
-    cands: pd.DataFrame, pathway: Pathway, *, capacity: pd.Series, as_of: date
-) -> pd.DataFrame:
-    """Main list (the practice's places; plus, with min_risk_beyond_capacity, everyone at or
-    above min_risk), then the reserve. `_row` keeps each row's index in `cands`."""
+def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.DataFrame:
+    """Main list (the practice's places this run, `places` by practice_code; plus, with
+    min_risk_beyond_capacity, everyone at or above min_risk), then the reserve. `_row` keeps
+    each row's index in `cands`."""
     ordered = _ordered(cands, pathway.order_by).rename_axis("_row").reset_index()
-    per_run = (
-        capacity.fillna(0)
-        .astype(int)
-        .map(lambda weekly: pathway.per_run_capacity(weekly, as_of=as_of))
-    )
-    places = ordered["practice_code"].map(per_run).fillna(0).astype(int)
+    places = ordered["practice_code"].map(places).fillna(0).astype(int)
     must = pd.Series(False, index=ordered.index)
     if pathway.min_risk_beyond_capacity and pathway.select.min_risk is not None:
         must = ordered["risk"] >= pathway.select.min_risk

@@ -56,7 +56,13 @@ def list_header(
     """left_out: left_out_counts(selection), when the caller writes many lists of one selection
     (counted once, not filtered per list)."""
     return Header(
-        rule=rule_text(pathway, selection=selection, weekly_capacity=weekly_capacity, as_of=as_of),
+        rule=rule_text(
+            pathway,
+            selection=selection,
+            weekly_capacity=weekly_capacity,
+            as_of=as_of,
+            places=selection.places.get((practice_code, name)) if selection else None,
+        ),
         left_out=left_out_text(
             name,
             pathway,
@@ -131,11 +137,18 @@ def _pct(value: float) -> str:
 
 
 def rule_text(
-    pathway: Pathway, *, selection: Selection | None, weekly_capacity: int, as_of: date
+    pathway: Pathway,
+    *,
+    selection: Selection | None,
+    weekly_capacity: int,
+    as_of: date,
+    places: int | None = None,
 ) -> str:
-    """Who is listed, in numbers: the threshold or rank rule and the population's average."""
+    """Who is listed, in numbers: the threshold or rank rule and the population's average.
+    places: the run's main-list places (the selection's; default the pathway's own floor)."""
     rule = pathway.select
-    places = pathway.per_run_capacity(weekly_capacity, as_of=as_of)
+    if places is None:
+        places = pathway.per_run_capacity(weekly_capacity, as_of=as_of)
     parts = []
     if rule.min_rise_points is not None:
         since = (selection.compared_with.get(pathway.task) if selection else None) or None
@@ -188,6 +201,28 @@ def left_out_text(
     if not said:
         return "Nobody who meets the rule was left out."
     return "Left out although they meet the rule: " + "; ".join(said) + "."
+
+
+NOBODY = "Nobody meets this list's criteria this time."
+
+
+def empty_text(
+    name: str, *, selection: Selection | None, practice_code: str, counts: LeftOutCounts | None
+) -> str:
+    """What an empty list says instead of rows: true when people met the rule but were left
+    out (before, "Nobody meets this list's criteria" stood under "10 beyond this run's
+    places")."""
+    if selection is None:
+        return NOBODY
+    by_list = left_out_counts(selection) if counts is None else counts
+    gone = by_list.get((practice_code, name), {})
+    met = sum(n for r, n in gone.items() if r != BELOW_RULE)
+    if not met:
+        return NOBODY
+    people = f"{met:,} {'person meets' if met == 1 else 'people meet'} this list's rule"
+    if gone.get(OVER_CAPACITY) and not selection.places.get((practice_code, name)):
+        return f"Nobody listed: this list has no places this run; {people} (left out above)."
+    return f"Nobody listed: {people} but each is left out for a reason above."
 
 
 def left_out_counts(selection: Selection) -> dict[tuple[str, str], dict[str, int]]:
