@@ -160,6 +160,25 @@ def store_feedback_rejects(
         )
 
 
+FEEDBACK_NOT_USED = (
+    "returned feedback: {n:,} row(s) or file(s) not used ({by}); each practice's next lists "
+    "name them; per practice in {folder}"
+)
+
+
+def feedback_not_used(con: duckdb.DuckDBPyConnection, *, db: str, folder: Path) -> list[str]:
+    """One warning when any returned row or file could not be used, counted per practice (the
+    operator's run output said nothing below the feedback budget)."""
+    rows = con.execute(
+        f"SELECT practice_code, count(*) FROM {db}.{FEEDBACK_REJECTS} "
+        "WHERE rule <> 'duplicate_row' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    if not rows:
+        return []
+    by = ", ".join(f"{code} {n}" for code, n in rows)
+    return [FEEDBACK_NOT_USED.format(n=sum(n for _, n in rows), by=by, folder=folder)]
+
+
 def write_feedback_rejects(
     con: duckdb.DuckDBPyConnection, *, db: str, folder: Path, pattern: str
 ) -> dict[str, Path]:

@@ -293,6 +293,9 @@ def _ingest_locked(
                 folder=staging / quality.REJECTS_DIR / FEEDBACK_REJECTS_DIR,
                 pattern=practice_pattern(settings),
             )
+            warnings += checks.feedback_not_used(
+                con, db=FRESH, folder=report_dir / quality.REJECTS_DIR / FEEDBACK_REJECTS_DIR
+            )
         doc = quality.summary(
             extract_date=extract_date,
             content_hash=digest,

@@ -317,6 +317,8 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     store = tmp_path / "s.duckdb"
     report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
     assert report.status == "ingested"
+    told = [w for w in report.warnings if w.startswith("returned feedback:")]
+    assert len(told) == 1 and "2 row(s) or file(s) not used (P1 2)" in told[0]
     p1 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv")
     assert [(r["row"], r["column"], r["rule"]) for r in p1] == [
         ("5", "outcome", "allowed"),
