@@ -21,6 +21,7 @@ from riskstrat.outreach.engine import (
 )
 from riskstrat.outreach.listfiles import Header
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
+from riskstrat.registry.validate import UNREADABLE_RULES
 
 REASON_TEXT = {
     OPTED_OUT: "national data opt-out",
@@ -116,6 +117,8 @@ def returned_text(rejects: list[tuple]) -> str:
             continue
         heading = FEEDBACK_HEADINGS.get(str(column), str(column).replace("_", " "))
         what = RETURNED_RULES.get(str(rule), "'{value}' breaks rule " + str(rule))
+        if column == "contacted_on" and rule in UNREADABLE_RULES:  # the row was kept
+            what += ", so the outcome was recorded without it"
         said.append(f"{name} row {row}, {heading}: " + what.format(value=value))
     more = len(rejects) - RETURNED_SHOWN
     tail = f"; and {more} more" if more > 0 else ""
@@ -124,7 +127,7 @@ def returned_text(rejects: list[tuple]) -> str:
         f"Not used from your returned sheets ({n} {'entry' if n == 1 else 'entries'}): "
         + "; ".join(said)
         + tail
-        + ". Correct them and return the sheet again; nothing else in it needs re-sending."
+        + ". Correct them and return the sheet again; the rest of it was recorded."
     )
 
 

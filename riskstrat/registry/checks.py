@@ -19,7 +19,7 @@ from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import SetAside
 from riskstrat.registry.store import FEEDBACK_REJECTS
-from riskstrat.registry.validate import lit, q
+from riskstrat.registry.validate import UNREADABLE_RULES, lit, q
 
 STALE_TABLE = (
     "{table}: rule fresh: the latest event is {latest} ({days} days before the extract date "
@@ -144,15 +144,26 @@ def store_feedback_rejects(
     rejects: str,
     checked: str,
     set_aside: list[SetAside],
+    repaired: str | None = None,
 ) -> None:
     """Fill `<db>.feedback_rejects`: each rejected feedback row (and each set-aside file) with
-    the practice to tell (the one that returned it, else the patient's practice)."""
-    con.execute(
-        f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
-        f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
-        f"r.value, r.rule FROM {rejects} AS r LEFT JOIN {checked} AS c "
-        "ON c._file = r._fi AND c._row = r.row"
-    )
+    the practice to tell (the one that returned it, else the patient's practice). repaired: the
+    table's repairs relation; its unreadable dates (kept nulled, validate.UNREADABLE_NULLED) are
+    told too, so the practice can send the date again."""
+    sources = [rejects]
+    if repaired is not None:
+        rules = ", ".join(lit(r) for r in UNREADABLE_RULES)
+        sources.append(
+            f'(SELECT file, row, "column", value, rule, _fi FROM {repaired} '
+            f"WHERE rule IN ({rules}))"
+        )
+    for source in sources:
+        con.execute(
+            f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
+            f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
+            f"r.value, r.rule FROM {source} AS r LEFT JOIN {checked} AS c "
+            "ON c._file = r._fi AND c._row = r.row"
+        )
     for item in set_aside:
         con.execute(
             f"INSERT INTO {db}.{FEEDBACK_REJECTS} VALUES (?, ?, 0, '*', ?, ?)",
@@ -161,8 +172,8 @@ def store_feedback_rejects(
 
 
 FEEDBACK_NOT_USED = (
-    "returned feedback: {n:,} row(s) or file(s) not used ({by}); each practice's next lists "
-    "name them; per practice in {folder}"
+    "returned feedback: {n:,} entries not used (rows, dates or files; {by}); each practice's "
+    "next lists name them; per practice in {folder}"
 )
 
 

@@ -298,7 +298,8 @@ def test_pathway_and_list_date_come_from_the_hidden_sheet(tmp_path: Path) -> Non
 
 
 def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_path: Path) -> None:
-    """A nurse's typo'd outcome and a date typed as words: rejected alone, the rest applied, and
+    """A nurse's typo'd outcome (rejected alone) and a date typed as words (the date dropped, the
+    outcome kept: the whole row was rejected, so a 'Declined' was lost), the rest applied, and
     the next list of that practice names each slip by file, spreadsheet row (the row the nurse
     sees: under the title rows and headings, blank rows counted) and heading; another
     practice's lists say nothing."""
@@ -318,7 +319,17 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
     assert report.status == "ingested"
     told = [w for w in report.warnings if w.startswith("returned feedback:")]
-    assert len(told) == 1 and "2 row(s) or file(s) not used (P1 2)" in told[0]
+    assert len(told) == 1 and "2 entries not used (rows, dates or files; P1 2)" in told[0]
+    # The typo'd outcome is rejected; the unreadable date is dropped and the outcome kept (its
+    # date falls back to the list date), told to the practice all the same.
+    feedback = report.tables["outreach_outcomes"]
+    assert (feedback.rejected, feedback.repaired) == (1, 1)
+    with connect(store) as con:
+        kept = con.execute(
+            "SELECT patient_id, contacted_on, outcome FROM outreach_outcomes "
+            "WHERE listed_on = DATE '2025-06-02' ORDER BY ALL"
+        ).fetchall()
+    assert kept == [("p2", None, "declined")]
     p1 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv")
     assert [(r["row"], r["column"], r["rule"]) for r in p1] == [
         ("5", "outcome", "allowed"),
@@ -331,5 +342,8 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     assert set(found) == {"P1"}
     text = returned_text(found["P1"])
     assert "P1_early_intervention.xlsx row 5, Outcome: 'Contaced' is not one of the choices" in text
-    assert "row 7, Contacted on: '2nd June' is not a date (type it as dd/mm/yyyy)" in text
+    assert (
+        "row 7, Contacted on: '2nd June' is not a date (type it as dd/mm/yyyy), so the outcome "
+        "was recorded without it" in text
+    )
     assert returned_text(found.get("P2", [])) == ""
