@@ -119,6 +119,8 @@ def returned_text(rejects: list[tuple]) -> str:
         what = RETURNED_RULES.get(str(rule), "'{value}' breaks rule " + str(rule))
         if column == "contacted_on" and rule in UNREADABLE_RULES:  # the row was kept
             what += ", so the outcome was recorded without it"
+        if column == "outcome" and rule == "not_null":
+            what = "is empty although Contacted on is filled in"
         said.append(f"{name} row {row}, {heading}: " + what.format(value=value))
     more = len(rejects) - RETURNED_SHOWN
     tail = f"; and {more} more" if more > 0 else ""

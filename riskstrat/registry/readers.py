@@ -465,12 +465,14 @@ def load_raw(
                 f"coalesce({own}, {fallback})" if FEEDBACK_PRACTICE_COLUMN in header else fallback
             )
             cols.append(f"{claim}::VARCHAR AS {PRACTICE}")
-            where = " WHERE NULLIF(trim(outcome), '') IS NOT NULL"
-            skipped += int(
-                fetch_value(
-                    con, f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
-                )
-            )
+            # A row is feedback when it has an outcome, or a Contacted on date without one (the
+            # practice acted and left the outcome out: rejected as `not_null` and told back,
+            # where it used to be skipped as not yet acted on).
+            acted = "NULLIF(trim(outcome), '') IS NOT NULL"
+            if "contacted_on" in header:
+                acted += " OR NULLIF(trim(contacted_on), '') IS NOT NULL"
+            where = f" WHERE {acted}"
+            skipped += int(fetch_value(con, f"SELECT count(*) FROM {name} WHERE NOT ({acted})"))
         else:
             cols += practice_col
         parts.append(

@@ -310,8 +310,9 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     path = returned_list(
         source / "feedback" / "P1_early_intervention.xlsx",
         practice="P1",
-        rows=[("p1", JUNE2, JUNE2, "Contaced"), ("p2", JUNE2, "2nd June", "Declined")],
-    )
+        rows=[("p1", JUNE2, JUNE2, "Contaced"), ("p2", JUNE2, "2nd June", "Declined"),
+              ("p2", dt.datetime(2025, 5, 26), JUNE2, None)],  # a date but no outcome
+    )  # fmt: skip
     book = openpyxl.load_workbook(path)
     book["list"].insert_rows(6)  # an extra blank row between the two
     book.save(path)
@@ -319,11 +320,11 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
     assert report.status == "ingested"
     told = [w for w in report.warnings if w.startswith("returned feedback:")]
-    assert len(told) == 1 and "2 entries not used (rows, dates or files; P1 2)" in told[0]
+    assert len(told) == 1 and "3 entries not used (rows, dates or files; P1 3)" in told[0]
     # The typo'd outcome is rejected; the unreadable date is dropped and the outcome kept (its
     # date falls back to the list date), told to the practice all the same.
     feedback = report.tables["outreach_outcomes"]
-    assert (feedback.rejected, feedback.repaired) == (1, 1)
+    assert (feedback.rejected, feedback.repaired) == (2, 1)
     with connect(store) as con:
         kept = con.execute(
             "SELECT patient_id, contacted_on, outcome FROM outreach_outcomes "
@@ -334,6 +335,7 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     assert [(r["row"], r["column"], r["rule"]) for r in p1] == [
         ("5", "outcome", "allowed"),
         ("7", "contacted_on", "type"),
+        ("8", "outcome", "not_null"),
     ]
     sheet = openpyxl.load_workbook(path)["list"]
     assert sheet["I5"].value == "Contaced" and sheet["H7"].value == "2nd June"
@@ -346,4 +348,5 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
         "row 7, Contacted on: '2nd June' is not a date (type it as dd/mm/yyyy), so the outcome "
         "was recorded without it" in text
     )
+    assert "row 8, Outcome: is empty although Contacted on is filled in" in text
     assert returned_text(found.get("P2", [])) == ""
