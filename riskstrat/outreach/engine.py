@@ -190,6 +190,15 @@ def _configured(config: OutreachConfig, pathways: dict[str, Pathway]) -> dict[st
     return {**found, **pathways} if set(pathways) <= set(found) else dict(pathways)
 
 
+def run_places(
+    name: str, pathway: Pathway, *, config: OutreachConfig, weekly_capacity: int, as_of: date
+) -> int:
+    """A practice's main-list places for one pathway on as_of, as select_lists gives them
+    (for a Selection that does not carry `places`, e.g. one combined from parts)."""
+    week = weekly_places(_configured(config, {name: pathway}), int(weekly_capacity))[name]
+    return pathway.per_run_capacity(int(weekly_capacity), as_of=as_of, week=week)
+
+
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
     """task -> (mean risk, rows) of the scores: each task's risks in row order (the same mean,
     to the last bit, as a groupby's group; iterating a groupby copied every column)."""

@@ -18,6 +18,7 @@ from riskstrat.outreach.engine import (
     OVER_CAPACITY,
     PLANNED_ONLY,
     Selection,
+    run_places,
 )
 from riskstrat.outreach.listfiles import Header
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
@@ -62,7 +63,15 @@ def list_header(
             selection=selection,
             weekly_capacity=weekly_capacity,
             as_of=as_of,
-            places=selection.places.get((practice_code, name)) if selection else None,
+            places=list_places(
+                name,
+                pathway,
+                selection=selection,
+                config=config,
+                practice_code=practice_code,
+                weekly_capacity=weekly_capacity,
+                as_of=as_of,
+            ),
         ),
         left_out=left_out_text(
             name,
@@ -131,6 +140,25 @@ def returned_text(rejects: list[tuple]) -> str:
         + tail
         + ". Correct them and return the sheet again; the rest of it was recorded."
     )
+
+
+def list_places(
+    name: str,
+    pathway: Pathway,
+    *,
+    selection: Selection | None,
+    config: OutreachConfig | None,
+    practice_code: str,
+    weekly_capacity: int,
+    as_of: date,
+) -> int | None:
+    """The list's main-list places this run: the selection's, else shared as select_lists
+    shares them (config given), else None (the pathway's own floor)."""
+    if selection is not None and (practice_code, name) in selection.places:
+        return selection.places[(practice_code, name)]
+    if config is None:
+        return None
+    return run_places(name, pathway, config=config, weekly_capacity=weekly_capacity, as_of=as_of)
 
 
 def _people(n: int) -> str:
@@ -212,7 +240,12 @@ NOBODY = "Nobody meets this list's criteria this time."
 
 
 def empty_text(
-    name: str, *, selection: Selection | None, practice_code: str, counts: LeftOutCounts | None
+    name: str,
+    *,
+    selection: Selection | None,
+    practice_code: str,
+    counts: LeftOutCounts | None,
+    places: int | None = None,
 ) -> str:
     """What an empty list says instead of rows: true when people met the rule but were left
     out (before, "Nobody meets this list's criteria" stood under "10 beyond this run's
@@ -225,7 +258,9 @@ def empty_text(
     if not met:
         return NOBODY
     people = f"{met:,} {'person meets' if met == 1 else 'people meet'} this list's rule"
-    if gone.get(OVER_CAPACITY) and not selection.places.get((practice_code, name)):
+    if places is None:
+        places = selection.places.get((practice_code, name))
+    if gone.get(OVER_CAPACITY) and not places:
         return f"Nobody listed: this list has no places this run; {people} (left out above)."
     return f"Nobody listed: {people} but each is left out for a reason above."
 

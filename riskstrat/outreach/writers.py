@@ -23,7 +23,7 @@ from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
 from riskstrat.outreach.file_worker import FileWorkers
-from riskstrat.outreach.header import empty_text, left_out_counts, list_header
+from riskstrat.outreach.header import empty_text, left_out_counts, list_header, list_places
 from riskstrat.outreach.html import TEMPLATES_DIR
 from riskstrat.outreach.listfiles import ListFile, PracticeFiles, Record, write_practice
 from riskstrat.paths import output_path
@@ -137,7 +137,10 @@ def practice_jobs(
                 "model": model_labels.get(pathway.task, pathway.task),
                 "header": header,
                 "empty_text": "" if rows else empty_text(
-                    name, selection=selection, practice_code=code, counts=left_out
+                    name, selection=selection, practice_code=code, counts=left_out,
+                    places=list_places(name, pathway, selection=selection, config=config,
+                                       practice_code=code, as_of=as_of,
+                                       weekly_capacity=int(capacity.get(code, 0) or 0)),
                 ),
             }  # fmt: skip
             lists.append(ListFile(name=name, rows=rows, context=context))

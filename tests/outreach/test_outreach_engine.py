@@ -300,3 +300,28 @@ def test_an_empty_list_says_why_when_people_met_its_rule(config, pathways):
     assert said == "Nobody listed: 10 people meet this list's rule but each is left out for a " \
         "reason above."  # fmt: skip
     assert empty_text("palliative_care", selection=sel, practice_code="P1", counts=None) == NOBODY
+
+
+def test_a_selection_without_places_says_the_shared_places(config, pathways):
+    """A Selection combined from parts (the Spark engine's) carries no `places`: its header
+    still says the places select_lists used (shared by largest remainders), not the floor."""
+    from dataclasses import replace
+
+    from riskstrat.outreach.engine import select_lists
+    from riskstrat.outreach.header import list_header
+
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.9, 0.5, 40)
+    pop.loc[0:9, "care_home"] = True
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 14), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    assert sel.places[("P1", "care_home")] == 1
+    bare = replace(sel, places={})
+    for selection in (sel, bare):
+        header = list_header(
+            name="care_home", pathway=pathways["care_home"], practice_code="P1",
+            practice_name="Practice P1", as_of=AS_OF, weekly_capacity=14, n_listed=1,
+            n_missing_contacts=0, selection=selection, config=config,
+        )  # fmt: skip
+        assert "; 1 place this run." in header.rule
