@@ -28,11 +28,12 @@ from riskstrat.config import ConfigError
 from riskstrat.outreach.calendar import add_working_days
 from riskstrat.outreach.config import OutreachConfig, Pathway, load_pathways, weekly_places
 from riskstrat.outreach.eligibility import closing_outcomes, eligibility
+from riskstrat.registry.contract import OUTCOME_LABELS
 
 LIST_COLUMNS = (
     "practice_code", "pathway", "section", "rank", "patient_id", "task", "risk",
     "previous_risk", "rise_points", "index_date", "index_spell_id", "contact_by", "listed_on",
-    "group",
+    "group", "earlier_outcome",
 )  # fmt: skip
 SCORE_COLUMNS = ("task", "patient_id", "index_date", "index_spell_id", "risk")
 HISTORY_COLUMNS = (
@@ -164,6 +165,10 @@ def select_lists(
         counts = counted.groupby(["practice_code", "reason"]).size().rename("count")
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
+    if len(out):
+        out["earlier_outcome"] = _earlier_outcomes(
+            out["patient_id"], outcomes=outcomes, as_of=as_of, after=config.relist
+        )
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
@@ -197,6 +202,35 @@ def run_places(
     (for a Selection that does not carry `places`, e.g. one combined from parts)."""
     week = weekly_places(_configured(config, {name: pathway}), int(weekly_capacity))[name]
     return pathway.per_run_capacity(int(weekly_capacity), as_of=as_of, week=week)
+
+
+def _earlier_outcomes(
+    patients: pd.Series, *, outcomes: pd.DataFrame, as_of: date, after: object
+) -> pd.Series:
+    """Per listed row, a note when the person's latest returned outcome is one that lists them
+    again ('Could not reach', relist.discharge_again_after): "Could not reach on the list of
+    29/12/2025" (the Notes column), so a nurse sees why a name is back; NA otherwise."""
+    again = tuple(getattr(after, "discharge_again_after", ()))
+    none = pd.Series(pd.NA, index=patients.index, dtype="object")
+    if outcomes.empty or not again:
+        return none
+    mine = outcomes[outcomes["patient_id"].isin(set(patients))]
+    if mine.empty:
+        return none
+    when = pd.to_datetime(mine["contacted_on"]).fillna(pd.to_datetime(mine["listed_on"]))
+    mine = mine.assign(_when=when, _listed=pd.to_datetime(mine["listed_on"]))
+    mine = mine[mine["_listed"] < pd.Timestamp(as_of)]
+    latest = mine.sort_values(["patient_id", "_when", "_listed"], kind="mergesort")
+    latest = latest.drop_duplicates("patient_id", keep="last").set_index("patient_id")
+    latest = latest[latest["outcome"].isin(again)]
+    if latest.empty:
+        return none
+    text = [
+        f"{OUTCOME_LABELS.get(o, o)} on the list of {d:%d/%m/%Y}"
+        for o, d in zip(latest["outcome"], latest["_listed"], strict=True)
+    ]
+    notes = pd.Series(text, index=latest.index, dtype="object")
+    return patients.map(notes).astype("object").where(patients.isin(notes.index), pd.NA)
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:

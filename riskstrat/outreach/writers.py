@@ -164,7 +164,9 @@ def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFram
     out["discharge_date"] = out["index_date"].where(out["task"].str.startswith("readmission"))
     out["contacted_on"] = pd.NaT
     out["outcome"] = None
-    out["notes"] = None
+    # Notes is the practice's to write in; a name back after 'Could not reach' says so there.
+    earlier = out.get("earlier_outcome")
+    out["notes"] = None if earlier is None else earlier.astype(object).where(earlier.notna(), None)
     out["pathway_order"] = out["pathway"].map({name: i for i, name in enumerate(order)})
     out = out.sort_values(["practice_code", "pathway_order", "rank"], kind="mergesort")
     for c in COLUMNS:

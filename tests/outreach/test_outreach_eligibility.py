@@ -396,3 +396,27 @@ def test_every_returned_outcome_is_honoured(config, pathways, outcome, on_weekly
     assert f"1 returned as '{OUTCOME_LABELS[outcome]}' recently (practice feedback)" in (
         header.left_out
     )
+
+
+def test_a_name_back_after_could_not_reach_says_so_in_notes(config, pathways):
+    """A nurse sees why a name is on this week's list again: its Notes read "Could not reach on
+    the list of 26/05/2025"; a later 'Contacted' (or any other latest outcome) says nothing."""
+    from riskstrat.outreach.writers import display_frame
+
+    pop = people(30, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 30)
+    last_week = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=1)
+    outcomes = pd.DataFrame(
+        {"patient_id": ["id00000", "id00001", "id00001"], "pathway": "early_intervention",
+         "listed_on": [last_week, last_week - pd.Timedelta(weeks=9), last_week],
+         "contacted_on": pd.NaT, "outcome": ["unreachable", "unreachable", "not_appropriate"]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, outcomes=outcomes)
+    notes = sel.lists.set_index("patient_id")["earlier_outcome"]
+    assert notes["id00000"] == "Could not reach on the list of 26/05/2025"
+    assert "id00001" not in notes.index  # not appropriate: off the weekly lists
+    assert notes.drop("id00000").isna().all()
+    shown = display_frame(sel.lists, order=("early_intervention",)).set_index("patient_id")
+    assert shown.loc["id00000", "notes"] == "Could not reach on the list of 26/05/2025"
+    assert shown.drop("id00000")["notes"].isna().all()
