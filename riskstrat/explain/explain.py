@@ -55,6 +55,7 @@ def explain(
     previous: pd.DataFrame | None = None,
     recent_days: int | None = None,
     rises: pd.Series | None = None,
+    unsaid: pd.Series | None = None,
 ) -> pd.DataFrame:
     """reason_i, feature_i, contribution_i, modifiable_i, concept_i, recent_i (i = 1..k),
     `actions`, `reasons_are_changes`, `rise_planned_only` and, with `after_discharge`,
@@ -63,7 +64,9 @@ def explain(
     previous: last week's feature rows of some of these people (same index labels as their
     rows in `matrix`, built at last week's as-of): their reasons are what changed
     (change_reasons), with rise_points_i, unless nothing rose. rises: the list's Rise column
-    (points, same index as matrix), which those points never add up to more than.
+    (points, same index as matrix), which those points never add up to more than. unsaid: per
+    row (same index as matrix) a feature its list already states (the group of a special-group
+    list), never one of its reasons; NA for none.
     """
     if len(matrix) > MAX_EXPLAIN_ROWS:
         raise ValueError(EXPLAIN_TOO_MANY.format(rows=len(matrix)))
@@ -72,8 +75,15 @@ def explain(
         contrib = _contributions(model, X, matrix.index)
         # values from the whole matrix: a reason may read a column the model does not use
         # (said_with's same_stay: whether an admission and the last discharge are one stay)
+        said = contrib
+        if unsaid is not None and unsaid.notna().any():
+            said = contrib.copy()
+            named = unsaid.dropna().astype(str)
+            for feature, rows in named.groupby(named).groups.items():
+                if feature in said.columns:
+                    said.loc[rows, feature] = 0.0  # not positive: never a reason
         reasons = top_reasons(
-            contrib,
+            said,
             matrix,
             texts=texts,
             k=k,

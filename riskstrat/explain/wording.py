@@ -24,6 +24,10 @@ class ReasonSettings(StrictModel):
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     #: special group -> the fact that puts a person in it, said beside the group's action
     group_facts: dict[str, str] = Field(default_factory=dict)
+    #: special group -> the feature that says membership: not a reason on the group's own list
+    #: (its title says it already; "Lives in a care home" took a reason's place on the care-home
+    #: list)
+    group_features: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("group_facts")
     @classmethod
@@ -61,6 +65,11 @@ def display_labels() -> Mapping[str, Mapping[str, str]]:
 def group_facts() -> Mapping[str, str]:
     """special group -> the fact it rests on (read once per process)."""
     return _settings().group_facts
+
+
+def group_features() -> Mapping[str, str]:
+    """special group -> the feature saying membership (read once per process)."""
+    return _settings().group_features
 
 
 def display_label(

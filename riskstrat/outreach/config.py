@@ -76,15 +76,38 @@ class Pathway(StrictModel):
         runs = CADENCE_RUNS_PER_WEEK[self.cadence]
         return n if self.max_rows is None else min(n, self.max_rows * runs)
 
-    def per_run_capacity(self, weekly_capacity: int, *, as_of: date) -> int:
+    def per_run_capacity(
+        self, weekly_capacity: int, *, as_of: date, week: int | None = None
+    ) -> int:
         """Main-list places on as_of. A weekday pathway spreads its weekly allocation over Monday
         to Friday, front-loaded (Monday also covers the weekend's discharges): day i (Monday = 0)
-        gets ceil((i+1)W/5) - ceil(iW/5), so the five days add up to exactly W."""
-        week = self.weekly_allocation(weekly_capacity)
+        gets ceil((i+1)W/5) - ceil(iW/5), so the five days add up to exactly W. week: the
+        weekly allocation (`weekly_places`); default this pathway's own floor."""
+        week = self.weekly_allocation(weekly_capacity) if week is None else week
         if self.cadence == "weekly":
             return week
         i = min(as_of.weekday(), 4)
         return math.ceil((i + 1) * week / 5 - 1e-9) - math.ceil(i * week / 5 - 1e-9)
+
+
+def weekly_places(pathways: dict[str, Pathway], weekly_capacity: int) -> dict[str, int]:
+    """Each pathway's places in a practice's week: its share of the weekly capacity, rounded by
+    largest remainders so that the week uses floor(capacity x total share) places, all of the
+    capacity when the shares add up to 1 (a floor per pathway left 1-3 of a practice's places
+    unused each week, and gave a practice under 20 contacts a week no palliative-care or
+    care-home place at all: those lists said "0 places" while a dozen people met their rule).
+    The floors first; each place they leave goes to the largest remainder (`pathways`' order
+    breaks ties); then each pathway's max_rows cap."""
+    exact = {n: weekly_capacity * p.capacity_share for n, p in pathways.items()}
+    places = {n: math.floor(x + 1e-9) for n, x in exact.items()}
+    total = math.floor(weekly_capacity * sum(p.capacity_share for p in pathways.values()) + 1e-9)
+    order = sorted(exact, key=lambda n: -(exact[n] - places[n]))  # stable: ties keep order
+    for name in order[: max(0, total - sum(places.values()))]:
+        places[name] += 1
+    return {
+        n: v if p.max_rows is None else min(v, p.max_rows * CADENCE_RUNS_PER_WEEK[p.cadence])
+        for (n, p), v in zip(pathways.items(), places.values(), strict=True)
+    }
 
 
 class Relist(StrictModel):
@@ -100,6 +123,26 @@ class Relist(StrictModel):
     discharge_again_after: tuple[Literal[OUTREACH_OUTCOMES], ...] = ("unreachable",)  # type: ignore[valid-type]
 
 
+class FeedbackExclusions(StrictModel):
+    """Practice feedback that takes a person off lists on top of each pathway's own
+    `exclusions.recent_outcomes_weeks` (a pathway's own entry for an outcome wins): outcome ->
+    weeks since the outcome's date. Nobody is called about someone the practice reported dead
+    or moved away, from any list; 'In hospital' and 'Not appropriate' keep the person off the
+    weekly lists (a discharge after 'In hospital' is still followed up)."""
+
+    every_list: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"died": 520, "moved_away": 26}
+    )
+    weekly_lists: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"in_hospital": 2, "not_appropriate": 26}
+    )
+
+    def weeks_for(self, pathway: Pathway) -> dict[str, int]:
+        """Outcome -> weeks for `pathway`: these rules, then the pathway's own on top."""
+        weekly = self.weekly_lists if pathway.cadence == "weekly" else {}
+        return {**self.every_list, **weekly, **pathway.exclusions.recent_outcomes_weeks}
+
+
 class OutreachConfig(StrictModel):
     pathways_dir: Path = Path("outreach")
     pathway_order: tuple[Literal[PATHWAYS], ...] = PATHWAYS  # type: ignore[valid-type]
@@ -111,6 +154,7 @@ class OutreachConfig(StrictModel):
     rising_compare_max_days: int = Field(default=14, ge=1)
     contact_within_working_days: int = Field(default=2, ge=0)
     relist: Relist = Relist()
+    feedback_exclusions: FeedbackExclusions = FeedbackExclusions()
     bank_holidays: tuple[date, ...] = ()
 
     @model_validator(mode="after")

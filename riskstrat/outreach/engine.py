@@ -24,14 +24,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from riskstrat.config import ConfigError
 from riskstrat.outreach.calendar import add_working_days
-from riskstrat.outreach.config import OutreachConfig, Pathway
+from riskstrat.outreach.config import OutreachConfig, Pathway, load_pathways, weekly_places
 from riskstrat.outreach.eligibility import closing_outcomes, eligibility
+from riskstrat.registry.contract import OUTCOME_LABELS
 
 LIST_COLUMNS = (
     "practice_code", "pathway", "section", "rank", "patient_id", "task", "risk",
     "previous_risk", "rise_points", "index_date", "index_spell_id", "contact_by", "listed_on",
-    "group",
+    "group", "earlier_outcome",
 )  # fmt: skip
 SCORE_COLUMNS = ("task", "patient_id", "index_date", "index_spell_id", "risk")
 HISTORY_COLUMNS = (
@@ -67,6 +69,12 @@ class Selection:
     #: `lists`): a run whose scores frame is its matrices' rows in order finds each listed
     #: row's features by position, without matching ids against the whole matrix.
     score_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    #: practice_code -> the rows of its returned sheets the latest ingest could not use
+    #: (file, row, column, value, rule; the store's feedback_rejects): each of its lists says
+    #: so, so a slip is corrected rather than silently lost.
+    feedback_rejects: dict[str, list[tuple]] = field(default_factory=dict)
+    #: (practice_code, pathway) -> the main-list places this run (what the header says).
+    places: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
@@ -101,6 +109,15 @@ def select_lists(
     status = eligibility(people, as_of=as_of, config=config)
     excluded_groups = {g for g, how in config.special_groups.items() if how == "exclude"}
     capacity = practices.set_index("practice_code")["weekly_capacity"]
+    # Places are shared among every configured pathway, whichever run today (a weekday run of
+    # post_discharge alone must give it the same week as Monday's run of all of them).
+    configured = _configured(config, pathways)
+    shares = {int(w): weekly_places(configured, int(w)) for w in capacity.fillna(0).unique()}
+    places = {
+        (str(code), name): p.per_run_capacity(int(w), as_of=as_of, week=shares[int(w)][name])
+        for code, w in capacity.fillna(0).items()
+        for name, p in pathways.items()
+    }
     tasks = dict.fromkeys(p.task for p in pathways.values())
     bases = {
         t: _base(
@@ -134,7 +151,8 @@ def select_lists(
         ranked = _qualify(pool[reason.isna() | (reason == LISTED_BEFORE)], pathway)
         qualified = cands.loc[cands.index.intersection(ranked.index)]
         reason.loc[cands.index.difference(qualified.index)] = BELOW_RULE
-        chosen = _cut(qualified, pathway, capacity=capacity, as_of=as_of)
+        per_run = pd.Series({code: n for (code, path), n in places.items() if path == name})
+        chosen = _cut(qualified, pathway, places=per_run)
         reason.loc[qualified.index.difference(pd.Index(chosen["_row"]))] = OVER_CAPACITY
         score_rows.append(chosen["_row"].to_numpy())
         chosen = chosen.drop(columns="_row")
@@ -147,6 +165,10 @@ def select_lists(
         counts = counted.groupby(["practice_code", "reason"]).size().rename("count")
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
+    if len(out):
+        out["earlier_outcome"] = _earlier_outcomes(
+            out["patient_id"], outcomes=outcomes, as_of=as_of, after=config.relist
+        )
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
@@ -158,7 +180,57 @@ def select_lists(
         reviewed=reviewed,
         score_rows=np.concatenate(score_rows) if score_rows else np.empty(0, dtype=np.int64),
         population=_population(scores),
+        places=places,
     )
+
+
+def _configured(config: OutreachConfig, pathways: dict[str, Pathway]) -> dict[str, Pathway]:
+    """Every pathway the configuration holds, in its order, with `pathways` (the ones run now)
+    in place of their files' (a caller's own definitions win); just `pathways` when the files
+    cannot be read."""
+    try:
+        found = load_pathways(config)
+    except (ConfigError, OSError):
+        return dict(pathways)
+    return {**found, **pathways} if set(pathways) <= set(found) else dict(pathways)
+
+
+def run_places(
+    name: str, pathway: Pathway, *, config: OutreachConfig, weekly_capacity: int, as_of: date
+) -> int:
+    """A practice's main-list places for one pathway on as_of, as select_lists gives them
+    (for a Selection that does not carry `places`, e.g. one combined from parts)."""
+    week = weekly_places(_configured(config, {name: pathway}), int(weekly_capacity))[name]
+    return pathway.per_run_capacity(int(weekly_capacity), as_of=as_of, week=week)
+
+
+def _earlier_outcomes(
+    patients: pd.Series, *, outcomes: pd.DataFrame, as_of: date, after: object
+) -> pd.Series:
+    """Per listed row, a note when the person's latest returned outcome is one that lists them
+    again ('Could not reach', relist.discharge_again_after): "Could not reach on the list of
+    29/12/2025" (the Notes column), so a nurse sees why a name is back; NA otherwise."""
+    again = tuple(getattr(after, "discharge_again_after", ()))
+    none = pd.Series(pd.NA, index=patients.index, dtype="object")
+    if outcomes.empty or not again:
+        return none
+    mine = outcomes[outcomes["patient_id"].isin(set(patients))]
+    if mine.empty:
+        return none
+    when = pd.to_datetime(mine["contacted_on"]).fillna(pd.to_datetime(mine["listed_on"]))
+    mine = mine.assign(_when=when, _listed=pd.to_datetime(mine["listed_on"]))
+    mine = mine[mine["_listed"] < pd.Timestamp(as_of)]
+    latest = mine.sort_values(["patient_id", "_when", "_listed"], kind="mergesort")
+    latest = latest.drop_duplicates("patient_id", keep="last").set_index("patient_id")
+    latest = latest[latest["outcome"].isin(again)]
+    if latest.empty:
+        return none
+    text = [
+        f"{OUTCOME_LABELS.get(o, o)} on the list of {d:%d/%m/%Y}"
+        for o, d in zip(latest["outcome"], latest["_listed"], strict=True)
+    ]
+    notes = pd.Series(text, index=latest.index, dtype="object")
+    return patients.map(notes).astype("object").where(patients.isin(notes.index), pd.NA)
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
@@ -196,7 +268,8 @@ def _left_out_reasons(
 
     mark(pool["opted_out"], OPTED_OUT)
     mark(pool["in_hospital"], IN_HOSPITAL)
-    closed = closing_outcomes(outcomes, as_of=as_of, weeks=pathway.exclusions.recent_outcomes_weeks)
+    weeks = config.feedback_exclusions.weeks_for(pathway)
+    closed = closing_outcomes(outcomes, as_of=as_of, weeks=weeks)
     by_outcome = pool["patient_id"].map(closed)
     for outcome in closed.unique():
         mark(by_outcome == outcome, FEEDBACK_PREFIX + str(outcome))
@@ -259,7 +332,8 @@ def _listed_before(
             rule.rise_points / 100 - 1e-12
         )
         event = pd.to_datetime(pool["last_event"]).to_numpy() >= found["listed_at"].to_numpy()
-        again |= rose | (event if rule.new_event else False)
+        # Not in place: _returned_again's array may be a read-only view (pandas copy-on-write).
+        again = again | rose | (event if rule.new_event else False)
     return hit & ~again
 
 
@@ -412,18 +486,12 @@ def _qualify(cands: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
     return cands[keep]
 
 
-def _cut(
-    cands: pd.DataFrame, pathway: Pathway, *, capacity: pd.Series, as_of: date
-) -> pd.DataFrame:
-    """Main list (the practice's places; plus, with min_risk_beyond_capacity, everyone at or
-    above min_risk), then the reserve. `_row` keeps each row's index in `cands`."""
+def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.DataFrame:
+    """Main list (the practice's places this run, `places` by practice_code; plus, with
+    min_risk_beyond_capacity, everyone at or above min_risk), then the reserve. `_row` keeps
+    each row's index in `cands`."""
     ordered = _ordered(cands, pathway.order_by).rename_axis("_row").reset_index()
-    per_run = (
-        capacity.fillna(0)
-        .astype(int)
-        .map(lambda weekly: pathway.per_run_capacity(weekly, as_of=as_of))
-    )
-    places = ordered["practice_code"].map(per_run).fillna(0).astype(int)
+    places = ordered["practice_code"].map(places).fillna(0).astype(int)
     must = pd.Series(False, index=ordered.index)
     if pathway.min_risk_beyond_capacity and pathway.select.min_risk is not None:
         must = ordered["risk"] >= pathway.select.min_risk

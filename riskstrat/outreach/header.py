@@ -18,9 +18,11 @@ from riskstrat.outreach.engine import (
     OVER_CAPACITY,
     PLANNED_ONLY,
     Selection,
+    run_places,
 )
 from riskstrat.outreach.listfiles import Header
-from riskstrat.registry.contract import OUTCOME_LABELS
+from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
+from riskstrat.registry.validate import UNREADABLE_RULES
 
 REASON_TEXT = {
     OPTED_OUT: "national data opt-out",
@@ -56,7 +58,21 @@ def list_header(
     """left_out: left_out_counts(selection), when the caller writes many lists of one selection
     (counted once, not filtered per list)."""
     return Header(
-        rule=rule_text(pathway, selection=selection, weekly_capacity=weekly_capacity, as_of=as_of),
+        rule=rule_text(
+            pathway,
+            selection=selection,
+            weekly_capacity=weekly_capacity,
+            as_of=as_of,
+            places=list_places(
+                name,
+                pathway,
+                selection=selection,
+                config=config,
+                practice_code=practice_code,
+                weekly_capacity=weekly_capacity,
+                as_of=as_of,
+            ),
+        ),
         left_out=left_out_text(
             name,
             pathway,
@@ -75,7 +91,74 @@ def list_header(
             else ""
         ),
         confidential=CONFIDENTIAL.format(practice=practice_name),
+        returned=returned_text(
+            selection.feedback_rejects.get(practice_code, []) if selection else []
+        ),
     )
+
+
+#: How many unusable returned rows a header names one by one (the rest are counted).
+RETURNED_SHOWN = 8
+#: What a rejected returned row's rule means, in the practice's words ({heading}, {value}).
+RETURNED_RULES = {
+    "allowed": "'{value}' is not one of the choices",
+    "type": "'{value}' is not a date (type it as dd/mm/yyyy)",
+    "four_digit_year": "'{value}' needs a four-digit year (dd/mm/yyyy)",
+    "not_null": "is empty",
+    "own_practice": "'{value}' is not registered at this practice",
+    "patient_exists": "'{value}' is not a patient in this week's extract",
+    "contacted_after_listed": "'{value}' is before the list date",
+    "duplicate_key": "a second, different outcome for the same person and list",
+    "no_control_characters": "holds characters that cannot be read",
+}
+
+
+def returned_text(rejects: list[tuple]) -> str:
+    """Which rows of the practice's returned sheets (or whole files) could not be used, named
+    as the practice sees them (file, spreadsheet row, heading): "" when none."""
+    if not rejects:
+        return ""
+    said = []
+    for file, row, column, value, rule in rejects[:RETURNED_SHOWN]:
+        name = str(file).rsplit("/", 1)[-1]
+        if not row:  # the whole file
+            said.append(f"{name}: the file could not be read ({rule}); nothing in it was used")
+            continue
+        heading = FEEDBACK_HEADINGS.get(str(column), str(column).replace("_", " "))
+        what = RETURNED_RULES.get(str(rule), "'{value}' breaks rule " + str(rule))
+        if column == "contacted_on" and rule in UNREADABLE_RULES:  # the row was kept
+            what += ", so the outcome was recorded without it"
+        if column == "outcome" and rule == "not_null":
+            what = "is empty although Contacted on is filled in"
+        said.append(f"{name} row {row}, {heading}: " + what.format(value=value))
+    more = len(rejects) - RETURNED_SHOWN
+    tail = f"; and {more} more" if more > 0 else ""
+    n = len(rejects)
+    return (
+        f"Not used from your returned sheets ({n} {'entry' if n == 1 else 'entries'}): "
+        + "; ".join(said)
+        + tail
+        + ". Correct them and return the sheet again; the rest of it was recorded."
+    )
+
+
+def list_places(
+    name: str,
+    pathway: Pathway,
+    *,
+    selection: Selection | None,
+    config: OutreachConfig | None,
+    practice_code: str,
+    weekly_capacity: int,
+    as_of: date,
+) -> int | None:
+    """The list's main-list places this run: the selection's, else shared as select_lists
+    shares them (config given), else None (the pathway's own floor)."""
+    if selection is not None and (practice_code, name) in selection.places:
+        return selection.places[(practice_code, name)]
+    if config is None:
+        return None
+    return run_places(name, pathway, config=config, weekly_capacity=weekly_capacity, as_of=as_of)
 
 
 def _people(n: int) -> str:
@@ -87,11 +170,18 @@ def _pct(value: float) -> str:
 
 
 def rule_text(
-    pathway: Pathway, *, selection: Selection | None, weekly_capacity: int, as_of: date
+    pathway: Pathway,
+    *,
+    selection: Selection | None,
+    weekly_capacity: int,
+    as_of: date,
+    places: int | None = None,
 ) -> str:
-    """Who is listed, in numbers: the threshold or rank rule and the population's average."""
+    """Who is listed, in numbers: the threshold or rank rule and the population's average.
+    places: the run's main-list places (the selection's; default the pathway's own floor)."""
     rule = pathway.select
-    places = pathway.per_run_capacity(weekly_capacity, as_of=as_of)
+    if places is None:
+        places = pathway.per_run_capacity(weekly_capacity, as_of=as_of)
     parts = []
     if rule.min_rise_points is not None:
         since = (selection.compared_with.get(pathway.task) if selection else None) or None
@@ -146,6 +236,35 @@ def left_out_text(
     return "Left out although they meet the rule: " + "; ".join(said) + "."
 
 
+NOBODY = "Nobody meets this list's criteria this time."
+
+
+def empty_text(
+    name: str,
+    *,
+    selection: Selection | None,
+    practice_code: str,
+    counts: LeftOutCounts | None,
+    places: int | None = None,
+) -> str:
+    """What an empty list says instead of rows: true when people met the rule but were left
+    out (before, "Nobody meets this list's criteria" stood under "10 beyond this run's
+    places")."""
+    if selection is None:
+        return NOBODY
+    by_list = left_out_counts(selection) if counts is None else counts
+    gone = by_list.get((practice_code, name), {})
+    met = sum(n for r, n in gone.items() if r != BELOW_RULE)
+    if not met:
+        return NOBODY
+    people = f"{met:,} {'person meets' if met == 1 else 'people meet'} this list's rule"
+    if places is None:
+        places = selection.places.get((practice_code, name))
+    if gone.get(OVER_CAPACITY) and not places:
+        return f"Nobody listed: this list has no places this run; {people} (left out above)."
+    return f"Nobody listed: {people} but each is left out for a reason above."
+
+
 def left_out_counts(selection: Selection) -> dict[tuple[str, str], dict[str, int]]:
     """selection.left_out by list: (practice_code, pathway) -> reason -> count, in row order."""
     rows = selection.left_out
@@ -168,8 +287,8 @@ def _reason_rank(reason: str) -> int:
 def reason_text(reason: str, *, pathway: Pathway, config: OutreachConfig | None) -> str:
     if reason.startswith(FEEDBACK_PREFIX):
         outcome = reason.removeprefix(FEEDBACK_PREFIX)
-        label = OUTCOME_LABELS.get(outcome, outcome).lower()
-        return f"recently '{label}' (practice feedback)"
+        label = OUTCOME_LABELS.get(outcome, outcome)
+        return f"returned as '{label}' recently (practice feedback)"
     if reason == LISTED_BEFORE:
         if pathway.cadence == "weekdays":
             return "already listed for this discharge"

@@ -47,9 +47,12 @@ class Header:
     repeats: str  # what is not repeated from earlier lists
     missing_contacts: str  # "" or how many listed people have no contact details
     confidential: str
+    #: "" or which rows of the practice's returned sheets could not be used, and why
+    returned: str = ""
 
     def lines(self) -> list[str]:
-        return [t for t in (self.rule, self.left_out, self.repeats, self.missing_contacts) if t]
+        lines = (self.rule, self.left_out, self.repeats, self.missing_contacts, self.returned)
+        return [t for t in lines if t]
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,13 @@ from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
 from riskstrat.explain.actions import row_actions
 from riskstrat.explain.protocols import RiskModel
+from riskstrat.explain.wording import group_features
 from riskstrat.logs import log_event, timed
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection, drop_planned_rises, select_lists
 from riskstrat.outreach.store_io import (
     contacts_reader,
+    load_feedback_rejects,
     load_history,
     load_outcomes,
     load_people,
@@ -91,6 +93,7 @@ def select(
         )
         extra.update(listed=len(selection.lists))
     selection.compared_with = compared
+    selection.feedback_rejects = load_feedback_rejects(con)
     lists = selection.lists
     versions = model_versions(scores, as_of=as_of)
     lists["model_name"] = lists["task"].map({t: v[0] for t, v in versions.items()})
@@ -147,6 +150,9 @@ def explain_lists(
     config = config or load_outreach_config()
     pathways = pathways if pathways is not None else load_pathways(config)
     rising = {name for name, p in pathways.items() if p.select.min_rise_points}
+    # A special group's own list says the group in its title: not a reason there.
+    says = group_features()
+    unsaid_by_list = {n: says[p.group] for n, p in pathways.items() if p.group in says}
     parts = []
     for task, rows in lists.groupby("task", sort=True):
         if models and task in models:
@@ -184,6 +190,7 @@ def explain_lists(
             after_discharge="index_spell_id" in keys,
             previous=previous,
             rises=rows.get("rise_points"),
+            unsaid=rows["pathway"].map(unsaid_by_list) if unsaid_by_list else None,
         )
         # The list decides the first action and what contradicts it (explain has no list context).
         context = rows.reindex(columns=["pathway", "group"]).join(

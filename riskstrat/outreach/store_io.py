@@ -208,6 +208,21 @@ def load_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFram
     return con.execute(f"SELECT {cols} FROM outreach_outcomes WHERE listed_on <= ?", [as_of]).df()
 
 
+def load_feedback_rejects(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """practice_code -> (file, row, column, value, rule) of the latest ingest's rejected
+    returned rows and set-aside files (the store's feedback_rejects; empty when absent)."""
+    if not has_table(con, "feedback_rejects"):
+        return {}
+    rows = con.execute(
+        'SELECT practice_code, file, "row", "column", value, rule FROM feedback_rejects '
+        'WHERE rule <> \'duplicate_row\' ORDER BY practice_code, file, "row", "column"'
+    ).fetchall()
+    out: dict[str, list[tuple]] = {}
+    for code, *rest in rows:
+        out.setdefault(str(code), []).append(tuple(rest))
+    return out
+
+
 def load_practices(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     cols = ", ".join(TABLES["practices"].column_names)
     return con.execute(f"SELECT {cols} FROM practices ORDER BY practice_code").df()

@@ -23,7 +23,7 @@ from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
 from riskstrat.outreach.file_worker import FileWorkers
-from riskstrat.outreach.header import left_out_counts, list_header
+from riskstrat.outreach.header import empty_text, left_out_counts, list_header, list_places
 from riskstrat.outreach.html import TEMPLATES_DIR
 from riskstrat.outreach.listfiles import ListFile, PracticeFiles, Record, write_practice
 from riskstrat.paths import output_path
@@ -136,7 +136,13 @@ def practice_jobs(
                 "as_of": as_of,
                 "model": model_labels.get(pathway.task, pathway.task),
                 "header": header,
-            }
+                "empty_text": "" if rows else empty_text(
+                    name, selection=selection, practice_code=code, counts=left_out,
+                    places=list_places(name, pathway, selection=selection, config=config,
+                                       practice_code=code, as_of=as_of,
+                                       weekly_capacity=int(capacity.get(code, 0) or 0)),
+                ),
+            }  # fmt: skip
             lists.append(ListFile(name=name, rows=rows, context=context))
         feedback = [r for name in pathways for r in own.get(name, [])]
         jobs.append(PracticeFiles(folder=folder, code=code, lists=tuple(lists),
@@ -158,7 +164,9 @@ def display_frame(lists: pd.DataFrame, *, order: tuple[str, ...]) -> pd.DataFram
     out["discharge_date"] = out["index_date"].where(out["task"].str.startswith("readmission"))
     out["contacted_on"] = pd.NaT
     out["outcome"] = None
-    out["notes"] = None
+    # Notes is the practice's to write in; a name back after 'Could not reach' says so there.
+    earlier = out.get("earlier_outcome")
+    out["notes"] = None if earlier is None else earlier.astype(object).where(earlier.notna(), None)
     out["pathway_order"] = out["pathway"].map({name: i for i, name in enumerate(order)})
     out = out.sort_values(["practice_code", "pathway_order", "rank"], kind="mergesort")
     for c in COLUMNS:

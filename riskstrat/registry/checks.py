@@ -19,7 +19,7 @@ from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import SetAside
 from riskstrat.registry.store import FEEDBACK_REJECTS
-from riskstrat.registry.validate import lit, q
+from riskstrat.registry.validate import UNREADABLE_RULES, lit, q
 
 STALE_TABLE = (
     "{table}: rule fresh: the latest event is {latest} ({days} days before the extract date "
@@ -39,7 +39,7 @@ UNKNOWN_FRESHNESS_TABLE = "ingest.freshness_days: {table!r} is not a table with 
 FEEDBACK_REJECTS_DDL = f"""CREATE TABLE {{db}}.{FEEDBACK_REJECTS} (
   practice_code VARCHAR,  -- the practice that returned the row (else the patient's practice)
   file VARCHAR,           -- feedback/<file> as in the rejects files
-  "row" BIGINT,           -- data row in that file (0: the whole file was set aside)
+  "row" BIGINT,           -- CSV: data row; workbook: the row the sheet shows (0: whole file)
   "column" VARCHAR,
   value VARCHAR,
   rule VARCHAR
@@ -144,20 +144,50 @@ def store_feedback_rejects(
     rejects: str,
     checked: str,
     set_aside: list[SetAside],
+    repaired: str | None = None,
 ) -> None:
     """Fill `<db>.feedback_rejects`: each rejected feedback row (and each set-aside file) with
-    the practice to tell (the one that returned it, else the patient's practice)."""
-    con.execute(
-        f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
-        f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
-        f"r.value, r.rule FROM {rejects} AS r LEFT JOIN {checked} AS c "
-        "ON c._file = r._fi AND c._row = r.row"
-    )
+    the practice to tell (the one that returned it, else the patient's practice). repaired: the
+    table's repairs relation; its unreadable dates (kept nulled, validate.UNREADABLE_NULLED) are
+    told too, so the practice can send the date again."""
+    sources = [rejects]
+    if repaired is not None:
+        rules = ", ".join(lit(r) for r in UNREADABLE_RULES)
+        sources.append(
+            f'(SELECT file, row, "column", value, rule, _fi FROM {repaired} '
+            f"WHERE rule IN ({rules}))"
+        )
+    for source in sources:
+        con.execute(
+            f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
+            f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
+            f"r.value, r.rule FROM {source} AS r LEFT JOIN {checked} AS c "
+            "ON c._file = r._fi AND c._row = r.row"
+        )
     for item in set_aside:
         con.execute(
             f"INSERT INTO {db}.{FEEDBACK_REJECTS} VALUES (?, ?, 0, '*', ?, ?)",
             [item.practice or UNKNOWN_PRACTICE, item.file, item.problem, item.rule],
         )
+
+
+FEEDBACK_NOT_USED = (
+    "returned feedback: {n:,} entries not used (rows, dates or files; {by}); each practice's "
+    "next lists name them; per practice in {folder}"
+)
+
+
+def feedback_not_used(con: duckdb.DuckDBPyConnection, *, db: str, folder: Path) -> list[str]:
+    """One warning when any returned row or file could not be used, counted per practice (the
+    operator's run output said nothing below the feedback budget)."""
+    rows = con.execute(
+        f"SELECT practice_code, count(*) FROM {db}.{FEEDBACK_REJECTS} "
+        "WHERE rule <> 'duplicate_row' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    if not rows:
+        return []
+    by = ", ".join(f"{code} {n}" for code, n in rows)
+    return [FEEDBACK_NOT_USED.format(n=sum(n for _, n in rows), by=by, folder=folder)]
 
 
 def write_feedback_rejects(

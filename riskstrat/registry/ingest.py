@@ -293,6 +293,9 @@ def _ingest_locked(
                 folder=staging / quality.REJECTS_DIR / FEEDBACK_REJECTS_DIR,
                 pattern=practice_pattern(settings),
             )
+            warnings += checks.feedback_not_used(
+                con, db=FRESH, folder=report_dir / quality.REJECTS_DIR / FEEDBACK_REJECTS_DIR
+            )
         doc = quality.summary(
             extract_date=extract_date,
             content_hash=digest,
@@ -399,7 +402,7 @@ def _validate_table(
         file = _file_of(raw, raw.files[0].label if raw.files else None)
         if feedback:
             checks.store_feedback_rejects(
-                con, db=FRESH, rejects=rej, checked=checked, set_aside=raw.set_aside
+                con, db=FRESH, rejects=rej, checked=checked, set_aside=raw.set_aside, repaired=fix
             )
             limit = settings.ingest.feedback_max_reject_share
             warnings += checks.feedback_budget(report, limit=limit, rejects=rejects)

@@ -23,8 +23,8 @@ REJECTS_DIR = "rejects"
 REPAIRED_DIR = "repaired"
 #: Warning for a table with repaired later dates (run manifests copy the ingest's warnings).
 REPAIRED_LATER_DATES = (
-    "{table}: {rows:,} row(s) kept with an implausible later date repaired ({detail}); the "
-    "earlier facts of those rows are kept; see {path}"
+    "{table}: {rows:,} row(s) kept with an implausible later date (or a returned date that "
+    "is not a date) repaired ({detail}); the earlier facts of those rows are kept; see {path}"
 )
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"

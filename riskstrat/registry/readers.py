@@ -270,6 +270,9 @@ class Sheet:
     header: list[str]
     columns: dict[str, list[str | None]]
     meta: dict[str, str]
+    #: The sheet row (1-based, as the spreadsheet shows it) of the heading row: data row i is
+    #: sheet row header_row + i, the number a practice's rejects name.
+    header_row: int = 0
 
 
 def _meta(book: openpyxl.Workbook) -> dict[str, str]:
@@ -297,9 +300,10 @@ def read_sheet(path: Path, *, table: Table) -> Sheet:
                 MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
             )
         meta = _meta(book)
-        rows = book[FEEDBACK_SHEET].iter_rows(values_only=True)
+        rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
         header: list[str] = []
-        for row in rows:
+        header_row = 0
+        for header_row, row in enumerate(rows, start=1):  # noqa: B007 (used after the loop)
             names = [feedback_column(v) for v in row]
             if "patient_id" in names:
                 header = names
@@ -317,14 +321,15 @@ def read_sheet(path: Path, *, table: Table) -> Sheet:
                 columns[col].append(_cell_text(row[i]) if i < len(row) else None)
     finally:
         book.close()
-    return Sheet(header, columns, meta)
+    return Sheet(header, columns, meta, header_row)
 
 
 def _load_xlsx(
     con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table
-) -> tuple[list[str], int, dict[str, str]]:
+) -> tuple[list[str], int, dict[str, str], int]:
     """Read a returned workbook into table `name` (all VARCHAR); pathway and listed_on left
-    blank in a row are taken from the hidden practice sheet. Returns header, rows, meta."""
+    blank in a row are taken from the hidden practice sheet. Returns header, rows, meta and the
+    heading's sheet row (rejects name a row as the practice sees it in the spreadsheet)."""
     sheet = read_sheet(file.path, table=table)
     n = len(next(iter(sheet.columns.values()), []))
     data = dict(sheet.columns)
@@ -339,7 +344,7 @@ def _load_xlsx(
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
     finally:
         con.unregister(f"{name}_arrow")
-    return list(data), n, sheet.meta
+    return list(data), n, sheet.meta, sheet.header_row
 
 
 def _parquet_header(
@@ -421,11 +426,15 @@ def load_raw(
             kept.append(file)
             continue
         meta: dict[str, str] = {}
+        first_row = 1  # the `_row` of the first data row: a CSV counts data rows from 1
         try:
             if file.fmt == "csv":
                 header, records = _load_csv(con, file, name=name, table=table, max_line=max_line)
             else:
-                header, records, meta = _load_xlsx(con, file, name=name, table=table)
+                header, records, meta, heading = _load_xlsx(con, file, name=name, table=table)
+                # A returned sheet's rows are named as the spreadsheet shows them (a nurse
+                # opening it finds "row 12" at row 12, under the title rows and headings).
+                first_row = heading + 1
             file_warnings = _check_header(file, header, table)
         except IngestError as exc:
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -456,16 +465,18 @@ def load_raw(
                 f"coalesce({own}, {fallback})" if FEEDBACK_PRACTICE_COLUMN in header else fallback
             )
             cols.append(f"{claim}::VARCHAR AS {PRACTICE}")
-            where = " WHERE NULLIF(trim(outcome), '') IS NOT NULL"
-            skipped += int(
-                fetch_value(
-                    con, f"SELECT count(*) FROM {name} WHERE NULLIF(trim(outcome), '') IS NULL"
-                )
-            )
+            # A row is feedback when it has an outcome, or a Contacted on date without one (the
+            # practice acted and left the outcome out: rejected as `not_null` and told back,
+            # where it used to be skipped as not yet acted on).
+            acted = "NULLIF(trim(outcome), '') IS NOT NULL"
+            if "contacted_on" in header:
+                acted += " OR NULLIF(trim(contacted_on), '') IS NOT NULL"
+            where = f" WHERE {acted}"
+            skipped += int(fetch_value(con, f"SELECT count(*) FROM {name} WHERE NOT ({acted})"))
         else:
             cols += practice_col
         parts.append(
-            f"SELECT * FROM (SELECT {i}::SMALLINT AS _file, rowid + 1 AS _row, "
+            f"SELECT * FROM (SELECT {i}::SMALLINT AS _file, rowid + {first_row} AS _row, "
             f"{', '.join(cols)} FROM {name}){where}"
         )
         kept.append(file)

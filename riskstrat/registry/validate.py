@@ -85,6 +85,12 @@ LATER_DATES: dict[str, dict[str, str]] = {
     "spells": {"discharge_date": NULLED},
     "outreach_outcomes": {"contacted_on": NULLED},
 }
+#: Per table, dated columns whose unreadable value ("2nd Jan", "30/12/25" typed into a returned
+#: sheet) is nulled with the row kept, reported like a repaired later date (rule `type` or
+#: `four_digit_year`): the practice's outcome stands (its date falls back to listed_on) instead
+#: of the whole returned row being rejected. The value must also be in LATER_DATES (NULLED).
+UNREADABLE_NULLED: dict[str, tuple[str, ...]] = {"outreach_outcomes": ("contacted_on",)}
+UNREADABLE_RULES = ("type", "four_digit_year")
 #: Text a date/timestamp column parses from: a four-digit year, ISO or day-first.
 FOUR_DIGIT_YEAR = r"([0-9]{4}-.*|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T].*)?)"
 #: Text that looks like a date with a one- to three-digit year (16/11/98, 98-11-16): rejected by
@@ -348,6 +354,9 @@ def check_sql(
         joins += f" LEFT JOIN {practices} AS pr ON pr.practice_code = p.practice_code"
         extra.append("pr.practice_code AS _prac")
     first = [chk for c in table.columns for chk in column_checks(c, source_type=types[c.name])]
+    soft = UNREADABLE_NULLED.get(table.name, ())
+    unreadable = [c for c in first if c.column in soft and c.rule in UNREADABLE_RULES]
+    first = [c for c in first if c not in unreadable]
     first += row_checks(table)
     second = cross_checks(
         table,
@@ -360,7 +369,7 @@ def check_sql(
     )
     viol = f"CASE WHEN {_any(first)} THEN {_list_of(first)}"
     viol += f" WHEN {_any(second)} THEN {_list_of(second)} END" if second else " END"
-    fixes = repair_checks(table, extract_date=extract_date, grace_days=grace_days)
+    fixes = unreadable + repair_checks(table, extract_date=extract_date, grace_days=grace_days)
     fix = f"CASE WHEN {_any(fixes)} THEN {_list_of(fixes)} END" if fixes else "NULL"
     stored = []
     for c in table.columns:
@@ -441,7 +450,8 @@ def repairs_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
     row, column, value, rule), the value as it was in the extract."""
     return (
         f'SELECT {file_label("_file", labels)} AS file, _row AS row, v.column AS "column", '
-        f"v.value AS value, v.rule AS rule FROM (SELECT _file, _row, unnest(_fix) AS v "
+        f"v.value AS value, v.rule AS rule, _file AS _fi FROM (SELECT _file, _row, "
+        f"unnest(_fix) AS v "
         f"FROM {checked} ANTI JOIN (SELECT file AS _file, row AS _row FROM {duplicates}) "
         f"AS d USING (_file, _row) WHERE _fix IS NOT NULL)"
     )

@@ -334,3 +334,89 @@ def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_m
     assert "followed up" not in header.left_out
     others = out[out["pathway"] != "rising_risk"]
     pd.testing.assert_frame_equal(others, explained[explained["pathway"] != "rising_risk"])
+
+
+def test_could_not_reach_on_a_weekly_list_relists_and_does_not_crash(config, pathways):
+    """'Could not reach' returned for last week's weekly listing: listed again this week. (A
+    practice's first returned sheet with 'Could not reach' stopped the whole weekly run with
+    "output array is read-only": the flag array from the outcomes was updated in place.)"""
+    pop = people(60, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 60)
+    pop["last_event"] = pd.NaT
+    weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
+    last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
+    first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
+    main = first.loc[first["section"] == "main", "patient_id"].tolist()
+    outcomes = pd.DataFrame(
+        {"patient_id": main[:2], "pathway": "early_intervention",
+         "listed_on": pd.Timestamp(last_week), "contacted_on": pd.NaT,
+         "outcome": ["unreachable", "contacted"]}
+    )  # fmt: skip
+    sel = _select(pop, config, weekly, capacity=20, outcomes=outcomes,
+                  history=_history(first, day=last_week))  # fmt: skip
+    now = set(sel.lists["patient_id"])
+    assert main[0] in now  # could not reach: tried again
+    assert main[1] not in now and not set(main[2:]) & now  # contacted / listed last week
+
+
+@pytest.mark.parametrize(
+    ("outcome", "on_weekly", "on_discharge"),
+    [("died", False, False), ("moved_away", False, False), ("in_hospital", False, True),
+     ("not_appropriate", False, True), ("declined", False, True)],
+)  # fmt: skip
+def test_every_returned_outcome_is_honoured(config, pathways, outcome, on_weekly, on_discharge):
+    """A practice returned 'Died' for someone on last week's post-discharge list; the next
+    week's early-intervention list called them again (only contacted, declined and already in
+    care were ever read). Died and moved away now take a person off every list; in hospital and
+    not appropriate off the weekly lists (a discharge after them is still followed up)."""
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.9, 0.5, 40)
+    day = pd.Timestamp(AS_OF)
+    outcomes = pd.DataFrame(
+        {"patient_id": ["id00000"], "pathway": ["post_discharge"],
+         "listed_on": [day - pd.Timedelta(days=7)], "contacted_on": [pd.NaT],
+         "outcome": [outcome]}
+    )  # fmt: skip
+    weekly = _select(pop, config, pathways, capacity=100, outcomes=outcomes)
+    assert ("id00000" in set(weekly.lists["patient_id"])) is on_weekly
+    left = weekly.left_out
+    assert f"feedback:{outcome}" in set(left.loc[left["pathway"] == "early_intervention", "reason"])
+    post = {"post_discharge": pathways["post_discharge"]}
+    read = _discharges(pop, day="2025-05-30", risk=[0.6], spells=["s-new"])
+    again = _select(pop, config, post, scores=read, capacity=40, outcomes=outcomes)
+    assert ("id00000" in set(again.lists["patient_id"])) is on_discharge
+    # The header says why, in the practice's own words.
+    header = list_header(
+        name="early_intervention", pathway=pathways["early_intervention"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=100, n_listed=1,
+        n_missing_contacts=0, selection=weekly, config=config,
+    )  # fmt: skip
+    from riskstrat.registry.contract import OUTCOME_LABELS
+
+    assert f"1 returned as '{OUTCOME_LABELS[outcome]}' recently (practice feedback)" in (
+        header.left_out
+    )
+
+
+def test_a_name_back_after_could_not_reach_says_so_in_notes(config, pathways):
+    """A nurse sees why a name is on this week's list again: its Notes read "Could not reach on
+    the list of 26/05/2025"; a later 'Contacted' (or any other latest outcome) says nothing."""
+    from riskstrat.outreach.writers import display_frame
+
+    pop = people(30, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 30)
+    last_week = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=1)
+    outcomes = pd.DataFrame(
+        {"patient_id": ["id00000", "id00001", "id00001"], "pathway": "early_intervention",
+         "listed_on": [last_week, last_week - pd.Timedelta(weeks=9), last_week],
+         "contacted_on": pd.NaT, "outcome": ["unreachable", "unreachable", "not_appropriate"]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, outcomes=outcomes)
+    notes = sel.lists.set_index("patient_id")["earlier_outcome"]
+    assert notes["id00000"] == "Could not reach on the list of 26/05/2025"
+    assert "id00001" not in notes.index  # not appropriate: off the weekly lists
+    assert notes.drop("id00000").isna().all()
+    shown = display_frame(sel.lists, order=("early_intervention",)).set_index("patient_id")
+    assert shown.loc["id00000", "notes"] == "Could not reach on the list of 26/05/2025"
+    assert shown.drop("id00000")["notes"].isna().all()

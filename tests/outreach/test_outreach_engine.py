@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from outreach_frames import AS_OF, crisis_scores, no_outcomes, people, practices
 
-from riskstrat.outreach.config import load_outreach_config, load_pathways
+from riskstrat.outreach.config import load_outreach_config, load_pathways, weekly_places
 from riskstrat.outreach.engine import build_lists
 
 
@@ -101,7 +101,8 @@ def test_capacity_respected_over_a_week(config, pathways):
     pop.loc[0:99, "palliative"] = True
     pop.loc[100:199, "care_home"] = True
     monday = pd.Timestamp(AS_OF)
-    for capacity in (3, 7, 20, 43):
+    for capacity in (3, 7, 13, 14, 20, 43):
+        week_places = weekly_places(pathways, capacity)
         used = pd.Series(0, index=["P1", "P2"])
         for day in range(5):
             as_of = (monday + pd.Timedelta(days=day)).date()
@@ -123,16 +124,20 @@ def test_capacity_respected_over_a_week(config, pathways):
             )
             main = listed[listed["section"] == "main"]
             for (_, name), rows in main.groupby(["practice_code", "pathway"]):
-                assert len(rows) == pathways[name].per_run_capacity(capacity, as_of=as_of)
+                assert len(rows) == pathways[name].per_run_capacity(
+                    capacity, as_of=as_of, week=week_places[name]
+                )
             for (_, name), rows in listed[listed["section"] == "reserve"].groupby(
                 ["practice_code", "pathway"]
             ):
                 assert len(rows) <= pathways[name].reserve
             assert not listed.duplicated("patient_id").any()  # one list per person per run
             used = used.add(main.groupby("practice_code").size(), fill_value=0)
-        allocated = sum(p.weekly_allocation(capacity) for p in pathways.values())
-        assert allocated <= capacity
+        allocated = sum(week_places.values())
+        assert allocated == capacity  # the shares add up to 1: every place is used
         assert used.tolist() == [allocated, allocated]
+        if capacity >= 13:  # a practice of 13 contacts a week has palliative and care-home places
+            assert week_places["palliative_care"] >= 1 and week_places["care_home"] >= 1
     # A small practice still gets its post-discharge place: on Monday.
     pd_path = pathways["post_discharge"]
     week = [
@@ -234,3 +239,89 @@ def test_post_discharge_threshold_or_top_k_and_contact_by(config, pathways):
     # P1 holds ids 0, 2, 4: 0.5 passes the threshold; top_k=2 adds 0.07. P2: 0.1 and 0.08.
     assert sorted(listed["patient_id"]) == ["id00002", "id00003", "id00004", "id00005"]
     assert (listed["contact_by"] == pd.Timestamp("2025-05-28")).all()  # Tue 27 is day 1
+
+
+@pytest.mark.parametrize(
+    ("capacity", "expected"),
+    [(14, {"post_discharge": 3, "early_intervention": 8, "rising_risk": 1, "palliative_care": 1,
+           "care_home": 1}),
+     (13, {"post_discharge": 3, "early_intervention": 7, "rising_risk": 1, "palliative_care": 1,
+           "care_home": 1}),
+     (33, {"post_discharge": 8, "early_intervention": 18, "rising_risk": 3, "palliative_care": 2,
+           "care_home": 2})],
+)  # fmt: skip
+def test_the_week_uses_every_place_by_largest_remainders(pathways, capacity, expected):
+    """The demo's practices of 14 and 13 contacts a week had floor(0.7) = 0 palliative-care and
+    care-home places (each list said "0 places" above 9-12 people who met its rule) and used 11
+    of their places; 33 used 31."""
+    assert weekly_places(pathways, capacity) == expected
+
+
+def test_a_weekday_run_keeps_the_weeks_places(config, pathways):
+    """Places are shared among every configured pathway: a post-discharge-only weekday run has
+    the same week as Monday's run of all of them."""
+    from riskstrat.outreach.engine import select_lists
+
+    pop = people(30, practices=("P1",))
+    tuesday = date(2025, 6, 3)
+    read = crisis_scores(pop).assign(task="readmission_30d", index_spell_id="s",
+                                     index_date=pd.Timestamp("2025-06-02"))  # fmt: skip
+    only = {"post_discharge": pathways["post_discharge"]}
+    sel = select_lists(read, people=pop, outcomes=no_outcomes(), practices=practices(("P1",), 14),
+                       pathways=only, config=config, as_of=tuesday)  # fmt: skip
+    week = weekly_places(pathways, 14)["post_discharge"]
+    assert sel.places[("P1", "post_discharge")] == pathways["post_discharge"].per_run_capacity(
+        14, as_of=tuesday, week=week
+    )
+
+
+def test_an_empty_list_says_why_when_people_met_its_rule(config, pathways):
+    """A list with no places this run, or whose people were all left out, no longer says
+    "Nobody meets this list's criteria" above a header counting those who did."""
+    from riskstrat.outreach.engine import select_lists
+    from riskstrat.outreach.header import NOBODY, empty_text
+
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.9, 0.5, 40)
+    pop.loc[0:9, "care_home"] = True
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 3), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    assert sel.places[("P1", "care_home")] == 0
+    said = empty_text("care_home", selection=sel, practice_code="P1", counts=None)
+    assert said == "Nobody listed: this list has no places this run; 10 people meet this " \
+        "list's rule (left out above)."  # fmt: skip
+    pop["in_hospital"] = False
+    pop.loc[0:9, "in_hospital"] = True
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 40), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    said = empty_text("care_home", selection=sel, practice_code="P1", counts=None)
+    assert said == "Nobody listed: 10 people meet this list's rule but each is left out for a " \
+        "reason above."  # fmt: skip
+    assert empty_text("palliative_care", selection=sel, practice_code="P1", counts=None) == NOBODY
+
+
+def test_a_selection_without_places_says_the_shared_places(config, pathways):
+    """A Selection combined from parts (the Spark engine's) carries no `places`: its header
+    still says the places select_lists used (shared by largest remainders), not the floor."""
+    from dataclasses import replace
+
+    from riskstrat.outreach.engine import select_lists
+    from riskstrat.outreach.header import list_header
+
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.9, 0.5, 40)
+    pop.loc[0:9, "care_home"] = True
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 14), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    assert sel.places[("P1", "care_home")] == 1
+    bare = replace(sel, places={})
+    for selection in (sel, bare):
+        header = list_header(
+            name="care_home", pathway=pathways["care_home"], practice_code="P1",
+            practice_name="Practice P1", as_of=AS_OF, weekly_capacity=14, n_listed=1,
+            n_missing_contacts=0, selection=selection, config=config,
+        )  # fmt: skip
+        assert "; 1 place this run." in header.rule

@@ -190,3 +190,33 @@ def test_explain_lists_says_what_changed_on_rising_rows(
         and discharges["this_discharge"].str.startswith("This discharge: ").all()
     )
     assert reason_violations(out, texts=as_texts(load_catalogue())) == []
+
+
+def test_a_feature_the_list_already_states_is_never_its_reason(model):
+    """`unsaid`: on a special group's own list the group's feature ("Lives in a care home" on
+    the care-home list) is not a reason; the next one takes its place; other rows keep it."""
+    X = frame(200, seed=5)
+    plain = explain(model, X, texts=SPECS, actions=load_actions())
+    top = plain["feature_1"]
+    unsaid = pd.Series(pd.NA, index=X.index, dtype="object")
+    rows = top.index[top.notna()][:20]
+    unsaid.loc[rows] = top.loc[rows]
+    out = explain(model, X, texts=SPECS, actions=load_actions(), unsaid=unsaid)
+    for i in rows:
+        said = {out.loc[i, f"feature_{k}"] for k in (1, 2, 3)}
+        assert top.loc[i] not in said
+        assert out.loc[i, "feature_1"] == plain.loc[i, "feature_2"] or pd.isna(
+            plain.loc[i, "feature_2"]
+        )
+    others = X.index.difference(rows)
+    pd.testing.assert_frame_equal(out.loc[others], plain.loc[others])
+
+
+def test_each_group_feature_is_a_catalogue_feature():
+    from riskstrat.explain import as_texts
+    from riskstrat.explain.wording import group_facts, group_features
+    from riskstrat.features import load_catalogue
+
+    catalogue = set(as_texts(load_catalogue()))
+    assert set(group_features()) == set(group_facts())
+    assert set(group_features().values()) <= catalogue

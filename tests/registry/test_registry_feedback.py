@@ -90,17 +90,17 @@ def test_a_practice_cannot_take_another_practices_patients_off_its_lists(tmp_pat
     assert _outcomes(store) == [("p1", "early_intervention", "2025-06-02", "contacted")]
     rejects = read_csv_rows(report.rejects_dir / "outreach_outcomes.csv")
     own = [(r["row"], r["value"]) for r in rejects if r["rule"] == "own_practice"]
-    assert own == [("2", "p3"), ("3", "p4")]
+    assert own == [("6", "p3"), ("7", "p4")]  # as the sheet shows them: headings in row 4
     # reported back to the practice that sent them (P1), in its own file and in the store
     p1 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv")
-    assert {(r["row"], r["rule"]) for r in p1} >= {("2", "own_practice"), ("3", "own_practice")}
+    assert {(r["row"], r["rule"]) for r in p1} >= {("6", "own_practice"), ("7", "own_practice")}
     assert not (report.rejects_dir / FEEDBACK_REJECTS_DIR / "P2.csv").exists()
     with connect(store) as con:
         stored = con.execute(
             f'SELECT DISTINCT practice_code, "row", rule FROM {FEEDBACK_REJECTS} '
             "WHERE rule = 'own_practice' ORDER BY ALL"
         ).fetchall()
-    assert stored == [("P1", 2, "own_practice"), ("P1", 3, "own_practice")]
+    assert stored == [("P1", 6, "own_practice"), ("P1", 7, "own_practice")]
 
 
 def test_csv_practice_column_ties_each_row(tmp_path: Path) -> None:
@@ -198,9 +198,9 @@ def test_a_bad_feedback_row_is_rejected_alone_and_never_stops_the_extract(tmp_pa
     p1 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv")
     p2 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P2.csv")
     assert [(r["file"], r["row"], r["column"], r["rule"]) for r in p1] == [
-        ("feedback/P1.xlsx", "1", "outcome", "allowed")
+        ("feedback/P1.xlsx", "5", "outcome", "allowed")
     ]
-    assert [(r["row"], r["column"], r["rule"]) for r in p2] == [("1", "listed_on", "type")]
+    assert [(r["row"], r["column"], r["rule"]) for r in p2] == [("5", "listed_on", "type")]
     # 2 of 4 feedback rows rejected: over no budget of the extract tables, and only a warning
     # once the feedback's own budget is exceeded
     tight = ingest(source, extract_date=EXTRACT_DATE, store_path=tmp_path / "t.duckdb",
@@ -295,3 +295,58 @@ def test_pathway_and_list_date_come_from_the_hidden_sheet(tmp_path: Path) -> Non
     report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
     assert report.tables["outreach_outcomes"].set_aside_files == 0
     assert _outcomes(store) == [("p3", "post_discharge", "2025-06-02", "contacted")]
+
+
+def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_path: Path) -> None:
+    """A nurse's typo'd outcome (rejected alone) and a date typed as words (the date dropped, the
+    outcome kept: the whole row was rejected, so a 'Declined' was lost), the rest applied, and
+    the next list of that practice names each slip by file, spreadsheet row (the row the nurse
+    sees: under the title rows and headings, blank rows counted) and heading; another
+    practice's lists say nothing."""
+    from riskstrat.outreach.header import returned_text
+    from riskstrat.outreach.store_io import load_feedback_rejects
+
+    source = write(tmp_path / "ex")
+    path = returned_list(
+        source / "feedback" / "P1_early_intervention.xlsx",
+        practice="P1",
+        rows=[("p1", JUNE2, JUNE2, "Contaced"), ("p2", JUNE2, "2nd June", "Declined"),
+              ("p2", dt.datetime(2025, 5, 26), JUNE2, None)],  # a date but no outcome
+    )  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    book["list"].insert_rows(6)  # an extra blank row between the two
+    book.save(path)
+    store = tmp_path / "s.duckdb"
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert report.status == "ingested"
+    told = [w for w in report.warnings if w.startswith("returned feedback:")]
+    assert len(told) == 1 and "3 entries not used (rows, dates or files; P1 3)" in told[0]
+    # The typo'd outcome is rejected; the unreadable date is dropped and the outcome kept (its
+    # date falls back to the list date), told to the practice all the same.
+    feedback = report.tables["outreach_outcomes"]
+    assert (feedback.rejected, feedback.repaired) == (2, 1)
+    with connect(store) as con:
+        kept = con.execute(
+            "SELECT patient_id, contacted_on, outcome FROM outreach_outcomes "
+            "WHERE listed_on = DATE '2025-06-02' ORDER BY ALL"
+        ).fetchall()
+    assert kept == [("p2", None, "declined")]
+    p1 = read_csv_rows(report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv")
+    assert [(r["row"], r["column"], r["rule"]) for r in p1] == [
+        ("5", "outcome", "allowed"),
+        ("7", "contacted_on", "type"),
+        ("8", "outcome", "not_null"),
+    ]
+    sheet = openpyxl.load_workbook(path)["list"]
+    assert sheet["I5"].value == "Contaced" and sheet["H7"].value == "2nd June"
+    with connect(store) as con:
+        found = load_feedback_rejects(con)
+    assert set(found) == {"P1"}
+    text = returned_text(found["P1"])
+    assert "P1_early_intervention.xlsx row 5, Outcome: 'Contaced' is not one of the choices" in text
+    assert (
+        "row 7, Contacted on: '2nd June' is not a date (type it as dd/mm/yyyy), so the outcome "
+        "was recorded without it" in text
+    )
+    assert "row 8, Outcome: is empty although Contacted on is filled in" in text
+    assert returned_text(found.get("P2", [])) == ""

@@ -163,12 +163,13 @@ def test_feedback_xlsx_and_csv_read_back(tmp_path: Path) -> None:
     assert outcomes.skipped_blank_feedback == 2  # Bob (xlsx) and p4 (csv): no outcome
     assert (outcomes.rows_read, outcomes.accepted, outcomes.rejected) == (5, 3, 2)
     # The file name ties the workbook to P1: its rows for P2's patients p3 and p4 are refused.
+    # Rows as the sheet shows them (title row 1, headings row 2: Cat is row 5, Dan row 6).
     assert read_csv_rows(report.rejects_dir / "outreach_outcomes.csv") == [
-        {"file": "feedback/P1-early_intervention.xlsx", "row": "3", "column": "patient_id",
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "5", "column": "patient_id",
          "value": "p3", "rule": "own_practice"},
-        {"file": "feedback/P1-early_intervention.xlsx", "row": "4", "column": "listed_on",
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "6", "column": "listed_on",
          "value": "2025-06-02", "rule": "not_after_death"},  # p4 died on 2025-01-10
-        {"file": "feedback/P1-early_intervention.xlsx", "row": "4", "column": "patient_id",
+        {"file": "feedback/P1-early_intervention.xlsx", "row": "6", "column": "patient_id",
          "value": "p4", "rule": "own_practice"},
     ]  # fmt: skip
     with connect(tmp_path / "s.duckdb") as con:
