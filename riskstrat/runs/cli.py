@@ -30,7 +30,10 @@ INGEST_ONLY = (
 @click.option("--ingest/--no-ingest", default=True, help="Ingest the extract first (default on).")
 @click.option("--report/--no-report", default=True, help="Write the commissioner report.")
 @click.option(
-    "--wait", type=float, default=0.0, help="Seconds to wait for a run already in progress."
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds to wait for a run already in progress (default 0: stop at once).",
 )
 @click.option(
     "--force",

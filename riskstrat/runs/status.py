@@ -21,6 +21,7 @@ from riskstrat.runs.schedule import (
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
 INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
+SCHEDULED_HEADER = "Scheduled runs (the scheduler's ledger, newest due first)"
 
 
 def _lock_held(settings: Settings) -> bool:
@@ -63,20 +64,28 @@ def _clip(text: str) -> str:
     return " ".join(text.split())
 
 
-def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
-    """Scheduled runs that did not simply succeed (ledger), newest due first."""
-    from riskstrat.runs.ledger import ATTENTION, TABLE, Ledger
+def _ledger(config: ScheduleConfig, *, settings: Settings) -> object | None:
+    """The scheduler's ledger, or None when no scheduler has recorded anything yet."""
+    from riskstrat.runs.ledger import TABLE, Ledger
 
     path = jobstore_path(config, settings)
     if not path.is_file():
-        return []
+        return None
     import sqlite3
 
     with sqlite3.connect(path) as db:
         present = db.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]
         ).fetchall()[0][0]
-    if not present:
+    return Ledger(path) if present else None
+
+
+def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
+    """Scheduled runs that did not simply succeed (ledger), newest due first."""
+    from riskstrat.runs.ledger import ATTENTION
+
+    ledger = _ledger(config, settings=settings)
+    if ledger is None:
         return []
     zone = ZoneInfo(config.timezone)
     return [
@@ -87,7 +96,27 @@ def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
             "tries": str(r.attempts),
             "reason": _clip(r.reason),
         }
-        for r in Ledger(path).rows(states=ATTENTION, limit=limit)
+        for r in ledger.rows(states=ATTENTION, limit=limit)  # type: ignore[attr-defined]
+    ]
+
+
+def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
+    """What the scheduler did with each recent due time, newest first: run (as of which day;
+    a bank-holiday Monday's weekly run says Tuesday), skipped for a bank holiday, deferred,
+    missed or failed, with the reason or the outcome (a retrain's decision too)."""
+    ledger = _ledger(config, settings=settings)
+    if ledger is None:
+        return []
+    zone = ZoneInfo(config.timezone)
+    return [
+        {
+            "job": r.job_id,
+            "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
+            "state": r.state,
+            "as of": r.as_of or "-",
+            "outcome or reason": _clip(r.reason),
+        }
+        for r in ledger.rows(limit=limit)  # type: ignore[attr-defined]
     ]
 
 
@@ -146,6 +175,9 @@ def status_text(
     bad = [r for r in runs if r["status"] in ("failed", INTERRUPTED)]
     if bad and bad[0] is runs[0]:
         parts.append(f"ATTENTION: the latest run {bad[0]['status'].upper()}: {bad[0]['reason']}")
+    scheduled = scheduled_rows(config, settings=settings, limit=limit)
+    if scheduled:
+        parts.append(f"{SCHEDULED_HEADER}:\n{table(scheduled)}")
     parts.append(f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}")
     parts.append(
         f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings))}"

@@ -41,6 +41,18 @@ EXTRACT_TOO_OLD = (
     "max_extract_age_days ({limit}) in configs/schedule.yaml: ingest a newer extract, "
     "or pass --force to list from stale data"
 )
+#: Checked before ingest, so a mistyped --extract-date never changes the store: once ingested,
+#: an extract dated after the run would make every later run refuse the store (an older extract
+#: never replaces a newer one) until someone undid it with `riskstrat ingest --replace-latest`.
+EXTRACT_AFTER_RUN = (
+    "--extract-date {extract} is after the run date {as_of}: nothing was ingested; "
+    "pass the date of the extract the run should read, on or before {as_of}"
+)
+EXTRACT_DATE_TOO_OLD = (
+    "--extract-date {extract} is {days} days before the run date {as_of}, more than "
+    "max_extract_age_days ({limit}) in configs/schedule.yaml: nothing was ingested; "
+    "pass the right --extract-date, or --force to list from stale data"
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Step:
 def ingest_step(state: RunState) -> dict[str, int]:
     from riskstrat.registry.ingest import ingest
 
+    check_extract_date(state)
     source = state.options.source_dir or state.settings.paths.source_dir
     report = ingest(
         source,
@@ -73,6 +86,19 @@ def ingest_step(state: RunState) -> dict[str, int]:
     for warning in report.warnings:
         state.warnings.append(f"ingest: {warning}")
     return {"tables": len(report.tables)}
+
+
+def check_extract_date(state: RunState) -> None:
+    """The extract the run is told to ingest must fit its run date (the rules validate_step
+    applies to the store), checked before anything is ingested."""
+    extract, as_of = state.extract_date, state.as_of
+    if extract > as_of:
+        raise ValueError(EXTRACT_AFTER_RUN.format(extract=extract, as_of=as_of))
+    age, limit = (as_of - extract).days, state.options.max_extract_age_days
+    if age > limit and not state.options.force:
+        raise ValueError(
+            EXTRACT_DATE_TOO_OLD.format(extract=extract, days=age, as_of=as_of, limit=limit)
+        )
 
 
 def validate_step(state: RunState) -> dict[str, int]:
@@ -115,10 +141,27 @@ def validate_step(state: RunState) -> dict[str, int]:
     )
     if not state.options.ingest:
         state.manifest.inputs = InputsInfo(extract_date=extract_date)
+    state.unscored_before = unscored_tasks(state.con, state.task_names, as_of=state.as_of)
     patients = fetch_value(state.con, "SELECT count(*) FROM patients")
     if not patients:
         raise ValueError(NO_PATIENTS.format(store=store))
     return {"patients": patients}
+
+
+def unscored_tasks(con: object, tasks: tuple[str, ...], *, as_of: date) -> tuple[str, ...]:
+    """The tasks with no scoring recorded at as_of (the store's score_runs)."""
+    from riskstrat.outreach.store_io import has_table
+    from riskstrat.scored import SCORE_RUNS_TABLE
+
+    if not has_table(con, SCORE_RUNS_TABLE):  # type: ignore[arg-type]
+        return tasks
+    scored = {
+        row[0]
+        for row in con.execute(  # type: ignore[attr-defined]
+            f"SELECT DISTINCT task FROM {SCORE_RUNS_TABLE} WHERE as_of = ?", [as_of]
+        ).fetchall()
+    }
+    return tuple(task for task in tasks if task not in scored)
 
 
 def models_step(state: RunState) -> dict[str, int]:
