@@ -192,3 +192,26 @@ def test_status_says_what_the_scheduler_did_over_easter(run_settings: Settings) 
     assert ("weekly-early-intervention", date(2026, 4, 7)) in ran
     text = status_text(config, settings=run_settings, models=False)
     assert SCHEDULED_HEADER in text and "Easter Monday" in text
+
+
+def test_a_second_scheduler_is_one_line_and_cron_s_next_tick_is_quiet() -> None:
+    """Before: both printed "internal error SchedulerActive ... report it" and exited 70, so
+    cron's tick during a long run logged a bug every 15 minutes."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.cli import ONCE_BUSY
+    from riskstrat.runs.schedule import jobstore_path
+    from riskstrat.runs.scheduler import SCHEDULER_ACTIVE, scheduler_lock
+
+    config, settings = load_schedule(), load_settings()
+    busy = SCHEDULER_ACTIVE.format(path=jobstore_path(config, settings).with_suffix(".lock"))
+    with scheduler_lock(config, settings=settings):
+        once = CliRunner().invoke(main, ["schedule", "--once"])
+        serve = CliRunner().invoke(main, ["schedule"])
+    assert (once.exit_code, once.output) == (0, ONCE_BUSY.format(reason=busy) + "\n")
+    assert (serve.exit_code, serve.output) == (3, f"Error: {busy}\n")
+
+
+def test_a_negative_wait_is_refused() -> None:
+    result = CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), "--wait", "-1"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: Invalid value for '--wait': -1.0 is not in the range")
