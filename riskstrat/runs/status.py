@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings
+from riskstrat.runs.ledger import FAILED, DueRun
 from riskstrat.runs.lock import lock_path
 from riskstrat.runs.manifest import Manifest, recent_manifests
 from riskstrat.runs.schedule import (
@@ -21,6 +22,9 @@ from riskstrat.runs.schedule import (
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
 INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
+#: Appended to a FAILED scheduled run's reason: the scheduler does not retry it.
+RERUN_HINT = "; not retried: once the cause is fixed, `riskstrat run --as-of {as_of}{options}`"
+RERUN_DONE = "; since re-run: run {as_of} ({run_id}) succeeded"
 SCHEDULED_HEADER = "Scheduled runs (the scheduler's ledger, newest due first)"
 
 
@@ -94,10 +98,34 @@ def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
             "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
             "state": r.state.upper(),
             "tries": str(r.attempts),
-            "reason": _clip(r.reason),
+            "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
         }
         for r in ledger.rows(states=ATTENTION, limit=limit)  # type: ignore[attr-defined]
     ]
+
+
+def _failed_next(row: DueRun, *, config: ScheduleConfig, settings: Settings) -> str:
+    """What follows a failed scheduled run: the command that re-runs it (a failed run is not
+    retried), or the run that has published that date's lists since."""
+    from riskstrat.cliopts import pathway_names
+    from riskstrat.runs.manifest import MANIFEST_FILE, read_manifest
+    from riskstrat.runs.publish import run_dir
+
+    spec = next((j for j in config.jobs if j.id == row.job_id), None)
+    if row.state != FAILED or not row.as_of or spec is None or spec.kind != "run":
+        return ""
+    path = run_dir(settings.paths.out_dir, row.as_of) / MANIFEST_FILE
+    done = read_manifest(path) if path.is_file() else None
+    if (
+        done is not None
+        and done.status == "succeeded"
+        and set(spec.pathways) <= set(done.pathways)
+        and done.started_at > row.updated_at
+    ):
+        return RERUN_DONE.format(as_of=row.as_of, run_id=done.run_id)
+    every = set(spec.pathways) == set(pathway_names())
+    options = "".join(f" --pathway {p}" for p in spec.pathways if not every)
+    return RERUN_HINT.format(as_of=row.as_of, options=options)
 
 
 def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:

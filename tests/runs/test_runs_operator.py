@@ -215,3 +215,36 @@ def test_a_negative_wait_is_refused() -> None:
     result = CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), "--wait", "-1"])
     assert result.exit_code == 2
     assert result.output.startswith("Error: Invalid value for '--wait': -1.0 is not in the range")
+
+
+def test_status_says_how_to_rerun_a_failed_scheduled_run_and_when_it_was(
+    run_settings: Settings,
+) -> None:
+    """A failed scheduled run is not retried; before, status showed only its reason (and kept
+    showing it after the operator re-ran the day by hand)."""
+    from riskstrat.runs.status import RERUN_DONE, RERUN_HINT, attention_rows
+
+    config = load_schedule()
+    config = config.model_copy(update={"jobs": [j for j in config.jobs if j.kind == "run"]})
+    monday = datetime.combine(AS_OF, datetime.min.time(), tzinfo=LONDON).replace(hour=7)
+    install_jobs(config, settings=run_settings, now=monday - timedelta(hours=1))
+
+    def feed_broken(spec, as_of: date) -> str:
+        raise ValueError("extract: required table 'patients' not found")
+
+    start_up(config, settings=run_settings, now=monday)
+    due.process_waiting(config=config, settings=run_settings, now=monday, execute=feed_broken)
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10)}
+    assert rows["weekly-early-intervention"]["reason"].endswith(
+        "report it" + RERUN_HINT.format(as_of=AS_OF.isoformat(), options="")
+    )
+    assert rows["weekday-post-discharge"]["reason"].endswith(
+        RERUN_HINT.format(as_of=AS_OF.isoformat(), options=" --pathway post_discharge")
+    )
+    done = run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False))
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10)}
+    for job in ("weekly-early-intervention", "weekday-post-discharge"):
+        assert rows[job]["state"] == "FAILED"
+        assert rows[job]["reason"].endswith(
+            RERUN_DONE.format(as_of=AS_OF.isoformat(), run_id=done.run_id)
+        )
