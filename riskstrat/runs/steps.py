@@ -22,6 +22,12 @@ from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
 
 STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
+#: `run --no-ingest` on a store that is not there: it used to create an empty store file and stop
+#: with "internal error CatalogException ... report it" (exit 70).
+STORE_MISSING = (
+    "store {store} does not exist: run without --no-ingest to ingest the extract first "
+    "(or `riskstrat ingest`), or point paths.store / RISKSTRAT_STORE at the store"
+)
 STORE_AHEAD = (
     "store {store}: extract dated {extract} is after the run date {as_of}: a back-dated run "
     "would list from data nobody had on that date; run for a date after the extract"
@@ -103,12 +109,17 @@ def check_extract_date(state: RunState) -> None:
 
 def validate_step(state: RunState) -> dict[str, int]:
     """The store is there, holds the expected extract and has patients: fail before any work."""
+    from riskstrat.outreach.store_io import has_table
     from riskstrat.registry.store import EXTRACTS, connect, store_lock
 
     store = state.settings.paths.store
+    if not store.is_file():  # a writable connect would create an empty store (a typo's store)
+        raise ValueError(STORE_MISSING.format(store=store))
     # Hold the store's writer lock for the rest of the run: no ingest swaps the file under us.
     state.held.enter_context(store_lock(store))
     state.con = connect(store, read_only=False)
+    if not has_table(state.con, EXTRACTS):
+        raise ValueError(STORE_EMPTY.format(store=store))
     row = fetch_one(
         state.con,
         f"SELECT extract_date, content_hash, CAST(ingested_at AS VARCHAR) FROM {EXTRACTS} "

@@ -248,3 +248,18 @@ def test_status_says_how_to_rerun_a_failed_scheduled_run_and_when_it_was(
         assert rows[job]["reason"].endswith(
             RERUN_DONE.format(as_of=AS_OF.isoformat(), run_id=done.run_id)
         )
+
+
+def test_a_run_on_a_missing_store_is_one_line_and_creates_no_store() -> None:
+    """Before: `run --no-ingest` with no store created an empty store file and stopped with
+    "internal error CatalogException ... report it" (exit 70)."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.steps import STORE_MISSING
+
+    store = load_settings().paths.store
+    assert not store.exists()
+    result = CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), "--no-ingest"])
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert errors == [f"Error: {STORE_MISSING.format(store=store)}"]
+    assert not store.exists()
