@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from riskstrat.config import Settings
 from riskstrat.runs.ledger import FAILED, DueRun
 from riskstrat.runs.lock import lock_path
-from riskstrat.runs.manifest import Manifest, recent_manifests
+from riskstrat.runs.manifest import Manifest
 from riskstrat.runs.schedule import (
     ScheduleConfig,
     jobstore_path,
@@ -21,6 +21,11 @@ from riskstrat.runs.schedule import (
 
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
 INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
+UNREADABLE = "unreadable"  # a history manifest that cannot be read
+UNREADABLE_REASON = (
+    "{path} cannot be read (cut short, or from another riskstrat version): the run's outputs "
+    "are not affected; move the file away to hide this row"
+)
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
 #: Appended to a FAILED scheduled run's reason: the scheduler does not retry it.
 RERUN_HINT = "; not retried: once the cause is fixed, `riskstrat run --as-of {as_of}{options}`"
@@ -41,9 +46,41 @@ def _lock_held(settings: Settings) -> bool:
     return False
 
 
-def run_rows(manifests: list[Manifest], *, lock_held: bool) -> list[dict[str, str]]:
+def history(out_dir: Path, *, limit: int) -> list[Manifest | Path]:
+    """The latest run attempts, newest first; a history file that cannot be read (cut short,
+    or written by another riskstrat version) is its path, shown as UNREADABLE rather than
+    stopping `status`, the command an operator turns to when things went wrong."""
+    from riskstrat.runs.manifest import HISTORY_DIR, read_manifest
+
+    folder = Path(out_dir) / HISTORY_DIR
+    paths = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
+    found: list[Manifest | Path] = []
+    for path in paths[:limit]:
+        try:
+            found.append(read_manifest(path))
+        except (ValueError, OSError):
+            found.append(path)
+    return found
+
+
+def run_rows(manifests: list[Manifest | Path], *, lock_held: bool) -> list[dict[str, str]]:
     rows = []
     for i, m in enumerate(manifests):
+        if isinstance(m, Path):
+            stamp, _, rest = m.stem.partition("-")
+            rows.append(
+                {
+                    "started (UTC)": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:"
+                    f"{stamp[11:13]}",
+                    "as of": rest[:10],
+                    "status": UNREADABLE,
+                    "pathways": "",
+                    "seconds": "",
+                    "warnings": "",
+                    "reason": UNREADABLE_REASON.format(path=m),
+                }
+            )
+            continue
         status = m.status
         reason = m.error or ""
         if status == "running" and not (lock_held and i == 0):
@@ -194,7 +231,7 @@ def table(rows: list[dict[str, str]]) -> str:
 def status_text(
     config: ScheduleConfig, *, settings: Settings, limit: int = 10, models: bool = True
 ) -> str:
-    manifests = recent_manifests(settings.paths.out_dir, limit=limit)
+    manifests = history(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
     parts = []
     attention = attention_rows(config, settings=settings, limit=limit)

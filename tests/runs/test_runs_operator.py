@@ -263,3 +263,21 @@ def test_a_run_on_a_missing_store_is_one_line_and_creates_no_store() -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert errors == [f"Error: {STORE_MISSING.format(store=store)}"]
     assert not store.exists()
+
+
+def test_status_survives_a_damaged_history_file() -> None:
+    """Before: one history manifest cut short (a full disk, a power cut) made `riskstrat status`
+    print only "Error: 1 validation error for Manifest Invalid JSON ..."."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.status import UNREADABLE, UNREADABLE_REASON, status_text
+
+    settings = load_settings()
+    damaged = settings.paths.out_dir / "history" / "20260413T060012-2026-04-13-0123456789ab.json"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_text('{\n "run_id": "0123456789ab",\n "pathways": [\n')
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 0, result.output
+    text = status_text(load_schedule(), settings=settings, models=False)
+    row = next(line for line in text.splitlines() if line.startswith("2026-04-13 06:00"))
+    assert row.split()[2:4] == ["2026-04-13", UNREADABLE]
+    assert row.endswith(UNREADABLE_REASON.format(path=damaged))
