@@ -9,10 +9,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings
-from riskstrat.runs.ledger import FAILED, DueRun
+from riskstrat.runs.ledger import FAILED, DueRun, Ledger
 from riskstrat.runs.lock import lock_path
 from riskstrat.runs.manifest import Manifest
 from riskstrat.runs.schedule import (
+    JobConfig,
     ScheduleConfig,
     jobstore_path,
     next_fire_times,
@@ -26,6 +27,8 @@ UNREADABLE_REASON = (
     "{path} cannot be read (cut short, or from another riskstrat version): the run's outputs "
     "are not affected; move the file away to hide this row"
 )
+HOLIDAY_SKIP_NOTE = "{name}: skipped, the next working day's run covers it"
+HOLIDAY_DEFER_NOTE = "{name}: runs {then} instead"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
 #: Appended to a FAILED scheduled run's reason: the scheduler does not retry it.
 RERUN_HINT = "; not retried: once the cause is fixed, `riskstrat run --as-of {as_of}{options}`"
@@ -105,9 +108,9 @@ def _clip(text: str) -> str:
     return " ".join(text.split())
 
 
-def _ledger(config: ScheduleConfig, *, settings: Settings) -> object | None:
+def _ledger(config: ScheduleConfig, *, settings: Settings) -> Ledger | None:
     """The scheduler's ledger, or None when no scheduler has recorded anything yet."""
-    from riskstrat.runs.ledger import TABLE, Ledger
+    from riskstrat.runs.ledger import TABLE
 
     path = jobstore_path(config, settings)
     if not path.is_file():
@@ -137,7 +140,7 @@ def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
             "tries": str(r.attempts),
             "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
         }
-        for r in ledger.rows(states=ATTENTION, limit=limit)  # type: ignore[attr-defined]
+        for r in ledger.rows(states=ATTENTION, limit=limit)
     ]
 
 
@@ -181,7 +184,7 @@ def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
             "as of": r.as_of or "-",
             "outcome or reason": _clip(r.reason),
         }
-        for r in ledger.rows(limit=limit)  # type: ignore[attr-defined]
+        for r in ledger.rows(limit=limit)
     ]
 
 
@@ -212,9 +215,27 @@ def schedule_rows(
                 "kind": spec.kind,
                 "next run": when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if when else "-",
                 "from": source,
+                "note": _holiday_note(spec, when.astimezone(zone)) if when else "",
             }
         )
     return rows
+
+
+def _holiday_note(spec: JobConfig, when: datetime) -> str:
+    """What the job will do when its next time falls on a bank holiday (what the ledger will
+    do then: runs.due._settle_one), so the next-run column is not read as "runs that day"."""
+    from riskstrat import calendar
+    from riskstrat.runs.due import holiday_extra
+
+    extra = holiday_extra()
+    day = when.date()
+    if spec.on_bank_holiday == "run" or calendar.is_working_day(day, extra=extra):
+        return ""
+    name = calendar.holiday_name(day, extra=extra) or day.strftime("a %A")
+    if spec.on_bank_holiday == "skip":
+        return HOLIDAY_SKIP_NOTE.format(name=name)
+    then = calendar.next_working_day(day, extra=extra)
+    return HOLIDAY_DEFER_NOTE.format(name=name, then=f"{then:%a %Y-%m-%d} {when:%H:%M}")
 
 
 def table(rows: list[dict[str, str]]) -> str:

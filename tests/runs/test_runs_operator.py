@@ -281,3 +281,20 @@ def test_status_survives_a_damaged_history_file() -> None:
     row = next(line for line in text.splitlines() if line.startswith("2026-04-13 06:00"))
     assert row.split()[2:4] == ["2026-04-13", UNREADABLE]
     assert row.endswith(UNREADABLE_REASON.format(path=damaged))
+
+
+def test_next_run_on_a_bank_holiday_says_what_will_happen() -> None:
+    """Thursday before Easter 2026: the next weekly time is Easter Monday and the next weekday
+    time Good Friday. Before, status showed only those times, read as "runs then"."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.status import HOLIDAY_DEFER_NOTE, HOLIDAY_SKIP_NOTE, schedule_rows
+
+    config, settings = load_schedule(), load_settings()
+    thursday = datetime(2026, 4, 2, 12, tzinfo=LONDON)
+    rows = {r["job"]: r for r in schedule_rows(config, settings=settings, now=thursday)}
+    assert rows["weekly-early-intervention"]["next run"] == "Mon 2026-04-06 07:00 BST"
+    assert rows["weekly-early-intervention"]["note"] == HOLIDAY_DEFER_NOTE.format(
+        name="Easter Monday", then="Tue 2026-04-07 07:00"
+    )
+    assert rows["weekday-post-discharge"]["note"] == HOLIDAY_SKIP_NOTE.format(name="Good Friday")
+    assert rows["monthly-retrain"]["note"] == ""  # on_bank_holiday: run
