@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from riskstrat.db import fetch_one, fetch_value
 from riskstrat.logs import log_event
 from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
+
+if TYPE_CHECKING:
+    from riskstrat.registry.ingest import IngestReport
 
 STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
 #: `run --no-ingest` on a store that is not there: it used to create an empty store file and stop
@@ -89,9 +93,26 @@ def ingest_step(state: RunState) -> dict[str, int]:
         ingested=report.status == "ingested",
         ingest_message=report.status,
     )
-    for warning in report.warnings:
+    for warning in report.warnings or recorded_ingest_warnings(report):
         state.warnings.append(f"ingest: {warning}")
     return {"tables": len(report.tables)}
+
+
+def recorded_ingest_warnings(report: IngestReport) -> list[str]:
+    """The warnings of the ingest that put an unchanged extract into the store (its summary.json).
+
+    A re-run of a date finds its extract already ingested; without these its manifest and the
+    commissioner report (report.html, warnings.csv) lost the ingest warnings the first run had,
+    so re-running the same week did not republish the same content."""
+    import json
+
+    path = report.summary_path
+    if report.status != "unchanged" or path is None or not path.is_file():
+        return []
+    try:
+        return [str(w) for w in json.loads(path.read_text()).get("warnings", [])]
+    except (OSError, ValueError, AttributeError):  # a damaged summary: no warnings to carry
+        return []
 
 
 def check_extract_date(state: RunState) -> None:

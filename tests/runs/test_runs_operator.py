@@ -298,3 +298,18 @@ def test_next_run_on_a_bank_holiday_says_what_will_happen() -> None:
     )
     assert rows["weekday-post-discharge"]["note"] == HOLIDAY_SKIP_NOTE.format(name="Good Friday")
     assert rows["monthly-retrain"]["note"] == ""  # on_bank_holiday: run
+
+
+def test_rerunning_the_week_republishes_the_same_report_after_an_ingest(
+    run_settings: Settings,
+) -> None:
+    """The first run of a date ingests its extract and reports the ingest's warnings; a re-run
+    finds the extract unchanged. Before, the re-run's manifest and commissioner report
+    (report.html, warnings.csv) lost those warnings: not the same content."""
+    tuesday = AS_OF + timedelta(days=1)
+    first = run_once(as_of=tuesday, pathways=["early_intervention"], settings=run_settings)
+    assert first.inputs.ingested and any(w.startswith("ingest: ") for w in first.warnings)
+    again = run_once(as_of=tuesday, pathways=["early_intervention"], settings=run_settings)
+    assert not again.inputs.ingested
+    assert again.warnings == first.warnings
+    assert again.outputs == first.outputs
