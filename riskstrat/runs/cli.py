@@ -17,6 +17,10 @@ INGEST_ONLY = (
     "--no-ingest"
 )
 
+#: `schedule --once` while another scheduler is busy (cron every 15 minutes during a long run, or
+#: a systemd scheduler beside it): normal, so a note and exit 0, not an error in every tick.
+ONCE_BUSY = "nothing to do: {reason}"
+
 
 @click.command("run")
 @as_of_option()
@@ -30,7 +34,10 @@ INGEST_ONLY = (
 @click.option("--ingest/--no-ingest", default=True, help="Ingest the extract first (default on).")
 @click.option("--report/--no-report", default=True, help="Write the commissioner report.")
 @click.option(
-    "--wait", type=float, default=0.0, help="Seconds to wait for a run already in progress."
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds to wait for a run already in progress (default 0: stop at once).",
 )
 @click.option(
     "--force",
@@ -119,9 +126,14 @@ def schedule_command(install_only: bool, once: bool, install_kind: str | None) -
             click.echo(f"{job}: {action}")
         return
     if once:
-        from riskstrat.runs.scheduler import run_once_now
+        from riskstrat.runs.scheduler import SchedulerActive, run_once_now
 
-        for job, state, reason in run_once_now(config, settings=settings):
+        try:
+            settled = run_once_now(config, settings=settings)
+        except SchedulerActive as exc:  # cron's next tick while a long run is still going
+            click.echo(ONCE_BUSY.format(reason=exc))
+            return
+        for job, state, reason in settled:
             click.echo(f"{job}: {state}: {reason}")
         return
     serve(config, settings=settings)

@@ -13,7 +13,7 @@ the discharges since the last run), the weekly job runs on the next working day 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from riskstrat import calendar
@@ -43,6 +43,7 @@ HOLIDAY_SKIP = "{day} is {name}: not run; the next working day's run covers the 
 HOLIDAY_DEFER = "{day} is {name}: deferred to the next working day, {then}"
 COALESCED = "missed while the scheduler was down; the run due {later} covers it"
 INTERRUPTED = "interrupted: the scheduler stopped during this run (attempt {attempts}); re-run"
+ALREADY_PUBLISHED = "nothing to do: run {as_of} ({run_id}), already published, lists these pathways"
 GAVE_UP = (
     "interrupted {attempts} times; not retried: see the logs, then run it by hand "
     "with `riskstrat run --as-of {today}`"
@@ -88,7 +89,10 @@ def default_executor(config: ScheduleConfig, settings: Settings) -> Executor:
         from riskstrat.runs.jobs import retrain, run_scheduled
 
         if spec.kind == "run":
+            called = datetime.now(UTC).replace(microsecond=0)
             manifest = run_scheduled(spec, as_of=as_of, config=config, settings=settings)
+            if manifest.started_at < called:  # run_once's skip_if_published: nothing ran
+                return ALREADY_PUBLISHED.format(as_of=manifest.run_name, run_id=manifest.run_id)
             return f"run {manifest.run_name} {manifest.status} ({manifest.run_id})"
         decisions = retrain(spec, config=config, settings=settings)
         return "; ".join(f"{task}: {outcome}" for task, outcome in decisions.items())
@@ -130,7 +134,7 @@ def process_waiting(
     ledger = ledger_for(config, settings=settings)
     execute = execute or default_executor(config, settings)
     handled = []
-    for row in ledger.waiting(now=now):
+    for row in in_config_order(ledger.waiting(now=now), config):
         settled = _settle_one(row, ledger=ledger, config=config, now=now, execute=execute)
         if settled is None:
             continue  # claimed by another process meanwhile
@@ -141,6 +145,15 @@ def process_waiting(
         if state == FAILED:
             notify_failure(config.on_failure, reason=reason, job_id=row.job_id, due=row.due_at)
     return handled
+
+
+def in_config_order(rows: list[DueRun], config: ScheduleConfig) -> list[DueRun]:
+    """Rows due at the same time run in the order of configs/schedule.yaml's jobs: the weekly
+    run (every pathway) before the weekday post-discharge run, which then finds the day's
+    post-discharge list published and does nothing. (By job id the weekday run came first, and
+    on a Monday the post-discharge list was made twice.) Otherwise by run time, then due time."""
+    order = {job.id: i for i, job in enumerate(config.jobs)}
+    return sorted(rows, key=lambda r: (r.run_on, order.get(r.job_id, len(order)), r.due_at))
 
 
 def _settle_one(

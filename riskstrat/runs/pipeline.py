@@ -98,6 +98,7 @@ def run_once(
             manifest.status = "failed"
             manifest.error = _reason(exc)
             manifest.finished_at = _now()
+            forget_failed_scores(state)
             write_manifest(manifest, history_path(out_dir, manifest))
             log_event("run.failed", as_of=as_of, error=type(exc).__name__)
             raise
@@ -108,6 +109,43 @@ def run_once(
         write_manifest(manifest, history_path(out_dir, manifest))
     log_event("run.published", as_of=as_of, run=manifest.run_name, warnings=len(manifest.warnings))
     return manifest
+
+
+def forget_failed_scores(state: RunState) -> None:
+    """A failed run publishes nothing, so the scores it stored for a date nobody had scored
+    before are removed again (scores, score_runs, scored_inputs of each such task and as-of).
+
+    Otherwise the next run's post-discharge window (outreach.scoring.readmission_window: since
+    the previous scoring) would start at the failed run's date, and the discharges of the failed
+    run's window would never reach a published list. A re-run of a date already scored keeps
+    what it stored (its window is the same either way). Best effort: a failure here is logged,
+    never hides the run's own error."""
+    from concurrent.futures import wait as wait_all
+
+    from riskstrat.outreach.store_io import has_table
+    from riskstrat.scored import SCORE_RUNS_TABLE, SCORED_INPUTS_TABLE, SCORES_TABLE
+
+    if state.con is None or not state.unscored_before:
+        return
+    try:
+        if state.storing is not None:
+            wait_all([state.storing])  # the background store ends before its rows are removed
+        con = state.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in (SCORES_TABLE, SCORE_RUNS_TABLE, SCORED_INPUTS_TABLE):
+                if has_table(con, table):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE as_of = ? AND list_contains(?, task)",
+                        [state.as_of, list(state.unscored_before)],
+                    )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        log_event("run.scores_forgotten", as_of=state.as_of, tasks=",".join(state.unscored_before))
+    except Exception as exc:  # the store may be what failed (disk full): log, keep the error
+        log_event("run.forget_scores_failed", as_of=state.as_of, error=type(exc).__name__)
 
 
 def _remove_in_background(folders: list[Path]) -> threading.Thread | None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from riskstrat.config import Settings, load_settings
 from riskstrat.logs import log_event
 from riskstrat.runs.due import on_fire, process_waiting, reconcile
+from riskstrat.runs.lock import RunLocked
 from riskstrat.runs.schedule import (
     ScheduleConfig,
     build_scheduler,
@@ -33,8 +34,9 @@ DUE_FUNC = "riskstrat.runs.scheduler:run_due"
 DUE_EVERY_MINUTES = 15
 
 
-class SchedulerActive(RuntimeError):
-    """Another scheduler process already serves this data folder."""
+class SchedulerActive(RunLocked):
+    """Another scheduler process already serves this data folder (a lock held: exit 3, one
+    line, like RunLocked; it was reported as an internal error, exit 70, "report it")."""
 
 
 @contextmanager

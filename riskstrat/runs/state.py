@@ -83,6 +83,10 @@ class RunState:
     loading_models: Any = None
     #: score_step's background store of the scores (a Future), until runs.steps.await_stored.
     storing: Any = None
+    #: Tasks with no scoring at this as-of before the run (validate_step): if the run fails, the
+    #: scores it stored for them are removed again (runs.pipeline.forget_failed_scores), so the
+    #: next post-discharge window still starts at the last published list.
+    unscored_before: tuple[str, ...] = ()
     #: The side lane's way to the final lists (explain_step's `explained`), which the main lane
     #: makes beside it (runs.pipeline): a concurrent.futures.Future that `lane_copy` makes and
     #: both copies share, fulfilled by explain_step; read through runs.steps.await_explained.

@@ -9,9 +9,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings
+from riskstrat.runs.ledger import FAILED, DueRun, Ledger
 from riskstrat.runs.lock import lock_path
-from riskstrat.runs.manifest import Manifest, recent_manifests
+from riskstrat.runs.manifest import Manifest
 from riskstrat.runs.schedule import (
+    JobConfig,
     ScheduleConfig,
     jobstore_path,
     next_fire_times,
@@ -20,7 +22,18 @@ from riskstrat.runs.schedule import (
 
 INTERRUPTED = "interrupted"  # a manifest left "running" by a process that no longer holds the lock
 INTERRUPTED_REASON = "the process stopped mid-run (killed?); the last good outputs are kept"
+UNREADABLE = "unreadable"  # a history manifest that cannot be read
+UNREADABLE_REASON = (
+    "{path} cannot be read (cut short, or from another riskstrat version): the run's outputs "
+    "are not affected; move the file away to hide this row"
+)
+HOLIDAY_SKIP_NOTE = "{name}: skipped, the next working day's run covers it"
+HOLIDAY_DEFER_NOTE = "{name}: runs {then} instead"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
+#: Appended to a FAILED scheduled run's reason: the scheduler does not retry it.
+RERUN_HINT = "; not retried: once the cause is fixed, `riskstrat run --as-of {as_of}{options}`"
+RERUN_DONE = "; since re-run: run {as_of} ({run_id}) succeeded"
+SCHEDULED_HEADER = "Scheduled runs (the scheduler's ledger, newest due first)"
 
 
 def _lock_held(settings: Settings) -> bool:
@@ -36,9 +49,41 @@ def _lock_held(settings: Settings) -> bool:
     return False
 
 
-def run_rows(manifests: list[Manifest], *, lock_held: bool) -> list[dict[str, str]]:
+def history(out_dir: Path, *, limit: int) -> list[Manifest | Path]:
+    """The latest run attempts, newest first; a history file that cannot be read (cut short,
+    or written by another riskstrat version) is its path, shown as UNREADABLE rather than
+    stopping `status`, the command an operator turns to when things went wrong."""
+    from riskstrat.runs.manifest import HISTORY_DIR, read_manifest
+
+    folder = Path(out_dir) / HISTORY_DIR
+    paths = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
+    found: list[Manifest | Path] = []
+    for path in paths[:limit]:
+        try:
+            found.append(read_manifest(path))
+        except (ValueError, OSError):
+            found.append(path)
+    return found
+
+
+def run_rows(manifests: list[Manifest | Path], *, lock_held: bool) -> list[dict[str, str]]:
     rows = []
     for i, m in enumerate(manifests):
+        if isinstance(m, Path):
+            stamp, _, rest = m.stem.partition("-")
+            rows.append(
+                {
+                    "started (UTC)": f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:"
+                    f"{stamp[11:13]}",
+                    "as of": rest[:10],
+                    "status": UNREADABLE,
+                    "pathways": "",
+                    "seconds": "",
+                    "warnings": "",
+                    "reason": UNREADABLE_REASON.format(path=m),
+                }
+            )
+            continue
         status = m.status
         reason = m.error or ""
         if status == "running" and not (lock_held and i == 0):
@@ -63,20 +108,28 @@ def _clip(text: str) -> str:
     return " ".join(text.split())
 
 
-def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
-    """Scheduled runs that did not simply succeed (ledger), newest due first."""
-    from riskstrat.runs.ledger import ATTENTION, TABLE, Ledger
+def _ledger(config: ScheduleConfig, *, settings: Settings) -> Ledger | None:
+    """The scheduler's ledger, or None when no scheduler has recorded anything yet."""
+    from riskstrat.runs.ledger import TABLE
 
     path = jobstore_path(config, settings)
     if not path.is_file():
-        return []
+        return None
     import sqlite3
 
     with sqlite3.connect(path) as db:
         present = db.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", [TABLE]
         ).fetchall()[0][0]
-    if not present:
+    return Ledger(path) if present else None
+
+
+def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
+    """Scheduled runs that did not simply succeed (ledger), newest due first."""
+    from riskstrat.runs.ledger import ATTENTION
+
+    ledger = _ledger(config, settings=settings)
+    if ledger is None:
         return []
     zone = ZoneInfo(config.timezone)
     return [
@@ -85,9 +138,53 @@ def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
             "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
             "state": r.state.upper(),
             "tries": str(r.attempts),
-            "reason": _clip(r.reason),
+            "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
         }
-        for r in Ledger(path).rows(states=ATTENTION, limit=limit)
+        for r in ledger.rows(states=ATTENTION, limit=limit)
+    ]
+
+
+def _failed_next(row: DueRun, *, config: ScheduleConfig, settings: Settings) -> str:
+    """What follows a failed scheduled run: the command that re-runs it (a failed run is not
+    retried), or the run that has published that date's lists since."""
+    from riskstrat.cliopts import pathway_names
+    from riskstrat.runs.manifest import MANIFEST_FILE, read_manifest
+    from riskstrat.runs.publish import run_dir
+
+    spec = next((j for j in config.jobs if j.id == row.job_id), None)
+    if row.state != FAILED or not row.as_of or spec is None or spec.kind != "run":
+        return ""
+    path = run_dir(settings.paths.out_dir, row.as_of) / MANIFEST_FILE
+    done = read_manifest(path) if path.is_file() else None
+    if (
+        done is not None
+        and done.status == "succeeded"
+        and set(spec.pathways) <= set(done.pathways)
+        and done.started_at > row.updated_at
+    ):
+        return RERUN_DONE.format(as_of=row.as_of, run_id=done.run_id)
+    every = set(spec.pathways) == set(pathway_names())
+    options = "".join(f" --pathway {p}" for p in spec.pathways if not every)
+    return RERUN_HINT.format(as_of=row.as_of, options=options)
+
+
+def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
+    """What the scheduler did with each recent due time, newest first: run (as of which day;
+    a bank-holiday Monday's weekly run says Tuesday), skipped for a bank holiday, deferred,
+    missed or failed, with the reason or the outcome (a retrain's decision too)."""
+    ledger = _ledger(config, settings=settings)
+    if ledger is None:
+        return []
+    zone = ZoneInfo(config.timezone)
+    return [
+        {
+            "job": r.job_id,
+            "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
+            "state": r.state,
+            "as of": r.as_of or "-",
+            "outcome or reason": _clip(r.reason),
+        }
+        for r in ledger.rows(limit=limit)
     ]
 
 
@@ -118,9 +215,27 @@ def schedule_rows(
                 "kind": spec.kind,
                 "next run": when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if when else "-",
                 "from": source,
+                "note": _holiday_note(spec, when.astimezone(zone)) if when else "",
             }
         )
     return rows
+
+
+def _holiday_note(spec: JobConfig, when: datetime) -> str:
+    """What the job will do when its next time falls on a bank holiday (what the ledger will
+    do then: runs.due._settle_one), so the next-run column is not read as "runs that day"."""
+    from riskstrat import calendar
+    from riskstrat.runs.due import holiday_extra
+
+    extra = holiday_extra()
+    day = when.date()
+    if spec.on_bank_holiday == "run" or calendar.is_working_day(day, extra=extra):
+        return ""
+    name = calendar.holiday_name(day, extra=extra) or day.strftime("a %A")
+    if spec.on_bank_holiday == "skip":
+        return HOLIDAY_SKIP_NOTE.format(name=name)
+    then = calendar.next_working_day(day, extra=extra)
+    return HOLIDAY_DEFER_NOTE.format(name=name, then=f"{then:%a %Y-%m-%d} {when:%H:%M}")
 
 
 def table(rows: list[dict[str, str]]) -> str:
@@ -137,7 +252,7 @@ def table(rows: list[dict[str, str]]) -> str:
 def status_text(
     config: ScheduleConfig, *, settings: Settings, limit: int = 10, models: bool = True
 ) -> str:
-    manifests = recent_manifests(settings.paths.out_dir, limit=limit)
+    manifests = history(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
     parts = []
     attention = attention_rows(config, settings=settings, limit=limit)
@@ -146,6 +261,9 @@ def status_text(
     bad = [r for r in runs if r["status"] in ("failed", INTERRUPTED)]
     if bad and bad[0] is runs[0]:
         parts.append(f"ATTENTION: the latest run {bad[0]['status'].upper()}: {bad[0]['reason']}")
+    scheduled = scheduled_rows(config, settings=settings, limit=limit)
+    if scheduled:
+        parts.append(f"{SCHEDULED_HEADER}:\n{table(scheduled)}")
     parts.append(f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}")
     parts.append(
         f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings))}"

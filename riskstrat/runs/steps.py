@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,7 +22,16 @@ from riskstrat.logs import log_event
 from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
 
+if TYPE_CHECKING:
+    from riskstrat.registry.ingest import IngestReport
+
 STORE_EMPTY = "store {store}: no extract has been ingested; run `riskstrat ingest` first"
+#: `run --no-ingest` on a store that is not there: it used to create an empty store file and stop
+#: with "internal error CatalogException ... report it" (exit 70).
+STORE_MISSING = (
+    "store {store} does not exist: run without --no-ingest to ingest the extract first "
+    "(or `riskstrat ingest`), or point paths.store / RISKSTRAT_STORE at the store"
+)
 STORE_AHEAD = (
     "store {store}: extract dated {extract} is after the run date {as_of}: a back-dated run "
     "would list from data nobody had on that date; run for a date after the extract"
@@ -41,6 +51,18 @@ EXTRACT_TOO_OLD = (
     "max_extract_age_days ({limit}) in configs/schedule.yaml: ingest a newer extract, "
     "or pass --force to list from stale data"
 )
+#: Checked before ingest, so a mistyped --extract-date never changes the store: once ingested,
+#: an extract dated after the run would make every later run refuse the store (an older extract
+#: never replaces a newer one) until someone undid it with `riskstrat ingest --replace-latest`.
+EXTRACT_AFTER_RUN = (
+    "--extract-date {extract} is after the run date {as_of}: nothing was ingested; "
+    "pass the date of the extract the run should read, on or before {as_of}"
+)
+EXTRACT_DATE_TOO_OLD = (
+    "--extract-date {extract} is {days} days before the run date {as_of}, more than "
+    "max_extract_age_days ({limit}) in configs/schedule.yaml: nothing was ingested; "
+    "pass the right --extract-date, or --force to list from stale data"
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,7 @@ class Step:
 def ingest_step(state: RunState) -> dict[str, int]:
     from riskstrat.registry.ingest import ingest
 
+    check_extract_date(state)
     source = state.options.source_dir or state.settings.paths.source_dir
     report = ingest(
         source,
@@ -70,19 +93,54 @@ def ingest_step(state: RunState) -> dict[str, int]:
         ingested=report.status == "ingested",
         ingest_message=report.status,
     )
-    for warning in report.warnings:
+    for warning in report.warnings or recorded_ingest_warnings(report):
         state.warnings.append(f"ingest: {warning}")
     return {"tables": len(report.tables)}
 
 
+def recorded_ingest_warnings(report: IngestReport) -> list[str]:
+    """The warnings of the ingest that put an unchanged extract into the store (its summary.json).
+
+    A re-run of a date finds its extract already ingested; without these its manifest and the
+    commissioner report (report.html, warnings.csv) lost the ingest warnings the first run had,
+    so re-running the same week did not republish the same content."""
+    import json
+
+    path = report.summary_path
+    if report.status != "unchanged" or path is None or not path.is_file():
+        return []
+    try:
+        return [str(w) for w in json.loads(path.read_text()).get("warnings", [])]
+    except (OSError, ValueError, AttributeError):  # a damaged summary: no warnings to carry
+        return []
+
+
+def check_extract_date(state: RunState) -> None:
+    """The extract the run is told to ingest must fit its run date (the rules validate_step
+    applies to the store), checked before anything is ingested."""
+    extract, as_of = state.extract_date, state.as_of
+    if extract > as_of:
+        raise ValueError(EXTRACT_AFTER_RUN.format(extract=extract, as_of=as_of))
+    age, limit = (as_of - extract).days, state.options.max_extract_age_days
+    if age > limit and not state.options.force:
+        raise ValueError(
+            EXTRACT_DATE_TOO_OLD.format(extract=extract, days=age, as_of=as_of, limit=limit)
+        )
+
+
 def validate_step(state: RunState) -> dict[str, int]:
     """The store is there, holds the expected extract and has patients: fail before any work."""
+    from riskstrat.outreach.store_io import has_table
     from riskstrat.registry.store import EXTRACTS, connect, store_lock
 
     store = state.settings.paths.store
+    if not store.is_file():  # a writable connect would create an empty store (a typo's store)
+        raise ValueError(STORE_MISSING.format(store=store))
     # Hold the store's writer lock for the rest of the run: no ingest swaps the file under us.
     state.held.enter_context(store_lock(store))
     state.con = connect(store, read_only=False)
+    if not has_table(state.con, EXTRACTS):
+        raise ValueError(STORE_EMPTY.format(store=store))
     row = fetch_one(
         state.con,
         f"SELECT extract_date, content_hash, CAST(ingested_at AS VARCHAR) FROM {EXTRACTS} "
@@ -115,10 +173,27 @@ def validate_step(state: RunState) -> dict[str, int]:
     )
     if not state.options.ingest:
         state.manifest.inputs = InputsInfo(extract_date=extract_date)
+    state.unscored_before = unscored_tasks(state.con, state.task_names, as_of=state.as_of)
     patients = fetch_value(state.con, "SELECT count(*) FROM patients")
     if not patients:
         raise ValueError(NO_PATIENTS.format(store=store))
     return {"patients": patients}
+
+
+def unscored_tasks(con: object, tasks: tuple[str, ...], *, as_of: date) -> tuple[str, ...]:
+    """The tasks with no scoring recorded at as_of (the store's score_runs)."""
+    from riskstrat.outreach.store_io import has_table
+    from riskstrat.scored import SCORE_RUNS_TABLE
+
+    if not has_table(con, SCORE_RUNS_TABLE):  # type: ignore[arg-type]
+        return tasks
+    scored = {
+        row[0]
+        for row in con.execute(  # type: ignore[attr-defined]
+            f"SELECT DISTINCT task FROM {SCORE_RUNS_TABLE} WHERE as_of = ?", [as_of]
+        ).fetchall()
+    }
+    return tuple(task for task in tasks if task not in scored)
 
 
 def models_step(state: RunState) -> dict[str, int]:
