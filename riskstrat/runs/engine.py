@@ -124,6 +124,7 @@ def spark_select_step(state: RunState) -> dict[str, int]:
     from riskstrat.outreach.config import load_outreach_config
     from riskstrat.outreach.lists import model_versions
     from riskstrat.outreach.store_io import (
+        load_feedback_rejects,
         load_history,
         load_outcomes,
         load_practices,
@@ -176,6 +177,7 @@ def spark_select_step(state: RunState) -> dict[str, int]:
         },
     )
     state.selection.compared_with = compared
+    state.selection.feedback_rejects = load_feedback_rejects(state.con)  # as the DuckDB path
     lists = state.selection.lists
     frames = [d.scores for d in state.tasks.values() if len(d.scores)]
     versions = (
