@@ -19,6 +19,7 @@ recoverable and auditable.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -27,8 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
+from riskstrat.logs import log_event
 from riskstrat.registry.contract import TABLES, ddl
 
 STORE_MISSING = "{path}: no store here yet; run `riskstrat ingest` first"
@@ -62,12 +64,27 @@ def connect(path: Path | str, *, read_only: bool = True) -> duckdb.DuckDBPyConne
     return duckdb.connect(str(path), read_only=read_only)
 
 
+#: Logged once when a writer finds the store busy (a run or another ingest holds its lock).
+STORE_BUSY = (
+    "store.waiting: another ingest or run is writing the store; this one starts when it ends"
+)
+
+
 @contextmanager
 def store_lock(store_path: Path) -> Iterator[None]:
-    """One writer at a time per store (ingests and other writers take this lock)."""
+    """One writer at a time per store (ingests and other writers take this lock). A writer that
+    has to wait says so once, so an `ingest` started during a run is not silent until it ends."""
     store_path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(store_path) + ".lock"):
+    lock = FileLock(str(store_path) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log_event(STORE_BUSY, logging.WARNING, lock=f"{store_path.name}.lock")
+        lock.acquire()
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def extract_history(store_path: Path) -> list[dict]:

@@ -166,3 +166,39 @@ def test_scratch_files_of_a_killed_ingest_are_removed(tmp_path: Path) -> None:
            settings=settings())  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ex", "riskstrat-home", "store.duckdb",
                                                           "store.duckdb.lock"]  # fmt: skip
+
+
+def test_a_writer_that_must_wait_for_the_store_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from riskstrat.logs import get_logger
+    from riskstrat.registry.store import STORE_BUSY, store_lock
+
+    store = tmp_path / "store.duckdb"
+    logger = get_logger()  # riskstrat's logger does not propagate: listen to it directly
+    logger.addHandler(caplog.handler)
+    try:
+        with store_lock(store):  # free: nothing is said
+            pass
+        assert not [r for r in caplog.records if r.getMessage().startswith(STORE_BUSY)]
+        # Another process (a run, or an ingest) holds the lock for a moment.
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import time; from filelock import FileLock\n"
+             f"lock = FileLock({str(store) + '.lock'!r}); lock.acquire()\n"
+             "print('held', flush=True); time.sleep(1.0)"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.perf_counter()
+        with store_lock(store):
+            waited = time.perf_counter() - started
+        assert waited > 0.5, waited  # it got the lock only once the holder let go
+        holder.communicate(timeout=30)
+    finally:
+        logger.removeHandler(caplog.handler)
+    waits = [r for r in caplog.records if r.getMessage().startswith(STORE_BUSY)]
+    assert len(waits) == 1 and waits[0].levelname == "WARNING", waits
