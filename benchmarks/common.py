@@ -8,11 +8,13 @@ import this module as `common`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -91,6 +93,20 @@ def seed_study_work(args: argparse.Namespace) -> Path:
     work = args.work / str(args.patients)
     os.environ.update(work_env(work))
     return work
+
+
+def run_seed_study(study: Callable[..., dict], *, description: str) -> None:
+    """A seed study's main: the shared options, then `study(seed, store=, truth=)` per split seed
+    on the folder benchmarks/quality.py built, the results file rewritten after each seed."""
+    args = seed_study_parser(description).parse_args()
+    work = seed_study_work(args)
+    store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
+    out, path = seed_study_record(args)
+    started = time.perf_counter()
+    for seed in args.seeds:
+        out["seeds"][str(seed)] = study(seed, store=store, truth=truth)
+        out["seconds"] = round(time.perf_counter() - started, 1)
+        path.write_text(json.dumps(out, indent=2, default=float))
 
 
 def all_test_period(task: str, *, store: Path, seed: int):

@@ -14,11 +14,10 @@ model on every test-period discharge. Results: results/readmission_params_<n>.js
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
-from common import all_test_period, seed_study_parser, seed_study_record, seed_study_work
+from common import all_test_period, run_seed_study
 from readmission_calibration import measure
 
 VARIANTS: dict[str, dict] = {
@@ -60,17 +59,5 @@ def study(seed: int, *, store: Path, truth: Path) -> dict:
     return res
 
 
-def main() -> None:
-    args = seed_study_parser(__doc__.splitlines()[0]).parse_args()
-    work = seed_study_work(args)
-    store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
-    out, path = seed_study_record(args)
-    started = time.perf_counter()
-    for seed in args.seeds:
-        out["seeds"][str(seed)] = study(seed, store=store, truth=truth)
-        out["seconds"] = round(time.perf_counter() - started, 1)
-        path.write_text(json.dumps(out, indent=2, default=float))
-
-
 if __name__ == "__main__":
-    main()
+    run_seed_study(study, description=__doc__.splitlines()[0])

@@ -128,19 +128,30 @@ def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
     """Scheduled runs that did not simply succeed (ledger), newest due first."""
     from riskstrat.runs.ledger import ATTENTION
 
+    return [
+        {
+            "job": r.job_id,
+            "due": due,
+            "state": r.state.upper(),
+            "tries": str(r.attempts),
+            "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
+        }
+        for r, due in _ledger_rows(config, settings=settings, limit=limit, states=ATTENTION)
+    ]
+
+
+def _ledger_rows(
+    config: ScheduleConfig, *, settings: Settings, limit: int, states: tuple[str, ...] | None
+) -> list[tuple[DueRun, str]]:
+    """The ledger's rows, newest due first, each with its due time as status shows it (local
+    time, weekday first); [] before any scheduler has recorded anything."""
     ledger = _ledger(config, settings=settings)
     if ledger is None:
         return []
     zone = ZoneInfo(config.timezone)
     return [
-        {
-            "job": r.job_id,
-            "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
-            "state": r.state.upper(),
-            "tries": str(r.attempts),
-            "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
-        }
-        for r in ledger.rows(states=ATTENTION, limit=limit)
+        (r, r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"))
+        for r in ledger.rows(states=states, limit=limit)
     ]
 
 
@@ -172,19 +183,15 @@ def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) ->
     """What the scheduler did with each recent due time, newest first: run (as of which day;
     a bank-holiday Monday's weekly run says Tuesday), skipped for a bank holiday, deferred,
     missed or failed, with the reason or the outcome (a retrain's decision too)."""
-    ledger = _ledger(config, settings=settings)
-    if ledger is None:
-        return []
-    zone = ZoneInfo(config.timezone)
     return [
         {
             "job": r.job_id,
-            "due": r.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
+            "due": due,
             "state": r.state,
             "as of": r.as_of or "-",
             "outcome or reason": _clip(r.reason),
         }
-        for r in ledger.rows(limit=limit)
+        for r, due in _ledger_rows(config, settings=settings, limit=limit, states=None)
     ]
 
 
