@@ -88,7 +88,7 @@ LATER_DATES: dict[str, dict[str, str]] = {
 #: Per table, dated columns whose unreadable value ("2nd Jan", "30/12/25" typed into a returned
 #: sheet) is nulled with the row kept, reported like a repaired later date (rule `type` or
 #: `four_digit_year`): the practice's outcome stands (its date falls back to listed_on) instead
-#: of the whole returned row being rejected. The value must also be in LATER_DATES (NULLED).
+#: of the whole returned row being rejected.
 UNREADABLE_NULLED: dict[str, tuple[str, ...]] = {"outreach_outcomes": ("contacted_on",)}
 UNREADABLE_RULES = ("type", "four_digit_year")
 #: Text a date/timestamp column parses from: a four-digit year, ISO or day-first.
@@ -293,7 +293,8 @@ def repair_checks(table: Table, *, extract_date: dt.date, grace_days: int) -> li
 
 def repaired_value(table: Table, column: str, *, extract_date: dt.date) -> str:
     """SQL for what a later date that broke a repaired rule becomes."""
-    action = LATER_DATES[table.name][column]
+    # A column only in UNREADABLE_NULLED (or a later-date rule switched off) is nulled.
+    action = LATER_DATES.get(table.name, {}).get(column, NULLED)
     if action == CLIPPED:
         sql_type = "TIMESTAMP" if table.column(column).dtype == "timestamp" else "DATE"
         return f"CAST({lit(extract_date)} AS {sql_type})"
