@@ -158,7 +158,8 @@ def _subgroups(
                     r.auroc_new,
                     r.auroc_lo_new,
                     r.auroc_hi_new,
-                    f">= champion - {params.subgroup_auroc_margin:g}",
+                    f">= champion - {params.subgroup_auroc_margin:g} = "
+                    f"{r.auroc_old - params.subgroup_auroc_margin:.4f}",
                     False,
                 )
             )
@@ -183,7 +184,8 @@ def _subgroups(
                     r.gap_new,
                     r.gap_lo_new,
                     r.gap_hi_new,
-                    f"|gap| <= |champion's| + {params.subgroup_gap_margin:g}",
+                    f"|gap| <= |champion's| + {params.subgroup_gap_margin:g} = "
+                    f"{abs(r.gap_old) + params.subgroup_gap_margin:.4f}",
                     False,
                 )
             )
@@ -227,12 +229,11 @@ def format_gate(table: list[GateRow]) -> str:
     def cell(v: float | None, lo: float | None, hi: float | None) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "-"
-        ci = (
-            f" ({lo:.4f}-{hi:.4f})"
-            if lo is not None and hi is not None and not math.isnan(lo)
-            else ""
-        )
-        return f"{v:.4f}{ci}"
+        if lo is None or hi is None or math.isnan(lo):
+            return f"{v:.4f}"
+        if min(lo, hi) < 0:  # "-0.0558--0.0176" reads as a subtraction: say "to"
+            return f"{v:+.4f} ({lo:+.4f} to {hi:+.4f})"
+        return f"{v:.4f} ({lo:.4f}-{hi:.4f})"
 
     rows = [
         {
