@@ -28,6 +28,7 @@ from riskstrat.models.registry import (
     CHAMPION,
     PREVIOUS_CHAMPION,
     PREVIOUS_TAG,
+    RETIRED_TAG,
     RiskModel,
     ensure_experiment,
     load_model,
@@ -149,5 +150,5 @@ def _record(decision: Decision, *, name: str, task: str, test_rows: int, uri: st
         client.set_registered_model_alias(name, CHAMPION, v)
         client.set_registered_model_alias(name, PREVIOUS_CHAMPION, old)
         client.delete_registered_model_alias(name, CHALLENGER)
-        client.set_model_version_tag(name, old, "retired_by", v)
+        client.set_model_version_tag(name, old, RETIRED_TAG, v)
         client.set_model_version_tag(name, v, PREVIOUS_TAG, old)

@@ -27,6 +27,8 @@ CHALLENGER = "challenger"
 PREVIOUS_CHAMPION = "previous-champion"
 #: Version tag naming the champion a promoted version replaced (what a rollback restores).
 PREVIOUS_TAG = "promotion.previous_champion"
+#: Version tag on a champion a promotion replaced (removed when a rollback restores it).
+RETIRED_TAG = "retired_by"
 MODEL_ARTIFACT = "model"
 NO_SUCH_MODEL = "no registered model {name!r} with alias {alias!r} at {uri}: train it first"
 NO_SUCH_VERSION = (

@@ -10,6 +10,7 @@ from riskstrat.models.registry import (
     CHAMPION,
     PREVIOUS_CHAMPION,
     PREVIOUS_TAG,
+    RETIRED_TAG,
     alias_version,
     ensure_experiment,
     model_name,
@@ -40,6 +41,8 @@ def rollback(task_name: str, *, tracking_uri: str) -> Rollback:
         if previous is None or current is None:
             raise LookupError(NO_PREVIOUS.format(name=name))
         client.set_registered_model_alias(name, CHAMPION, previous)
+        if RETIRED_TAG in client.get_model_version(name, previous).tags:
+            client.delete_model_version_tag(name, previous, RETIRED_TAG)  # serving again
         client.set_model_version_tag(
             name, current, "rolled_back", f"champion returned to v{previous}"
         )
