@@ -21,38 +21,81 @@ from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.core import Fitted
 from riskstrat.models.data import TaskData, load_task_data
 from riskstrat.models.evaluate import MODEL
+from riskstrat.models.intervals import bootstrap_scores
 from riskstrat.models.mlflow_import import mlflow, quiet
 from riskstrat.models.registry import ensure_experiment, model_name, use_tracking
 from riskstrat.models.split import patient_unit
 from riskstrat.registry.store import connect, latest_extract
 from riskstrat.tasks import attach_labels, build_index
 
+#: Columns of the backtest table, in order (CSV, printed table, MLflow's backtest.csv).
+COLUMNS = ["kind", "origin", "test_start", "lag_days", "judged_at", "score", "n", "events",
+           "auroc", "auroc_lo", "auroc_hi", "auroc_delta", "auroc_delta_lo", "auroc_delta_hi",
+           "auprc", "ece", "brier"]  # fmt: skip
 
-def origin_row(data: TaskData, fitted: Fitted, *, origin: date) -> list[dict[str, object]]:
+
+def scored_rows(
+    y: np.ndarray, scores: dict[str, np.ndarray], *, reference: str, config: ModelConfig
+) -> list[dict[str, object]]:
+    """Metrics per score on the same rows: AUROC with its 95% bootstrap interval and, for every
+    score but `reference`, `auroc_delta` = reference - score with its paired interval (the same
+    resamples for all scores, as in training's test table)."""
+    ci = bootstrap_scores(
+        y,
+        scores,
+        n_boot=config.evaluation.bootstrap,
+        seed=config.seed,
+        ece_bins=config.evaluation.ece_bins,
+        reference=reference,
+    )
+    rows = []
+    for name, p in scores.items():
+        auroc = m.auroc(y, p)
+        delta = np.nan if name == reference else m.auroc(y, scores[reference]) - auroc
+        rows.append(
+            {
+                "score": name,
+                "n": len(y),
+                "events": int(y.sum()),
+                "auroc": auroc,
+                "auroc_lo": ci[name].get("auroc_lo", np.nan),
+                "auroc_hi": ci[name].get("auroc_hi", np.nan),
+                "auroc_delta": delta,
+                "auroc_delta_lo": ci[name].get("auroc_delta_lo", np.nan),
+                "auroc_delta_hi": ci[name].get("auroc_delta_hi", np.nan),
+                "auprc": m.auprc(y, p),
+                "ece": m.ece(y, p),
+                "brier": m.brier(y, p),
+            }
+        )
+    return rows
+
+
+def origin_row(
+    data: TaskData, fitted: Fitted, *, origin: date, config: ModelConfig
+) -> list[dict[str, object]]:
+    """The origin's model and baselines on its test rows (`auroc_delta`: model - baseline)."""
     test = data.dataset[data.dataset["split"] == "test"]
     y = test["label"].to_numpy(dtype=float)
     scores = {MODEL: fitted.predict(test)} | fitted.baseline_scores(test)
     return [
-        {
-            "kind": "origin",
-            "origin": str(origin),
-            "test_start": str(data.periods.test[0]),
-            "score": name,
-            "n": len(y),
-            "events": int(y.sum()),
-            "auroc": m.auroc(y, p),
-            "auprc": m.auprc(y, p),
-            "ece": m.ece(y, p),
-            "brier": m.brier(y, p),
-        }
-        for name, p in scores.items()
+        {"kind": "origin", "origin": str(origin), "test_start": str(data.periods.test[0])} | row
+        for row in scored_rows(y, scores, reference=MODEL, config=config)
     ]
 
 
 def stale_rows(
-    data: TaskData, fitted: Fitted, *, store_path, config: ModelConfig, end: date
+    data: TaskData,
+    fitted: Fitted,
+    *,
+    store_path,
+    config: ModelConfig,
+    end: date,
+    origin: date,
 ) -> list[dict[str, object]]:
-    """Score at T evaluated at T + k vs recomputed at T + k, on the same patients and labels."""
+    """Score at T evaluated at T + k vs recomputed at T + k, on the same patients and labels.
+    `origin` is the extract end the model was trained at; T its test date (`test_start`);
+    T + k is `judged_at`."""
     task, t0 = data.task, data.periods.test[1]
     h = task.label.horizon_days
     out = []
@@ -71,26 +114,28 @@ def stale_rows(
             lab = lab[lab["label"].notna()].reset_index(drop=True)
             fresh = build_features(con, lab[task.keys], task=task)
             stale_idx = lab[task.keys].assign(index_date=pd.Timestamp(t0))
-            stale = build_features(con, stale_idx, task=task)
+            stale = build_features(con, stale_idx, task=task).set_index("patient_id")
+            stale = stale.loc[fresh["patient_id"]].reset_index()  # the same row order
             y = lab.set_index("patient_id").loc[fresh["patient_id"], "label"].to_numpy(float)
-            y_stale = lab.set_index("patient_id").loc[stale["patient_id"], "label"].to_numpy(float)
-            for kind, frame, labels in (("stale", stale, y_stale), ("recomputed", fresh, y)):
-                p = fitted.predict(frame)
+            scores = {"recomputed": fitted.predict(fresh), "stale": fitted.predict(stale)}
+            for row in scored_rows(y, scores, reference="recomputed", config=config):
                 out.append(
                     {
-                        "kind": kind,
-                        "origin": str(t0),
+                        "kind": row.pop("score"),  # auroc_delta on `stale`: recomputed - stale
+                        "origin": str(origin),
+                        "test_start": str(t0),
                         "lag_days": lag,
+                        "judged_at": str(later),
                         "score": MODEL,
-                        "n": len(labels),
-                        "events": int(labels.sum()),
-                        "auroc": m.auroc(labels, p),
-                        "auprc": m.auprc(labels, p),
-                        "ece": m.ece(labels, p),
-                        "brier": m.brier(labels, p),
                     }
+                    | row
                 )
     return out
+
+
+#: Logged per row of the table as `<scorer>/<metric>` (step: the origin's date).
+BACKTEST_METRICS = ("auroc", "auroc_lo", "auroc_hi", "auroc_delta", "auroc_delta_lo",
+                    "auroc_delta_hi", "auprc", "brier", "ece")  # fmt: skip
 
 
 def step_of(day: str) -> int:
@@ -115,11 +160,13 @@ def backtest_task(
     for origin in progress(origins, label="backtest origins"):
         data = load_task_data(task_name, store_path=store, config=config, extract_date=origin)
         fitted = fit_task(data, config=config).fitted
-        rows += origin_row(data, fitted, origin=origin)
+        rows += origin_row(data, fitted, origin=origin, config=config)
         earliest = (data, fitted, origin)
     if earliest and not earliest[0].task.has_index_spell:
-        rows += stale_rows(earliest[0], earliest[1], store_path=store, config=config, end=end)
-    table = pd.DataFrame(rows)
+        data, fitted, origin = earliest
+        rows += stale_rows(data, fitted, store_path=store, config=config, end=end, origin=origin)
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    table["lag_days"] = table["lag_days"].astype("Int64")
     _record(table, task=task_name, uri=settings.paths.mlflow_uri)
     log_event("models.backtest", task=task_name, origins=len(origins), rows=len(table))
     return table
@@ -134,7 +181,7 @@ def _record(table: pd.DataFrame, *, task: str, uri: str) -> None:
             mlflow.log_text(table.to_csv(index=False), "backtest.csv")  # log_table warns on str
             for r in table.itertuples():
                 scorer = r.score if r.kind == "origin" else f"{r.score}_{r.kind}_{int(r.lag_days)}d"
-                for metric in ("auroc", "auprc", "brier", "ece"):
+                for metric in BACKTEST_METRICS:
                     value = float(getattr(r, metric))
                     if np.isfinite(value):
                         mlflow.log_metric(f"{scorer}/{metric}", value, step=step_of(r.origin))

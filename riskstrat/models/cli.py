@@ -147,7 +147,8 @@ def backtest(task: str, out_dir: Path | None) -> None:
     out_file = (out_dir or settings.paths.out_dir / "backtest") / f"{task}.csv"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_file, index=False)
-    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    shown = table.dropna(axis=1, how="all")  # readmission has no stale-score columns
+    click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     click.echo(json.dumps({"written": str(out_file)}))
 
 

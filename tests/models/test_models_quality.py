@@ -88,6 +88,26 @@ def test_backtest_retrains_per_origin_and_checks_stale_scores(settings) -> None:
     assert stale.loc["stale", "n"] == stale.loc["recomputed", "n"]
     assert stale.loc["stale", "events"] == stale.loc["recomputed", "events"]
     assert stale.loc["stale", "auroc"] != stale.loc["recomputed", "auroc"]
+    # every AUROC with its interval; baselines (and the stale score) with the paired difference
+    assert (table["auroc_lo"] < table["auroc_hi"]).all()
+    baselines = origins[origins["score"] != "model"]
+    assert np.isfinite(baselines[["auroc_delta", "auroc_delta_lo", "auroc_delta_hi"]]).all().all()
+    assert baselines["auroc_delta"].to_numpy() == pytest.approx(
+        origins.set_index("origin").loc[baselines["origin"]].query("score == 'model'")["auroc"]
+        .to_numpy() - baselines["auroc"].to_numpy()
+    )  # fmt: skip
+    assert stale.loc["stale", "auroc_delta"] == pytest.approx(
+        stale.loc["recomputed", "auroc"] - stale.loc["stale", "auroc"]
+    )
+    assert stale.loc["stale", "auroc_delta_lo"] < stale.loc["stale", "auroc_delta_hi"]
+    # the stale rows name the origin whose model scored (an extract end, like every origin row),
+    # its test date T (when the stale score was made) and T + lag (when it is judged)
+    first = str(end - timedelta(days=91))
+    assert (stale["origin"] == first).all()
+    assert (stale["test_start"] == starts[first]).all()
+    lag = pd.Timedelta(days=91)
+    assert (stale["judged_at"] == str((pd.Timestamp(starts[first]) + lag).date())).all()
+    assert stale["lag_days"].tolist() == [91, 91]
     # MLflow: one `model/auroc` series with step = each origin's date (YYYYMMDD)
     from mlflow import MlflowClient
 
