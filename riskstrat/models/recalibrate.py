@@ -54,6 +54,8 @@ class Recalibration:
     before: dict[str, object]
     after: dict[str, object]
     base_version: str
+    #: matured rows of the held-out test patients, left out of the fit (the gate's rows)
+    held_out_rows: int = 0
     version: str | None = None
     gate: dict[str, object] = field(default_factory=dict)
 
@@ -66,7 +68,8 @@ class Recalibration:
 
         out = [
             f"{self.task}: recalibrated version {self.base_version} on {self.before['rows']} "
-            f"matured rows ({self.before['events']} events; as-of {', '.join(self.as_of)})",
+            f"matured rows ({self.before['events']} events; as-of {', '.join(self.as_of)}; "
+            f"{self.held_out_rows} rows of the held-out test patients left for the gate)",
             f"  logit(p) = {self.intercept:+.4f} + {self.slope:.4f} x logit(p_champion)",
             row("before", self.before),
             row("after ", self.after),
@@ -146,6 +149,22 @@ def matured_rows(
     return keyed.merge(labelled[[*spec.keys, "label"]], on=list(spec.keys), how="left")
 
 
+def fit_rows(rows: pd.DataFrame, *, task: str) -> pd.DataFrame:
+    """The matured rows the update may be fitted on: not those of the patients the split holds
+    out for testing (riskstrat.models.split: the seeded `test_patient_share`). The promotion gate
+    judges the recalibrated version on those patients' test rows, and the latest matured date
+    is the crisis test date itself: fitted on them, the gate would judge the update on the rows
+    it was fitted to."""
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.split import patient_unit
+
+    if rows.empty:
+        return rows
+    config = load_model_config(task)
+    held = patient_unit(rows["patient_id"], seed=config.seed) < config.split.test_patient_share
+    return rows[~held].reset_index(drop=True)
+
+
 def recalibrate_task(
     task: str,
     *,
@@ -172,6 +191,8 @@ def recalibrate_task(
     with timed("recalibrate", task=task, dates=len(as_of)) as extra, connect(store) as con:
         rows = matured_rows(con, task, model=model, as_of=as_of, extract=extract)
         extra.update(rows=len(rows))
+    matured, rows = len(rows), fit_rows(rows, task=task)
+    extra_rows = {"held_out_rows": matured - len(rows)}
     events = int(rows["label"].sum()) if len(rows) else 0
     if rows.empty:
         raise RecalibrationError(NOT_MATURED.format(task=task, extract=extract, days=horizon))
@@ -191,6 +212,7 @@ def recalibrate_task(
         before=calibration_in_the_large(rows["risk"].to_numpy(), label, as_of=days) or {},
         after={},
         base_version=str(model.version),
+        **extra_rows,
     )
     recalibrated = replace(  # the same boosters (a bagged model's members too), a new map
         model,
@@ -201,7 +223,9 @@ def recalibrate_task(
         aliases=(),
     )
     with connect(store) as con:
-        check = matured_rows(con, task, model=recalibrated, as_of=as_of, extract=extract)
+        check = fit_rows(
+            matured_rows(con, task, model=recalibrated, as_of=as_of, extract=extract), task=task
+        )
     result.after = calibration_in_the_large(check["risk"].to_numpy(), label, as_of=days) or {}
     if register:
         result.version = _register(recalibrated, result, rows=check, settings=settings)
@@ -239,7 +263,8 @@ def _register(
         mlflow.set_tags({"task": result.task, "recalibrated_from": result.base_version})
         mlflow.log_params(
             {"intercept": result.intercept, "slope": result.slope, "as_of": ",".join(result.as_of),
-             "rows": len(rows), "events": result.before.get("events")}
+             "rows": len(rows), "events": result.before.get("events"),
+             "held_out_rows": result.held_out_rows}
         )  # fmt: skip
         mlflow.log_metrics(
             {f"{when}.observed_expected": float(c["observed_expected"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -186,6 +187,39 @@ def test_recalibrate_brings_calibration_in_the_large_within_10_percent(over_pred
     printed = "\n".join(result.lines())
     print("\n" + printed)
     assert "observed/expected" in printed and "promotion gate" in printed
+
+
+def test_the_update_is_not_fitted_on_the_patients_the_gate_judges(over_predicted) -> None:
+    """The gate judges a recalibrated version on the held-out patients' test rows, and the
+    latest matured date is the crisis test date: those patients must not fit the update."""
+    from riskstrat.models.config import load_model_config
+    from riskstrat.models.data import load_task_data
+    from riskstrat.models.recalibrate import matured_rows, recalibrate_task
+    from riskstrat.models.registry import load_model
+    from riskstrat.models.split import patient_unit
+    from riskstrat.registry.store import connect, latest_extract
+
+    store, uri = over_predicted.paths.store, over_predicted.paths.mlflow_uri
+    result = recalibrate_task("crisis", settings=over_predicted, register=False)
+    config = load_model_config("crisis")
+    test = load_task_data("crisis", store_path=store, config=config, splits=("test",))
+    assert str(test.periods.test[0]) in result.as_of  # the overlap the split has to prevent
+    champion = load_model("crisis", tracking_uri=uri)
+    extract = pd.Timestamp(latest_extract(store)["extract_date"]).date()
+    with connect(store) as con:
+        every = matured_rows(
+            con, "crisis", model=champion, as_of=[date.fromisoformat(d) for d in result.as_of],
+            extract=extract,
+        )  # fmt: skip
+    held = patient_unit(every["patient_id"], seed=config.seed) < config.split.test_patient_share
+    fitted_on = every[~held]
+    gate_rows = test.dataset[test.dataset["split"] == "test"]
+    assert len(gate_rows) > 0 and not set(gate_rows["patient_id"]) & set(fitted_on["patient_id"])
+    assert result.held_out_rows == int(held.sum()) > 0
+    assert result.before["rows"] == len(fitted_on)
+    assert result.before["events"] == int(fitted_on["label"].sum())
+    print(f"\nmatured rows {len(every)}: fitted on {len(fitted_on)}, left for the gate "
+          f"{int(held.sum())}; gate test rows {len(gate_rows)}")  # fmt: skip
 
 
 def test_recalibrate_cli_and_its_errors(over_predicted, monkeypatch, tmp_path: Path) -> None:
