@@ -279,7 +279,9 @@ def build_card(
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"]),
+        # the HTML template is card.html.j2: ["html"] alone left it unescaped, and the dates
+        # note's "gap_to_<reference>" became an unknown tag a browser hides
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
