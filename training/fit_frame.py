@@ -37,7 +37,10 @@ def main(
     from riskstrat.models import fit
 
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    model = fit(frame, label=label, task=task, group=group, time=time_col, exclude=exclude)
+    try:
+        model = fit(frame, label=label, task=task, group=group, time=time_col, exclude=exclude)
+    except (KeyError, ValueError) as exc:  # a column the recipe cannot use: one line, no trace
+        raise click.ClickException(f"{path}: {str(exc).strip(chr(39) + chr(34))}") from exc
     ev = model.evaluate()
     cols = ["score", "n", "events", "auroc", "auroc_lo", "auroc_hi", "ece", "auroc_delta"]
     click.echo(ev.overall[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))

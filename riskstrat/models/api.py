@@ -288,6 +288,12 @@ def fit(
             frame, group=group, time=time, sizes=sizes or SplitSizes(), seed=config.seed
         )
     reserved = [c for c in (label, group, time, split) if c]
+    training = (assigned == "train").to_numpy()
+    units = (
+        (int(frame.loc[training, group].nunique()), "groups")
+        if group
+        else (int(training.sum()), "rows")
+    )
     infos = infer_features(
         frame,
         features=features,
@@ -295,6 +301,7 @@ def fit(
         categorical=categorical,
         monotone=monotone,
         train=assigned == "train",
+        units=units,
     )
     data = frame.assign(**{LABEL: y, SPLIT: assigned.to_numpy()})
     scorers = {name: _scorer(name, given) for name, given in (baselines or {}).items()}

@@ -23,6 +23,17 @@ BAD_SPLIT = "split column {column!r}: values {values} are not train, valid, cali
 BAD_FEATURE = "feature column {column!r} has dtype {dtype}: use numbers, strings or `category`"
 BAD_SIZES = "split sizes: test {test:g} + valid {valid:g} + calib {calib:g} must be below 1"
 NO_FEATURES = "no feature columns left after removing the label, group, time and split columns"
+IDENTIFIER_LIKE = (
+    "feature column {column!r} has {levels} distinct values for {units} training {unit}: it "
+    "looks like an identifier (a number, name, date of birth or postcode), and a text column's "
+    "values are stored with the model in MLflow: give it as `group`, `exclude` it, or encode it "
+    "(e.g. an age instead of a date of birth); list it in `features` to keep it anyway"
+)
+#: A text column inferred as a feature is refused as identifier-like when its training levels
+#: exceed this share of the training units (groups, else rows) and number at least ID_MIN_LEVELS
+#: (diagnosis codes: ~700 levels for ~70k patients, 1 %; a date of birth: ~90 %).
+ID_SHARE = 0.5
+ID_MIN_LEVELS = 50
 
 
 @dataclass(frozen=True)
@@ -78,9 +89,13 @@ def infer_features(
     categorical: Sequence[str] = (),
     monotone: Mapping[str, int] | None = None,
     train: pd.Series | None = None,
+    units: tuple[int, str] | None = None,
 ) -> list[FeatureInfo]:
     """FeatureInfo per model input: strings and `category` columns are categorical (levels from
-    the training rows `train` mask), numbers numeric; `categorical` also marks numeric codes."""
+    the training rows `train` mask), numbers numeric; `categorical` also marks numeric codes.
+    `units`: (count, name) of the training units (patients, rows); an inferred text feature
+    with about one level per unit is refused (IDENTIFIER_LIKE), as its levels would be stored
+    with the model."""
     monotone = dict(monotone or {})
     rows = frame if train is None else frame[train.to_numpy()]
     out = []
@@ -97,12 +112,19 @@ def infer_features(
         ):
             raise ValueError(BAD_FEATURE.format(column=name, dtype=col.dtype))
         cat = text or name in categorical or bool(given and given.categorical)
+        levels = levels_of(rows[name]) if text else ()
+        if features is None and units is not None and len(levels) >= ID_MIN_LEVELS:
+            count, unit = units
+            if len(levels) > ID_SHARE * count:
+                raise ValueError(
+                    IDENTIFIER_LIKE.format(column=name, levels=len(levels), units=count, unit=unit)
+                )
         out.append(
             FeatureInfo(
                 name,
                 monotone=0 if cat else monotone.get(name, given.monotone if given else 0),
                 categorical=cat,
-                levels=levels_of(rows[name]) if text else (),
+                levels=levels,
             )
         )
     if not out:
