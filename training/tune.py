@@ -16,21 +16,33 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from riskstrat.config import load_settings
+from riskstrat.cliopts import TASK
+from riskstrat.config import ConfigError, load_settings
 from riskstrat.models.config import load_model_config
 from riskstrat.models.data import load_task_data
 from riskstrat.models.train import oracle_scores
 from riskstrat.models.tune import validation_table
 
+BAD_CANDIDATES = (
+    "candidates {text!r} are not a JSON object of name -> config overrides ({detail}): write "
+    'e.g. \'{{"lr03": {{"lightgbm": {{"learning_rate": 0.03}}}}}}\''
+)
+BAD_CANDIDATE = "candidate {name!r}: {detail}"
+
 
 @click.command()
-@click.argument("task")
+@TASK
 @click.argument("candidates")
 @click.option("--truth", "truth_dir", type=click.Path(exists=True, path_type=Path), default=None)
 def main(task: str, candidates: str, truth_dir: Path | None) -> None:
     """Fit each candidate (JSON: name -> config overrides) and print calib-slice metrics."""
     settings = load_settings()
-    grid = json.loads(candidates)
+    try:
+        grid = json.loads(candidates)
+        if not isinstance(grid, dict) or not all(isinstance(o, dict) for o in grid.values()):
+            raise ValueError("each candidate is a name with an object of overrides")
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise click.ClickException(BAD_CANDIDATES.format(text=candidates, detail=exc)) from exc
     by_split: dict[str, dict[str, dict]] = {}
     for name, overrides in grid.items():
         by_split.setdefault(json.dumps(overrides.get("split", {}), sort_keys=True), {})[name] = (
@@ -38,7 +50,12 @@ def main(task: str, candidates: str, truth_dir: Path | None) -> None:
         )
     tables = []
     for split_key, group in by_split.items():
-        configs = {name: load_model_config(task, overrides=o) for name, o in group.items()}
+        configs = {}
+        for name, o in group.items():
+            try:
+                configs[name] = load_model_config(task, overrides=o)
+            except ConfigError as exc:  # names the YAML file: the bad key is the candidate's
+                raise click.ClickException(BAD_CANDIDATE.format(name=name, detail=exc)) from exc
         first = next(iter(configs.values()))
         data = load_task_data(task, store_path=settings.paths.store, config=first)
         oracle = None

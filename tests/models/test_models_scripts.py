@@ -1,0 +1,29 @@
+"""The data scientists' scripts (training/) fail in one line, never with a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["crisis", "{bad json"], "Error: candidates '{bad json' are not a JSON object"),
+        (["crisis", "[1]"], "Error: candidates '[1]' are not a JSON object"),
+        (["crisis", '{"x": {"lightgbm": {"nope": 1}}}'], "Error: candidate 'x': "),
+        (["crisiss", "{}"], "unknown task 'crisiss'"),
+    ],
+)
+def test_tune_refuses_bad_candidates_in_one_line(args: list[str], expected: str) -> None:
+    from tune import main
+
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 2 if "unknown task" in expected else run.exit_code == 1
+    assert expected in run.output and "Traceback" not in run.output
+    assert not isinstance(run.exception, ValueError)  # handled, not raised
