@@ -112,16 +112,27 @@ def rollback(task: str) -> None:
     click.echo(f"champion is v{done.restored} again (v{done.demoted} tagged rolled_back); {after}")
 
 
+ALIAS_OR_VERSION = (
+    "--alias {alias} and --version {version} name two versions: give one of them (--version "
+    "alone for a version, --alias alone for the version behind it)"
+)
+
+
 @click.command("model-card")
 @TASK
 @out_option("Folder for the card (default: <out_dir>/model_cards).")
 @click.option("--alias", default="champion", show_default=True, help="Registry alias to describe.")
-@click.option("--version", default=None, help="A registered version instead of the alias.")
+@click.option(
+    "--version", default=None, help="A registered version instead of the alias (not with --alias)."
+)
 def model_card(task: str, out_dir: Path | None, alias: str, version: str | None) -> None:
     """Write the model card (Markdown + HTML) of TASK's registered model: intended use, data,
     performance overall and by subgroup, calibration, baselines, limitations, lineage."""
     from riskstrat.models.card import write_card
 
+    alias_given = click.get_current_context().get_parameter_source("alias")
+    if version is not None and alias_given is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError(ALIAS_OR_VERSION.format(alias=alias, version=version))
     settings = load_settings()
     paths = write_card(
         task,

@@ -1,4 +1,4 @@
-"""The data scientists' scripts (training/) fail in one line, never with a traceback."""
+"""The data scientists' scripts (training/) and options fail in one line, never with a traceback."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ def test_tune_refuses_bad_candidates_in_one_line(args: list[str], expected: str)
     assert run.exit_code == 2 if "unknown task" in expected else run.exit_code == 1
     assert expected in run.output and "Traceback" not in run.output
     assert not isinstance(run.exception, ValueError)  # handled, not raised
+
+
+def test_model_card_takes_an_alias_or_a_version_not_both() -> None:
+    # `--alias challenger --version 2` wrote version 2's card, the alias silently ignored
+    from riskstrat.cli import main
+    from riskstrat.models.cli import ALIAS_OR_VERSION
+
+    args = ["model-card", "crisis", "--alias", "challenger", "--version", "2"]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 2
+    assert ALIAS_OR_VERSION.format(alias="challenger", version="2") in run.output
+    assert len(run.output.strip().splitlines()) == 1
