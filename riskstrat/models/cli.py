@@ -42,6 +42,13 @@ def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: 
     click.echo(train_summary(result))
 
 
+SAME_AS_CHAMPION = (
+    "note: version {version} was trained on the same data, config and code as the champion "
+    "v{champion} (tags data_snapshot_hash, config_hash, git_sha): it is the same model, and "
+    "promoting it changes nothing"
+)
+
+
 def train_summary(result) -> str:
     """What a training run produced, its test metrics (counts as integers) and the next step."""
     lines = [
@@ -57,6 +64,8 @@ def train_summary(result) -> str:
         lines.append(result.evaluation.dates.text())
     if result.card_path:
         lines.append(f"model card: runs:/{result.run_id}/{result.card_path}")
+    if getattr(result, "same_as", None):
+        lines.append(SAME_AS_CHAMPION.format(version=result.version, champion=result.same_as))
     lines.append(next_step(result.task, alias=result.alias))
     return "\n".join(lines)
 

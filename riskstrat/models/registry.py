@@ -112,6 +112,25 @@ def signature_frame(x: pd.DataFrame, *, levels: Mapping[str, object]) -> pd.Data
     )
 
 
+#: Run tags that together fix a trained model: LightGBM runs deterministic with the config's
+#: seed, so the same data, config and code give the same model (docs/models.md).
+LINEAGE_TAGS = ("data_snapshot_hash", "config_hash", "git_sha")
+
+
+def same_as_champion(client: MlflowClient, name: str, *, version: str) -> str | None:
+    """The champion's version when `version` was trained on the same data, config and code
+    (LINEAGE_TAGS of both runs equal), else None."""
+    champion = _alias_version(client, name, CHAMPION)
+    if champion is None or champion == str(version):
+        return None
+    tags = [
+        client.get_run(client.get_model_version(name, v).run_id).data.tags
+        for v in (champion, str(version))
+    ]
+    same = all(tags[0].get(k) and tags[0].get(k) == tags[1].get(k) for k in LINEAGE_TAGS)
+    return champion if same else None
+
+
 def alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
     """The version behind `alias`, or None."""
     return _alias_version(client, name, alias)

@@ -23,7 +23,8 @@ from riskstrat.models.data import TaskData, load_task_data
 from riskstrat.models.dates_data import evaluate_dates
 from riskstrat.models.evaluate import MODEL, ORACLE, ORACLE_NO_FORESIGHT, with_notes
 from riskstrat.models.manifest import build_manifest
-from riskstrat.models.registry import model_name
+from riskstrat.models.mlflow_import import quiet
+from riskstrat.models.registry import CHALLENGER, model_name, same_as_champion, use_tracking
 from riskstrat.tasks.spec import TaskSpec
 
 
@@ -40,6 +41,8 @@ class TrainResult:
     fitted: Fitted
     model: FittedModel
     card_path: str | None
+    #: the champion's version when this one was trained on the same data, config and code
+    same_as: str | None = None
 
 
 def train_task(
@@ -224,6 +227,12 @@ def train_on_data(
         ),
     )
     metrics = ev.flat_metrics()
+    same_as = None
+    if logged.alias == CHALLENGER:
+        with quiet():
+            same_as = same_as_champion(
+                use_tracking(tracking_uri), logged.model_name, version=str(logged.version)
+            )
     log_event(
         "models.trained",
         task=config.task,
@@ -244,4 +253,5 @@ def train_on_data(
         fitted=model.fitted,
         model=model,
         card_path=logged.card_path,
+        same_as=same_as,
     )

@@ -189,3 +189,22 @@ def test_pred_contrib_equals_shap_tree_explainer() -> None:
     theirs = explainer.shap_values(x.to_numpy())
     np.testing.assert_allclose(ours.drop(columns="bias").to_numpy(), theirs, atol=1e-6)
     np.testing.assert_allclose(ours["bias"].to_numpy(), explainer.expected_value, atol=1e-6)
+
+
+def test_training_again_on_the_same_data_says_it_is_the_champion_again(uri: str) -> None:
+    """`riskstrat train` twice on one extract registered v2 as a challenger identical to v1
+    (same run name too) without a word; now the summary says so."""
+    from riskstrat.models.cli import SAME_AS_CHAMPION
+
+    config = load_model_config("crisis", overrides=FAST)
+    data = synthetic_task_data(6000)
+    first = train_on_data(data, config=config, truth_dir=None, tracking_uri=uri)
+    again = train_on_data(data, config=config, truth_dir=None, tracking_uri=uri)
+    assert (first.alias, again.alias, first.same_as, again.same_as) == (
+        "champion", "challenger", None, "1"
+    )  # fmt: skip
+    assert SAME_AS_CHAMPION.format(version="2", champion="1") in train_summary(again)
+    other = train_on_data(
+        data, config=config.model_copy(update={"seed": 8}), truth_dir=None, tracking_uri=uri
+    )
+    assert other.same_as is None and "note:" not in train_summary(other)
