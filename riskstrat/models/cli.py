@@ -88,7 +88,8 @@ def promote(task: str) -> None:
     from riskstrat.models.gate import format_gate
     from riskstrat.models.promote import promote_task
 
-    decision = promote_task(task, settings=load_settings())
+    settings = load_settings()
+    decision = promote_task(task, settings=settings)
     click.echo(format_gate(decision.table))
     verdict = "PROMOTED" if decision.promote else "REFUSED"
     click.echo(
@@ -102,8 +103,39 @@ def promote(task: str) -> None:
             f"v{decision.champion_version} keeps the alias previous-champion; "
             f"undo with `riskstrat rollback {task}`"
         )
+        note = published_note(
+            task, champion=decision.challenger_version, out_dir=settings.paths.out_dir
+        )
+        if note:
+            click.echo(note)
     else:
         click.echo(f"the champion stays v{decision.champion_version}")
+
+
+PUBLISHED_WITH = (
+    "note: the lists published for {as_of} ({path}) were scored with v{used}; the next "
+    "`riskstrat run` scores with v{champion}"
+)
+
+
+def published_note(task: str, *, champion: str, out_dir: Path) -> str | None:
+    """A note when the published lists (out/latest) were scored with another version of
+    `task` than the champion a promotion or rollback has just set; None otherwise."""
+    from riskstrat.runs.manifest import MANIFEST_FILE
+    from riskstrat.runs.publish import LATEST
+
+    path = Path(out_dir) / LATEST / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    models = manifest.get("models") or []
+    used = next((m.get("version") for m in models if m.get("task") == task), None)
+    if used is None or str(used) == str(champion):
+        return None
+    return PUBLISHED_WITH.format(
+        as_of=manifest.get("as_of", "?"), path=path, used=used, champion=champion
+    )
 
 
 @click.command("rollback")
@@ -112,13 +144,17 @@ def rollback(task: str) -> None:
     """Make TASK's previous champion (alias previous-champion) the champion again."""
     from riskstrat.models.rollback import rollback as undo_promotion
 
-    done = undo_promotion(task, tracking_uri=load_settings().paths.mlflow_uri)
+    settings = load_settings()
+    done = undo_promotion(task, tracking_uri=settings.paths.mlflow_uri)
     after = (
         f"previous-champion is now v{done.previous}"
         if done.previous
         else "no earlier champion is left to roll back to"
     )
     click.echo(f"champion is v{done.restored} again (v{done.demoted} tagged rolled_back); {after}")
+    note = published_note(task, champion=done.restored, out_dir=settings.paths.out_dir)
+    if note:
+        click.echo(note)
 
 
 ALIAS_OR_VERSION = (

@@ -77,3 +77,26 @@ def test_rollback_restores_the_champion_without_its_retired_tag(tmp_path) -> Non
     with pytest.raises(LookupError, match="nothing to roll back to"):
         rollback("crisis", tracking_uri=uri)
     assert NO_PREVIOUS  # the message the CLI prints (tests/models/test_models_registry.py)
+
+
+def test_promote_and_rollback_say_when_the_published_lists_used_another_version(
+    tmp_path,
+) -> None:
+    """After a rollback the lists in out/latest were still those the demoted version scored:
+    the output now says which version scored them and that the next run changes it."""
+    import json
+
+    from riskstrat.models.cli import PUBLISHED_WITH, published_note
+
+    out = tmp_path / "out"
+    run = out / "runs" / "2025-12-29"
+    run.mkdir(parents=True)
+    (out / "latest").symlink_to(run)
+    manifest = {"as_of": "2025-12-29", "models": [{"task": "crisis", "version": "3"}]}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    note = published_note("crisis", champion="2", out_dir=out)
+    path = out / "latest" / "manifest.json"
+    assert note == PUBLISHED_WITH.format(as_of="2025-12-29", path=path, used="3", champion="2")
+    assert published_note("crisis", champion="3", out_dir=out) is None  # lists already v3
+    assert published_note("readmission_30d", champion="1", out_dir=out) is None  # not listed
+    assert published_note("crisis", champion="2", out_dir=tmp_path / "nothing") is None
