@@ -19,7 +19,7 @@ from riskstrat.logs import log_event, progress
 from riskstrat.models import metrics as m
 from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.core import Fitted
-from riskstrat.models.data import TaskData, load_task_data
+from riskstrat.models.data import NO_EXTRACT, TaskData, load_task_data
 from riskstrat.models.evaluate import MODEL
 from riskstrat.models.intervals import bootstrap_scores
 from riskstrat.models.mlflow_import import mlflow, quiet
@@ -150,7 +150,10 @@ def backtest_task(
 
     config = load_model_config(task_name, overrides=overrides)
     store = settings.paths.store
-    end = latest_extract(store)["extract_date"]
+    latest = latest_extract(store)
+    if latest is None:  # the same one-line error as `riskstrat train` (was a TypeError)
+        raise FileNotFoundError(NO_EXTRACT.format(store=store))
+    end = latest["extract_date"]
     rows: list[dict[str, object]] = []
     earliest: tuple[TaskData, Fitted, date] | None = None
     origins = [

@@ -39,3 +39,16 @@ def test_model_card_takes_an_alias_or_a_version_not_both() -> None:
     assert run.exit_code == 2
     assert ALIAS_OR_VERSION.format(alias="challenger", version="2") in run.output
     assert len(run.output.strip().splitlines()) == 1
+
+
+def test_backtest_without_an_extract_is_the_trains_one_line_error() -> None:
+    # was "Error: internal error TypeError: 'NoneType' object is not subscriptable" (exit 70)
+    import os
+
+    from riskstrat.cli import main
+    from riskstrat.models.data import NO_EXTRACT
+
+    run = CliRunner().invoke(main, ["backtest", "readmission_30d"])  # a fresh home: no store
+    assert run.exit_code != 70, run.output
+    assert NO_EXTRACT.format(store=os.environ["RISKSTRAT_STORE"]) in run.output
+    assert "internal error" not in run.output and len(run.output.strip().splitlines()) == 1
