@@ -21,9 +21,11 @@ from riskstrat.config import load_settings
 )
 @click.option(
     "--max-rows",
-    type=int,
+    # the config's own bound (split.max_train_rows >= 1000), checked here so the error names
+    # the option, not configs/models/TASK.yaml; 0 was taken as "no cap"
+    type=click.IntRange(min=1000),
     default=None,
-    help="Train on at most this many rows (a seeded sample of the training period).",
+    help="Train on at most this many rows, at least 1000 (a seeded sample of the training period).",
 )
 @click.option("--no-register", is_flag=True, help="Log the run but do not register the model.")
 def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: bool) -> None:
@@ -31,7 +33,7 @@ def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: 
     register it (the first version becomes champion, later ones challenger)."""
     from riskstrat.models.train import train_task
 
-    overrides = {"split": {"max_train_rows": max_rows}} if max_rows else None
+    overrides = {"split": {"max_train_rows": max_rows}} if max_rows is not None else None
     result = train_task(
         task,
         settings=load_settings(),

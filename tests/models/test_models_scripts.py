@@ -52,3 +52,13 @@ def test_backtest_without_an_extract_is_the_trains_one_line_error() -> None:
     assert run.exit_code != 70, run.output
     assert NO_EXTRACT.format(store=os.environ["RISKSTRAT_STORE"]) in run.output
     assert "internal error" not in run.output and len(run.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("rows", ["0", "-5", "999"])
+def test_train_max_rows_is_checked_as_the_option(rows: str) -> None:
+    # 0 trained on every row (taken as "no cap"); -5 blamed configs/models/crisis.yaml
+    from riskstrat.cli import main
+
+    run = CliRunner().invoke(main, ["train", "crisis", "--max-rows", rows])
+    assert run.exit_code == 2
+    assert "Invalid value for '--max-rows'" in run.output and "crisis.yaml" not in run.output
