@@ -166,9 +166,13 @@ def select_lists(
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
     if len(out):
-        out["earlier_outcome"] = _earlier_outcomes(
+        notes = _earlier_outcomes(
             out["patient_id"], outcomes=outcomes, as_of=as_of, after=config.relist
         )
+        out["earlier_outcome"] = _with_earlier_listing(
+            out, notes, history=history, outcomes=outcomes, as_of=as_of, config=config,
+            known=configured,
+        )  # fmt: skip
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
@@ -231,6 +235,71 @@ def _earlier_outcomes(
     ]
     notes = pd.Series(text, index=latest.index, dtype="object")
     return patients.map(notes).astype("object").where(patients.isin(notes.index), pd.NA)
+
+
+def _with_earlier_listing(
+    rows: pd.DataFrame,
+    notes: pd.Series,
+    *,
+    history: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    as_of: date,
+    config: OutreachConfig,
+    known: dict[str, Pathway],
+) -> pd.Series:
+    """The Notes text of each listed row: the person's latest listing in the last
+    `relist.weeks` weeks (any list, main or reserve), what the practice returned for it, and,
+    for a weekly main listing, why the name is back ("On the Early intervention list of
+    29/12/2025: back, risk up 6 points since"); `notes` (an older 'Could not reach') first.
+    Before, only 'Could not reach' said anything: 158 of 161 names back within 4 weeks (a
+    nurse's month on the demo) looked new."""
+    rule = config.relist
+    day = pd.Timestamp(as_of)
+    if history.empty:
+        return notes
+    hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
+    hist = hist[(hist["as_of"] < day) & (hist["as_of"] >= day - pd.Timedelta(weeks=rule.weeks))]
+    hist = hist[hist["patient_id"].isin(set(rows["patient_id"]))]
+    if hist.empty:
+        return notes
+    last = hist.sort_values(["as_of", "pathway"], kind="mergesort")
+    last = last.drop_duplicates("patient_id", keep="last").set_index("patient_id")
+    returned: dict[tuple[str, str, pd.Timestamp], str] = {}
+    if not outcomes.empty:
+        for pid, path, on, outcome in zip(
+            outcomes["patient_id"], outcomes["pathway"], pd.to_datetime(outcomes["listed_on"]),
+            outcomes["outcome"], strict=True,
+        ):  # fmt: skip
+            returned[(str(pid), str(path), on)] = OUTCOME_LABELS.get(outcome, str(outcome))
+    weekly = {n for n, p in known.items() if p.cadence == "weekly"}
+    out = notes.astype("object").copy()
+    last_event = rows.get("last_event")
+    for i, pid in zip(rows.index, rows["patient_id"], strict=True):
+        if pid not in last.index:
+            continue
+        seen = last.loc[pid]
+        path, on = str(seen["pathway"]), seen["as_of"]
+        title = known[path].title if path in known else path.replace("_", " ")
+        text = f"On the {title} list of {on:%d/%m/%Y}"
+        if seen["section"] == RESERVE:
+            text += " (reserve)"
+        label = returned.get((str(pid), path, on))
+        if label is not None:
+            text += f": returned '{label}'"
+        elif rows.at[i, "pathway"] in weekly and path in weekly and seen["section"] == MAIN:
+            rise = (float(rows.at[i, "risk"]) - float(seen["risk"])) * 100
+            event = last_event is not None and pd.Timestamp(last_event.at[i]) >= on
+            if rise >= rule.rise_points - 1e-9:
+                text += f": back, risk up {rise:.0f} points since"
+            elif event:
+                text += ": back, new emergency admission, discharge or A&E visit since"
+        older = out.at[i]
+        out.at[i] = (
+            text
+            if pd.isna(older) or on.strftime("%d/%m/%Y") in str(older)
+            else (f"{older}; {text}")
+        )
+    return out
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:

@@ -420,3 +420,45 @@ def test_a_name_back_after_could_not_reach_says_so_in_notes(config, pathways):
     shown = display_frame(sel.lists, order=("early_intervention",)).set_index("patient_id")
     assert shown.loc["id00000", "notes"] == "Could not reach on the list of 26/05/2025"
     assert shown.drop("id00000")["notes"].isna().all()
+
+
+def test_a_name_seen_in_the_last_weeks_says_on_which_list_and_why_it_is_back(config, pathways):
+    """A nurse's month (2026-01): 158 of 161 names back within 4 weeks had empty Notes, so last
+    week's reserve names, people just followed up after discharge and names back after a rise
+    all looked new. Now Notes say which list they were on, what was returned and why back."""
+    pop = people(60, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 60)
+    pop["last_event"] = pd.NaT
+    weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
+    last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
+    first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
+    ei = first[first["pathway"] == "early_intervention"]
+    main = ei.loc[ei["section"] == "main", "patient_id"].tolist()
+    reserve = ei.loc[ei["section"] == "reserve", "patient_id"].tolist()
+    discharged = pop["patient_id"].iloc[-1]  # low crisis risk: on no weekly list last week
+    followed = pd.DataFrame(
+        {"as_of": [pd.Timestamp(last_week)], "pathway": ["post_discharge"],
+         "practice_code": ["P1"], "patient_id": [discharged], "index_spell_id": ["s1"],
+         "risk": [0.4], "section": ["main"]}
+    )  # fmt: skip
+    history = pd.concat([_history(first, day=last_week), followed], ignore_index=True)
+    rose = main[1]
+    pop.loc[pop["patient_id"] == rose, "risk"] += 0.06
+    pop.loc[pop["patient_id"] == discharged, "risk"] = 0.9
+    outcomes = pd.DataFrame(
+        {"patient_id": [main[0]], "pathway": "early_intervention",
+         "listed_on": pd.Timestamp(last_week), "contacted_on": pd.NaT,
+         "outcome": ["unreachable"]}
+    )  # fmt: skip
+    sel = _select(pop, config, weekly, capacity=20, outcomes=outcomes, history=history)
+    notes = sel.lists.set_index("patient_id")["earlier_outcome"]
+    assert (
+        notes[main[0]] == "On the Early intervention list of 26/05/2025: returned 'Could not reach'"
+    )
+    assert (
+        notes[rose] == "On the Early intervention list of 26/05/2025: back, risk up 6 points since"
+    )
+    assert notes[reserve[0]] == "On the Early intervention list of 26/05/2025 (reserve)"
+    assert notes[discharged] == "On the Post-discharge follow-up list of 26/05/2025"
+    new = set(notes.index) - {main[0], rose, discharged, *reserve}
+    assert new and notes[list(new)].isna().all()  # never listed: nothing to say
