@@ -42,6 +42,12 @@ HISTORY_COLUMNS = (
 LEFT_OUT_COLUMNS = ("practice_code", "pathway", "reason", "count")
 MISSING_SCORE_COLUMN = "scores frame: missing column {column!r}"
 MAIN, RESERVE = "main", "reserve"
+#: Extra names after the reserve of a list whose rows explain may still take off (a rise that
+#: came only from a planned admission): they are explained with the list and either move up
+#: into the places those rows leave or go (beyond this run's places). Never written.
+SPARE = "spare"
+#: Spare names per list, as a multiple of its places + reserve.
+SPARE_FACTOR = 2
 #: Left-out reason codes, in the order they are tested (a person counts under the first).
 OPTED_OUT, IN_HOSPITAL, LISTED_BEFORE, EARLIER_LIST = (
     "opted_out", "in_hospital", "listed_before", "earlier_list",
@@ -157,7 +163,7 @@ def select_lists(
         score_rows.append(chosen["_row"].to_numpy())
         chosen = chosen.drop(columns="_row")
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
-        taken.update(chosen["patient_id"])
+        taken.update(chosen.loc[chosen["section"] != SPARE, "patient_id"])
         lists.append(chosen)
         # Two columns of the left-out rows, not a copy of the whole pool with its reasons.
         counted = pd.DataFrame({"practice_code": pool["practice_code"], "reason": reason})
@@ -569,7 +575,11 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
     other_rank = (~must).groupby(ordered["practice_code"]).cumsum()
     main = must | (other_rank <= free)
     reserve = ~main & (other_rank <= free + pathway.reserve)
-    section = np.where(main, MAIN, np.where(reserve, RESERVE, ""))
+    spare = pd.Series(False, index=ordered.index)
+    if pathway.select.min_rise_points is not None:  # explain may take planned-only rises off
+        extra = SPARE_FACTOR * (free + pathway.reserve)
+        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra)
+    section = np.where(main, MAIN, np.where(reserve, RESERVE, np.where(spare, SPARE, "")))
     ordered = ordered.assign(section=section, _main=~main)
     ordered = ordered[ordered["section"] != ""]
     ordered = ordered.sort_values(["practice_code", "_main"], kind="mergesort")
@@ -580,29 +590,62 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
 def drop_planned_rises(lists: pd.DataFrame, *, selection: Selection | None) -> pd.DataFrame:
     """Explained lists without the rows whose rise came only from a planned admission
     (`rise_planned_only`: the person is under specialist care and the discharge is followed up
-    on the post-discharge list). Reserve rows move up into the places they leave; each practice
-    list's header counts them (selection.left_out, reason PLANNED_ONLY)."""
-    if "rise_planned_only" not in lists or lists.empty:
+    on the post-discharge list), and without spare names. Reserve, then spare, names move up
+    into the places they leave, so the list keeps its main places and reserve while people meet
+    its rule (before, 7 of 20 rising-risk lists of a nurse's month left 9 places empty with
+    8-31 people beyond the run's places); spares not needed are counted beyond this run's
+    places. Each practice list's header counts the rows taken off (selection.left_out, reason
+    PLANNED_ONLY)."""
+    if lists.empty:
         return lists
-    hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
-    if not hit.any():
+    if "rise_planned_only" in lists:
+        hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
+    else:
+        hit = np.zeros(len(lists), dtype=bool)
+    spare = (lists["section"] == SPARE).to_numpy()
+    if not hit.any() and not spare.any():
         return lists
-    gone = lists[hit]
-    if selection is not None:
-        counts = gone.groupby(["practice_code", "pathway"]).size().rename("count").reset_index()
-        extra = counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)]
-        selection.left_out = pd.concat([selection.left_out, extra], ignore_index=True)
-    kept = lists[~hit]
     pair = ["practice_code", "pathway"]
-    # Only the lists that lost someone are re-ranked: their main places stay as many as before.
-    touched = pd.MultiIndex.from_frame(kept[pair]).isin(pd.MultiIndex.from_frame(gone[pair]))
+    extra = []
+    if hit.any():
+        counts = lists[hit].groupby(pair).size().rename("count").reset_index()
+        extra.append(counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)])
+    kept = lists[~hit]
+    # A spare already on another list of this run (a later pathway) cannot move up.
+    others = kept.loc[kept["section"] != SPARE, "patient_id"]
+    kept = kept[(kept["section"] != SPARE) | ~kept["patient_id"].isin(set(others))]
+    # Only the lists that lost someone or hold spares are re-ranked: as many main places and
+    # reserve names as select gave them.
+    touched = pd.MultiIndex.from_frame(kept[pair]).isin(
+        pd.MultiIndex.from_frame(lists.loc[hit | spare, pair])
+    )
     moved = kept[touched].sort_values("rank", kind="mergesort")
-    if moved.empty:
-        return kept
-    places = (lists["section"] == MAIN).groupby([lists[c] for c in pair]).sum()
-    order = moved.groupby(pair, sort=False).cumcount().to_numpy() + 1
-    mains = places.reindex(pd.MultiIndex.from_frame(moved[pair])).to_numpy()
-    kept = kept.copy()
-    kept.loc[moved.index, "rank"] = order
-    kept.loc[moved.index, "section"] = np.where(order <= mains, MAIN, RESERVE)
-    return kept
+    if not moved.empty:
+        by = [lists[c] for c in pair]
+        mains = (lists["section"] == MAIN).groupby(by).sum()
+        reserves = (lists["section"] == RESERVE).groupby(by).sum()
+        at = pd.MultiIndex.from_frame(moved[pair])
+        order = moved.groupby(pair, sort=False).cumcount().to_numpy() + 1
+        n_main = mains.reindex(at).to_numpy()
+        n_kept = n_main + reserves.reindex(at).to_numpy()
+        kept = kept.copy()
+        kept.loc[moved.index, "rank"] = order
+        kept.loc[moved.index, "section"] = np.where(
+            order <= n_main, MAIN, np.where(order <= n_kept, RESERVE, SPARE)
+        )
+    unused = kept["section"] == SPARE
+    if unused.any():
+        counts = kept[unused].groupby(pair).size().rename("count").reset_index()
+        extra.append(counts.assign(reason=OVER_CAPACITY)[list(LEFT_OUT_COLUMNS)])
+    if selection is not None and extra:
+        selection.left_out = _add_left_out(selection.left_out, pd.concat(extra))
+    return kept[~unused]
+
+
+def _add_left_out(left_out: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """left_out + extra, one row per (practice, pathway, reason): counts of a reason already
+    there (beyond this run's places) are added to."""
+    both = pd.concat([left_out, extra], ignore_index=True)
+    keys = ["practice_code", "pathway", "reason"]
+    summed = both.groupby(keys, sort=False, dropna=False)["count"].sum().reset_index()
+    return summed[list(LEFT_OUT_COLUMNS)]
