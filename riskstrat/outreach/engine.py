@@ -271,10 +271,11 @@ def _with_earlier_listing(
     last = hist.sort_values(["as_of", "pathway"], kind="mergesort")
     last = last.drop_duplicates("patient_id", keep="last").set_index("patient_id")
     returned: dict[tuple[str, str, pd.Timestamp], str] = {}
-    if not outcomes.empty:
+    mine = outcomes[outcomes["patient_id"].isin(set(last.index))] if len(outcomes) else outcomes
+    if not mine.empty:  # the outcomes table only grows: read the listed people's rows only
         for pid, path, on, outcome in zip(
-            outcomes["patient_id"], outcomes["pathway"], pd.to_datetime(outcomes["listed_on"]),
-            outcomes["outcome"], strict=True,
+            mine["patient_id"], mine["pathway"], pd.to_datetime(mine["listed_on"]),
+            mine["outcome"], strict=True,
         ):  # fmt: skip
             returned[(str(pid), str(path), on)] = OUTCOME_LABELS.get(outcome, str(outcome))
     weekly = {n for n, p in known.items() if p.cadence == "weekly"}
