@@ -42,6 +42,12 @@ HISTORY_COLUMNS = (
 LEFT_OUT_COLUMNS = ("practice_code", "pathway", "reason", "count")
 MISSING_SCORE_COLUMN = "scores frame: missing column {column!r}"
 MAIN, RESERVE = "main", "reserve"
+#: Extra names after the reserve of a list whose rows explain may still take off (a rise that
+#: came only from a planned admission): they are explained with the list and either move up
+#: into the places those rows leave or go (beyond this run's places). Never written.
+SPARE = "spare"
+#: Spare names per list, as a multiple of its places + reserve.
+SPARE_FACTOR = 2
 #: Left-out reason codes, in the order they are tested (a person counts under the first).
 OPTED_OUT, IN_HOSPITAL, LISTED_BEFORE, EARLIER_LIST = (
     "opted_out", "in_hospital", "listed_before", "earlier_list",
@@ -157,7 +163,7 @@ def select_lists(
         score_rows.append(chosen["_row"].to_numpy())
         chosen = chosen.drop(columns="_row")
         chosen = chosen.assign(pathway=name, task=pathway.task, listed_on=pd.Timestamp(as_of))
-        taken.update(chosen["patient_id"])
+        taken.update(chosen.loc[chosen["section"] != SPARE, "patient_id"])
         lists.append(chosen)
         # Two columns of the left-out rows, not a copy of the whole pool with its reasons.
         counted = pd.DataFrame({"practice_code": pool["practice_code"], "reason": reason})
@@ -166,9 +172,13 @@ def select_lists(
         left_out.append(counts.reset_index().assign(pathway=name))
     out = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
     if len(out):
-        out["earlier_outcome"] = _earlier_outcomes(
+        notes = _earlier_outcomes(
             out["patient_id"], outcomes=outcomes, as_of=as_of, after=config.relist
         )
+        out["earlier_outcome"] = _with_earlier_listing(
+            out, notes, history=history, outcomes=outcomes, as_of=as_of, config=config,
+            known=configured,
+        )  # fmt: skip
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
@@ -231,6 +241,72 @@ def _earlier_outcomes(
     ]
     notes = pd.Series(text, index=latest.index, dtype="object")
     return patients.map(notes).astype("object").where(patients.isin(notes.index), pd.NA)
+
+
+def _with_earlier_listing(
+    rows: pd.DataFrame,
+    notes: pd.Series,
+    *,
+    history: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    as_of: date,
+    config: OutreachConfig,
+    known: dict[str, Pathway],
+) -> pd.Series:
+    """The Notes text of each listed row: the person's latest listing in the last
+    `relist.weeks` weeks (any list, main or reserve), what the practice returned for it, and,
+    for a weekly main listing, why the name is back ("On the Early intervention list of
+    29/12/2025: back, risk up 6 points since"); `notes` (an older 'Could not reach') first.
+    Before, only 'Could not reach' said anything: 158 of 161 names back within 4 weeks (a
+    nurse's month on the demo) looked new."""
+    rule = config.relist
+    day = pd.Timestamp(as_of)
+    if history.empty:
+        return notes
+    hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
+    hist = hist[(hist["as_of"] < day) & (hist["as_of"] >= day - pd.Timedelta(weeks=rule.weeks))]
+    hist = hist[hist["patient_id"].isin(set(rows["patient_id"]))]
+    if hist.empty:
+        return notes
+    last = hist.sort_values(["as_of", "pathway"], kind="mergesort")
+    last = last.drop_duplicates("patient_id", keep="last").set_index("patient_id")
+    returned: dict[tuple[str, str, pd.Timestamp], str] = {}
+    mine = outcomes[outcomes["patient_id"].isin(set(last.index))] if len(outcomes) else outcomes
+    if not mine.empty:  # the outcomes table only grows: read the listed people's rows only
+        for pid, path, on, outcome in zip(
+            mine["patient_id"], mine["pathway"], pd.to_datetime(mine["listed_on"]),
+            mine["outcome"], strict=True,
+        ):  # fmt: skip
+            returned[(str(pid), str(path), on)] = OUTCOME_LABELS.get(outcome, str(outcome))
+    weekly = {n for n, p in known.items() if p.cadence == "weekly"}
+    out = notes.astype("object").copy()
+    last_event = rows.get("last_event")
+    for i, pid in zip(rows.index, rows["patient_id"], strict=True):
+        if pid not in last.index:
+            continue
+        seen = last.loc[pid]
+        path, on = str(seen["pathway"]), seen["as_of"]
+        title = known[path].title if path in known else path.replace("_", " ")
+        text = f"On the {title} list of {on:%d/%m/%Y}"
+        if seen["section"] == RESERVE:
+            text += " (reserve)"
+        label = returned.get((str(pid), path, on))
+        if label is not None:
+            text += f": returned '{label}'"
+        elif rows.at[i, "pathway"] in weekly and path in weekly and seen["section"] == MAIN:
+            rise = (float(rows.at[i, "risk"]) - float(seen["risk"])) * 100
+            event = last_event is not None and pd.Timestamp(last_event.at[i]) >= on
+            if rise >= rule.rise_points - 1e-9:
+                text += f": back, risk up {rise:.0f} points since"
+            elif event:
+                text += ": back, new emergency admission, discharge or A&E visit since"
+        older = out.at[i]
+        out.at[i] = (
+            text
+            if pd.isna(older) or on.strftime("%d/%m/%Y") in str(older)
+            else (f"{older}; {text}")
+        )
+    return out
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:
@@ -500,7 +576,11 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
     other_rank = (~must).groupby(ordered["practice_code"]).cumsum()
     main = must | (other_rank <= free)
     reserve = ~main & (other_rank <= free + pathway.reserve)
-    section = np.where(main, MAIN, np.where(reserve, RESERVE, ""))
+    spare = pd.Series(False, index=ordered.index)
+    if pathway.select.min_rise_points is not None:  # explain may take planned-only rises off
+        extra = SPARE_FACTOR * (free + pathway.reserve)
+        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra)
+    section = np.where(main, MAIN, np.where(reserve, RESERVE, np.where(spare, SPARE, "")))
     ordered = ordered.assign(section=section, _main=~main)
     ordered = ordered[ordered["section"] != ""]
     ordered = ordered.sort_values(["practice_code", "_main"], kind="mergesort")
@@ -511,29 +591,62 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
 def drop_planned_rises(lists: pd.DataFrame, *, selection: Selection | None) -> pd.DataFrame:
     """Explained lists without the rows whose rise came only from a planned admission
     (`rise_planned_only`: the person is under specialist care and the discharge is followed up
-    on the post-discharge list). Reserve rows move up into the places they leave; each practice
-    list's header counts them (selection.left_out, reason PLANNED_ONLY)."""
-    if "rise_planned_only" not in lists or lists.empty:
+    on the post-discharge list), and without spare names. Reserve, then spare, names move up
+    into the places they leave, so the list keeps its main places and reserve while people meet
+    its rule (before, 7 of 20 rising-risk lists of a nurse's month left 9 places empty with
+    8-31 people beyond the run's places); spares not needed are counted beyond this run's
+    places. Each practice list's header counts the rows taken off (selection.left_out, reason
+    PLANNED_ONLY)."""
+    if lists.empty:
         return lists
-    hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
-    if not hit.any():
+    if "rise_planned_only" in lists:
+        hit = lists["rise_planned_only"].fillna(False).astype(bool).to_numpy()
+    else:
+        hit = np.zeros(len(lists), dtype=bool)
+    spare = (lists["section"] == SPARE).to_numpy()
+    if not hit.any() and not spare.any():
         return lists
-    gone = lists[hit]
-    if selection is not None:
-        counts = gone.groupby(["practice_code", "pathway"]).size().rename("count").reset_index()
-        extra = counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)]
-        selection.left_out = pd.concat([selection.left_out, extra], ignore_index=True)
-    kept = lists[~hit]
     pair = ["practice_code", "pathway"]
-    # Only the lists that lost someone are re-ranked: their main places stay as many as before.
-    touched = pd.MultiIndex.from_frame(kept[pair]).isin(pd.MultiIndex.from_frame(gone[pair]))
+    extra = []
+    if hit.any():
+        counts = lists[hit].groupby(pair).size().rename("count").reset_index()
+        extra.append(counts.assign(reason=PLANNED_ONLY)[list(LEFT_OUT_COLUMNS)])
+    kept = lists[~hit]
+    # A spare already on another list of this run (a later pathway) cannot move up.
+    others = kept.loc[kept["section"] != SPARE, "patient_id"]
+    kept = kept[(kept["section"] != SPARE) | ~kept["patient_id"].isin(set(others))]
+    # Only the lists that lost someone or hold spares are re-ranked: as many main places and
+    # reserve names as select gave them.
+    touched = pd.MultiIndex.from_frame(kept[pair]).isin(
+        pd.MultiIndex.from_frame(lists.loc[hit | spare, pair])
+    )
     moved = kept[touched].sort_values("rank", kind="mergesort")
-    if moved.empty:
-        return kept
-    places = (lists["section"] == MAIN).groupby([lists[c] for c in pair]).sum()
-    order = moved.groupby(pair, sort=False).cumcount().to_numpy() + 1
-    mains = places.reindex(pd.MultiIndex.from_frame(moved[pair])).to_numpy()
-    kept = kept.copy()
-    kept.loc[moved.index, "rank"] = order
-    kept.loc[moved.index, "section"] = np.where(order <= mains, MAIN, RESERVE)
-    return kept
+    if not moved.empty:
+        by = [lists[c] for c in pair]
+        mains = (lists["section"] == MAIN).groupby(by).sum()
+        reserves = (lists["section"] == RESERVE).groupby(by).sum()
+        at = pd.MultiIndex.from_frame(moved[pair])
+        order = moved.groupby(pair, sort=False).cumcount().to_numpy() + 1
+        n_main = mains.reindex(at).to_numpy()
+        n_kept = n_main + reserves.reindex(at).to_numpy()
+        kept = kept.copy()
+        kept.loc[moved.index, "rank"] = order
+        kept.loc[moved.index, "section"] = np.where(
+            order <= n_main, MAIN, np.where(order <= n_kept, RESERVE, SPARE)
+        )
+    unused = kept["section"] == SPARE
+    if unused.any():
+        counts = kept[unused].groupby(pair).size().rename("count").reset_index()
+        extra.append(counts.assign(reason=OVER_CAPACITY)[list(LEFT_OUT_COLUMNS)])
+    if selection is not None and extra:
+        selection.left_out = _add_left_out(selection.left_out, pd.concat(extra))
+    return kept[~unused]
+
+
+def _add_left_out(left_out: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """left_out + extra, one row per (practice, pathway, reason): counts of a reason already
+    there (beyond this run's places) are added to."""
+    both = pd.concat([left_out, extra], ignore_index=True)
+    keys = ["practice_code", "pathway", "reason"]
+    summed = both.groupby(keys, sort=False, dropna=False)["count"].sum().reset_index()
+    return summed[list(LEFT_OUT_COLUMNS)]

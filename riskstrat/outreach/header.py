@@ -118,28 +118,50 @@ def returned_text(rejects: list[tuple]) -> str:
     as the practice sees them (file, spreadsheet row, heading): "" when none."""
     if not rejects:
         return ""
+    entries = _same_entries(rejects)
     said = []
-    for file, row, column, value, rule in rejects[:RETURNED_SHOWN]:
-        name = str(file).rsplit("/", 1)[-1]
+    for names, row, column, value, rule in entries[:RETURNED_SHOWN]:
+        name = names[0]
         if not row:  # the whole file
             said.append(f"{name}: the file could not be read ({rule}); nothing in it was used")
             continue
+        if len(names) > 1:  # the same sheet returned again: one slip, said once
+            name += f" row {row} (the same in {', '.join(names[1:])})"
+        else:
+            name += f" row {row}"
         heading = FEEDBACK_HEADINGS.get(str(column), str(column).replace("_", " "))
         what = RETURNED_RULES.get(str(rule), "'{value}' breaks rule " + str(rule))
         if column == "contacted_on" and rule in UNREADABLE_RULES:  # the row was kept
             what += ", so the outcome was recorded without it"
         if column == "outcome" and rule == "not_null":
             what = "is empty although Contacted on is filled in"
-        said.append(f"{name} row {row}, {heading}: " + what.format(value=value))
-    more = len(rejects) - RETURNED_SHOWN
+        said.append(f"{name}, {heading}: " + what.format(value=value))
+    more = len(entries) - RETURNED_SHOWN
     tail = f"; and {more} more" if more > 0 else ""
-    n = len(rejects)
+    n = len(entries)
     return (
         f"Not used from your returned sheets ({n} {'entry' if n == 1 else 'entries'}): "
         + "; ".join(said)
         + tail
         + ". Correct them and return the sheet again; the rest of it was recorded."
     )
+
+
+def _same_entries(rejects: list[tuple]) -> list[tuple]:
+    """(file names, row, column, value, rule) per slip: the same row, heading, value and rule
+    in several returned files (a sheet returned twice, 'list (1).xlsx') is one entry naming
+    every file, the shortest name first. Before, a nurse's sheet saved twice listed its three
+    typos as 6 entries. Whole unreadable files stay one entry each."""
+    merged: dict[tuple, list[str]] = {}
+    for file, row, column, value, rule in rejects:
+        name = str(file).rsplit("/", 1)[-1]
+        key = (row, column, value, rule) if row else (file, row, column, value, rule)
+        merged.setdefault(key, []).append(name)
+    out = []
+    for key, names in merged.items():
+        row, column, value, rule = key[-4:]
+        out.append((sorted(set(names), key=lambda n: (len(n), n)), row, column, value, rule))
+    return out
 
 
 def list_places(
@@ -229,8 +251,11 @@ def left_out_text(
     said = [f"{counts[r]:,} {reason_text(r, pathway=pathway, config=config)}" for r in ordered]
     reviewed = selection.reviewed.get((practice_code, name), 0)
     if pathway.task.startswith("readmission"):
-        head = f"{reviewed:,} discharges reviewed: {n_listed} listed, {sum(counts.values()):,} not"
-        return head + (": " + "; ".join(said) + "." if said else ".")
+        noun = "discharge" if reviewed == 1 else "discharges"
+        head = f"{reviewed:,} {noun} reviewed: {n_listed} listed"
+        if not said:  # was "1 discharges reviewed: 1 listed, 0 not."
+            return head + "."
+        return head + f", {sum(counts.values()):,} not: " + "; ".join(said) + "."
     if not said:
         return "Nobody who meets the rule was left out."
     return "Left out although they meet the rule: " + "; ".join(said) + "."

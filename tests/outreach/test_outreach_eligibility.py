@@ -310,7 +310,8 @@ def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_m
     prev = crisis_scores(pop)
     prev.loc[prev.index[40:50], "risk"] -= 0.08  # ten rose 8 points
     sel = _select(pop, config, pathways, capacity=20, previous=prev)
-    rising = sel.lists[sel.lists["pathway"] == "rising_risk"]
+    selected = sel.lists[sel.lists["pathway"] == "rising_risk"]
+    rising = selected[selected["section"] != "spare"]  # spares are explained, never written
     places = int((rising["section"] == "main").sum())
     assert places >= 1 and (rising["section"] == "reserve").any()
     planned = rising["patient_id"].iloc[0]
@@ -318,9 +319,10 @@ def test_rises_from_a_planned_admission_only_leave_the_rising_list_and_reserve_m
     out = drop_planned_rises(explained, selection=sel)
     now = out[out["pathway"] == "rising_risk"]
     assert planned not in set(now["patient_id"])
-    assert now["rank"].tolist() == list(range(1, len(rising)))
+    assert now["rank"].tolist() == list(range(1, len(rising) + 1))
     assert int((now["section"] == "main").sum()) == places  # a reserve name moved up
-    assert now["patient_id"].tolist() == rising["patient_id"].tolist()[1:]
+    # ... and the first spare into the reserve
+    assert now["patient_id"].tolist() == selected["patient_id"].tolist()[1 : len(rising) + 1]
     gone = sel.left_out[sel.left_out["reason"] == PLANNED_ONLY]
     assert gone[["practice_code", "pathway", "count"]].values.tolist() == [["P1", "rising_risk", 1]]
     # The header must not promise a follow-up: a discharge on this run's post-discharge list is
@@ -420,3 +422,84 @@ def test_a_name_back_after_could_not_reach_says_so_in_notes(config, pathways):
     shown = display_frame(sel.lists, order=("early_intervention",)).set_index("patient_id")
     assert shown.loc["id00000", "notes"] == "Could not reach on the list of 26/05/2025"
     assert shown.drop("id00000")["notes"].isna().all()
+
+
+def test_a_name_seen_in_the_last_weeks_says_on_which_list_and_why_it_is_back(config, pathways):
+    """A nurse's month (2026-01): 158 of 161 names back within 4 weeks had empty Notes, so last
+    week's reserve names, people just followed up after discharge and names back after a rise
+    all looked new. Now Notes say which list they were on, what was returned and why back."""
+    pop = people(60, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 60)
+    pop["last_event"] = pd.NaT
+    weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
+    last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
+    first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
+    ei = first[first["pathway"] == "early_intervention"]
+    main = ei.loc[ei["section"] == "main", "patient_id"].tolist()
+    reserve = ei.loc[ei["section"] == "reserve", "patient_id"].tolist()
+    discharged = pop["patient_id"].iloc[-1]  # low crisis risk: on no weekly list last week
+    followed = pd.DataFrame(
+        {"as_of": [pd.Timestamp(last_week)], "pathway": ["post_discharge"],
+         "practice_code": ["P1"], "patient_id": [discharged], "index_spell_id": ["s1"],
+         "risk": [0.4], "section": ["main"]}
+    )  # fmt: skip
+    history = pd.concat([_history(first, day=last_week), followed], ignore_index=True)
+    rose = main[1]
+    pop.loc[pop["patient_id"] == rose, "risk"] += 0.06
+    pop.loc[pop["patient_id"] == discharged, "risk"] = 0.9
+    outcomes = pd.DataFrame(
+        {"patient_id": [main[0]], "pathway": "early_intervention",
+         "listed_on": pd.Timestamp(last_week), "contacted_on": pd.NaT,
+         "outcome": ["unreachable"]}
+    )  # fmt: skip
+    sel = _select(pop, config, weekly, capacity=20, outcomes=outcomes, history=history)
+    notes = sel.lists.set_index("patient_id")["earlier_outcome"]
+    assert (
+        notes[main[0]] == "On the Early intervention list of 26/05/2025: returned 'Could not reach'"
+    )
+    assert (
+        notes[rose] == "On the Early intervention list of 26/05/2025: back, risk up 6 points since"
+    )
+    assert notes[reserve[0]] == "On the Early intervention list of 26/05/2025 (reserve)"
+    assert notes[discharged] == "On the Post-discharge follow-up list of 26/05/2025"
+    new = set(notes.index) - {main[0], rose, discharged, *reserve}
+    assert new and notes[list(new)].isna().all()  # never listed: nothing to say
+
+
+def test_a_rising_list_keeps_its_places_when_explain_takes_more_rows_off_than_its_reserve(
+    config, pathways
+):
+    """A nurse's month (2026-01): on 7 of 20 rising-risk lists explain took off more rises
+    (only after a planned admission) than the reserve held, and 9 places stayed empty while
+    8-31 people were 'beyond this run's places' (Z00002 on 19/01/2026: 3 places, 2 listed, no
+    reserve, 12 beyond). Spare names, explained with the list, now move up into them."""
+    from riskstrat.outreach.engine import OVER_CAPACITY, PLANNED_ONLY, drop_planned_rises
+
+    pop = people(200, practices=("P1",))
+    pop["risk"] = np.linspace(0.06, 0.6, 200)
+    prev = crisis_scores(pop)
+    prev.loc[prev.index[30:60], "risk"] -= 0.08  # thirty rose 8 points
+    sel = _select(pop, config, pathways, capacity=20, previous=prev)
+    selected = sel.lists[sel.lists["pathway"] == "rising_risk"]
+    written = selected[selected["section"] != "spare"]
+    places, reserve = (written["section"] == "main").sum(), (written["section"] == "reserve").sum()
+    assert places >= 1 and reserve >= 1
+    before = sel.left_out.set_index(["pathway", "reason"])["count"]
+    beyond = int(before[("rising_risk", OVER_CAPACITY)])
+    taken_off = written["patient_id"].iloc[: places + reserve].tolist()  # every written row
+    explained = sel.lists.assign(rise_planned_only=sel.lists["patient_id"].isin(taken_off))
+    out = drop_planned_rises(explained, selection=sel)
+    now = out[out["pathway"] == "rising_risk"]
+    assert (now["section"] == "main").sum() == places  # no place left empty
+    assert (now["section"] == "reserve").sum() == reserve
+    assert not set(taken_off) & set(now["patient_id"]) and "spare" not in set(out["section"])
+    after = sel.left_out.set_index(["pathway", "reason"])["count"]
+    assert int(after[("rising_risk", PLANNED_ONLY)]) == len(taken_off)
+    unused = (selected["section"] == "spare").sum() - len(taken_off)
+    assert int(after[("rising_risk", OVER_CAPACITY)]) == beyond + unused
+    header = list_header(
+        name="rising_risk", pathway=pathways["rising_risk"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=20, n_listed=len(now),
+        n_missing_contacts=0, selection=sel, config=config,
+    )  # fmt: skip
+    assert f"{beyond + unused} beyond this run's places" in header.left_out

@@ -1,0 +1,64 @@
+"""What a list's header says about the practice's returned sheets and a day's discharges, as a
+nurse reads it (found in a nurse's month on the demo world, 2026-01)."""
+
+from __future__ import annotations
+
+from riskstrat.outreach.header import returned_text
+
+SHEET = "feedback/Z00002_early_intervention_2025-12-29.xlsx"
+AGAIN = "feedback/Z00002_early_intervention_2025-12-29 (1).xlsx"
+SLIPS = [
+    (11, "outcome", "Already under care", "allowed"),
+    (13, "outcome", "Declined.", "allowed"),
+    (14, "outcome", "DNA", "allowed"),
+]
+
+
+def test_a_sheet_returned_twice_names_each_slip_once():
+    """The same sheet saved twice ('... (1).xlsx') listed its three typos as '6 entries', each
+    twice, so the nurse counted six slips to correct. Now one entry per slip names both files."""
+    # The store's order (by file name): the copy sorts first.
+    rejects = [(AGAIN, *slip) for slip in SLIPS] + [(SHEET, *slip) for slip in SLIPS]
+    text = returned_text(rejects)
+    assert text.startswith("Not used from your returned sheets (3 entries): ")
+    assert text.count("'DNA' is not one of the choices") == 1
+    assert (
+        "Z00002_early_intervention_2025-12-29.xlsx row 11 (the same in "
+        "Z00002_early_intervention_2025-12-29 (1).xlsx), Outcome: 'Already under care' is not "
+        "one of the choices" in text
+    )
+    # Different slips in two files stay two entries; a file that could not be read is its own.
+    other = [(SHEET, 11, "outcome", "DNA", "allowed"), (AGAIN, 12, "outcome", "DNA", "allowed")]
+    assert returned_text(other).startswith("Not used from your returned sheets (2 entries): ")
+    unreadable = [(SHEET, 0, "*", "", "readable"), (AGAIN, 0, "*", "", "readable")]
+    assert returned_text(unreadable).count("the file could not be read") == 2
+
+
+def test_one_discharge_reviewed_and_listed_reads_as_english():
+    """Thursday 08/01/2026's list said '1 discharges reviewed: 1 listed, 0 not.'"""
+    import pandas as pd
+
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
+    from riskstrat.outreach.header import left_out_text
+
+    config = load_outreach_config()
+    post = load_pathways(config)["post_discharge"]
+
+    def said(reviewed: int, left: list[tuple[str, int]]) -> str:
+        rows = pd.DataFrame(
+            [("P1", "post_discharge", r, n) for r, n in left], columns=list(LEFT_OUT_COLUMNS)
+        )
+        sel = Selection(
+            lists=pd.DataFrame(), left_out=rows, reviewed={("P1", "post_discharge"): reviewed}
+        )
+        listed = reviewed - sum(n for _, n in left)
+        return left_out_text(
+            "post_discharge", post, selection=sel, practice_code="P1", config=config,
+            n_listed=listed,
+        )  # fmt: skip
+
+    assert said(1, []) == "1 discharge reviewed: 1 listed."
+    assert said(3, [("below_rule", 2)]) == (
+        "3 discharges reviewed: 1 listed, 2 not: 2 below the list's rule."
+    )
