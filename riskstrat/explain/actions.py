@@ -20,6 +20,12 @@ Two facts the features leave out are read from the row:
 - a special group's action rests on the group's fact, which may be no reason of the row: its
   why says the fact (configs/reasons.yaml `group_facts`: "on the palliative care register: a
   current plan ..."), so no action rests on something the row does not show.
+
+One hospital stay is one reason (an emergency admission and the discharge that ended it:
+`said_with` in features/*.yml) and one action, whichever of the two the reason's points came
+from: the first that applies of the discharge's rules, then the admission's (within 30 days of
+the discharge the follow-up call, then the anticipatory care plan). Before, a stay said by its
+discharge 31 days ago had no action and the same stay said by its admission had the care plan.
 """
 
 from __future__ import annotations
@@ -35,7 +41,10 @@ from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
+from riskstrat.explain.protocols import SaidWithText
+from riskstrat.explain.reasons import as_texts
 from riskstrat.explain.wording import group_facts as configured_group_facts
+from riskstrat.features.catalogue import load_catalogue
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
@@ -133,6 +142,12 @@ def suggest_actions(reasons: pd.DataFrame, *, actions: Actions, k: int = 3) -> p
     return pd.Series(out, index=reasons.index, name="actions", dtype="str")
 
 
+def configured_stays() -> dict[str, SaidWithText]:
+    """The admission feature of each `said_with` pair (features/*.yml) -> its pairing."""
+    texts = as_texts(load_catalogue())
+    return {name: t.said_with for name, t in texts.items() if t.said_with is not None}
+
+
 def row_actions(
     rows: pd.DataFrame,
     *,
@@ -140,15 +155,18 @@ def row_actions(
     values: pd.DataFrame | None = None,
     k: int = 3,
     group_facts: Mapping[str, str] | None = None,
+    stays: Mapping[str, SaidWithText] | None = None,
 ) -> pd.DataFrame:
     """`actions` and `action_why` ('; '-joined, same order) for each row.
 
     rows: pathway, group (special group or NA) and feature_1..k (the reasons' features), index
     aligned with `values` (the feature matrix: the drivers' values and the days-since columns a
     "recent" rule checks; `lace_a` on rows indexed at a discharge). group_facts: special group ->
-    its fact, said in the group action's why (default: configs/reasons.yaml).
+    its fact, said in the group action's why (default: configs/reasons.yaml). stays: the
+    `said_with` pairs, admission feature -> pairing (default: the feature catalogue's).
     """
     facts = configured_group_facts() if group_facts is None else group_facts
+    stays = configured_stays() if stays is None else stays
     features = [f"feature_{i}" for i in range(1, k + 1)]
     vals = values if values is not None else pd.DataFrame(index=rows.index)
     out_actions, out_why = [], []
@@ -156,6 +174,7 @@ def row_actions(
     # Only the columns a rule can read: the reasons' features and the "recent" rules' columns.
     read = {f for f in features if f in rows for f in rows[f].dropna().unique()}
     read |= {c for rule in actions.rules if rule.recent for c in rule.recent.columns}
+    read |= {c for first, pair in stays.items() for c in (first, pair.column, pair.same_stay)}
     read.add(ACUITY)
     value_rows = _value_rows(vals[[c for c in vals.columns if c in read]])
     known = len(vals.columns) > 0  # values given: an absent driver calls for no action
@@ -173,7 +192,12 @@ def row_actions(
             fact = facts.get(group)
             steps.append((action, f"{fact}: {why}" if fact and why else fact or why))
         drivers = _driver_actions(
-            feats, actions=actions, rules_of=rules_of, context=context, value_of=value_of
+            feats,
+            actions=actions,
+            rules_of=rules_of,
+            context=context,
+            value_of=value_of,
+            stays=stays,
         )
         steps += [s for s in drivers if s[0] not in {a for a, _ in steps}]
         if not steps:
@@ -214,6 +238,39 @@ def _days_since(value_of: Mapping[str, object], column: str) -> float:
     return _number(value_of.get(column))
 
 
+def _one_stay(
+    feature: str, value_of: Mapping[str, object], stays: Mapping[str, SaidWithText]
+) -> list[str] | None:
+    """The stay's two features, discharge first, when `feature` is one of a `said_with` pair
+    and the row's two events are one stay (the pairing's `same_stay` time equals its `column`
+    time); None otherwise."""
+    for first, pair in stays.items():
+        if feature in (first, pair.column):
+            later = _number(value_of.get(pair.column))
+            if later == _number(value_of.get(pair.same_stay)):  # NaN never equals
+                return [pair.column, first]
+    return None
+
+
+def _rule_actions(
+    rules: list[ActionRule], *, context: set[str], value_of: Mapping[str, object] | None
+) -> list[tuple[str, str]]:
+    """(action, why) of each rule that applies here: not ruled out by the list, with its
+    "recent" wording only within its window (else `otherwise`, or nothing)."""
+    out = []
+    for rule in rules:
+        if context & set(rule.not_for):
+            continue
+        action = rule.action
+        if rule.recent is not None and value_of is not None:
+            days = [_days_since(value_of, c) for c in rule.recent.columns]
+            if not any(d <= rule.recent.within_days for d in days if not np.isnan(d)):
+                action = rule.recent.otherwise
+        if action:
+            out.append((action, rule.why))
+    return out
+
+
 def _driver_actions(
     feats: list[object],
     *,
@@ -221,9 +278,11 @@ def _driver_actions(
     rules_of: Callable[[str], list[ActionRule]],
     context: set[str],
     value_of: Mapping[str, object] | None,
+    stays: Mapping[str, SaidWithText],
 ) -> list[tuple[str, str]]:
-    """Actions for the reasons' features, in reason order, at most max_driver_actions.
-    value_of: the row's values (None: not known, every driver counts)."""
+    """Actions for the reasons' features, in reason order, at most max_driver_actions; a
+    reason that says one hospital stay gets one action (module docstring). value_of: the row's
+    values (None: not known, every driver counts)."""
     chosen: list[tuple[str, str]] = []
     for feature in feats:
         if not isinstance(feature, str):
@@ -233,16 +292,15 @@ def _driver_actions(
             np.isnan(value) or (value == 0 and not feature.startswith("days_"))
         ):
             continue  # an absent or zero driver calls for no action
-        for rule in rules_of(feature):
-            if context & set(rule.not_for):
-                continue
-            action = rule.action
-            if rule.recent is not None and value_of is not None:
-                days = [_days_since(value_of, c) for c in rule.recent.columns]
-                if not any(d <= rule.recent.within_days for d in days if not np.isnan(d)):
-                    action = rule.recent.otherwise
-            if action and action not in (a for a, _ in chosen):
-                chosen.append((action, rule.why))
+        stay = _one_stay(feature, value_of, stays) if value_of is not None else None
+        where = {"context": context, "value_of": value_of}
+        if stay is None:
+            found = _rule_actions(rules_of(feature), **where)
+        else:
+            found = [a for m in stay for a in _rule_actions(rules_of(m), **where)][:1]
+        for action, why in found:
+            if action not in (a for a, _ in chosen):
+                chosen.append((action, why))
         if len(chosen) >= actions.max_driver_actions:
             break
     return chosen[: actions.max_driver_actions]

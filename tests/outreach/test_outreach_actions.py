@@ -180,3 +180,35 @@ def test_every_pathway_with_a_plan_of_care_has_its_first_action():
     assert set(ACTIONS.groups) == {"palliative_care", "care_home"}
     assert FOLLOW_UP.startswith("Follow-up call by the contact-by date")
     assert "medicines reconciliation" in FOLLOW_UP
+
+
+@pytest.mark.parametrize("days_since_discharge", [20, 31, 120])
+def test_one_hospital_stay_is_one_action_whichever_member_speaks(days_since_discharge):
+    """A stay said as one reason ("Emergency admission 35 days ago, discharged from hospital 31
+    days ago") gets the same one action whether its points came from the admission or the
+    discharge (helper-54's month: said by the discharge 31 days on, it got none)."""
+    stay = {"days_since_emerg_adm": days_since_discharge + 4,
+            "days_since_discharge": days_since_discharge,
+            "days_since_emerg_discharge": days_since_discharge}  # fmt: skip
+    by_discharge, by_admission = _actions(
+        {"pathway": "early_intervention", "features": ["days_since_discharge"], "values": stay},
+        {"pathway": "early_intervention", "features": ["days_since_emerg_adm"], "values": stay},
+    )
+    expected = {
+        20: "Follow-up call after hospital discharge",
+        31: "Anticipatory care plan after recent emergency care",
+        120: "Anticipatory care plan (past emergency care)",
+    }[days_since_discharge]
+    assert by_discharge == by_admission == [expected]
+
+
+def test_a_discharge_that_is_not_the_emergency_stays_keeps_its_own_rule():
+    """The last discharge ended a planned stay (it is not the last emergency stay's): the
+    discharge reason is that stay's alone, its follow-up call only while recent."""
+    values = {"days_since_emerg_adm": 200, "days_since_discharge": 31,
+              "days_since_emerg_discharge": 195}  # fmt: skip
+    got = _actions(
+        {"pathway": "early_intervention", "features": ["days_since_discharge", "reg_hf"],
+         "values": {**values, "reg_hf": 1}},
+    )  # fmt: skip
+    assert got == [["Heart failure review (weight monitoring, diuretic plan)"]]
