@@ -58,6 +58,17 @@ def task_names() -> list[str]:
     return sorted(p.stem for p in (config_dir() / TASK_DIR).glob("*.yaml"))
 
 
+def check_task(name: str) -> str:
+    """`name` if configs/tasks/<name>.yaml exists, else a ValueError in the CLI's words (a task
+    named in another config: schedule.yaml's jobs, report.yaml, demo.yaml, a pathway)."""
+    from riskstrat.cliopts import UNKNOWN_TASK
+
+    known = task_names()
+    if name not in known:
+        raise ValueError(UNKNOWN_TASK.format(value=name, known=", ".join(known)))
+    return name
+
+
 def load_task(name: str) -> TaskSpec:
     """configs/tasks/<name>.yaml, validated (a wrong key or type names file and key)."""
     return load_yaml(config_dir() / TASK_DIR / f"{name}.yaml", TaskSpec)
