@@ -303,7 +303,8 @@ def parse_config(raw: Any, model: type[M], *, source: Path | str) -> M:
         problems, meant = [], set()
         for err in errors:
             problem, close = _problem(model, err)
-            problems.append((_dotted(tuple(err["loc"])) or "(top level)", problem))
+            at = tuple(p for p in err["loc"] if p != "[key]")  # a dict's key: the key is the path
+            problems.append((_dotted(at) or "(top level)", problem))
             if close:
                 meant.add(_dotted((*tuple(err["loc"])[:-1], close)))
         # A misspelled required key also leaves that key missing: say it once, as the typo.
