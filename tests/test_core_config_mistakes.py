@@ -18,6 +18,7 @@ from riskstrat.cli import main
 from riskstrat.cliopts import UNKNOWN_TASK
 from riskstrat.config import BAD_VALUE, CONFIG_ERROR, ConfigError, project_root
 from riskstrat.errors import EXIT_BAD_INPUT, describe
+from riskstrat.explain import actions, wording
 from riskstrat.models import config as models_config
 from riskstrat.outreach import config as outreach_config
 from riskstrat.reports import settings as report_settings
@@ -25,6 +26,10 @@ from riskstrat.runs import demo, monitoring
 from riskstrat.tasks import spec as task_spec
 
 TASK_CRSIS = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
+PATHWAY_LITERAL = (
+    "Input should be 'early_intervention', 'post_discharge', 'rising_risk', 'palliative_care' "
+    "or 'care_home'"
+)
 FIX = ", correct the value"
 
 
@@ -40,6 +45,11 @@ LOADERS: dict[str, Callable[[], object]] = {
     "configs/demo.yaml": demo.load_demo_config,
     "configs/outreach.yaml": _outreach,
     "outreach/early_intervention.yaml": _outreach,
+    "configs/reasons.yaml": wording.load_reason_settings,
+    "outreach/actions.yaml": actions.load_actions,
+    "configs/models/readmission_30d.yaml": lambda: models_config.load_model_config(
+        "readmission_30d"
+    ),
 }
 
 # (file, text in it, replaced by, key named, problem) -- each accepted before unless noted.
@@ -96,6 +106,23 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("configs/outreach.yaml", "{died: 520, moved_away: 26}", "{died: 520, moved_away: -1}",
      "feedback_exclusions.every_list.moved_away",
      BAD_VALUE.format(problem="Input should be greater than or equal to 0", got="-1")),
+    # reasons and actions: a misspelt group or pathway matched nothing, so a group's fact was
+    # never said and an action stayed on the very list it contradicts
+    ("configs/reasons.yaml", "  palliative_care: on the palliative",
+     "  paliative_care: on the palliative", "group_facts.paliative_care",
+     BAD_VALUE.format(problem="Input should be 'palliative_care' or 'care_home'",
+                      got="'paliative_care'")),
+    ("outreach/actions.yaml", "    not_for: [post_discharge]     # the first action already",
+     "    not_for: [post_dischrge]     # the first action already", "rules.0.not_for.0",
+     BAD_VALUE.format(problem=PATHWAY_LITERAL, got="'post_dischrge'")),
+    ("outreach/actions.yaml", "  post_discharge:\n    action: Follow-up call",
+     "  post_dischrge:\n    action: Follow-up call", "pathways.post_dischrge",
+     BAD_VALUE.format(problem=PATHWAY_LITERAL, got="'post_dischrge'")),
+    # a misspelt dict key: its path, not pydantic's `oncolgy.[key]`
+    ("configs/models/readmission_30d.yaml", "    oncology: [reg_can]", "    oncolgy: [reg_can]",
+     "baselines.hospital.oncolgy", BAD_VALUE.format(
+         problem="Input should be 'oncology', 'index_urgent', 'admissions' or 'los'",
+         got="'oncolgy'")),
 ]  # fmt: skip
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,9 @@ from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
+from riskstrat.explain.wording import Group
 from riskstrat.explain.wording import group_facts as configured_group_facts
+from riskstrat.registry.contract import PATHWAYS
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
@@ -73,8 +76,9 @@ class ActionRule(StrictModel):
     action: str
     features: tuple[str, ...] = Field(min_length=1)  # glob patterns over feature names
     why: str = ""
-    #: pathways or special groups on whose rows this action contradicts the plan of care
-    not_for: tuple[str, ...] = ()
+    #: pathways or special groups on whose rows this action contradicts the plan of care (a
+    #: misspelt name matched no row, and the action stayed on the very rows it contradicts)
+    not_for: tuple[Literal[PATHWAYS], ...] = ()  # type: ignore[valid-type]
     recent: Recent | None = None
 
     _plain = field_validator("action", "why")(_no_join)
@@ -84,9 +88,9 @@ class Actions(StrictModel):
     default: str  # when nothing else applies
     default_why: str = ""
     #: pathway -> its first action
-    pathways: dict[str, Step] = Field(default_factory=dict)
+    pathways: dict[Literal[PATHWAYS], Step] = Field(default_factory=dict)  # type: ignore[valid-type]
     #: special group -> its action on lists that include the group (post-discharge)
-    groups: dict[str, Step] = Field(default_factory=dict)
+    groups: dict[Group, Step] = Field(default_factory=dict)
     max_driver_actions: int = Field(default=2, ge=0)
     rules: tuple[ActionRule, ...]
 
