@@ -325,6 +325,27 @@ class Paths(StrictModel):
     parquet_dir: Path | None = None
     mlflow_uri: str = "sqlite:///data/mlflow.db"
 
+    @field_validator("mlflow_uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        return tracking_uri(value)
+
+
+#: `sqlite//data/mlflow.db` was taken for a folder by MLflow, which stopped with internal error 70.
+NOT_A_TRACKING_URI = (
+    "{value!r} is not an MLflow tracking URI, write sqlite:///<path to mlflow.db> "
+    "(relative to the project) or http(s)://host:port"
+)
+ENVIRONMENT = "the environment"
+
+
+def tracking_uri(value: str) -> str:
+    """`value` if it reads as a tracking URI (a scheme, and sqlite's three slashes)."""
+    scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value)
+    if scheme is None or (value.startswith("sqlite:") and not value.startswith("sqlite:///")):
+        raise ValueError(NOT_A_TRACKING_URI.format(value=value))
+    return value
+
 
 #: Names a practice-code pattern must never admit: each would leave the run folder.
 UNSAFE_CODES = ("", ".", "..", "../x", "a/b", "a\\b", "/tmp/x", "a b", "a\x00")
@@ -382,6 +403,11 @@ class Settings(StrictModel):
         for env, key in ENV_OVERRIDES.items():
             if os.environ.get(env):
                 values[key] = os.environ[env]
+        try:
+            tracking_uri(values["mlflow_uri"])
+        except ValueError as exc:
+            key = "MLFLOW_TRACKING_URI"
+            raise ConfigError(CONFIG_ERROR.format(file=ENVIRONMENT, key=key, problem=exc)) from exc
         if values["parquet_dir"] is None:
             values["parquet_dir"] = Path(values["data_dir"]) / "parquet"
         for key in ("data_dir", "store", "out_dir", "source_dir", "parquet_dir"):

@@ -239,3 +239,25 @@ def test_an_empty_file_other_than_riskstrat_yaml_does_not_offer_the_defaults(
 
     path = tmp_path / "crisis.yaml"
     assert _error(path, "# nothing\n", TaskSpec) == CONFIG_EMPTY_FILE.format(file=path)
+
+
+def test_a_mistyped_tracking_uri_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite//data/mlflow.db` was taken for a folder by MLflow: internal error 70 (exit 70)."""
+    from riskstrat.config import ENVIRONMENT, NOT_A_TRACKING_URI
+
+    for value in ("sqlite//data/mlflow.db", "sqlite:/data/mlflow.db", "data/mlflow.db"):
+        problem = f"{NOT_A_TRACKING_URI.format(value=value)}, correct the value"
+        path = tmp_path / "riskstrat.yaml"
+        line = _error(path, f"paths:\n  mlflow_uri: {value}\n")
+        assert line == CONFIG_ERROR.format(file=path, key="paths.mlflow_uri", problem=problem)
+    monkeypatch.setenv("RISKSTRAT_HOME", str(tmp_path))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite//elsewhere.db")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "riskstrat.yaml").write_text("engine: duckdb\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    problem = NOT_A_TRACKING_URI.format(value="sqlite//elsewhere.db")
+    key = "MLFLOW_TRACKING_URI"
+    assert str(err.value) == CONFIG_ERROR.format(file=ENVIRONMENT, key=key, problem=problem)
