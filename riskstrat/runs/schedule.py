@@ -48,7 +48,7 @@ RUN_JOB_NEEDS_PATHWAYS = "job {id!r}: a run job needs pathways"
 RETRAIN_JOB_NEEDS_TASKS = "job {id!r}: a retrain job needs tasks"
 UNKNOWN_JOB = "no job {id!r} in {file}"
 UNKNOWN_TIMEZONE = (
-    "unknown timezone {value!r}: use an IANA name such as Europe/London (see the tz database)"
+    "unknown timezone {value!r}{hint}: use an IANA name such as Europe/London (see the tz database)"
 )
 
 
@@ -145,7 +145,7 @@ class ScheduleConfig(StrictModel):
         try:
             ZoneInfo(value)
         except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
-            raise ValueError(UNKNOWN_TIMEZONE.format(value=value)) from exc
+            raise ValueError(UNKNOWN_TIMEZONE.format(value=value, hint=_zone_hint(value))) from exc
         return value
 
     @model_validator(mode="after")
@@ -175,6 +175,18 @@ class ScheduleConfig(StrictModel):
             raise ConfigError(
                 CONFIG_ERROR.format(file=SCHEDULE_PATH, key=where, problem=problem)
             ) from exc
+
+
+def _zone_hint(value: str) -> str:
+    """' (did you mean ...?)' for a mistyped zone: another case, a bare city, a close spelling."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    by_case = {z.lower(): z for z in zones}
+    city = [z for z in zones if z.lower().endswith(f"/{value.lower()}")]
+    close = difflib.get_close_matches(value, zones, n=1, cutoff=0.8)
+    found = by_case.get(value.lower()) or (city or close or [None])[0]
+    return f" (did you mean {found!r}?)" if found else ""
 
 
 def load_schedule(path: Path | None = None) -> ScheduleConfig:

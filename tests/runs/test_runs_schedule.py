@@ -300,3 +300,21 @@ def test_a_job_naming_an_unknown_pathway_or_task_is_refused_on_load(tmp_path: Pa
         load_schedule(_write(tmp_path, text))
     problem = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
     assert str(err.value).endswith(f"jobs.0.tasks: {problem}, correct the value")
+
+
+@pytest.mark.parametrize(
+    ("zone", "hint"),
+    [
+        ("Europe/Londn", " (did you mean 'Europe/London'?)"),
+        ("europe/london", " (did you mean 'Europe/London'?)"),
+        ("London", " (did you mean 'Europe/London'?)"),
+        ("BST", ""),
+    ],
+)
+def test_a_mistyped_timezone_suggests_the_zone_meant(tmp_path: Path, zone: str, hint: str) -> None:
+    path = _write(tmp_path, f"timezone: {zone}\njobs: []\n")
+    with pytest.raises(ConfigError) as err:
+        load_schedule(path)
+    problem = sched.UNKNOWN_TIMEZONE.format(value=zone, hint=hint)
+    assert str(err.value) == f"{path}: timezone: {problem}, correct the value"
+    assert f"unknown timezone {zone!r}{hint}: use an IANA name" in str(err.value)
