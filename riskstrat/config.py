@@ -33,6 +33,7 @@ UNKNOWN_KEY = "unknown key, remove it or use one of: {known}"
 MISSING_KEY = "required but missing, add it (the shipped file in configs/ shows an example)"
 #: A value of the wrong type or out of range: pydantic's words, the value given, what to do.
 BAD_VALUE = "{problem} (got {got}), correct the value"
+NO_VALUE = "no value: nothing after the colon"
 DATE_HINT = "write dates as YYYY-MM-DD, for example 2025-12-29"
 EXPECTED_MAPPING = "expected a mapping of keys (key: value lines below it)"
 EXPECTED_LIST = "expected a list ([a, b], or one '- item' line each)"
@@ -268,6 +269,8 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 
 def _got(value: Any) -> str:
+    if value is None:
+        return NO_VALUE  # `capacity_share:` with nothing after it
     if isinstance(value, dict):
         return "a mapping of keys"
     if isinstance(value, list | tuple):

@@ -15,6 +15,7 @@ from riskstrat.config import (
     DATE_HINT,
     DEFAULTS_ENV,
     EXPECTED_MAPPING,
+    NO_VALUE,
     UNKNOWN_KEY,
     UNKNOWN_KEY_CLOSE,
     UNKNOWN_KEY_ELSEWHERE,
@@ -164,6 +165,8 @@ def _error(path: Path, text: str, model: type = Settings) -> str:
             got="'ten'")),
         ("paths: [data, out]\n", "paths", BAD_VALUE.format(problem=EXPECTED_MAPPING,
                                                            got="a list")),
+        ("ingest:\n  death_grace_days:\n", "ingest.death_grace_days", BAD_VALUE.format(
+            problem="Input should be a valid integer", got=NO_VALUE)),
         ("ingest:\n  earliest_birth_date: 30/12/1890\n", "ingest.earliest_birth_date",
          BAD_VALUE.format(
              problem="Input should be a valid date or datetime, invalid character in year",
