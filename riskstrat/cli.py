@@ -15,6 +15,7 @@ import importlib
 import os
 import sys
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,9 @@ COMMAND_MODULES: dict[str, str] = {
 DEBUG = [False]  # set by --debug (or RISKSTRAT_DEBUG=1) for the error boundary
 ABORTED = "aborted (Ctrl-C), outputs are published atomically, re-run the command when ready"
 USAGE_HINT = "(in `riskstrat {command}`; see `riskstrat {command} --help`)"
+#: An option that takes one value, given twice: click kept the last one silently (`run --as-of
+#: 2025-12-29 ... --as-of 2025-12-22` ran the 22nd).
+REPEATED_OPTION = "option {option} is given {n} times, give it once (only one value is used)"
 
 
 def _short_help(module: str, name: str) -> str | None:
@@ -87,7 +91,7 @@ class LazyGroup(click.Group):
         if module is None:
             return None
         for command in importlib.import_module(module).COMMANDS:
-            self.commands.setdefault(command.name, command)
+            self.commands.setdefault(command.name, _single_values(command))
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -127,6 +131,29 @@ class LazyGroup(click.Group):
         if isinstance(result, int) and result:  # standalone_mode=False returns Exit codes
             sys.exit(result)
         return result
+
+
+def _single_values(command: click.Command) -> click.Command:
+    """`command`, refusing a one-value option given more than once (flags and repeatable
+    options such as --pathway may repeat)."""
+    parse_args = command.parse_args
+
+    def parse_once(ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            return parse_args(ctx, args)  # click words its own parse errors
+        counts = Counter(
+            p for p in order if isinstance(p, click.Option) and not (p.multiple or p.is_flag)
+        )
+        for param, n in counts.items():
+            if n > 1:
+                option = max(param.opts, key=len)
+                raise click.UsageError(REPEATED_OPTION.format(option=option, n=n), ctx=ctx)
+        return parse_args(ctx, args)
+
+    command.parse_args = parse_once  # type: ignore[method-assign]
+    return command
 
 
 def _click_error(exc: click.ClickException, *, debug: bool) -> int:

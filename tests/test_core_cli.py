@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from riskstrat.cli import COMMAND_MODULES, main
+from riskstrat.cli import COMMAND_MODULES, REPEATED_OPTION, USAGE_HINT, main
 from riskstrat.cliopts import AS_OF_MEANING, OutFolder
 
 EXPECTED = {
@@ -76,3 +76,40 @@ def test_top_level_help_is_fast_and_imports_no_stage() -> None:
     # varies with the machine's load). Measured 0.03 s; the bar is the issue's 1 s.
     seconds = float(out.stdout.rsplit(" ", 1)[-1])
     assert seconds < 1.0, seconds
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["score", "--as-of", "2025-12-29", "--as-of", "2025-12-22"], "--as-of"),
+        (["run", "--as-of", "2025-12-29", "--engine", "duckdb", "--engine", "spark"], "--engine"),
+        (["report", "--as-of", "2025-12-29", "--out", "a", "--out", "b"], "--out"),
+        (["features", "crisis", "--as-of", "2025-12-29", "--store", "a", "--store", "b"],
+         "--store"),
+    ],
+)  # fmt: skip
+def test_a_one_value_option_given_twice_is_refused(args: list[str], option: str) -> None:
+    """Click kept the last value silently: `score --as-of 2025-12-29 --as-of 2025-12-22` scored
+    the 22nd. Refused before anything runs (no store is read), one line, exit 2."""
+    result = CliRunner().invoke(main, args)
+    problem = REPEATED_OPTION.format(option=option, n=2)
+    hint = USAGE_HINT.format(command=args[0])
+    assert result.output == f"Error: {problem} {hint}\n"
+    assert result.exit_code == 2
+
+
+def test_flags_and_repeatable_options_may_repeat() -> None:
+    result = CliRunner().invoke(
+        main, ["run", "--pathway", "crsis", "--pathways", "rising_risk", "--no-ingest",
+               "--no-ingest", "--as-of", "2025-12-29"],
+    )  # fmt: skip
+    assert "unknown pathway 'crsis'" in result.output and "given 2 times" not in result.output
+
+
+def test_a_negative_seed_is_refused_as_an_option() -> None:
+    """Was `Error: expected non-negative integer` (numpy's words: no option, nothing to do)."""
+    result = CliRunner().invoke(main, ["synth", "--seed", "-1"])
+    hint = USAGE_HINT.format(command="synth")
+    expected = f"Error: Invalid value for '--seed': -1 is not in the range x>=0. {hint}\n"
+    assert result.output == expected.replace(". (in", " (in")
+    assert result.exit_code == 2

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,10 @@ from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
 from riskstrat.explain.protocols import SaidWithText
 from riskstrat.explain.reasons import as_texts
+from riskstrat.explain.wording import Group
 from riskstrat.explain.wording import group_facts as configured_group_facts
 from riskstrat.features.catalogue import load_catalogue
+from riskstrat.registry.contract import PATHWAYS
 
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
@@ -82,8 +85,9 @@ class ActionRule(StrictModel):
     action: str
     features: tuple[str, ...] = Field(min_length=1)  # glob patterns over feature names
     why: str = ""
-    #: pathways or special groups on whose rows this action contradicts the plan of care
-    not_for: tuple[str, ...] = ()
+    #: pathways or special groups on whose rows this action contradicts the plan of care (a
+    #: misspelt name matched no row, and the action stayed on the very rows it contradicts)
+    not_for: tuple[Literal[PATHWAYS], ...] = ()  # type: ignore[valid-type]
     recent: Recent | None = None
 
     _plain = field_validator("action", "why")(_no_join)
@@ -93,9 +97,9 @@ class Actions(StrictModel):
     default: str  # when nothing else applies
     default_why: str = ""
     #: pathway -> its first action
-    pathways: dict[str, Step] = Field(default_factory=dict)
+    pathways: dict[Literal[PATHWAYS], Step] = Field(default_factory=dict)  # type: ignore[valid-type]
     #: special group -> its action on lists that include the group (post-discharge)
-    groups: dict[str, Step] = Field(default_factory=dict)
+    groups: dict[Group, Step] = Field(default_factory=dict)
     max_driver_actions: int = Field(default=2, ge=0)
     rules: tuple[ActionRule, ...]
 

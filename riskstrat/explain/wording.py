@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -13,6 +14,8 @@ from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.protocols import FeatureText
 
 REASONS_FILE = Path("configs") / "reasons.yaml"
+#: The special groups (configs/outreach.yaml special_groups): a misspelt one was never said.
+Group = Literal["palliative_care", "care_home"]
 
 
 class ReasonSettings(StrictModel):
@@ -23,11 +26,11 @@ class ReasonSettings(StrictModel):
     #: feature -> category -> what a nurse reads (the codebook's names stay the model's)
     labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     #: special group -> the fact that puts a person in it, said beside the group's action
-    group_facts: dict[str, str] = Field(default_factory=dict)
+    group_facts: dict[Group, str] = Field(default_factory=dict)
     #: special group -> the feature that says membership: not a reason on the group's own list
     #: (its title says it already; "Lives in a care home" took a reason's place on the care-home
     #: list)
-    group_features: dict[str, str] = Field(default_factory=dict)
+    group_features: dict[Group, str] = Field(default_factory=dict)
 
     @field_validator("group_facts")
     @classmethod

@@ -11,11 +11,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from riskstrat.config import StrictModel, config_dir, load_yaml, parse_config
+from riskstrat.config import (
+    CONFIG_ERROR,
+    ConfigError,
+    StrictModel,
+    config_dir,
+    load_yaml,
+    parse_config,
+)
 
 MODELS_DIR = "models"
+#: The model registered, its card and its manifest are named by `task`: it must be the file's.
+MODEL_TASK_MISMATCH = "task {task!r} does not match the file name {stem!r}, make them the same"
+SLOPE_BOUNDS = "slope_bounds {bounds} must be [low, high] with low < 1 < high"
+SHARES_IN_0_1 = "every value must lie strictly between 0 and 1 (a share: 0.05 = 5 %), got {values}"
+DAYS_POSITIVE = "every value must be a whole number of days >= 1, got {values}"
 BAG_NEEDS_FOLDS = (
     "calibration.bag_folds scores with the cross-fit's fold boosters: it needs "
     "calibration.cross_fit_folds > 1, got {folds}"
@@ -131,6 +143,14 @@ class Evaluation(StrictModel):
     bootstrap: int = Field(default=200, ge=0)
     ece_bins: int = Field(default=10, ge=2)
     top_fractions: tuple[float, ...] = (0.005, 0.02, 0.05)
+
+    @field_validator("top_fractions")
+    @classmethod
+    def _shares(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not all(0 < v < 1 for v in value):
+            raise ValueError(SHARES_IN_0_1.format(values=list(value)))
+        return value
+
     #: Subgroups smaller than this get no bootstrap interval (reported, flagged as small).
     min_group_rows: int = Field(default=100, ge=1)
     #: `max_subgroup_gap` (overall table, MLflow) is over subgroups of at least this many rows.
@@ -155,12 +175,20 @@ class Evaluation(StrictModel):
 class Gate(StrictModel):
     """Promotion gate: a challenger replaces the champion only if every rule passes."""
 
-    auroc_margin: float = Field(default=0.005, ge=0)  # challenger AUROC >= champion - margin
-    max_ece: float = Field(default=0.02, ge=0)
+    auroc_margin: float = Field(default=0.005, ge=0, le=1)  # challenger AUROC >= champion - margin
+    max_ece: float = Field(default=0.02, ge=0, le=1)
     slope_bounds: tuple[float, float] = (0.8, 1.2)
+
+    @field_validator("slope_bounds")
+    @classmethod
+    def _around_one(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] < 1 < value[1]:
+            raise ValueError(SLOPE_BOUNDS.format(bounds=list(value)))
+        return value
+
     subgroup_min_rows: int = Field(default=500, ge=1)
-    subgroup_auroc_margin: float = Field(default=0.03, ge=0)
-    subgroup_gap_margin: float = Field(default=0.02, ge=0)  # |calibration gap| worse by more
+    subgroup_auroc_margin: float = Field(default=0.03, ge=0, le=1)
+    subgroup_gap_margin: float = Field(default=0.02, ge=0, le=1)  # |calibration gap| worse by more
     #: Refuse a challenger unless its AUROC is above the champion's beyond noise (the paired
     #: bootstrap interval of challenger - champion lies above 0).
     require_improvement: bool = False
@@ -189,10 +217,17 @@ class Backtest(StrictModel):
     origin_step_days: int = Field(default=91, ge=1)
     stale_lags_days: tuple[int, ...] = (91, 182)
 
+    @field_validator("stale_lags_days")
+    @classmethod
+    def _days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not all(v >= 1 for v in value):
+            raise ValueError(DAYS_POSITIVE.format(values=list(value)))
+        return value
+
 
 class ModelConfig(StrictModel):
     task: str
-    seed: int = 7
+    seed: int = Field(default=7, ge=0)  # numpy refuses a negative seed deep in training
     lightgbm: LightGBMParams = LightGBMParams()
     early_stopping: EarlyStopping = EarlyStopping()
     split: SplitRules = SplitRules()
@@ -213,6 +248,9 @@ def load_model_config(task_name: str, *, overrides: dict[str, Any] | None = None
     """configs/models/<task>.yaml, with optional nested overrides (tests: fewer trees)."""
     path = model_config_path(task_name)
     config = load_yaml(path, ModelConfig)
+    if config.task != task_name:
+        problem = MODEL_TASK_MISMATCH.format(task=config.task, stem=task_name)
+        raise ConfigError(CONFIG_ERROR.format(file=path, key="task", problem=problem))
     if overrides:
         raw = merge_overrides(config.model_dump(mode="json"), overrides)
         config = parse_config(raw, ModelConfig, source=path)

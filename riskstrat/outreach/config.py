@@ -10,15 +10,26 @@ from __future__ import annotations
 import math
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from riskstrat.config import ConfigError, StrictModel, config_dir, load_yaml, project_root
+from riskstrat.config import (
+    CONFIG_ERROR,
+    ConfigError,
+    StrictModel,
+    config_dir,
+    load_yaml,
+    project_root,
+)
 from riskstrat.registry.contract import OUTREACH_OUTCOMES, PATHWAYS
 
 SHARES_OVER_ONE = "{file}: capacity_share: pathways' shares add up to {total:.3f}, more than 1"
 PATHWAY_FILE_MISSING = "{file}: pathway {name!r} is in pathway_order but has no file"
+PATHWAYS_DIR_MISSING = (
+    "folder {folder} does not exist, point it at the folder of pathway YAMLs (outreach/ in the "
+    "project)"
+)
 PATHWAY_NAME_MISMATCH = "{file}: name: {name!r} does not match the file name"
 ORDER_COLUMNS = ("risk", "rise_points", "contact_by", "index_date", "previous_risk")
 BAD_ORDER_KEY = "order_by key {key!r} is not one of {allowed} (prefix '-' for descending)"
@@ -33,9 +44,13 @@ class Selection(StrictModel):
     min_rise_points: float | None = Field(default=None, gt=0)
 
 
+#: Weeks since an outcome: 0 or more (-1 read as "never" was silently "no exclusion").
+Weeks = Annotated[int, Field(ge=0)]
+
+
 class Exclusions(StrictModel):
     #: outcome -> weeks: a patient with that outcome recorded this recently is not listed.
-    recent_outcomes_weeks: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+    recent_outcomes_weeks: dict[Literal[OUTREACH_OUTCOMES], Weeks] = Field(  # type: ignore[valid-type]
         default_factory=dict
     )
 
@@ -60,6 +75,14 @@ class Pathway(StrictModel):
     #: True: everyone at or above select.min_risk is listed even beyond the run's capacity (a
     #: high-risk discharge is never dropped for lack of places; the list says how many extra).
     min_risk_beyond_capacity: bool = False
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        """A task with no configs/tasks file: `outreach` said "run riskstrat score first"."""
+        from riskstrat.tasks.spec import check_task
+
+        return check_task(value)
 
     @field_validator("order_by")
     @classmethod
@@ -130,10 +153,10 @@ class FeedbackExclusions(StrictModel):
     or moved away, from any list; 'In hospital' and 'Not appropriate' keep the person off the
     weekly lists (a discharge after 'In hospital' is still followed up)."""
 
-    every_list: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+    every_list: dict[Literal[OUTREACH_OUTCOMES], Weeks] = Field(  # type: ignore[valid-type]
         default_factory=lambda: {"died": 520, "moved_away": 26}
     )
-    weekly_lists: dict[Literal[OUTREACH_OUTCOMES], int] = Field(  # type: ignore[valid-type]
+    weekly_lists: dict[Literal[OUTREACH_OUTCOMES], Weeks] = Field(  # type: ignore[valid-type]
         default_factory=lambda: {"in_hospital": 2, "not_appropriate": 26}
     )
 
@@ -182,6 +205,10 @@ def load_pathways(config: OutreachConfig, *, folder: Path | None = None) -> dict
     A special-group pathway whose group is configured as `exclude` is left out.
     """
     folder = folder or config.folder
+    if not folder.is_dir():
+        source = config_dir() / "outreach.yaml"
+        problem = PATHWAYS_DIR_MISSING.format(folder=folder)
+        raise ConfigError(CONFIG_ERROR.format(file=source, key="pathways_dir", problem=problem))
     pathways: dict[str, Pathway] = {}
     for name in config.pathway_order:
         path = folder / f"{name}.yaml"

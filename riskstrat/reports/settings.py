@@ -11,6 +11,13 @@ from riskstrat.registry.contract import REGISTERS
 
 PYRAMID_ORDER = "pyramid top_share must increase band by band and the last band must be 1.0"
 FUNNEL_LIMITS = "funnel_limits must lie strictly between 0 and 1"
+FUNNEL_LIMITS_EMPTY = "funnel_limits is empty: give at least one level, e.g. [0.95, 0.998]"
+#: max_count below min_count suppressed nothing while the report said "counts 7-1 hidden".
+SUPPRESSION_RANGE = (
+    "max_count ({max}) is below min_count ({min}): no count would be suppressed; "
+    "counts from min_count to max_count are hidden (NHS: 1 to 7)"
+)
+BAND_NAMES = "pyramid band names must differ, {name!r} is given twice"
 
 
 class Band(StrictModel):
@@ -24,6 +31,12 @@ class Suppression(StrictModel):
     max_count: int = Field(default=7, ge=0)
     rounding_base: int = Field(default=5, ge=1)
     symbol: str = "*"
+
+    @model_validator(mode="after")
+    def _range(self) -> Suppression:
+        if self.max_count < self.min_count:
+            raise ValueError(SUPPRESSION_RANGE.format(max=self.max_count, min=self.min_count))
+        return self
 
 
 class BedDays(StrictModel):
@@ -79,6 +92,8 @@ class ReportConfig(StrictModel):
     @field_validator("funnel_limits")
     @classmethod
     def _limits(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value:
+            raise ValueError(FUNNEL_LIMITS_EMPTY)
         if not all(0 < v < 1 for v in value):
             raise ValueError(FUNNEL_LIMITS)
         return tuple(sorted(value))
@@ -88,7 +103,18 @@ class ReportConfig(StrictModel):
         shares = [b.top_share for b in self.pyramid]
         if not shares or shares != sorted(set(shares)) or shares[-1] != 1.0:
             raise ValueError(PYRAMID_ORDER)
+        names = [b.name for b in self.pyramid]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(BAND_NAMES.format(name=name))
         return self
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        from riskstrat.tasks.spec import check_task
+
+        return check_task(value)
 
 
 def load_report_config(path: Path | str | None = None) -> ReportConfig:

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event, timed
@@ -27,21 +28,48 @@ STAMP = "demo-stamp.json"
 SHOWN_METRICS = ("auroc", "auprc", "brier", "ece")
 #: The paired model - scorer AUROC difference with its bootstrap interval (evaluate.py).
 DELTA_COLUMN = "model-score AUROC (95% CI)"
+DEMO_DATES = (
+    "the dates must run start < end < as_of (history, extract date, the run after it), got "
+    "start {start}, end {end}, as_of {as_of}"
+)
+DEMO_FORMAT = "format {value!r} is not one of {allowed}"
 
 
 class DemoConfig(StrictModel):
-    patients: int
-    practices: int
+    patients: int = Field(ge=1)
+    practices: int = Field(ge=1)
     start: date
     end: date
     as_of: date
-    seed: int
+    seed: int = Field(ge=0)
     format: str = "parquet"
     tasks: list[str]
     #: Weeks of crisis scores back-filled before as_of (point in time: features see only data
     #: before each date), so the run has last week's scores for rising risk and the report's
     #: week-on-week trend. Only scores: a run never publishes lists for a date before its extract.
-    history_weeks: int = 1
+    history_weeks: int = Field(default=1, ge=0)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from riskstrat.synth.tables import FORMATS
+
+        if value not in FORMATS:
+            raise ValueError(DEMO_FORMAT.format(value=value, allowed=", ".join(FORMATS)))
+        return value
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, value: list[str]) -> list[str]:
+        from riskstrat.tasks.spec import check_task
+
+        return [check_task(name) for name in value]
+
+    @model_validator(mode="after")
+    def _date_order(self) -> DemoConfig:
+        if not self.start < self.end < self.as_of:
+            raise ValueError(DEMO_DATES.format(start=self.start, end=self.end, as_of=self.as_of))
+        return self
 
 
 def load_demo_config(path: Path | None = None) -> DemoConfig:

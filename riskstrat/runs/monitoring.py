@@ -12,12 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, model_validator
 
 from riskstrat.config import StrictModel, config_dir, load_yaml
 from riskstrat.reports.tables import sorted_auroc
 from riskstrat.slices import SLICES, code_positions, slice_categories
 
 MONITORING_FILE = "monitoring.yaml"
+PSI_ALERT_BELOW_WARN = (
+    "psi.alert ({alert:g}) is below psi.warn ({warn:g}): a major shift must be at least a "
+    "moderate one, raise alert or lower warn"
+)
 BAD_REFERENCE = "reference for {name!r}: {problem}"
 WARN_FEATURE_PSI = "input drift: {n} feature(s) shifted since training (PSI > {warn:g}): {names}"
 WARN_FEATURE_PSI_MAJOR = "major input drift (PSI > {alert:g}): {names}"
@@ -43,29 +48,36 @@ WARN_SLICE_AUROC = (
 
 
 class PsiConfig(StrictModel):
-    min_rows: int = 500
-    warn: float = 0.10
-    alert: float = 0.25
-    floor: float = 1e-4
-    max_listed: int = 10
+    min_rows: int = Field(default=500, ge=0)
+    warn: float = Field(default=0.10, ge=0)
+    alert: float = Field(default=0.25, ge=0)
+    floor: float = Field(default=1e-4, gt=0, lt=1)  # 0: PSI of an empty bin is infinite
+    max_listed: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _alert_above_warn(self) -> PsiConfig:
+        if self.alert < self.warn:
+            raise ValueError(PSI_ALERT_BELOW_WARN.format(alert=self.alert, warn=self.warn))
+        return self
 
 
 class ScoreConfig(StrictModel):
-    psi_warn: float = 0.10
-    mean_change_warn: float = 0.25
-    previous_max_days: int = 14
+    psi_warn: float = Field(default=0.10, ge=0)
+    mean_change_warn: float = Field(default=0.25, ge=0)
+    previous_max_days: int = Field(default=14, ge=1)
 
 
 class PerformanceConfig(StrictModel):
-    slack_days: int = 35
-    min_rows: int = 200
-    auroc_warn: float = 0.70
-    calibration_gap_warn: float = 0.02
-    calibration_ratio_warn: float = 0.10
-    calibration_z: float = 3.0
-    slice_min_rows: int = 500
-    slice_gap_warn: float = 0.03
-    slice_auroc_drop_warn: float = 0.08
+    slack_days: int = Field(default=35, ge=0)
+    min_rows: int = Field(default=200, ge=0)
+    #: shares and AUROCs lie in [0, 1]: 70 written for 0.70 never warned
+    auroc_warn: float = Field(default=0.70, ge=0, le=1)
+    calibration_gap_warn: float = Field(default=0.02, ge=0, le=1)
+    calibration_ratio_warn: float = Field(default=0.10, ge=0)
+    calibration_z: float = Field(default=3.0, ge=0)
+    slice_min_rows: int = Field(default=500, ge=0)
+    slice_gap_warn: float = Field(default=0.03, ge=0, le=1)
+    slice_auroc_drop_warn: float = Field(default=0.08, ge=0, le=1)
 
 
 class MonitoringConfig(StrictModel):

@@ -33,6 +33,7 @@ from riskstrat.runs.manifest import (
     read_manifest,
     write_manifest,
 )
+from riskstrat.runs.preflight import check_run_configs
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
 from riskstrat.runs.steps import Step
@@ -64,6 +65,7 @@ def run_once(
     published run of the same as-of, so files of the other pathways are kept.
     """
     options = options or RunOptions()
+    check_run_configs(report=options.report)
     out_dir = settings.paths.out_dir
     with run_lock(settings.paths.data_dir, timeout=options.lock_timeout_seconds):
         done = published_manifest(out_dir, as_of)

@@ -9,6 +9,7 @@ pending (possibly missed) run time survives a restart; a changed one is replaced
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from riskstrat.config import Settings, StrictModel, config_dir, load_yaml
+from riskstrat.config import CONFIG_ERROR, ConfigError, Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event
 from riskstrat.runs.hook import FailureHook
 
@@ -31,39 +32,55 @@ if TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger
 
 SCHEDULE_FILE = "schedule.yaml"
+SCHEDULE_PATH = f"configs/{SCHEDULE_FILE}"  # as an error names it
 JOB_FUNC = "riskstrat.runs.scheduler:run_job"  # riskstrat/runs/scheduler.py
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_OF_WEEK_NAMES_ONLY = (
     "day_of_week {value!r}: use day names (mon..sun), not numbers: APScheduler counts 0 = Monday, "
     "cron counts 0 = Sunday, so numbers are ambiguous"
 )
+DAY_OF_WEEK_UNKNOWN = "day_of_week {value!r}: {token!r} is not a day, use mon..sun{hint}"
+#: A cron field APScheduler refuses (hour 25, minute 60, 'seven', '1st sunday'), found where the
+#: trigger is made (`status`, `schedule`, the scheduler): one line naming the job and its cron.
+CRON_INVALID = "{problem}; correct the cron field (APScheduler 3 cron, e.g. hour: 7)"
 DUPLICATE_JOB_ID = "job id {id!r} appears more than once"
 RUN_JOB_NEEDS_PATHWAYS = "job {id!r}: a run job needs pathways"
 RETRAIN_JOB_NEEDS_TASKS = "job {id!r}: a retrain job needs tasks"
 UNKNOWN_JOB = "no job {id!r} in {file}"
 UNKNOWN_TIMEZONE = (
-    "unknown timezone {value!r}: use an IANA name such as Europe/London (see the tz database)"
+    "unknown timezone {value!r}{hint}: use an IANA name such as Europe/London (see the tz database)"
 )
+
+
+_DAY_ENDINGS = ("day", "sday", "nesday", "rsday", "day", "urday", "day")
 
 
 class Cron(StrictModel):
     """APScheduler 3 cron fields (strings as in the docs, e.g. 'mon-fri', '1st sun')."""
 
     day_of_week: str | None = None
-    day: str | None = None
-    month: str | None = None
+    day: str | int | None = None  # `day: 1` is a number in YAML: the 1st of the month
+    month: str | int | None = None
     hour: str | int = 0
     minute: str | int = 0
 
-    @field_validator("day_of_week")
+    @field_validator("day_of_week", mode="before")
     @classmethod
-    def _names_only(cls, value: str | None) -> str | None:
+    def _names_only(cls, value: object) -> str | None:
         if value is None:
             return value
+        value = str(value).strip()
         for token in value.lower().split(","):
-            parts = token.split("/")[0].split("-")
-            if not all(p in (*DAY_NAMES, "*") for p in parts):
-                raise ValueError(DAY_OF_WEEK_NAMES_ONLY.format(value=value))
+            for part in token.split("/")[0].split("-"):
+                if part in (*DAY_NAMES, "*"):
+                    continue
+                if part.strip().isdigit():
+                    raise ValueError(DAY_OF_WEEK_NAMES_ONLY.format(value=value))
+                full = {f"{d}{rest}": d for d, rest in zip(DAY_NAMES, _DAY_ENDINGS, strict=True)}
+                close = difflib.get_close_matches(part, [*full, *DAY_NAMES], n=3, cutoff=0.75)
+                days = " or ".join(dict.fromkeys(repr(full.get(c, c)) for c in close))
+                hint = f" (did you mean {days}?)" if close else ""
+                raise ValueError(DAY_OF_WEEK_UNKNOWN.format(value=value, token=part, hint=hint))
         return value.lower()
 
 
@@ -79,6 +96,24 @@ class JobConfig(StrictModel):
     #: last run), run it on the next working day, or run anyway (retraining).
     on_bank_holiday: Literal["skip", "next_working_day", "run"] = "skip"
     catch_up_hours: float | None = Field(None, gt=0)  # None: the schedule's catch_up_hours
+
+    @field_validator("pathways")
+    @classmethod
+    def _known_pathways(cls, value: list[str]) -> list[str]:
+        from riskstrat.cliopts import UNKNOWN_PATHWAY, pathway_names
+
+        for name in value:
+            if name not in pathway_names():
+                known = ", ".join(pathway_names())
+                raise ValueError(UNKNOWN_PATHWAY.format(value=name, known=known))
+        return value
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, value: list[str]) -> list[str]:
+        from riskstrat.tasks.spec import check_task
+
+        return [check_task(name) for name in value]
 
     @model_validator(mode="after")
     def _kind_fields(self) -> JobConfig:
@@ -110,7 +145,7 @@ class ScheduleConfig(StrictModel):
         try:
             ZoneInfo(value)
         except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
-            raise ValueError(UNKNOWN_TIMEZONE.format(value=value)) from exc
+            raise ValueError(UNKNOWN_TIMEZONE.format(value=value, hint=_zone_hint(value))) from exc
         return value
 
     @model_validator(mode="after")
@@ -132,7 +167,26 @@ class ScheduleConfig(StrictModel):
         from apscheduler.triggers.cron import CronTrigger
 
         fields = job.cron.model_dump(exclude_none=True)
-        return CronTrigger(**fields, timezone=ZoneInfo(self.timezone))
+        try:
+            return CronTrigger(**fields, timezone=ZoneInfo(self.timezone))
+        except ValueError as exc:
+            where = f"jobs[{job.id}].cron"
+            problem = CRON_INVALID.format(problem=" ".join(str(exc).split()))
+            raise ConfigError(
+                CONFIG_ERROR.format(file=SCHEDULE_PATH, key=where, problem=problem)
+            ) from exc
+
+
+def _zone_hint(value: str) -> str:
+    """' (did you mean ...?)' for a mistyped zone: another case, a bare city, a close spelling."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    by_case = {z.lower(): z for z in zones}
+    city = [z for z in zones if z.lower().endswith(f"/{value.lower()}")]
+    close = difflib.get_close_matches(value, zones, n=1, cutoff=0.8)
+    found = by_case.get(value.lower()) or (city or close or [None])[0]
+    return f" (did you mean {found!r}?)" if found else ""
 
 
 def load_schedule(path: Path | None = None) -> ScheduleConfig:

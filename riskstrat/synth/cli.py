@@ -43,7 +43,7 @@ from riskstrat.synth.tables import FORMATS
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),  # numpy refuses a negative seed ("expected non-negative integer")
     default=1,
     show_default=True,
     help="Random seed: the same seed gives identical files.",

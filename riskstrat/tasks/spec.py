@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from riskstrat.config import StrictModel, config_dir, load_yaml
+from riskstrat.config import CONFIG_ERROR, ConfigError, StrictModel, config_dir, load_yaml
 from riskstrat.registry.contract import ADMISSION_METHODS, DISCHARGE_DESTINATIONS
 
 TASK_DIR = "tasks"
 UNKNOWN_VALUE = "{what} {value!r} is not one of {allowed}"
+#: The features file, the scores' task column and the report all use `name`: a file whose name
+#: says otherwise wrote `crsis` scores while every reader looked for `crisis`.
+TASK_NAME_MISMATCH = "{name!r} does not match the file name {stem!r}, make them the same"
+#: A gap longer than the window itself: the label starts after the horizon it names.
+GAP_OVER_HORIZON = (
+    "gap_days ({gap}) is longer than horizon_days ({horizon}): the label window would start "
+    "after the horizon it names; shorten the gap or lengthen the horizon"
+)
 
 
 class IndexSpec(StrictModel):
@@ -35,6 +43,12 @@ class LabelSpec(StrictModel):
     gap_days: int = Field(default=0, ge=0)  # window = [index + gap, index + gap + horizon)
     count_death: bool = False  # SPARRA convention: a death in the window is also an event
     exclude_index_spell: bool = False  # the index spell never labels itself
+
+    @model_validator(mode="after")
+    def _gap_within_horizon(self) -> LabelSpec:
+        if self.gap_days > self.horizon_days:
+            raise ValueError(GAP_OVER_HORIZON.format(gap=self.gap_days, horizon=self.horizon_days))
+        return self
 
 
 class TaskSpec(StrictModel):
@@ -58,9 +72,25 @@ def task_names() -> list[str]:
     return sorted(p.stem for p in (config_dir() / TASK_DIR).glob("*.yaml"))
 
 
+def check_task(name: str) -> str:
+    """`name` if configs/tasks/<name>.yaml exists, else a ValueError in the CLI's words (a task
+    named in another config: schedule.yaml's jobs, report.yaml, demo.yaml, a pathway)."""
+    from riskstrat.cliopts import UNKNOWN_TASK
+
+    known = task_names()
+    if name not in known:
+        raise ValueError(UNKNOWN_TASK.format(value=name, known=", ".join(known)))
+    return name
+
+
 def load_task(name: str) -> TaskSpec:
     """configs/tasks/<name>.yaml, validated (a wrong key or type names file and key)."""
-    return load_yaml(config_dir() / TASK_DIR / f"{name}.yaml", TaskSpec)
+    path = config_dir() / TASK_DIR / f"{name}.yaml"
+    spec = load_yaml(path, TaskSpec)
+    if spec.name != name:
+        problem = TASK_NAME_MISMATCH.format(name=spec.name, stem=name)
+        raise ConfigError(CONFIG_ERROR.format(file=path, key="name", problem=problem))
+    return spec
 
 
 def resolve_task(task: TaskSpec | str) -> TaskSpec:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from riskstrat.config import CONFIG_ERROR, ConfigError, project_root
+from riskstrat.config import CONFIG_ERROR, UNKNOWN_KEY_CLOSE, ConfigError, project_root
 from riskstrat.features import catalogue_markdown, load_catalogue
 from riskstrat.features.catalogue import (
     DUPLICATE_COLUMN,
@@ -101,7 +101,7 @@ def test_wrong_key_names_file_and_key(folder: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_catalogue(folder)
     assert CONFIG_ERROR.format(
-        file=yml, key="features.0.monotonic", problem="Extra inputs are not permitted"
+        file=yml, key="features.0.monotonic", problem=UNKNOWN_KEY_CLOSE.format(close="monotone")
     ) in str(err.value)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from riskstrat.config import ConfigError
+from riskstrat.config import UNKNOWN_KEY_CLOSE, ConfigError
 from riskstrat.outreach.calendar import add_working_days, previous_working_day
 from riskstrat.outreach.config import (
     PATHWAY_FILE_MISSING,
@@ -85,7 +85,8 @@ def test_wrong_key_names_file_and_key(tmp_path):
     path.write_text(path.read_text().replace("min_rise_points:", "min_rise_pts:"))
     with pytest.raises(ConfigError) as err:
         load_pathways(CONFIG, folder=folder)
-    assert f"{path}: select.min_rise_pts: Extra inputs are not permitted" in str(err.value)
+    problem = UNKNOWN_KEY_CLOSE.format(close="min_rise_points")
+    assert f"{path}: select.min_rise_pts: {problem}" in str(err.value)
 
 
 def test_wrong_type_and_order_key(tmp_path):
@@ -119,4 +120,5 @@ def test_outreach_yaml_wrong_key(tmp_path):
     path.write_text("respect_opt_out: true\n")
     with pytest.raises(ConfigError) as err:
         load_outreach_config(path)
-    assert f"{path}: respect_opt_out: Extra inputs are not permitted" in str(err.value)
+    problem = UNKNOWN_KEY_CLOSE.format(close="respect_data_opt_out")
+    assert f"{path}: respect_opt_out: {problem}" in str(err.value)

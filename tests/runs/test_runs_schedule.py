@@ -223,3 +223,98 @@ def test_schedule_command_installs_jobs_and_stops_cleanly_on_sigterm(tmp_path: P
     assert any("weekly_early_intervention=added" in line for line in lines)
     stored = stored_next_run_times(load_schedule(), settings=load_settings())
     assert set(stored) == {j.id for j in load_schedule().jobs}
+
+
+def _job(cron: str, *, kind: str = "run") -> str:
+    what = "pathways: [post_discharge]" if kind == "run" else "tasks: [crisis]"
+    return f"jobs:\n  - {{id: x, kind: {kind}, {what}, cron: {{{cron}}}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("dow", "message"),
+    [
+        ("1", DAY_OF_WEEK_NAMES_ONLY.format(value="1")),  # a YAML number, not a string
+        ("Monday", sched.DAY_OF_WEEK_UNKNOWN.format(value="Monday", token="monday",
+                                                    hint=" (did you mean 'mon'?)")),
+        ("Munday", sched.DAY_OF_WEEK_UNKNOWN.format(value="Munday", token="munday",
+                                                    hint=" (did you mean 'sun' or 'mon'?)")),
+        ("mon-thurs", sched.DAY_OF_WEEK_UNKNOWN.format(value="mon-thurs", token="thurs",
+                                                     hint=" (did you mean 'thu'?)")),
+    ],
+)  # fmt: skip
+def test_a_mistyped_day_name_says_which_day_names_are_meant(
+    tmp_path: Path, dow: str, message: str
+) -> None:
+    """'Munday' and 'Monday' were told "not numbers" (and 1, a YAML number, "a valid string")."""
+    path = _write(tmp_path, _job(f"day_of_week: {dow}, hour: 7"))
+    with pytest.raises(ConfigError) as err:
+        load_schedule(path)
+    assert f"{path}: jobs.0.cron.day_of_week: {message}, correct the value" == str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("cron", "problem"),
+    [
+        ("day_of_week: mon, hour: 25", "Error validating expression '25': the last value (25) "
+                                       "is higher than the maximum value (23)"),
+        ("day_of_week: mon, hour: seven", 'Unrecognized expression "seven" for field "hour"'),
+        ("day: 1st sunday, hour: 2", 'Invalid weekday name "sunday"'),
+    ],
+)  # fmt: skip
+def test_a_cron_field_apscheduler_refuses_is_a_config_error_not_an_internal_one(
+    tmp_path: Path, cron: str, problem: str
+) -> None:
+    """hour 25 was `internal error ValueError ... report it` (exit 70) from `riskstrat status`."""
+    from riskstrat.errors import EXIT_BAD_INPUT, describe
+
+    config = load_schedule(_write(tmp_path, _job(cron)))
+    with pytest.raises(ConfigError) as err:
+        next_fire_times(config, now=datetime(2026, 1, 1, tzinfo=UTC))
+    expected = sched.CONFIG_ERROR.format(
+        file=sched.SCHEDULE_PATH, key="jobs[x].cron", problem=sched.CRON_INVALID.format(
+            problem=problem)
+    )  # fmt: skip
+    assert str(err.value) == expected
+    assert describe(err.value) == (expected, EXIT_BAD_INPUT)
+
+
+def test_a_day_of_month_may_be_a_yaml_number(tmp_path: Path) -> None:
+    """`day: 1` (a YAML int) was refused as "Input should be a valid string"."""
+    config = load_schedule(_write(tmp_path, _job("day: 1, hour: 2", kind="retrain")))
+    (first,) = next_fire_times(config, now=datetime(2026, 1, 5, tzinfo=UTC))["x"]
+    assert first.astimezone(LONDON).replace(tzinfo=None) == datetime(2026, 2, 1, 2)
+
+
+def test_a_job_naming_an_unknown_pathway_or_task_is_refused_on_load(tmp_path: Path) -> None:
+    """Accepted before: `status` showed the job, and the run failed at 07:00 on its day."""
+    from riskstrat.cliopts import UNKNOWN_PATHWAY, UNKNOWN_TASK
+
+    text = _job("day_of_week: mon").replace("post_discharge", "post_dischrage")
+    with pytest.raises(ConfigError) as err:
+        load_schedule(_write(tmp_path, text))
+    known = "early_intervention, post_discharge, rising_risk, palliative_care, care_home"
+    problem = UNKNOWN_PATHWAY.format(value="post_dischrage", known=known)
+    assert str(err.value).endswith(f"jobs.0.pathways: {problem}, correct the value")
+    text = _job("day_of_week: sun", kind="retrain").replace("crisis", "crsis")
+    with pytest.raises(ConfigError) as err:
+        load_schedule(_write(tmp_path, text))
+    problem = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
+    assert str(err.value).endswith(f"jobs.0.tasks: {problem}, correct the value")
+
+
+@pytest.mark.parametrize(
+    ("zone", "hint"),
+    [
+        ("Europe/Londn", " (did you mean 'Europe/London'?)"),
+        ("europe/london", " (did you mean 'Europe/London'?)"),
+        ("London", " (did you mean 'Europe/London'?)"),
+        ("BST", ""),
+    ],
+)
+def test_a_mistyped_timezone_suggests_the_zone_meant(tmp_path: Path, zone: str, hint: str) -> None:
+    path = _write(tmp_path, f"timezone: {zone}\njobs: []\n")
+    with pytest.raises(ConfigError) as err:
+        load_schedule(path)
+    problem = sched.UNKNOWN_TIMEZONE.format(value=zone, hint=hint)
+    assert str(err.value) == f"{path}: timezone: {problem}, correct the value"
+    assert f"unknown timezone {zone!r}{hint}: use an IANA name" in str(err.value)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from riskstrat.config import ConfigError
+from riskstrat.config import CONFIG_ERROR, UNKNOWN_KEY_CLOSE, ConfigError
 from riskstrat.features.audit import memory_registry
 from riskstrat.tasks import attach_labels, build_index, load_task
 from riskstrat.tasks.index import POPULATION_NEEDS_DATES
@@ -226,5 +226,7 @@ def test_task_yaml_errors_name_file_and_key(
         "label: {horizon_days: 90, horizn: 3}\n"
     )
     monkeypatch.setenv("RISKSTRAT_HOME", str(tmp_path))
-    with pytest.raises(ConfigError, match=r"crisis.yaml: label.horizn: Extra inputs"):
+    with pytest.raises(ConfigError) as err:
         load_task("crisis")
+    problem = UNKNOWN_KEY_CLOSE.format(close="horizon_days")
+    assert str(err.value) == CONFIG_ERROR.format(file=bad, key="label.horizn", problem=problem)
