@@ -21,9 +21,19 @@ from riskstrat.config import ConfigError, load_settings
     help="Matured as-of date to fit on (repeatable). Default: the latest --dates dates whose "
     "outcome window has closed by the extract date.",
 )
-@click.option("--dates", default=4, show_default=True, help="How many matured as-of dates.")
 @click.option(
-    "--step-days", default=28, show_default=True, help="Days between the matured as-of dates."
+    "--dates",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many matured as-of dates.",
+)
+@click.option(
+    "--step-days",
+    default=28,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Days between the matured as-of dates.",
 )
 @click.option("--no-register", is_flag=True, help="Report the update only; register nothing.")
 @click.option("--no-gate", is_flag=True, help="Register the new version without the gate.")

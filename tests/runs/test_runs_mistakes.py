@@ -86,6 +86,9 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["status", "--limit", "0"], "0 is not in the range x>=1", 2),
     (["schedule", "--install", "upstart"], "'upstart' is not one of 'systemd', 'cron'", 2),
     (["train", "crisis", "--max-rows", "many"], "'many' is not a valid integer", 2),
+    # 0 dates or a 0-day step gave "no matured outcomes ... give an earlier --as-of" (helper-53)
+    (["recalibrate", "crisis", "--dates", "0"], "0 is not in the range x>=1", 2),
+    (["recalibrate", "crisis", "--step-days", "-2"], "-2 is not in the range x>=1", 2),
     (["run", "--as-of", AS_OF, "--wait", "soon"], "'soon' is not a valid float", 2),
     # Options of ingest with --no-ingest: refused, not silently ignored (the run would publish
     # from the store's older extract while the operator believes it read this one).
