@@ -160,8 +160,8 @@ def rollback(task: str) -> None:
 
 
 ALIAS_OR_VERSION = (
-    "--alias {alias} and --version {version} name two versions: give one of them (--version "
-    "alone for a version, --alias alone for the version behind it)"
+    "--alias {alias} and --model-version {version} name two versions: give one of them "
+    "(--model-version alone for a version, --alias alone for the version behind it)"
 )
 
 
@@ -170,7 +170,11 @@ ALIAS_OR_VERSION = (
 @out_option("Folder for the card (default: <out_dir>/model_cards).")
 @click.option("--alias", default="champion", show_default=True, help="Registry alias to describe.")
 @click.option(
-    "--version", default=None, help="A registered version instead of the alias (not with --alias)."
+    "--model-version",
+    "version",
+    default=None,
+    help="A registered version instead of the alias (not with --alias). (`riskstrat --version` "
+    "is the program's version: one option, one meaning.)",
 )
 def model_card(task: str, out_dir: Path | None, alias: str, version: str | None) -> None:
     """Write the model card (Markdown + HTML) of TASK's registered model: intended use, data,

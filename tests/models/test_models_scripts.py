@@ -30,11 +30,12 @@ def test_tune_refuses_bad_candidates_in_one_line(args: list[str], expected: str)
 
 
 def test_model_card_takes_an_alias_or_a_version_not_both() -> None:
-    # `--alias challenger --version 2` wrote version 2's card, the alias silently ignored
+    # `--alias challenger --version 2` (now --model-version) wrote version 2's card, the
+    # alias silently ignored
     from riskstrat.cli import main
     from riskstrat.models.cli import ALIAS_OR_VERSION
 
-    args = ["model-card", "crisis", "--alias", "challenger", "--version", "2"]
+    args = ["model-card", "crisis", "--alias", "challenger", "--model-version", "2"]
     run = CliRunner().invoke(main, args)
     assert run.exit_code == 2
     assert ALIAS_OR_VERSION.format(alias="challenger", version="2") in run.output

@@ -115,8 +115,10 @@ MISTAKES: list[tuple[list[str], str, int]] = [
         2,
     ),
     (["promote", "crisis"], "no version has the alias 'challenger': train a new model first", 2),
+    # --version is the program's version in every command; the card's version is --model-version
+    (["model-card", "crisis", "--version", "2"], "Did you mean '--model-version'?", 2),
     (
-        ["model-card", "crisis", "--version", "99"],
+        ["model-card", "crisis", "--model-version", "99"],
         "no version 99 of registered model 'riskstrat-crisis'",
         2,
     ),
