@@ -97,7 +97,7 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("configs/demo.yaml", "end: 2025-12-28", "end: 2022-12-28", "(top level)",
      demo.DEMO_DATES.format(start="2023-01-02", end="2022-12-28", as_of="2025-12-29") + FIX),
     ("configs/demo.yaml", "tasks: [crisis, readmission_30d]", "tasks: [crsis, readmission_30d]",
-     "tasks", TASK_CRSIS + FIX),
+     "tasks.0", TASK_CRSIS + FIX),
     ("configs/demo.yaml", "format: parquet", "format: csvv", "format",
      demo.DEMO_FORMAT.format(value="csvv", allowed="parquet, csv") + FIX),
     # outreach: a pathway's unknown task said "run `riskstrat score` first"

@@ -23,6 +23,7 @@ from riskstrat.config import (
     project_root,
 )
 from riskstrat.registry.contract import OUTREACH_OUTCOMES, PATHWAYS
+from riskstrat.tasks.spec import TaskName
 
 SHARES_OVER_ONE = "{file}: capacity_share: pathways' shares add up to {total:.3f}, more than 1"
 PATHWAY_FILE_MISSING = "{file}: pathway {name!r} is in pathway_order but has no file"
@@ -60,7 +61,7 @@ class Pathway(StrictModel):
     title: str
     purpose: str
     risk_means: str  # what the risk % is the chance of, in words (shown on every list)
-    task: str
+    task: TaskName  # checked against configs/tasks/ (outreach said "run riskstrat score first")
     cadence: Literal["weekly", "weekdays"]
     capacity_share: float = Field(ge=0, le=1)
     max_rows: int | None = Field(default=None, ge=0)
@@ -75,14 +76,6 @@ class Pathway(StrictModel):
     #: True: everyone at or above select.min_risk is listed even beyond the run's capacity (a
     #: high-risk discharge is never dropped for lack of places; the list says how many extra).
     min_risk_beyond_capacity: bool = False
-
-    @field_validator("task")
-    @classmethod
-    def _known_task(cls, value: str) -> str:
-        """A task with no configs/tasks file: `outreach` said "run riskstrat score first"."""
-        from riskstrat.tasks.spec import check_task
-
-        return check_task(value)
 
     @field_validator("order_by")
     @classmethod

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import StrictModel, config_dir, load_yaml
 from riskstrat.registry.contract import REGISTERS
+from riskstrat.tasks.spec import TaskName
 
 PYRAMID_ORDER = "pyramid top_share must increase band by band and the last band must be 1.0"
 FUNNEL_LIMITS = "funnel_limits must lie strictly between 0 and 1"
@@ -64,7 +65,7 @@ class Charts(StrictModel):
 
 
 class ReportConfig(StrictModel):
-    task: str = "crisis"  # its horizon and label come from configs/tasks/<task>.yaml
+    task: TaskName = "crisis"  # its horizon and label come from configs/tasks/<task>.yaml
     pyramid: tuple[Band, ...] = (
         Band(name="case_management", title="Case management", top_share=0.03),
         Band(name="disease_management", title="Disease management", top_share=0.20),
@@ -108,13 +109,6 @@ class ReportConfig(StrictModel):
             if names.count(name) > 1:
                 raise ValueError(BAND_NAMES.format(name=name))
         return self
-
-    @field_validator("task")
-    @classmethod
-    def _known_task(cls, value: str) -> str:
-        from riskstrat.tasks.spec import check_task
-
-        return check_task(value)
 
 
 def load_report_config(path: Path | str | None = None) -> ReportConfig:

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event, timed
+from riskstrat.tasks.spec import TaskName
 
 DEMO_FILE = "demo.yaml"
 DEMO_DIR = "demo"  # under the data folder
@@ -43,7 +44,7 @@ class DemoConfig(StrictModel):
     as_of: date
     seed: int = Field(ge=0)
     format: str = "parquet"
-    tasks: list[str]
+    tasks: list[TaskName]
     #: Weeks of crisis scores back-filled before as_of (point in time: features see only data
     #: before each date), so the run has last week's scores for rising risk and the report's
     #: week-on-week trend. Only scores: a run never publishes lists for a date before its extract.
@@ -57,13 +58,6 @@ class DemoConfig(StrictModel):
         if value not in FORMATS:
             raise ValueError(DEMO_FORMAT.format(value=value, allowed=", ".join(FORMATS)))
         return value
-
-    @field_validator("tasks")
-    @classmethod
-    def _known_tasks(cls, value: list[str]) -> list[str]:
-        from riskstrat.tasks.spec import check_task
-
-        return [check_task(name) for name in value]
 
     @model_validator(mode="after")
     def _date_order(self) -> DemoConfig:

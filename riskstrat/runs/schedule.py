@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from riskstrat.config import CONFIG_ERROR, ConfigError, Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event
 from riskstrat.runs.hook import FailureHook
+from riskstrat.tasks.spec import TaskName
 
 # APScheduler (and SQLAlchemy) are imported where a scheduler or job store is made: a
 # `riskstrat run`, which reads only this module's config, does not pay their ~0.4 s import.
@@ -89,7 +90,7 @@ class JobConfig(StrictModel):
     kind: Literal["run", "retrain"]
     cron: Cron
     pathways: list[str] = Field(default_factory=list)
-    tasks: list[str] = Field(default_factory=list)
+    tasks: list[TaskName] = Field(default_factory=list)
     report: bool = True  # run jobs: write the commissioner report too
     #: When the job is due on a day that is not a working day (a bank holiday, or a catch-up
     #: falling on a weekend): skip it (the next working day's run covers the days since the
@@ -107,13 +108,6 @@ class JobConfig(StrictModel):
                 known = ", ".join(pathway_names())
                 raise ValueError(UNKNOWN_PATHWAY.format(value=name, known=known))
         return value
-
-    @field_validator("tasks")
-    @classmethod
-    def _known_tasks(cls, value: list[str]) -> list[str]:
-        from riskstrat.tasks.spec import check_task
-
-        return [check_task(name) for name in value]
 
     @model_validator(mode="after")
     def _kind_fields(self) -> JobConfig:

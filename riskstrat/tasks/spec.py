@@ -6,9 +6,9 @@ eligible discharge) and a label window after the index date. See docs/tasks.md.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from riskstrat.config import CONFIG_ERROR, ConfigError, StrictModel, config_dir, load_yaml
 from riskstrat.registry.contract import ADMISSION_METHODS, DISCHARGE_DESTINATIONS
@@ -81,6 +81,11 @@ def check_task(name: str) -> str:
     if name not in known:
         raise ValueError(UNKNOWN_TASK.format(value=name, known=", ".join(known)))
     return name
+
+
+#: A task named in another config (schedule.yaml's jobs, report.yaml, demo.yaml, a pathway),
+#: checked against configs/tasks/ when that config is loaded.
+TaskName = Annotated[str, AfterValidator(check_task)]
 
 
 def load_task(name: str) -> TaskSpec:

@@ -299,7 +299,8 @@ def test_a_job_naming_an_unknown_pathway_or_task_is_refused_on_load(tmp_path: Pa
     with pytest.raises(ConfigError) as err:
         load_schedule(_write(tmp_path, text))
     problem = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
-    assert str(err.value).endswith(f"jobs.0.tasks: {problem}, correct the value")
+    # the key names the list item (tasks.0), as for any list of checked names
+    assert str(err.value).endswith(f"jobs.0.tasks.0: {problem}, correct the value")
 
 
 @pytest.mark.parametrize(
