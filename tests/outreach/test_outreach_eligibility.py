@@ -211,16 +211,24 @@ def test_a_discharge_is_followed_up_once_across_working_days_and_bank_holidays(c
     assert set(sel.lists["patient_id"]) == {"id00001"}
 
 
-def test_weekly_lists_leave_out_recent_listings_unless_risk_rose_or_a_new_event(config, pathways):
-    pop = people(100, practices=("P1",))
-    pop["risk"] = np.linspace(0.5, 0.06, 100)
+def _last_weeks_lists(config, pathways, *, n: int):
+    """n people of one practice, their weekly lists of last week (capacity 20) and the early
+    intervention list's main and reserve names: (people, weekly pathways, last week's date,
+    last week's lists, main, reserve)."""
+    pop = people(n, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, n)
     pop["last_event"] = pd.NaT
     weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
     last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
     first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
-    ei_rows = first[first["pathway"] == "early_intervention"]
-    ei = ei_rows.loc[ei_rows["section"] == "main", "patient_id"].tolist()
-    reserve = ei_rows.loc[ei_rows["section"] == "reserve", "patient_id"].tolist()
+    ei = first[first["pathway"] == "early_intervention"]
+    main = ei.loc[ei["section"] == "main", "patient_id"].tolist()
+    reserve = ei.loc[ei["section"] == "reserve", "patient_id"].tolist()
+    return pop, weekly, last_week, first, main, reserve
+
+
+def test_weekly_lists_leave_out_recent_listings_unless_risk_rose_or_a_new_event(config, pathways):
+    pop, weekly, last_week, first, ei, reserve = _last_weeks_lists(config, pathways, n=100)
     assert reserve
     history = _history(first, day=last_week)
     pop.loc[pop["patient_id"] == ei[0], "risk"] += 0.06  # rose 6 points: relisted
@@ -428,15 +436,7 @@ def test_a_name_seen_in_the_last_weeks_says_on_which_list_and_why_it_is_back(con
     """A nurse's month (2026-01): 158 of 161 names back within 4 weeks had empty Notes, so last
     week's reserve names, people just followed up after discharge and names back after a rise
     all looked new. Now Notes say which list they were on, what was returned and why back."""
-    pop = people(60, practices=("P1",))
-    pop["risk"] = np.linspace(0.5, 0.06, 60)
-    pop["last_event"] = pd.NaT
-    weekly = {k: p for k, p in pathways.items() if p.cadence == "weekly"}
-    last_week = AS_OF - pd.Timedelta(weeks=1).to_pytimedelta()
-    first = _select(pop, config, weekly, capacity=20, as_of=last_week).lists
-    ei = first[first["pathway"] == "early_intervention"]
-    main = ei.loc[ei["section"] == "main", "patient_id"].tolist()
-    reserve = ei.loc[ei["section"] == "reserve", "patient_id"].tolist()
+    pop, weekly, last_week, first, main, reserve = _last_weeks_lists(config, pathways, n=60)
     discharged = pop["patient_id"].iloc[-1]  # low crisis risk: on no weekly list last week
     followed = pd.DataFrame(
         {"as_of": [pd.Timestamp(last_week)], "pathway": ["post_discharge"],
