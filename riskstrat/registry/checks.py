@@ -19,7 +19,7 @@ from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import SetAside
 from riskstrat.registry.store import FEEDBACK_REJECTS
-from riskstrat.registry.validate import UNREADABLE_RULES, lit, q
+from riskstrat.registry.validate import DUP_KEY, DUP_ROW, UNREADABLE_RULES, lit, q
 
 STALE_TABLE = (
     "{table}: rule fresh: the latest event is {latest} ({days} days before the extract date "
@@ -145,11 +145,15 @@ def store_feedback_rejects(
     checked: str,
     set_aside: list[SetAside],
     repaired: str | None = None,
+    accepted: Table | None = None,
 ) -> None:
     """Fill `<db>.feedback_rejects`: each rejected feedback row (and each set-aside file) with
     the practice to tell (the one that returned it, else the patient's practice). repaired: the
     table's repairs relation; its unreadable dates (kept nulled, validate.UNREADABLE_NULLED) are
-    told too, so the practice can send the date again."""
+    told too, so the practice can send the date again. accepted: the feedback table, already
+    filled: a slip in a row whose listing (its key) was accepted from another returned file is
+    not told (the practice corrected the sheet; a stale copy, "list (1).xlsx", would otherwise
+    ask for the correction on every list). Copies and key conflicts are always told."""
     sources = [rejects]
     if repaired is not None:
         rules = ", ".join(lit(r) for r in UNREADABLE_RULES)
@@ -157,12 +161,19 @@ def store_feedback_rejects(
             f'(SELECT file, row, "column", value, rule, _fi FROM {repaired} '
             f"WHERE rule IN ({rules}))"
         )
-    for source in sources:
+    for n, source in enumerate(sources):
+        where = ""
+        if accepted is not None and accepted.key and n == 0:
+            same = " AND ".join(f"o.{q(k)} = c.{q(k)}" for k in accepted.key)
+            where = (
+                f"WHERE r.rule IN ({lit(DUP_ROW)}, {lit(DUP_KEY)}) OR NOT EXISTS "
+                f"(SELECT 1 FROM {db}.{q(accepted.name)} AS o WHERE {same})"
+            )
         con.execute(
             f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
             f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '
             f"r.value, r.rule FROM {source} AS r LEFT JOIN {checked} AS c "
-            "ON c._file = r._fi AND c._row = r.row"
+            f"ON c._file = r._fi AND c._row = r.row {where}"
         )
     for item in set_aside:
         con.execute(
@@ -172,7 +183,7 @@ def store_feedback_rejects(
 
 
 FEEDBACK_NOT_USED = (
-    "returned feedback: {n:,} entries not used (rows, dates or files; {by}); each practice's "
+    "returned feedback: {n:,} {entries} not used (rows, dates or files; {by}); each practice's "
     "next lists name them; per practice in {folder}"
 )
 
@@ -187,7 +198,9 @@ def feedback_not_used(con: duckdb.DuckDBPyConnection, *, db: str, folder: Path) 
     if not rows:
         return []
     by = ", ".join(f"{code} {n}" for code, n in rows)
-    return [FEEDBACK_NOT_USED.format(n=sum(n for _, n in rows), by=by, folder=folder)]
+    n = sum(count for _, count in rows)
+    entries = "entry" if n == 1 else "entries"
+    return [FEEDBACK_NOT_USED.format(n=n, entries=entries, by=by, folder=folder)]
 
 
 def write_feedback_rejects(

@@ -402,7 +402,13 @@ def _validate_table(
         file = _file_of(raw, raw.files[0].label if raw.files else None)
         if feedback:
             checks.store_feedback_rejects(
-                con, db=FRESH, rejects=rej, checked=checked, set_aside=raw.set_aside, repaired=fix
+                con,
+                db=FRESH,
+                rejects=rej,
+                checked=checked,
+                set_aside=raw.set_aside,
+                repaired=fix,
+                accepted=table,
             )
             limit = settings.ingest.feedback_max_reject_share
             warnings += checks.feedback_budget(report, limit=limit, rejects=rejects)

@@ -350,3 +350,37 @@ def test_a_returned_slip_is_named_as_the_sheet_shows_it_on_the_next_list(tmp_pat
     )
     assert "row 8, Outcome: is empty although Contacted on is filled in" in text
     assert returned_text(found.get("P2", [])) == ""
+
+
+def test_a_slip_corrected_in_another_returned_sheet_is_no_longer_told(tmp_path: Path) -> None:
+    """A practice corrected its sheet and returned it again, while a stale copy ('... (1).xlsx',
+    the first download) still holds the slip: the listing now has an outcome, so the slip is not
+    told (a nurse's month, helper-54: the copy asked for the correction on every list for three
+    weeks, and the operator's count kept it). A slip nobody corrected is still told, and two
+    different outcomes for one listing still are."""
+    from riskstrat.outreach.store_io import load_feedback_rejects
+
+    source = write(tmp_path / "ex")
+    folder = source / "feedback"
+    returned_list(
+        folder / "P1_early_intervention.xlsx",
+        practice="P1",
+        rows=[("p1", JUNE2, JUNE2, "Contacted"), ("p2", JUNE2, JUNE2, "Declined")],
+    )
+    returned_list(folder / "P1_early_intervention (1).xlsx", practice="P1",
+                  rows=[("p1", JUNE2, JUNE2, "Contaced"), ("p2", JUNE2, JUNE2, "Declined."),
+                        ("p3", JUNE2, JUNE2, "Contaced")])  # fmt: skip
+    store = tmp_path / "s.duckdb"
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert report.status == "ingested"
+    assert _outcomes(store) == [
+        ("p1", "early_intervention", "2025-06-02", "contacted"),
+        ("p2", "early_intervention", "2025-06-02", "declined"),
+    ]
+    with connect(store) as con:
+        told = load_feedback_rejects(con)["P1"]
+    assert [(f, r, c, v) for f, r, c, v, _ in told] == [
+        ("feedback/P1_early_intervention (1).xlsx", 7, "outcome", "Contaced")  # p3: not corrected
+    ]
+    warned = [w for w in report.warnings if w.startswith("returned feedback:")]
+    assert len(warned) == 1 and "1 entry not used (rows, dates or files; P1 1)" in warned[0]
