@@ -69,7 +69,7 @@ class Recalibration:
         out = [
             f"{self.task}: recalibrated version {self.base_version} on {self.before['rows']} "
             f"matured rows ({self.before['events']} events; as-of {', '.join(self.as_of)}; "
-            f"{self.held_out_rows} rows of the held-out test patients left for the gate)",
+            f"{self.held_out_rows} rows of the held-out test patients left out of the fit)",
             f"  logit(p) = {self.intercept:+.4f} + {self.slope:.4f} x logit(p_champion)",
             row("before", self.before),
             row("after ", self.after),
