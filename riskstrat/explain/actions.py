@@ -42,7 +42,7 @@ from pydantic import Field, field_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
-from riskstrat.explain.protocols import SaidWithText
+from riskstrat.explain.protocols import FeatureText, SaidWithText
 from riskstrat.explain.reasons import as_texts
 from riskstrat.explain.wording import Group
 from riskstrat.explain.wording import group_facts as configured_group_facts
@@ -146,9 +146,8 @@ def suggest_actions(reasons: pd.DataFrame, *, actions: Actions, k: int = 3) -> p
     return pd.Series(out, index=reasons.index, name="actions", dtype="str")
 
 
-def configured_stays() -> dict[str, SaidWithText]:
+def stays_of(texts: Mapping[str, FeatureText]) -> dict[str, SaidWithText]:
     """The admission feature of each `said_with` pair (features/*.yml) -> its pairing."""
-    texts = as_texts(load_catalogue())
     return {name: t.said_with for name, t in texts.items() if t.said_with is not None}
 
 
@@ -170,7 +169,7 @@ def row_actions(
     `said_with` pairs, admission feature -> pairing (default: the feature catalogue's).
     """
     facts = configured_group_facts() if group_facts is None else group_facts
-    stays = configured_stays() if stays is None else stays
+    stays = stays_of(as_texts(load_catalogue())) if stays is None else stays
     features = [f"feature_{i}" for i in range(1, k + 1)]
     vals = values if values is not None else pd.DataFrame(index=rows.index)
     out_actions, out_why = [], []

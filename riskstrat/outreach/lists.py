@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
-from riskstrat.explain.actions import row_actions
+from riskstrat.explain.actions import row_actions, stays_of
 from riskstrat.explain.protocols import RiskModel
 from riskstrat.explain.wording import group_features
 from riskstrat.logs import log_event, timed
@@ -196,7 +196,7 @@ def explain_lists(
         context = rows.reindex(columns=["pathway", "group"]).join(
             explained.filter(regex=r"^feature_\d+$")
         )
-        fitted = row_actions(context, actions=actions, values=matrix)
+        fitted = row_actions(context, actions=actions, values=matrix, stays=stays_of(texts))
         parts.append(
             explained.drop(columns=["actions", "action_why"], errors="ignore").join(fitted)
         )
