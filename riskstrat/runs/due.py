@@ -37,7 +37,7 @@ MAX_ATTEMPTS = 2
 NOT_CONFIGURED = "job no longer in configs/schedule.yaml"
 TOO_LATE = (
     "not run: {late:.0f} h late, beyond catch_up_hours ({limit:g} h) in configs/schedule.yaml; "
-    "run it by hand with `riskstrat run --as-of {today}` if its lists are still wanted"
+    "run it by hand with `{command}` if its lists are still wanted"
 )
 HOLIDAY_SKIP = "{day} is {name}: not run; the next working day's run covers the days since"
 HOLIDAY_DEFER = "{day} is {name}: deferred to the next working day, {then}"
@@ -45,9 +45,20 @@ COALESCED = "missed while the scheduler was down; the run due {later} covers it"
 INTERRUPTED = "interrupted: the scheduler stopped during this run (attempt {attempts}); re-run"
 ALREADY_PUBLISHED = "nothing to do: run {as_of} ({run_id}), already published, lists these pathways"
 GAVE_UP = (
-    "interrupted {attempts} times; not retried: see the logs, then run it by hand "
-    "with `riskstrat run --as-of {today}`"
+    "interrupted {attempts} times; not retried: see the logs, then run it by hand with `{command}`"
 )
+
+
+def rerun_command(pathways: list[str], *, as_of: date) -> str:
+    """The hand run doing a scheduled run's work as of `as_of`: its pathways (all when it has
+    every configured pathway; before 2026-12-03 the weekday job's hint ran every pathway, so the
+    week's lists were made again mid-week)."""
+    from riskstrat.cliopts import pathway_names
+
+    every = set(pathways) == set(pathway_names())
+    options = "".join(f" --pathway {p}" for p in pathways if not every)
+    return f"riskstrat run --as-of {as_of}{options}"
+
 
 #: Does a job's work for a run date and returns a short outcome text.
 Executor = Callable[[JobConfig, date], str]
@@ -168,7 +179,7 @@ def _settle_one(
     limit = spec.catch_up_hours or config.catch_up_hours
     late = (now - row.run_on).total_seconds() / 3600
     if late > limit:
-        return MISSED, TOO_LATE.format(late=late, limit=limit, today=today), {}
+        return MISSED, TOO_LATE.format(late=late, limit=limit, command=_by_hand(spec, today)), {}
     extra = holiday_extra()
     if spec.on_bank_holiday != "run" and not calendar.is_working_day(today, extra=extra):
         name = calendar.holiday_name(today, extra=extra) or today.strftime("a %A")
@@ -183,13 +194,21 @@ def _settle_one(
     if claimed is None:
         return None
     if claimed.attempts > MAX_ATTEMPTS:
-        return FAILED, GAVE_UP.format(attempts=claimed.attempts - 1, today=today), {}
+        gave_up = GAVE_UP.format(attempts=claimed.attempts - 1, command=_by_hand(spec, today))
+        return FAILED, gave_up, {}
     log_event("schedule.run", job=row.job_id, as_of=today, attempt=claimed.attempts)
     try:
         outcome = execute(spec, today)
     except Exception as exc:
         return FAILED, one_line(exc), {"as_of": today.isoformat()}
     return DONE, outcome, {"as_of": today.isoformat()}
+
+
+def _by_hand(spec: JobConfig, today: date) -> str:
+    """What to type instead of the scheduled run (a retrain's was a pipeline run before)."""
+    if spec.kind == "run":
+        return rerun_command(spec.pathways, as_of=today)
+    return " && ".join(f"riskstrat train {t} && riskstrat promote {t}" for t in spec.tasks)
 
 
 def reconcile(config: ScheduleConfig, *, settings: Settings, now: datetime) -> dict[str, list[str]]:

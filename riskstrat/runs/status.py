@@ -4,7 +4,7 @@ failure's one line), the next scheduled times, and model versions without an ali
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,9 +30,18 @@ UNREADABLE_REASON = (
 HOLIDAY_SKIP_NOTE = "{name}: skipped, the next working day's run covers it"
 HOLIDAY_DEFER_NOTE = "{name}: runs {then} instead"
 ATTENTION_HEADER = "ATTENTION: {n} scheduled run(s) missed, failed, interrupted or deferred"
-#: Appended to a FAILED scheduled run's reason: the scheduler does not retry it.
-RERUN_HINT = "; not retried: once the cause is fixed, `riskstrat run --as-of {as_of}{options}`"
-RERUN_DONE = "; since re-run: run {as_of} ({run_id}) succeeded"
+#: Appended to a FAILED scheduled run's reason: the scheduler does not retry it. The command is
+#: for today (a run is done as of the day it runs, like the scheduler's catch-ups) and names only
+#: the pathways no run has published since; before 2026-12-03 it was for the failed date with all
+#: the job's pathways: after the next day's run that command failed ("an older extract never
+#: replaces a newer one ... --replace-latest"), and with --no-ingest it listed again the
+#: discharges the next day's post-discharge list already had.
+RERUN_HINT = "; not retried: once the cause is fixed, `{command}`{covered}"
+#: In RERUN_HINT: the job's pathways a run has published since the failure (not to be re-run).
+RERUN_COVERED = " ({pathways}: published since by run {as_of} ({run_id}))"
+#: Every pathway of the failed run has been published since (a re-run, or a later run: the next
+#: post-discharge list takes every discharge since the last published one).
+RERUN_DONE = "; nothing to re-run: run {as_of} ({run_id}) has published {pathways} since"
 SCHEDULED_HEADER = "Scheduled runs (the scheduler's ledger, newest due first)"
 
 
@@ -124,17 +133,22 @@ def _ledger(config: ScheduleConfig, *, settings: Settings) -> Ledger | None:
     return Ledger(path) if present else None
 
 
-def attention_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
-    """Scheduled runs that did not simply succeed (ledger), newest due first."""
+def attention_rows(
+    config: ScheduleConfig, *, settings: Settings, limit: int, now: datetime | None = None
+) -> list[dict]:
+    """Scheduled runs that did not simply succeed (ledger), newest due first; `now` (default:
+    the clock) is the day a failed run's re-run command is for."""
     from riskstrat.runs.ledger import ATTENTION
 
+    today = (now or datetime.now(ZoneInfo(config.timezone))).astimezone(ZoneInfo(config.timezone))
     return [
         {
             "job": r.job_id,
             "due": due,
             "state": r.state.upper(),
             "tries": str(r.attempts),
-            "reason": _clip(r.reason) + _failed_next(r, config=config, settings=settings),
+            "reason": _clip(r.reason)
+            + _failed_next(r, config=config, settings=settings, today=today.date()),
         }
         for r, due in _ledger_rows(config, settings=settings, limit=limit, states=ATTENTION)
     ]
@@ -155,28 +169,57 @@ def _ledger_rows(
     ]
 
 
-def _failed_next(row: DueRun, *, config: ScheduleConfig, settings: Settings) -> str:
+def _failed_next(row: DueRun, *, config: ScheduleConfig, settings: Settings, today: date) -> str:
     """What follows a failed scheduled run: the command that re-runs it (a failed run is not
-    retried), or the run that has published that date's lists since."""
-    from riskstrat.cliopts import pathway_names
-    from riskstrat.runs.manifest import MANIFEST_FILE, read_manifest
-    from riskstrat.runs.publish import run_dir
+    retried), for today and for the pathways no run has published since; or the run(s) that
+    have published its pathways since (a re-run, or a later run)."""
+    from riskstrat.runs.due import rerun_command
 
     spec = next((j for j in config.jobs if j.id == row.job_id), None)
     if row.state != FAILED or not row.as_of or spec is None or spec.kind != "run":
         return ""
-    path = run_dir(settings.paths.out_dir, row.as_of) / MANIFEST_FILE
-    done = read_manifest(path) if path.is_file() else None
-    if (
-        done is not None
-        and done.status == "succeeded"
-        and set(spec.pathways) <= set(done.pathways)
-        and done.started_at > row.updated_at
-    ):
-        return RERUN_DONE.format(as_of=row.as_of, run_id=done.run_id)
-    every = set(spec.pathways) == set(pathway_names())
-    options = "".join(f" --pathway {p}" for p in spec.pathways if not every)
-    return RERUN_HINT.format(as_of=row.as_of, options=options)
+    failed_on = date.fromisoformat(row.as_of)
+    since = published_since(settings.paths.out_dir, first=failed_on, after=row.updated_at)
+    covering = {p: next((m for m in since if p in m.pathways), None) for p in spec.pathways}
+    left = [p for p, m in covering.items() if m is None]
+    by_run: dict[str, tuple[Manifest, list[str]]] = {}
+    for pathway, m in covering.items():
+        if m is not None:
+            by_run.setdefault(m.run_id, (m, []))[1].append(pathway)
+    if not left:
+        return "".join(
+            RERUN_DONE.format(as_of=m.as_of, run_id=m.run_id, pathways=", ".join(ps))
+            for m, ps in by_run.values()
+        )
+    covered = "".join(
+        RERUN_COVERED.format(pathways=", ".join(ps), as_of=m.as_of, run_id=m.run_id)
+        for m, ps in by_run.values()
+    )
+    command = rerun_command(left, as_of=max(failed_on, today))
+    return RERUN_HINT.format(command=command, covered=covered)
+
+
+def published_since(out_dir: Path, *, first: date, after: datetime) -> list[Manifest]:
+    """The runs as of `first` or later that started after `after` and succeeded (so published
+    their pathways), newest first. From the history (one manifest per attempt): a run folder's
+    own manifest names only the pathways of its last run, and a post-discharge-only run of a
+    date keeps the other pathways' files of the run before it."""
+    from riskstrat.runs.manifest import HISTORY_DIR, read_manifest
+
+    folder = Path(out_dir) / HISTORY_DIR
+    since = after.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    paths = sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []
+    found = []
+    for path in paths:
+        if path.name[:15] < since:
+            break  # named by start time (UTC): the rest started before
+        try:
+            manifest = read_manifest(path)
+        except (ValueError, OSError):
+            continue  # the runs table shows it as unreadable
+        if manifest.status == "succeeded" and manifest.as_of >= first:
+            found.append(manifest)
+    return found
 
 
 def scheduled_rows(config: ScheduleConfig, *, settings: Settings, limit: int) -> list[dict]:
@@ -257,12 +300,18 @@ def table(rows: list[dict[str, str]]) -> str:
 
 
 def status_text(
-    config: ScheduleConfig, *, settings: Settings, limit: int = 10, models: bool = True
+    config: ScheduleConfig,
+    *,
+    settings: Settings,
+    limit: int = 10,
+    models: bool = True,
+    now: datetime | None = None,
 ) -> str:
+    now = now or datetime.now(ZoneInfo(config.timezone))
     manifests = history(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
     parts = []
-    attention = attention_rows(config, settings=settings, limit=limit)
+    attention = attention_rows(config, settings=settings, limit=limit, now=now)
     if attention:
         parts.append(f"{ATTENTION_HEADER.format(n=len(attention))}:\n{table(attention)}")
     bad = [r for r in runs if r["status"] in ("failed", INTERRUPTED)]
@@ -273,7 +322,7 @@ def status_text(
         parts.append(f"{SCHEDULED_HEADER}:\n{table(scheduled)}")
     parts.append(f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}")
     parts.append(
-        f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings))}"
+        f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings, now=now))}"
     )
     uri = settings.paths.mlflow_uri
     if (

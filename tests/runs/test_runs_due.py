@@ -253,6 +253,28 @@ def test_missed_weekly_run_caught_up_once_within_cut_off_and_reported_beyond(
     assert "MISSED" in status_text(cut, settings=settings, models=False)
 
 
+def test_a_run_too_late_says_the_hand_command_that_does_its_own_work() -> None:
+    """Christmas 2026, machine off from Sunday 27 December (cut-off 3 h for the test). Before,
+    every too-late row said `riskstrat run --as-of D`: for the weekday post-discharge job that
+    re-made the week's lists mid-week, and for the monthly retrain it was a pipeline run."""
+    config = load_schedule().model_copy(update={"catch_up_hours": 3.0})
+    settings = load_settings()
+    install_jobs(config, settings=settings, now=datetime(2026, 12, 27, 12, tzinfo=LONDON))
+    back = datetime(2027, 1, 3, 12, tzinfo=LONDON)  # Sunday: the retrain was due at 02:00
+    start_up(config, settings=settings, now=back)
+    settled = due.process_waiting(config=config, settings=settings, now=back, execute=Recorder())
+    reasons = {job: reason for job, state, reason in settled if state == MISSED}
+    today = back.date()
+    assert reasons["weekday-post-discharge"].endswith(
+        f"`riskstrat run --as-of {today} --pathway post_discharge` if its lists are still wanted"
+    )
+    assert f"`riskstrat run --as-of {today}` if" in reasons["weekly-early-intervention"]
+    assert (
+        "`riskstrat train crisis && riskstrat promote crisis && riskstrat train readmission_30d "
+        "&& riskstrat promote readmission_30d`" in reasons["monthly-retrain"]
+    )
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
 

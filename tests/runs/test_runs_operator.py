@@ -234,20 +234,109 @@ def test_status_says_how_to_rerun_a_failed_scheduled_run_and_when_it_was(
 
     start_up(config, settings=run_settings, now=monday)
     due.process_waiting(config=config, settings=run_settings, now=monday, execute=feed_broken)
-    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10)}
+    later = monday + timedelta(hours=2)
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10,
+                                                now=later)}  # fmt: skip
     assert rows["weekly-early-intervention"]["reason"].endswith(
-        "report it" + RERUN_HINT.format(as_of=AS_OF.isoformat(), options="")
+        "report it"
+        + RERUN_HINT.format(command=f"riskstrat run --as-of {AS_OF.isoformat()}", covered="")
     )
     assert rows["weekday-post-discharge"]["reason"].endswith(
-        RERUN_HINT.format(as_of=AS_OF.isoformat(), options=" --pathway post_discharge")
+        RERUN_HINT.format(
+            command=f"riskstrat run --as-of {AS_OF.isoformat()} --pathway post_discharge",
+            covered="",
+        )
     )
     done = run_once(as_of=AS_OF, settings=run_settings, options=RunOptions(ingest=False))
-    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10)}
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10,
+                                                now=later)}  # fmt: skip
     for job in ("weekly-early-intervention", "weekday-post-discharge"):
         assert rows[job]["state"] == "FAILED"
+        pathways = ", ".join(config.job(job).pathways)
         assert rows[job]["reason"].endswith(
-            RERUN_DONE.format(as_of=AS_OF.isoformat(), run_id=done.run_id)
+            RERUN_DONE.format(as_of=AS_OF.isoformat(), run_id=done.run_id, pathways=pathways)
         )
+
+
+def _listed(settings: Settings, as_of: date, pathway: str) -> set[str]:
+    import pandas as pd
+
+    folder = settings.paths.out_dir / "runs" / as_of.isoformat() / "practices"
+    return {
+        pid
+        for path in folder.rglob(f"{pathway}*.csv")
+        for pid in pd.read_csv(path, dtype=str)["patient_id"].dropna()
+    }
+
+
+def test_a_failed_monday_s_rerun_hint_works_the_next_day_and_lists_nobody_twice(
+    run_settings: Settings, tmp_path
+) -> None:
+    """Monday 07:00: the extract arrives without its patients file, both scheduled runs fail.
+    Tuesday's weekday run (fixed feed) publishes the post-discharge list, which takes every
+    discharge since Wednesday's last list (the failed Monday's scoring was forgotten). Before,
+    status at Tuesday 07:30 told the operator to run `riskstrat run --as-of <Monday>` (and
+    `... --pathway post_discharge`): that failed with "an older extract never replaces a newer
+    one ... ingest with --replace-latest", and with --no-ingest it listed again all 6 people
+    Tuesday's list had. Now the weekday row has nothing to re-run, and the weekly row's command
+    is for Tuesday, without post_discharge, and works."""
+    import shlex
+
+    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
+    from riskstrat.registry.store import connect
+    from riskstrat.runs.ledger import FAILED
+    from riskstrat.runs.status import RERUN_COVERED, RERUN_DONE, RERUN_HINT, attention_rows
+
+    with connect(run_settings.paths.store, read_only=False) as con:  # Christmas Eve's list
+        con.execute(SCORE_RUNS_DDL)
+        con.execute(
+            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
+            [date(2025, 12, 24), datetime(2025, 12, 24, 7)],
+        )
+    config = load_schedule()
+    config = config.model_copy(update={"jobs": [j for j in config.jobs if j.kind == "run"]})
+    install_jobs(config, settings=run_settings, now=datetime(2025, 12, 28, 12, tzinfo=LONDON))
+    patients = run_settings.paths.source_dir / "patients.parquet"
+    patients.rename(tmp_path / "patients.parquet")
+    monday = datetime.combine(AS_OF, datetime.min.time(), tzinfo=LONDON).replace(hour=7)
+    start_up(config, settings=run_settings, now=monday)
+    settled = due.process_waiting(config=config, settings=run_settings, now=monday)
+    assert [state for _, state, _ in settled] == [FAILED, FAILED]
+    (tmp_path / "patients.parquet").rename(patients)
+    tuesday = monday + timedelta(days=1)
+    settled = due.on_fire("weekday-post-discharge", config=config, settings=run_settings,
+                          now=tuesday)  # fmt: skip
+    assert [state for _, state, _ in settled] == [DONE]
+    tuesday_run = recent_manifests(run_settings.paths.out_dir)[0]
+    tuesday_listed = _listed(run_settings, tuesday.date(), "post_discharge")
+    assert tuesday_listed
+
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10,
+                                                now=tuesday + timedelta(minutes=30))}  # fmt: skip
+    assert rows["weekday-post-discharge"]["reason"].endswith(
+        RERUN_DONE.format(
+            as_of=tuesday.date(), run_id=tuesday_run.run_id, pathways="post_discharge"
+        )
+    )
+    weekly = [p for p in config.job("weekly-early-intervention").pathways]
+    command = f"riskstrat run --as-of {tuesday.date()}" + "".join(
+        f" --pathway {p}" for p in weekly if p != "post_discharge"
+    )
+    covered = RERUN_COVERED.format(pathways="post_discharge", as_of=tuesday.date(),
+                                   run_id=tuesday_run.run_id)  # fmt: skip
+    reason = rows["weekly-early-intervention"]["reason"]
+    assert reason.endswith(RERUN_HINT.format(command=command, covered=covered))
+    # The operator types the command status gives: it works, and the post-discharge list stays.
+    hinted = shlex.split(reason.split("`")[-2])
+    assert hinted[:2] == ["riskstrat", "run"]
+    result = CliRunner().invoke(main, hinted[1:])
+    assert result.exit_code == 0, result.output
+    assert _listed(run_settings, tuesday.date(), "post_discharge") == tuesday_listed
+    assert _listed(run_settings, tuesday.date(), "early_intervention")
+    rows = {r["job"]: r for r in attention_rows(config, settings=run_settings, limit=10,
+                                                now=tuesday + timedelta(hours=1))}  # fmt: skip
+    assert "nothing to re-run" in rows["weekly-early-intervention"]["reason"]
+    assert "`" not in rows["weekly-early-intervention"]["reason"]
 
 
 def test_a_run_on_a_missing_store_is_one_line_and_creates_no_store() -> None:
