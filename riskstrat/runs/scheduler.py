@@ -11,11 +11,13 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from riskstrat.config import Settings, load_settings
 from riskstrat.logs import log_event
-from riskstrat.runs.due import on_fire, process_waiting, reconcile
+from riskstrat.runs.due import ledger_for, on_fire, process_waiting, reconcile
 from riskstrat.runs.lock import RunLocked
 from riskstrat.runs.schedule import (
     ScheduleConfig,
@@ -24,6 +26,10 @@ from riskstrat.runs.schedule import (
     jobstore_path,
     load_schedule,
 )
+
+if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent
+    from apscheduler.schedulers.base import BaseScheduler
 
 SCHEDULER_ACTIVE = (
     "another scheduler holds {path}: only one `riskstrat schedule` may run per data folder; "
@@ -77,24 +83,10 @@ def run_once_now(
 
 def serve(config: ScheduleConfig, *, settings: Settings) -> None:
     """Run the schedule in the foreground until SIGTERM or SIGINT, then stop cleanly."""
-    from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.triggers.interval import IntervalTrigger
-
     with scheduler_lock(config, settings=settings):
         now = datetime.now(ZoneInfo(config.timezone))
         found = start_up(config, settings=settings, now=now)
-        scheduler = build_scheduler(config, settings=settings)
-        scheduler.add_jobstore(MemoryJobStore(), "memory")
-        # Catch-ups and deferred runs: now, then every few minutes.
-        scheduler.add_job(
-            DUE_FUNC,
-            trigger=IntervalTrigger(minutes=DUE_EVERY_MINUTES, timezone=ZoneInfo(config.timezone)),
-            id=DUE_JOB_ID,
-            jobstore="memory",
-            next_run_time=now,
-            coalesce=True,
-            max_instances=1,
-        )
+        scheduler = live_scheduler(config, settings=settings, now=now)
 
         def stop(signum: int, _frame: object) -> None:
             log_event("scheduler.stopping", signal=signal.Signals(signum).name)
@@ -111,6 +103,46 @@ def serve(config: ScheduleConfig, *, settings: Settings) -> None:
         )
         scheduler.start()
         log_event("scheduler.stopped")
+
+
+def live_scheduler(
+    config: ScheduleConfig, *, settings: Settings, now: datetime, background: bool = False
+) -> BaseScheduler:
+    """The running scheduler (not started): the persistent jobs, the in-memory tick that runs
+    ledger rows whose time has come (now, then every few minutes), and the ledger told of every
+    fire APScheduler gives up on."""
+    from apscheduler.events import EVENT_JOB_MISSED
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler = build_scheduler(config, settings=settings, background=background)
+    scheduler.add_jobstore(MemoryJobStore(), "memory")
+    scheduler.add_job(
+        DUE_FUNC,
+        trigger=IntervalTrigger(minutes=DUE_EVERY_MINUTES, timezone=ZoneInfo(config.timezone)),
+        id=DUE_JOB_ID,
+        jobstore="memory",
+        next_run_time=now,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_listener(partial(record_missed, config=config, settings=settings),
+                           EVENT_JOB_MISSED)  # fmt: skip
+    return scheduler
+
+
+def record_missed(event: JobExecutionEvent, *, config: ScheduleConfig, settings: Settings) -> None:
+    """APScheduler gave up on a fire more than misfire_grace_hours late while the scheduler was
+    running (the machine slept, the clock jumped, or the one worker was busy with a long run):
+    the fire goes into the ledger as due, so the tick runs it once within catch_up_hours, or
+    records why not (`riskstrat status`). Before, APScheduler logged a warning and moved the job
+    on: the week's run was skipped with nothing in the ledger or in status."""
+    if event.job_id not in {job.id for job in config.jobs}:
+        return  # the in-memory tick: the next one comes in minutes
+    now = datetime.now(ZoneInfo(config.timezone))
+    ledger_for(config, settings=settings).record_due(event.job_id, event.scheduled_run_time,
+                                                     now=now)  # fmt: skip
+    log_event("schedule.missed", job=event.job_id, due=event.scheduled_run_time.isoformat())
 
 
 def run_job(*, job_id: str) -> None:

@@ -275,6 +275,49 @@ def test_a_run_too_late_says_the_hand_command_that_does_its_own_work() -> None:
     )
 
 
+def test_a_fire_apscheduler_gives_up_on_while_running_goes_into_the_ledger() -> None:
+    """The scheduler process lives on, but the weekly fire is more than misfire_grace_hours late
+    when APScheduler gets to it (the machine slept over the weekend, the clock jumped, or the one
+    worker was busy). Before, APScheduler logged "Run time of job ... was missed" and moved the
+    job to next week: no ledger row, nothing in status, the week's lists never made. Now the
+    fire is due in the ledger (the tick runs it within catch_up_hours). The real APScheduler
+    BackgroundScheduler on the SQLAlchemy job store."""
+    from riskstrat.runs.scheduler import live_scheduler
+
+    config = _run_jobs(load_schedule())
+    settings = load_settings()
+    now = datetime.now(LONDON).replace(microsecond=0)
+    install_jobs(config, settings=settings, now=now)
+    slept = now - timedelta(hours=config.misfire_grace_hours + 2)  # the missed fire
+    with open_jobstore(config, settings=settings) as store:
+        job = store.lookup_job("weekly-early-intervention")
+        job._modify(next_run_time=slept)
+        store.update_job(job)
+    ledger = due.ledger_for(config, settings=settings)
+    # The tick first runs in an hour: only APScheduler's own handling happens here.
+    scheduler = live_scheduler(
+        config, settings=settings, now=now + timedelta(hours=1), background=True
+    )
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 20
+        while ledger.get("weekly-early-intervention", slept) is None:
+            assert time.monotonic() < deadline, "the missed fire never reached the ledger"
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown()
+    row = ledger.get("weekly-early-intervention", slept)
+    assert row.state == "due" and row.run_on == slept
+    # What the tick then does with it: run it once, as of today.
+    recorder = Recorder()
+    settled = due.process_waiting(
+        config=config, settings=settings, now=now + timedelta(minutes=15), execute=recorder
+    )
+    today = (now + timedelta(minutes=15)).date()
+    expected = DONE if calendar.is_working_day(today) else DEFERRED  # a weekend: Monday
+    assert [(job, state) for job, state, _ in settled] == [("weekly-early-intervention", expected)]
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
 
