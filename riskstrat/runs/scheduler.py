@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -45,12 +46,17 @@ class SchedulerActive(RunLocked):
     line, like RunLocked; it was reported as an internal error, exit 70, "report it")."""
 
 
+def scheduler_lock_path(config: ScheduleConfig, *, settings: Settings) -> Path:
+    """data/schedule.lock: held by the one scheduler (serve, or a `--once` tick) of the folder."""
+    return jobstore_path(config, settings).with_suffix(".lock")
+
+
 @contextmanager
 def scheduler_lock(config: ScheduleConfig, *, settings: Settings) -> Iterator[None]:
     """One scheduler per data folder (so `running` rows found on start were really killed)."""
     from filelock import FileLock, Timeout
 
-    path = jobstore_path(config, settings).with_suffix(".lock")
+    path = scheduler_lock_path(config, settings=settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
     try:

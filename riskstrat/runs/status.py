@@ -43,12 +43,32 @@ RERUN_COVERED = " ({pathways}: published since by run {as_of} ({run_id}))"
 #: post-discharge list takes every discharge since the last published one).
 RERUN_DONE = "; nothing to re-run: run {as_of} ({run_id}) has published {pathways} since"
 SCHEDULED_HEADER = "Scheduled runs (the scheduler's ledger, newest due first)"
+#: A job's stored next run time this far in the past means no scheduler has looked at the job
+#: store since: `riskstrat schedule` moves it on when the job fires, and a cron `--once` tick
+#: (every 15 minutes) on start. Before 2026-12-03 status showed that time as the "next run", so
+#: a scheduler that was never started again after a reboot looked like one about to run.
+OVERDUE_MINUTES = 30
+SCHEDULER_DOWN = (
+    "ATTENTION: no scheduler is running: {jobs} was due {due} and has not fired; start it "
+    "(`riskstrat schedule`, or the service from `riskstrat schedule --install systemd|cron`): "
+    "on start it runs what is due once, if at most catch_up_hours ({limit:g} h) late"
+)
+SCHEDULER_BUSY = (
+    "ATTENTION: {jobs} was due {due} and has not fired: the scheduler holding {lock} is busy "
+    "(a long run or catch-up, see Recent runs); it runs it once when that ends, if at most "
+    "catch_up_hours ({limit:g} h) late"
+)
+OVERDUE_NOTE = "overdue: has not fired"
 
 
 def _lock_held(settings: Settings) -> bool:
+    return _held(lock_path(settings.paths.data_dir))
+
+
+def _held(path: Path) -> bool:
+    """Another process holds the file lock at `path`."""
     from filelock import FileLock, Timeout
 
-    path = lock_path(settings.paths.data_dir)
     if not path.exists():
         return False
     try:
@@ -259,16 +279,41 @@ def schedule_rows(
         if when is None:
             when = (computed[spec.id] or [None])[0]
             source = "config (not installed)"
+        note = _holiday_note(spec, when.astimezone(zone)) if when else ""
+        if when is not None and source == "job store" and _overdue(when, now=now):
+            note = OVERDUE_NOTE
         rows.append(
             {
                 "job": spec.id,
                 "kind": spec.kind,
                 "next run": when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if when else "-",
                 "from": source,
-                "note": _holiday_note(spec, when.astimezone(zone)) if when else "",
+                "note": note,
             }
         )
     return rows
+
+
+def _overdue(when: datetime, *, now: datetime) -> bool:
+    return (now - when).total_seconds() > OVERDUE_MINUTES * 60
+
+
+def scheduler_line(config: ScheduleConfig, *, settings: Settings, now: datetime) -> str | None:
+    """ATTENTION when the job store holds a next run time long past: no scheduler is running
+    (or the one running is busy); None when every job's next time is ahead (or not installed)."""
+    from riskstrat.runs.scheduler import scheduler_lock_path
+
+    stored = stored_next_run_times(config, settings=settings)
+    late = {j.id: stored[j.id] for j in config.jobs if stored.get(j.id) is not None}
+    late = {job: when for job, when in late.items() if _overdue(when, now=now)}
+    if not late:
+        return None
+    due = min(late.values()).astimezone(ZoneInfo(config.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
+    jobs = ", ".join(late)
+    lock = scheduler_lock_path(config, settings=settings)
+    if _held(lock):
+        return SCHEDULER_BUSY.format(jobs=jobs, due=due, lock=lock, limit=config.catch_up_hours)
+    return SCHEDULER_DOWN.format(jobs=jobs, due=due, limit=config.catch_up_hours)
 
 
 def _holiday_note(spec: JobConfig, when: datetime) -> str:
@@ -311,6 +356,9 @@ def status_text(
     manifests = history(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
     parts = []
+    down = scheduler_line(config, settings=settings, now=now)
+    if down:
+        parts.append(down)
     attention = attention_rows(config, settings=settings, limit=limit, now=now)
     if attention:
         parts.append(f"{ATTENTION_HEADER.format(n=len(attention))}:\n{table(attention)}")

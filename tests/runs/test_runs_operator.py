@@ -402,3 +402,46 @@ def test_rerunning_the_week_republishes_the_same_report_after_an_ingest(
     assert not again.inputs.ingested
     assert again.warnings == first.warnings
     assert again.outputs == first.outputs
+
+
+def test_status_says_no_scheduler_is_running_when_a_job_has_not_fired() -> None:
+    """Installed on Friday 18 December 2026; the machine is rebooted over the weekend and nobody
+    starts the scheduler again. Before, status at 07:45 on Monday showed "next run Mon 07:00"
+    from the job store, no ATTENTION: it read like a run about to happen."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.scheduler import scheduler_lock, scheduler_lock_path
+    from riskstrat.runs.status import (
+        OVERDUE_NOTE,
+        SCHEDULER_BUSY,
+        SCHEDULER_DOWN,
+        schedule_rows,
+        status_text,
+    )
+
+    config, settings = load_schedule(), load_settings()
+    install_jobs(config, settings=settings, now=datetime(2026, 12, 18, 12, tzinfo=LONDON))
+    on_call = datetime(2026, 12, 21, 7, 45, tzinfo=LONDON)
+    jobs = "weekly-early-intervention, weekday-post-discharge"
+    down = SCHEDULER_DOWN.format(jobs=jobs, due="Mon 2026-12-21 07:00 GMT", limit=72)
+    text = status_text(config, settings=settings, models=False, now=on_call)
+    assert text.splitlines()[0] == down
+    rows = {r["job"]: r["note"] for r in schedule_rows(config, settings=settings, now=on_call)}
+    assert rows == {
+        "weekly-early-intervention": OVERDUE_NOTE,
+        "weekday-post-discharge": OVERDUE_NOTE,
+        "monthly-retrain": "",
+    }
+    # Within the half hour a tick may still be coming: nothing said.
+    soon = on_call - timedelta(minutes=20)
+    assert "ATTENTION" not in status_text(config, settings=settings, models=False, now=soon)
+    # A scheduler that holds the lock but has not got to it (a long run under cron's --once).
+    with scheduler_lock(config, settings=settings):
+        busy = status_text(config, settings=settings, models=False, now=on_call)
+    lock = scheduler_lock_path(config, settings=settings)
+    assert busy.splitlines()[0] == SCHEDULER_BUSY.format(
+        jobs=jobs, due="Mon 2026-12-21 07:00 GMT", lock=lock, limit=72
+    )
+    # Started: the missed runs are due in the ledger and the job store has moved on.
+    start_up(config, settings=settings, now=on_call)
+    text = status_text(config, settings=settings, models=False, now=on_call)
+    assert "no scheduler is running" not in text and OVERDUE_NOTE not in text
