@@ -124,27 +124,14 @@ def forget_failed_scores(state: RunState) -> None:
     never hides the run's own error."""
     from concurrent.futures import wait as wait_all
 
-    from riskstrat.outreach.store_io import has_table
-    from riskstrat.scored import SCORE_RUNS_TABLE, SCORED_INPUTS_TABLE, SCORES_TABLE
+    from riskstrat.runs.forget import delete_scores
 
     if state.con is None or not state.unscored_before:
         return
     try:
         if state.storing is not None:
             wait_all([state.storing])  # the background store ends before its rows are removed
-        con = state.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table in (SCORES_TABLE, SCORE_RUNS_TABLE, SCORED_INPUTS_TABLE):
-                if has_table(con, table):
-                    con.execute(
-                        f"DELETE FROM {table} WHERE as_of = ? AND list_contains(?, task)",
-                        [state.as_of, list(state.unscored_before)],
-                    )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        delete_scores(state.con, as_of=state.as_of, tasks=list(state.unscored_before))
         log_event("run.scores_forgotten", as_of=state.as_of, tasks=",".join(state.unscored_before))
     except Exception as exc:  # the store may be what failed (disk full): log, keep the error
         log_event("run.forget_scores_failed", as_of=state.as_of, error=type(exc).__name__)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskstrat.db import fetch_one, fetch_value
 from riskstrat.logs import log_event
+from riskstrat.runs.forget import forget_killed_scores
 from riskstrat.runs.manifest import InputsInfo, ModelInfo, StoreInfo
 from riskstrat.runs.state import RunState, TaskData
 
@@ -173,6 +174,7 @@ def validate_step(state: RunState) -> dict[str, int]:
     )
     if not state.options.ingest:
         state.manifest.inputs = InputsInfo(extract_date=extract_date)
+    forget_killed_scores(state)  # before unscored_tasks: a killed run's scores are not a run's
     state.unscored_before = unscored_tasks(state.con, state.task_names, as_of=state.as_of)
     patients = fetch_value(state.con, "SELECT count(*) FROM patients")
     if not patients:

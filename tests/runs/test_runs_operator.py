@@ -445,3 +445,66 @@ def test_status_says_no_scheduler_is_running_when_a_job_has_not_fired() -> None:
     start_up(config, settings=settings, now=on_call)
     text = status_text(config, settings=settings, models=False, now=on_call)
     assert "no scheduler is running" not in text and OVERDUE_NOTE not in text
+
+
+KILLABLE = """
+import sys, time
+from datetime import date
+from riskstrat.config import load_settings
+from riskstrat.runs.pipeline import run_once
+
+def hold(step, state):
+    print("STEP", step, flush=True)
+    if step == sys.argv[2]:
+        time.sleep(300)
+
+run_once(as_of=date.fromisoformat(sys.argv[1]), pathways=["post_discharge"],
+         settings=load_settings(), on_step=hold)
+"""
+
+
+def test_a_run_killed_after_scoring_leaves_its_discharges_to_the_next_day_s_run(
+    run_settings: Settings,
+) -> None:
+    """The last post-discharge list was Christmas Eve; Monday's run is SIGKILLed (the OOM
+    killer, a power cut) after scoring and writing its lists, before publishing; the scheduler
+    comes back on Tuesday and runs as of Tuesday. Before, the killed run's scoring stayed in
+    the store, Tuesday's window started at Monday and listed 0 of the 12 discharges since
+    Christmas Eve (a known limitation in docs/operations.md); now Tuesday's run removes the
+    killed run's scoring first and lists them."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
+    from riskstrat.registry.store import connect
+
+    eve = date(2025, 12, 24)
+    with connect(run_settings.paths.store, read_only=False) as con:
+        con.execute(SCORE_RUNS_DDL)
+        con.execute(
+            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
+            [eve, datetime(2025, 12, 24, 7)],
+        )
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, AS_OF.isoformat(), "lists"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        for line in proc.stdout:
+            if line.split()[1] == "lists":
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+    assert recent_manifests(run_settings.paths.out_dir)[0].status == "running"
+    killed = _score_runs(run_settings)
+    assert set(killed) == {eve, AS_OF} and killed[AS_OF] > 0
+    tuesday = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
+                       settings=run_settings, options=RunOptions(ingest=False))  # fmt: skip
+    assert tuesday.counts["score"]["readmission_30d_scored"] == killed[AS_OF]
+    assert _score_runs(run_settings) == {eve: 0, AS_OF + timedelta(days=1): killed[AS_OF]}
+    # The killed run stays in the history; later runs find nothing more to remove.
+    again = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
+                     settings=run_settings, options=RunOptions(ingest=False))  # fmt: skip
+    assert again.outputs == tuesday.outputs
