@@ -4,6 +4,7 @@ failure's one line), the next scheduled times, and model versions without an ali
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -161,6 +162,7 @@ def attention_rows(
     from riskstrat.runs.ledger import ATTENTION
 
     today = (now or datetime.now(ZoneInfo(config.timezone))).astimezone(ZoneInfo(config.timezone))
+    covered = _covered_misses(config, settings=settings)
     return [
         {
             "job": r.job_id,
@@ -171,7 +173,35 @@ def attention_rows(
             + _failed_next(r, config=config, settings=settings, today=today.date()),
         }
         for r, due in _ledger_rows(config, settings=settings, limit=limit, states=ATTENTION)
+        if not covered(r)
     ]
+
+
+def _covered_misses(config: ScheduleConfig, *, settings: Settings) -> Callable[[DueRun], bool]:
+    """Is a row a fire missed while the scheduler was down (runs.due.COALESCED) whose job has
+    run since (a later due time done)? Its work was done by that run: it stays in the ledger
+    table, not under ATTENTION. Before 2026-12-03 such rows (two after a Christmas shutdown)
+    kept the ATTENTION header up for weeks, until ten newer rows pushed them out, so the header
+    no longer meant that something needed doing."""
+    from riskstrat.runs.due import COALESCED
+    from riskstrat.runs.ledger import DONE, MISSED
+
+    ledger = _ledger(config, settings=settings)
+    latest_done: dict[str, datetime] = {}
+    for r in ledger.rows(states=(DONE,), limit=100) if ledger else []:
+        latest_done.setdefault(r.job_id, r.due_at)  # newest first
+    prefix = COALESCED.split("{")[0]
+
+    def covered(row: DueRun) -> bool:
+        done = latest_done.get(row.job_id)
+        return (
+            row.state == MISSED
+            and row.reason.startswith(prefix)
+            and done is not None
+            and done > row.due_at
+        )
+
+    return covered
 
 
 def _ledger_rows(

@@ -318,6 +318,58 @@ def test_a_fire_apscheduler_gives_up_on_while_running_goes_into_the_ledger() -> 
     assert [(job, state) for job, state, _ in settled] == [("weekly-early-intervention", expected)]
 
 
+def _fire_all(config: ScheduleConfig, start: datetime, end: datetime, recorder: Recorder) -> None:
+    """Every fire from start to end at its own time, the job store moved on as APScheduler does."""
+    settings = load_settings()
+    fires = sorted(
+        (t, spec.id)
+        for spec in config.jobs
+        for t in due.fire_times(config, spec, start=start, end=end)
+    )
+    for moment, job_id in fires:
+        due.on_fire(job_id, config=config, settings=settings, now=moment, execute=recorder)
+        with open_jobstore(config, settings=settings) as store:
+            job = store.lookup_job(job_id)
+            after = moment + timedelta(seconds=1)
+            job._modify(next_run_time=job.trigger.get_next_fire_time(None, after))
+            store.update_job(job)
+
+
+def test_misses_covered_by_a_later_run_leave_attention_after_christmas_2026() -> None:
+    """The machine is off from Thursday 24 December 2026 (evening) to Tuesday 29th 09:10 (25th,
+    28th bank holidays). On start the weekly run is caught up as of Tuesday, the weekday job's
+    Friday and Monday fires are `missed`, covered by Tuesday's. Before, those two rows kept
+    "ATTENTION: 2 scheduled run(s) missed" at the top of status into January."""
+    config = load_schedule()
+    settings = load_settings()
+    recorder = Recorder()
+    monday = datetime(2026, 12, 21, 6, tzinfo=LONDON)
+    install_jobs(config, settings=settings, now=monday)
+    _fire_all(config, monday, datetime(2026, 12, 24, 18, tzinfo=LONDON), recorder)
+    back = datetime(2026, 12, 29, 9, 10, tzinfo=LONDON)
+    start_up(config, settings=settings, now=back)
+    assert "ATTENTION: 4 scheduled run(s)" in status_text(config, settings=settings,
+                                                          models=False, now=back)  # fmt: skip
+    settled = due.process_waiting(config=config, settings=settings, now=back, execute=recorder)
+    assert [(job, state) for job, state, _ in settled] == [
+        ("weekly-early-intervention", DONE),
+        ("weekday-post-discharge", DONE),  # already published by the weekly run
+    ]
+    _fire_all(config, back, datetime(2027, 1, 6, 23, tzinfo=LONDON), recorder)
+    assert ("weekly-early-intervention", date(2026, 12, 29)) in recorder.runs
+    on_call = datetime(2027, 1, 7, 7, 30, tzinfo=LONDON)
+    text = status_text(config, settings=settings, models=False, now=on_call)
+    assert "ATTENTION" not in text
+    missed = [line for line in text.splitlines() if "  missed  " in line]
+    assert len(missed) == 1 and "Mon 2026-12-28" in missed[0]  # the ledger table's last 10 rows
+    # A miss whose covering run failed stays under ATTENTION.
+    ledger = due.ledger_for(config, settings=settings)
+    for row in ledger.rows(states=(DONE,)):
+        ledger.set_state(row.job_id, row.due_at, state=FAILED, now=on_call, reason="broken")
+    text = status_text(config, settings=settings, models=False, now=on_call)
+    assert "MISSED" in text.split("Scheduled runs")[0]
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[dict]] = []
 
