@@ -12,6 +12,24 @@ MISSING_TABLE = (
 )
 AMBIGUOUS_TABLE = "{source}: table {table!r} given twice ({files}); keep one file per table"
 MISSING_COLUMN = "{file}: column {column!r}: rule required_column: the column is missing"
+#: A required column missing while the header has names the contract does not know (a renamed
+#: column, "dob" or "Date of birth" for date_of_birth): the operator is told what to rename.
+RENAMED_COLUMN = (
+    "{file}: column {column!r}: rule required_column: the column is missing; the header has "
+    "{unknown} instead, which the contract does not know{hint}: name the column {column!r} in "
+    "the header line and ingest again"
+)
+#: The header line is one name holding another separator (a semicolon- or tab-separated export).
+WRONG_DELIMITER = (
+    "{file}: rule readable: the header line is separated by {delimiter}, not by commas; export "
+    "the file as comma-separated CSV (in Excel: Save As 'CSV UTF-8 (Comma delimited)') and "
+    "ingest again"
+)
+#: A returned list saved in a format the ingest cannot read (.xls, .ods, .numbers...).
+UNSUPPORTED_FEEDBACK = (
+    "{file}: rule readable: a .{fmt} file cannot be read, so nothing in it was used; open it in "
+    "Excel, save it as an Excel Workbook (.xlsx) and return it again"
+)
 DUPLICATE_COLUMN = "{file}: column {column!r}: rule readable: the header names it twice"
 EMPTY_HEADER = (
     "{file}: header column {position}: rule readable: the column has no name (a trailing comma "

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +48,10 @@ from riskstrat.registry.errors import (
     MISSING_SHEET,
     MISSING_TABLE,
     NOT_A_FOLDER,
+    RENAMED_COLUMN,
     UNREADABLE_FILE,
+    UNSUPPORTED_FEEDBACK,
+    WRONG_DELIMITER,
     IngestError,
 )
 from riskstrat.registry.lines import scan_csv
@@ -55,6 +61,11 @@ FEEDBACK_DIR = "feedback"
 FEEDBACK_TABLE = "outreach_outcomes"
 FEEDBACK_SHEET = "list"
 FEEDBACK_FORMATS = ("csv", "xlsx")
+#: Spreadsheet formats a practice may return that cannot be read: set aside and told (they were
+#: ignored without a word: a list saved as .xls by Excel simply never counted).
+FEEDBACK_UNREADABLE_FORMATS = ("xls", "xlsm", "xlsb", "ods", "numbers", "tsv", "txt")
+#: Separators a header line may hold instead of commas, as the operator is told.
+OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 PRACTICE = "_practice"  # raw column: the practice a returned row belongs to (NULL: unknown)
 #: A returned list's heading (lower case) -> contract column.
 HEADING_COLUMNS: dict[str, str] = {h.lower(): c for c, h in FEEDBACK_HEADINGS.items()}
@@ -140,7 +151,7 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
             for folder in folders
             for p in sorted(folder.iterdir())
             if p.is_file()
-            and p.suffix[1:].lower() in FEEDBACK_FORMATS
+            and p.suffix[1:].lower() in (*FEEDBACK_FORMATS, *FEEDBACK_UNREADABLE_FORMATS)
             and not p.name.startswith(("~$", "."))  # Excel lock files, hidden files
         ]
     return found
@@ -176,7 +187,7 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
         seen.add(name)
     for col in table.columns:
         if col.required and col.name not in seen:
-            raise IngestError(MISSING_COLUMN.format(file=file.path, column=col.name))
+            raise IngestError(missing_column(file, header, table=table, column=col.name))
     warnings = [
         f"{file.path}: optional column {c.name!r} absent (read as empty)"
         for c in table.columns
@@ -186,6 +197,30 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
     if extra and not file.feedback:
         warnings.append(f"{file.path}: {len(extra)} column(s) not in the contract ignored: {extra}")
     return warnings
+
+
+def missing_column(file: SourceFile, header: list[str], *, table: Table, column: str) -> str:
+    """Why a required column is missing, and what to do: a header in one piece holding another
+    separator is a semicolon- or tab-separated file; a header name the contract does not know is
+    most likely the column renamed (named, with the closest one). A returned list keeps its many
+    other columns (rank, name, notes...), so only a close name is offered there."""
+    names = [h for h in header if h]
+    if len(names) == 1:
+        for delimiter, said in OTHER_DELIMITERS.items():
+            if delimiter in names[0]:
+                return WRONG_DELIMITER.format(file=file.path, delimiter=said)
+    known = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
+    unknown = [h for h in names if h not in known]
+    shape = {re.sub(r"[^a-z0-9]+", "_", h).strip("_"): h for h in unknown}
+    close = [shape[c] for c in difflib.get_close_matches(column, list(shape), n=1, cutoff=0.5)]
+    if file.feedback:
+        unknown = close
+    if not unknown:
+        return MISSING_COLUMN.format(file=file.path, column=column)
+    hint = f" ({close[0]!r} looks like it)" if close and len(unknown) > 1 else ""
+    return RENAMED_COLUMN.format(
+        file=file.path, column=column, unknown=", ".join(map(repr, unknown)), hint=hint
+    )
 
 
 def _csv_header(file: SourceFile) -> list[str]:
@@ -251,6 +286,14 @@ def _load_csv(
     return header, scan.data_records
 
 
+def _plain_csv(file: SourceFile) -> bool:
+    """A returned CSV in the list format (UTF-8, headings on line 1), read like an extract."""
+    try:
+        return "patient_id" in _csv_header(file)
+    except IngestError:
+        return False
+
+
 def _cell_text(value: object) -> str | None:
     if value is None:
         return None
@@ -299,38 +342,64 @@ def read_sheet(path: Path, *, table: Table) -> Sheet:
             raise IngestError(
                 MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
             )
-        meta = _meta(book)
         rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
-        header: list[str] = []
-        header_row = 0
-        for header_row, row in enumerate(rows, start=1):  # noqa: B007 (used after the loop)
-            names = [feedback_column(v) for v in row]
-            if "patient_id" in names:
-                header = names
-                break
-        if not header:
-            raise IngestError(MISSING_COLUMN.format(file=path, column="patient_id"))
-        wanted = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
-        index: dict[str, int] = {}
-        for i, h in enumerate(header):
-            if h in wanted and h not in index:
-                index[h] = i
-        columns: dict[str, list[str | None]] = {c: [] for c in index}
-        for row in rows:
-            for col, i in index.items():
-                columns[col].append(_cell_text(row[i]) if i < len(row) else None)
+        return _sheet(path, rows, table=table, meta=_meta(book))
     finally:
         book.close()
+
+
+def read_text_sheet(path: Path, *, table: Table) -> Sheet:
+    """A returned list that Excel saved as CSV: the sheet's title rows above the headings, the
+    Windows code page ("CSV (Comma delimited)") rather than UTF-8, and a semicolon where the
+    computer's list separator is one. Read like the workbook it came from (rows numbered as the
+    spreadsheet shows them); before, such a file was set aside whole ("column 'patient_id' is
+    missing" or "not UTF-8")."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    heading = next((line for line in lines if "patient" in line.lower()), "")
+    delimiter = max((",", *OTHER_DELIMITERS), key=heading.count)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _sheet(path, (tuple(r) for r in rows), table=table, meta={})
+
+
+def _sheet(path: Path, rows: Iterator[tuple], *, table: Table, meta: dict[str, str]) -> Sheet:
+    """The heading row (the first naming patient_id) and the contract's columns under it."""
+    header: list[str] = []
+    header_row = 0
+    for header_row, row in enumerate(rows, start=1):  # noqa: B007 (used after the loop)
+        names = [feedback_column(v) for v in row]
+        if "patient_id" in names:
+            header = names
+            break
+    if not header:
+        raise IngestError(MISSING_COLUMN.format(file=path, column="patient_id"))
+    wanted = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
+    index: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h in wanted and h not in index:
+            index[h] = i
+    columns: dict[str, list[str | None]] = {c: [] for c in index}
+    for row in rows:
+        for col, i in index.items():
+            columns[col].append(_cell_text(row[i]) if i < len(row) else None)
     return Sheet(header, columns, meta, header_row)
 
 
-def _load_xlsx(
+def _load_sheet(
     con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table
 ) -> tuple[list[str], int, dict[str, str], int]:
-    """Read a returned workbook into table `name` (all VARCHAR); pathway and listed_on left
-    blank in a row are taken from the hidden practice sheet. Returns header, rows, meta and the
-    heading's sheet row (rejects name a row as the practice sees it in the spreadsheet)."""
-    sheet = read_sheet(file.path, table=table)
+    """Read a returned workbook (or an Excel-saved CSV of one) into table `name` (all
+    VARCHAR); pathway and listed_on left blank in a row are taken from the hidden practice
+    sheet. Returns header, rows, meta and the heading's sheet row (rejects name a row as the
+    practice sees it in the spreadsheet)."""
+    if file.fmt == "xlsx":
+        sheet = read_sheet(file.path, table=table)
+    else:
+        sheet = read_text_sheet(file.path, table=table)
     n = len(next(iter(sheet.columns.values()), []))
     data = dict(sheet.columns)
     for key in ("pathway", "listed_on"):
@@ -428,10 +497,12 @@ def load_raw(
         meta: dict[str, str] = {}
         first_row = 1  # the `_row` of the first data row: a CSV counts data rows from 1
         try:
-            if file.fmt == "csv":
+            if file.fmt not in (*FORMATS, *FEEDBACK_FORMATS):
+                raise IngestError(UNSUPPORTED_FEEDBACK.format(file=file.path, fmt=file.fmt))
+            if file.fmt == "csv" and (not file.feedback or _plain_csv(file)):
                 header, records = _load_csv(con, file, name=name, table=table, max_line=max_line)
             else:
-                header, records, meta, heading = _load_xlsx(con, file, name=name, table=table)
+                header, records, meta, heading = _load_sheet(con, file, name=name, table=table)
                 # A returned sheet's rows are named as the spreadsheet shows them (a nurse
                 # opening it finds "row 12" at row 12, under the title rows and headings).
                 first_row = heading + 1

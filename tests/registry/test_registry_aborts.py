@@ -65,6 +65,34 @@ def test_missing_required_column(tmp_path: Path, store: Path) -> None:
     _stopped(source, store, message)
 
 
+@pytest.mark.parametrize(("delimiter", "said"), [(";", "semicolons (;)"), ("\t", "tabs")])
+def test_a_semicolon_or_tab_separated_file_says_so(
+    tmp_path: Path, store: Path, delimiter: str, said: str
+) -> None:
+    """Before: "column 'patient_id': rule required_column: the column is missing", for a file
+    whose header holds every column (the data manager looked for a missing column)."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "patients.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", delimiter), encoding="utf-8")
+    _stopped(source, store, errors.WRONG_DELIMITER.format(file=path, delimiter=said))
+
+
+@pytest.mark.parametrize("renamed", ["dob", "Date of birth"])
+def test_a_renamed_column_is_named_with_what_to_do(
+    tmp_path: Path, store: Path, renamed: str
+) -> None:
+    """Before: only "the column is missing", not that the header has it under another name."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "patients.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("date_of_birth", renamed, 1), encoding="utf-8")
+    message = errors.RENAMED_COLUMN.format(
+        file=path, column="date_of_birth", unknown=repr(renamed.lower()), hint=""
+    )
+    _stopped(source, store, message)
+    assert "name the column 'date_of_birth' in the header line and ingest again" in message
+
+
 def _report_dir(source: Path) -> Path:
     """Where an ingest of `source` writes its rejects and summary."""
     digest = content_hash([f for fs in locate(source).values() for f in fs])
