@@ -15,10 +15,10 @@ import duckdb
 from riskstrat.db import fetch_value
 from riskstrat.paths import output_path
 from riskstrat.registry.contract import TABLES, Table
-from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
+from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, TABLE_SHRUNK, IngestError
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import SetAside
-from riskstrat.registry.store import FEEDBACK_REJECTS
+from riskstrat.registry.store import ACCUMULATED, FEEDBACK_REJECTS
 from riskstrat.registry.validate import DUP_KEY, DUP_ROW, UNREADABLE_RULES, lit, q
 
 STALE_TABLE = (
@@ -51,6 +51,38 @@ def stop_if_empty(table: Table, report: TableReport, *, file: Path | str) -> Non
     """A required table without accepted rows (contract may_be_empty unset) stops the ingest."""
     if table.required and not table.may_be_empty and report.accepted == 0:
         raise IngestError(EMPTY_TABLE.format(file=file, table=table.name, rows=report.rows_read))
+
+
+#: A previous table smaller than this is not compared (a practice leaving one of five is real).
+SHRINK_MIN_ROWS = 100
+
+
+def stop_if_shrunk(
+    table: Table, report: TableReport, *, file: Path | str, previous: dict | None, limit: float
+) -> None:
+    """A registry table (a full snapshot) that accepts more than `limit` fewer rows than the
+    previous extract stops the ingest: a truncated or partial file (a copy cut off at a line end,
+    an export of one month) was accepted without a word and replaced the table, and the lists
+    lost the people, admissions and registers it no longer held. `previous`: the extract
+    history row (extract_date, table_rows) compared with, None for the first extract. Returned
+    feedback accumulates (never compared); an optional table without a file is warned about
+    already."""
+    if previous is None or table.name == ACCUMULATED or not report.files:
+        return
+    before = int(previous.get("table_rows", {}).get(table.name) or 0)
+    if before < SHRINK_MIN_ROWS or report.accepted >= before * (1 - limit):
+        return
+    raise IngestError(
+        TABLE_SHRUNK.format(
+            file=file,
+            table=table.name,
+            rows=report.accepted,
+            previous=before,
+            previous_date=previous["extract_date"],
+            drop=1 - report.accepted / before,
+            limit=limit,
+        )
+    )
 
 
 def contacts_coverage(

@@ -169,6 +169,10 @@ def ingest(
             log_event("ingest.unchanged", extract_date=extract_date, hash8=digest[:8])
             report_dir = Path(latest["report_dir"]) if latest["report_dir"] else None
             return IngestReport("unchanged", extract_date, digest, store_path, report_dir, message)
+        previous = latest
+        if replace_latest:  # compared with the extract before the one being replaced
+            history = store.extract_history(store_path)
+            previous = history[1] if len(history) > 1 else None
         if latest and latest["extract_date"] > extract_date:
             raise IngestError(
                 EXTRACT_OLDER.format(
@@ -189,6 +193,7 @@ def ingest(
                 report_dir=report_dir,
                 settings=settings,
                 replaced=replaced,
+                previous=previous,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
     if replaced:
@@ -237,6 +242,7 @@ def _ingest_locked(
     report_dir: Path,
     settings: Settings,
     replaced: dict | None = None,
+    previous: dict | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
@@ -283,6 +289,7 @@ def _ingest_locked(
                     settings=settings,
                     rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
                     staging=staging / quality.REJECTS_DIR / f"{name}.csv",
+                    previous=previous,
                 )
         except IngestError as exc:
             error = str(exc)
@@ -342,6 +349,7 @@ def _validate_table(
     settings: Settings,
     rejects: Path,
     staging: Path,
+    previous: dict | None = None,
 ) -> list[str]:
     """Check one table and insert its accepted rows into the new store; raise if unusable.
 
@@ -415,6 +423,8 @@ def _validate_table(
         else:
             _stop_if_too_many(con, table, raw, report, settings=settings, rejects=rejects)
             checks.stop_if_empty(table, report, file=file)
+            limit = settings.ingest.max_row_drop_share
+            checks.stop_if_shrunk(table, report, file=file, previous=previous, limit=limit)
         if name == "contacts":
             limit = settings.ingest.contacts_missing_share
             warnings += checks.contacts_coverage(

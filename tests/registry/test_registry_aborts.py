@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -213,3 +214,45 @@ def test_cli_stops_with_non_zero_exit_and_the_message(tmp_path: Path, store: Pat
     assert result.exit_code == 2
     assert errors.MISSING_TABLE.format(source=source, table="patients") in result.output
     assert _digest(store) == before
+
+
+def _with_contacts(n: int) -> dict[str, list[dict[str, str]]]:
+    rows = base_rows()
+    first = rows["gp_contacts"][0]
+    rows["gp_contacts"] = [
+        {**first, "contact_date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"} for i in range(n)
+    ]
+    return rows
+
+
+def test_a_truncated_snapshot_table_stops_the_ingest(tmp_path: Path) -> None:
+    """A gp_contacts.csv cut off at a line end (a copy interrupted, an export of one month):
+    before, the ingest accepted it without a word (exit 0) and the table lost 40 % of its rows;
+    on the demo store a spells file cut to 60 % and a conditions file cut to half ingested the
+    same way. Now it stops naming file, table, rule and what to do; a real drop passes once
+    ingest.max_row_drop_share allows it, and a drop within it passes."""
+    store = tmp_path / "store.duckdb"
+    first = write_extract(tmp_path / "first", _with_contacts(200))
+    ingest(first, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    before = _digest(store)
+    later = EXTRACT_DATE + dt.timedelta(days=7)
+    source = write_extract(tmp_path / "cut", _with_contacts(120))
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=later, store_path=store, settings=settings())
+    assert str(caught.value) == errors.TABLE_SHRUNK.format(
+        file=source / "gp_contacts.csv",
+        table="gp_contacts",
+        rows=120,
+        previous=200,
+        previous_date=EXTRACT_DATE,
+        drop=0.4,
+        limit=0.2,
+    )
+    assert _digest(store) == before
+    allowed = ingest(source, extract_date=later, store_path=store,
+                     settings=settings(max_row_drop_share=0.5))  # fmt: skip
+    assert allowed.tables["gp_contacts"].accepted == 120
+    within = write_extract(tmp_path / "within", _with_contacts(100))  # 120 -> 100: 17 % fewer
+    report = ingest(within, extract_date=later + dt.timedelta(days=7), store_path=store,
+                    settings=settings())  # fmt: skip
+    assert report.tables["gp_contacts"].accepted == 100
