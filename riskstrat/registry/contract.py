@@ -103,6 +103,9 @@ OUTCOME_ALIASES: dict[str, str] = {
     **{label.lower(): code for code, label in OUTCOME_LABELS.items()},
     **{code: code for code in OUTCOME_LABELS},
 }
+#: An NHS number as it is written and printed (`943 476 5919`, `943-476-5919`): read as its 10
+#: digits. Before, such a contacts row was rejected (pattern), and its patient had no contacts.
+NHS_NUMBER_GROUPED = r"[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
 PATHWAYS = ("early_intervention", "post_discharge", "rising_risk", "palliative_care", "care_home")
 #: Observation codes the feature library reads; others are accepted and kept.
 OBSERVATION_CODES = ("hba1c", "sbp", "bmi", "egfr", "efi_score", "smoking")
@@ -121,6 +124,9 @@ class Column:
     max: float | None = None
     pattern: str | None = None  # regular expression a str value must match in full
     fold_case: bool = False  # match allowed values and `normalise` keys case-insensitively
+    #: A value written in groups that matches this in full has its spaces and hyphens removed
+    #: before the checks (an NHS number as people write it, and as the lists print it).
+    grouped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,13 @@ TABLES: dict[str, Table] = {
             "Direct identifiers. Read only when writing a practice's own list.",
             (
                 PATIENT_ID,
-                Column("nhs_number", "str", "NHS number (10 digits).", pattern=r"\d{10}"),
+                Column(
+                    "nhs_number",
+                    "str",
+                    "NHS number (10 digits).",
+                    pattern=r"\d{10}",
+                    grouped=NHS_NUMBER_GROUPED,
+                ),
                 Column("given_name", "str", "Given name."),
                 Column("family_name", "str", "Family name."),
                 Column("phone", "str", "Contact telephone.", nullable=True),
