@@ -8,6 +8,7 @@ run on the ingest's work connection against the new store (`db`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -16,7 +17,7 @@ from riskstrat.db import fetch_value
 from riskstrat.paths import output_path
 from riskstrat.registry.contract import TABLES, Table
 from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, TABLE_SHRUNK, IngestError
-from riskstrat.registry.quality import TableReport
+from riskstrat.registry.quality import SUMMARY_JSON, TableReport
 from riskstrat.registry.readers import SetAside
 from riskstrat.registry.store import ACCUMULATED, FEEDBACK_REJECTS
 from riskstrat.registry.validate import DUP_KEY, DUP_ROW, UNREADABLE_RULES, lit, q
@@ -45,6 +46,40 @@ FEEDBACK_REJECTS_DDL = f"""CREATE TABLE {{db}}.{FEEDBACK_REJECTS} (
   rule VARCHAR
 )"""
 UNKNOWN_PRACTICE = "_unknown"
+
+
+SAME_FILES = (
+    "{source}: rule new_extract: the registry files are byte for byte those of the extract "
+    "dated {previous} (ingested {ingested_at:%Y-%m-%d %H:%M}), now ingested as {extract_date}: "
+    "was the new extract copied in? Lists made from it miss everything since {previous}; copy "
+    "the new extract in and ingest again"
+)
+
+
+def same_registry_files(
+    latest: dict | None, *, registry_hash: str, source: Path, extract_date: dt.date
+) -> list[str]:
+    """A warning when the registry files are exactly those of the store's latest extract under
+    another date: the feed was not refreshed, and the extract date claims data it does not have
+    (a week-old copy passed every freshness limit of 14 days and more without a word). The
+    latest extract's registry hash is read from its summary.json (absent before stop 28)."""
+    if not latest or latest["extract_date"] == extract_date or not latest.get("report_dir"):
+        return []
+    try:
+        path = Path(latest["report_dir"]) / SUMMARY_JSON
+        previous = json.loads(path.read_text(encoding="utf-8")).get("registry_hash")
+    except (OSError, ValueError, AttributeError):  # no summary (removed or damaged): no check
+        return []
+    if previous != registry_hash:
+        return []
+    return [
+        SAME_FILES.format(
+            source=source,
+            previous=latest["extract_date"],
+            ingested_at=latest["ingested_at"],
+            extract_date=extract_date,
+        )
+    ]
 
 
 def stop_if_empty(table: Table, report: TableReport, *, file: Path | str) -> None:

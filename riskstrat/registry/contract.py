@@ -491,6 +491,10 @@ TABLE_WARNINGS: dict[str, str] = {
         "at most ingest.feedback_max_reject_share of the returned feedback rows are rejected"
     ),
     "contacts_missing": "current, living patients without an accepted contacts row (counted)",
+    "new_extract": (
+        "the registry files differ from those of the store's latest extract when the extract "
+        "date does (the feed was refreshed)"
+    ),
 }
 
 #: Tables whose rows belong to a patient (checked by patient_exists etc.), in ingest order.

@@ -112,14 +112,24 @@ def practice_pattern(settings: Settings) -> str:
 
 def content_hash(files: list[SourceFile]) -> str:
     """sha256 over every input file's name and bytes, in a fixed order."""
-    digest = hashlib.sha256()
+    return content_hashes(files)[0]
+
+
+def content_hashes(files: list[SourceFile]) -> tuple[str, str]:
+    """`content_hash`, and the same over the registry files only (returned lists left out: new
+    ones arrive every week whether or not the extract was refreshed), in one read."""
+    digest, registry = hashlib.sha256(), hashlib.sha256()
     for file in sorted(files, key=lambda f: f.label):
-        digest.update(file.label.encode() + b"\0")
+        hashes = (digest,) if file.feedback else (digest, registry)
+        for h in hashes:
+            h.update(file.label.encode() + b"\0")
         with file.path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
+                for h in hashes:
+                    h.update(chunk)
+        for h in hashes:
+            h.update(b"\0")
+    return digest.hexdigest(), registry.hexdigest()
 
 
 def ingest(
@@ -154,7 +164,7 @@ def ingest(
             )
         )
     files = locate(source_dir)
-    digest = content_hash([f for fs in files.values() for f in fs])
+    digest, registry_digest = content_hashes([f for fs in files.values() for f in fs])
     with store.store_lock(store_path):
         store.clean_scratch(store_path)
         latest = store.latest_extract(store_path)
@@ -183,6 +193,12 @@ def ingest(
                 )
             )
         report_dir = Path(settings.paths.data_dir) / INGESTS_DIR / f"{extract_date}-{digest[:8]}"
+        notes = checks.same_registry_files(
+            latest if not replace_latest else None,
+            registry_hash=registry_digest,
+            source=source_dir,
+            extract_date=extract_date,
+        )
         with timed("ingest", extract_date=extract_date, hash8=digest[:8]):
             tables, warnings = _ingest_locked(
                 files,
@@ -194,6 +210,8 @@ def ingest(
                 settings=settings,
                 replaced=replaced,
                 previous=previous,
+                registry_hash=registry_digest,
+                notes=notes,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
     if replaced:
@@ -243,6 +261,8 @@ def _ingest_locked(
     settings: Settings,
     replaced: dict | None = None,
     previous: dict | None = None,
+    registry_hash: str | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
@@ -257,7 +277,8 @@ def _ingest_locked(
         store.create_registry_tables(con, db=FRESH)
         con.execute(checks.FEEDBACK_REJECTS_DDL.format(db=FRESH))
         reports: list[TableReport] = []
-        warnings = [
+        warnings = list(notes or [])
+        warnings += [
             f"optional table {name!r} absent from {source_dir}"
             for name, fs in files.items()
             if not fs and not TABLES[name].required
@@ -306,6 +327,7 @@ def _ingest_locked(
         doc = quality.summary(
             extract_date=extract_date,
             content_hash=digest,
+            registry_hash=registry_hash,
             source_dir=source_dir,
             tables=reports,
             warnings=warnings,
