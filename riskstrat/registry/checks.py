@@ -82,6 +82,24 @@ def same_registry_files(
     ]
 
 
+#: A date written month-first that cannot be day-first: the second number is 13 to 31.
+MONTH_FIRST = r"(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/[0-9]{4}([ T].*)?"
+
+
+def month_first_example(
+    con: duckdb.DuckDBPyConnection, *, rejects: str, column: str, file: str
+) -> tuple[str | None, int]:
+    """A month-first value (12/31/2024) when most of the column's type rejects in `file` are
+    month-first, else None: the file is in US date order, and its dates that did parse (the
+    12th and before) were silently read day-first. And the number of those type rejects."""
+    month_first, total, example = con.execute(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(value, {lit(MONTH_FIRST)})), count(*), "
+        f"min(value) FILTER (WHERE regexp_full_match(value, {lit(MONTH_FIRST)})) FROM {rejects} "
+        f"WHERE rule = 'type' AND \"column\" = {lit(column)} AND file = {lit(file)}"
+    ).fetchall()[0]
+    return (example if total and month_first * 2 >= total else None), int(total)
+
+
 def stop_if_empty(table: Table, report: TableReport, *, file: Path | str) -> None:
     """A required table without accepted rows (contract may_be_empty unset) stops the ingest."""
     if table.required and not table.may_be_empty and report.accepted == 0:

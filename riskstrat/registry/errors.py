@@ -79,6 +79,14 @@ UNPARSEABLE_COLUMN = (
     "{file}: column {column!r}: rule type: {bad:,} of {total:,} non-empty values do not parse "
     "as {dtype} (rule mostly_parses); see {rejects}"
 )
+#: A date column whose unreadable values are month-first (12/31/2024): the values that did
+#: parse were read day-first, so they are wrong too (01/02/2024 read as 1 February).
+MONTH_FIRST_DATES = (
+    "{file}: column {column!r}: rule type: {bad:,} of {total:,} rows have dates that do not "
+    "parse, and they are month-first (e.g. {example!r}); dates are read as DD/MM/YYYY or "
+    "YYYY-MM-DD, so the month-first dates that did parse were read wrongly too: export the "
+    "column as YYYY-MM-DD and ingest again; see {rejects}"
+)
 TOO_MANY_REJECTS = (
     "{file}: column {column!r}: rule {rule}: {rejected:,} of {rows:,} rows rejected "
     "({share:.1%} > max_reject_share {limit:.1%}); see {rejects}"

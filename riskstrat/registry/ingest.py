@@ -28,6 +28,7 @@ from riskstrat.registry.contract import PATIENT_TABLES, PRACTICE_CODE_PATTERN, T
 from riskstrat.registry.errors import (
     EXTRACT_IN_FUTURE,
     EXTRACT_OLDER,
+    MONTH_FIRST_DATES,
     NOTHING_TO_REPLACE,
     REPLACE_TOO_OLD,
     TOO_MANY_REJECTS,
@@ -527,6 +528,20 @@ def _stop_if_unparseable(
             quality.write_rejects(
                 con, table=table.name, relation=f"rej_{table.name}", path=staging, limit=10**9
             )
+            example, _ = checks.month_first_example(
+                con, rejects=f"rej_{table.name}", column=column, file=label
+            )
+            if example and table.column(column).dtype in ("date", "timestamp"):
+                raise IngestError(
+                    MONTH_FIRST_DATES.format(
+                        file=_file_of(raw, label),
+                        column=column,
+                        bad=n,
+                        total=total,
+                        example=example,
+                        rejects=rejects,
+                    )
+                )
             raise IngestError(
                 UNPARSEABLE_COLUMN.format(
                     file=_file_of(raw, label),
@@ -555,6 +570,20 @@ def _stop_if_too_many(
         f"SELECT file, \"column\", rule FROM rej_{table.name} WHERE rule <> '{DUP_ROW}' "
         "GROUP BY ALL ORDER BY count(DISTINCT row) DESC, 1, 2, 3 LIMIT 1"
     ).fetchall()[0]
+    example, bad = checks.month_first_example(
+        con, rejects=f"rej_{table.name}", column=column, file=label
+    )
+    if rule == "type" and example and table.column(column).dtype in ("date", "timestamp"):
+        raise IngestError(
+            MONTH_FIRST_DATES.format(
+                file=_file_of(raw, label),
+                column=column,
+                bad=bad,
+                total=report.rows_read,
+                example=example,
+                rejects=rejects,
+            )
+        )
     raise IngestError(
         TOO_MANY_REJECTS.format(
             file=_file_of(raw, label),

@@ -256,3 +256,34 @@ def test_a_truncated_snapshot_table_stops_the_ingest(tmp_path: Path) -> None:
     report = ingest(within, extract_date=later + dt.timedelta(days=7), store_path=store,
                     settings=settings())  # fmt: skip
     assert report.tables["gp_contacts"].accepted == 100
+
+
+@pytest.mark.parametrize(
+    ("days", "bad"),
+    [
+        (28, 32),  # most dates unreadable: mostly_parses
+        (14, 8),  # 8 of 60 unreadable: max_reject_share
+    ],
+)
+def test_month_first_dates_are_named_as_such(
+    tmp_path: Path, store: Path, days: int, bad: int
+) -> None:
+    """A US-ordered gp_contacts.csv (MM/DD/YYYY). Before: "32 of 60 non-empty values do not
+    parse as date", not why, nor that the 28 which did parse (01/02/2024) were read day-first
+    and are wrong too."""
+    rows = base_rows()
+    first = rows["gp_contacts"][0]
+    rows["gp_contacts"] = [
+        {**first, "contact_date": f"{1 + i % 12:02d}/{1 + i % days:02d}/2024"} for i in range(60)
+    ]
+    source = write_extract(tmp_path / "ex", rows)
+    rejects = _report_dir(source) / "rejects" / "gp_contacts.csv"
+    message = errors.MONTH_FIRST_DATES.format(
+        file=source / "gp_contacts.csv",
+        column="contact_date",
+        bad=bad,
+        total=60,
+        example="01/13/2024",
+        rejects=rejects,
+    )
+    _stopped(source, store, message)
