@@ -10,6 +10,13 @@ MISSING_TABLE = (
     "{source}: required table {table!r} not found (expected {table}.csv or {table}.parquet); "
     "rule required_table"
 )
+#: A required table missing while the folder holds a file named like it ("gp_contacts_2025-06.csv",
+#: "gp_contacts.csv.gz", "gp_contacts (1).csv"): which file to rename.
+MISSING_TABLE_NEAR = (
+    "{source}: required table {table!r} not found (expected {table}.csv or {table}.parquet); "
+    "rule required_table: the folder has {near}: give the table as {table}.csv (comma-"
+    "separated, UTF-8) or {table}.parquet and ingest again"
+)
 AMBIGUOUS_TABLE = "{source}: table {table!r} given twice ({files}); keep one file per table"
 MISSING_COLUMN = "{file}: column {column!r}: rule required_column: the column is missing"
 #: A required column missing while the header has names the contract does not know (a renamed

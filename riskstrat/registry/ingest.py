@@ -38,10 +38,12 @@ from riskstrat.registry.errors import (
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import (
     FEEDBACK_TABLE,
+    UNREAD_FILE,
     RawTable,
     SourceFile,
     load_raw,
     locate,
+    unread_files,
 )
 from riskstrat.registry.validate import (
     DUP_ROW,
@@ -285,6 +287,10 @@ def _ingest_locked(
             if not fs and not TABLES[name].required
         ]
         warnings += checks.freshness_tables(settings.ingest.freshness_days)
+        warnings += [
+            UNREAD_FILE.format(file=path, table_names=", ".join(TABLES))
+            for path in unread_files(source_dir)
+        ]
         error = None
         try:
             for name in ORDER:

@@ -47,6 +47,7 @@ from riskstrat.registry.errors import (
     MISSING_COLUMN,
     MISSING_SHEET,
     MISSING_TABLE,
+    MISSING_TABLE_NEAR,
     NOT_A_FOLDER,
     RENAMED_COLUMN,
     UNREADABLE_FILE,
@@ -131,9 +132,12 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
     if not source_dir.is_dir():
         raise IngestError(NOT_A_FOLDER.format(source=source_dir))
     found: dict[str, list[SourceFile]] = {}
+    present: dict[str, list[Path]] = {}  # lower-case name -> files (Windows exports any case)
+    for path in sorted(source_dir.iterdir()):
+        if path.is_file():
+            present.setdefault(path.name.lower(), []).append(path)
     for name, table in TABLES.items():
-        files = [source_dir / f"{name}.{fmt}" for fmt in FORMATS]
-        files = [f for f in files if f.is_file()]
+        files = [f for fmt in FORMATS for f in present.get(f"{name}.{fmt}", [])]
         if len(files) > 1:
             raise IngestError(
                 AMBIGUOUS_TABLE.format(
@@ -141,8 +145,15 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
                 )
             )
         if not files and table.required:
+            near = [p.name for p in unread_files(source_dir) if p.name.lower().startswith(name)]
+            if near:
+                raise IngestError(
+                    MISSING_TABLE_NEAR.format(
+                        source=source_dir, table=name, near=", ".join(map(repr, near))
+                    )
+                )
             raise IngestError(MISSING_TABLE.format(source=source_dir, table=name))
-        found[name] = [SourceFile(f, name, f.suffix[1:]) for f in files]
+        found[name] = [SourceFile(f, name, f.suffix[1:].lower()) for f in files]
     feedback = source_dir / FEEDBACK_DIR
     if feedback.is_dir():
         folders = [feedback, *(d for d in sorted(feedback.iterdir()) if d.is_dir())]
@@ -155,6 +166,29 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
             and not p.name.startswith(("~$", "."))  # Excel lock files, hidden files
         ]
     return found
+
+
+#: What an extract folder may hold besides the tables' files and feedback/ without a word.
+QUIET_FILES = (".md", ".txt", ".json", ".log", ".pdf")
+UNREAD_FILE = (
+    "{file}: file not read: its name is not a table's ({table_names}, as .csv or .parquet); if "
+    "it holds a table, rename it"
+)
+
+
+def unread_files(source_dir: Path) -> list[Path]:
+    """Files of the extract folder that no table reads (a dated or copied name, "spells (1).csv",
+    "gp_contacts.csv.gz"), besides hidden files and notes: before, they were ignored without a
+    word (or a missing table was reported with no hint that its file was there, renamed)."""
+    names = {f"{t}.{fmt}" for t in TABLES for fmt in FORMATS}
+    return [
+        p
+        for p in sorted(Path(source_dir).iterdir())
+        if p.is_file()
+        and p.name.lower() not in names
+        and not p.name.startswith((".", "~$"))
+        and not p.name.lower().endswith(QUIET_FILES)
+    ]
 
 
 def normalise_header(name: object) -> str:

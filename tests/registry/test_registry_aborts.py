@@ -13,8 +13,9 @@ from registry_extracts import EXTRACT_DATE, base_rows, read_csv_rows, settings, 
 
 from riskstrat.cli import main
 from riskstrat.registry import errors
+from riskstrat.registry.contract import TABLES
 from riskstrat.registry.ingest import INGESTS_DIR, content_hash, ingest
-from riskstrat.registry.readers import locate
+from riskstrat.registry.readers import UNREAD_FILE, locate
 
 
 def _digest(path: Path) -> str:
@@ -287,3 +288,31 @@ def test_month_first_dates_are_named_as_such(
         rejects=rejects,
     )
     _stopped(source, store, message)
+
+
+@pytest.mark.parametrize(
+    "name", ["gp_contacts_2025-06.csv", "gp_contacts.csv.gz", "gp_contacts.xlsx"]
+)
+def test_a_table_file_under_another_name_is_named(tmp_path: Path, store: Path, name: str) -> None:
+    """Before: "required table 'gp_contacts' not found", with its file in the folder."""
+    source = write_extract(tmp_path / "ex")
+    (source / "gp_contacts.csv").rename(source / name)
+    message = errors.MISSING_TABLE_NEAR.format(source=source, table="gp_contacts", near=repr(name))
+    _stopped(source, store, message)
+
+
+def test_table_files_in_any_case_are_read_and_stray_files_named(tmp_path: Path) -> None:
+    """A Windows export (GP_Contacts.CSV) stopped as a missing table; a stray copy
+    ("spells (1).csv") was ignored without a word."""
+    source = write_extract(tmp_path / "ex")
+    (source / "gp_contacts.csv").rename(source / "GP_Contacts.CSV")
+    (source / "spells (1).csv").write_text("spell_id\n", encoding="utf-8")
+    (source / "README.txt").write_text("extract notes\n", encoding="utf-8")
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=tmp_path / "s.duckdb",
+                    settings=settings())  # fmt: skip
+    assert report.tables["gp_contacts"].files == ["GP_Contacts.CSV"]
+    assert report.tables["gp_contacts"].accepted == 3
+    stray = [w for w in report.warnings if "file not read" in w]
+    assert stray == [
+        UNREAD_FILE.format(file=source / "spells (1).csv", table_names=", ".join(TABLES))
+    ]
