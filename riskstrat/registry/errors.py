@@ -81,6 +81,13 @@ MALFORMED_LINE = (
     "{file}: line {line}: rule readable: {problem} (the file does not split into the header's "
     "columns; fix the export, e.g. quoting)"
 )
+#: The malformed line is the file's last and the file does not end with a line break: a copy or
+#: an export cut short.
+TRUNCATED_FILE = (
+    "{file}: line {line}: rule readable: the last line is cut short ({problem}) and the file "
+    "does not end with a line break: the file looks truncated; copy or export it again and "
+    "ingest again"
+)
 MISSING_SHEET = "{file}: rule readable: no sheet named {sheet!r} (sheets: {sheets})"
 UNPARSEABLE_COLUMN = (
     "{file}: column {column!r}: rule type: {bad:,} of {total:,} non-empty values do not parse "

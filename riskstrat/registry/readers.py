@@ -50,6 +50,7 @@ from riskstrat.registry.errors import (
     MISSING_TABLE_NEAR,
     NOT_A_FOLDER,
     RENAMED_COLUMN,
+    TRUNCATED_FILE,
     UNREADABLE_FILE,
     UNSUPPORTED_FEEDBACK,
     WRONG_DELIMITER,
@@ -306,6 +307,8 @@ def _load_csv(
     ).fetchall()
     if bad:
         line, problem = bad[0]
+        if line == scan.data_records + 1 and not _ends_with_line_break(file.path):
+            raise IngestError(TRUNCATED_FILE.format(file=file.path, line=line, problem=problem))
         raise IngestError(MALFORMED_LINE.format(file=file.path, line=line, problem=problem))
     rows = int(fetch_value(con, f"SELECT count(*) FROM {name}"))
     if rows != scan.data_records:
@@ -318,6 +321,15 @@ def _load_csv(
             )
         )
     return header, scan.data_records
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if not fh.tell():
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
 
 
 def _plain_csv(file: SourceFile) -> bool:

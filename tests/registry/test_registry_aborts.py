@@ -316,3 +316,15 @@ def test_table_files_in_any_case_are_read_and_stray_files_named(tmp_path: Path) 
     assert stray == [
         UNREAD_FILE.format(file=source / "spells (1).csv", table_names=", ".join(TABLES))
     ]
+
+
+def test_a_file_cut_short_in_its_last_line_says_truncated(tmp_path: Path, store: Path) -> None:
+    """A copy interrupted mid-line. Before: "Expected Number of Columns: 8 Found: 5 (the file
+    does not split into the header's columns; fix the export, e.g. quoting)"."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "spells.csv"
+    path.write_bytes(path.read_bytes()[:-30])
+    message = errors.TRUNCATED_FILE.format(
+        file=path, line=3, problem="Expected Number of Columns: 8 Found: 5"
+    )
+    _stopped(source, store, message)
