@@ -88,7 +88,10 @@ TRUNCATED_FILE = (
     "does not end with a line break: the file looks truncated; copy or export it again and "
     "ingest again"
 )
-MISSING_SHEET = "{file}: rule readable: no sheet named {sheet!r} (sheets: {sheets})"
+MISSING_SHEET = (
+    "{file}: rule readable: no sheet named {sheet!r} and no sheet with the list's headings "
+    "(sheets: {sheets}); return the list as it was sent, with its headings row"
+)
 UNPARSEABLE_COLUMN = (
     "{file}: column {column!r}: rule type: {bad:,} of {total:,} non-empty values do not parse "
     "as {dtype} (rule mostly_parses); see {rejects}"

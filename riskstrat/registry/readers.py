@@ -384,12 +384,21 @@ def read_sheet(path: Path, *, table: Table) -> Sheet:
     except Exception as exc:  # openpyxl raises several unrelated types for a bad file
         raise IngestError(UNREADABLE_FILE.format(file=path, problem=exc)) from exc
     try:
-        if FEEDBACK_SHEET not in book.sheetnames:
-            raise IngestError(
-                MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
-            )
-        rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
-        return _sheet(path, rows, table=table, meta=_meta(book))
+        if FEEDBACK_SHEET in book.sheetnames:
+            rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
+            return _sheet(path, rows, table=table, meta=_meta(book))
+        # The rows pasted into a new workbook, or the sheet renamed: the sheet with the headings.
+        for name in book.sheetnames:
+            if name == FEEDBACK_META_SHEET:
+                continue
+            try:
+                rows = book[name].iter_rows(min_row=1, values_only=True)
+                return _sheet(path, rows, table=table, meta=_meta(book))
+            except IngestError:
+                continue
+        raise IngestError(
+            MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
+        )
     finally:
         book.close()
 
@@ -559,8 +568,10 @@ def load_raw(
                 raise
             practice = file_practice(file, meta=meta, known=known_practices)
             rule = re.search(r"rule (\w+)", str(exc))
+            # told to the practice: the file as it knows it, not the server's path
+            problem = str(exc).replace(str(file.path), file.label)
             set_aside.append(
-                SetAside(file.label, practice, rule.group(1) if rule else "readable", str(exc))
+                SetAside(file.label, practice, rule.group(1) if rule else "readable", problem)
             )
             warnings.append(SET_ASIDE.format(file=file.path, problem=exc))
             continue

@@ -42,8 +42,31 @@ def test_a_list_saved_in_another_spreadsheet_format_is_set_aside_and_told(
         told = con.execute(
             f'SELECT practice_code, file, "row", value, rule FROM {FEEDBACK_REJECTS}'
         ).fetchall()
-    assert told == [("P1", f"feedback/{saved.name}", 0, problem, "readable")]
+    # told as the practice knows the file (not the server's path)
+    shown = UNSUPPORTED_FEEDBACK.format(file=f"feedback/{saved.name}", fmt=suffix.lower())
+    assert told == [("P1", f"feedback/{saved.name}", 0, shown, "readable")]
     assert (report.rejects_dir / FEEDBACK_REJECTS_DIR / "P1.csv").is_file()
+
+
+def test_rows_pasted_into_a_new_workbook_are_read(tmp_path: Path) -> None:
+    """The list's rows copied into a new workbook (sheet "Sheet1", no hidden practice sheet) in
+    the practice's folder. Before: set aside whole ("no sheet named 'list'")."""
+    source = write(tmp_path / "ex")
+    path = returned_list(
+        source / "feedback" / "P1" / "my copy.xlsx",
+        practice=None,
+        rows=[("p1", JUNE2, JUNE2, "Contacted"), ("p3", JUNE2, None, "Died")],
+    )
+    book = openpyxl.load_workbook(path)
+    book["list"].title = "Sheet1"
+    book.create_sheet("Notes", 0).append(["called on Tuesday"])  # a sheet without headings first
+    book.save(path)
+    store = tmp_path / "s.duckdb"
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    feedback = report.tables["outreach_outcomes"]
+    assert feedback.set_aside_files == 0
+    assert _outcomes(store) == [("p1", "early_intervention", "2025-06-02", "contacted")]
+    assert feedback.rejected_by_rule == {"own_practice": 1}  # p3 is P2's: the folder says P1
 
 
 def _excel_csv(book: Path, target: Path, *, encoding: str, delimiter: str = ",") -> Path:
