@@ -113,26 +113,29 @@ SHRINK_MIN_ROWS = 100
 def stop_if_shrunk(
     table: Table, report: TableReport, *, file: Path | str, previous: dict | None, limit: float
 ) -> None:
-    """A registry table (a full snapshot) that accepts more than `limit` fewer rows than the
-    previous extract stops the ingest: a truncated or partial file (a copy cut off at a line end,
-    an export of one month) was accepted without a word and replaced the table, and the lists
-    lost the people, admissions and registers it no longer held. `previous`: the extract
+    """A registry table (a full snapshot) whose file holds more than `limit` fewer rows than the
+    previous extract accepted stops the ingest: a truncated or partial file (a copy cut off at a
+    line end, an export of one month) was accepted without a word and replaced the table, and
+    the lists lost the people, admissions and registers it no longer held. `previous`: the extract
     history row (extract_date, table_rows) compared with, None for the first extract. Returned
     feedback accumulates (never compared); an optional table without a file is warned about
     already."""
     if previous is None or table.name == ACCUMULATED or not report.files:
         return
     before = int(previous.get("table_rows", {}).get(table.name) or 0)
-    if before < SHRINK_MIN_ROWS or report.accepted >= before * (1 - limit):
+    # The rows the file holds (copies counted once), not those accepted: rejected rows are
+    # max_reject_share's business (an operator may accept many, as the traversal test does).
+    rows = report.rows_read - report.duplicates
+    if before < SHRINK_MIN_ROWS or rows >= before * (1 - limit):
         return
     raise IngestError(
         TABLE_SHRUNK.format(
             file=file,
             table=table.name,
-            rows=report.accepted,
+            rows=rows,
             previous=before,
             previous_date=previous["extract_date"],
-            drop=1 - report.accepted / before,
+            drop=1 - rows / before,
             limit=limit,
         )
     )

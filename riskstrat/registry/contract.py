@@ -463,9 +463,9 @@ TABLE_RULES: dict[str, str] = {
     "all_lines_read": "every data line of a CSV file is accounted for: read == accepted + rejected",
     "not_empty": "a required table must have accepted rows (unless the contract allows it empty)",
     "not_shrunk": (
-        "a registry table may have at most ingest.max_row_drop_share fewer accepted rows than "
-        "in the previous extract (a truncated or partial file), when that extract had at least "
-        "100 rows"
+        "a registry table's file may hold at most ingest.max_row_drop_share fewer rows than the "
+        "previous extract accepted (a truncated or partial file), when that was at least 100; "
+        "rejected rows are max_reject_share's business"
     ),
     "contacts_cover_patients": (
         "at most ingest.contacts_missing_share of the current, living patients may lack an "

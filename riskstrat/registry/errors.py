@@ -55,10 +55,10 @@ EMPTY_TABLE = (
     "table cannot be empty: check the export"
 )
 TABLE_SHRUNK = (
-    "{file}: table {table!r}: rule not_shrunk: {rows:,} rows accepted, {previous:,} in the "
-    "previous extract {previous_date} ({drop:.1%} fewer, more than ingest.max_row_drop_share "
-    "{limit:.0%}); is the file truncated or partial? Export it again, or if the drop is real "
-    "raise ingest.max_row_drop_share in configs/riskstrat.yaml"
+    "{file}: table {table!r}: rule not_shrunk: {rows:,} rows in the file, {previous:,} accepted "
+    "from the previous extract {previous_date} ({drop:.1%} fewer, more than "
+    "ingest.max_row_drop_share {limit:.0%}); is the file truncated or partial? Export it "
+    "again, or if the drop is real raise ingest.max_row_drop_share in configs/riskstrat.yaml"
 )
 CONTACTS_MISSING = (
     "{file}: table 'contacts': rule contacts_cover_patients: {missing:,} of {patients:,} current "
