@@ -378,6 +378,9 @@ class IngestConfig(StrictModel):
     future_extract_days: int = Field(default=1, ge=0)
     #: A CSV line longer than this stops the ingest, naming file and line (DuckDB's own limit).
     max_line_bytes: int = Field(default=2_000_000, ge=1)
+    #: A registry table accepting more than this share fewer rows than in the previous extract
+    #: stops the ingest (a truncated or partial file); 1 switches the check off.
+    max_row_drop_share: float = Field(default=0.2, ge=0, le=1)
 
     @field_validator("practice_code_pattern")
     @classmethod

@@ -8,6 +8,7 @@ run on the ingest's work connection against the new store (`db`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import duckdb
@@ -15,10 +16,10 @@ import duckdb
 from riskstrat.db import fetch_value
 from riskstrat.paths import output_path
 from riskstrat.registry.contract import TABLES, Table
-from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, IngestError
-from riskstrat.registry.quality import TableReport
+from riskstrat.registry.errors import CONTACTS_MISSING, EMPTY_TABLE, TABLE_SHRUNK, IngestError
+from riskstrat.registry.quality import SUMMARY_JSON, TableReport
 from riskstrat.registry.readers import SetAside
-from riskstrat.registry.store import FEEDBACK_REJECTS
+from riskstrat.registry.store import ACCUMULATED, FEEDBACK_REJECTS
 from riskstrat.registry.validate import DUP_KEY, DUP_ROW, UNREADABLE_RULES, lit, q
 
 STALE_TABLE = (
@@ -47,10 +48,97 @@ FEEDBACK_REJECTS_DDL = f"""CREATE TABLE {{db}}.{FEEDBACK_REJECTS} (
 UNKNOWN_PRACTICE = "_unknown"
 
 
+SAME_FILES = (
+    "{source}: rule new_extract: the registry files are byte for byte those of the extract "
+    "dated {previous} (ingested {ingested_at:%Y-%m-%d %H:%M}), now ingested as {extract_date}: "
+    "was the new extract copied in? Lists made from it miss everything since {previous}; copy "
+    "the new extract in and ingest again"
+)
+
+
+def same_registry_files(
+    latest: dict | None, *, registry_hash: str, source: Path, extract_date: dt.date
+) -> list[str]:
+    """A warning when the registry files are exactly those of the store's latest extract under
+    another date: the feed was not refreshed, and the extract date claims data it does not have
+    (a week-old copy passed every freshness limit of 14 days and more without a word). The
+    latest extract's registry hash is read from its summary.json (absent before stop 28)."""
+    if not latest or latest["extract_date"] == extract_date or not latest.get("report_dir"):
+        return []
+    try:
+        path = Path(latest["report_dir"]) / SUMMARY_JSON
+        previous = json.loads(path.read_text(encoding="utf-8")).get("registry_hash")
+    except (OSError, ValueError, AttributeError):  # no summary (removed or damaged): no check
+        return []
+    if previous != registry_hash:
+        return []
+    return [
+        SAME_FILES.format(
+            source=source,
+            previous=latest["extract_date"],
+            ingested_at=latest["ingested_at"],
+            extract_date=extract_date,
+        )
+    ]
+
+
+#: A date written month-first that cannot be day-first: the second number is 13 to 31.
+MONTH_FIRST = r"(0?[1-9]|1[0-2])/(1[3-9]|2[0-9]|3[01])/[0-9]{4}([ T].*)?"
+
+
+def month_first_example(
+    con: duckdb.DuckDBPyConnection, *, rejects: str, column: str, file: str
+) -> tuple[str | None, int]:
+    """A month-first value (12/31/2024) when most of the column's type rejects in `file` are
+    month-first, else None: the file is in US date order, and its dates that did parse (the
+    12th and before) were silently read day-first. And the number of those type rejects."""
+    month_first, total, example = con.execute(
+        f"SELECT count(*) FILTER (WHERE regexp_full_match(value, {lit(MONTH_FIRST)})), count(*), "
+        f"min(value) FILTER (WHERE regexp_full_match(value, {lit(MONTH_FIRST)})) FROM {rejects} "
+        f"WHERE rule = 'type' AND \"column\" = {lit(column)} AND file = {lit(file)}"
+    ).fetchall()[0]
+    return (example if total and month_first * 2 >= total else None), int(total)
+
+
 def stop_if_empty(table: Table, report: TableReport, *, file: Path | str) -> None:
     """A required table without accepted rows (contract may_be_empty unset) stops the ingest."""
     if table.required and not table.may_be_empty and report.accepted == 0:
         raise IngestError(EMPTY_TABLE.format(file=file, table=table.name, rows=report.rows_read))
+
+
+#: A previous table smaller than this is not compared (a practice leaving one of five is real).
+SHRINK_MIN_ROWS = 100
+
+
+def stop_if_shrunk(
+    table: Table, report: TableReport, *, file: Path | str, previous: dict | None, limit: float
+) -> None:
+    """A registry table (a full snapshot) whose file holds more than `limit` fewer rows than the
+    previous extract accepted stops the ingest: a truncated or partial file (a copy cut off at a
+    line end, an export of one month) was accepted without a word and replaced the table, and
+    the lists lost the people, admissions and registers it no longer held. `previous`: the extract
+    history row (extract_date, table_rows) compared with, None for the first extract. Returned
+    feedback accumulates (never compared); an optional table without a file is warned about
+    already."""
+    if previous is None or table.name == ACCUMULATED or not report.files:
+        return
+    before = int(previous.get("table_rows", {}).get(table.name) or 0)
+    # The rows the file holds (copies counted once), not those accepted: rejected rows are
+    # max_reject_share's business (an operator may accept many, as the traversal test does).
+    rows = report.rows_read - report.duplicates
+    if before < SHRINK_MIN_ROWS or rows >= before * (1 - limit):
+        return
+    raise IngestError(
+        TABLE_SHRUNK.format(
+            file=file,
+            table=table.name,
+            rows=rows,
+            previous=before,
+            previous_date=previous["extract_date"],
+            drop=1 - rows / before,
+            limit=limit,
+        )
+    )
 
 
 def contacts_coverage(

@@ -103,6 +103,9 @@ OUTCOME_ALIASES: dict[str, str] = {
     **{label.lower(): code for code, label in OUTCOME_LABELS.items()},
     **{code: code for code in OUTCOME_LABELS},
 }
+#: An NHS number as it is written and printed (`943 476 5919`, `943-476-5919`): read as its 10
+#: digits. Before, such a contacts row was rejected (pattern), and its patient had no contacts.
+NHS_NUMBER_GROUPED = r"[0-9]{3}[ -][0-9]{3}[ -][0-9]{4}"
 PATHWAYS = ("early_intervention", "post_discharge", "rising_risk", "palliative_care", "care_home")
 #: Observation codes the feature library reads; others are accepted and kept.
 OBSERVATION_CODES = ("hba1c", "sbp", "bmi", "egfr", "efi_score", "smoking")
@@ -121,6 +124,9 @@ class Column:
     max: float | None = None
     pattern: str | None = None  # regular expression a str value must match in full
     fold_case: bool = False  # match allowed values and `normalise` keys case-insensitively
+    #: A value written in groups that matches this in full has its spaces and hyphens removed
+    #: before the checks (an NHS number as people write it, and as the lists print it).
+    grouped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,13 @@ TABLES: dict[str, Table] = {
             "Direct identifiers. Read only when writing a practice's own list.",
             (
                 PATIENT_ID,
-                Column("nhs_number", "str", "NHS number (10 digits).", pattern=r"\d{10}"),
+                Column(
+                    "nhs_number",
+                    "str",
+                    "NHS number (10 digits).",
+                    pattern=r"\d{10}",
+                    grouped=NHS_NUMBER_GROUPED,
+                ),
                 Column("given_name", "str", "Given name."),
                 Column("family_name", "str", "Family name."),
                 Column("phone", "str", "Contact telephone.", nullable=True),
@@ -450,6 +462,11 @@ TABLE_RULES: dict[str, str] = {
     ),
     "all_lines_read": "every data line of a CSV file is accounted for: read == accepted + rejected",
     "not_empty": "a required table must have accepted rows (unless the contract allows it empty)",
+    "not_shrunk": (
+        "a registry table's file may hold at most ingest.max_row_drop_share fewer rows than the "
+        "previous extract accepted (a truncated or partial file), when that was at least 100; "
+        "rejected rows are max_reject_share's business"
+    ),
     "contacts_cover_patients": (
         "at most ingest.contacts_missing_share of the current, living patients may lack an "
         "accepted contacts row"
@@ -474,6 +491,10 @@ TABLE_WARNINGS: dict[str, str] = {
         "at most ingest.feedback_max_reject_share of the returned feedback rows are rejected"
     ),
     "contacts_missing": "current, living patients without an accepted contacts row (counted)",
+    "new_extract": (
+        "the registry files differ from those of the store's latest extract when the extract "
+        "date does (the feed was refreshed)"
+    ),
 }
 
 #: Tables whose rows belong to a patient (checked by patient_exists etc.), in ingest order.

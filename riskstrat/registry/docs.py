@@ -43,6 +43,8 @@ def _rules_of(col: Column) -> str:
         parts.append(f"normalised: {mapped}")
     if col.fold_case:
         parts.append("any case")
+    if col.grouped:
+        parts.append(f"written in groups (`{col.grouped}`): spaces and hyphens removed")
     if col.pattern:
         parts.append(f"pattern: `{col.pattern}`")
     if col.min is not None or col.max is not None:

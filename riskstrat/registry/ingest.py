@@ -28,6 +28,7 @@ from riskstrat.registry.contract import PATIENT_TABLES, PRACTICE_CODE_PATTERN, T
 from riskstrat.registry.errors import (
     EXTRACT_IN_FUTURE,
     EXTRACT_OLDER,
+    MONTH_FIRST_DATES,
     NOTHING_TO_REPLACE,
     REPLACE_TOO_OLD,
     TOO_MANY_REJECTS,
@@ -37,10 +38,12 @@ from riskstrat.registry.errors import (
 from riskstrat.registry.quality import TableReport
 from riskstrat.registry.readers import (
     FEEDBACK_TABLE,
+    UNREAD_FILE,
     RawTable,
     SourceFile,
     load_raw,
     locate,
+    unread_files,
 )
 from riskstrat.registry.validate import (
     DUP_ROW,
@@ -112,14 +115,24 @@ def practice_pattern(settings: Settings) -> str:
 
 def content_hash(files: list[SourceFile]) -> str:
     """sha256 over every input file's name and bytes, in a fixed order."""
-    digest = hashlib.sha256()
+    return content_hashes(files)[0]
+
+
+def content_hashes(files: list[SourceFile]) -> tuple[str, str]:
+    """`content_hash`, and the same over the registry files only (returned lists left out: new
+    ones arrive every week whether or not the extract was refreshed), in one read."""
+    digest, registry = hashlib.sha256(), hashlib.sha256()
     for file in sorted(files, key=lambda f: f.label):
-        digest.update(file.label.encode() + b"\0")
+        hashes = (digest,) if file.feedback else (digest, registry)
+        for h in hashes:
+            h.update(file.label.encode() + b"\0")
         with file.path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
+                for h in hashes:
+                    h.update(chunk)
+        for h in hashes:
+            h.update(b"\0")
+    return digest.hexdigest(), registry.hexdigest()
 
 
 def ingest(
@@ -154,7 +167,7 @@ def ingest(
             )
         )
     files = locate(source_dir)
-    digest = content_hash([f for fs in files.values() for f in fs])
+    digest, registry_digest = content_hashes([f for fs in files.values() for f in fs])
     with store.store_lock(store_path):
         store.clean_scratch(store_path)
         latest = store.latest_extract(store_path)
@@ -169,6 +182,10 @@ def ingest(
             log_event("ingest.unchanged", extract_date=extract_date, hash8=digest[:8])
             report_dir = Path(latest["report_dir"]) if latest["report_dir"] else None
             return IngestReport("unchanged", extract_date, digest, store_path, report_dir, message)
+        previous = latest
+        if replace_latest:  # compared with the extract before the one being replaced
+            history = store.extract_history(store_path)
+            previous = history[1] if len(history) > 1 else None
         if latest and latest["extract_date"] > extract_date:
             raise IngestError(
                 EXTRACT_OLDER.format(
@@ -179,6 +196,12 @@ def ingest(
                 )
             )
         report_dir = Path(settings.paths.data_dir) / INGESTS_DIR / f"{extract_date}-{digest[:8]}"
+        notes = checks.same_registry_files(
+            latest if not replace_latest else None,
+            registry_hash=registry_digest,
+            source=source_dir,
+            extract_date=extract_date,
+        )
         with timed("ingest", extract_date=extract_date, hash8=digest[:8]):
             tables, warnings = _ingest_locked(
                 files,
@@ -189,6 +212,9 @@ def ingest(
                 report_dir=report_dir,
                 settings=settings,
                 replaced=replaced,
+                previous=previous,
+                registry_hash=registry_digest,
+                notes=notes,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
     if replaced:
@@ -237,6 +263,9 @@ def _ingest_locked(
     report_dir: Path,
     settings: Settings,
     replaced: dict | None = None,
+    previous: dict | None = None,
+    registry_hash: str | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
@@ -251,12 +280,17 @@ def _ingest_locked(
         store.create_registry_tables(con, db=FRESH)
         con.execute(checks.FEEDBACK_REJECTS_DDL.format(db=FRESH))
         reports: list[TableReport] = []
-        warnings = [
+        warnings = list(notes or [])
+        warnings += [
             f"optional table {name!r} absent from {source_dir}"
             for name, fs in files.items()
             if not fs and not TABLES[name].required
         ]
         warnings += checks.freshness_tables(settings.ingest.freshness_days)
+        warnings += [
+            UNREAD_FILE.format(file=path, table_names=", ".join(TABLES))
+            for path in unread_files(source_dir)
+        ]
         error = None
         try:
             for name in ORDER:
@@ -283,6 +317,7 @@ def _ingest_locked(
                     settings=settings,
                     rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
                     staging=staging / quality.REJECTS_DIR / f"{name}.csv",
+                    previous=previous,
                 )
         except IngestError as exc:
             error = str(exc)
@@ -299,6 +334,7 @@ def _ingest_locked(
         doc = quality.summary(
             extract_date=extract_date,
             content_hash=digest,
+            registry_hash=registry_hash,
             source_dir=source_dir,
             tables=reports,
             warnings=warnings,
@@ -342,6 +378,7 @@ def _validate_table(
     settings: Settings,
     rejects: Path,
     staging: Path,
+    previous: dict | None = None,
 ) -> list[str]:
     """Check one table and insert its accepted rows into the new store; raise if unusable.
 
@@ -415,6 +452,8 @@ def _validate_table(
         else:
             _stop_if_too_many(con, table, raw, report, settings=settings, rejects=rejects)
             checks.stop_if_empty(table, report, file=file)
+            limit = settings.ingest.max_row_drop_share
+            checks.stop_if_shrunk(table, report, file=file, previous=previous, limit=limit)
         if name == "contacts":
             limit = settings.ingest.contacts_missing_share
             warnings += checks.contacts_coverage(
@@ -495,6 +534,20 @@ def _stop_if_unparseable(
             quality.write_rejects(
                 con, table=table.name, relation=f"rej_{table.name}", path=staging, limit=10**9
             )
+            example, _ = checks.month_first_example(
+                con, rejects=f"rej_{table.name}", column=column, file=label
+            )
+            if example and table.column(column).dtype in ("date", "timestamp"):
+                raise IngestError(
+                    MONTH_FIRST_DATES.format(
+                        file=_file_of(raw, label),
+                        column=column,
+                        bad=n,
+                        total=total,
+                        example=example,
+                        rejects=rejects,
+                    )
+                )
             raise IngestError(
                 UNPARSEABLE_COLUMN.format(
                     file=_file_of(raw, label),
@@ -523,6 +576,20 @@ def _stop_if_too_many(
         f"SELECT file, \"column\", rule FROM rej_{table.name} WHERE rule <> '{DUP_ROW}' "
         "GROUP BY ALL ORDER BY count(DISTINCT row) DESC, 1, 2, 3 LIMIT 1"
     ).fetchall()[0]
+    example, bad = checks.month_first_example(
+        con, rejects=f"rej_{table.name}", column=column, file=label
+    )
+    if rule == "type" and example and table.column(column).dtype in ("date", "timestamp"):
+        raise IngestError(
+            MONTH_FIRST_DATES.format(
+                file=_file_of(raw, label),
+                column=column,
+                bad=bad,
+                total=report.rows_read,
+                example=example,
+                rejects=rejects,
+            )
+        )
     raise IngestError(
         TOO_MANY_REJECTS.format(
             file=_file_of(raw, label),

@@ -96,12 +96,14 @@ def summary(
     warnings: list[str],
     settings: dict,
     error: str | None,
+    registry_hash: str | None = None,
 ) -> dict:
     return {
         "status": "stopped" if error else "passed",
         "error": error,
         "extract_date": str(extract_date),
         "content_hash": content_hash,
+        "registry_hash": registry_hash,  # the registry files only (returned lists left out)
         "source_dir": str(source_dir),
         "settings": settings,
         "tables": {t.table: asdict(t) for t in tables},

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +47,13 @@ from riskstrat.registry.errors import (
     MISSING_COLUMN,
     MISSING_SHEET,
     MISSING_TABLE,
+    MISSING_TABLE_NEAR,
     NOT_A_FOLDER,
+    RENAMED_COLUMN,
+    TRUNCATED_FILE,
     UNREADABLE_FILE,
+    UNSUPPORTED_FEEDBACK,
+    WRONG_DELIMITER,
     IngestError,
 )
 from riskstrat.registry.lines import scan_csv
@@ -55,6 +63,11 @@ FEEDBACK_DIR = "feedback"
 FEEDBACK_TABLE = "outreach_outcomes"
 FEEDBACK_SHEET = "list"
 FEEDBACK_FORMATS = ("csv", "xlsx")
+#: Spreadsheet formats a practice may return that cannot be read: set aside and told (they were
+#: ignored without a word: a list saved as .xls by Excel simply never counted).
+FEEDBACK_UNREADABLE_FORMATS = ("xls", "xlsm", "xlsb", "ods", "numbers", "tsv", "txt")
+#: Separators a header line may hold instead of commas, as the operator is told.
+OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
 PRACTICE = "_practice"  # raw column: the practice a returned row belongs to (NULL: unknown)
 #: A returned list's heading (lower case) -> contract column.
 HEADING_COLUMNS: dict[str, str] = {h.lower(): c for c, h in FEEDBACK_HEADINGS.items()}
@@ -120,9 +133,12 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
     if not source_dir.is_dir():
         raise IngestError(NOT_A_FOLDER.format(source=source_dir))
     found: dict[str, list[SourceFile]] = {}
+    present: dict[str, list[Path]] = {}  # lower-case name -> files (Windows exports any case)
+    for path in sorted(source_dir.iterdir()):
+        if path.is_file():
+            present.setdefault(path.name.lower(), []).append(path)
     for name, table in TABLES.items():
-        files = [source_dir / f"{name}.{fmt}" for fmt in FORMATS]
-        files = [f for f in files if f.is_file()]
+        files = [f for fmt in FORMATS for f in present.get(f"{name}.{fmt}", [])]
         if len(files) > 1:
             raise IngestError(
                 AMBIGUOUS_TABLE.format(
@@ -130,8 +146,15 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
                 )
             )
         if not files and table.required:
+            near = [p.name for p in unread_files(source_dir) if p.name.lower().startswith(name)]
+            if near:
+                raise IngestError(
+                    MISSING_TABLE_NEAR.format(
+                        source=source_dir, table=name, near=", ".join(map(repr, near))
+                    )
+                )
             raise IngestError(MISSING_TABLE.format(source=source_dir, table=name))
-        found[name] = [SourceFile(f, name, f.suffix[1:]) for f in files]
+        found[name] = [SourceFile(f, name, f.suffix[1:].lower()) for f in files]
     feedback = source_dir / FEEDBACK_DIR
     if feedback.is_dir():
         folders = [feedback, *(d for d in sorted(feedback.iterdir()) if d.is_dir())]
@@ -140,10 +163,33 @@ def locate(source_dir: Path) -> dict[str, list[SourceFile]]:
             for folder in folders
             for p in sorted(folder.iterdir())
             if p.is_file()
-            and p.suffix[1:].lower() in FEEDBACK_FORMATS
+            and p.suffix[1:].lower() in (*FEEDBACK_FORMATS, *FEEDBACK_UNREADABLE_FORMATS)
             and not p.name.startswith(("~$", "."))  # Excel lock files, hidden files
         ]
     return found
+
+
+#: What an extract folder may hold besides the tables' files and feedback/ without a word.
+QUIET_FILES = (".md", ".txt", ".json", ".log", ".pdf")
+UNREAD_FILE = (
+    "{file}: file not read: its name is not a table's ({table_names}, as .csv or .parquet); if "
+    "it holds a table, rename it"
+)
+
+
+def unread_files(source_dir: Path) -> list[Path]:
+    """Files of the extract folder that no table reads (a dated or copied name, "spells (1).csv",
+    "gp_contacts.csv.gz"), besides hidden files and notes: before, they were ignored without a
+    word (or a missing table was reported with no hint that its file was there, renamed)."""
+    names = {f"{t}.{fmt}" for t in TABLES for fmt in FORMATS}
+    return [
+        p
+        for p in sorted(Path(source_dir).iterdir())
+        if p.is_file()
+        and p.name.lower() not in names
+        and not p.name.startswith((".", "~$"))
+        and not p.name.lower().endswith(QUIET_FILES)
+    ]
 
 
 def normalise_header(name: object) -> str:
@@ -176,7 +222,7 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
         seen.add(name)
     for col in table.columns:
         if col.required and col.name not in seen:
-            raise IngestError(MISSING_COLUMN.format(file=file.path, column=col.name))
+            raise IngestError(missing_column(file, header, table=table, column=col.name))
     warnings = [
         f"{file.path}: optional column {c.name!r} absent (read as empty)"
         for c in table.columns
@@ -186,6 +232,30 @@ def _check_header(file: SourceFile, header: list[str], table: Table) -> list[str
     if extra and not file.feedback:
         warnings.append(f"{file.path}: {len(extra)} column(s) not in the contract ignored: {extra}")
     return warnings
+
+
+def missing_column(file: SourceFile, header: list[str], *, table: Table, column: str) -> str:
+    """Why a required column is missing, and what to do: a header in one piece holding another
+    separator is a semicolon- or tab-separated file; a header name the contract does not know is
+    most likely the column renamed (named, with the closest one). A returned list keeps its many
+    other columns (rank, name, notes...), so only a close name is offered there."""
+    names = [h for h in header if h]
+    if len(names) == 1:
+        for delimiter, said in OTHER_DELIMITERS.items():
+            if delimiter in names[0]:
+                return WRONG_DELIMITER.format(file=file.path, delimiter=said)
+    known = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
+    unknown = [h for h in names if h not in known]
+    shape = {re.sub(r"[^a-z0-9]+", "_", h).strip("_"): h for h in unknown}
+    close = [shape[c] for c in difflib.get_close_matches(column, list(shape), n=1, cutoff=0.5)]
+    if file.feedback:
+        unknown = close
+    if not unknown:
+        return MISSING_COLUMN.format(file=file.path, column=column)
+    hint = f" ({close[0]!r} looks like it)" if close and len(unknown) > 1 else ""
+    return RENAMED_COLUMN.format(
+        file=file.path, column=column, unknown=", ".join(map(repr, unknown)), hint=hint
+    )
 
 
 def _csv_header(file: SourceFile) -> list[str]:
@@ -237,6 +307,8 @@ def _load_csv(
     ).fetchall()
     if bad:
         line, problem = bad[0]
+        if line == scan.data_records + 1 and not _ends_with_line_break(file.path):
+            raise IngestError(TRUNCATED_FILE.format(file=file.path, line=line, problem=problem))
         raise IngestError(MALFORMED_LINE.format(file=file.path, line=line, problem=problem))
     rows = int(fetch_value(con, f"SELECT count(*) FROM {name}"))
     if rows != scan.data_records:
@@ -249,6 +321,23 @@ def _load_csv(
             )
         )
     return header, scan.data_records
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if not fh.tell():
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
+
+
+def _plain_csv(file: SourceFile) -> bool:
+    """A returned CSV in the list format (UTF-8, headings on line 1), read like an extract."""
+    try:
+        return "patient_id" in _csv_header(file)
+    except IngestError:
+        return False
 
 
 def _cell_text(value: object) -> str | None:
@@ -295,42 +384,77 @@ def read_sheet(path: Path, *, table: Table) -> Sheet:
     except Exception as exc:  # openpyxl raises several unrelated types for a bad file
         raise IngestError(UNREADABLE_FILE.format(file=path, problem=exc)) from exc
     try:
-        if FEEDBACK_SHEET not in book.sheetnames:
-            raise IngestError(
-                MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
-            )
-        meta = _meta(book)
-        rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
-        header: list[str] = []
-        header_row = 0
-        for header_row, row in enumerate(rows, start=1):  # noqa: B007 (used after the loop)
-            names = [feedback_column(v) for v in row]
-            if "patient_id" in names:
-                header = names
-                break
-        if not header:
-            raise IngestError(MISSING_COLUMN.format(file=path, column="patient_id"))
-        wanted = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
-        index: dict[str, int] = {}
-        for i, h in enumerate(header):
-            if h in wanted and h not in index:
-                index[h] = i
-        columns: dict[str, list[str | None]] = {c: [] for c in index}
-        for row in rows:
-            for col, i in index.items():
-                columns[col].append(_cell_text(row[i]) if i < len(row) else None)
+        if FEEDBACK_SHEET in book.sheetnames:
+            rows = book[FEEDBACK_SHEET].iter_rows(min_row=1, values_only=True)
+            return _sheet(path, rows, table=table, meta=_meta(book))
+        # The rows pasted into a new workbook, or the sheet renamed: the sheet with the headings.
+        for name in book.sheetnames:
+            if name == FEEDBACK_META_SHEET:
+                continue
+            try:
+                rows = book[name].iter_rows(min_row=1, values_only=True)
+                return _sheet(path, rows, table=table, meta=_meta(book))
+            except IngestError:
+                continue
+        raise IngestError(
+            MISSING_SHEET.format(file=path, sheet=FEEDBACK_SHEET, sheets=book.sheetnames)
+        )
     finally:
         book.close()
+
+
+def read_text_sheet(path: Path, *, table: Table) -> Sheet:
+    """A returned list that Excel saved as CSV: the sheet's title rows above the headings, the
+    Windows code page ("CSV (Comma delimited)") rather than UTF-8, and a semicolon where the
+    computer's list separator is one. Read like the workbook it came from (rows numbered as the
+    spreadsheet shows them); before, such a file was set aside whole ("column 'patient_id' is
+    missing" or "not UTF-8")."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    lines = text.splitlines()
+    heading = next((line for line in lines if "patient" in line.lower()), "")
+    delimiter = max((",", *OTHER_DELIMITERS), key=heading.count)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _sheet(path, (tuple(r) for r in rows), table=table, meta={})
+
+
+def _sheet(path: Path, rows: Iterator[tuple], *, table: Table, meta: dict[str, str]) -> Sheet:
+    """The heading row (the first naming patient_id) and the contract's columns under it."""
+    header: list[str] = []
+    header_row = 0
+    for header_row, row in enumerate(rows, start=1):  # noqa: B007 (used after the loop)
+        names = [feedback_column(v) for v in row]
+        if "patient_id" in names:
+            header = names
+            break
+    if not header:
+        raise IngestError(MISSING_COLUMN.format(file=path, column="patient_id"))
+    wanted = {*table.column_names, FEEDBACK_PRACTICE_COLUMN}
+    index: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h in wanted and h not in index:
+            index[h] = i
+    columns: dict[str, list[str | None]] = {c: [] for c in index}
+    for row in rows:
+        for col, i in index.items():
+            columns[col].append(_cell_text(row[i]) if i < len(row) else None)
     return Sheet(header, columns, meta, header_row)
 
 
-def _load_xlsx(
+def _load_sheet(
     con: duckdb.DuckDBPyConnection, file: SourceFile, *, name: str, table: Table
 ) -> tuple[list[str], int, dict[str, str], int]:
-    """Read a returned workbook into table `name` (all VARCHAR); pathway and listed_on left
-    blank in a row are taken from the hidden practice sheet. Returns header, rows, meta and the
-    heading's sheet row (rejects name a row as the practice sees it in the spreadsheet)."""
-    sheet = read_sheet(file.path, table=table)
+    """Read a returned workbook (or an Excel-saved CSV of one) into table `name` (all
+    VARCHAR); pathway and listed_on left blank in a row are taken from the hidden practice
+    sheet. Returns header, rows, meta and the heading's sheet row (rejects name a row as the
+    practice sees it in the spreadsheet)."""
+    if file.fmt == "xlsx":
+        sheet = read_sheet(file.path, table=table)
+    else:
+        sheet = read_text_sheet(file.path, table=table)
     n = len(next(iter(sheet.columns.values()), []))
     data = dict(sheet.columns)
     for key in ("pathway", "listed_on"):
@@ -428,10 +552,12 @@ def load_raw(
         meta: dict[str, str] = {}
         first_row = 1  # the `_row` of the first data row: a CSV counts data rows from 1
         try:
-            if file.fmt == "csv":
+            if file.fmt not in (*FORMATS, *FEEDBACK_FORMATS):
+                raise IngestError(UNSUPPORTED_FEEDBACK.format(file=file.path, fmt=file.fmt))
+            if file.fmt == "csv" and (not file.feedback or _plain_csv(file)):
                 header, records = _load_csv(con, file, name=name, table=table, max_line=max_line)
             else:
-                header, records, meta, heading = _load_xlsx(con, file, name=name, table=table)
+                header, records, meta, heading = _load_sheet(con, file, name=name, table=table)
                 # A returned sheet's rows are named as the spreadsheet shows them (a nurse
                 # opening it finds "row 12" at row 12, under the title rows and headings).
                 first_row = heading + 1
@@ -442,8 +568,10 @@ def load_raw(
                 raise
             practice = file_practice(file, meta=meta, known=known_practices)
             rule = re.search(r"rule (\w+)", str(exc))
+            # told to the practice: the file as it knows it, not the server's path
+            problem = str(exc).replace(str(file.path), file.label)
             set_aside.append(
-                SetAside(file.label, practice, rule.group(1) if rule else "readable", str(exc))
+                SetAside(file.label, practice, rule.group(1) if rule else "readable", problem)
             )
             warnings.append(SET_ASIDE.format(file=file.path, problem=exc))
             continue

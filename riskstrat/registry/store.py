@@ -98,11 +98,16 @@ def extract_history(store_path: Path) -> list[dict]:
         if not exists:
             return []
         rows = con.execute(
-            f"SELECT extract_date, content_hash, report_dir, ingested_at FROM {EXTRACTS} "
-            "ORDER BY extract_date DESC, ingested_at DESC"
+            f"SELECT extract_date, content_hash, report_dir, ingested_at, table_rows "
+            f"FROM {EXTRACTS} ORDER BY extract_date DESC, ingested_at DESC"
         ).fetchall()
     keys = ("extract_date", "content_hash", "report_dir", "ingested_at")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    history = []
+    for *row, table_rows in rows:
+        entry = dict(zip(keys, row, strict=True))
+        entry["table_rows"] = json.loads(table_rows) if table_rows else {}
+        history.append(entry)
+    return history
 
 
 def latest_extract(store_path: Path) -> dict | None:

@@ -141,6 +141,10 @@ def parse_expr(col: Column, source_type: str, text: str) -> str:
     """The typed value: NULL where `text` is NULL or does not parse (`text` unused if native)."""
     ref = q("_s_" + col.name)
     if col.dtype == "str":
+        if col.grouped:
+            grouped = f"regexp_full_match({text}, {lit(col.grouped)})"
+            digits = f"regexp_replace({text}, '[ -]', '', 'g')"
+            text = f"(CASE WHEN {grouped} THEN {digits} ELSE {text} END)"
         if col.fold_case:
             text = f"lower({text})"
         if not col.normalise:

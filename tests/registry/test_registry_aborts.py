@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -12,8 +13,9 @@ from registry_extracts import EXTRACT_DATE, base_rows, read_csv_rows, settings, 
 
 from riskstrat.cli import main
 from riskstrat.registry import errors
+from riskstrat.registry.contract import TABLES
 from riskstrat.registry.ingest import INGESTS_DIR, content_hash, ingest
-from riskstrat.registry.readers import locate
+from riskstrat.registry.readers import UNREAD_FILE, locate
 
 
 def _digest(path: Path) -> str:
@@ -63,6 +65,34 @@ def test_missing_required_column(tmp_path: Path, store: Path) -> None:
     source = write_extract(tmp_path / "ex", rows)
     message = errors.MISSING_COLUMN.format(file=source / "patients.csv", column="sex")
     _stopped(source, store, message)
+
+
+@pytest.mark.parametrize(("delimiter", "said"), [(";", "semicolons (;)"), ("\t", "tabs")])
+def test_a_semicolon_or_tab_separated_file_says_so(
+    tmp_path: Path, store: Path, delimiter: str, said: str
+) -> None:
+    """Before: "column 'patient_id': rule required_column: the column is missing", for a file
+    whose header holds every column (the data manager looked for a missing column)."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "patients.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", delimiter), encoding="utf-8")
+    _stopped(source, store, errors.WRONG_DELIMITER.format(file=path, delimiter=said))
+
+
+@pytest.mark.parametrize("renamed", ["dob", "Date of birth"])
+def test_a_renamed_column_is_named_with_what_to_do(
+    tmp_path: Path, store: Path, renamed: str
+) -> None:
+    """Before: only "the column is missing", not that the header has it under another name."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "patients.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("date_of_birth", renamed, 1), encoding="utf-8")
+    message = errors.RENAMED_COLUMN.format(
+        file=path, column="date_of_birth", unknown=repr(renamed.lower()), hint=""
+    )
+    _stopped(source, store, message)
+    assert "name the column 'date_of_birth' in the header line and ingest again" in message
 
 
 def _report_dir(source: Path) -> Path:
@@ -185,3 +215,116 @@ def test_cli_stops_with_non_zero_exit_and_the_message(tmp_path: Path, store: Pat
     assert result.exit_code == 2
     assert errors.MISSING_TABLE.format(source=source, table="patients") in result.output
     assert _digest(store) == before
+
+
+def _with_contacts(n: int) -> dict[str, list[dict[str, str]]]:
+    rows = base_rows()
+    first = rows["gp_contacts"][0]
+    rows["gp_contacts"] = [
+        {**first, "contact_date": f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"} for i in range(n)
+    ]
+    return rows
+
+
+def test_a_truncated_snapshot_table_stops_the_ingest(tmp_path: Path) -> None:
+    """A gp_contacts.csv cut off at a line end (a copy interrupted, an export of one month):
+    before, the ingest accepted it without a word (exit 0) and the table lost 40 % of its rows;
+    on the demo store a spells file cut to 60 % and a conditions file cut to half ingested the
+    same way. Now it stops naming file, table, rule and what to do; a real drop passes once
+    ingest.max_row_drop_share allows it, and a drop within it passes."""
+    store = tmp_path / "store.duckdb"
+    first = write_extract(tmp_path / "first", _with_contacts(200))
+    ingest(first, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    before = _digest(store)
+    later = EXTRACT_DATE + dt.timedelta(days=7)
+    source = write_extract(tmp_path / "cut", _with_contacts(120))
+    with pytest.raises(errors.IngestError) as caught:
+        ingest(source, extract_date=later, store_path=store, settings=settings())
+    assert str(caught.value) == errors.TABLE_SHRUNK.format(
+        file=source / "gp_contacts.csv",
+        table="gp_contacts",
+        rows=120,
+        previous=200,
+        previous_date=EXTRACT_DATE,
+        drop=0.4,
+        limit=0.2,
+    )
+    assert _digest(store) == before
+    allowed = ingest(source, extract_date=later, store_path=store,
+                     settings=settings(max_row_drop_share=0.5))  # fmt: skip
+    assert allowed.tables["gp_contacts"].accepted == 120
+    within = write_extract(tmp_path / "within", _with_contacts(100))  # 120 -> 100: 17 % fewer
+    report = ingest(within, extract_date=later + dt.timedelta(days=7), store_path=store,
+                    settings=settings())  # fmt: skip
+    assert report.tables["gp_contacts"].accepted == 100
+
+
+@pytest.mark.parametrize(
+    ("days", "bad"),
+    [
+        (28, 32),  # most dates unreadable: mostly_parses
+        (14, 8),  # 8 of 60 unreadable: max_reject_share
+    ],
+)
+def test_month_first_dates_are_named_as_such(
+    tmp_path: Path, store: Path, days: int, bad: int
+) -> None:
+    """A US-ordered gp_contacts.csv (MM/DD/YYYY). Before: "32 of 60 non-empty values do not
+    parse as date", not why, nor that the 28 which did parse (01/02/2024) were read day-first
+    and are wrong too."""
+    rows = base_rows()
+    first = rows["gp_contacts"][0]
+    rows["gp_contacts"] = [
+        {**first, "contact_date": f"{1 + i % 12:02d}/{1 + i % days:02d}/2024"} for i in range(60)
+    ]
+    source = write_extract(tmp_path / "ex", rows)
+    rejects = _report_dir(source) / "rejects" / "gp_contacts.csv"
+    message = errors.MONTH_FIRST_DATES.format(
+        file=source / "gp_contacts.csv",
+        column="contact_date",
+        bad=bad,
+        total=60,
+        example="01/13/2024",
+        rejects=rejects,
+    )
+    _stopped(source, store, message)
+
+
+@pytest.mark.parametrize(
+    "name", ["gp_contacts_2025-06.csv", "gp_contacts.csv.gz", "gp_contacts.xlsx"]
+)
+def test_a_table_file_under_another_name_is_named(tmp_path: Path, store: Path, name: str) -> None:
+    """Before: "required table 'gp_contacts' not found", with its file in the folder."""
+    source = write_extract(tmp_path / "ex")
+    (source / "gp_contacts.csv").rename(source / name)
+    message = errors.MISSING_TABLE_NEAR.format(source=source, table="gp_contacts", near=repr(name))
+    _stopped(source, store, message)
+
+
+def test_table_files_in_any_case_are_read_and_stray_files_named(tmp_path: Path) -> None:
+    """A Windows export (GP_Contacts.CSV) stopped as a missing table; a stray copy
+    ("spells (1).csv") was ignored without a word."""
+    source = write_extract(tmp_path / "ex")
+    (source / "gp_contacts.csv").rename(source / "GP_Contacts.CSV")
+    (source / "spells (1).csv").write_text("spell_id\n", encoding="utf-8")
+    (source / "README.txt").write_text("extract notes\n", encoding="utf-8")
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=tmp_path / "s.duckdb",
+                    settings=settings())  # fmt: skip
+    assert report.tables["gp_contacts"].files == ["GP_Contacts.CSV"]
+    assert report.tables["gp_contacts"].accepted == 3
+    stray = [w for w in report.warnings if "file not read" in w]
+    assert stray == [
+        UNREAD_FILE.format(file=source / "spells (1).csv", table_names=", ".join(TABLES))
+    ]
+
+
+def test_a_file_cut_short_in_its_last_line_says_truncated(tmp_path: Path, store: Path) -> None:
+    """A copy interrupted mid-line. Before: "Expected Number of Columns: 8 Found: 5 (the file
+    does not split into the header's columns; fix the export, e.g. quoting)"."""
+    source = write_extract(tmp_path / "ex")
+    path = source / "spells.csv"
+    path.write_bytes(path.read_bytes()[:-30])
+    message = errors.TRUNCATED_FILE.format(
+        file=path, line=3, problem="Expected Number of Columns: 8 Found: 5"
+    )
+    _stopped(source, store, message)

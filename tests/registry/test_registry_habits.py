@@ -62,6 +62,28 @@ def test_nhs_admission_method_codes_are_normalised(tmp_path: Path) -> None:
     assert got == [("s1", "emergency"), ("s2", "elective")]
 
 
+def test_nhs_numbers_written_in_groups_are_read_as_their_digits(tmp_path: Path) -> None:
+    """An NHS number as people write it and the lists print it (943 476 5919): the contacts row
+    was rejected (pattern), so its patient had no name or phone on the lists (on the demo, 200
+    such numbers left 177 current patients without contacts; all of them stopped the ingest).
+    Other shapes are still rejected."""
+    rows = base_rows()
+    numbers = ["940 000 0001", " 940-000-0002 ", "94000 00003", "940 000 000"]
+    for contact, number in zip(rows["contacts"], numbers, strict=True):
+        contact["nhs_number"] = number
+    source = write(tmp_path / "ex", rows)
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=tmp_path / "s.duckdb",
+                    settings=lenient())  # fmt: skip
+    with connect(tmp_path / "s.duckdb") as con:
+        got = con.execute("SELECT patient_id, nhs_number FROM contacts ORDER BY 1").fetchall()
+    assert got == [("p1", "9400000001"), ("p2", "9400000002")]
+    rejected = read_csv_rows(report.rejects_dir / "contacts.csv")
+    assert [(r["row"], r["column"], r["rule"]) for r in rejected] == [
+        ("3", "nhs_number", "pattern"),
+        ("4", "nhs_number", "pattern"),
+    ]
+
+
 def test_timestamps_in_iso_and_uk_forms(tmp_path: Path) -> None:
     rows = base_rows()
     rows["ae_attendances"][0]["arrival_at"] = "01/02/2024 10:30"

@@ -251,7 +251,7 @@ def test_death_grace_period_is_inclusive(tmp_path: Path) -> None:
 
 def test_identifiable_values_never_reach_rejects(tmp_path: Path) -> None:
     rows = base_rows()
-    rows["contacts"][0]["nhs_number"] = "940 000 0001"
+    rows["contacts"][0]["nhs_number"] = "940 0000 001"  # grouped wrongly: still not an NHS number
     rows["contacts"][1]["given_name"] = ""
     rows["contacts"][3]["patient_id"] = "p3"  # duplicate key
     write_extract(tmp_path / "ex", rows)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from registry_extracts import EXTRACT_DATE, base_rows, settings, write_extract
 
+from riskstrat.registry.checks import SAME_FILES
 from riskstrat.registry.contract import DUCKDB_TYPES, TABLES, Column, Table
 from riskstrat.registry.ingest import UNCHANGED, ingest
 from riskstrat.registry.store import STORE_MISSING, connect
@@ -202,3 +203,36 @@ def test_a_writer_that_must_wait_for_the_store_says_so_once(
         logger.removeHandler(caplog.handler)
     waits = [r for r in caplog.records if r.getMessage().startswith(STORE_BUSY)]
     assert len(waits) == 1 and waits[0].levelname == "WARNING", waits
+
+
+def test_the_same_registry_files_under_a_later_date_are_named(tmp_path: Path) -> None:
+    """The feed was not refreshed: last week's files ingested as this week's extract. Before,
+    nothing said so (a week-old copy passes every freshness limit), and the lists missed the
+    week's admissions and discharges. Returned lists dropped in beside them do not hide it; a
+    changed registry file ends it."""
+    source, store = write_extract(tmp_path / "ex"), tmp_path / "s.duckdb"
+    first = ingest(source, extract_date=EXTRACT_DATE, store_path=store, settings=settings())
+    assert not any("rule new_extract" in w for w in first.warnings)
+    (source / "feedback").mkdir()
+    (source / "feedback" / "P1_list.csv").write_text(
+        "patient_id,pathway,listed_on,contacted_on,outcome\np1,rising_risk,2025-06-02,,Declined\n",
+        encoding="utf-8",
+    )
+    week = EXTRACT_DATE + dt.timedelta(days=7)
+    again = ingest(source, extract_date=week, store_path=store, settings=settings())
+    with connect(store) as con:
+        ingested_at = con.execute(
+            "SELECT ingested_at FROM extracts WHERE extract_date = ?", [EXTRACT_DATE]
+        ).fetchall()[0][0]
+    said = SAME_FILES.format(
+        source=source.resolve(), previous=EXTRACT_DATE, ingested_at=ingested_at, extract_date=week
+    )
+    assert said in again.warnings
+    summary = json.loads(again.summary_path.read_text(encoding="utf-8"))
+    assert said in summary["warnings"]
+    rows = base_rows()
+    rows["gp_contacts"][0]["contact_date"] = "2025-07-01"
+    write_extract(source, rows)
+    later = ingest(source, extract_date=week + dt.timedelta(days=7), store_path=store,
+                   settings=settings())  # fmt: skip
+    assert not any("rule new_extract" in w for w in later.warnings)
