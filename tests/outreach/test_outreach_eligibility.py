@@ -503,3 +503,29 @@ def test_a_rising_list_keeps_its_places_when_explain_takes_more_rows_off_than_it
         n_missing_contacts=0, selection=sel, config=config,
     )  # fmt: skip
     assert f"{beyond + unused} beyond this run's places" in header.left_out
+
+
+def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(config, pathways):
+    """select gives each weekly row the date of the person's latest post-discharge main listing
+    (`followed_up_on`; explain_lists then suggests no second follow-up call for that discharge),
+    unless the practice returned 'Could not reach' for it; a reserve listing does not count."""
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 40)
+    ids = pop["patient_id"].iloc[:4].tolist()
+    thursday = pd.Timestamp(AS_OF) - pd.Timedelta(days=4)
+    history = pd.DataFrame(
+        {"as_of": thursday, "pathway": "post_discharge", "practice_code": "P1",
+         "patient_id": ids, "index_spell_id": ["s0", "s1", "s2", "s3"], "risk": 0.4,
+         "section": ["main", "main", "reserve", "main"]}
+    )  # fmt: skip
+    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)  # too long ago
+    outcomes = pd.DataFrame(
+        {"patient_id": [ids[1]], "pathway": "post_discharge", "listed_on": [thursday],
+         "contacted_on": pd.NaT, "outcome": ["unreachable"]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, history=history, outcomes=outcomes)
+    on = sel.lists.set_index("patient_id")["followed_up_on"]
+    assert set(ids) <= set(on.index)
+    assert on[ids[0]] == thursday
+    assert on.drop(ids[0]).isna().all()
