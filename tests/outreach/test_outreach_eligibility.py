@@ -293,6 +293,19 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
     over = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == OVER_CAPACITY)]
     assert f"{int(over['count'].sum()):,} beyond this run's places" in ei.left_out
     assert "in the last 4 weeks" in ei.repeats and "rose by 5 points" in ei.repeats
+    # Only a main listing keeps a name off (a reserve name is back, its Notes say "(reserve)"):
+    # the header said "anyone on a weekly list", against those Notes (24 rows on a Monday).
+    assert ei.repeats.startswith("Not repeated: anyone on a weekly list (not its reserve) in")
+    # The order the rows are in: a post-discharge list puts an earlier contact-by date above a
+    # higher risk, and said nothing about it.
+    assert "this run; earliest contact-by date first, then highest risk; " in header.rule
+    assert ei.rule.startswith("Listed: highest risk first, from those at 5% or more; ")
+    rising = list_header(
+        name="rising_risk", pathway=pathways["rising_risk"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=4, n_listed=0,
+        n_missing_contacts=0, selection=sel, config=config,
+    )  # fmt: skip
+    assert "; largest rise first, then highest risk; " in rising.rule
 
 
 def test_relist_rules_are_configured_and_checked(tmp_path):
