@@ -97,7 +97,10 @@ def write_xlsx(
             else:
                 ws.write_number(r, i, value, formats[i])
     last = top + max(len(rows), 1)  # 0-based index of the last data row
-    ws.freeze_panes(top + 1, 0)
+    # Frozen below the headings and right of the name: the Outcome and Notes columns are far to
+    # the right, and an outcome typed there must land on the person the nurse spoke to (a
+    # 'Died' on the wrong row takes someone else off every list for years).
+    ws.freeze_panes(top + 1, _frozen_columns(columns))
     ws.autofilter(top, 0, last, len(columns) - 1)
     # Blank rows below the list get the drop-downs too (validation only: no empty cells made).
     _feedback_validation(
@@ -107,6 +110,15 @@ def write_xlsx(
     _print_setup(ws, meta, header_row=top)
     _meta_sheet(wb, meta)
     wb.close()
+
+
+#: The columns kept in view while scrolling right: up to and including this one.
+FROZEN_THROUGH = "name"
+
+
+def _frozen_columns(columns: Sequence[ListColumn]) -> int:
+    names = [c.name for c in columns]
+    return names.index(FROZEN_THROUGH) + 1 if FROZEN_THROUGH in names else 0
 
 
 def _title_rows(wb: xlsxwriter.Workbook, ws: object, meta: XlsxMeta) -> None:

@@ -155,7 +155,10 @@ def test_xlsx_is_native_title_headings_dates_dropdown_print_setup(written):
         assert FEEDBACK_HEADINGS[column] in headings
     assert not [h for h in headings if h and "_" in h]  # no snake_case on show
     assert headings[-1] == "Patient ID" and "Notes" in headings and "Date of birth" in headings
-    assert ws.freeze_panes == f"A{top + 1}"
+    # Frozen below the headings and right of the name (#, List, Name stay in view): the
+    # Outcome is typed 15-20 columns to the right, where the name had scrolled out of sight.
+    name_letter = openpyxl.utils.get_column_letter(col["Name"] + 1)
+    assert ws.freeze_panes == f"{name_letter}{top + 1}" and col["Name"] == 3
     assert ws.auto_filter.ref.startswith(f"A{top}:")
     assert ws.max_row > top
     risk = ws.cell(row=top + 1, column=col["Risk"])
