@@ -38,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import StrictModel, load_yaml, project_root
 from riskstrat.explain.discharge import ACUITY, EMERGENCY_ACUITY
@@ -52,6 +52,13 @@ from riskstrat.registry.contract import PATHWAYS
 ACTIONS_FILE = Path("outreach") / "actions.yaml"
 JOIN = "; "
 JOIN_IN_TEXT = "action or why {text!r} contains '; ', which separates a row's actions"
+ONCE_NEEDS_RECENT = (
+    "rule {action!r}: once_per_discharge needs `recent` (the columns that date the discharge)"
+)
+#: Days since the person's latest listing on a post-discharge list's main section (whose first
+#: action is the follow-up call), from outreach.engine's `followed_up_on`: a rule with
+#: `once_per_discharge` is not suggested for an event (its `recent` columns) before it.
+FOLLOWED_UP_DAYS = "days_since_follow_up_listed"
 #: The days since the last emergency admission before the index stay: on a row whose index
 #: stay began as an emergency, emergency care ended on the index date (the discharge).
 EMERGENCY_DAYS = "days_since_emerg_adm"
@@ -89,8 +96,18 @@ class ActionRule(StrictModel):
     #: misspelt name matched no row, and the action stayed on the very rows it contradicts)
     not_for: tuple[Literal[PATHWAYS], ...] = ()  # type: ignore[valid-type]
     recent: Recent | None = None
+    #: The action is the follow-up of one discharge (its `recent` columns date it): not
+    #: suggested again on a later list when a post-discharge list (main) already asked for it
+    #: after that discharge, unless the practice returned 'Could not reach' for it.
+    once_per_discharge: bool = False
 
     _plain = field_validator("action", "why")(_no_join)
+
+    @model_validator(mode="after")
+    def _dated(self) -> ActionRule:
+        if self.once_per_discharge and self.recent is None:
+            raise ValueError(ONCE_NEEDS_RECENT.format(action=self.action))
+        return self
 
 
 class Actions(StrictModel):
@@ -177,6 +194,7 @@ def row_actions(
     # Only the columns a rule can read: the reasons' features and the "recent" rules' columns.
     read = {f for f in features if f in rows for f in rows[f].dropna().unique()}
     read |= {c for rule in actions.rules if rule.recent for c in rule.recent.columns}
+    read.add(FOLLOWED_UP_DAYS)
     read |= {c for first, pair in stays.items() for c in (first, pair.column, pair.same_stay)}
     read.add(ACUITY)
     value_rows = _value_rows(vals[[c for c in vals.columns if c in read]])
@@ -264,6 +282,8 @@ def _rule_actions(
     for rule in rules:
         if context & set(rule.not_for):
             continue
+        if rule.once_per_discharge and value_of is not None and _followed_up(rule, value_of):
+            continue
         action = rule.action
         if rule.recent is not None and value_of is not None:
             days = [_days_since(value_of, c) for c in rule.recent.columns]
@@ -272,6 +292,16 @@ def _rule_actions(
         if action:
             out.append((action, rule.why))
     return out
+
+
+def _followed_up(rule: ActionRule, value_of: Mapping[str, object]) -> bool:
+    """The event the rule's `recent` columns date happened before the person's latest
+    post-discharge listing (FOLLOWED_UP_DAYS): that list asked for this follow-up already."""
+    listed = _number(value_of.get(FOLLOWED_UP_DAYS))
+    if np.isnan(listed) or rule.recent is None:
+        return False
+    days = [_days_since(value_of, c) for c in rule.recent.columns]
+    return any(d > listed for d in days if not np.isnan(d))
 
 
 def _driver_actions(

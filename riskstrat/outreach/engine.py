@@ -33,7 +33,7 @@ from riskstrat.registry.contract import OUTCOME_LABELS
 LIST_COLUMNS = (
     "practice_code", "pathway", "section", "rank", "patient_id", "task", "risk",
     "previous_risk", "rise_points", "index_date", "index_spell_id", "contact_by", "listed_on",
-    "group", "earlier_outcome",
+    "group", "earlier_outcome", "followed_up_on",
 )  # fmt: skip
 SCORE_COLUMNS = ("task", "patient_id", "index_date", "index_spell_id", "risk")
 HISTORY_COLUMNS = (
@@ -179,6 +179,9 @@ def select_lists(
             out, notes, history=history, outcomes=outcomes, as_of=as_of, config=config,
             known=configured,
         )  # fmt: skip
+        out["followed_up_on"] = _discharge_followed_up(
+            out, history=history, outcomes=outcomes, as_of=as_of, config=config
+        )
     for column in LIST_COLUMNS:
         if column not in out.columns:
             out[column] = pd.Series(np.nan, index=out.index, dtype="float64")
@@ -307,6 +310,49 @@ def _with_earlier_listing(
             else (f"{older}; {text}")
         )
     return out
+
+
+def _discharge_followed_up(
+    rows: pd.DataFrame,
+    *,
+    history: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    as_of: date,
+    config: OutreachConfig,
+) -> pd.Series:
+    """Per listed row not itself indexed at a discharge, the date of the person's latest
+    listing on a discharge list's main section (post-discharge, whose first action is the
+    follow-up call) in the last `relist.weeks` weeks; NaT when there is none or the practice
+    returned an outcome of `relist.discharge_again_after` ('Could not reach') for it or a
+    later listing (the call did not happen). explain_lists gives a discharge listed before
+    that date no second follow-up call (outreach/actions.yaml `once_per_discharge`): in a
+    nurse's month on the demo world 79 of the 238 weekly rows suggesting "Follow-up call after
+    hospital discharge" were about a discharge a post-discharge list had already asked for."""
+    none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
+    if history.empty or rows.empty:
+        return none
+    day = pd.Timestamp(as_of)
+    hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
+    hist = hist[
+        (hist["as_of"] < day)
+        & (hist["as_of"] >= day - pd.Timedelta(weeks=config.relist.weeks))
+        & (hist["section"] == MAIN)
+        & hist["index_spell_id"].notna()
+    ]
+    if hist.empty:
+        return none
+    latest = hist.groupby("patient_id")["as_of"].max()
+    found = pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"].to_numpy(),
+            "listed_at": rows["patient_id"].map(latest).to_numpy(),
+        }
+    )
+    found["listed_at"] = pd.to_datetime(found["listed_at"])
+    again = _returned_again(found, outcomes=outcomes, after=config.relist.discharge_again_after)
+    keep = rows["index_spell_id"].isna().to_numpy() & ~again
+    at = found["listed_at"].where(keep).astype("datetime64[ns]")
+    return pd.Series(at.to_numpy(), index=rows.index)
 
 
 def _population(scores: pd.DataFrame) -> dict[str, tuple[float, int]]:

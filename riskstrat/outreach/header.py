@@ -215,9 +215,11 @@ def rule_text(
             f"{rule.top_k} highest this run"
         )
     elif rule.min_risk is not None:
-        parts.append(f"Listed: highest risk first, from those at {_pct(rule.min_risk)} or more")
+        parts.append(f"Listed: {order_text(pathway)}, from those at {_pct(rule.min_risk)} or more")
     else:
-        parts.append("Listed: highest risk first")
+        parts.append(f"Listed: {order_text(pathway)}")
+    if rule.min_rise_points is not None or rule.top_k is not None:
+        parts[-1] += f"; {order_text(pathway)}"
     parts[-1] += f"; {places} {'place' if places == 1 else 'places'} this run"
     if pathway.reserve:
         parts[-1] += f" + up to {pathway.reserve} in reserve"
@@ -231,6 +233,29 @@ def rule_text(
         # practice's own counts in the next line.
         parts.append(f"Average risk across the {n:,} {what} scored in all practices: {_pct(mean)}")
     return ". ".join(parts) + "."
+
+
+#: How a list is ordered, in words (outreach/*.yaml `order_by`; "-" = descending).
+ORDER_WORDS = {
+    "-risk": "highest risk",
+    "risk": "lowest risk",
+    "-rise_points": "largest rise",
+    "rise_points": "smallest rise",
+    "contact_by": "earliest contact-by date",
+    "-contact_by": "latest contact-by date",
+    "index_date": "earliest discharge",
+    "-index_date": "latest discharge",
+    "-previous_risk": "highest risk last week",
+    "previous_risk": "lowest risk last week",
+}
+
+
+def order_text(pathway: Pathway) -> str:
+    """'highest risk first', 'earliest contact-by date first, then highest risk': the order the
+    rows are in (a post-discharge list put 26% above 52% with no word why: the contact-by
+    date comes first)."""
+    words = [ORDER_WORDS[k] for k in pathway.order_by if k in ORDER_WORDS] or ["highest risk"]
+    return words[0] + " first" + "".join(f", then {w}" for w in words[1:])
 
 
 def left_out_text(
@@ -287,6 +312,8 @@ def empty_text(
         places = selection.places.get((practice_code, name))
     if gone.get(OVER_CAPACITY) and not places:
         return f"Nobody listed: this list has no places this run; {people} (left out above)."
+    if met == 1:
+        return f"Nobody listed: {people} but is left out for the reason above."
     return f"Nobody listed: {people} but each is left out for a reason above."
 
 
@@ -332,7 +359,10 @@ def repeats_text(pathway: Pathway, *, config: OutreachConfig | None) -> str:
         return f"Not repeated: each discharge is followed up once{back}."
     again_text = f", or the practice returned {again}" if again else ""
     event = ", they had a new emergency admission, discharge or A&E visit" if rule.new_event else ""
+    # Only a main listing counts (engine._listed_before): a reserve name may be back, and its
+    # Notes say "(reserve)"; "anyone on a weekly list" contradicted those Notes.
     return (
-        f"Not repeated: anyone on a weekly list in the last {rule.weeks} weeks is left out unless "
-        f"their risk rose by {rule.rise_points:g} points or more{event}{again_text}."
+        f"Not repeated: anyone on a weekly list (not its reserve) in the last {rule.weeks} weeks "
+        f"is left out unless their risk rose by {rule.rise_points:g} points or more{event}"
+        f"{again_text}."
     )

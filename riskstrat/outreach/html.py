@@ -26,6 +26,9 @@ TEMPLATES_DIR = Path("outreach") / "templates"
 HTML_HIDDEN = ("pathway", "listed_on", "contacted_on", "section", "action_why", "reason_2",
                "reason_3")  # fmt: skip
 REASONS_HEADING = "Reasons"
+RESERVE_SECTION = "reserve"
+#: Under a reserve row's name in the printed list (the List column is not printed).
+RESERVE_MARK = "(reserve)"
 
 
 # What the template reads: named tuples, whose attributes Jinja finds at the first try (on a
@@ -128,6 +131,12 @@ def _cell(column: ListColumn, record: dict[str, object], notes: dict[str, tuple[
     value = record.get(column.name)
     missing = column.name == "name" and bool(record.get("contacts_missing"))
     text = _text(column, value)
+    if column.name == "name" and record.get("section") == RESERVE_SECTION:
+        # Every reserve row says so under its name (the widest short cell: no column grows):
+        # the "Reserve" line above the first one is on one printed page only, and the rows
+        # after it (greyed, which a black-and-white printer loses) read as more names to call.
+        lines = [Line(text)] if text else []
+        return Cell([*lines, Line(RESERVE_MARK)], "missing" if missing else _css(column))
     return Cell([Line(text)] if text else [], "missing" if missing else _css(column))
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from riskstrat.config import Settings
 from riskstrat.explain import as_texts, explain, load_actions
-from riskstrat.explain.actions import row_actions, stays_of
+from riskstrat.explain.actions import FOLLOWED_UP_DAYS, row_actions, stays_of
 from riskstrat.explain.protocols import RiskModel
 from riskstrat.explain.wording import group_features
 from riskstrat.logs import log_event, timed
@@ -196,13 +196,25 @@ def explain_lists(
         context = rows.reindex(columns=["pathway", "group"]).join(
             explained.filter(regex=r"^feature_\d+$")
         )
-        fitted = row_actions(context, actions=actions, values=matrix, stays=stays_of(texts))
+        fitted = row_actions(
+            context, actions=actions, values=_with_follow_up(matrix, rows), stays=stays_of(texts)
+        )
         parts.append(
             explained.drop(columns=["actions", "action_why"], errors="ignore").join(fitted)
         )
     if not parts:
         return lists
     return lists.join(pd.concat(parts))
+
+
+def _with_follow_up(matrix: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The matrix + FOLLOWED_UP_DAYS: days from each row's latest post-discharge listing
+    (select's `followed_up_on`) to its list date, so row_actions does not suggest that
+    discharge's follow-up call a second time."""
+    if "followed_up_on" not in rows or rows["followed_up_on"].isna().all():
+        return matrix
+    days = pd.to_datetime(rows["listed_on"]) - pd.to_datetime(rows["followed_up_on"])
+    return matrix.assign(**{FOLLOWED_UP_DAYS: days.dt.days.to_numpy(dtype="float64")})
 
 
 def _rows_at(

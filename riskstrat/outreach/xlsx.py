@@ -26,7 +26,13 @@ FEEDBACK_ROWS_MIN = 50  # drop-downs reach at least this far, so added rows get 
 DATE_FORMAT = "dd/mm/yyyy"
 NUMBER_FORMATS = {"percent": "0.0%", "points": "+0.0;-0.0;0.0", "date": DATE_FORMAT, "int": "0"}
 OUTCOME_PROMPT = "Choose what happened: " + ", ".join(OUTCOME_LABELS.values())
-DATE_PROMPT = "Enter the date the patient was contacted (dd/mm/yyyy)."
+#: The returned Contacted on must be a date from the list's date to today: ingest rejects a
+#: contact before the listing (the row and its outcome are lost until the practice corrects it)
+#: and drops a future one; "05/01/2025" typed for 05/01/2026 in January is the usual slip.
+DATE_PROMPT = (
+    "Enter the date the patient was contacted (dd/mm/yyyy): on or after the list date "
+    "{listed_on:%d/%m/%Y}, and not in the future."
+)
 #: Never turn text into formulas, numbers or links: a value is stored exactly as given.
 WORKBOOK_OPTIONS = {
     "in_memory": True,
@@ -91,15 +97,28 @@ def write_xlsx(
             else:
                 ws.write_number(r, i, value, formats[i])
     last = top + max(len(rows), 1)  # 0-based index of the last data row
-    ws.freeze_panes(top + 1, 0)
+    # Frozen below the headings and right of the name: the Outcome and Notes columns are far to
+    # the right, and an outcome typed there must land on the person the nurse spoke to (a
+    # 'Died' on the wrong row takes someone else off every list for years).
+    ws.freeze_panes(top + 1, _frozen_columns(columns))
     ws.autofilter(top, 0, last, len(columns) - 1)
     # Blank rows below the list get the drop-downs too (validation only: no empty cells made).
     _feedback_validation(
-        ws, columns, first_row=top + 1, last_row=max(top + len(rows), top + FEEDBACK_ROWS_MIN - 1)
-    )
+        ws, columns, first_row=top + 1,
+        last_row=max(top + len(rows), top + FEEDBACK_ROWS_MIN - 1), listed_on=meta.listed_on,
+    )  # fmt: skip
     _print_setup(ws, meta, header_row=top)
     _meta_sheet(wb, meta)
     wb.close()
+
+
+#: The columns kept in view while scrolling right: up to and including this one.
+FROZEN_THROUGH = "name"
+
+
+def _frozen_columns(columns: Sequence[ListColumn]) -> int:
+    names = [c.name for c in columns]
+    return names.index(FROZEN_THROUGH) + 1 if FROZEN_THROUGH in names else 0
 
 
 def _title_rows(wb: xlsxwriter.Workbook, ws: object, meta: XlsxMeta) -> None:
@@ -160,9 +179,10 @@ def _cell_format(
 
 
 def _feedback_validation(
-    ws: object, columns: Sequence[ListColumn], *, first_row: int, last_row: int
+    ws: object, columns: Sequence[ListColumn], *, first_row: int, last_row: int, listed_on: date
 ) -> None:
-    """Outcome drop-down (human labels) and contacted-on date check, first_row..last_row."""
+    """Outcome drop-down (human labels) and contacted-on date check (from the list's date to
+    today, what ingest accepts), first_row..last_row."""
     names = [c.name for c in columns]
     outcome = names.index("outcome")
     ws.data_validation(
@@ -172,8 +192,10 @@ def _feedback_validation(
          "input_title": "Outcome", "input_message": OUTCOME_PROMPT},
     )  # fmt: skip
     contacted = names.index("contacted_on")
+    prompt = DATE_PROMPT.format(listed_on=listed_on)
     ws.data_validation(
         first_row, contacted, last_row, contacted,
-        {"validate": "date", "criteria": ">", "value": date(2000, 1, 1), "ignore_blank": True,
-         "error_message": DATE_PROMPT},
+        {"validate": "date", "criteria": "between", "minimum": listed_on, "maximum": "=TODAY()",
+         "ignore_blank": True, "error_title": "Contacted on", "error_message": prompt,
+         "input_title": "Contacted on", "input_message": prompt},
     )  # fmt: skip

@@ -212,3 +212,47 @@ def test_a_discharge_that_is_not_the_emergency_stays_keeps_its_own_rule():
          "values": {**values, "reg_hf": 1}},
     )  # fmt: skip
     assert got == [["Heart failure review (weight monitoring, diuretic plan)"]]
+
+
+@pytest.mark.parametrize("pathway", ["early_intervention", "rising_risk", "palliative_care"])
+def test_a_discharge_a_post_discharge_list_asked_to_follow_up_gets_no_second_call(pathway):
+    """A nurse's month (2026-01): 79 of the 238 weekly rows suggesting "Follow-up call after
+    hospital discharge" were about a discharge a post-discharge list had already asked the
+    practice to follow up (its Notes said "On the Post-discharge follow-up list of ...").
+    That discharge's stay now takes its next action; a newer discharge still gets the call."""
+    from riskstrat.explain.actions import FOLLOWED_UP_DAYS
+
+    stay = {"days_since_emerg_adm": 10, "days_since_discharge": 8,
+            "days_since_emerg_discharge": 8}  # fmt: skip
+    listed_after = {**stay, FOLLOWED_UP_DAYS: 6}  # post-discharge list 6 days ago: this stay
+    listed_before = {**stay, FOLLOWED_UP_DAYS: 12}  # an earlier discharge's listing
+    never = dict(stay)
+    got = _actions(
+        *({"pathway": pathway, "features": ["days_since_discharge"], "values": v}
+          for v in (listed_after, listed_before, never))
+    )  # fmt: skip
+    first = [PALLIATIVE] if pathway == "palliative_care" else []
+    care_plan = "Anticipatory care plan after recent emergency care"
+    call = "Follow-up call after hospital discharge"
+    assert got == [[*first, care_plan], [*first, call], [*first, call]]
+    # The option needs the columns that date the discharge.
+    rule = {"action": "a", "features": ["days_since_discharge"], "once_per_discharge": True}
+    with pytest.raises(ValueError, match="once_per_discharge needs"):
+        Actions.model_validate({"default": "d", "rules": [rule]})
+
+
+def test_the_lists_give_row_actions_the_days_since_the_follow_up_listing():
+    """explain_lists hands row_actions each row's days from its post-discharge listing to its
+    list date (select's followed_up_on), NaN where there was none."""
+    from riskstrat.explain.actions import FOLLOWED_UP_DAYS
+    from riskstrat.outreach.lists import _with_follow_up
+
+    rows = pd.DataFrame(
+        {"listed_on": pd.Timestamp("2026-01-05"),
+         "followed_up_on": [pd.Timestamp("2025-12-30"), pd.NaT]}, index=[7, 9],
+    )  # fmt: skip
+    matrix = pd.DataFrame({"days_since_discharge": [8.0, 3.0]}, index=[7, 9])
+    got = _with_follow_up(matrix, rows)
+    assert got.loc[7, FOLLOWED_UP_DAYS] == 6
+    assert pd.isna(got.loc[9, FOLLOWED_UP_DAYS])
+    assert _with_follow_up(matrix, rows.drop(columns="followed_up_on")) is matrix

@@ -293,6 +293,19 @@ def test_header_says_what_high_means_and_who_was_left_out(config, pathways):
     over = lo[(lo["pathway"] == "early_intervention") & (lo["reason"] == OVER_CAPACITY)]
     assert f"{int(over['count'].sum()):,} beyond this run's places" in ei.left_out
     assert "in the last 4 weeks" in ei.repeats and "rose by 5 points" in ei.repeats
+    # Only a main listing keeps a name off (a reserve name is back, its Notes say "(reserve)"):
+    # the header said "anyone on a weekly list", against those Notes (24 rows on a Monday).
+    assert ei.repeats.startswith("Not repeated: anyone on a weekly list (not its reserve) in")
+    # The order the rows are in: a post-discharge list puts an earlier contact-by date above a
+    # higher risk, and said nothing about it.
+    assert "this run; earliest contact-by date first, then highest risk; " in header.rule
+    assert ei.rule.startswith("Listed: highest risk first, from those at 5% or more; ")
+    rising = list_header(
+        name="rising_risk", pathway=pathways["rising_risk"], practice_code="P1",
+        practice_name="Practice P1", as_of=AS_OF, weekly_capacity=4, n_listed=0,
+        n_missing_contacts=0, selection=sel, config=config,
+    )  # fmt: skip
+    assert "; largest rise first, then highest risk; " in rising.rule
 
 
 def test_relist_rules_are_configured_and_checked(tmp_path):
@@ -503,3 +516,29 @@ def test_a_rising_list_keeps_its_places_when_explain_takes_more_rows_off_than_it
         n_missing_contacts=0, selection=sel, config=config,
     )  # fmt: skip
     assert f"{beyond + unused} beyond this run's places" in header.left_out
+
+
+def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(config, pathways):
+    """select gives each weekly row the date of the person's latest post-discharge main listing
+    (`followed_up_on`; explain_lists then suggests no second follow-up call for that discharge),
+    unless the practice returned 'Could not reach' for it; a reserve listing does not count."""
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 40)
+    ids = pop["patient_id"].iloc[:4].tolist()
+    thursday = pd.Timestamp(AS_OF) - pd.Timedelta(days=4)
+    history = pd.DataFrame(
+        {"as_of": thursday, "pathway": "post_discharge", "practice_code": "P1",
+         "patient_id": ids, "index_spell_id": ["s0", "s1", "s2", "s3"], "risk": 0.4,
+         "section": ["main", "main", "reserve", "main"]}
+    )  # fmt: skip
+    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)  # too long ago
+    outcomes = pd.DataFrame(
+        {"patient_id": [ids[1]], "pathway": "post_discharge", "listed_on": [thursday],
+         "contacted_on": pd.NaT, "outcome": ["unreachable"]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, history=history, outcomes=outcomes)
+    on = sel.lists.set_index("patient_id")["followed_up_on"]
+    assert set(ids) <= set(on.index)
+    assert on[ids[0]] == thursday
+    assert on.drop(ids[0]).isna().all()

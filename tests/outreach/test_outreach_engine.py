@@ -300,6 +300,15 @@ def test_an_empty_list_says_why_when_people_met_its_rule(config, pathways):
     assert said == "Nobody listed: 10 people meet this list's rule but each is left out for a " \
         "reason above."  # fmt: skip
     assert empty_text("palliative_care", selection=sel, practice_code="P1", counts=None) == NOBODY
+    pop.loc[1:9, "in_hospital"] = False
+    pop.loc[1:9, "care_home"] = False
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 40), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    said = empty_text("care_home", selection=sel, practice_code="P1", counts=None)
+    # (was "... but each is left out for a reason above.")
+    assert said == "Nobody listed: 1 person meets this list's rule but is left out for the " \
+        "reason above."  # fmt: skip
 
 
 def test_a_selection_without_places_says_the_shared_places(config, pathways):

@@ -155,7 +155,10 @@ def test_xlsx_is_native_title_headings_dates_dropdown_print_setup(written):
         assert FEEDBACK_HEADINGS[column] in headings
     assert not [h for h in headings if h and "_" in h]  # no snake_case on show
     assert headings[-1] == "Patient ID" and "Notes" in headings and "Date of birth" in headings
-    assert ws.freeze_panes == f"A{top + 1}"
+    # Frozen below the headings and right of the name (#, List, Name stay in view): the
+    # Outcome is typed 15-20 columns to the right, where the name had scrolled out of sight.
+    name_letter = openpyxl.utils.get_column_letter(col["Name"] + 1)
+    assert ws.freeze_panes == f"{name_letter}{top + 1}" and col["Name"] == 3
     assert ws.auto_filter.ref.startswith(f"A{top}:")
     assert ws.max_row > top
     risk = ws.cell(row=top + 1, column=col["Risk"])
@@ -180,6 +183,14 @@ def test_xlsx_is_native_title_headings_dates_dropdown_print_setup(written):
     assert {"In hospital", "Died", "Moved away"} <= set(OUTCOME_LABELS.values())
     assert str(kinds["list"].sqref).startswith(f"{outcome_letter}{top + 1}:{outcome_letter}")
     assert str(kinds["date"].sqref).startswith(f"{contacted_letter}{top + 1}:{contacted_letter}")
+    # Contacted on: from the list's date to today, what ingest accepts (a contact dated before
+    # the listing, "05/01/2025" typed for 05/01/2026, lost the row's outcome at ingest).
+    contacted = kinds["date"]
+    # (no operator attribute = "between", the OOXML default)
+    assert contacted.operator in (None, "between") and contacted.formula2 == "TODAY()"
+    listed_serial = (AS_OF - date(1899, 12, 30)).days
+    assert contacted.formula1 == str(listed_serial)
+    assert AS_OF.strftime("%d/%m/%Y") in contacted.error and contacted.showErrorMessage
     # Print set-up: A4 landscape, one page wide, heading rows repeated, page numbers.
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage

@@ -149,3 +149,44 @@ def test_each_reason_and_action_is_its_own_bullet(written, tmp_path):
     actions = re.findall(r'<td class="actions"><ul>(.*?)</ul></td>', dom)
     counts = own["actions"].fillna("").map(lambda a: len([x for x in a.split("; ") if x]))
     assert sorted(c.count("<li") for c in actions) == sorted(counts.tolist())
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) not installed")
+def test_every_printed_reserve_row_says_reserve(tmp_path):
+    """The demo's early-intervention list of Z00004 printed on 4 pages: its "Reserve (if someone
+    above cannot be reached)" line was on page 3, and page 4's three reserve rows (greyed only)
+    read as more people to call. Each reserve row now says "(reserve)" under its name."""
+    from datetime import date
+
+    from riskstrat.outreach.columns import columns_for
+    from riskstrat.outreach.header import Header
+    from riskstrat.outreach.html import render_html
+
+    rows = [
+        {"section": "main" if i < 30 else "reserve", "rank": i + 1, "name": f"Person {i}",
+         "nhs_number": "9434765919", "date_of_birth": date(1940, 1, 2), "age": 85,
+         "phone": "01632 960000", "address": "1 Test Street, Testtown", "risk": 0.3,
+         "reason_1": "Heart failure", "actions": "Heart failure review", "action_why": "w",
+         "patient_id": f"id{i:05d}"}
+        for i in range(90)
+    ]  # fmt: skip
+    header = Header(rule="r", left_out="", repeats="", missing_contacts="", confidential="c")
+    html = render_html(
+        rows, columns_for("early_intervention"),
+        context={"title": "Early intervention", "purpose": "p", "outcome_text": "o",
+                 "practice_name": "Q1", "practice_code": "Q1", "listed_on": "Monday",
+                 "listed_short": "29/12/2025", "model": "m", "header": header},
+    )  # fmt: skip
+    page = tmp_path / "reserve.html"
+    page.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "reserve.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    text = subprocess.run(
+        [PDFTOTEXT, "-f", str(pages), "-l", str(pages), "-layout", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Reserve (if someone above" not in text  # the last page starts below that line
+    names = re.findall(r"Person \d+", text)
+    assert names and text.count("(reserve)") >= len(names)
