@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from riskstrat.reports.context import Context
-from riskstrat.reports.findings import Finding
+from riskstrat.reports.findings import DIMENSION_WORDS, Finding
 from riskstrat.reports.settings import ReportConfig
 
 SYNTHETIC = (
@@ -94,6 +94,10 @@ def context_section(context: Context | None, *, task_title: str, suppression: st
     }
 
 
+def _dims(dimensions: tuple[str, ...]) -> str:
+    return ", ".join(DIMENSION_WORDS.get(d, d) for d in dimensions)
+
+
 def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
     """The Methods appendix: every method name and rule lives here, not in the body."""
     rules = config.findings
@@ -135,8 +139,11 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  "suppression so no total reveals a hidden count (checked by an attacker "
                  "model); every rate, ratio and per-1,000 figure is computed from the published "
                  "counts, so none reveals a count more exactly."),
-        ("Key findings rules", f"A group of at least {rules.min_people} people whose "
-                 f"listing-to-need {level} interval lies wholly below (or above) 1; a "
+        ("Key findings rules", f"A group of at least {rules.min_people} people "
+                 f"({_dims(rules.need_dimensions)}) whose "
+                 f"listing-to-need {level} interval lies wholly below (or above) 1 (groups "
+                 "defined by risk, such as age, long-term conditions and registers, are "
+                 "named in one sentence: they depart from 1 by design); a "
                  f"deprivation trend with p < {rules.gradient_p:g}; a practice outside the "
                  f"{100 * rules.funnel_level:g}% funnel limits; a subgroup (at least "
                  f"{rules.min_people} people) on the model's test period with AUROC interval "

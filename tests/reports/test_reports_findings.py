@@ -63,9 +63,46 @@ def test_an_under_listed_group_is_a_finding() -> None:
 
 def test_no_group_differs_no_finding() -> None:
     texts = findings_of(flat())
-    assert NO_NEED_GAP in texts
+    assert NO_NEED_GAP.format(dimensions="deprivation, ethnicity and sex") in texts
     assert not [t for t in texts if "than their need suggests" in t]
     assert NO_GRADIENT in texts
+
+
+def test_groups_defined_by_risk_are_named_as_by_design_not_as_findings() -> None:
+    """Lists take the highest risks first, so the old, the multimorbid and registers such as
+    dementia are listed above their need share by design (the equity section says so). The demo's
+    key findings led with five such groups ("People on the dementia register are listed more than
+    their need suggests ...") as if they were unequal listing; now one sentence says why."""
+    args = flat()
+    cohort = args["cohort"]
+    old = cohort["age"] >= 85
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10) | old)
+    texts = findings_of(args)
+    assert not [t for t in texts if t.startswith("People aged 85+ are listed")], texts
+    design = [t for t in texts if t.startswith("As designed, lists take the highest risks")]
+    assert len(design) == 1, texts
+    assert "by age" in design[0] and "people aged 85+, listing to need" in design[0]
+    assert "not evidence of unequal listing" in design[0]
+    # sex, ethnicity and deprivation: groups of similar risk, still checked one by one
+    assert NO_NEED_GAP.format(dimensions="deprivation, ethnicity and sex") in texts
+
+
+def test_need_dimensions_are_configurable_and_checked() -> None:
+    args = flat()
+    cohort = args["cohort"]
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10) | (cohort["age"] >= 85))
+    config = CONFIG.model_copy(
+        update={"findings": CONFIG.findings.model_copy(update={"need_dimensions": ("age_band",)})}
+    )
+    agg = build_aggregates(**args, config=config)
+    found = key_findings(
+        Figures(agg, symbol="*"), config=config, names=area_names(PRACTICES), context=None
+    )
+    texts = [x.text for x in found]
+    assert [t for t in texts if t.startswith("People aged ")], texts
+    assert not [t for t in texts if t.startswith("As designed") and "by age" in t], texts
+    with pytest.raises(ValueError, match="need_dimensions: unknown dimension 'age'"):
+        type(CONFIG.findings)(need_dimensions=("age",))
 
 
 def test_deprivation_gradient_is_a_finding() -> None:
