@@ -89,6 +89,36 @@ class Context:
     matured: tuple[date, date, date] | None = None
 
 
+#: The model's overall calibration on its test period, when its interval excludes 1: the
+#: report's expected admissions carry the same bias (the demo's model admitted 0.88 of what it
+#: predicted, 95% interval 0.79 to 0.98, and the page said only "well calibrated if admitted /
+#: expected is near 1", leaving 955 expected admissions to be briefed as they stand).
+CALIBRATION_BIAS = (
+    "On its test period the model predicted {more} admissions than happened (admitted / "
+    "expected {ratio:.2f}, 95% interval {lo:.2f} to {hi:.2f}): if that still holds, actual "
+    "admissions will be about {pct:.0f}% {fewer} than the expected admissions in this report "
+    "({pct_lo:.0f}% to {pct_hi:.0f}% {fewer})."
+)
+
+
+def calibration_bias(model: ModelContext) -> str | None:
+    """The sentence on the model's overall bias, None when its interval includes 1."""
+    if model.problem or model.observed_to_expected is None:
+        return None
+    r, lo, hi = model.observed_to_expected
+    if hi < 1:  # over-predicts: fewer admissions than expected
+        return CALIBRATION_BIAS.format(
+            more="more", ratio=r, lo=lo, hi=hi, fewer="fewer",
+            pct=100 * (1 - r), pct_lo=100 * (1 - hi), pct_hi=100 * (1 - lo),
+        )  # fmt: skip
+    if lo > 1:
+        return CALIBRATION_BIAS.format(
+            more="fewer", ratio=r, lo=lo, hi=hi, fewer="more",
+            pct=100 * (r - 1), pct_lo=100 * (lo - 1), pct_hi=100 * (hi - 1),
+        )  # fmt: skip
+    return None
+
+
 def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
     rules = config.findings
     out = []

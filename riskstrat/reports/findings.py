@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskstrat.reports.context import Context, describe
+from riskstrat.reports.context import Context, calibration_bias, describe
 from riskstrat.reports.equity import QUINTILES
 from riskstrat.reports.figures import Figures, block_id, format_value
 from riskstrat.reports.settings import EQUITY_SLICES, ReportConfig
@@ -177,10 +177,12 @@ def funnel_findings(f: Figures, config: ReportConfig, names: dict[str, str]) -> 
 def model_findings(context: Context | None, config: ReportConfig) -> list[Finding]:
     if context is None or context.model.problem or context.model.auroc is None:
         return []
+    bias = calibration_bias(context.model)
+    overall = [Finding("model", bias, "context")] if bias else []
     limits = context.model.limitations[: config.findings.max_items]
     if not limits:
-        return [Finding("model", NO_MODEL_LIMITS, "context")]
-    return [
+        return [*overall, Finding("model", NO_MODEL_LIMITS, "context")]
+    return overall + [
         Finding(
             "model",
             f"The model {lim.text} on its test period; treat its figures for this group with "

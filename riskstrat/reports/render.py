@@ -11,7 +11,7 @@ from datetime import date
 import jinja2
 import pandas as pd
 
-from riskstrat.reports.context import Context
+from riskstrat.reports.context import Context, calibration_bias
 from riskstrat.reports.figures import Figures
 from riskstrat.reports.findings import key_findings
 from riskstrat.reports.section_context import context_section, findings_section, methods_section
@@ -62,7 +62,7 @@ def render_html(
         pyramid(f, config, horizon_days),
         geography(f, config, names, horizon_days, context.matured if context else None),
         equity(f, config, horizon_days),
-        activity(f, horizon_days, as_of),
+        activity(f, horizon_days, as_of, bias=calibration_bias(context.model) if context else None),
         performance(f, context),
         outreach(f, names, as_of=as_of, config=config),
         trend(f, config, horizon_days),

@@ -192,3 +192,40 @@ def test_findings_come_first_and_link_to_their_tables() -> None:
     for internal in ("crisis", "Poisson-binomial", "task "):
         before_methods = html[: html.index('id="methods"')]
         assert internal not in before_methods, internal
+
+
+@pytest.mark.parametrize(
+    ("events", "words"),
+    [(1400, "about 11% fewer than the expected"), (1600, None), (1800, "about 14% more than")],
+)
+def test_the_models_overall_bias_is_said_where_expected_admissions_are_read(
+    events: int, words: str | None
+) -> None:
+    """The demo's model admitted 0.88 of what it predicted on its test period (95% interval
+    0.79 to 0.98); the page said "Its risks were well calibrated if admitted / expected is near
+    1" and left the board to brief 955 expected admissions as they stand. A bias whose interval
+    excludes 1 is now a key finding, said in About and beside the expected activity."""
+    base = card(weak_group=False)
+    perf = base.performance[0].model_copy(update={"events": events, "observed": events / 20000})
+    model = model_context(
+        base.model_copy(update={"performance": [perf]}), config=CONFIG, card_path=None
+    )
+    context = Context(as_of=AS_OF, extract_date=date(2025, 12, 28), data_from=None,
+                      horizon_days=90, model=model)  # fmt: skip
+    texts = findings_of(inputs(), context)
+    agg = build_aggregates(**inputs(), config=CONFIG)
+    html = render_html(
+        agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90, context=context
+    )
+    activity = html[html.index('id="activity"') : html.index('id="performance"')]
+    about = html[html.index('id="context"') : html.index('id="pyramid"')]
+    if words is None:
+        assert not [t for t in texts if "than happened" in t], texts
+        assert "than happened" not in html
+        assert "matched what happened within chance" in about
+        return
+    (bias,) = [t for t in texts if t.startswith("On its test period the model predicted")]
+    assert words in bias, bias
+    assert bias in activity and bias in about
+    assert "did not match what happened" in about
+    assert "well calibrated if" not in html
