@@ -87,6 +87,9 @@ class Context:
     #: The matured predictions' scoring date and outcome window (first and last day), which
     #: section 5 and the funnel describe; None without matured predictions.
     matured: tuple[date, date, date] | None = None
+    #: Earlier weeks of the trend window scored by another model, left out of the trend
+    #: (riskstrat.reports.trend.comparable_days), newest first.
+    trend_left_out: tuple[date, ...] = ()
 
 
 #: The model's overall calibration on its test period, when its interval excludes 1: the

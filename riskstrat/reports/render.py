@@ -65,7 +65,7 @@ def render_html(
         activity(f, horizon_days, as_of, bias=calibration_bias(context.model) if context else None),
         performance(f, context),
         outreach(f, names, as_of=as_of, config=config),
-        trend(f, config, horizon_days),
+        trend(f, config, horizon_days, left_out=context.trend_left_out if context else ()),
     ]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(TEMPLATE).render(

@@ -58,7 +58,16 @@ def outreach(f: Figures, names: dict[str, str], *, as_of: date, config: ReportCo
     return section("outreach", "Outreach activity by practice", [block])
 
 
-def trend(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
+#: Weeks scored by another model are left out of the trend (trend.comparable_days).
+OTHER_MODEL = (
+    "Left out: {weeks}, scored by a different version of the model. A new model changes "
+    "every figure, so those weeks do not compare like with like; the trend starts again from "
+    "this model's first week."
+)
+
+
+def trend(f: Figures, config: ReportConfig, horizon_days: int, *, left_out: tuple = ()) -> dict:
+    """Section 7; left_out: earlier weeks of the window scored by another model (dates)."""
     weeks = f.groups("trend", "as_of")
     rows = [
         (
@@ -106,4 +115,12 @@ def trend(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
             f"A trend chart appears once {config.trend_min_points} weekly runs are kept; "
             f"there {'is' if len(weeks) == 1 else 'are'} {len(weeks)} so far."
         )
+    if left_out:
+        shown_weeks = sorted(d.isoformat() for d in left_out)
+        weeks_text = (
+            f"{len(shown_weeks)} earlier weeks ({shown_weeks[0]} to {shown_weeks[-1]})"
+            if len(shown_weeks) > 1
+            else f"the week of {shown_weeks[0]}"
+        )
+        notes.append(OTHER_MODEL.format(weeks=weeks_text))
     return section("trend", "Trend over recent weeks", [block], notes=notes)
