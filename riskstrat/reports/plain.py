@@ -18,6 +18,24 @@ from riskstrat.tasks import task_names
 STILL_VALID = "Figures in this report are still valid; the model team has been told."
 PATTERNS: tuple[tuple[str, str], ...] = (
     # riskstrat.models.population: the model meeting a new population (before scoring)
+    # riskstrat.registry: optional parts of the extract that were absent (ingest). The demo's
+    # report said "The model team flagged a technical check" beside an outreach table of zeros.
+    (
+        r"optional table 'outreach_outcomes' absent",
+        "This week's data extract has no outreach feedback from practices (its optional table "
+        "is absent): the outreach section's outcome columns are empty, which does not mean that "
+        "no one was contacted.",
+    ),
+    (
+        r"optional table '(?P<table>\w+)' absent",
+        "This week's data extract has no {table} table (optional): what it would add counts as "
+        "none; the model team has been told.",
+    ),
+    (
+        r"optional column '(?P<column>\w+)' absent",
+        "This week's data extract has no {column} column (optional; read as empty); the model "
+        "team has been told.",
+    ),
     (
         r"MODEL NOT VALIDATED FOR THIS POPULATION",
         "The model is NOT VALIDATED FOR THIS POPULATION: it was trained on people unlike those "

@@ -25,6 +25,7 @@ from riskstrat.reports.dictionary import (
 from riskstrat.reports.plain import STILL_VALID, plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.section_geography import NO_FUNNEL
+from riskstrat.reports.section_outreach import NO_FEEDBACK
 from riskstrat.reports.settings import load_report_config
 
 CONFIG = load_report_config()
@@ -206,3 +207,19 @@ def test_a_register_named_by_its_code_is_not_repeated(built) -> None:
     _, _, html = built
     assert "COPD (COPD)" not in html
     assert re.search(r">COPD<", html) and "Heart failure (HF)" in html
+
+
+def test_outreach_without_any_feedback_says_the_zeros_are_no_returns() -> None:
+    """No feedback returned (the demo's first weeks, or no feedback table): the outcome
+    columns' zeros are no returns, not no contacts; with feedback the note is absent."""
+    config = load_report_config()
+    args = inputs()
+    note = NO_FEEDBACK.split("{window}")[1]
+    pages = {}
+    for name, outcomes in (("with", args["outcomes"]), ("without", args["outcomes"].iloc[:0])):
+        agg = build_aggregates(**(args | {"outcomes": outcomes}), config=config)
+        html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=config, horizon_days=90)
+        pages[name] = html[html.index('id="outreach"') : html.index('id="trend"')]
+    assert note in pages["without"]
+    assert "No feedback was returned on lists dated" in pages["without"]
+    assert note not in pages["with"]

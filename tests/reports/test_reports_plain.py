@@ -37,3 +37,21 @@ def test_a_report_shows_its_own_model_once_per_fact():
     alone = "crisis: " + WARN_FEATURE_PSI_MAJOR.format(alert=0.25, names="bmi_latest")
     assert plain_warning(alone) in report_warnings([DRIFT, alone], task="crisis")
     assert report_warnings([other], task="readmission_30d") == [plain_warning(other)]
+
+
+def test_absent_optional_inputs_are_said_plainly():
+    """The demo's ingest warnings (as riskstrat.registry writes them) read "The model team
+    flagged a technical check on this week's data" beside an outreach table of zeros."""
+    absent = "ingest: optional table 'outreach_outcomes' absent from /srv/extract"
+    other = "ingest: optional table 'observations' absent from /srv/extract"
+    column = (
+        "ingest: /srv/extract/prescriptions.parquet: optional column 'drug_code' absent "
+        "(read as empty)"
+    )
+    plain = [plain_warning(w) for w in (absent, other, column)]
+    assert UNKNOWN not in plain
+    assert plain[0].startswith("This week's data extract has no outreach feedback")
+    assert "does not mean that no one was contacted" in plain[0]
+    assert plain[1].startswith("This week's data extract has no observations table")
+    assert plain[2].startswith("This week's data extract has no drug_code column")
+    assert not [p for p in plain if "/srv" in p]  # no server paths on the page
