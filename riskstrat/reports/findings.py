@@ -142,10 +142,10 @@ def gradient_findings(f: Figures, config: ReportConfig) -> list[Finding]:
     text = (
         f"Listing follows a deprivation gradient: {direction}. Listing to need is "
         f"{f.fmt('equity', 'listing_to_need', 'imd_quintile', most, kind='ratio')} in the most "
-        f"deprived fifth and "
+        f"deprived quintile and "
         f"{f.fmt('equity', 'listing_to_need', 'imd_quintile', least, kind='ratio')} in the "
-        f"least deprived (x{row.value:.2f} per quintile, 95% interval {row.lower:.2f} to "
-        f"{row.upper:.2f}; test for trend {p_text})."
+        f"least deprived (national IMD quintiles; x{row.value:.2f} per quintile, 95% "
+        f"interval {row.lower:.2f} to {row.upper:.2f}; test for trend {p_text})."
     )
     return [Finding("gradient", text, href)]
 

@@ -39,7 +39,7 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
         lines.append(
             f"On its test period{period} it ranked people with an AUROC of {auc:.2f} (95% "
             f"interval {lo:.2f} to {hi:.2f}; 0.5 is chance, 1 is perfect; established tools "
-            "reach 0.76-0.80)."
+            "reach 0.76-0.80 on their own populations, not directly comparable)."
         )
     if m.observed_to_expected and m.observed is not None and m.predicted is not None:
         r, lo, hi = m.observed_to_expected

@@ -36,7 +36,9 @@ EQUITY_NOTE = (
 )
 ACTIVITY_NOTE = (
     "Expected admissions are the sum of every person's predicted risk; the interval shows how "
-    "much the actual number could vary by chance (see Methods)."
+    "much the actual number could vary by chance if the risks are right (see Methods). It "
+    "leaves out any error in the model itself: see its test-period calibration under About "
+    "this report."
 )
 DIMENSIONS = (*EQUITY_SLICES, "register")
 

@@ -116,6 +116,8 @@ def test_deprivation_gradient_is_a_finding() -> None:
     assert len(texts) == 1
     assert "the more deprived an area, the fewer people are listed" in texts[0]
     assert "test for trend p" in texts[0]
+    # national quintiles: the demo's most deprived quintile holds 35% of its people, not a fifth
+    assert "in the most deprived quintile and" in texts[0] and "fifth" not in texts[0]
 
 
 def test_practice_outside_the_funnel_is_a_finding() -> None:

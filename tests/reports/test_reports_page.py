@@ -223,3 +223,14 @@ def test_outreach_without_any_feedback_says_the_zeros_are_no_returns() -> None:
     assert note in pages["without"]
     assert "No feedback was returned on lists dated" in pages["without"]
     assert note not in pages["with"]
+
+
+def test_expected_activity_interval_is_chance_only() -> None:
+    """The 95% interval on expected admissions is chance variation given the risks; a board
+    read it as the estimate's uncertainty (the demo's model was off by 12%, the interval +-6%)."""
+    config = load_report_config()
+    agg = build_aggregates(**inputs(), config=config)
+    html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=config, horizon_days=90)
+    activity = html[html.index('id="activity"') : html.index('id="performance"')]
+    assert "if the risks are right" in activity
+    assert "leaves out any error in the model itself" in activity
