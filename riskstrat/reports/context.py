@@ -98,28 +98,39 @@ class Context:
 #: expected is near 1", leaving 955 expected admissions to be briefed as they stand).
 CALIBRATION_BIAS = (
     "On its test period the model predicted {more} admissions than happened (admitted / "
-    "expected {ratio:.2f}, 95% interval {lo:.2f} to {hi:.2f}): if that still holds, actual "
-    "admissions will be about {pct:.0f}% {fewer} than the expected admissions in this report "
-    "({pct_lo:.0f}% to {pct_hi:.0f}% {fewer})."
+    "expected {ratio:.2f}, 95% interval {lo:.2f} to {hi:.2f}): {consequence}."
+)
+BIAS_CONSEQUENCE = (
+    "if that still holds, actual admissions will be about {pct:.0f}% {fewer} than the expected "
+    "admissions in this report ({pct_lo:.0f}% to {pct_hi:.0f}% {fewer})"
 )
 
 
-def calibration_bias(model: ModelContext) -> str | None:
-    """The sentence on the model's overall bias, None when its interval includes 1."""
+def bias_consequence(model: ModelContext) -> str | None:
+    """What the model's overall test-period bias means for this report's expected admissions
+    (a clause), None when the admitted/expected interval includes 1."""
     if model.problem or model.observed_to_expected is None:
         return None
     r, lo, hi = model.observed_to_expected
     if hi < 1:  # over-predicts: fewer admissions than expected
-        return CALIBRATION_BIAS.format(
-            more="more", ratio=r, lo=lo, hi=hi, fewer="fewer",
-            pct=100 * (1 - r), pct_lo=100 * (1 - hi), pct_hi=100 * (1 - lo),
-        )  # fmt: skip
-    if lo > 1:
-        return CALIBRATION_BIAS.format(
-            more="fewer", ratio=r, lo=lo, hi=hi, fewer="more",
-            pct=100 * (r - 1), pct_lo=100 * (lo - 1), pct_hi=100 * (hi - 1),
-        )  # fmt: skip
-    return None
+        pct, pct_lo, pct_hi, fewer = 1 - r, 1 - hi, 1 - lo, "fewer"
+    elif lo > 1:
+        pct, pct_lo, pct_hi, fewer = r - 1, lo - 1, hi - 1, "more"
+    else:
+        return None
+    return BIAS_CONSEQUENCE.format(
+        pct=100 * pct, pct_lo=100 * pct_lo, pct_hi=100 * pct_hi, fewer=fewer
+    )
+
+
+def calibration_bias(model: ModelContext) -> str | None:
+    """The sentence on the model's overall bias, None when its interval includes 1."""
+    consequence = bias_consequence(model)
+    if consequence is None or model.observed_to_expected is None:
+        return None
+    r, lo, hi = model.observed_to_expected
+    more = "more" if hi < 1 else "fewer"
+    return CALIBRATION_BIAS.format(more=more, ratio=r, lo=lo, hi=hi, consequence=consequence)
 
 
 def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from riskstrat.reports.context import Context, calibration_bias
+from riskstrat.reports.context import Context, bias_consequence
 from riskstrat.reports.findings import DIMENSION_WORDS, Finding
 from riskstrat.reports.settings import ReportConfig
 
@@ -48,15 +48,14 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
             if m.calibration_slope is not None
             else ""
         )
-        bias = calibration_bias(m)
+        bias = bias_consequence(m)
         lines.append(
             ("Its predicted admissions matched what happened within chance: " if bias is None
              else "Its predicted admissions did not match what happened: ")
             + f"{100 * m.observed:.1f}% admitted vs {100 * m.predicted:.1f}% predicted, ratio "
-            f"{r:.2f} (95% interval {lo:.2f} to {hi:.2f}{slope})."
+            f"{r:.2f} (95% interval {lo:.2f} to {hi:.2f}{slope})"
+            + (f"; {bias}." if bias else ".")
         )  # fmt: skip
-        if bias:
-            lines.append(bias)
     if m.limitations:
         lines.append(
             "Known limitations relevant to commissioning: the model "
