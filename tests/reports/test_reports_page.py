@@ -141,6 +141,7 @@ def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> N
 def test_warnings_translated_for_commissioners_and_kept_technical_in_csv() -> None:
     plain = plain_warning(WARNINGS[0])
     assert "PSI" not in plain and "days_since_ae" not in plain and STILL_VALID in plain
+    assert "still valid" not in plain  # drift is not evidence that the figures hold
     assert "differs from the one the model was trained on" in plain
     assert "A&E" in plain
     frame = warnings_frame(WARNINGS, as_of=AS_OF)
