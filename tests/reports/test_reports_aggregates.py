@@ -89,6 +89,31 @@ def test_funnel_flags_a_practice_with_excess_admissions() -> None:
     assert flags["P002"] == 1.0 and flags["P001"] == 0.0
 
 
+def test_funnel_limits_are_published_as_ratios(built) -> None:
+    """A funnel row's value is a flag (-1/0/1), its lower/upper the control limits as
+    admitted/expected ratios; both were rounded as the flag (whole numbers), so the golden
+    steady week's CSV gave a practice flagged below its 95% limits the limits 1 and 1."""
+    from riskstrat.reports.dictionary import to_csv_frame
+    from riskstrat.reports.intervals import funnel_limits
+
+    _, agg = built
+    rows = agg[agg["measure"].str.startswith("funnel_")]
+    shown = rows[~rows["suppressed"]]
+    assert len(shown) and set(shown["value"]) <= {-1.0, 0.0, 1.0}
+    expected = agg.query("section == 'performance' and measure == 'expected_admissions'")
+    e = expected.set_index(["dimension", "group"])["value"]
+    for row in shown.itertuples():
+        level = float(row.measure.removeprefix("funnel_"))
+        lo, hi = funnel_limits(np.array([e[(row.dimension, row.group)]]), level=level)
+        exp = e[(row.dimension, row.group)]
+        assert row.lower == pytest.approx(lo[0] / exp, abs=0.006)
+        assert row.upper == pytest.approx(hi[0] / exp, abs=0.006)
+        assert row.lower < 1 < row.upper
+    csv = to_csv_frame(shown)
+    assert csv["value"].isin(["-1", "0", "1"]).all()
+    assert csv["lower"].str.fullmatch(r"\d+\.\d\d").all(), csv["lower"].tolist()
+
+
 def test_bed_days_configured_vs_observed(built) -> None:
     args, agg = built
     obs = agg.query("measure == 'bed_days_per_admitted_person'").iloc[0]
