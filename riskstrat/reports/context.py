@@ -106,12 +106,12 @@ BIAS_CONSEQUENCE = (
 )
 
 
-def bias_consequence(model: ModelContext) -> str | None:
-    """What the model's overall test-period bias means for this report's expected admissions
-    (a clause), None when the admitted/expected interval includes 1."""
-    if model.problem or model.observed_to_expected is None:
+def bias_consequence(ratio: tuple[float, float, float] | None) -> str | None:
+    """What an overall admitted/expected (value, lower, upper) means for this report's expected
+    admissions (a clause), None when its interval includes 1 or there is none."""
+    if ratio is None or not all(np.isfinite(ratio)):
         return None
-    r, lo, hi = model.observed_to_expected
+    r, lo, hi = ratio
     if hi < 1:  # over-predicts: fewer admissions than expected
         pct, pct_lo, pct_hi, fewer = 1 - r, 1 - hi, 1 - lo, "fewer"
     elif lo > 1:
@@ -125,7 +125,9 @@ def bias_consequence(model: ModelContext) -> str | None:
 
 def calibration_bias(model: ModelContext) -> str | None:
     """The sentence on the model's overall bias, None when its interval includes 1."""
-    consequence = bias_consequence(model)
+    if model.problem:
+        return None
+    consequence = bias_consequence(model.observed_to_expected)
     if consequence is None or model.observed_to_expected is None:
         return None
     r, lo, hi = model.observed_to_expected

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskstrat.reports.context import Context, calibration_bias, describe
+from riskstrat.reports.context import Context, bias_consequence, calibration_bias, describe
 from riskstrat.reports.equity import QUINTILES
 from riskstrat.reports.figures import Figures, block_id, format_value
 from riskstrat.reports.settings import EQUITY_SLICES, ReportConfig
@@ -47,6 +47,14 @@ NO_FUNNEL = "No practice had more or fewer emergency admissions than predicted b
 NO_MODEL_LIMITS = (
     "On its test period the model works about equally well across age, sex, ethnicity and "
     "deprivation groups."
+)
+
+
+#: The report's own matured predictions (section 5), when their admitted/expected interval
+#: excludes 1: more recent than the model card's test period, so it is the one said.
+MATURED_BIAS = (
+    "Predictions made {when} {verb} admissions: {admitted} people admitted against {expected} "
+    "expected (admitted / expected {ratio}, 95% interval {lo} to {hi}): {consequence}."
 )
 
 
@@ -174,11 +182,36 @@ def funnel_findings(f: Figures, config: ReportConfig, names: dict[str, str]) -> 
     return found[: config.findings.max_items] or [Finding("funnel", NO_FUNNEL, href)]
 
 
-def model_findings(context: Context | None, config: ReportConfig) -> list[Finding]:
+def overall_bias(f: Figures, context: Context | None) -> str | None:
+    """The model's overall bias in a sentence, from the most recent evidence: this report's
+    matured predictions (section 5) when there are any, else the model card's test period;
+    None when that evidence's admitted/expected interval includes 1."""
+    row = f.get("performance", "observed_to_expected", "ics", TOTAL)
+    if row is not None and not row.suppressed and np.isfinite(row.value):
+        consequence = bias_consequence((row.value, row.lower, row.upper))
+        if consequence is None:
+            return None
+        when = f"on {context.matured[0]}" if context and context.matured else "one horizon ago"
+        return MATURED_BIAS.format(
+            when=when,
+            verb="over-estimated" if row.upper < 1 else "under-estimated",
+            admitted=f.fmt("performance", "admitted", "ics", TOTAL),
+            expected=f.fmt("performance", "expected_admissions", "ics", TOTAL, kind="num"),
+            ratio=format_value(row.value, "ratio"),
+            lo=format_value(row.lower, "ratio"),
+            hi=format_value(row.upper, "ratio"),
+            consequence=consequence,
+        )
+    return calibration_bias(context.model) if context else None
+
+
+def model_findings(f: Figures, context: Context | None, config: ReportConfig) -> list[Finding]:
+    bias = overall_bias(f, context)
+    matured = bias is not None and bias.startswith("Predictions made")
+    href = "performance-overall" if matured else "context"
+    overall = [Finding("model", bias, href)] if bias else []
     if context is None or context.model.problem or context.model.auroc is None:
-        return []
-    bias = calibration_bias(context.model)
-    overall = [Finding("model", bias, "context")] if bias else []
+        return overall
     limits = context.model.limitations[: config.findings.max_items]
     if not limits:
         return [*overall, Finding("model", NO_MODEL_LIMITS, "context")]
@@ -202,5 +235,5 @@ def key_findings(
         out
         + gradient_findings(f, config)
         + funnel_findings(f, config, names)
-        + model_findings(context, config)
+        + model_findings(f, context, config)
     )

@@ -48,9 +48,10 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
             if m.calibration_slope is not None
             else ""
         )
-        bias = bias_consequence(m)
+        bias = bias_consequence(m.observed_to_expected)
         lines.append(
-            ("Its predicted admissions matched what happened within chance: " if bias is None
+            ("Its predicted and actual admissions differ by no more than chance would explain: "
+             if bias is None
              else "Its predicted admissions did not match what happened: ")
             + f"{100 * m.observed:.1f}% admitted vs {100 * m.predicted:.1f}% predicted, ratio "
             f"{r:.2f} (95% interval {lo:.2f} to {hi:.2f}{slope})"
