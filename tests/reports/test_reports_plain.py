@@ -55,3 +55,29 @@ def test_absent_optional_inputs_are_said_plainly():
     assert plain[1].startswith("This week's data extract has no observations table")
     assert plain[2].startswith("This week's data extract has no drug_code column")
     assert not [p for p in plain if "/srv" in p]  # no server paths on the page
+
+
+def test_per_group_checks_are_one_sentence_on_the_page():
+    """Monitoring warns once per group whose matured predictions fall behind the overall
+    AUROC; the golden steady week's page had seven "less accurate for one group" sentences, four
+    of them age bands, where ranking within a band is naturally harder than across all ages."""
+    from riskstrat.runs.monitoring import WARN_SLICE_AUROC, WARN_SLICE_GAP
+
+    def group(slice_: str, name: str) -> str:
+        return "crisis: " + WARN_SLICE_AUROC.format(
+            task="crisis", as_of="2025-09-29", slice=slice_, group=name, auroc=0.6, overall=0.78
+        )
+
+    gap = "crisis: " + WARN_SLICE_GAP.format(
+        task="crisis", as_of="2025-09-29", slice="sex", group="M", observed=0.01, expected=0.03
+    )
+    warnings = [DRIFT, group("age_band", "0-17"), group("age_band", "18-44"),
+                group("practice", "Z00003"), gap, group("ltc_count", "0"), SMALL]  # fmt: skip
+    shown = report_warnings(warnings, task="crisis")
+    assert shown[0] == plain_warning(DRIFT) and shown[-1] == plain_warning(SMALL)
+    (merged,) = [s for s in shown if "some groups" in s]
+    assert shown.index(merged) == 1 and len(shown) == 3
+    assert "(ages 0-17, 18-44; practice Z00003; sex M; number of long-term conditions 0)" in merged
+    assert not [s for s in shown if "one group" in s]
+    # one group alone keeps its own sentence
+    assert report_warnings([group("sex", "F")], task="crisis") == [plain_warning(group("sex", "F"))]
