@@ -37,8 +37,8 @@ EQUITY_NOTE = (
 ACTIVITY_NOTE = (
     "Expected admissions are the sum of every person's predicted risk; the interval shows how "
     "much the actual number could vary by chance if the risks are right (see Methods). It "
-    "leaves out any error in the model itself: see its test-period calibration under About "
-    "this report."
+    "leaves out any error in the model itself (how its predictions compared with what "
+    "happened: About this report and section 5)."
 )
 DIMENSIONS = (*EQUITY_SLICES, "register")
 
