@@ -182,3 +182,15 @@ def test_listed_given_late_gives_the_same_figures_asked_for_after_the_other_sect
         )
     pd.testing.assert_frame_equal(late, agg)
     assert asked == [{**dict.fromkeys(before, True), **dict.fromkeys(after, False)}]
+
+
+def test_the_whole_areas_listing_to_need_is_one_without_an_interval(built) -> None:
+    """Listing to need of the whole area is 1 by definition; the demo showed "All 1.00 (0.84 to
+    1.19)" under every slice, an interval on something not estimated."""
+    _, agg = built
+    total = agg.query("measure == 'listing_to_need' and group == 'Total'")
+    assert len(total) == 5  # one per slice (the registers have no total)
+    assert (total["value"] == 1.0).all()
+    assert total["lower"].isna().all() and total["upper"].isna().all()
+    groups = agg.query("measure == 'listing_to_need' and group != 'Total' and not suppressed")
+    assert groups["lower"].notna().all()
