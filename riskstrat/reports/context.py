@@ -87,6 +87,52 @@ class Context:
     #: The matured predictions' scoring date and outcome window (first and last day), which
     #: section 5 and the funnel describe; None without matured predictions.
     matured: tuple[date, date, date] | None = None
+    #: Earlier weeks of the trend window scored by another model, left out of the trend
+    #: (riskstrat.reports.trend.comparable_days), newest first.
+    trend_left_out: tuple[date, ...] = ()
+
+
+#: The model's overall calibration on its test period, when its interval excludes 1: the
+#: report's expected admissions carry the same bias (the demo's model admitted 0.88 of what it
+#: predicted, 95% interval 0.79 to 0.98, and the page said only "well calibrated if admitted /
+#: expected is near 1", leaving 955 expected admissions to be briefed as they stand).
+CALIBRATION_BIAS = (
+    "On its test period the model predicted {more} admissions than happened (admitted / "
+    "expected {ratio:.2f}, 95% interval {lo:.2f} to {hi:.2f}): {consequence}."
+)
+BIAS_CONSEQUENCE = (
+    "if that still holds, actual admissions will be about {pct:.0f}% {fewer} than the expected "
+    "admissions in this report ({pct_lo:.0f}% to {pct_hi:.0f}% {fewer})"
+)
+
+
+def bias_consequence(ratio: tuple[float, float, float] | None) -> str | None:
+    """What an overall admitted/expected (value, lower, upper) means for this report's expected
+    admissions (a clause), None when its interval includes 1 or there is none."""
+    if ratio is None or not all(np.isfinite(ratio)):
+        return None
+    r, lo, hi = ratio
+    if hi < 1:  # over-predicts: fewer admissions than expected
+        pct, pct_lo, pct_hi, fewer = 1 - r, 1 - hi, 1 - lo, "fewer"
+    elif lo > 1:
+        pct, pct_lo, pct_hi, fewer = r - 1, lo - 1, hi - 1, "more"
+    else:
+        return None
+    return BIAS_CONSEQUENCE.format(
+        pct=100 * pct, pct_lo=100 * pct_lo, pct_hi=100 * pct_hi, fewer=fewer
+    )
+
+
+def calibration_bias(model: ModelContext) -> str | None:
+    """The sentence on the model's overall bias, None when its interval includes 1."""
+    if model.problem:
+        return None
+    consequence = bias_consequence(model.observed_to_expected)
+    if consequence is None or model.observed_to_expected is None:
+        return None
+    r, lo, hi = model.observed_to_expected
+    more = "more" if hi < 1 else "fewer"
+    return CALIBRATION_BIAS.format(more=more, ratio=r, lo=lo, hi=hi, consequence=consequence)
 
 
 def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:

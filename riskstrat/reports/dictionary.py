@@ -38,12 +38,18 @@ class Kind:
 
     decimals: int | None
     unit: str
+    #: The kind of `lower`/`upper` when it differs from the value's: a funnel flag (-1/0/1)
+    #: carries its control limits as admitted/expected ratios, which whole numbers turned into
+    #: "1 to 1" (a practice flagged below its 95% limits showed limits 1 and 1).
+    bounds: str | None = None
 
 
 KINDS: dict[str, Kind] = {
     # {min}, {max}, {base}: the configured suppression rule (dictionary_markdown fills them in)
     "count": Kind(None, "people (suppressed {min}-{max}, others rounded to the nearest {base})"),
-    "flag": Kind(None, "-1 below, 0 within, 1 above the limits"),
+    "flag": Kind(
+        None, "-1 below, 0 within, 1 above the limits (limits: admitted/expected)", "ratio"
+    ),
     "risk": Kind(4, "probability (0-1)"),
     "proportion": Kind(4, "proportion (0-1), from published counts"),
     "per_1000": Kind(1, "per 1,000 people over the horizon"),
@@ -153,11 +159,18 @@ def kind_of(measure: str) -> str:
     raise KeyError(UNKNOWN_MEASURE.format(measure=measure))
 
 
+def _kind(measure: str, column: str) -> str:
+    """The kind a column of a measure's row is rounded and written as (bounds may differ)."""
+    kind = kind_of(measure)
+    bounds = KINDS[kind].bounds
+    return bounds if bounds is not None and column != "value" else kind
+
+
 def round_published(frame: pd.DataFrame) -> pd.DataFrame:
     """Round value/lower/upper to the precision of each measure's kind (the published figure)."""
     out = frame.copy()
-    decimals = out["measure"].map(lambda m: KINDS[kind_of(m)].decimals)
     for col in ("value", "lower", "upper"):
+        decimals = out["measure"].map(lambda m, c=col: KINDS[_kind(m, c)].decimals)
         values = out[col].to_numpy(dtype=float).copy()
         for d in decimals.dropna().unique():
             sel = (decimals == d).to_numpy()
@@ -179,9 +192,9 @@ def _cell(value: float, kind: str) -> str:
 
 def to_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Values as text: counts as whole numbers, others at their kind's precision."""
-    kinds = frame["measure"].map(kind_of)
     out = frame[list(COLUMNS)].copy()
     for col in ("value", "lower", "upper"):
+        kinds = frame["measure"].map(lambda m, c=col: _kind(m, c))
         out[col] = [_cell(v, k) for v, k in zip(frame[col], kinds, strict=True)]
     out["suppressed"] = frame["suppressed"].map({True: "true", False: "false"})
     return out

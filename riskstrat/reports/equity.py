@@ -73,6 +73,10 @@ def _listing_table(
             np.array([need if ok else 1.0]),
             level=config.interval_level,
         )
+        # The whole area's listing to need is 1 by definition (its listed count is the total
+        # the need counts are scaled to): an interval around it (the demo: 0.84 to 1.19) reads
+        # as uncertainty about something that is not estimated.
+        whole = group == TOTAL
         rows.append(
             tidy(
                 SECTION,
@@ -80,8 +84,8 @@ def _listing_table(
                 gt,
                 group,
                 ratio[0],
-                lower=lo[0],
-                upper=hi[0],
+                lower=np.nan if whole else lo[0],
+                upper=np.nan if whole else hi[0],
                 suppressed=not ok,
             )
         )

@@ -24,7 +24,7 @@ from riskstrat.reports.context import NO_CARD, Context, ModelContext, model_cont
 from riskstrat.reports.frames import MATURED_COLUMNS, OUTCOME_COLUMNS
 from riskstrat.reports.plain import report_warnings
 from riskstrat.reports.settings import ReportConfig
-from riskstrat.reports.trend import history
+from riskstrat.reports.trend import comparable_days, history
 from riskstrat.scored import INPUT_COLUMNS, SCORES_TABLE, read_scored
 from riskstrat.tasks import TaskSpec, attach_labels
 
@@ -311,4 +311,5 @@ def load_context(
         ),
         warnings=report_warnings(warnings, task=task.name),
         matured=matured,
+        trend_left_out=tuple(comparable_days(con, as_of=as_of, config=config)[1]),
     )

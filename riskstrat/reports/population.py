@@ -21,12 +21,11 @@ from riskstrat.reports.intervals import (
     z_value,
 )
 from riskstrat.reports.rates import GEO_TYPES, standardised_rows
-from riskstrat.reports.settings import ReportConfig
+from riskstrat.reports.settings import EQUITY_SLICES, ReportConfig
 from riskstrat.reports.suppression import TOTAL, Protected, protect, round_count
 from riskstrat.reports.tables import count_table, group_sums
 
-#: Slices shown in the equity section (practice has its own section).
-EQUITY_SLICES = ("imd_quintile", "ethnicity", "age_band", "sex", "ltc_count")
+__all__ = ["EQUITY_SLICES"]
 
 
 def assign_bands(risk: pd.Series, order_key: pd.Series, *, config: ReportConfig) -> pd.Series:

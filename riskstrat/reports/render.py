@@ -13,7 +13,7 @@ import pandas as pd
 
 from riskstrat.reports.context import Context
 from riskstrat.reports.figures import Figures
-from riskstrat.reports.findings import key_findings
+from riskstrat.reports.findings import key_findings, overall_bias
 from riskstrat.reports.section_context import context_section, findings_section, methods_section
 from riskstrat.reports.section_equity import activity, equity
 from riskstrat.reports.section_geography import geography, pyramid
@@ -62,10 +62,10 @@ def render_html(
         pyramid(f, config, horizon_days),
         geography(f, config, names, horizon_days, context.matured if context else None),
         equity(f, config, horizon_days),
-        activity(f, horizon_days, as_of),
+        activity(f, horizon_days, as_of, bias=overall_bias(f, context)),
         performance(f, context),
         outreach(f, names, as_of=as_of, config=config),
-        trend(f, config, horizon_days),
+        trend(f, config, horizon_days, left_out=context.trend_left_out if context else ()),
     ]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(TEMPLATE).render(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from riskstrat.reports.context import Context
-from riskstrat.reports.findings import Finding
+from riskstrat.reports.context import Context, bias_consequence
+from riskstrat.reports.findings import DIMENSION_WORDS, Finding
 from riskstrat.reports.settings import ReportConfig
 
 SYNTHETIC = (
@@ -39,7 +39,7 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
         lines.append(
             f"On its test period{period} it ranked people with an AUROC of {auc:.2f} (95% "
             f"interval {lo:.2f} to {hi:.2f}; 0.5 is chance, 1 is perfect; established tools "
-            "reach 0.76-0.80)."
+            "reach 0.76-0.80 on their own populations, not directly comparable)."
         )
     if m.observed_to_expected and m.observed is not None and m.predicted is not None:
         r, lo, hi = m.observed_to_expected
@@ -48,11 +48,15 @@ def _model_lines(context: Context, task_title: str) -> list[str]:
             if m.calibration_slope is not None
             else ""
         )
+        bias = bias_consequence(m.observed_to_expected)
         lines.append(
-            f"Its risks were well calibrated if admitted / expected is near 1: "
-            f"{100 * m.observed:.1f}% admitted vs {100 * m.predicted:.1f}% predicted, ratio "
-            f"{r:.2f} (95% interval {lo:.2f} to {hi:.2f}{slope})."
-        )
+            ("Its predicted and actual admissions differ by no more than chance would explain: "
+             if bias is None
+             else "Its predicted admissions did not match what happened: ")
+            + f"{100 * m.observed:.1f}% admitted vs {100 * m.predicted:.1f}% predicted, ratio "
+            f"{r:.2f} (95% interval {lo:.2f} to {hi:.2f}{slope})"
+            + (f"; {bias}." if bias else ".")
+        )  # fmt: skip
     if m.limitations:
         lines.append(
             "Known limitations relevant to commissioning: the model "
@@ -92,6 +96,10 @@ def context_section(context: Context | None, *, task_title: str, suppression: st
         "notices": [SYNTHETIC] if context.model.synthetic else [],
         "warnings": context.warnings,
     }
+
+
+def _dims(dimensions: tuple[str, ...]) -> str:
+    return ", ".join(DIMENSION_WORDS.get(d, d) for d in dimensions)
 
 
 def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
@@ -135,8 +143,11 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  "suppression so no total reveals a hidden count (checked by an attacker "
                  "model); every rate, ratio and per-1,000 figure is computed from the published "
                  "counts, so none reveals a count more exactly."),
-        ("Key findings rules", f"A group of at least {rules.min_people} people whose "
-                 f"listing-to-need {level} interval lies wholly below (or above) 1; a "
+        ("Key findings rules", f"A group of at least {rules.min_people} people "
+                 f"({_dims(rules.need_dimensions)}) whose "
+                 f"listing-to-need {level} interval lies wholly below (or above) 1 (groups "
+                 "defined by risk, such as age, long-term conditions and registers, are "
+                 "named in one sentence: they depart from 1 by design); a "
                  f"deprivation trend with p < {rules.gradient_p:g}; a practice outside the "
                  f"{100 * rules.funnel_level:g}% funnel limits; a subgroup (at least "
                  f"{rules.min_people} people) on the model's test period with AUROC interval "

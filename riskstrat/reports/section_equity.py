@@ -36,7 +36,9 @@ EQUITY_NOTE = (
 )
 ACTIVITY_NOTE = (
     "Expected admissions are the sum of every person's predicted risk; the interval shows how "
-    "much the actual number could vary by chance (see Methods)."
+    "much the actual number could vary by chance if the risks are right (see Methods). It "
+    "leaves out any error in the model itself (how its predictions compared with what "
+    "happened: About this report and section 5)."
 )
 DIMENSIONS = (*EQUITY_SLICES, "register")
 
@@ -135,7 +137,11 @@ def equity(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     return section("equity", "Equity: who is listed, relative to need", blocks, notes=[EQUITY_NOTE])
 
 
-def activity(f: Figures, horizon_days: int, as_of: date | None = None) -> dict:
+def activity(
+    f: Figures, horizon_days: int, as_of: date | None = None, *, bias: str | None = None
+) -> dict:
+    """Section 4; `bias`: the model's overall calibration caveat (context.calibration_bias),
+    said again where the expected admissions are read."""
     source = f.groups("activity", "source")
     where = source[0] if source else ""
     if where == "observed" and as_of is not None:  # riskstrat.reports.loader.bed_days
@@ -168,4 +174,5 @@ def activity(f: Figures, horizon_days: int, as_of: date | None = None) -> dict:
         ],
     )
     block = {"id": "activity-total", "table": shown}
-    return section("activity", "Expected activity", [block], notes=[ACTIVITY_NOTE])
+    notes = [ACTIVITY_NOTE, bias] if bias else [ACTIVITY_NOTE]
+    return section("activity", "Expected activity", [block], notes=notes)

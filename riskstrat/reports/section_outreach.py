@@ -9,6 +9,11 @@ from riskstrat.reports.charts import bar_chart, line_chart
 from riskstrat.reports.figures import AREA_KINDS, Figures, area_name, over, section, table
 from riskstrat.reports.settings import ReportConfig
 
+#: No feedback at all: the outcome columns' zeros are an absence of returns, not of contacts.
+NO_FEEDBACK = (
+    "No feedback was returned on {window}: the outcome columns show 0 because no practice sent "
+    "its outcomes back, not because no one was contacted."
+)
 #: Above this many practices the listed-by-practice bar chart is left out (the table has it).
 CHART_MAX_PRACTICES = 30
 
@@ -55,10 +60,27 @@ def outreach(f: Figures, names: dict[str, str], *, as_of: date, config: ReportCo
     block = {"id": "outreach-practices", "table": shown}
     if len(practices) <= CHART_MAX_PRACTICES:  # beyond that the table is the readable form
         block |= {"chart": chart, "caption": "Listed by practice."}
-    return section("outreach", "Outreach activity by practice", [block])
+    # A published 0 is a true 0 (1-7 is hidden, only counts above 7 are rounded).
+    totals = [(gt, g) for g, gt in areas if gt == "ics"]
+    window = feedback_window(as_of, config.outreach_lookback_days)
+    notes = [
+        NO_FEEDBACK.format(window=window)
+        for gt, g in totals
+        if f.value("outreach", "feedback_returned", gt, g) == 0
+    ]
+    return section("outreach", "Outreach activity by practice", [block], notes=notes)
 
 
-def trend(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
+#: Weeks scored by another model are left out of the trend (trend.comparable_days).
+OTHER_MODEL = (
+    "Left out: {weeks}, scored by a different version of the model. A new model changes "
+    "every figure, so those weeks do not compare like with like; the trend starts again from "
+    "this model's first week."
+)
+
+
+def trend(f: Figures, config: ReportConfig, horizon_days: int, *, left_out: tuple = ()) -> dict:
+    """Section 7; left_out: earlier weeks of the window scored by another model (dates)."""
     weeks = f.groups("trend", "as_of")
     rows = [
         (
@@ -106,4 +128,12 @@ def trend(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
             f"A trend chart appears once {config.trend_min_points} weekly runs are kept; "
             f"there {'is' if len(weeks) == 1 else 'are'} {len(weeks)} so far."
         )
+    if left_out:
+        shown_weeks = sorted(d.isoformat() for d in left_out)
+        weeks_text = (
+            f"{len(shown_weeks)} earlier weeks ({shown_weeks[0]} to {shown_weeks[-1]})"
+            if len(shown_weeks) > 1
+            else f"the week of {shown_weeks[0]}"
+        )
+        notes.append(OTHER_MODEL.format(weeks=weeks_text))
     return section("trend", "Trend over recent weeks", [block], notes=notes)

@@ -18,6 +18,10 @@ SUPPRESSION_RANGE = (
     "max_count ({max}) is below min_count ({min}): no count would be suppressed; "
     "counts from min_count to max_count are hidden (NHS: 1 to 7)"
 )
+#: Slices shown in the equity section (practice has its own section); with "register", the
+#: dimensions a listing-to-need finding can come from.
+EQUITY_SLICES = ("imd_quintile", "ethnicity", "age_band", "sex", "ltc_count")
+NEED_DIMENSIONS = "need_dimensions: unknown dimension {name!r}; known: {known}"
 BAND_NAMES = "pyramid band names must differ, {name!r} is given twice"
 
 
@@ -50,11 +54,23 @@ class Findings(StrictModel):
 
     min_people: int = Field(default=100, ge=0)  # groups smaller than this give no finding
     need_ratio: bool = True  # a group whose listing-to-need interval lies wholly off 1
+    #: Slices whose groups are of similar risk, where listing off need is a finding; groups
+    #: defined by risk (age, long-term conditions, registers) are off 1 by design (one sentence).
+    need_dimensions: tuple[str, ...] = ("imd_quintile", "ethnicity", "sex")
     gradient_p: float = Field(default=0.05, gt=0, lt=1)  # trend across IMD quintiles
     funnel_level: float = Field(default=0.998, gt=0, lt=1)  # practices outside these limits
     calibration_ratio: float = Field(default=1.25, gt=1)  # O/E beyond 1/x..x (interval off 1)
     weak_auroc: float = Field(default=0.65, gt=0.5, lt=1)  # subgroup AUROC below this
     max_items: int = Field(default=5, gt=0)  # per rule, the largest departures first
+
+    @field_validator("need_dimensions")
+    @classmethod
+    def _dimensions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = (*EQUITY_SLICES, "register")
+        for name in value:
+            if name not in known:
+                raise ValueError(NEED_DIMENSIONS.format(name=name, known=list(known)))
+        return value
 
 
 class Charts(StrictModel):

@@ -110,11 +110,30 @@ def remember(
         _append(con, task=config.task, key=settings_key(config), day=as_of, figures=figures)
 
 
-def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig) -> pd.DataFrame:
-    """Headline figures of the earlier scored as-of dates (for the week-on-week trend), oldest
-    first: from `report_trend` where kept, else computed from that date's scores (and kept)."""
+def _models(
+    con: duckdb.DuckDBPyConnection, *, task: str, days: Sequence[date]
+) -> dict[date, tuple[str, str]]:
+    """The model (name, version) that scored each of `days` (score_runs; absent: unknown)."""
+    if not days or SCORE_RUNS_TABLE not in _tables(con):
+        return {}
+    rows = con.execute(
+        f"SELECT as_of, model_name, model_version FROM {SCORE_RUNS_TABLE} "
+        f"WHERE task = ? AND as_of IN ({', '.join('?' * len(days))})",
+        [task, *days],
+    ).fetchall()
+    return {pd.Timestamp(d).date(): (str(n), str(v)) for d, n, v in rows}
+
+
+def comparable_days(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig
+) -> tuple[list[date], list[date]]:
+    """The earlier scored as-of dates of the trend window (the last `trend_weeks` - 1), newest
+    first, split into those scored by the model that scored `as_of` and those scored by
+    another: a change of model moves every figure (expected admissions, the entry risk), so
+    weeks of different models do not compare like with like. A date whose model is not
+    recorded is kept."""
     if SCORES_TABLE not in _tables(con):
-        return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
+        return [], []
     days = [
         pd.Timestamp(d).date()
         for (d,) in con.execute(
@@ -123,6 +142,21 @@ def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig
             [config.task, as_of, config.trend_weeks - 1],
         ).fetchall()
     ]
+    models = _models(con, task=config.task, days=[as_of, *days])
+    current = models.get(as_of)
+    if current is None:
+        return days, []
+    same = [d for d in days if models.get(d, current) == current]
+    return same, [d for d in days if models.get(d, current) != current]
+
+
+def history(con: duckdb.DuckDBPyConnection, *, as_of: date, config: ReportConfig) -> pd.DataFrame:
+    """Headline figures of the earlier scored as-of dates (for the week-on-week trend) scored
+    by this week's model (comparable_days), oldest first: from `report_trend` where kept, else
+    computed from that date's scores (and kept)."""
+    if SCORES_TABLE not in _tables(con):
+        return pd.DataFrame(columns=list(HEADLINE_COLUMNS))
+    days, _ = comparable_days(con, as_of=as_of, config=config)
     key = settings_key(config)
     kept = _kept(con, task=config.task, key=key, days=days)
     writable = _writable(con)

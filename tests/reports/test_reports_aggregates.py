@@ -89,6 +89,31 @@ def test_funnel_flags_a_practice_with_excess_admissions() -> None:
     assert flags["P002"] == 1.0 and flags["P001"] == 0.0
 
 
+def test_funnel_limits_are_published_as_ratios(built) -> None:
+    """A funnel row's value is a flag (-1/0/1), its lower/upper the control limits as
+    admitted/expected ratios; both were rounded as the flag (whole numbers), so the golden
+    steady week's CSV gave a practice flagged below its 95% limits the limits 1 and 1."""
+    from riskstrat.reports.dictionary import to_csv_frame
+    from riskstrat.reports.intervals import funnel_limits
+
+    _, agg = built
+    rows = agg[agg["measure"].str.startswith("funnel_")]
+    shown = rows[~rows["suppressed"]]
+    assert len(shown) and set(shown["value"]) <= {-1.0, 0.0, 1.0}
+    expected = agg.query("section == 'performance' and measure == 'expected_admissions'")
+    e = expected.set_index(["dimension", "group"])["value"]
+    for row in shown.itertuples():
+        level = float(row.measure.removeprefix("funnel_"))
+        lo, hi = funnel_limits(np.array([e[(row.dimension, row.group)]]), level=level)
+        exp = e[(row.dimension, row.group)]
+        assert row.lower == pytest.approx(lo[0] / exp, abs=0.006)
+        assert row.upper == pytest.approx(hi[0] / exp, abs=0.006)
+        assert row.lower < 1 < row.upper
+    csv = to_csv_frame(shown)
+    assert csv["value"].isin(["-1", "0", "1"]).all()
+    assert csv["lower"].str.fullmatch(r"\d+\.\d\d").all(), csv["lower"].tolist()
+
+
 def test_bed_days_configured_vs_observed(built) -> None:
     args, agg = built
     obs = agg.query("measure == 'bed_days_per_admitted_person'").iloc[0]
@@ -157,3 +182,15 @@ def test_listed_given_late_gives_the_same_figures_asked_for_after_the_other_sect
         )
     pd.testing.assert_frame_equal(late, agg)
     assert asked == [{**dict.fromkeys(before, True), **dict.fromkeys(after, False)}]
+
+
+def test_the_whole_areas_listing_to_need_is_one_without_an_interval(built) -> None:
+    """Listing to need of the whole area is 1 by definition; the demo showed "All 1.00 (0.84 to
+    1.19)" under every slice, an interval on something not estimated."""
+    _, agg = built
+    total = agg.query("measure == 'listing_to_need' and group == 'Total'")
+    assert len(total) == 5  # one per slice (the registers have no total)
+    assert (total["value"] == 1.0).all()
+    assert total["lower"].isna().all() and total["upper"].isna().all()
+    groups = agg.query("measure == 'listing_to_need' and group != 'Total' and not suppressed")
+    assert groups["lower"].notna().all()

@@ -63,9 +63,46 @@ def test_an_under_listed_group_is_a_finding() -> None:
 
 def test_no_group_differs_no_finding() -> None:
     texts = findings_of(flat())
-    assert NO_NEED_GAP in texts
+    assert NO_NEED_GAP.format(dimensions="deprivation, ethnicity and sex") in texts
     assert not [t for t in texts if "than their need suggests" in t]
     assert NO_GRADIENT in texts
+
+
+def test_groups_defined_by_risk_are_named_as_by_design_not_as_findings() -> None:
+    """Lists take the highest risks first, so the old, the multimorbid and registers such as
+    dementia are listed above their need share by design (the equity section says so). The demo's
+    key findings led with five such groups ("People on the dementia register are listed more than
+    their need suggests ...") as if they were unequal listing; now one sentence says why."""
+    args = flat()
+    cohort = args["cohort"]
+    old = cohort["age"] >= 85
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10) | old)
+    texts = findings_of(args)
+    assert not [t for t in texts if t.startswith("People aged 85+ are listed")], texts
+    design = [t for t in texts if t.startswith("As designed, lists take the highest risks")]
+    assert len(design) == 1, texts
+    assert "by age" in design[0] and "people aged 85+, listing to need" in design[0]
+    assert "not evidence of unequal listing" in design[0]
+    # sex, ethnicity and deprivation: groups of similar risk, still checked one by one
+    assert NO_NEED_GAP.format(dimensions="deprivation, ethnicity and sex") in texts
+
+
+def test_need_dimensions_are_configurable_and_checked() -> None:
+    args = flat()
+    cohort = args["cohort"]
+    args["cohort"] = cohort.assign(listed=systematic(cohort, every=10) | (cohort["age"] >= 85))
+    config = CONFIG.model_copy(
+        update={"findings": CONFIG.findings.model_copy(update={"need_dimensions": ("age_band",)})}
+    )
+    agg = build_aggregates(**args, config=config)
+    found = key_findings(
+        Figures(agg, symbol="*"), config=config, names=area_names(PRACTICES), context=None
+    )
+    texts = [x.text for x in found]
+    assert [t for t in texts if t.startswith("People aged ")], texts
+    assert not [t for t in texts if t.startswith("As designed") and "by age" in t], texts
+    with pytest.raises(ValueError, match="need_dimensions: unknown dimension 'age'"):
+        type(CONFIG.findings)(need_dimensions=("age",))
 
 
 def test_deprivation_gradient_is_a_finding() -> None:
@@ -79,6 +116,8 @@ def test_deprivation_gradient_is_a_finding() -> None:
     assert len(texts) == 1
     assert "the more deprived an area, the fewer people are listed" in texts[0]
     assert "test for trend p" in texts[0]
+    # national quintiles: the demo's most deprived quintile holds 35% of its people, not a fifth
+    assert "in the most deprived quintile and" in texts[0] and "fifth" not in texts[0]
 
 
 def test_practice_outside_the_funnel_is_a_finding() -> None:
@@ -155,3 +194,73 @@ def test_findings_come_first_and_link_to_their_tables() -> None:
     for internal in ("crisis", "Poisson-binomial", "task "):
         before_methods = html[: html.index('id="methods"')]
         assert internal not in before_methods, internal
+
+
+@pytest.mark.parametrize(
+    ("events", "words"),
+    [(1400, "about 11% fewer than the expected"), (1600, None), (1800, "about 14% more than")],
+)
+def test_the_models_overall_bias_is_said_where_expected_admissions_are_read(
+    events: int, words: str | None
+) -> None:
+    """The demo's model admitted 0.88 of what it predicted on its test period (95% interval
+    0.79 to 0.98); the page said "Its risks were well calibrated if admitted / expected is near
+    1" and left the board to brief 955 expected admissions as they stand. A bias whose interval
+    excludes 1 is now a key finding, said in About and beside the expected activity."""
+    base = card(weak_group=False)
+    perf = base.performance[0].model_copy(update={"events": events, "observed": events / 20000})
+    model = model_context(
+        base.model_copy(update={"performance": [perf]}), config=CONFIG, card_path=None
+    )
+    context = Context(as_of=AS_OF, extract_date=date(2025, 12, 28), data_from=None,
+                      horizon_days=90, model=model)  # fmt: skip
+    args = inputs()
+    args = args | {"matured": args["matured"].iloc[:0]}  # the test period is the evidence
+    texts = findings_of(args, context)
+    agg = build_aggregates(**args, config=CONFIG)
+    html = render_html(
+        agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90, context=context
+    )
+    activity = html[html.index('id="activity"') : html.index('id="performance"')]
+    about = html[html.index('id="context"') : html.index('id="pyramid"')]
+    if words is None:
+        assert not [t for t in texts if "than happened" in t], texts
+        assert "than happened" not in html
+        assert "differ by no more than chance would explain" in about
+        return
+    (bias,) = [t for t in texts if t.startswith("On its test period the model predicted")]
+    assert words in bias, bias
+    assert bias in activity
+    consequence = bias.split("): ")[1]  # said once in About, after the ratio
+    assert about.count(consequence.rstrip(".")) == 1, about
+    assert "did not match what happened" in about
+    assert "well calibrated if" not in html
+
+
+def test_the_reports_own_matured_predictions_are_the_bias_said() -> None:
+    """Section 5 judges the predictions made one horizon ago (the golden steady week: 115
+    admitted against 149.4 expected, 0.77, 95% interval 0.64 to 0.92): more recent evidence than
+    the model card's test period, whose interval included 1 there; the key findings and the
+    expected activity said nothing of it."""
+    args = inputs()
+    matured = args["matured"].copy()
+    admitted = np.flatnonzero(matured["label"].to_numpy() == 1)
+    matured.loc[matured.index[admitted[::2]], "label"] = 0  # half the admissions: O/E ~ 0.5
+    args = args | {"matured": matured}
+    model = model_context(card(weak_group=False), config=CONFIG, card_path=None)
+    window = (date(2025, 9, 29), date(2025, 9, 29), date(2025, 12, 27))
+    context = Context(as_of=AS_OF, extract_date=date(2025, 12, 28), data_from=None,
+                      horizon_days=90, model=model, matured=window)  # fmt: skip
+    texts = findings_of(args, context)
+    (bias,) = [t for t in texts if "than the expected admissions in this report" in t]
+    assert bias.startswith("Predictions made on 2025-09-29 over-estimated admissions: ")
+    assert "% fewer than the expected admissions in this report" in bias
+    agg = build_aggregates(**args, config=CONFIG)
+    html = render_html(
+        agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90, context=context
+    )
+    assert bias in html[html.index('id="activity"') : html.index('id="performance"')]
+    assert 'href="#performance-overall"' in html
+    # without the excess, the matured predictions hold and nothing is said
+    plain = findings_of(inputs(), context)
+    assert not [t for t in plain if "than the expected admissions in this report" in t], plain

@@ -25,6 +25,7 @@ from riskstrat.reports.dictionary import (
 from riskstrat.reports.plain import STILL_VALID, plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.section_geography import NO_FUNNEL
+from riskstrat.reports.section_outreach import NO_FEEDBACK
 from riskstrat.reports.settings import load_report_config
 
 CONFIG = load_report_config()
@@ -140,6 +141,7 @@ def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> N
 def test_warnings_translated_for_commissioners_and_kept_technical_in_csv() -> None:
     plain = plain_warning(WARNINGS[0])
     assert "PSI" not in plain and "days_since_ae" not in plain and STILL_VALID in plain
+    assert "still valid" not in plain  # drift is not evidence that the figures hold
     assert "differs from the one the model was trained on" in plain
     assert "A&E" in plain
     frame = warnings_frame(WARNINGS, as_of=AS_OF)
@@ -206,3 +208,30 @@ def test_a_register_named_by_its_code_is_not_repeated(built) -> None:
     _, _, html = built
     assert "COPD (COPD)" not in html
     assert re.search(r">COPD<", html) and "Heart failure (HF)" in html
+
+
+def test_outreach_without_any_feedback_says_the_zeros_are_no_returns() -> None:
+    """No feedback returned (the demo's first weeks, or no feedback table): the outcome
+    columns' zeros are no returns, not no contacts; with feedback the note is absent."""
+    config = load_report_config()
+    args = inputs()
+    note = NO_FEEDBACK.split("{window}")[1]
+    pages = {}
+    for name, outcomes in (("with", args["outcomes"]), ("without", args["outcomes"].iloc[:0])):
+        agg = build_aggregates(**(args | {"outcomes": outcomes}), config=config)
+        html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=config, horizon_days=90)
+        pages[name] = html[html.index('id="outreach"') : html.index('id="trend"')]
+    assert note in pages["without"]
+    assert "No feedback was returned on lists dated" in pages["without"]
+    assert note not in pages["with"]
+
+
+def test_expected_activity_interval_is_chance_only() -> None:
+    """The 95% interval on expected admissions is chance variation given the risks; a board
+    read it as the estimate's uncertainty (the demo's model was off by 12%, the interval +-6%)."""
+    config = load_report_config()
+    agg = build_aggregates(**inputs(), config=config)
+    html = render_html(agg, as_of=AS_OF, practices=PRACTICES, config=config, horizon_days=90)
+    activity = html[html.index('id="activity"') : html.index('id="performance"')]
+    assert "if the risks are right" in activity
+    assert "leaves out any error in the model itself" in activity

@@ -37,3 +37,47 @@ def test_a_report_shows_its_own_model_once_per_fact():
     alone = "crisis: " + WARN_FEATURE_PSI_MAJOR.format(alert=0.25, names="bmi_latest")
     assert plain_warning(alone) in report_warnings([DRIFT, alone], task="crisis")
     assert report_warnings([other], task="readmission_30d") == [plain_warning(other)]
+
+
+def test_absent_optional_inputs_are_said_plainly():
+    """The demo's ingest warnings (as riskstrat.registry writes them) read "The model team
+    flagged a technical check on this week's data" beside an outreach table of zeros."""
+    absent = "ingest: optional table 'outreach_outcomes' absent from /srv/extract"
+    other = "ingest: optional table 'observations' absent from /srv/extract"
+    column = (
+        "ingest: /srv/extract/prescriptions.parquet: optional column 'drug_code' absent "
+        "(read as empty)"
+    )
+    plain = [plain_warning(w) for w in (absent, other, column)]
+    assert UNKNOWN not in plain
+    assert plain[0].startswith("This week's data extract has no outreach feedback")
+    assert "does not mean that no one was contacted" in plain[0]
+    assert plain[1].startswith("This week's data extract has no observations table")
+    assert plain[2].startswith("This week's data extract has no drug_code column")
+    assert not [p for p in plain if "/srv" in p]  # no server paths on the page
+
+
+def test_per_group_checks_are_one_sentence_on_the_page():
+    """Monitoring warns once per group whose matured predictions fall behind the overall
+    AUROC; the golden steady week's page had seven "less accurate for one group" sentences, four
+    of them age bands, where ranking within a band is naturally harder than across all ages."""
+    from riskstrat.runs.monitoring import WARN_SLICE_AUROC, WARN_SLICE_GAP
+
+    def group(slice_: str, name: str) -> str:
+        return "crisis: " + WARN_SLICE_AUROC.format(
+            task="crisis", as_of="2025-09-29", slice=slice_, group=name, auroc=0.6, overall=0.78
+        )
+
+    gap = "crisis: " + WARN_SLICE_GAP.format(
+        task="crisis", as_of="2025-09-29", slice="sex", group="M", observed=0.01, expected=0.03
+    )
+    warnings = [DRIFT, group("age_band", "0-17"), group("age_band", "18-44"),
+                group("practice", "Z00003"), gap, group("ltc_count", "0"), SMALL]  # fmt: skip
+    shown = report_warnings(warnings, task="crisis")
+    assert shown[0] == plain_warning(DRIFT) and shown[-1] == plain_warning(SMALL)
+    (merged,) = [s for s in shown if "some groups" in s]
+    assert shown.index(merged) == 1 and len(shown) == 3
+    assert "(ages 0-17, 18-44; practice Z00003; sex M; number of long-term conditions 0)" in merged
+    assert not [s for s in shown if "one group" in s]
+    # one group alone keeps its own sentence
+    assert report_warnings([group("sex", "F")], task="crisis") == [plain_warning(group("sex", "F"))]

@@ -8,10 +8,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from reports_synthetic import AS_OF, PRACTICES, inputs
 
+from riskstrat.reports.aggregates import build_aggregates
+from riskstrat.reports.context import Context, ModelContext
 from riskstrat.reports.population import assign_bands, headline
+from riskstrat.reports.render import render_html
 from riskstrat.reports.settings import ReportConfig
-from riskstrat.reports.trend import TREND_TABLE, history, remember
+from riskstrat.reports.trend import TREND_TABLE, comparable_days, history, remember
 
 CONFIG = ReportConfig()
 WEEKS = [date(2025, 11, 3) + timedelta(days=7 * k) for k in range(4)]
@@ -79,3 +83,35 @@ def test_history_is_kept_once_and_recomputed_after_a_rescore() -> None:
     remember(con, cohort, as_of=as_of, config=CONFIG)  # after its scoring: kept
     later = history(con, as_of=as_of + timedelta(days=7), config=CONFIG)
     assert later.iloc[-1].to_dict() == headline(cohort, as_of=as_of, config=CONFIG)
+
+
+def test_weeks_scored_by_another_model_are_left_out_of_the_trend() -> None:
+    """A retrained model moves every headline figure: the trend compared its expected
+    admissions with the old model's as if the population had changed. Only weeks scored by this
+    week's model are shown; the page names the weeks left out."""
+    con = duckdb.connect()
+    _store(con)
+    as_of = WEEKS[-1] + timedelta(days=7)
+    con.execute("INSERT INTO scores SELECT 'crisis', ?, 'x', 0.1", [as_of])
+    con.execute(
+        "INSERT INTO score_runs VALUES ('crisis', ?, 'm', '2', 1, ?)", [as_of, datetime(2026, 1, 1)]
+    )
+    con.execute("UPDATE score_runs SET model_version = '2' WHERE as_of >= ?", [WEEKS[2]])
+    assert comparable_days(con, as_of=as_of, config=CONFIG) == (
+        [WEEKS[3], WEEKS[2]],
+        [WEEKS[1], WEEKS[0]],
+    )
+    kept = history(con, as_of=as_of, config=CONFIG)
+    assert list(kept["as_of"].dt.date) == WEEKS[2:]
+    # the same model throughout: every week (and a store without score_runs keeps them all)
+    con.execute("UPDATE score_runs SET model_version = '2'")
+    assert list(history(con, as_of=as_of, config=CONFIG)["as_of"].dt.date) == WEEKS
+    # the page says which weeks were left out and why
+    context = Context(as_of=AS_OF, extract_date=None, data_from=None, horizon_days=90,
+                      model=ModelContext(), trend_left_out=(WEEKS[1], WEEKS[0]))  # fmt: skip
+    agg = build_aggregates(**inputs(), config=CONFIG)
+    html = render_html(
+        agg, as_of=AS_OF, practices=PRACTICES, config=CONFIG, horizon_days=90, context=context
+    )
+    trend = html[html.index('id="trend"') :]
+    assert "Left out: 2 earlier weeks (2025-11-03 to 2025-11-10), scored by a different" in trend
