@@ -99,6 +99,8 @@ def list_header(
 
 #: How many unusable returned rows a header names one by one (the rest are counted).
 RETURNED_SHOWN = 8
+#: After a sheet's unusable rows (not after whole files only: nothing of those was recorded).
+ROWS_CLOSE = ". Correct them and return the sheet again; the rest of it was recorded."
 #: What a rejected returned row's rule means, in the practice's words ({heading}, {value}).
 RETURNED_RULES = {
     "allowed": "'{value}' is not one of the choices",
@@ -113,6 +115,19 @@ RETURNED_RULES = {
 }
 
 
+def _file_problem(stored: object) -> str:
+    """What a practice can do about a returned file that could not be read: the stored problem
+    after its rule (e.g. "a .xls file cannot be read ...; save it as an Excel Workbook (.xlsx)"),
+    not the rule's name ("(readable)", which the header said before, stop 28)."""
+    _, ruled, problem = str(stored or "").partition(": rule ")
+    problem = problem.partition(": ")[2] if ruled else ""
+    if not problem:
+        return "the file could not be read; nothing in it was used"
+    if "nothing in it was used" in problem:
+        return problem
+    return f"the file could not be read ({problem}); nothing in it was used"
+
+
 def returned_text(rejects: list[tuple]) -> str:
     """Which rows of the practice's returned sheets (or whole files) could not be used, named
     as the practice sees them (file, spreadsheet row, heading): "" when none."""
@@ -123,7 +138,7 @@ def returned_text(rejects: list[tuple]) -> str:
     for names, row, column, value, rule in entries[:RETURNED_SHOWN]:
         name = names[0]
         if not row:  # the whole file
-            said.append(f"{name}: the file could not be read ({rule}); nothing in it was used")
+            said.append(f"{name}: {_file_problem(value)}")
             continue
         if len(names) > 1:  # the same sheet returned again: one slip, said once
             name += f" row {row} (the same in {', '.join(names[1:])})"
@@ -143,7 +158,7 @@ def returned_text(rejects: list[tuple]) -> str:
         f"Not used from your returned sheets ({n} {'entry' if n == 1 else 'entries'}): "
         + "; ".join(said)
         + tail
-        + ". Correct them and return the sheet again; the rest of it was recorded."
+        + (ROWS_CLOSE if any(entry[1] for entry in entries) else ".")
     )
 
 

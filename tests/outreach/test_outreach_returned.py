@@ -3,7 +3,8 @@ nurse reads it (found in a nurse's month on the demo world, 2026-01)."""
 
 from __future__ import annotations
 
-from riskstrat.outreach.header import returned_text
+from riskstrat.outreach.header import ROWS_CLOSE, returned_text
+from riskstrat.registry.errors import UNREADABLE_FILE, UNSUPPORTED_FEEDBACK
 
 SHEET = "feedback/Z00002_early_intervention_2025-12-29.xlsx"
 AGAIN = "feedback/Z00002_early_intervention_2025-12-29 (1).xlsx"
@@ -32,6 +33,27 @@ def test_a_sheet_returned_twice_names_each_slip_once():
     assert returned_text(other).startswith("Not used from your returned sheets (2 entries): ")
     unreadable = [(SHEET, 0, "*", "", "readable"), (AGAIN, 0, "*", "", "readable")]
     assert returned_text(unreadable).count("the file could not be read") == 2
+
+
+def test_a_file_set_aside_says_what_to_do_not_the_rule_name():
+    """A list saved as .xls was told as 'the file could not be read (readable)'; the stored
+    problem (what ingest keeps, without the server's path) says to save it as .xlsx."""
+    xls = "feedback/Z00002_early_intervention_2025-12-29.xls"
+    stored = UNSUPPORTED_FEEDBACK.format(file=xls, fmt="xls")
+    text = returned_text([(xls, 0, "*", stored, "readable")])
+    assert "(readable)" not in text
+    # nothing of a whole file was recorded: no "the rest of it was recorded" after it alone
+    assert text == (
+        "Not used from your returned sheets (1 entry): Z00002_early_intervention_2025-12-29.xls: "
+        "a .xls file cannot be read, so nothing in it was used; open it in Excel, save it as an "
+        "Excel Workbook (.xlsx) and return it again."
+    )
+    with_row = returned_text([(xls, 0, "*", stored, "readable"), (SHEET, *SLIPS[0])])
+    assert with_row.endswith(ROWS_CLOSE)
+    odd = UNREADABLE_FILE.format(file=xls, problem="not UTF-8")
+    assert "could not be read (not UTF-8); nothing in it was used" in returned_text(
+        [(xls, 0, "*", odd, "readable")]
+    )
 
 
 def test_one_discharge_reviewed_and_listed_reads_as_english():
