@@ -5,9 +5,11 @@
 exception's causes first, so the real cause wins over what it set off: a full disk that made
 DuckDB's rollback fail reads "no space left on device", not "cannot rollback".
 
-Exit codes: 2 bad input (a wrong option, date, name, file or config: fix the command or the file),
-3 the environment (disk full, permissions, a lock held, a damaged database: fix the machine),
-70 an internal error (a bug: re-run with --debug and report it).
+Exit codes: 1 a scheduled run failed (`schedule --once`: its reason is printed above and in
+`riskstrat status`, so cron and systemd see the failure), 2 bad input (a wrong option, date,
+name, file or config: fix the command or the file), 3 the environment (disk full, permissions, a
+lock held, a damaged database: fix the machine), 70 an internal error (a bug: re-run with
+--debug and report it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import errno
 import traceback
 from pathlib import Path
 
+EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_ENVIRONMENT = 3
 EXIT_INTERNAL = 70
@@ -35,6 +38,10 @@ BAD_TIMEZONE = "unknown timezone {value!r}, {where}, use an IANA name such as Eu
 NOT_IN_REGISTRY = (
     "{detail}, in the MLflow registry, check the task and version "
     "(`riskstrat status` lists versions without an alias)"
+)
+RUNS_FAILED = (
+    "{n} scheduled run(s) failed ({jobs}), in the schedule's ledger, run `riskstrat status` for "
+    "each reason and the command to re-run"
 )
 INTERNAL = "internal error {kind}: {detail}, at {where}, re-run with --debug and report it"
 
@@ -90,6 +97,11 @@ def _environment(exc: BaseException) -> str | None:
     return None
 
 
+class ScheduledRunsFailed(Exception):
+    """`schedule --once` settled a run as failed: exit 1, not 0, so cron mails it and systemd
+    marks the unit failed (before, the failure was only in the ledger, the hook and status)."""
+
+
 def describe(exc: BaseException) -> tuple[str, int]:
     """(one line without the `Error: ` prefix, exit code) for any exception."""
     from riskstrat.runs.lock import RunLocked
@@ -114,6 +126,8 @@ def describe(exc: BaseException) -> tuple[str, int]:
         return NOT_IN_REGISTRY.format(detail=_text(exc)), EXIT_BAD_INPUT
     if isinstance(exc, RunLocked):
         return _text(exc), EXIT_ENVIRONMENT
+    if isinstance(exc, ScheduledRunsFailed):
+        return _text(exc), EXIT_RUN_FAILED
     if _input_error(exc):
         return _text(exc), EXIT_BAD_INPUT
     if isinstance(exc, FileNotFoundError):

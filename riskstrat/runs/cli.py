@@ -126,6 +126,8 @@ def schedule_command(install_only: bool, once: bool, install_kind: str | None) -
             click.echo(f"{job}: {action}")
         return
     if once:
+        from riskstrat.errors import RUNS_FAILED, ScheduledRunsFailed
+        from riskstrat.runs.ledger import FAILED
         from riskstrat.runs.scheduler import SchedulerActive, run_once_now
 
         try:
@@ -135,6 +137,10 @@ def schedule_command(install_only: bool, once: bool, install_kind: str | None) -
             return
         for job, state, reason in settled:
             click.echo(f"{job}: {state}: {reason}")
+        failed = [job for job, state, _ in settled if state == FAILED]
+        if failed:  # exit 1 so cron and systemd see it (the hook and status say it too)
+            jobs = ", ".join(sorted(set(failed)))
+            raise ScheduledRunsFailed(RUNS_FAILED.format(n=len(failed), jobs=jobs))
         return
     serve(config, settings=settings)
 

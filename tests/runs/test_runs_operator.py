@@ -508,3 +508,25 @@ def test_a_run_killed_after_scoring_leaves_its_discharges_to_the_next_day_s_run(
     again = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
                      settings=run_settings, options=RunOptions(ingest=False))  # fmt: skip
     assert again.outputs == tuesday.outputs
+
+
+def test_a_once_tick_whose_run_failed_exits_1_for_cron(run_settings: Settings) -> None:
+    """cron runs `schedule --once` every 15 minutes and mails (or systemd marks failed) only a
+    non-zero exit. Before, a tick whose weekly run failed exited 0: the failure was only in the
+    ledger, the hook and status. Now its job's line, then one `Error:` line, and exit 1."""
+    from riskstrat.errors import EXIT_RUN_FAILED, RUNS_FAILED
+    from riskstrat.runs.ledger import FAILED
+    from riskstrat.runs.scheduler import ledger_for
+
+    config = load_schedule()
+    now = datetime.now(ZoneInfo(config.timezone))
+    install_jobs(config, settings=run_settings, now=now - timedelta(hours=1))
+    (run_settings.paths.source_dir / "patients.parquet").unlink()  # the feed broke: a real failure
+    ledger_for(config, settings=run_settings).record_due(
+        "weekly-early-intervention", now - timedelta(minutes=5), now=now
+    )
+    result = CliRunner().invoke(main, ["schedule", "--once"])
+    assert result.exit_code == EXIT_RUN_FAILED, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"weekly-early-intervention: {FAILED}: ")
+    assert lines[-1] == "Error: " + RUNS_FAILED.format(n=1, jobs="weekly-early-intervention")
