@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from pathlib import Path
@@ -25,14 +26,19 @@ FOLDER = "commissioner"
 
 
 WARNING_COLUMNS = ("as_of", "source", "technical", "plain")
+#: An absolute server path in a warning ("/srv/riskstrat/data/extract/prescriptions.parquet").
+SERVER_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:'\",]+/)+")
 
 
 def warnings_frame(warnings: list[str], *, as_of: date) -> pd.DataFrame:
-    """The run's monitoring warnings: technical wording and the commissioner's (warnings.csv)."""
+    """The run's monitoring warnings: technical wording and the commissioner's (warnings.csv).
+    Server paths are cut to the file or folder name: a commissioner's file does not map the
+    server (the demo's warnings.csv named /tmp/.../data/demo/population/extract; stop 28)."""
     return pd.DataFrame(
-        [(as_of.isoformat(), "monitoring", w, plain_warning(w)) for w in warnings],
+        [(as_of.isoformat(), "monitoring", SERVER_PATH.sub("", w), plain_warning(w))
+         for w in warnings],
         columns=list(WARNING_COLUMNS),
-    )
+    )  # fmt: skip
 
 
 def write_report(

@@ -235,3 +235,23 @@ def test_expected_activity_interval_is_chance_only() -> None:
     activity = html[html.index('id="activity"') : html.index('id="performance"')]
     assert "if the risks are right" in activity
     assert "leaves out any error in the model itself" in activity
+
+
+def test_warnings_csv_names_files_not_server_paths(tmp_path) -> None:
+    """A commissioner's file does not map the server: the demo's warnings.csv named
+    /tmp/.../data/demo/population/extract in its technical column (stop 28). The ingest
+    notices' shapes, with a real absolute folder."""
+    extract = tmp_path / "data" / "demo" / "population" / "extract"
+    warnings = [
+        f"ingest: optional table 'outreach_outcomes' absent from {extract}",
+        f"ingest: {extract / 'prescriptions.parquet'}: optional column 'drug_code' absent (read "
+        "as empty)",
+        WARNINGS[0],
+    ]
+    frame = warnings_frame(warnings, as_of=AS_OF)
+    assert frame["technical"].tolist() == [
+        "ingest: optional table 'outreach_outcomes' absent from extract",
+        "ingest: prescriptions.parquet: optional column 'drug_code' absent (read as empty)",
+        WARNINGS[0],
+    ]
+    assert not frame.apply(lambda col: col.str.contains(str(tmp_path), regex=False)).any().any()
