@@ -239,7 +239,7 @@ def reconcile(config: ScheduleConfig, *, settings: Settings, now: datetime) -> d
                     earlier,
                     now=now,
                     state=MISSED,
-                    reason=COALESCED.format(later=times[-1].isoformat()),
+                    reason=COALESCED.format(later=config.local(times[-1])),
                 )
             if times:
                 ledger.record_due(spec.id, times[-1], now=now)

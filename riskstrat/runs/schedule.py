@@ -157,6 +157,12 @@ class ScheduleConfig(StrictModel):
                 return job
         raise KeyError(UNKNOWN_JOB.format(id=job_id, file=SCHEDULE_FILE))
 
+    def local(self, when: datetime) -> str:
+        """A schedule time as the operator reads it: "Mon 2026-12-28 07:00 GMT" in the
+        schedule's timezone (one format for status and the ledger's reasons; a reason said
+        "2026-12-28T07:00:00+00:00" before stop 28)."""
+        return when.astimezone(ZoneInfo(self.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
+
     def trigger(self, job: JobConfig) -> CronTrigger:
         from apscheduler.triggers.cron import CronTrigger
 

@@ -316,7 +316,7 @@ def schedule_rows(
             {
                 "job": spec.id,
                 "kind": spec.kind,
-                "next run": when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z") if when else "-",
+                "next run": config.local(when) if when else "-",
                 "from": source,
                 "note": note,
             }
@@ -338,7 +338,7 @@ def scheduler_line(config: ScheduleConfig, *, settings: Settings, now: datetime)
     late = {job: when for job, when in late.items() if _overdue(when, now=now)}
     if not late:
         return None
-    due = min(late.values()).astimezone(ZoneInfo(config.timezone)).strftime("%a %Y-%m-%d %H:%M %Z")
+    due = config.local(min(late.values()))
     jobs = ", ".join(late)
     lock = scheduler_lock_path(config, settings=settings)
     if _held(lock):

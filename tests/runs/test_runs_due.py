@@ -350,6 +350,9 @@ def test_misses_covered_by_a_later_run_leave_attention_after_christmas_2026() ->
     start_up(config, settings=settings, now=back)
     assert "ATTENTION: 4 scheduled run(s)" in status_text(config, settings=settings,
                                                           models=False, now=back)  # fmt: skip
+    # The covering run's time as the operator reads it (was "2026-12-29T07:00:00+00:00").
+    reasons = {r.reason for r in due.ledger_for(config, settings=settings).rows(states=(MISSED,))}
+    assert reasons == {due.COALESCED.format(later="Tue 2026-12-29 07:00 GMT")}
     settled = due.process_waiting(config=config, settings=settings, now=back, execute=recorder)
     assert [(job, state) for job, state, _ in settled] == [
         ("weekly-early-intervention", DONE),
