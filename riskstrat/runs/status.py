@@ -5,7 +5,7 @@ failure's one line), the next scheduled times, and model versions without an ali
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -179,26 +179,28 @@ def attention_rows(
 
 def _covered_misses(config: ScheduleConfig, *, settings: Settings) -> Callable[[DueRun], bool]:
     """Is a row a fire missed while the scheduler was down (runs.due.COALESCED) whose job has
-    run since (a later due time done)? Its work was done by that run: it stays in the ledger
-    table, not under ATTENTION. Before 2026-12-03 such rows (two after a Christmas shutdown)
-    kept the ATTENTION header up for weeks, until ten newer rows pushed them out, so the header
-    no longer meant that something needed doing."""
+    run since (a later due time done, within CATCH_UP_MAX_DAYS)? Its work was done by that run:
+    it stays in the ledger table, not under ATTENTION. After a longer outage the later run's
+    post-discharge window did not reach back to it, so it stays under ATTENTION (stop 28).
+    Before 2026-12-03 such rows (two after a Christmas shutdown) kept the ATTENTION header up for
+    weeks, until ten newer rows pushed them out, so the header no longer meant that something
+    needed doing."""
+    from riskstrat.outreach.scoring import CATCH_UP_MAX_DAYS
     from riskstrat.runs.due import COALESCED
     from riskstrat.runs.ledger import DONE, MISSED
 
     ledger = _ledger(config, settings=settings)
-    latest_done: dict[str, datetime] = {}
+    done: dict[str, list[datetime]] = {}
     for r in ledger.rows(states=(DONE,), limit=100) if ledger else []:
-        latest_done.setdefault(r.job_id, r.due_at)  # newest first
+        done.setdefault(r.job_id, []).append(r.due_at)
     prefix = COALESCED.split("{")[0]
+    reach = timedelta(days=CATCH_UP_MAX_DAYS)  # how far a later run's window reaches back
 
     def covered(row: DueRun) -> bool:
-        done = latest_done.get(row.job_id)
         return (
             row.state == MISSED
             and row.reason.startswith(prefix)
-            and done is not None
-            and done > row.due_at
+            and any(row.due_at < d <= row.due_at + reach for d in done.get(row.job_id, []))
         )
 
     return covered

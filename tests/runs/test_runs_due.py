@@ -28,7 +28,7 @@ from riskstrat import calendar
 from riskstrat.config import load_settings
 from riskstrat.outreach.config import load_outreach_config
 from riskstrat.outreach.scoring import readmission_window
-from riskstrat.runs import due
+from riskstrat.runs import due, status
 from riskstrat.runs.hook import FailureHook, notify_failure
 from riskstrat.runs.ledger import DEFERRED, DONE, FAILED, MISSED, SKIPPED
 from riskstrat.runs.schedule import (
@@ -161,7 +161,7 @@ def _kill_mid_run(tmp_path: Path, *, job_id: str, fire: datetime) -> None:
 import time
 from datetime import datetime
 from riskstrat.config import load_settings
-from riskstrat.runs import due
+from riskstrat.runs import due, status
 from riskstrat.runs.schedule import load_schedule
 
 def slow(spec, as_of):
@@ -472,3 +472,32 @@ def test_once_catches_up_then_exits_and_a_second_scheduler_is_refused() -> None:
     # day) and the weekly job was not due; nothing runs.
     settled = run_once_now(config, settings=settings, now=saturday)
     assert [(j, s) for j, s, _ in settled] == [("weekday-post-discharge", SKIPPED)]
+
+
+def test_misses_beyond_the_catch_up_reach_stay_under_attention() -> None:
+    """The scheduler down for four weeks (11 December 2026 to 8 January 2027): the run on
+    restart lists post-discharge only back to CATCH_UP_MAX_DAYS, so the misses it cannot reach
+    stay under ATTENTION (helper 59's review: all were hidden as covered); those it reaches and
+    a run a week later do not bring the older ones back or hide them."""
+    from riskstrat.outreach.scoring import CATCH_UP_MAX_DAYS
+
+    config = load_schedule()
+    settings = load_settings()
+    recorder = Recorder()
+    monday = datetime(2026, 12, 7, 6, tzinfo=LONDON)
+    install_jobs(config, settings=settings, now=monday)
+    _fire_all(config, monday, datetime(2026, 12, 10, 18, tzinfo=LONDON), recorder)
+    back = datetime(2027, 1, 8, 9, 10, tzinfo=LONDON)
+    start_up(config, settings=settings, now=back)
+    due.process_waiting(config=config, settings=settings, now=back, execute=recorder)
+    _fire_all(config, back, datetime(2027, 1, 15, 23, tzinfo=LONDON), recorder)
+    on_call = datetime(2027, 1, 16, 7, 30, tzinfo=LONDON)
+    text = status_text(config, settings=settings, models=False, now=on_call)
+    head = text.split("Scheduled runs")[0]
+    assert "ATTENTION" in head and "MISSED" in head
+    covered = status._covered_misses(config, settings=settings)
+    missed = due.ledger_for(config, settings=settings).rows(states=(MISSED,))
+    weekday = [r for r in missed if r.job_id == "weekday-post-discharge"]
+    reach = datetime(2027, 1, 8, 7, tzinfo=LONDON) - timedelta(days=CATCH_UP_MAX_DAYS)
+    assert weekday and {covered(r) for r in weekday} == {True, False}
+    assert all(covered(r) == (r.due_at >= reach) for r in weekday)
