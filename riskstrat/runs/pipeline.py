@@ -94,6 +94,10 @@ def run_once(
                 manifest.warnings = list(state.warnings)
                 manifest.outputs = output_hashes(folder)
                 write_manifest(manifest, folder / MANIFEST_FILE)
+            # Published: the history says so at once. A run killed after this point (while
+            # recording the listed) must not read as killed-before-publishing, or a later run
+            # would remove the scores behind its lists (runs.forget; helper 59's review).
+            write_manifest(manifest, history_path(out_dir, manifest))
             removing = _remove_in_background(replaced)
             _record_listed(state)
         except BaseException as exc:
@@ -108,7 +112,6 @@ def run_once(
             state.close()
             if removing is not None:
                 removing.join()
-        write_manifest(manifest, history_path(out_dir, manifest))
     log_event("run.published", as_of=as_of, run=manifest.run_name, warnings=len(manifest.warnings))
     return manifest
 

@@ -530,3 +530,46 @@ def test_a_once_tick_whose_run_failed_exits_1_for_cron(run_settings: Settings) -
     lines = result.output.splitlines()
     assert lines[0].startswith(f"weekly-early-intervention: {FAILED}: ")
     assert lines[-1] == "Error: " + RUNS_FAILED.format(n=1, jobs="weekly-early-intervention")
+
+
+KILLED_AFTER_PUBLISHING = """
+import os, signal, sys
+from datetime import date
+from riskstrat.config import load_settings
+from riskstrat.runs import pipeline
+
+def killed(state):  # the OOM killer, just after the run's folder was swapped in
+    os.kill(os.getpid(), signal.SIGKILL)
+
+pipeline._record_listed = killed
+pipeline.run_once(as_of=date.fromisoformat(sys.argv[1]), settings=load_settings())
+"""
+
+
+def test_a_run_killed_just_after_publishing_is_not_taken_for_unpublished(
+    run_settings: Settings,
+) -> None:
+    """A whole run killed after its folder was swapped in, while recording who was listed. Its
+    history copy said `running` until the end of the run, so a later post-discharge run of the
+    same date (whose folder manifest then names post_discharge only) let the next run remove the
+    crisis scores behind the published weekly lists (helper 59's review). Now the history says
+    `succeeded` as soon as the lists are published, and those scores stay."""
+    import subprocess
+    import sys
+
+    from riskstrat.runs.forget import killed_tasks
+
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_PUBLISHING, AS_OF.isoformat()],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == -9, done.stderr[-500:]
+    first = recent_manifests(run_settings.paths.out_dir)[0]
+    assert (first.status, first.as_of) == ("succeeded", AS_OF)
+    run_once(as_of=AS_OF, pathways=["post_discharge"], settings=run_settings,
+             options=RunOptions(ingest=False))  # fmt: skip
+    task_of = {"early_intervention": "crisis", "post_discharge": "readmission_30d"}
+    later = AS_OF + timedelta(days=1)
+    found = killed_tasks(run_settings.paths.out_dir, as_of=later, own_run_id="x", task_of=task_of)
+    assert found == {}
