@@ -335,19 +335,32 @@ def _fire_all(config: ScheduleConfig, start: datetime, end: datetime, recorder: 
             store.update_job(job)
 
 
+def _down_then_back(
+    config: ScheduleConfig, *, installed: datetime, down: datetime, back: datetime
+) -> Recorder:
+    """Jobs installed at `installed`, every fire run until `down`, the machine off until
+    `back`, then the scheduler started (the missed fires recorded): the runs recorded so far."""
+    settings = load_settings()
+    recorder = Recorder()
+    install_jobs(config, settings=settings, now=installed)
+    _fire_all(config, installed, down, recorder)
+    start_up(config, settings=settings, now=back)
+    return recorder
+
+
 def test_misses_covered_by_a_later_run_leave_attention_after_christmas_2026() -> None:
     """The machine is off from Thursday 24 December 2026 (evening) to Tuesday 29th 09:10 (25th,
     28th bank holidays). On start the weekly run is caught up as of Tuesday, the weekday job's
     Friday and Monday fires are `missed`, covered by Tuesday's. Before, those two rows kept
     "ATTENTION: 2 scheduled run(s) missed" at the top of status into January."""
-    config = load_schedule()
-    settings = load_settings()
-    recorder = Recorder()
-    monday = datetime(2026, 12, 21, 6, tzinfo=LONDON)
-    install_jobs(config, settings=settings, now=monday)
-    _fire_all(config, monday, datetime(2026, 12, 24, 18, tzinfo=LONDON), recorder)
+    config, settings = load_schedule(), load_settings()
     back = datetime(2026, 12, 29, 9, 10, tzinfo=LONDON)
-    start_up(config, settings=settings, now=back)
+    recorder = _down_then_back(
+        config,
+        installed=datetime(2026, 12, 21, 6, tzinfo=LONDON),
+        down=datetime(2026, 12, 24, 18, tzinfo=LONDON),
+        back=back,
+    )
     assert "ATTENTION: 4 scheduled run(s)" in status_text(config, settings=settings,
                                                           models=False, now=back)  # fmt: skip
     # The covering run's time as the operator reads it (was "2026-12-29T07:00:00+00:00").
@@ -481,14 +494,14 @@ def test_misses_beyond_the_catch_up_reach_stay_under_attention() -> None:
     a run a week later do not bring the older ones back or hide them."""
     from riskstrat.outreach.scoring import CATCH_UP_MAX_DAYS
 
-    config = load_schedule()
-    settings = load_settings()
-    recorder = Recorder()
-    monday = datetime(2026, 12, 7, 6, tzinfo=LONDON)
-    install_jobs(config, settings=settings, now=monday)
-    _fire_all(config, monday, datetime(2026, 12, 10, 18, tzinfo=LONDON), recorder)
+    config, settings = load_schedule(), load_settings()
     back = datetime(2027, 1, 8, 9, 10, tzinfo=LONDON)
-    start_up(config, settings=settings, now=back)
+    recorder = _down_then_back(
+        config,
+        installed=datetime(2026, 12, 7, 6, tzinfo=LONDON),
+        down=datetime(2026, 12, 10, 18, tzinfo=LONDON),
+        back=back,
+    )
     due.process_waiting(config=config, settings=settings, now=back, execute=recorder)
     _fire_all(config, back, datetime(2027, 1, 15, 23, tzinfo=LONDON), recorder)
     on_call = datetime(2027, 1, 16, 7, 30, tzinfo=LONDON)
