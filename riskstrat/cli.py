@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import os
+import re
 import sys
 import traceback
 from collections import Counter
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from riskstrat.cliopts import close_hint
 
 #: Command name -> the stage module that defines it (in its COMMANDS list), in pipeline order.
 COMMAND_MODULES: dict[str, str] = {
@@ -166,9 +169,11 @@ def _click_error(exc: click.ClickException, *, debug: bool) -> int:
         command = ctx.info_name
         message = f"{message.rstrip('.')} {USAGE_HINT.format(command=command)}"
     elif isinstance(exc, click.UsageError):
-        if "No such command" in message and "Did you mean" not in message:
+        typed = re.match(r"No such command (['\"])(.*)\1", message)  # click may suggest or not
+        if typed:
             known = [n for n, m in COMMAND_MODULES.items() if _short_help(m, n) is not None]
-            message = f"{message.rstrip('.')}: choose one of {', '.join(known)}"
+            hint = close_hint(typed.group(2), known)
+            message = f"No such command {typed.group(2)!r}{hint}: choose one of {', '.join(known)}"
         message = f"{message.rstrip('.')} (see `riskstrat --help`)"
     click.echo(f"Error: {message}", err=True)
     from riskstrat.errors import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, describe

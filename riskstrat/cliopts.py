@@ -9,6 +9,7 @@ configs/tasks name).
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from typing import Any
 import click
 
 NOT_A_DATE = "{value!r} is not a date (YYYY-MM-DD), for example 2025-12-29"
-UNKNOWN_TASK = "unknown task {value!r}: choose one of {known} (configs/tasks/*.yaml)"
-UNKNOWN_PATHWAY = "unknown pathway {value!r}: choose one of {known}"
+UNKNOWN_TASK = "unknown task {value!r}{hint}: choose one of {known} (configs/tasks/*.yaml)"
+UNKNOWN_PATHWAY = "unknown pathway {value!r}{hint}: choose one of {known}"
+CLOSE_NAME = " (did you mean {close!r}?)"
 OUT_IS_A_FILE_NAME = (
     "{value!r} is a file name, but --out is a folder in every command: "
     "pass the folder to write into"
@@ -47,6 +49,17 @@ class IsoDate(click.ParamType):
 ISO_DATE = IsoDate()
 
 
+def close_hint(value: object, known: list[str]) -> str:
+    """' (did you mean ...?)' when a known name is one typo away (difflib's 0.6 ratio), else ''."""
+    close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+    return CLOSE_NAME.format(close=close[0]) if close else ""
+
+
+def unknown_name(message: str, *, value: object, known: list[str]) -> str:
+    """UNKNOWN_TASK or UNKNOWN_PATHWAY for `value`, with the closest known name if there is one."""
+    return message.format(value=value, hint=close_hint(value, known), known=", ".join(known))
+
+
 def task_names() -> list[str]:
     from riskstrat.tasks import task_names as configured
 
@@ -67,7 +80,7 @@ class TaskName(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         known = task_names()
         if value not in known:
-            self.fail(UNKNOWN_TASK.format(value=value, known=", ".join(known)), param, ctx)
+            self.fail(unknown_name(UNKNOWN_TASK, value=value, known=known), param, ctx)
         return str(value)
 
 
@@ -79,7 +92,7 @@ class PathwayName(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         known = pathway_names()
         if value not in known:
-            self.fail(UNKNOWN_PATHWAY.format(value=value, known=", ".join(known)), param, ctx)
+            self.fail(unknown_name(UNKNOWN_PATHWAY, value=value, known=known), param, ctx)
         return str(value)
 
 

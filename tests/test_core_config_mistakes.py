@@ -25,7 +25,9 @@ from riskstrat.reports import settings as report_settings
 from riskstrat.runs import demo, monitoring
 from riskstrat.tasks import spec as task_spec
 
-TASK_CRSIS = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
+TASK_CRSIS = UNKNOWN_TASK.format(
+    value="crsis", hint=" (did you mean 'crisis'?)", known="crisis, readmission_30d"
+)
 PATHWAY_LITERAL = (
     "Input should be 'early_intervention', 'post_discharge', 'rising_risk', 'palliative_care' "
     "or 'care_home'"

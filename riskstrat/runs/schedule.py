@@ -101,12 +101,11 @@ class JobConfig(StrictModel):
     @field_validator("pathways")
     @classmethod
     def _known_pathways(cls, value: list[str]) -> list[str]:
-        from riskstrat.cliopts import UNKNOWN_PATHWAY, pathway_names
+        from riskstrat.cliopts import UNKNOWN_PATHWAY, pathway_names, unknown_name
 
         for name in value:
             if name not in pathway_names():
-                known = ", ".join(pathway_names())
-                raise ValueError(UNKNOWN_PATHWAY.format(value=name, known=known))
+                raise ValueError(unknown_name(UNKNOWN_PATHWAY, value=name, known=pathway_names()))
         return value
 
     @model_validator(mode="after")

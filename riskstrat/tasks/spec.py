@@ -75,11 +75,11 @@ def task_names() -> list[str]:
 def check_task(name: str) -> str:
     """`name` if configs/tasks/<name>.yaml exists, else a ValueError in the CLI's words (a task
     named in another config: schedule.yaml's jobs, report.yaml, demo.yaml, a pathway)."""
-    from riskstrat.cliopts import UNKNOWN_TASK
+    from riskstrat.cliopts import UNKNOWN_TASK, unknown_name
 
     known = task_names()
     if name not in known:
-        raise ValueError(UNKNOWN_TASK.format(value=name, known=", ".join(known)))
+        raise ValueError(unknown_name(UNKNOWN_TASK, value=name, known=known))
     return name
 
 

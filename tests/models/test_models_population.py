@@ -224,7 +224,7 @@ def test_the_update_is_not_fitted_on_the_patients_the_gate_judges(over_predicted
 
 def test_recalibrate_cli_and_its_errors(over_predicted, monkeypatch, tmp_path: Path) -> None:
     from riskstrat.cli import main
-    from riskstrat.cliopts import UNKNOWN_TASK, task_names
+    from riskstrat.cliopts import UNKNOWN_TASK, task_names, unknown_name
     from riskstrat.models.recalibrate import NO_EXTRACT
 
     monkeypatch.setenv("RISKSTRAT_STORE", str(over_predicted.paths.store))
@@ -239,7 +239,8 @@ def test_recalibrate_cli_and_its_errors(over_predicted, monkeypatch, tmp_path: P
     assert f"Error: {NO_EXTRACT.format(store=empty)}" in run.output
     run = CliRunner().invoke(main, ["recalibrate", "crises"])  # TASK checked by riskstrat.cliopts
     assert run.exit_code == 2
-    assert UNKNOWN_TASK.format(value="crises", known=", ".join(task_names())) in run.output
+    assert unknown_name(UNKNOWN_TASK, value="crises", known=task_names()) in run.output
+    assert "(did you mean 'crisis'?)" in run.output
 
 
 def test_scoring_the_changed_population_reports_it(over_predicted) -> None:

@@ -38,11 +38,23 @@ def assert_one_line(code: int, output: str, *, expected: str, exit_code: int) ->
 
 # (arguments, expected text in the error line, exit code); {src} is the extract folder.
 MISTAKES: list[tuple[list[str], str, int]] = [
-    (["train", "crisiss"], f"unknown task 'crisiss': {TASKS}", 2),
-    (["model-card", "readmission"], f"unknown task 'readmission': {TASKS}", 2),
-    (["backtest", "crisis_90d"], f"unknown task 'crisis_90d': {TASKS}", 2),
-    (["promote", "readmision_30d"], "unknown task 'readmision_30d'", 2),
-    (["score", "crisiss", "--as-of", AS_OF], f"unknown task 'crisiss': {TASKS}", 2),
+    (["train", "crisiss"], f"unknown task 'crisiss' (did you mean 'crisis'?): {TASKS}", 2),
+    (
+        ["model-card", "readmission"],
+        f"unknown task 'readmission' (did you mean 'readmission_30d'?): {TASKS}",
+        2,
+    ),
+    (["backtest", "crisis_90d"], f"unknown task 'crisis_90d' (did you mean 'crisis'?): {TASKS}", 2),
+    (
+        ["promote", "readmision_30d"],
+        "unknown task 'readmision_30d' (did you mean 'readmission_30d'?)",
+        2,
+    ),
+    (
+        ["score", "crisiss", "--as-of", AS_OF],
+        f"unknown task 'crisiss' (did you mean 'crisis'?): {TASKS}",
+        2,
+    ),
     (["report", "--as-of", "2025/12/29"], f"'2025/12/29' {NOT_A_DATE}", 2),
     (["run", "--as-of", "29/12/2025"], f"'29/12/2025' {NOT_A_DATE}", 2),
     (["score", "--as-of", "yesterday"], f"'yesterday' {NOT_A_DATE}", 2),
@@ -54,13 +66,18 @@ MISTAKES: list[tuple[list[str], str, int]] = [
     (["import-synthea", "{src}", "--out", "x", "--extract-date", "2025-1-1"], NOT_A_DATE, 2),
     (
         ["run", "--as-of", AS_OF, "--pathway", "early_interventions"],
-        "unknown pathway 'early_interventions': choose one of early_intervention, post_discharge",
+        "unknown pathway 'early_interventions' (did you mean 'early_intervention'?): "
+        "choose one of early_intervention, post_discharge",
         2,
     ),
-    (["outreach", "--as-of", AS_OF, "--pathway", "crisis"], "unknown pathway 'crisis'", 2),
+    (
+        ["outreach", "--as-of", AS_OF, "--pathway", "crisis"],
+        "unknown pathway 'crisis': choose one of",
+        2,
+    ),
     (
         ["run", "--as-of", AS_OF, "--pathways", "early_intervnetion"],  # the older option name
-        "unknown pathway 'early_intervnetion': choose one of early_intervention",
+        "unknown pathway 'early_intervnetion' (did you mean 'early_intervention'?): choose one of",
         2,
     ),
     (
@@ -69,8 +86,9 @@ MISTAKES: list[tuple[list[str], str, int]] = [
         2,
     ),
     (["features", "--task", "crisis", "--as-of", AS_OF], "No such option '--task'", 2),
-    (["trian", "crisis"], "No such command 'trian'. Did you mean 'train'?", 2),
+    (["trian", "crisis"], "No such command 'trian' (did you mean 'train'?): choose one of", 2),
     (["frobnicate"], "No such command 'frobnicate': choose one of synth, import-synthea", 2),
+    (["staus"], "No such command 'staus' (did you mean 'status'?): choose one of synth", 2),
     (["run"], "Missing option '--as-of'", 2),
     (["features", "--as-of", AS_OF], "Missing argument 'TASK'", 2),
     (["ingest", "{src}"], "Missing option '--extract-date'", 2),

@@ -293,12 +293,16 @@ def test_a_job_naming_an_unknown_pathway_or_task_is_refused_on_load(tmp_path: Pa
     with pytest.raises(ConfigError) as err:
         load_schedule(_write(tmp_path, text))
     known = "early_intervention, post_discharge, rising_risk, palliative_care, care_home"
-    problem = UNKNOWN_PATHWAY.format(value="post_dischrage", known=known)
+    problem = UNKNOWN_PATHWAY.format(
+        value="post_dischrage", hint=" (did you mean 'post_discharge'?)", known=known
+    )
     assert str(err.value).endswith(f"jobs.0.pathways: {problem}, correct the value")
     text = _job("day_of_week: sun", kind="retrain").replace("crisis", "crsis")
     with pytest.raises(ConfigError) as err:
         load_schedule(_write(tmp_path, text))
-    problem = UNKNOWN_TASK.format(value="crsis", known="crisis, readmission_30d")
+    problem = UNKNOWN_TASK.format(
+        value="crsis", hint=" (did you mean 'crisis'?)", known="crisis, readmission_30d"
+    )
     # the key names the list item (tasks.0), as for any list of checked names
     assert str(err.value).endswith(f"jobs.0.tasks.0: {problem}, correct the value")
 
