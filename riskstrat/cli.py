@@ -169,7 +169,7 @@ def _click_error(exc: click.ClickException, *, debug: bool) -> int:
         command = ctx.info_name
         message = f"{message.rstrip('.')} {USAGE_HINT.format(command=command)}"
     elif isinstance(exc, click.UsageError):
-        typed = re.match(r"No such command (['\"])(.*)\1", message)  # click may suggest or not
+        typed = re.match(r"No such command (['\"])(.*?)\1", message)  # click may suggest or not
         if typed:
             known = [n for n, m in COMMAND_MODULES.items() if _short_help(m, n) is not None]
             hint = close_hint(typed.group(2), known)
