@@ -18,8 +18,9 @@ Per seed both readmission models are fitted as `riskstrat train` fits the shippe
 fold boosters, cross-fitted Platt) and score the same rows: held-out test discharges and every
 test-period discharge. Per row set: ECE, noise floor, noise-free ECE, 85+ minus oracle (with its
 standard error), AUROC, and the paired bootstrap interval of AUROC(stacked) - AUROC(shipped).
-Results: results/readmission_stack_<n>.json. The crisis scores are kept in the work folder
-(stack_crisis_f<folds>_r<rows>/) and reused by a later run.
+Results: results/readmission_stack_<n>.json (`--folds` other than 2: ..._<n>_f<folds>.json).
+The crisis scores are kept in the work folder (stack_crisis_f<folds>_r<rows>/) and reused by a
+later run.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def main() -> None:
     args = parser.parse_args()
     work = seed_study_work(args)
     store, truth = work / "data" / "store.duckdb", work / "pop" / "truth"
-    out, path = seed_study_record(args)
+    out, path = seed_study_record(args, suffix="" if args.folds == 2 else f"_f{args.folds}")
     wall, cpu = time.perf_counter(), time.process_time()
     cache = work / f"stack_crisis_f{args.folds}_r{CRISIS_ROWS}"
     if (cache / "info.json").exists():  # the crisis boosters' scores of an earlier run
