@@ -61,8 +61,7 @@ def pyramid(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
             [
                 t,
                 f.fmt("pyramid", "people", "band", n),
-                f"{f.fmt('pyramid', 'risk_from', 'band', n, kind='risk')} to "
-                f"{f.fmt('pyramid', 'risk_to', 'band', n, kind='risk')}",
+                band_range(f, n),
                 f.fmt("pyramid", "expected_admissions", "band", n, kind="num", interval=True),
             ],
         )
@@ -81,6 +80,25 @@ def pyramid(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     shares = band_shares(config)
     block = {"id": "pyramid-bands", "chart": chart, "caption": "Risk pyramid.", "table": shown}
     return section("pyramid", "Risk pyramid", [block], notes=[PYRAMID_NOTE.format(shares=shares)])
+
+
+def band_range(f: Figures, name: str) -> str:
+    """A band's risk range as published: "0.1445 or more" for the top band and "up to 0.0285"
+    for the bottom one (their outer ends, one person's risk each, are not published)."""
+    low = f.get("pyramid", "risk_from", "band", name)
+    high = f.get("pyramid", "risk_to", "band", name)
+    if low is None and high is None:
+        return DASH
+    if any(row is not None and row.suppressed for row in (low, high)):
+        return f.symbol
+    if high is None:
+        return f"{f.fmt('pyramid', 'risk_from', 'band', name, kind='risk')} or more"
+    if low is None:
+        return f"up to {f.fmt('pyramid', 'risk_to', 'band', name, kind='risk')}"
+    return (
+        f"{f.fmt('pyramid', 'risk_from', 'band', name, kind='risk')} to "
+        f"{f.fmt('pyramid', 'risk_to', 'band', name, kind='risk')}"
+    )
 
 
 def band_shares(config: ReportConfig) -> str:

@@ -22,6 +22,7 @@ from riskstrat.reports.dictionary import (
     kind_of,
     to_csv_frame,
 )
+from riskstrat.reports.figures import format_value
 from riskstrat.reports.plain import STILL_VALID, plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.section_geography import NO_FUNNEL
@@ -126,9 +127,23 @@ def test_trend_line_needs_three_runs(weeks: int, line: bool) -> None:
 
 
 def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> None:
-    _, agg, html = built
+    args, agg, html = built
     pyr = agg[agg.section == "pyramid"]
     assert set(pyr["measure"]) == {"people", "expected_admissions", "risk_from", "risk_to"}
+    # no band's outer end is one person's risk: not the top band's highest, not the bottom
+    # band's lowest (the demo's top band read "0.1445 to 0.7915", its highest risk)
+    risk = args["cohort"]["risk"].round(4)
+    assert not set(pyr.loc[pyr.measure.str.startswith("risk_"), "value"]) & {
+        risk.max(),
+        risk.min(),
+    }
+    top, bottom = CONFIG.pyramid[0].name, CONFIG.pyramid[-1].name
+    ends = set(zip(pyr["group"], pyr["measure"], strict=True))
+    assert (top, "risk_to") not in ends and (bottom, "risk_from") not in ends
+    top_from = pyr.query("group == @top and measure == 'risk_from'")["value"].iloc[0]
+    bottom_to = pyr.query("group == @bottom and measure == 'risk_to'")["value"].iloc[0]
+    assert f"<td>{format_value(top_from, 'risk')} or more</td>" in html
+    assert f"<td>up to {format_value(bottom_to, 'risk')}</td>" in html
     assert "Risk of an emergency admission" in html and "fixed by rank" in html
     # each band's own share (3 + 17 + 80 = 100), not the cumulative "top 20%" / "top 100%"
     assert (
