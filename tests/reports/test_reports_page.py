@@ -22,7 +22,7 @@ from riskstrat.reports.dictionary import (
     kind_of,
     to_csv_frame,
 )
-from riskstrat.reports.figures import format_value
+from riskstrat.reports.figures import DASH, format_value
 from riskstrat.reports.plain import STILL_VALID, plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.section_geography import NO_FUNNEL
@@ -107,6 +107,30 @@ def test_funnel_only_with_matured_predictions(built) -> None:
     assert _svgs(html, "Funnel plot") and NO_FUNNEL not in html
     empty = page(args | {"matured": args["matured"].iloc[:0]})
     assert not _svgs(empty, "Funnel plot") and NO_FUNNEL in empty
+
+
+def test_funnel_table_has_the_all_practices_row(built) -> None:
+    """The analyst checks the practices' people, admitted and expected against a total row
+    (the table had none), the same figures as section 5's overall; no limits on it."""
+    _, agg, html = built
+    start = html.index("Admitted vs expected by practice")
+    body = html[start : html.index("</table>", start)]
+    rows = re.findall(
+        r"<tr class=\"(\w+)\">\s*<th scope=\"row\">([^<]+)</th>(.*?)</tr>", body, re.S
+    )
+    assert [name for _, name, _ in rows][-1] == "All practices"
+    kind, _, cells = rows[-1]
+    assert kind == "total"
+    shown = re.findall(r"<td>([^<]*)</td>", cells)
+    perf = agg[(agg.section == "performance") & (agg.dimension == "ics")]
+    value = perf.set_index("measure")["value"]
+    assert shown[0] == f"{value['people']:,.0f}" and shown[1] == f"{value['admitted']:,.0f}"
+    assert shown[2] == f"{value['expected_admissions']:,.1f}"
+    assert shown[-2:] == [DASH, DASH]
+    practices = [c for k, _, c in rows if k == "cell"]
+    people = [float(re.findall(r"<td>([^<]*)</td>", c)[0].replace(",", "")) for c in practices]
+    # totals are rounded on their own: the practices' rounded counts add up to within 2.5 each
+    assert abs(sum(people) - value["people"]) <= 2.5 * len(people)
 
 
 @pytest.mark.parametrize(("weeks", "line"), [(1, False), (2, True), (6, True)])
