@@ -180,6 +180,14 @@ def test_model_limitations_from_the_champions_evaluation(weak: bool) -> None:
             "under-predicts admissions for people in deprivation quintile 1" in t
             for t in model_texts
         )
+        # with the ratio and interval the rule judged, as every other finding gives its own
+        # (the demo's "over-predicts admissions for people aged 85+ (observed 16.4% vs
+        # predicted 22.9%)" had none): 480 admitted against 4,000 x 0.08 = 320 expected
+        assert any(
+            "(observed 12.0% vs predicted 8.0%: admitted / expected 1.50, 95% interval 1.37 "
+            "to 1.64)" in t
+            for t in model_texts
+        ), model_texts
     else:
         assert model_texts == [NO_MODEL_LIMITS]  # the 40-person group is below min_people
 
