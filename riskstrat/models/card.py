@@ -96,6 +96,10 @@ class SubgroupRow(CardSchema):
     observed: float
     predicted: float
     gap: float
+    # the evaluation's bootstrap interval of the gap (absent from cards written before stop 29,
+    # which showed the gap bare beside AUROC intervals; none for groups below min_group_rows)
+    gap_lo: float | None = None
+    gap_hi: float | None = None
     auroc: float | None
     auroc_lo: float | None
     auroc_hi: float | None
@@ -306,6 +310,10 @@ def render(card: ModelCard) -> tuple[str, str]:
     files = {k: f"{stem(card)}-{k}.png" for k in card.plots}
     data["references"] = text.reference_notes(data["performance"])
     data["dates_note"] = text.dates_note(data["dates"])
+    data["subgroup_note"] = text.SUBGROUP_NOTE
+    rows = data["subgroups"]
+    if not any(r["gap_lo"] is not None for r in rows) and any(r["auroc_lo"] for r in rows):
+        data["subgroup_note"] += text.SUBGROUP_NOTE_OLD
     first = data["dates"]["per_date"][0] if data["dates"] and data["dates"]["per_date"] else {}
     data["dates_scores"] = [k for k in first if k not in DATES_COUNTS]
     md = env.get_template("card.md.j2").render(**data, plot_files=files, titles=PLOT_TITLES)

@@ -142,8 +142,17 @@ BEATEN_BY = (
 )
 MISCALIBRATED_SUBGROUP = (
     "The model {verb}-predicts in {slice} {group} ({n} rows): observed {observed:.2%} vs "
-    "predicted {predicted:.2%} (gap {gap:+.2%}, bound {bound:.0%})."
+    "predicted {predicted:.2%} (gap {gap:+.2%}{ci}, bound {bound:.0%})."
 )
+#: Under the subgroup table: what the gap is and where its interval comes from.
+SUBGROUP_NOTE = (
+    "gap = observed - predicted (above 0: the model under-predicts in the group). Intervals "
+    "(AUROC and gap) are 95% patient-bootstrap percentile intervals; a group too small for a "
+    "stable bootstrap has none."
+)
+#: ... and when no group has a gap interval but some have an AUROC one (card.json written
+#: before the card kept the gap's interval; the demo's crisis v1 card re-rendered).
+SUBGROUP_NOTE_OLD = " This card was written before it kept the gap's interval: retrain to see them."
 TOP_BIN = (
     "The model {verb}-predicts in the highest-risk tenth: mean predicted {predicted:.1%} vs "
     "observed {observed:.1%} ({n} rows, beyond the observed rate's 95% interval; the top of "
@@ -245,8 +254,12 @@ def _subgroup_lines(subgroups: pd.DataFrame, *, bounds: Card) -> list[str]:
                 )
             )
         if abs(r["gap"]) > bounds.max_subgroup_gap:
+            gap_ci = ""
+            if not math.isnan(r.get("gap_lo", float("nan"))):
+                gap_ci = f", 95% CI {r['gap_lo']:+.2%} to {r['gap_hi']:+.2%}"
             lines.append(
                 MISCALIBRATED_SUBGROUP.format(
+                    ci=gap_ci,
                     verb="under" if r["gap"] > 0 else "over",
                     slice=r["slice"],
                     group=r["group"],

@@ -15,7 +15,7 @@ from riskstrat.logs import log_event, timed
 from riskstrat.paths import output_path
 from riskstrat.reports.aggregates import build_aggregates
 from riskstrat.reports.dictionary import dictionary_markdown, to_csv_frame
-from riskstrat.reports.loader import load_context, load_inputs
+from riskstrat.reports.loader import list_warnings, load_context, load_inputs
 from riskstrat.reports.plain import plain_warning
 from riskstrat.reports.render import TASK_TITLES, render_html
 from riskstrat.reports.settings import ReportConfig, load_report_config
@@ -68,6 +68,7 @@ def write_report(
     """
     config = config or load_report_config()
     task = load_task(config.task)
+    warnings = [*(warnings or []), *list_warnings(Path(run_dir), as_of=as_of, listed=listed)]
     with timed("report", as_of=as_of.isoformat()) as extra:
         inputs = load_inputs(
             con,

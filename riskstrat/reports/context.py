@@ -176,8 +176,11 @@ def _limitations(card: Any, config: ReportConfig) -> list[Limitation]:
                 s.group,
                 s.n,
                 problem,
+                # with the ratio and interval the rule judged (the key finding gave the two
+                # rates bare, beside findings that each carry their interval)
                 f"{verb} for {who} (observed {100 * s.observed:.1f}% vs "
-                f"predicted {100 * s.predicted:.1f}%)",
+                f"predicted {100 * s.predicted:.1f}%: admitted / expected {ratio[0]:.2f}, "
+                f"{100 * config.interval_level:g}% interval {lo[0]:.2f} to {hi[0]:.2f})",
             )
         )
     return out

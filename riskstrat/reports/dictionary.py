@@ -84,8 +84,16 @@ MEASURES: dict[str, tuple[str, str]] = {
         "per_1000",
         "Expected admissions per 1,000, age-sex standardised to the whole area (indirect).",
     ),
-    "risk_from": ("risk", "Lowest calibrated risk in the band (the band's entry threshold)."),
-    "risk_to": ("risk", "Highest calibrated risk in the band."),
+    "risk_from": (
+        "risk",
+        "Lowest calibrated risk in the band (the band's entry threshold); none for the bottom "
+        "band (its lowest risk is one person's).",
+    ),
+    "risk_to": (
+        "risk",
+        "Highest calibrated risk in the band; none for the top band (its highest risk is one "
+        "person's: the highest in the area).",
+    ),
     "listing_rate": ("proportion", "Listed / people, from the published counts."),
     "listing_to_need": (
         "ratio",

@@ -43,6 +43,14 @@ BY_DESIGN = (
     "of unequal listing."
 )
 NO_GRADIENT = "Listing relative to need shows no trend with deprivation beyond chance."
+#: After a listing-to-need finding: what the ratio does not adjust for (until stop 29 the page
+#: called sex, ethnicity and deprivation "groups of similar risk", where a ratio off 1 was "the
+#: clearer sign of unequal listing"; the demo's deprivation quintiles range from 20.6 to 35.2
+#: expected admissions per 1,000, and its practice of highest need is listed at 0.68 of it).
+NOT_ADJUSTED = (
+    "Not adjusted for how risk is spread within the group or for each practice's list "
+    "capacity (section 3)."
+)
 NO_FUNNEL = "No practice had more or fewer emergency admissions than predicted beyond chance."
 NO_MODEL_LIMITS = (
     "On its test period the model works about equally well across age, sex, ethnicity and "
@@ -78,7 +86,7 @@ def _words(dimensions: Sequence[str]) -> str:
 
 def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
     """Groups whose listing-to-need interval lies wholly below (or above) 1: one finding per
-    group of the `need_dimensions` (groups of similar risk), one by-design sentence for the
+    group of the `need_dimensions` (groups not defined by risk), one by-design sentence for the
     other dimensions (age, long-term conditions, registers: groups defined by risk)."""
     rules = config.findings
     found: list[tuple[tuple[bool, float], Finding]] = []
@@ -113,7 +121,7 @@ def need_findings(f: Figures, config: ReportConfig) -> list[Finding]:
                 f"{format_value(share, 'pct')} of expected emergency admissions "
                 f"(listing to need {f.fmt('equity', 'listing_to_need', dim, group, kind='ratio')}, "
                 f"95% interval {format_value(row.lower, 'ratio')} to "
-                f"{format_value(row.upper, 'ratio')})."
+                f"{format_value(row.upper, 'ratio')}). {NOT_ADJUSTED}"
             )
             found.append(((not under, -size), Finding("need", text, block_id("equity", dim))))
     found.sort(key=lambda item: item[0])  # under-listed first, then largest departures
@@ -142,9 +150,9 @@ def gradient_findings(f: Figures, config: ReportConfig) -> list[Finding]:
         return [Finding("gradient", NO_GRADIENT, href)]
     most, least = QUINTILES[0], QUINTILES[-1]
     direction = (
-        "the more deprived an area, the fewer people are listed relative to their need"
+        "the more deprived the area people live in, the fewer are listed relative to their need"
         if row.value > 1
-        else "the more deprived an area, the more people are listed relative to their need"
+        else "the more deprived the area people live in, the more are listed relative to their need"
     )
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
     text = (
@@ -153,7 +161,8 @@ def gradient_findings(f: Figures, config: ReportConfig) -> list[Finding]:
         f"deprived quintile and "
         f"{f.fmt('equity', 'listing_to_need', 'imd_quintile', least, kind='ratio')} in the "
         f"least deprived (national IMD quintiles; x{row.value:.2f} per quintile, 95% "
-        f"interval {row.lower:.2f} to {row.upper:.2f}; test for trend {p_text})."
+        f"interval {row.lower:.2f} to {row.upper:.2f}; test for trend {p_text}). "
+        f"{NOT_ADJUSTED}"
     )
     return [Finding("gradient", text, href)]
 

@@ -66,12 +66,36 @@ def scored_matrix(
     return matrix.assign(risk=rows["risk"].to_numpy(dtype="float64"))
 
 
+#: A report that reads its listed people from the run's folder and finds no list there (a
+#: report made on its own for a date no run listed: the demo's `riskstrat report --as-of
+#: 2025-12-22` published "Listed 0" for every group and practice, which reads as no one
+#: listed). The page says so (reports/plain.py); warnings.csv keeps this wording.
+NO_LISTS = (
+    "report: no practice lists in the run's folder for {as_of}: every listed count is 0 "
+    "because no list was read"
+)
+
+
+def _list_files(run_dir: Path) -> list[Path]:
+    """The run's practice list CSVs (not the practices' feedback files)."""
+    return [
+        path
+        for path in sorted(Path(run_dir).glob("practices/*/*.csv"))
+        if path.name != "feedback.csv"
+    ]
+
+
+def list_warnings(run_dir: Path, *, as_of: date, listed: object) -> list[str]:
+    """NO_LISTS when the listed people are to be read from `run_dir` and it has no list."""
+    if listed is not None or _list_files(run_dir):
+        return []
+    return [NO_LISTS.format(as_of=as_of.isoformat())]
+
+
 def listed_from_run(run_dir: Path) -> set[str]:
     """Patient ids on the run's practice lists (every list CSV with a patient_id column)."""
     ids: set[str] = set()
-    for path in sorted(Path(run_dir).glob("practices/*/*.csv")):
-        if path.name == "feedback.csv":
-            continue
+    for path in _list_files(run_dir):
         frame = pd.read_csv(path, dtype=str)
         if "patient_id" in frame.columns:
             ids |= set(frame["patient_id"].dropna())

@@ -34,6 +34,13 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         "is absent): the outreach section's outcome columns are empty, which does not mean that "
         "no one was contacted.",
     ),
+    # riskstrat.reports.loader.NO_LISTS: a report made without its run's lists
+    (
+        r"no practice lists in the run's folder for (?P<as_of>[\d-]+):",
+        "No practice lists were found for {as_of} (no run wrote them, or this report was made "
+        "on its own): every 'listed' figure in sections 3 and 6 shows 0 because no list was "
+        "read, not because no one was listed.",
+    ),
     (
         r"optional table '(?P<table>\w+)' absent",
         "This week's data extract has no {table} table (optional): what it would add counts as "

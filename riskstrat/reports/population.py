@@ -218,7 +218,7 @@ def pyramid_and_geography(
                 suppressed=hidden,
             )
         )
-        for measure, value in (("risk_from", np.min), ("risk_to", np.max)):
+        for measure, value in _band_ends(band.name, config):
             rows.append(
                 tidy(
                     "pyramid",
@@ -230,6 +230,20 @@ def pyramid_and_geography(
                 )
             )
     return rows
+
+
+def _band_ends(name: str, config: ReportConfig) -> list[tuple[str, object]]:
+    """The band's risk range ends that are published: not the top band's highest risk nor the
+    bottom band's lowest, each one person's risk (the demo's top band read "0.1445 to 0.7915":
+    the risk of the single highest-risk person in the area). Every other end lies at a cut,
+    beside the next band's entry threshold."""
+    bands = [b.name for b in config.pyramid]
+    ends: list[tuple[str, object]] = []
+    if name != bands[-1]:
+        ends.append(("risk_from", np.min))
+    if name != bands[0]:
+        ends.append(("risk_to", np.max))
+    return ends
 
 
 def activity(

@@ -120,7 +120,8 @@ def methods_section(config: ReportConfig, *, horizon_days: int) -> dict:
                  f"admissions), from the published listed counts; exact (Garwood) Poisson "
                  f"{level} interval on the listed count. Need counts every person's risk; "
                  "lists take the highest risks first, so groups of high individual risk are "
-                 "listed above 1 by design."),
+                 "listed above 1 by design. Not risk-adjusted: no allowance for how risk is "
+                 "spread within a group, nor for each practice's list capacity."),
         ("Deprivation gradient", "Poisson regression of the published listed counts on IMD "
                  "quintile (1 most deprived to 5 least), offset by the count need predicts; "
                  "Wald test for trend; the slope is shown as a ratio per quintile."),

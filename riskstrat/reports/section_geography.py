@@ -61,8 +61,7 @@ def pyramid(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
             [
                 t,
                 f.fmt("pyramid", "people", "band", n),
-                f"{f.fmt('pyramid', 'risk_from', 'band', n, kind='risk')} to "
-                f"{f.fmt('pyramid', 'risk_to', 'band', n, kind='risk')}",
+                band_range(f, n),
                 f.fmt("pyramid", "expected_admissions", "band", n, kind="num", interval=True),
             ],
         )
@@ -81,6 +80,25 @@ def pyramid(f: Figures, config: ReportConfig, horizon_days: int) -> dict:
     shares = band_shares(config)
     block = {"id": "pyramid-bands", "chart": chart, "caption": "Risk pyramid.", "table": shown}
     return section("pyramid", "Risk pyramid", [block], notes=[PYRAMID_NOTE.format(shares=shares)])
+
+
+def band_range(f: Figures, name: str) -> str:
+    """A band's risk range as published: "0.1445 or more" for the top band and "up to 0.0285"
+    for the bottom one (their outer ends, one person's risk each, are not published)."""
+    low = f.get("pyramid", "risk_from", "band", name)
+    high = f.get("pyramid", "risk_to", "band", name)
+    if low is None and high is None:
+        return DASH
+    if any(row is not None and row.suppressed for row in (low, high)):
+        return f.symbol
+    if high is None:
+        return f"{f.fmt('pyramid', 'risk_from', 'band', name, kind='risk')} or more"
+    if low is None:
+        return f"up to {f.fmt('pyramid', 'risk_to', 'band', name, kind='risk')}"
+    return (
+        f"{f.fmt('pyramid', 'risk_from', 'band', name, kind='risk')} to "
+        f"{f.fmt('pyramid', 'risk_to', 'band', name, kind='risk')}"
+    )
 
 
 def band_shares(config: ReportConfig) -> str:
@@ -180,17 +198,21 @@ def format_rate(v: float) -> str:
     return f"{v:,.1f}" if np.isfinite(v) else DASH
 
 
-def _funnel_row(f: Figures, config: ReportConfig, names: dict[str, str], p: str) -> list[str]:
+def _funnel_row(
+    f: Figures, config: ReportConfig, names: dict[str, str], p: str, gt: str = "practice"
+) -> list[str]:
+    """A practice's row, or (gt "ics") the all-practices row: the sums to check the practices
+    against, without limits (the funnel compares practices, not the area with itself)."""
     status = []
     for level in config.funnel_limits:
-        v = f.value("performance", f"funnel_{level:g}", "practice", p)
+        v = f.value("performance", f"funnel_{level:g}", gt, p) if gt == "practice" else np.nan
         status.append(DASH if not np.isfinite(v) else FUNNEL_STATUS[v])
     return [
-        area_name(p, "practice", names),
-        f.fmt("performance", "people", "practice", p),
-        f.fmt("performance", "admitted", "practice", p),
-        f.fmt("performance", "expected_admissions", "practice", p, kind="num"),
-        f.fmt("performance", "observed_to_expected", "practice", p, kind="ratio", interval=True),
+        area_name(p, gt, names),
+        f.fmt("performance", "people", gt, p),
+        f.fmt("performance", "admitted", gt, p),
+        f.fmt("performance", "expected_admissions", gt, p, kind="num"),
+        f.fmt("performance", "observed_to_expected", gt, p, kind="ratio", interval=True),
         *status,
     ]
 
@@ -218,6 +240,9 @@ def funnel(
         if np.isfinite(e) and np.isfinite(r):
             pts.append((e, r, p))
     rows = [("cell", _funnel_row(f, config, names, p)) for p in practices]
+    # the all-practices row: until stop 29 the table had none, so its counts could not be
+    # checked against the total (section 5's overall figures are the same row)
+    rows.append((AREA_KINDS["ics"], _funnel_row(f, config, names, TOTAL, gt="ics")))
     top = max([x for x, _, _ in pts] + [1.0]) * 1.05
     grid = np.linspace(max(top / 200, 0.5), top, 80)
     curves = []

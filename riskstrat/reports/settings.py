@@ -54,7 +54,7 @@ class Findings(StrictModel):
 
     min_people: int = Field(default=100, ge=0)  # groups smaller than this give no finding
     need_ratio: bool = True  # a group whose listing-to-need interval lies wholly off 1
-    #: Slices whose groups are of similar risk, where listing off need is a finding; groups
+    #: Slices whose groups are not defined by risk, where listing off need is a finding; groups
     #: defined by risk (age, long-term conditions, registers) are off 1 by design (one sentence).
     need_dimensions: tuple[str, ...] = ("imd_quintile", "ethnicity", "sex")
     gradient_p: float = Field(default=0.05, gt=0, lt=1)  # trend across IMD quintiles

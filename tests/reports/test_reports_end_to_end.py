@@ -18,7 +18,7 @@ from reports_synthetic import AS_OF, PRACTICES, REGISTER_CODES, cohort
 from riskstrat.cli import main
 from riskstrat.config import load_settings
 from riskstrat.registry.contract import TABLES, ddl
-from riskstrat.reports.loader import NO_SCORES
+from riskstrat.reports.loader import NO_LISTS, NO_SCORES
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCORE_DATES = [AS_OF - timedelta(days=d) for d in (91, 14, 7, 0)]
@@ -146,6 +146,26 @@ def test_published_with_the_run_kept(published) -> None:
     assert "Expected emergency admissions, week by week" in html  # 4 runs kept: a trend line
     assert "could not be read from the model registry (no model registry found)" in html
     assert html.index('id="findings"') < html.index('id="pyramid"')
+
+
+def test_a_report_without_its_runs_lists_says_so(published) -> None:
+    """`riskstrat report` for a date no run listed (no practices/ in its folder) published
+    "Listed 0" for every group and practice, read as no one listed (the demo's 2025-12-22);
+    the page and warnings.csv now say no list was read. The run with lists says nothing."""
+    out = published["home"] / "out-no-lists"
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{published['home'] / 'no-registry.db'}"}
+    args = ["report", "--as-of", AS_OF.isoformat(), "--store", str(published["store"])]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    folder = out / "runs" / AS_OF.isoformat() / "commissioner"
+    html = (folder / "report.html").read_text()
+    assert f"No practice lists were found for {AS_OF.isoformat()}" in html
+    assert "not because no one was listed" in html
+    technical = pd.read_csv(folder / "warnings.csv")["technical"].tolist()
+    assert NO_LISTS.format(as_of=AS_OF.isoformat()) in technical
+    kept = published["folder"]
+    assert "No practice lists were found" not in (kept / "report.html").read_text()
+    assert not pd.read_csv(kept / "warnings.csv")["technical"].str.contains("no practice").any()
 
 
 def test_no_identifier_or_patient_row_anywhere(published) -> None:

@@ -22,6 +22,7 @@ from riskstrat.reports.dictionary import (
     kind_of,
     to_csv_frame,
 )
+from riskstrat.reports.figures import DASH, format_value
 from riskstrat.reports.plain import STILL_VALID, plain_warning
 from riskstrat.reports.render import render_html
 from riskstrat.reports.section_geography import NO_FUNNEL
@@ -108,6 +109,30 @@ def test_funnel_only_with_matured_predictions(built) -> None:
     assert not _svgs(empty, "Funnel plot") and NO_FUNNEL in empty
 
 
+def test_funnel_table_has_the_all_practices_row(built) -> None:
+    """The analyst checks the practices' people, admitted and expected against a total row
+    (the table had none), the same figures as section 5's overall; no limits on it."""
+    _, agg, html = built
+    start = html.index("Admitted vs expected by practice")
+    body = html[start : html.index("</table>", start)]
+    rows = re.findall(
+        r"<tr class=\"(\w+)\">\s*<th scope=\"row\">([^<]+)</th>(.*?)</tr>", body, re.S
+    )
+    assert [name for _, name, _ in rows][-1] == "All practices"
+    kind, _, cells = rows[-1]
+    assert kind == "total"
+    shown = re.findall(r"<td>([^<]*)</td>", cells)
+    perf = agg[(agg.section == "performance") & (agg.dimension == "ics")]
+    value = perf.set_index("measure")["value"]
+    assert shown[0] == f"{value['people']:,.0f}" and shown[1] == f"{value['admitted']:,.0f}"
+    assert shown[2] == f"{value['expected_admissions']:,.1f}"
+    assert shown[-2:] == [DASH, DASH]
+    practices = [c for k, _, c in rows if k == "cell"]
+    people = [float(re.findall(r"<td>([^<]*)</td>", c)[0].replace(",", "")) for c in practices]
+    # totals are rounded on their own: the practices' rounded counts add up to within 2.5 each
+    assert abs(sum(people) - value["people"]) <= 2.5 * len(people)
+
+
 @pytest.mark.parametrize(("weeks", "line"), [(1, False), (2, True), (6, True)])
 def test_trend_line_needs_three_runs(weeks: int, line: bool) -> None:
     """History of earlier runs + this week: the line appears from 3 points on."""
@@ -126,9 +151,23 @@ def test_trend_line_needs_three_runs(weeks: int, line: bool) -> None:
 
 
 def test_pyramid_shows_thresholds_and_expected_admissions_not_shares(built) -> None:
-    _, agg, html = built
+    args, agg, html = built
     pyr = agg[agg.section == "pyramid"]
     assert set(pyr["measure"]) == {"people", "expected_admissions", "risk_from", "risk_to"}
+    # no band's outer end is one person's risk: not the top band's highest, not the bottom
+    # band's lowest (the demo's top band read "0.1445 to 0.7915", its highest risk)
+    risk = args["cohort"]["risk"].round(4)
+    assert not set(pyr.loc[pyr.measure.str.startswith("risk_"), "value"]) & {
+        risk.max(),
+        risk.min(),
+    }
+    top, bottom = CONFIG.pyramid[0].name, CONFIG.pyramid[-1].name
+    ends = set(zip(pyr["group"], pyr["measure"], strict=True))
+    assert (top, "risk_to") not in ends and (bottom, "risk_from") not in ends
+    top_from = pyr.query("group == @top and measure == 'risk_from'")["value"].iloc[0]
+    bottom_to = pyr.query("group == @bottom and measure == 'risk_to'")["value"].iloc[0]
+    assert f"<td>{format_value(top_from, 'risk')} or more</td>" in html
+    assert f"<td>up to {format_value(bottom_to, 'risk')}</td>" in html
     assert "Risk of an emergency admission" in html and "fixed by rank" in html
     # each band's own share (3 + 17 + 80 = 100), not the cumulative "top 20%" / "top 100%"
     assert (

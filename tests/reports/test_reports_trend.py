@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from reports_synthetic import AS_OF, PRACTICES, inputs
+from reports_synthetic import history as history_frame
 
 from riskstrat.reports.aggregates import build_aggregates
 from riskstrat.reports.context import Context, ModelContext
@@ -115,3 +116,29 @@ def test_weeks_scored_by_another_model_are_left_out_of_the_trend() -> None:
     )
     trend = html[html.index('id="trend"') :]
     assert "Left out: 2 earlier weeks (2025-11-03 to 2025-11-10), scored by a different" in trend
+
+
+def test_a_week_republished_in_the_trend_is_published_as_it_was() -> None:
+    """Differencing across weeks (docs/report.md, "Across weeks"): the one figure set two
+    reports share is a week's headline (its own report, and next week's trend). Both go through
+    the same rounding and suppression from the same count, so the pair gives one value, never
+    two versions to intersect (demo 2025-12-29 and 2026-01-05: 3 of 3 rows identical)."""
+    last_week = AS_OF - timedelta(days=7)
+    first = inputs(2000) | {"as_of": last_week, "history": history_frame(0)}
+    first_agg = build_aggregates(**first, config=CONFIG)
+    cohort = first["cohort"].iloc[3:]  # three people fewer this week
+    kept = pd.DataFrame([headline(first["cohort"], as_of=last_week, config=CONFIG)])
+    second_agg = build_aggregates(**(first | {"as_of": AS_OF, "cohort": cohort, "history": kept}),
+                                  config=CONFIG)  # fmt: skip
+    columns = ["measure", "value", "lower", "upper", "suppressed"]
+    label = last_week.isoformat()
+    own = first_agg[(first_agg.section == "trend") & (first_agg.group == label)][columns]
+    again = second_agg[(second_agg.section == "trend") & (second_agg.group == label)][columns]
+    assert len(own) == 3
+    pd.testing.assert_frame_equal(own.reset_index(drop=True), again.reset_index(drop=True))
+    people = first_agg.query(
+        "section == 'geography' and dimension == 'ics' and measure == 'people'"
+    )
+    assert own.set_index("measure").at["population", "value"] == people["value"].iloc[0]
+    expected = first_agg.query("section == 'activity' and measure == 'expected_admissions'")
+    assert own.set_index("measure").at["expected_admissions", "value"] == expected["value"].iloc[0]
