@@ -1,0 +1,71 @@
+"""The operator's bad days of round 5: a failed run whose own clean-up failed, two job-store
+syncs at once. Real runs on the small store, a real APScheduler SQLAlchemy job store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from riskstrat.config import Settings
+from riskstrat.runs.manifest import recent_manifests
+from riskstrat.runs.pipeline import run_once
+from riskstrat.runs.state import RunOptions
+
+EXTRACT_DATE = date(2025, 12, 28)  # tests/conftest.py SMALL_POPULATION["end"]
+AS_OF = EXTRACT_DATE + timedelta(days=1)  # Monday 29 December 2025
+
+
+def _score_runs(settings: Settings) -> dict[date, int]:
+    from riskstrat.registry.store import connect
+
+    with connect(settings.paths.store, read_only=True) as con:
+        rows = con.execute(
+            "SELECT as_of, rows FROM score_runs WHERE task = 'readmission_30d'"
+        ).fetchall()
+    return {as_of: scored for as_of, scored in rows}
+
+
+def test_a_failed_run_whose_clean_up_failed_is_cleaned_by_the_next_run(
+    run_settings: Settings,
+) -> None:
+    """Monday's post-discharge run scores the discharges since Friday 19 December's list, then
+    fails, and so does its own removal of those scores (the store went away under it: its
+    connection is gone). Before: the failed manifest said nothing of it and the next run looked
+    only for killed (`running`) runs, so Tuesday's window started at Monday and listed 0 of
+    Monday's discharges, for good. Now the failed manifest names the scores it left and
+    Tuesday's run removes them first (under the run lock); a re-run of Tuesday is the same."""
+    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
+    from riskstrat.registry.store import connect
+
+    last = date(2025, 12, 19)
+    with connect(run_settings.paths.store, read_only=False) as con:
+        con.execute(SCORE_RUNS_DDL)
+        con.execute(
+            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
+            [last, datetime(2025, 12, 19, 7)],
+        )
+
+    def store_lost(step: str, state: object) -> None:
+        if step == "select":  # scores stored; then the store and the disk go
+            state.con.close()  # type: ignore[attr-defined]
+            raise OSError(28, "No space left on device")
+
+    options = RunOptions(ingest=False)
+    with pytest.raises(OSError):
+        run_once(as_of=AS_OF, pathways=["post_discharge"], settings=run_settings,
+                 options=options, on_step=store_lost)  # fmt: skip
+    failed = recent_manifests(run_settings.paths.out_dir)[0]
+    assert (failed.status, failed.scores_left) == ("failed", ["readmission_30d"])
+    discharges = failed.counts["score"]["readmission_30d_scored"]
+    assert discharges > 0 and _score_runs(run_settings) == {last: 0, AS_OF: discharges}
+    tuesday_as_of = AS_OF + timedelta(days=1)
+    tuesday = run_once(as_of=tuesday_as_of, pathways=["post_discharge"], settings=run_settings,
+                       options=options)  # fmt: skip
+    assert tuesday.counts["score"]["readmission_30d_scored"] == discharges
+    assert tuesday.counts["lists"]["post_discharge_listed"] > 0
+    assert _score_runs(run_settings) == {last: 0, tuesday_as_of: discharges}
+    again = run_once(as_of=tuesday_as_of, pathways=["post_discharge"], settings=run_settings,
+                     options=options)  # fmt: skip
+    assert again.outputs == tuesday.outputs
+    assert _score_runs(run_settings) == {last: 0, tuesday_as_of: discharges}
