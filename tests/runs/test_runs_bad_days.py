@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from riskstrat.cli import main
 from riskstrat.config import Settings
 from riskstrat.runs.manifest import recent_manifests
 from riskstrat.runs.pipeline import run_once
@@ -69,3 +71,28 @@ def test_a_failed_run_whose_clean_up_failed_is_cleaned_by_the_next_run(
                      options=options)  # fmt: skip
     assert again.outputs == tuesday.outputs
     assert _score_runs(run_settings) == {last: 0, tuesday_as_of: discharges}
+
+
+def test_install_only_waits_for_the_scheduler_lock_and_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`schedule --install-only` wrote the SQLAlchemy job store without the scheduler lock:
+    beside a running scheduler (or a cron tick) it replaced jobs under it, and two at once
+    crashed one with ConflictingIdError (1 of 10 tries of two processes started together;
+    0 of 10 now: the second waits). Now a held lock refuses it after the wait, in one line
+    naming the lock, and the job store is left as it was."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs import scheduler
+    from riskstrat.runs.schedule import load_schedule, stored_next_run_times
+
+    config, settings = load_schedule(), load_settings()
+    monkeypatch.setattr(scheduler, "INSTALL_WAIT_SECONDS", 0.2)
+    lock = scheduler.scheduler_lock_path(config, settings=settings)
+    with scheduler.scheduler_lock(config, settings=settings):
+        refused = CliRunner().invoke(main, ["schedule", "--install-only"])
+    busy = scheduler.INSTALL_BUSY.format(path=lock, timeout=0.2)
+    assert (refused.exit_code, refused.output) == (3, f"Error: {busy}\n")
+    assert stored_next_run_times(config, settings=settings) == {}  # nothing installed
+    done = CliRunner().invoke(main, ["schedule", "--install-only"])
+    assert done.exit_code == 0, done.output
+    assert set(stored_next_run_times(config, settings=settings)) == {j.id for j in config.jobs}
