@@ -428,6 +428,20 @@ def _validate_table(
             quality.write_rejects(
                 con, table=name, relation=rej, path=staging, limit=settings.ingest.reject_examples
             )
+        flag = f"flag_{name}"
+        con.execute(
+            f"CREATE TABLE {flag} AS "
+            f"{repairs_sql(checked=checked, duplicates=dups, labels=labels, field='_flag')}"
+        )
+        report.flagged, report.flagged_by_rule = _by_column_rule(con, flag)
+        if report.flagged:
+            flagged = rejects.parent.parent / quality.FLAGGED_DIR / f"{name}.csv"
+            flagged_csv = staging.parent.parent / quality.FLAGGED_DIR / f"{name}.csv"
+            quality.write_rejects(
+                con, table=name, relation=flag, path=flagged_csv,
+                limit=settings.ingest.reject_examples,
+            )  # fmt: skip
+            warnings += quality.flagged_warning(report, path=flagged)
         _count_repairs(con, fix, report)
         if report.repaired:
             repaired = rejects.parent.parent / quality.REPAIRED_DIR / f"{name}.csv"
@@ -464,7 +478,7 @@ def _validate_table(
             warnings += checks.freshness(
                 con, table, report, db=FRESH, extract_date=extract_date, limit=limit
             )
-        for scratch in (checked, dups, rej, fix):
+        for scratch in (checked, dups, rej, fix, flag):
             con.execute(f"DROP TABLE {scratch}")
         raw.drop(con)
     return warnings
@@ -501,13 +515,22 @@ def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) ->
 
 def _count_repairs(con: duckdb.DuckDBPyConnection, fix: str, report: TableReport) -> None:
     """Rows kept with a repaired later date, and per column and rule."""
-    report.repaired = int(fetch_value(con, f"SELECT count(DISTINCT (file, row)) FROM {fix}"))
+    report.repaired, report.repaired_by_rule = _by_column_rule(con, fix)
+
+
+def _by_column_rule(
+    con: duckdb.DuckDBPyConnection, relation: str
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Rows of a (file, row, column, value, rule) relation, and per column and rule."""
+    total = int(fetch_value(con, f"SELECT count(DISTINCT (file, row)) FROM {relation}"))
     rows = con.execute(
-        f'SELECT "column", rule, count(DISTINCT (file, row)) FROM {fix} GROUP BY ALL ORDER BY 1, 2'
+        f'SELECT "column", rule, count(DISTINCT (file, row)) FROM {relation} '
+        "GROUP BY ALL ORDER BY 1, 2"
     ).fetchall()
-    report.repaired_by_rule = {}
+    by_rule: dict[str, dict[str, int]] = {}
     for column, rule, n in rows:
-        report.repaired_by_rule.setdefault(column, {})[rule] = int(n)
+        by_rule.setdefault(column, {})[rule] = int(n)
+    return total, by_rule
 
 
 def _file_of(raw: RawTable, label: str | None) -> Path | str:
