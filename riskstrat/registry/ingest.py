@@ -215,6 +215,7 @@ def ingest(
                 previous=previous,
                 registry_hash=registry_digest,
                 notes=notes,
+                today=today,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
     if replaced:
@@ -266,6 +267,7 @@ def _ingest_locked(
     previous: dict | None = None,
     registry_hash: str | None = None,
     notes: list[str] | None = None,
+    today: dt.date | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
@@ -318,6 +320,7 @@ def _ingest_locked(
                     rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
                     staging=staging / quality.REJECTS_DIR / f"{name}.csv",
                     previous=previous,
+                    today=today or dt.date.today(),
                 )
         except IngestError as exc:
             error = str(exc)
@@ -379,6 +382,7 @@ def _validate_table(
     rejects: Path,
     staging: Path,
     previous: dict | None = None,
+    today: dt.date | None = None,
 ) -> list[str]:
     """Check one table and insert its accepted rows into the new store; raise if unusable.
 
@@ -460,7 +464,10 @@ def _validate_table(
                 set_aside=raw.set_aside,
                 repaired=fix,
                 accepted=table,
+                today=today or dt.date.today(),
             )
+            warnings += checks.feedback_waiting(con, rejects=rej, extract_date=extract_date,
+                                                today=today or dt.date.today())  # fmt: skip
             limit = settings.ingest.feedback_max_reject_share
             warnings += checks.feedback_budget(report, limit=limit, rejects=rejects)
         else:
