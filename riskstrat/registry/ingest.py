@@ -647,7 +647,10 @@ def _finish_store(
 ) -> None:
     """Carry the old store's engine tables over, record the extract, close the new file."""
     if store_path.is_file():
-        con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
+        except duckdb.IOException as exc:
+            raise (store.in_use(exc, path=store_path) or exc) from exc
         carried = store.carry_over(con, old="prev", new=FRESH, replaced=replaced)
         con.execute("DETACH prev")
         log_event("ingest.carried_over", tables=",".join(carried) or "none")

@@ -4,6 +4,7 @@ syncs at once. Real runs on the small store, a real APScheduler SQLAlchemy job s
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -96,3 +97,44 @@ def test_install_only_waits_for_the_scheduler_lock_and_is_refused_in_one_line(
     done = CliRunner().invoke(main, ["schedule", "--install-only"])
     assert done.exit_code == 0, done.output
     assert set(stored_next_run_times(config, settings=settings)) == {j.id for j in config.jobs}
+
+
+HOLD_STORE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])  # an analyst's session, read-write (the duckdb CLI's default)
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_store_left_open_by_an_analyst_is_one_line_naming_the_session(
+    run_settings: Settings,
+) -> None:
+    """An analyst's `duckdb data/store.duckdb` left open on Monday morning. Before, the weekly
+    run (and `--no-ingest` re-runs) stopped with "internal error IOException: IO Error: Could
+    not set lock on file ... re-run with --debug and report it", exit 70: a bug report for a
+    session to close. Now one line naming the store and the session's PID, exit 3 (the
+    environment), and the last published outputs stay as they were."""
+    import os
+    import subprocess
+    import sys
+
+    from riskstrat.registry.store import STORE_IN_USE
+
+    store = run_settings.paths.store
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(store)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+            program = Path(os.readlink(f"/proc/{holder.pid}/exe")).name  # as DuckDB names it
+            runs = [
+                CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), *extra])
+                for extra in (["--no-ingest"], [])
+            ]
+        finally:
+            holder.kill()
+    said = STORE_IN_USE.format(path=store, holder=f"PID {holder.pid}, {program}")
+    for result in runs:
+        assert (result.exit_code, result.output.splitlines()[-1]) == (3, f"Error: {said}")
+    assert not (run_settings.paths.out_dir / "latest").exists()
