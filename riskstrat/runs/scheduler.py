@@ -23,6 +23,7 @@ from riskstrat.runs.lock import RunLocked
 from riskstrat.runs.schedule import (
     ScheduleConfig,
     build_scheduler,
+    check_jobstore,
     install_jobs,
     jobstore_path,
     load_schedule,
@@ -93,12 +94,15 @@ def install_only(config: ScheduleConfig, *, settings: Settings) -> dict[str, str
     never writes the store beside a scheduler or another --install-only (it waits for the
     lock INSTALL_WAIT_SECONDS, then is refused)."""
     with scheduler_lock(config, settings=settings, busy=INSTALL_BUSY, timeout=INSTALL_WAIT_SECONDS):
+        check_jobstore(config, settings=settings)
         return install_jobs(config, settings=settings)
 
 
 def start_up(config: ScheduleConfig, *, settings: Settings, now: datetime) -> dict[str, object]:
     """Sync the job store with the config, then reconcile: interrupted and missed runs become
-    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire)."""
+    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire). A damaged
+    job store stops it first, in one line naming the file (JobStoreDamaged)."""
+    check_jobstore(config, settings=settings)
     actions = install_jobs(config, settings=settings, now=now)
     found = reconcile(config, settings=settings, now=now)
     return {"jobs": actions, **found}

@@ -138,3 +138,36 @@ def test_a_store_left_open_by_an_analyst_is_one_line_naming_the_session(
     for result in runs:
         assert (result.exit_code, result.output.splitlines()[-1]) == (3, f"Error: {said}")
     assert not (run_settings.paths.out_dir / "latest").exists()
+
+
+def test_a_damaged_job_store_is_named_by_status_and_the_scheduler_with_the_way_out() -> None:
+    """The job store's sqlite file damaged (a disk fault, a copy cut short). Before: `status`
+    printed only "Error: the database is damaged or not a database (database disk image is
+    malformed), on this machine, restore it from a backup ...", with no file named and not even
+    the recent runs; `schedule`, `--once` and `--install-only` the same. Now status says which
+    file and what to do on top and shows the rest; the scheduler's commands stop with that
+    line (exit 3); moved aside, `--install-only` makes a new one."""
+    from riskstrat.config import load_settings
+    from riskstrat.runs.schedule import (
+        JOBSTORE_DAMAGED,
+        install_jobs,
+        jobstore_path,
+        load_schedule,
+    )
+    from riskstrat.runs.status import status_text
+
+    config, settings = load_schedule(), load_settings()
+    install_jobs(config, settings=settings)
+    path = jobstore_path(config, settings)
+    data = path.read_bytes()
+    path.write_bytes(data[:100] + bytes(50) + data[150:])  # the first page's header zeroed
+    said = JOBSTORE_DAMAGED.format(path=path, detail="sqlite finds its pages malformed")
+    text = status_text(config, settings=settings, models=False)
+    assert text.splitlines()[0] == f"ATTENTION: {said}"
+    assert "Recent runs (" in text and "config (job store damaged)" in text
+    for command in (["schedule", "--install-only"], ["schedule", "--once"]):
+        result = CliRunner().invoke(main, command)
+        assert (result.exit_code, result.output) == (3, f"Error: {said}\n"), command
+    path.rename(path.with_name(path.name + ".damaged"))
+    again = CliRunner().invoke(main, ["schedule", "--install-only"])
+    assert again.exit_code == 0 and "added" in again.output
