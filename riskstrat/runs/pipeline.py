@@ -33,7 +33,7 @@ from riskstrat.runs.manifest import (
     read_manifest,
     write_manifest,
 )
-from riskstrat.runs.preflight import check_run_configs
+from riskstrat.runs.preflight import check_out_dir, check_run_configs
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
 from riskstrat.runs.steps import Step
@@ -67,6 +67,7 @@ def run_once(
     options = options or RunOptions()
     check_run_configs(report=options.report)
     out_dir = settings.paths.out_dir
+    check_out_dir(out_dir)
     with run_lock(settings.paths.data_dir, timeout=options.lock_timeout_seconds):
         done = published_manifest(out_dir, as_of)
         if options.skip_if_published and _covers(done, pathways):

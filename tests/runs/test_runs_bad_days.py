@@ -171,3 +171,30 @@ def test_a_damaged_job_store_is_named_by_status_and_the_scheduler_with_the_way_o
     path.rename(path.with_name(path.name + ".damaged"))
     again = CliRunner().invoke(main, ["schedule", "--install-only"])
     assert again.exit_code == 0 and "added" in again.output
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output folder on a disk the kernel refuses to write (remounted read-only after
+    errors; here /sys, which refuses a new folder), or paths.out_dir naming a file. Before:
+    "internal error OSError: [Errno 30] Read-only file system: '.../out', at
+    runs/manifest.py:106, re-run with --debug and report it" (exit 70), and NotADirectoryError
+    likewise. Now one line naming the folder and what to do, before the run lock is taken or
+    anything is written: exit 3 for the machine, 2 for the setting."""
+    from riskstrat.runs.preflight import OUT_DIR_NOT_FOLDER, OUT_DIR_NOT_WRITABLE
+
+    refused = Path("/sys/riskstrat-out")
+    monkeypatch.setenv("RISKSTRAT_OUT_DIR", str(refused))
+    result = CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), "--no-ingest"])
+    said = OUT_DIR_NOT_WRITABLE.format(path=refused, reason="operation not permitted")
+    assert (result.exit_code, result.output.splitlines()[-1]) == (3, f"Error: {said}")
+    assert "Traceback" not in result.output
+    a_file = tmp_path / "out"
+    a_file.write_text("not a folder\n")
+    for out in (a_file, a_file / "weekly"):
+        monkeypatch.setenv("RISKSTRAT_OUT_DIR", str(out))
+        result = CliRunner().invoke(main, ["run", "--as-of", AS_OF.isoformat(), "--no-ingest"])
+        said = OUT_DIR_NOT_FOLDER.format(path=a_file)
+        assert (result.exit_code, result.output.splitlines()[-1]) == (2, f"Error: {said}")
+    assert a_file.read_text() == "not a folder\n"
