@@ -34,6 +34,11 @@ FLAGGED_ROWS = (
     "{table}: {rows:,} row(s) kept as they are with a value that breaks a data-quality rule "
     "({detail}; see docs/contract.md); correct them in the source system; rows in {path}"
 )
+#: ... when most of a table's accepted rows are flagged: not slips, the column as a whole.
+FLAGGED_MOST = (
+    "; that is {share:.0%} of its rows: not typos but the column as a whole (test or synthetic "
+    "values, or another identifier exported in its place): check the export"
+)
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 MASK = "***"
@@ -90,7 +95,9 @@ def flagged_warning(report: TableReport, *, path: Path) -> list[str]:
         for column, rules in report.flagged_by_rule.items()
         for rule, n in rules.items()
     )
-    return [FLAGGED_ROWS.format(table=report.table, rows=report.flagged, detail=detail, path=path)]
+    line = FLAGGED_ROWS.format(table=report.table, rows=report.flagged, detail=detail, path=path)
+    share = report.flagged / report.accepted if report.accepted else 0.0
+    return [line + FLAGGED_MOST.format(share=share) if share > 0.5 else line]
 
 
 def write_rejects(

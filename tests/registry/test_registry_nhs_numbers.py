@@ -11,7 +11,7 @@ from registry_extracts import write_extract as write
 
 from riskstrat.registry.contract import COLUMN_WARNINGS
 from riskstrat.registry.ingest import ingest
-from riskstrat.registry.quality import FLAGGED_DIR, FLAGGED_ROWS, MASK, SUMMARY_MD
+from riskstrat.registry.quality import FLAGGED_DIR, FLAGGED_MOST, FLAGGED_ROWS, MASK, SUMMARY_MD
 from riskstrat.registry.store import connect
 
 
@@ -71,3 +71,18 @@ def test_the_check_digit_sql_agrees_with_the_nhs_algorithm_on_every_kind_of_numb
         ).fetchall()
     assert [not f for (f,) in fails] == [is_valid_nhs_number(n) for n in numbers]
     assert [is_valid_nhs_number(n) for n in numbers[:7]] == [True] * 3 + [False] * 3 + [True]
+
+
+def test_a_column_of_numbers_that_all_fail_is_said_to_be_the_export_not_typos(
+    tmp_path: Path,
+) -> None:
+    """Every number failing (the fixtures' and the demo's synthetic numbers, or a local patient
+    number exported as the NHS number): the warning says it is the column, not typos."""
+    source = write(tmp_path / "ex")  # 940 000 00xx: none passes
+    report = ingest(source, extract_date=EXTRACT_DATE, store_path=tmp_path / "s.duckdb",
+                    settings=settings())  # fmt: skip
+    path = report.rejects_dir.parent / FLAGGED_DIR / "contacts.csv"
+    line = FLAGGED_ROWS.format(
+        table="contacts", rows=4, detail="nhs_number nhs_check_digit 4", path=path
+    )
+    assert line + FLAGGED_MOST.format(share=1.0) in report.warnings
