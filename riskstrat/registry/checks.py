@@ -225,6 +225,41 @@ def feedback_budget(report: TableReport, *, limit: float, rejects: Path) -> list
     ]
 
 
+#: A returned list dated after the extract it is ingested with (a list returned before the
+#: extract that follows it, read with a re-run's re-ingest of the same extract): its rows are
+#: rejected `not_after_extract` now and read again, and taken, with the next extract (returned
+#: files stay in feedback/). The practice has nothing to correct, so it is not told (its next
+#: lists said "'2025-12-29' breaks rule not_after_extract ... Correct them and return the
+#: sheet again"); the operator is told once. A listed_on after today is a slip and is told.
+FEEDBACK_WAITING = (
+    "returned feedback: {n:,} row(s) of lists dated after the extract date {extract} ({dates}) "
+    "wait for the next extract (rule not_after_extract): keep their files in feedback/, every "
+    "ingest reads them again; the practices are not asked to correct them"
+)
+
+
+def _waiting(rule: str, column: str, value: str, *, today: dt.date) -> str:
+    """SQL: a rejects entry that is a returned list newer than the extract, not a slip."""
+    return (
+        f"({rule} = 'not_after_extract' AND {column} = 'listed_on' "
+        f"AND {value} <= {lit(today.isoformat())})"
+    )
+
+
+def feedback_waiting(
+    con: duckdb.DuckDBPyConnection, *, rejects: str, extract_date: dt.date, today: dt.date
+) -> list[str]:
+    """One warning when returned rows wait for the next extract (FEEDBACK_WAITING)."""
+    waiting = _waiting("rule", '"column"', "value", today=today)
+    n, dates = con.execute(
+        f"SELECT count(DISTINCT (file, row)), string_agg(DISTINCT value, ', ' ORDER BY value) "
+        f"FROM {rejects} WHERE {waiting}"
+    ).fetchall()[0]
+    if not n:
+        return []
+    return [FEEDBACK_WAITING.format(n=n, extract=extract_date, dates=dates)]
+
+
 def store_feedback_rejects(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -234,6 +269,7 @@ def store_feedback_rejects(
     set_aside: list[SetAside],
     repaired: str | None = None,
     accepted: Table | None = None,
+    today: dt.date | None = None,
 ) -> None:
     """Fill `<db>.feedback_rejects`: each rejected feedback row (and each set-aside file) with
     the practice to tell (the one that returned it, else the patient's practice). repaired: the
@@ -241,7 +277,9 @@ def store_feedback_rejects(
     told too, so the practice can send the date again. accepted: the feedback table, already
     filled: a slip in a row whose listing (its key) was accepted from another returned file is
     not told (the practice corrected the sheet; a stale copy, "list (1).xlsx", would otherwise
-    ask for the correction on every list). Copies and key conflicts are always told."""
+    ask for the correction on every list). Copies and key conflicts are always told. today:
+    a returned list dated after the extract but not after today waits for the next extract and
+    is not told (FEEDBACK_WAITING)."""
     sources = [rejects]
     if repaired is not None:
         rules = ", ".join(lit(r) for r in UNREADABLE_RULES)
@@ -254,9 +292,12 @@ def store_feedback_rejects(
         if accepted is not None and accepted.key and n == 0:
             same = " AND ".join(f"o.{q(k)} = c.{q(k)}" for k in accepted.key)
             where = (
-                f"WHERE r.rule IN ({lit(DUP_ROW)}, {lit(DUP_KEY)}) OR NOT EXISTS "
-                f"(SELECT 1 FROM {db}.{q(accepted.name)} AS o WHERE {same})"
+                f"WHERE (r.rule IN ({lit(DUP_ROW)}, {lit(DUP_KEY)}) OR NOT EXISTS "
+                f"(SELECT 1 FROM {db}.{q(accepted.name)} AS o WHERE {same}))"
             )
+        if today is not None and n == 0:
+            waiting = _waiting("r.rule", 'r."column"', "r.value", today=today)
+            where += f"{' AND' if where else 'WHERE'} NOT {waiting}"
         con.execute(
             f"INSERT INTO {db}.{FEEDBACK_REJECTS} SELECT "
             f'coalesce(c._practice, c._ppr, {lit(UNKNOWN_PRACTICE)}), r.file, r.row, r."column", '

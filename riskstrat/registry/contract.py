@@ -127,6 +127,9 @@ class Column:
     #: A value written in groups that matches this in full has its spaces and hyphens removed
     #: before the checks (an NHS number as people write it, and as the lists print it).
     grouped: str | None = None
+    #: COLUMN_WARNINGS this column is checked by: a value breaking one keeps its row (and the
+    #: value), listed in flagged/<table>.csv with one warning.
+    warn_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ TABLES: dict[str, Table] = {
                     "NHS number (10 digits).",
                     pattern=r"\d{10}",
                     grouped=NHS_NUMBER_GROUPED,
+                    warn_rules=("nhs_check_digit",),
                 ),
                 Column("given_name", "str", "Given name."),
                 Column("family_name", "str", "Family name."),
@@ -449,6 +453,25 @@ COLUMN_RULES: dict[str, str] = {
     "no_control_characters": (
         "text must not hold control characters (NUL, other C0 codes except tab, line feed and "
         "carriage return, or DEL)"
+    ),
+}
+
+#: Column-level checks that only warn: the row and its value are kept, each row is listed in
+#: the ingest's flagged/<table>.csv (file, row, column, value masked for identifiers, rule) and
+#: counted in the summary, with one warning per table.
+#: nhs_check_digit: kept, not rejected, because the contacts row is joined to its patient by
+#: patient_id, not by the number: a number that fails its check digit is a slip in that one
+#: field (a typo, a digit lost in a spreadsheet), while the name, phone and address still
+#: belong to the patient. A rejected row would list a high-risk person as "contact details
+#: missing" with neither name nor number, which a practice cannot look up; a kept row gives
+#: the name and date of birth, and a number failing the check digit cannot be another real
+#: person's number by one slip (the check catches every single wrong digit and every swap of
+#: two neighbours). The data manager corrects the number at source from flagged/contacts.csv.
+#: (The synthetic generators issue numbers that fail it on purpose, riskstrat.synth.identity.)
+COLUMN_WARNINGS: dict[str, str] = {
+    "nhs_check_digit": (
+        "an NHS number's tenth digit must be its modulus-11 check digit (the NHS standard: "
+        "weights 10 to 2 on the first nine digits; 943 476 5919 passes); the row is kept"
     ),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from riskstrat.registry.contract import (
     COLUMN_RULES,
+    COLUMN_WARNINGS,
     CROSS_TABLE_RULES,
     DUCKDB_TYPES,
     PATIENT_TABLES,
@@ -47,6 +48,8 @@ def _rules_of(col: Column) -> str:
         parts.append(f"written in groups (`{col.grouped}`): spaces and hyphens removed")
     if col.pattern:
         parts.append(f"pattern: `{col.pattern}`")
+    if col.warn_rules:
+        parts.append("warns (row kept): " + ", ".join(f"`{r}`" for r in col.warn_rules))
     if col.min is not None or col.max is not None:
         lo = "" if col.min is None else f"{col.min:g}"
         hi = "" if col.max is None else f"{col.max:g}"
@@ -110,6 +113,9 @@ def contract_markdown() -> str:
     for table in TABLES.values():
         lines += _table_section(table)
     lines += _rule_table("Column rules", COLUMN_RULES)
+    lines += _rule_table(
+        "Column warnings (the row is kept, listed in flagged/<table>.csv)", COLUMN_WARNINGS
+    )
     row_rules = {name: f"{text} (`{sql}`)" for name, (sql, _, text) in ROW_RULES.items()}
     lines += _rule_table("Row rules", row_rules)
     lines += _rule_table("Cross-table rules", CROSS_TABLE_RULES)

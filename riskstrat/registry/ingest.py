@@ -215,6 +215,7 @@ def ingest(
                 previous=previous,
                 registry_hash=registry_digest,
                 notes=notes,
+                today=today,
             )
     message = INGESTED.format(extract_date=extract_date, hash8=digest[:8], store=store_path)
     if replaced:
@@ -266,6 +267,7 @@ def _ingest_locked(
     previous: dict | None = None,
     registry_hash: str | None = None,
     notes: list[str] | None = None,
+    today: dt.date | None = None,
 ) -> tuple[list[TableReport], list[str]]:
     """Validate every table into a new store file beside the store; swap it in if all passed."""
     fresh = store.scratch_path(store_path, "new")
@@ -318,6 +320,7 @@ def _ingest_locked(
                     rejects=report_dir / quality.REJECTS_DIR / f"{name}.csv",
                     staging=staging / quality.REJECTS_DIR / f"{name}.csv",
                     previous=previous,
+                    today=today or dt.date.today(),
                 )
         except IngestError as exc:
             error = str(exc)
@@ -379,6 +382,7 @@ def _validate_table(
     rejects: Path,
     staging: Path,
     previous: dict | None = None,
+    today: dt.date | None = None,
 ) -> list[str]:
     """Check one table and insert its accepted rows into the new store; raise if unusable.
 
@@ -428,6 +432,20 @@ def _validate_table(
             quality.write_rejects(
                 con, table=name, relation=rej, path=staging, limit=settings.ingest.reject_examples
             )
+        flag = f"flag_{name}"
+        con.execute(
+            f"CREATE TABLE {flag} AS "
+            f"{repairs_sql(checked=checked, duplicates=dups, labels=labels, field='_flag')}"
+        )
+        report.flagged, report.flagged_by_rule = _by_column_rule(con, flag)
+        if report.flagged:
+            flagged = rejects.parent.parent / quality.FLAGGED_DIR / f"{name}.csv"
+            flagged_csv = staging.parent.parent / quality.FLAGGED_DIR / f"{name}.csv"
+            quality.write_rejects(
+                con, table=name, relation=flag, path=flagged_csv,
+                limit=settings.ingest.reject_examples,
+            )  # fmt: skip
+            warnings += quality.flagged_warning(report, path=flagged)
         _count_repairs(con, fix, report)
         if report.repaired:
             repaired = rejects.parent.parent / quality.REPAIRED_DIR / f"{name}.csv"
@@ -446,7 +464,10 @@ def _validate_table(
                 set_aside=raw.set_aside,
                 repaired=fix,
                 accepted=table,
+                today=today or dt.date.today(),
             )
+            warnings += checks.feedback_waiting(con, rejects=rej, extract_date=extract_date,
+                                                today=today or dt.date.today())  # fmt: skip
             limit = settings.ingest.feedback_max_reject_share
             warnings += checks.feedback_budget(report, limit=limit, rejects=rejects)
         else:
@@ -464,7 +485,7 @@ def _validate_table(
             warnings += checks.freshness(
                 con, table, report, db=FRESH, extract_date=extract_date, limit=limit
             )
-        for scratch in (checked, dups, rej, fix):
+        for scratch in (checked, dups, rej, fix, flag):
             con.execute(f"DROP TABLE {scratch}")
         raw.drop(con)
     return warnings
@@ -501,13 +522,22 @@ def _count(con: duckdb.DuckDBPyConnection, table: Table, report: TableReport) ->
 
 def _count_repairs(con: duckdb.DuckDBPyConnection, fix: str, report: TableReport) -> None:
     """Rows kept with a repaired later date, and per column and rule."""
-    report.repaired = int(fetch_value(con, f"SELECT count(DISTINCT (file, row)) FROM {fix}"))
+    report.repaired, report.repaired_by_rule = _by_column_rule(con, fix)
+
+
+def _by_column_rule(
+    con: duckdb.DuckDBPyConnection, relation: str
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """Rows of a (file, row, column, value, rule) relation, and per column and rule."""
+    total = int(fetch_value(con, f"SELECT count(DISTINCT (file, row)) FROM {relation}"))
     rows = con.execute(
-        f'SELECT "column", rule, count(DISTINCT (file, row)) FROM {fix} GROUP BY ALL ORDER BY 1, 2'
+        f'SELECT "column", rule, count(DISTINCT (file, row)) FROM {relation} '
+        "GROUP BY ALL ORDER BY 1, 2"
     ).fetchall()
-    report.repaired_by_rule = {}
+    by_rule: dict[str, dict[str, int]] = {}
     for column, rule, n in rows:
-        report.repaired_by_rule.setdefault(column, {})[rule] = int(n)
+        by_rule.setdefault(column, {})[rule] = int(n)
+    return total, by_rule
 
 
 def _file_of(raw: RawTable, label: str | None) -> Path | str:
@@ -617,7 +647,10 @@ def _finish_store(
 ) -> None:
     """Carry the old store's engine tables over, record the extract, close the new file."""
     if store_path.is_file():
-        con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH {lit(str(store_path))} AS prev (READ_ONLY)")
+        except duckdb.IOException as exc:
+            raise (store.in_use(exc, path=store_path) or exc) from exc
         carried = store.carry_over(con, old="prev", new=FRESH, replaced=replaced)
         con.execute("DETACH prev")
         log_event("ingest.carried_over", tables=",".join(carried) or "none")

@@ -3,8 +3,10 @@
 Written for every ingest, passed or stopped, to `<data_dir>/ingests/<extract_date>-<hash8>/`:
 `rejects/<table>.csv` (file, row, column, value, rule; values of the identifiable table masked),
 `repaired/<table>.csv` (accepted rows whose implausible later date was nulled or clipped: file,
-row, column, the value as it was, rule), `summary.json` and `summary.md` (rows read, accepted,
-rejected by rule, repaired values by column and rule, null share per column).
+row, column, the value as it was, rule), `flagged/<table>.csv` (accepted rows kept as they were
+whose value breaks a warning rule, contract.COLUMN_WARNINGS: the same columns), `summary.json`
+and `summary.md` (rows read, accepted, rejected by rule, repaired values by column and rule,
+flagged rows, null share per column).
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ REPAIRED_DIR = "repaired"
 REPAIRED_LATER_DATES = (
     "{table}: {rows:,} row(s) kept with an implausible later date (or a returned date that "
     "is not a date) repaired ({detail}); the earlier facts of those rows are kept; see {path}"
+)
+FLAGGED_DIR = "flagged"
+#: Warning for a table with rows kept whose value breaks a contract.COLUMN_WARNINGS rule.
+FLAGGED_ROWS = (
+    "{table}: {rows:,} row(s) kept as they are with a value that breaks a data-quality rule "
+    "({detail}; see docs/contract.md); correct them in the source system; rows in {path}"
+)
+#: ... when most of a table's accepted rows are flagged: not slips, the column as a whole.
+FLAGGED_MOST = (
+    "; that is {share:.0%} of its rows: not typos but the column as a whole (test or synthetic "
+    "values, or another identifier exported in its place): check the export"
 )
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
@@ -52,6 +65,9 @@ class TableReport:
     #: accepted rows whose implausible later date was nulled or clipped (validate.LATER_DATES)
     repaired: int = 0
     repaired_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # column->rule->rows
+    #: accepted rows kept as they were whose value breaks a warning rule (COLUMN_WARNINGS)
+    flagged: int = 0
+    flagged_by_rule: dict[str, dict[str, int]] = field(default_factory=dict)  # column->rule->rows
 
 
 def repaired_warning(report: TableReport, *, path: Path) -> list[str]:
@@ -68,6 +84,20 @@ def repaired_warning(report: TableReport, *, path: Path) -> list[str]:
             table=report.table, rows=report.repaired, detail=detail, path=path
         )
     ]
+
+
+def flagged_warning(report: TableReport, *, path: Path) -> list[str]:
+    """One warning line for a table with flagged rows (none otherwise)."""
+    if not report.flagged:
+        return []
+    detail = ", ".join(
+        f"{column} {rule} {n:,}"
+        for column, rules in report.flagged_by_rule.items()
+        for rule, n in rules.items()
+    )
+    line = FLAGGED_ROWS.format(table=report.table, rows=report.flagged, detail=detail, path=path)
+    share = report.flagged / report.accepted if report.accepted else 0.0
+    return [line + FLAGGED_MOST.format(share=share) if share > 0.5 else line]
 
 
 def write_rejects(
@@ -173,6 +203,15 @@ def summary_markdown(doc: dict) -> str:
     ]
     lines += ["| table | column | rule | rows |", "| --- | --- | --- | ---: |"]
     lines += [f"| {t} | {c} | {r} | {n:,} |" for t, c, r, n in fixed] or ["| (none) | | | |"]
+    lines += ["", "## Accepted rows kept with a data-quality warning", ""]
+    flagged = [
+        (t["table"], c, r, n)
+        for t in doc["tables"].values()
+        for c, rules in t.get("flagged_by_rule", {}).items()
+        for r, n in rules.items()
+    ]
+    lines += ["| table | column | rule | rows |", "| --- | --- | --- | ---: |"]
+    lines += [f"| {t} | {c} | {r} | {n:,} |" for t, c, r, n in flagged] or ["| (none) | | | |"]
     lines += ["", "## Null share of each column (accepted rows)", ""]
     for t in doc["tables"].values():
         shares = ", ".join(f"{c} {s:.1%}" for c, s in t["null_share"].items())

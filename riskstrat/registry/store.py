@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from filelock import FileLock, Timeout
 
 from riskstrat.logs import log_event
 from riskstrat.registry.contract import TABLES, ddl
+from riskstrat.runs.lock import RunLocked
 
 STORE_MISSING = "{path}: no store here yet; run `riskstrat ingest` first"
 EXTRACTS = "extracts"
@@ -56,12 +58,40 @@ REPLACED_DDL = (
 WORK_MEMORY_LIMIT = "4GB"
 
 
+#: The store file is held by another program (an analyst's `duckdb` or Python session left
+#: open): DuckDB lets one process write a file, or several read it, never both. Before, the run
+#: stopped with "internal error IOException: ... re-run with --debug and report it" (exit 70).
+STORE_IN_USE = (
+    "the store {path} is open in another program ({holder}), which DuckDB does not allow beside "
+    "a run or an ingest; close that session (query a copy of the store instead), then re-run"
+)
+
+
+class StoreInUse(RunLocked):
+    """Another process holds DuckDB's lock on the store file (exit 3, one line, like a run
+    lock held)."""
+
+
+def in_use(exc: BaseException, *, path: Path | str) -> StoreInUse | None:
+    """StoreInUse for DuckDB's "Could not set lock on file" error, naming who holds it; else
+    None."""
+    text = " ".join(str(exc).split())
+    if "could not set lock on file" not in text.lower():
+        return None
+    found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", text)
+    holder = f"PID {found[2]}, {Path(found[1]).name}" if found else "another process"
+    return StoreInUse(STORE_IN_USE.format(path=path, holder=holder))
+
+
 def connect(path: Path | str, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the store. Read-only by default: only ingest (and scoring) write."""
     path = Path(path)
     if read_only and not path.is_file():
         raise FileNotFoundError(STORE_MISSING.format(path=path))
-    return duckdb.connect(str(path), read_only=read_only)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise (in_use(exc, path=path) or exc) from exc
 
 
 #: Logged once when a writer finds the store busy (a run or another ingest holds its lock).

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from riskstrat.registry.contract import ROW_RULES, Column, Table
+from riskstrat.registry.contract import COLUMN_WARNINGS, ROW_RULES, Column, Table
 
 #: Date formats tried in order: ISO first, then the UK day-first form (never month-first).
 DATE_FORMATS = (
@@ -227,6 +227,28 @@ def column_checks(col: Column, *, source_type: str) -> list[Check]:
     return checks
 
 
+def nhs_check_digit(value: str) -> str:
+    """SQL: true when `value` (10 digits) fails the NHS modulus-11 check. The weighted sum of
+    the first nine digits (weights 10..2) plus the tenth is a multiple of 11 exactly when the
+    tenth is the check digit (11 - sum mod 11, 11 read as 0; a 10 is never issued)."""
+    terms = " + ".join(f"CAST(substr({value}, {i}, 1) AS INTEGER) * {11 - i}" for i in range(1, 10))
+    return (
+        f"(regexp_full_match({value}, '[0-9]{{10}}') AND "
+        f"({terms} + CAST(substr({value}, 10, 1) AS INTEGER)) % 11 <> 0)"
+    )
+
+
+#: COLUMN_WARNINGS by name -> SQL (the parsed value -> true when broken).
+WARNING_SQL = {"nhs_check_digit": nhs_check_digit}
+assert set(WARNING_SQL) == set(COLUMN_WARNINGS)  # one SQL per named warning rule
+
+
+def warning_checks(col: Column, *, source_type: str) -> list[Check]:
+    """A column's COLUMN_WARNINGS checks (on its parsed value): broken = the row is flagged."""
+    text = text_ref(col, source_type)
+    return [Check(WARNING_SQL[rule](q(col.name)), col.name, text, rule) for rule in col.warn_rules]
+
+
 def row_checks(table: Table) -> list[Check]:
     checks = []
     for name in table.row_rules:
@@ -376,6 +398,8 @@ def check_sql(
     viol += f" WHEN {_any(second)} THEN {_list_of(second)} END" if second else " END"
     fixes = unreadable + repair_checks(table, extract_date=extract_date, grace_days=grace_days)
     fix = f"CASE WHEN {_any(fixes)} THEN {_list_of(fixes)} END" if fixes else "NULL"
+    warns = [w for c in table.columns for w in warning_checks(c, source_type=types[c.name])]
+    flag = f"CASE WHEN {_any(warns)} THEN {_list_of(warns)} END" if warns else "NULL"
     stored = []
     for c in table.columns:
         broken = [f.condition for f in fixes if f.column == c.name]
@@ -395,8 +419,9 @@ def check_sql(
         f"x AS (SELECT p.*, {', '.join(extra)} FROM p{joins}),\n"
         f"y AS (SELECT *, {viol} AS _viol FROM x),\n"
         f"z AS (SELECT _file, _row, {stored_cols}, _viol, "
-        f"CASE WHEN _viol IS NULL THEN {fix} END AS _fix{tail} FROM y)\n"
-        f"SELECT _file, _row, {', '.join(cols)}, _viol, _fix, "
+        f"CASE WHEN _viol IS NULL THEN {fix} END AS _fix, "
+        f"CASE WHEN _viol IS NULL THEN {flag} END AS _flag{tail} FROM y)\n"
+        f"SELECT _file, _row, {', '.join(cols)}, _viol, _fix, _flag, "
         f"hash({', '.join(cols)}) AS _h{tail} FROM z"
     )
 
@@ -450,15 +475,16 @@ def rejects_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
     )
 
 
-def repairs_sql(*, checked: str, duplicates: str, labels: list[str]) -> str:
+def repairs_sql(*, checked: str, duplicates: str, labels: list[str], field: str = "_fix") -> str:
     """Every repaired value of a table's accepted rows (duplicates are not accepted): (file,
-    row, column, value, rule), the value as it was in the extract."""
+    row, column, value, rule), the value as it was in the extract. field="_flag": the values
+    kept as they were that break a COLUMN_WARNINGS rule, likewise."""
     return (
         f'SELECT {file_label("_file", labels)} AS file, _row AS row, v.column AS "column", '
         f"v.value AS value, v.rule AS rule, _file AS _fi FROM (SELECT _file, _row, "
-        f"unnest(_fix) AS v "
+        f"unnest({field}) AS v "
         f"FROM {checked} ANTI JOIN (SELECT file AS _file, row AS _row FROM {duplicates}) "
-        f"AS d USING (_file, _row) WHERE _fix IS NOT NULL)"
+        f"AS d USING (_file, _row) WHERE {field} IS NOT NULL)"
     )
 
 

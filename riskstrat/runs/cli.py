@@ -112,7 +112,7 @@ def run_command(
 )
 def schedule_command(install_only: bool, once: bool, install_kind: str | None) -> None:
     """Run the schedule in the foreground (APScheduler; stop with SIGTERM or Ctrl-C)."""
-    from riskstrat.runs.schedule import install_jobs, load_schedule
+    from riskstrat.runs.schedule import load_schedule
     from riskstrat.runs.scheduler import serve
 
     config, settings = load_schedule(), load_settings()
@@ -122,7 +122,9 @@ def schedule_command(install_only: bool, once: bool, install_kind: str | None) -
         click.echo(service_text(install_kind), nl=False)
         return
     if install_only:
-        for job, action in install_jobs(config, settings=settings).items():
+        from riskstrat.runs.scheduler import install_only as sync_jobs
+
+        for job, action in sync_jobs(config, settings=settings).items():
             click.echo(f"{job}: {action}")
         return
     if once:

@@ -5,6 +5,8 @@ list and no discharge is left off every list.
 A run that fails removes its own (runs.pipeline.forget_failed_scores). A run killed mid-run
 (SIGKILL, a power cut, the OOM killer) cannot: its history manifest is left `running`. The next
 run, holding the run lock (so no run is alive), removes them for it (`forget_killed_scores`).
+So it does for a failed run whose own removal failed (the store was what failed, say): its
+manifest names the tasks whose scores it left (`scores_left`).
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ def killed_tasks(
     out_dir: Path, *, as_of: date, own_run_id: str, task_of: dict[str, str]
 ) -> dict[date, list[str]]:
     """(as-of -> tasks) of runs left `running` in the history (killed: the caller holds the run
-    lock) from KILLED_LOOKBACK_DAYS before `as_of` to `as_of`, less the tasks a run of the same
-    as-of has scored and published (its scores are the published list's)."""
+    lock), and the `scores_left` of failed runs, from KILLED_LOOKBACK_DAYS before `as_of` to
+    `as_of`, less the tasks a run of the same as-of has scored and published (its scores are the
+    published list's)."""
     from riskstrat.runs.manifest import HISTORY_DIR, read_manifest
 
     folder = Path(out_dir) / HISTORY_DIR
@@ -66,6 +69,8 @@ def killed_tasks(
     for run in runs:
         if run.status == "running" and run.run_id != own_run_id:
             found.setdefault(run.as_of, set()).update(tasks(run))
+        elif run.status == "failed" and run.scores_left:
+            found.setdefault(run.as_of, set()).update(run.scores_left)
     # A run killed after its folder was swapped in but before its history copy was rewritten
     # did publish: the run folder's own manifest says so.
     published = [_published(out_dir, day) for day in found]

@@ -71,6 +71,9 @@ class Manifest(Schema):
     warnings: list[str] = Field(default_factory=list)
     monitoring: dict[str, object] = Field(default_factory=dict)
     outputs: dict[str, str] = Field(default_factory=dict)  # relative path -> sha256
+    #: A failed run whose own clean-up failed: the tasks whose scores at as_of it stored and
+    #: could not remove (runs.pipeline.forget_failed_scores); the next run removes them.
+    scores_left: list[str] = Field(default_factory=list)
 
     def stable(self) -> dict[str, object]:
         """The manifest without fields that change from one identical run to the next."""

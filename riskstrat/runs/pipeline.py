@@ -33,7 +33,7 @@ from riskstrat.runs.manifest import (
     read_manifest,
     write_manifest,
 )
-from riskstrat.runs.preflight import check_run_configs
+from riskstrat.runs.preflight import check_out_dir, check_run_configs
 from riskstrat.runs.publish import clean_stale, publishing, run_dir
 from riskstrat.runs.state import RunOptions, RunState
 from riskstrat.runs.steps import Step
@@ -67,6 +67,7 @@ def run_once(
     options = options or RunOptions()
     check_run_configs(report=options.report)
     out_dir = settings.paths.out_dir
+    check_out_dir(out_dir)
     with run_lock(settings.paths.data_dir, timeout=options.lock_timeout_seconds):
         done = published_manifest(out_dir, as_of)
         if options.skip_if_published and _covers(done, pathways):
@@ -104,7 +105,7 @@ def run_once(
             manifest.status = "failed"
             manifest.error = _reason(exc)
             manifest.finished_at = _now()
-            forget_failed_scores(state)
+            manifest.scores_left = forget_failed_scores(state)
             write_manifest(manifest, history_path(out_dir, manifest))
             log_event("run.failed", as_of=as_of, error=type(exc).__name__)
             raise
@@ -116,7 +117,7 @@ def run_once(
     return manifest
 
 
-def forget_failed_scores(state: RunState) -> None:
+def forget_failed_scores(state: RunState) -> list[str]:
     """A failed run publishes nothing, so the scores it stored for a date nobody had scored
     before are removed again (scores, score_runs, scored_inputs of each such task and as-of).
 
@@ -124,13 +125,18 @@ def forget_failed_scores(state: RunState) -> None:
     the previous scoring) would start at the failed run's date, and the discharges of the failed
     run's window would never reach a published list. A re-run of a date already scored keeps
     what it stored (its window is the same either way). Best effort: a failure here is logged,
-    never hides the run's own error."""
+    never hides the run's own error.
+
+    Returns the tasks whose scores are left (the removal failed): the failed manifest records
+    them (`scores_left`) and the next run, under the run lock, removes them
+    (runs.forget.killed_tasks). Before, they stayed for good: the next run's window started at
+    the failed run's date."""
     from concurrent.futures import wait as wait_all
 
     from riskstrat.runs.forget import delete_scores
 
     if state.con is None or not state.unscored_before:
-        return
+        return []
     try:
         if state.storing is not None:
             wait_all([state.storing])  # the background store ends before its rows are removed
@@ -138,6 +144,8 @@ def forget_failed_scores(state: RunState) -> None:
         log_event("run.scores_forgotten", as_of=state.as_of, tasks=",".join(state.unscored_before))
     except Exception as exc:  # the store may be what failed (disk full): log, keep the error
         log_event("run.forget_scores_failed", as_of=state.as_of, error=type(exc).__name__)
+        return list(state.unscored_before)
+    return []
 
 
 def _remove_in_background(folders: list[Path]) -> threading.Thread | None:

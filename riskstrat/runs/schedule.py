@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from riskstrat.config import CONFIG_ERROR, ConfigError, Settings, StrictModel, config_dir, load_yaml
 from riskstrat.logs import log_event
 from riskstrat.runs.hook import FailureHook
+from riskstrat.runs.lock import RunLocked
 from riskstrat.tasks.spec import TaskName
 
 # APScheduler (and SQLAlchemy) are imported where a scheduler or job store is made: a
@@ -194,6 +195,55 @@ def load_schedule(path: Path | None = None) -> ScheduleConfig:
 
 def jobstore_path(config: ScheduleConfig, settings: Settings) -> Path:
     return settings.paths.data_dir / config.jobstore  # an absolute jobstore path wins
+
+
+#: The job store's sqlite file (APScheduler's jobs and the ledger of due runs) is damaged: a disk
+#: fault, a copy cut short, an editor's save. Before, `status`, `schedule`, `--once` and
+#: `--install-only` all stopped with "the database is damaged ..., on this machine, restore it
+#: from a backup": no file named, no way out, and status showed not even the recent runs.
+JOBSTORE_DAMAGED = (
+    "the scheduler's job store {path} is damaged ({detail}); move it aside (mv {path} "
+    "{path}.damaged) and run `riskstrat schedule --install-only`: the jobs are made again from "
+    "configs/schedule.yaml, but its ledger of missed and failed runs is lost (the run history "
+    "in `riskstrat status` is not)"
+)
+
+
+class JobStoreDamaged(RunLocked):
+    """The job store file is not a sound sqlite database (exit 3: the machine, one line)."""
+
+
+def check_jobstore(config: ScheduleConfig, *, settings: Settings) -> None:
+    """Raise JobStoreDamaged when the job store file exists and is not a sound sqlite database
+    (PRAGMA quick_check: milliseconds on a job store). A store busy with a writer is not
+    damaged: that is left to the caller's own wait."""
+    import sqlite3
+    from contextlib import closing
+
+    path = jobstore_path(config, settings)
+    if not path.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(path, timeout=30)) as db:
+            found = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return
+        detail = str(exc)
+    except sqlite3.DatabaseError as exc:
+        detail = str(exc)
+    else:
+        if [row[0] for row in found] == ["ok"]:
+            return
+        detail = "; ".join(str(row[0]) for row in found[:2])
+    # In its own words: sqlite's ("database disk image is malformed") would make the CLI's
+    # error boundary read it as any damaged database ("restore it from a backup").
+    low = detail.lower()
+    if "malformed" in low:
+        detail = "sqlite finds its pages malformed"
+    elif "not a database" in low:
+        detail = "it is not an sqlite file"
+    raise JobStoreDamaged(JOBSTORE_DAMAGED.format(path=path, detail=" ".join(detail.split())))
 
 
 def jobstore_url(config: ScheduleConfig, settings: Settings) -> str:

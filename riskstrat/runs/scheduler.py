@@ -23,6 +23,7 @@ from riskstrat.runs.lock import RunLocked
 from riskstrat.runs.schedule import (
     ScheduleConfig,
     build_scheduler,
+    check_jobstore,
     install_jobs,
     jobstore_path,
     load_schedule,
@@ -35,6 +36,17 @@ if TYPE_CHECKING:
 SCHEDULER_ACTIVE = (
     "another scheduler holds {path}: only one `riskstrat schedule` may run per data folder; "
     "stop it first (or leave it running: it does the work)"
+)
+#: `schedule --install-only` while a scheduler (serve, or a cron `--once` tick) holds the lock:
+#: both would write the job store at once (two adds of one job id: ConflictingIdError; a job
+#: replaced under a running scheduler), so it waits INSTALL_WAIT_SECONDS (another
+#: --install-only takes under a second), then is refused.
+INSTALL_WAIT_SECONDS = 10.0
+INSTALL_BUSY = (
+    "another scheduler holds {path} (a `riskstrat schedule`, or a cron `schedule --once` tick; "
+    "waited {timeout:g} s): "
+    "it syncs the job store with configs/schedule.yaml itself when it starts; restart it to "
+    "apply an edit, or run --install-only when it has stopped"
 )
 DUE_JOB_ID = "riskstrat-due-runs"  # in-memory: runs ledger rows whose time has come
 DUE_FUNC = "riskstrat.runs.scheduler:run_due"
@@ -52,26 +64,45 @@ def scheduler_lock_path(config: ScheduleConfig, *, settings: Settings) -> Path:
 
 
 @contextmanager
-def scheduler_lock(config: ScheduleConfig, *, settings: Settings) -> Iterator[None]:
-    """One scheduler per data folder (so `running` rows found on start were really killed)."""
+def scheduler_lock(
+    config: ScheduleConfig,
+    *,
+    settings: Settings,
+    busy: str = SCHEDULER_ACTIVE,
+    timeout: float = 0.0,
+) -> Iterator[None]:
+    """One scheduler per data folder (so `running` rows found on start were really killed).
+    busy: the message ({path}, {timeout}) of the SchedulerActive raised when another still
+    holds it after `timeout` seconds."""
     from filelock import FileLock, Timeout
 
     path = scheduler_lock_path(config, settings=settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=timeout)
     except Timeout as exc:
-        raise SchedulerActive(SCHEDULER_ACTIVE.format(path=path)) from exc
+        raise SchedulerActive(busy.format(path=path, timeout=timeout)) from exc
     try:
         yield
     finally:
         lock.release()
 
 
+def install_only(config: ScheduleConfig, *, settings: Settings) -> dict[str, str]:
+    """`riskstrat schedule --install-only`: sync the job store under the scheduler lock, so it
+    never writes the store beside a scheduler or another --install-only (it waits for the
+    lock INSTALL_WAIT_SECONDS, then is refused)."""
+    with scheduler_lock(config, settings=settings, busy=INSTALL_BUSY, timeout=INSTALL_WAIT_SECONDS):
+        check_jobstore(config, settings=settings)
+        return install_jobs(config, settings=settings)
+
+
 def start_up(config: ScheduleConfig, *, settings: Settings, now: datetime) -> dict[str, object]:
     """Sync the job store with the config, then reconcile: interrupted and missed runs become
-    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire)."""
+    due in the ledger (each runs once, by the ledger, not by APScheduler's misfire). A damaged
+    job store stops it first, in one line naming the file (JobStoreDamaged)."""
+    check_jobstore(config, settings=settings)
     actions = install_jobs(config, settings=settings, now=now)
     found = reconcile(config, settings=settings, now=now)
     return {"jobs": actions, **found}

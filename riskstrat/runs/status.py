@@ -297,20 +297,21 @@ def model_rows(settings: Settings) -> list[dict[str, str]]:
 
 
 def schedule_rows(
-    config: ScheduleConfig, *, settings: Settings, now: datetime | None = None
+    config: ScheduleConfig, *, settings: Settings, now: datetime | None = None, stored: bool = True
 ) -> list[dict[str, str]]:
-    """Next time of each job: from the job store when installed, else from the config."""
+    """Next time of each job: from the job store when installed, else from the config (always
+    from the config when `stored` is False: a damaged job store)."""
     zone = ZoneInfo(config.timezone)
     now = now or datetime.now(zone)
-    stored = stored_next_run_times(config, settings=settings)
+    stored_times = stored_next_run_times(config, settings=settings) if stored else {}
     computed = next_fire_times(config, now=now)
     rows = []
     for spec in config.jobs:
-        when = stored.get(spec.id)
+        when = stored_times.get(spec.id)
         source = "job store"
         if when is None:
             when = (computed[spec.id] or [None])[0]
-            source = "config (not installed)"
+            source = "config (not installed)" if stored else "config (job store damaged)"
         note = _holiday_note(spec, when.astimezone(zone)) if when else ""
         if when is not None and source == "job store" and _overdue(when, now=now):
             note = OVERDUE_NOTE
@@ -384,26 +385,34 @@ def status_text(
     models: bool = True,
     now: datetime | None = None,
 ) -> str:
+    from riskstrat.runs.schedule import JobStoreDamaged, check_jobstore
+
     now = now or datetime.now(ZoneInfo(config.timezone))
     manifests = history(settings.paths.out_dir, limit=limit)
     runs = run_rows(manifests, lock_held=_lock_held(settings))
     parts = []
-    down = scheduler_line(config, settings=settings, now=now)
-    if down:
-        parts.append(down)
-    attention = attention_rows(config, settings=settings, limit=limit, now=now)
-    if attention:
-        parts.append(f"{ATTENTION_HEADER.format(n=len(attention))}:\n{table(attention)}")
+    try:  # a damaged job store: said first; the run history and the config's times still shown
+        check_jobstore(config, settings=settings)
+    except JobStoreDamaged as exc:
+        damaged: str | None = f"ATTENTION: {exc}"
+        parts.append(damaged)
+    else:
+        damaged = None
+        down = scheduler_line(config, settings=settings, now=now)
+        if down:
+            parts.append(down)
+        attention = attention_rows(config, settings=settings, limit=limit, now=now)
+        if attention:
+            parts.append(f"{ATTENTION_HEADER.format(n=len(attention))}:\n{table(attention)}")
     bad = [r for r in runs if r["status"] in ("failed", INTERRUPTED)]
     if bad and bad[0] is runs[0]:
         parts.append(f"ATTENTION: the latest run {bad[0]['status'].upper()}: {bad[0]['reason']}")
-    scheduled = scheduled_rows(config, settings=settings, limit=limit)
+    scheduled = [] if damaged else scheduled_rows(config, settings=settings, limit=limit)
     if scheduled:
         parts.append(f"{SCHEDULED_HEADER}:\n{table(scheduled)}")
     parts.append(f"Recent runs ({settings.paths.out_dir}):\n{table(runs)}")
-    parts.append(
-        f"Schedule ({config.timezone}):\n{table(schedule_rows(config, settings=settings, now=now))}"
-    )
+    times = schedule_rows(config, settings=settings, now=now, stored=not damaged)
+    parts.append(f"Schedule ({config.timezone}):\n{table(times)}")
     uri = settings.paths.mlflow_uri
     if (
         models
