@@ -122,7 +122,7 @@ def synthesize(
     sink.write("practices", practice_table)
     world_ctx = _Context(prac=prac, lsoa=lsoa, codes=codes, calendar=Calendar.of(world, day0=day0,
                          day1=day1), world=world, day0=day0, day1=day1, seed=seed,
-                         chunks=len(bounds))  # fmt: skip
+                         chunks=len(bounds), patients=patients)  # fmt: skip
     parts: list[tuple[Path, int]] = []
     oracle = Appender()
     first_spell = 1
@@ -175,6 +175,7 @@ class _Context:
     day1: int
     seed: int
     chunks: int
+    patients: int
 
 
 def _chunk(
@@ -199,7 +200,6 @@ def _chunk(
     with timed("synth.simulate", chunk=c, days=day1 - day0 + 1):
         hist = simulate(rng["simulate"], pop, day0=day0, day1=day1, onsets=onsets,
                         planned=planned, calendar=ctx.calendar)  # fmt: skip
-    n = pop.dob.size
     first_ae = sink.rows.get("ae_attendances", 0) + 1
 
     def put(name: str, table: pa.Table) -> None:
@@ -209,7 +209,8 @@ def _chunk(
     with timed("synth.write", chunk=c):
         put("patients", tables.patients_table(pop, hist, ids=ids, practice_codes=ctx.codes,
                                               day1=day1))  # fmt: skip
-        who = identity.contacts(rng["ids"], n, block=(c, ctx.chunks))
+        who = identity.contacts(rng["ids"], span=span, population=ctx.patients,
+                               block=(c, ctx.chunks))  # fmt: skip
         put("contacts", tables.build("contacts", {"patient_id": ids, **who}))
         del who
         gap = ctx.world.coding_gap

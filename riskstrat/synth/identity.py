@@ -1,7 +1,8 @@
 """Obviously fake identifiers for the contacts table.
 
-NHS numbers are 10 digits that FAIL the modulus-11 check (so no real NHS number can appear),
-phone numbers are in Ofcom's drama range (01632 960000-960999), names and streets are invented.
+NHS numbers come from the range NHS England reserves for test data (valid, never issued, so no
+real person's number can appear; riskstrat.registry.nhs_numbers), phone numbers are in Ofcom's
+drama range (01632 960000-960999), names and streets are invented.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from riskstrat.registry.nhs_numbers import TEST_RANGE_SIZE, never_issued_numbers, reserved_numbers
 
 GIVEN = (
     "Alex",
@@ -59,40 +62,17 @@ STREETS = (
     "Invented Crescent",
     "Pretend Place",
 )
-NHS_WEIGHTS = np.arange(10, 1, -1)  # weights 10..2 for the first nine digits
 
 
-def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
-    """The modulus-11 check digit for rows of nine digits (10 means no valid number exists)."""
-    remainder = (first_nine * NHS_WEIGHTS).sum(axis=1) % 11
-    check = 11 - remainder
-    return np.where(check == 11, 0, check)
-
-
-def is_valid_nhs_number(number: str) -> bool:
-    """True when a 10-digit string passes the NHS modulus-11 check."""
-    if len(number) != 10 or not number.isdigit():
-        return False
-    digits = np.array([[int(c) for c in number]])
-    check = int(nhs_check_digit(digits[:, :9])[0])
-    return check != 10 and check == int(number[9])
-
-
-def fake_nhs_numbers(
-    rng: np.random.Generator, n: int, *, block: tuple[int, int] = (0, 1)
+def nhs_numbers(
+    rng: np.random.Generator, *, span: tuple[int, int], population: int, block: tuple[int, int]
 ) -> pa.Array:
-    """Unique 10-digit numbers starting 9 whose last digit fails the modulus-11 check.
-
-    block (i, k): draw from the i-th of k equal slices of the number space, so chunks of one
-    population never share a number."""
-    i, k = block
-    width = 100_000_000 // k
-    body = 900_000_000 + i * width + rng.choice(width, n, replace=False)
-    digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    check = nhs_check_digit(digits)
-    wrong = (check + rng.integers(1, 10, n)) % 10  # any digit but the right one
-    last = np.where(check == 10, rng.integers(0, 10, n), wrong)
-    return pc.cast(pa.array(body * 10 + last), pa.string())
+    """People span[0]..span[1]-1 get the numbers at those positions of NHS England's reserved
+    test range (valid, never issued); a population larger than that range gets never-issued
+    numbers that fail the check (block: the chunk's slice of them)."""
+    if population <= TEST_RANGE_SIZE:
+        return pa.array(reserved_numbers(np.arange(*span)), pa.string())
+    return pa.array(never_issued_numbers(rng, span[1] - span[0], block=block), pa.string())
 
 
 def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> pa.Array:
@@ -100,16 +80,17 @@ def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> pa.Array:
 
 
 def contacts(
-    rng: np.random.Generator, n: int, *, block: tuple[int, int] = (0, 1)
+    rng: np.random.Generator, *, span: tuple[int, int], population: int, block: tuple[int, int]
 ) -> dict[str, pa.Array]:
-    """Fake identifiers for n people, in person order (block: see fake_nhs_numbers)."""
+    """Fake identifiers for people span[0]..span[1]-1 of `population`, in person order."""
+    n = span[1] - span[0]
     phone_tail = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 1000, n)), pa.string()), 3, "0")
     phone = pc.binary_join_element_wise("01632 960", phone_tail, "")
     number = pc.cast(pa.array(rng.integers(1, 200, n)), pa.string())
     street = pc.binary_join_element_wise(number, _pick(rng, STREETS, n), " ")
     address = pc.binary_join_element_wise(street, "Testtown", ", ")
     return {
-        "nhs_number": fake_nhs_numbers(rng, n, block=block),
+        "nhs_number": nhs_numbers(rng, span=span, population=population, block=block),
         "given_name": _pick(rng, GIVEN, n),
         "family_name": _pick(rng, FAMILY, n),
         "phone": phone,

@@ -53,16 +53,17 @@ def test_an_nhs_number_failing_its_check_digit_is_flagged_per_row_and_the_row_ke
 
 
 def test_the_check_digit_sql_agrees_with_the_nhs_algorithm_on_every_kind_of_number() -> None:
-    """The SQL rule against riskstrat.synth.identity.is_valid_nhs_number on numbers of each
-    kind: valid, one digit wrong, neighbours swapped, check digit 10 (never issued), and the
-    synthetic generator's numbers (invalid on purpose)."""
+    """The SQL rule against riskstrat.registry.nhs_numbers.is_valid on numbers of each kind:
+    valid, one digit wrong, neighbours swapped, check digit 10 (never issued), the synthetic
+    generator's reserved test numbers and its never-issued ones (invalid on purpose)."""
     import duckdb
     import numpy as np
 
+    from riskstrat.registry.nhs_numbers import is_valid as is_valid_nhs_number
+    from riskstrat.registry.nhs_numbers import never_issued_numbers, reserved_numbers
     from riskstrat.registry.validate import nhs_check_digit
-    from riskstrat.synth.identity import fake_nhs_numbers, is_valid_nhs_number
 
-    made = fake_nhs_numbers(np.random.default_rng(7), 50).to_pylist()
+    made = [*never_issued_numbers(np.random.default_rng(7), 50), *reserved_numbers(np.arange(50))]
     numbers = ["9434765919", "4010232137", "9990000018", "9434765918", "9434675919",
                "9000000010", "0000000000", *made]  # fmt: skip
     with duckdb.connect() as con:

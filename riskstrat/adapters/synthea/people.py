@@ -12,14 +12,13 @@ import pandas as pd
 from riskstrat.adapters.synthea.mappings import AdapterRules
 from riskstrat.adapters.synthea.report import TableCounts
 from riskstrat.adapters.synthea.source import SyntheaInputError
+from riskstrat.registry.nhs_numbers import WEIGHTS
 
 ORG_CODE_CLASH = "organizations.csv: column Id: two organisations share the practice code {code}"
 NO_PRACTICE = "no encounter to assign a practice from"
 UNASSIGNED = "no encounter at a primary-care organisation: the export's unassigned practice"
 DEATH_AFTER_EXTRACT = "date_of_death after the extract date: not yet known, set to null"
 BORN_AFTER_EXTRACT = "born after the extract date"
-#: NHS number weights (modulus 11) for the first nine digits.
-NHS_WEIGHTS = np.arange(10, 1, -1)
 
 
 def org_code(ids: pd.Series) -> pd.Series:
@@ -180,7 +179,7 @@ def fake_nhs_numbers(n: int) -> list[str]:
     while total < n:
         block = np.arange(start, start + 12 * (n - total) + 11, dtype=np.int64)
         digits = block[:, None] // 10 ** np.arange(8, -1, -1) % 10
-        good = block[(digits @ NHS_WEIGHTS) % 11 == 1]
+        good = block[(digits @ WEIGHTS) % 11 == 1]
         found.append(good[: n - total])
         total += len(found[-1])
         start = int(block[-1]) + 1
