@@ -322,23 +322,24 @@ def _discharge_followed_up(
 ) -> pd.Series:
     """Per listed row not itself indexed at a discharge, the date of the person's latest
     listing on a discharge list's main section (post-discharge, whose first action is the
-    follow-up call) in the last `relist.weeks` weeks; NaT when there is none or the practice
-    returned an outcome of `relist.discharge_again_after` ('Could not reach') for it or a
-    later listing (the call did not happen). explain_lists gives a discharge listed before
-    that date no second follow-up call (outreach/actions.yaml `once_per_discharge`): in a
-    nurse's month on the demo world 79 of the 238 weekly rows suggesting "Follow-up call after
-    hospital discharge" were about a discharge a post-discharge list had already asked for."""
+    follow-up call) in `history`; NaT when there is none or the practice returned an outcome
+    of `relist.discharge_again_after` ('Could not reach') for it or a later listing (the call
+    did not happen). explain_lists gives a discharge listed before that date no second
+    follow-up call (outreach/actions.yaml `once_per_discharge`): in a nurse's month on the
+    demo world 79 of the 238 weekly rows suggesting "Follow-up call after hospital discharge"
+    were about a discharge a post-discharge list had already asked for.
+
+    No look-back of its own: how long a discharge calls for a follow-up is the action's
+    `recent.within_days` (30), one fact, and the history read back covers it
+    (store_io.load_history). Before, listings older than `relist.weeks` (4 weeks, 28 days)
+    were not looked at, so a discharge 29-30 days before a weekly run, listed 28-29 days
+    before it (a weekly run the day after a bank holiday), was asked for a second call."""
     none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
     if history.empty or rows.empty:
         return none
     day = pd.Timestamp(as_of)
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
-    hist = hist[
-        (hist["as_of"] < day)
-        & (hist["as_of"] >= day - pd.Timedelta(weeks=config.relist.weeks))
-        & (hist["section"] == MAIN)
-        & hist["index_spell_id"].notna()
-    ]
+    hist = hist[(hist["as_of"] < day) & (hist["section"] == MAIN) & hist["index_spell_id"].notna()]
     if hist.empty:
         return none
     latest = hist.groupby("patient_id")["as_of"].max()

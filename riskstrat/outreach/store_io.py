@@ -155,11 +155,20 @@ def load_people(
         con.unregister("people_wanted")
 
 
-def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:
-    """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks."""
+def load_history(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int, days: int | None = None
+) -> pd.DataFrame | None:
+    """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks and
+    at least `days` days (default: how long a discharge calls for its follow-up call,
+    outreach/actions.yaml `once_per_discharge`, so a weekly row sees every post-discharge
+    listing that already asked for it)."""
     if not has_table(con, LISTED_TABLE):
         return None
-    since = as_of - timedelta(weeks=max(weeks, HISTORY_WEEKS_MIN))
+    if days is None:
+        from riskstrat.explain.actions import follow_up_days, load_actions
+
+        days = follow_up_days(load_actions())
+    since = as_of - max(timedelta(weeks=max(weeks, HISTORY_WEEKS_MIN)), timedelta(days=days))
     return con.execute(
         f"""SELECT as_of, pathway, practice_code, patient_id, index_spell_id, risk, section
         FROM {LISTED_TABLE} WHERE as_of < ? AND as_of >= ?""",

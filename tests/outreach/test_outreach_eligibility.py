@@ -531,7 +531,9 @@ def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(c
          "patient_id": ids, "index_spell_id": ["s0", "s1", "s2", "s3"], "risk": 0.4,
          "section": ["main", "main", "reserve", "main"]}
     )  # fmt: skip
-    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)  # too long ago
+    # Older than relist.weeks: still the date (how long a discharge calls for a follow-up
+    # call is the action's own window, which row_actions applies).
+    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)
     outcomes = pd.DataFrame(
         {"patient_id": [ids[1]], "pathway": "post_discharge", "listed_on": [thursday],
          "contacted_on": pd.NaT, "outcome": ["unreachable"]}
@@ -541,4 +543,53 @@ def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(c
     on = sel.lists.set_index("patient_id")["followed_up_on"]
     assert set(ids) <= set(on.index)
     assert on[ids[0]] == thursday
-    assert on.drop(ids[0]).isna().all()
+    assert on[ids[3]] == history.loc[3, "as_of"]
+    assert on.drop([ids[0], ids[3]]).isna().all()
+
+
+def test_a_discharge_followed_up_29_days_ago_gets_no_second_call(config, pathways, tmp_path):
+    """How long a discharge calls for a follow-up call is one number, the action's window
+    (outreach/actions.yaml `recent.within_days`, 30 days). The weekly list looked back only
+    `relist.weeks` (4 weeks, 28 days) for the post-discharge listing that asked for it: a
+    weekly run on the Tuesday after Easter Monday (22/04/2025) asked again for the call after
+    a discharge on Sunday 23/03, 30 days before, that Monday 24/03's post-discharge list (29
+    days before) had asked for. The history read back covers the window, and the listing
+    counts however old it is (row_actions' window decides)."""
+    from riskstrat.explain.actions import (
+        FOLLOWED_UP_DAYS,
+        follow_up_days,
+        load_actions,
+        row_actions,
+    )
+    from riskstrat.outreach.lists import _with_follow_up
+
+    actions = load_actions()
+    window = follow_up_days(actions)
+    assert window == 30 > 7 * config.relist.weeks
+    tuesday = date(2025, 4, 22)
+    listed_on = pd.Timestamp(tuesday) - pd.Timedelta(days=29)  # Monday 24/03/2025
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 40)
+    pid = pop["patient_id"].iloc[0]
+    history = pd.DataFrame(
+        {"as_of": [listed_on], "pathway": "post_discharge", "practice_code": "P1",
+         "patient_id": [pid], "index_spell_id": ["s0"], "risk": 0.4, "section": "main"}
+    )  # fmt: skip
+    # The store's history is read back at least as far as the action's window.
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    record_listed(con, history, as_of=listed_on.date(), pathways=["post_discharge"])
+    assert len(load_history(con, as_of=tuesday, weeks=2)) == 1
+    later = tuesday + pd.Timedelta(days=45).to_pytimedelta()  # beyond the 6 weeks read
+    assert load_history(con, as_of=later, weeks=2).empty
+    assert len(load_history(con, as_of=later, weeks=2, days=window + 45)) == 1
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, history=history, as_of=tuesday)
+    rows = sel.lists[sel.lists["patient_id"] == pid]
+    assert rows["followed_up_on"].tolist() == [listed_on]
+    context = rows[["pathway", "group"]].assign(
+        feature_1="days_since_discharge", feature_2=None, feature_3=None
+    )
+    values = pd.DataFrame({"days_since_discharge": [30.0]}, index=rows.index)
+    got = row_actions(context, actions=actions, values=_with_follow_up(values, rows))
+    assert _with_follow_up(values, rows)[FOLLOWED_UP_DAYS].tolist() == [29.0]
+    assert "Follow-up call after hospital discharge" not in got["actions"].iloc[0]
