@@ -20,7 +20,7 @@ from riskstrat.outreach.engine import (
     Selection,
     run_places,
 )
-from riskstrat.outreach.listfiles import Header
+from riskstrat.outreach.listfiles import NOBODY_LISTED, Header
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
 from riskstrat.registry.validate import UNREADABLE_RULES
 
@@ -291,6 +291,8 @@ def left_out_text(
     said = [f"{counts[r]:,} {reason_text(r, pathway=pathway, config=config)}" for r in ordered]
     reviewed = selection.reviewed.get((practice_code, name), 0)
     if pathway.task.startswith("readmission"):
+        if not reviewed:  # the empty list says it, once (NO_DISCHARGES)
+            return ""
         noun = "discharge" if reviewed == 1 else "discharges"
         head = f"{reviewed:,} {noun} reviewed: {n_listed} listed"
         if not said:  # was "1 discharges reviewed: 1 listed, 0 not."
@@ -301,7 +303,16 @@ def left_out_text(
     return "Left out although they meet the rule: " + "; ".join(said) + "."
 
 
-NOBODY = "Nobody meets this list's criteria this time."
+NOBODY = NOBODY_LISTED
+#: An empty discharge list with no discharge to review. Before, the header said "0 discharges
+#: reviewed: 0 listed." above "Nobody meets this list's criteria this time." (every practice's
+#: post-discharge list on a day after the extract's last discharges).
+#: It says what the data hold, not that nobody was discharged: a discharge the extract does not
+#: hold yet (one the day before the list, after the extract was taken) is unknown to the list.
+NO_DISCHARGES = (
+    "No discharges to follow up: the hospital data received hold no discharge of anyone "
+    "registered at the practice since the last post-discharge list."
+)
 
 
 def empty_text(
@@ -311,12 +322,19 @@ def empty_text(
     practice_code: str,
     counts: LeftOutCounts | None,
     places: int | None = None,
+    pathway: Pathway | None = None,
 ) -> str:
     """What an empty list says instead of rows: true when people met the rule but were left
     out (before, "Nobody meets this list's criteria" stood under "10 beyond this run's
-    places")."""
+    places"); NO_DISCHARGES for a discharge list (`pathway`) that had none to review."""
     if selection is None:
         return NOBODY
+    if (
+        pathway is not None
+        and pathway.task.startswith("readmission")
+        and not selection.reviewed.get((practice_code, name), 0)
+    ):
+        return NO_DISCHARGES
     by_list = left_out_counts(selection) if counts is None else counts
     gone = by_list.get((practice_code, name), {})
     met = sum(n for r, n in gone.items() if r != BELOW_RULE)

@@ -138,6 +138,7 @@ def practice_jobs(
                 "header": header,
                 "empty_text": "" if rows else empty_text(
                     name, selection=selection, practice_code=code, counts=left_out,
+                    pathway=pathway,
                     places=list_places(name, pathway, selection=selection, config=config,
                                        practice_code=code, as_of=as_of,
                                        weekly_capacity=int(capacity.get(code, 0) or 0)),

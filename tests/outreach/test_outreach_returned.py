@@ -84,3 +84,46 @@ def test_one_discharge_reviewed_and_listed_reads_as_english():
     assert said(3, [("below_rule", 2)]) == (
         "3 discharges reviewed: 1 listed, 2 not: 2 below the list's rule."
     )
+
+
+def test_a_day_without_discharges_says_so_once_in_each_format(tmp_path):
+    """A post-discharge day with no discharge to review (every practice's list the day after
+    the demo extract's last discharges): the header said "0 discharges reviewed: 0 listed."
+    above "Nobody meets this list's criteria this time.", and the spreadsheet said only the
+    first. Now one sentence a nurse reads, once in the HTML and once in the XLSX."""
+    from datetime import date
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
+    from riskstrat.outreach.header import NO_DISCHARGES, NOBODY
+    from riskstrat.outreach.listfiles import write_practice
+    from riskstrat.outreach.writers import practice_jobs
+
+    config = load_outreach_config()
+    every = load_pathways(config)
+    pathways = {n: every[n] for n in ("post_discharge", "care_home")}
+    sel = Selection(lists=pd.DataFrame(), left_out=pd.DataFrame(columns=list(LEFT_OUT_COLUMNS)))
+    practices = pd.DataFrame(
+        {"practice_code": ["P1"], "practice_name": ["Practice One"], "weekly_capacity": [14]}
+    )
+    (job,) = practice_jobs(
+        {}, run_dir=tmp_path, pathways=pathways, practices=practices, as_of=date(2025, 12, 30),
+        model_labels={}, selection=sel, config=config,
+    )  # fmt: skip
+    post, care = job.lists
+    header = post.context["header"]
+    assert not any("discharges reviewed" in line for line in header.lines())
+    assert post.context["empty_text"] == NO_DISCHARGES
+    assert care.context["empty_text"] == NOBODY  # a weekly list: as before
+    write_practice(job)
+    html = (tmp_path / "practices" / "P1" / "post_discharge.html").read_text(encoding="utf-8")
+    assert html.count("No discharges to follow up") == 1 and "0 discharges" not in html
+    assert "Nobody meets this list" not in html
+    sheet = load_workbook(tmp_path / "practices" / "P1" / "post_discharge.xlsx")["list"]
+    title = [str(c.value) for c in sheet["A"] if c.value]
+    assert title.count(NO_DISCHARGES) == 1
+    care_sheet = load_workbook(tmp_path / "practices" / "P1" / "care_home.xlsx")["list"]
+    assert NOBODY in [c.value for c in care_sheet["A"]]
