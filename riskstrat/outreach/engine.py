@@ -268,7 +268,7 @@ def _with_earlier_listing(
         return notes
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
     hist = hist[(hist["as_of"] < day) & (hist["as_of"] >= day - pd.Timedelta(weeks=rule.weeks))]
-    hist = hist[hist["patient_id"].isin(set(rows["patient_id"]))]
+    hist = _same_practice(hist, rows)
     if hist.empty:
         return notes
     last = hist.sort_values(["as_of", "pathway"], kind="mergesort")
@@ -340,6 +340,7 @@ def _discharge_followed_up(
     day = pd.Timestamp(as_of)
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
     hist = hist[(hist["as_of"] < day) & (hist["section"] == MAIN) & hist["index_spell_id"].notna()]
+    hist = _same_practice(hist, rows)
     if hist.empty:
         return none
     latest = hist.groupby("patient_id")["as_of"].max()
@@ -433,7 +434,7 @@ def _listed_before(
     hist = hist[hist["as_of"] < day]
     if pathway.cadence == "weekdays":
         hist = hist[hist["pathway"] == name]  # main or reserve: a discharge is on one list only
-        keys = ["patient_id", "index_spell_id"]
+        keys = ["practice_code", "patient_id", "index_spell_id"]
     else:
         weekly = [n for n, p in pathways.items() if p.cadence == "weekly"] or [name]
         since = day - pd.Timedelta(weeks=rule.weeks)
@@ -441,7 +442,7 @@ def _listed_before(
         hist = hist[
             hist["pathway"].isin(weekly) & (hist["as_of"] >= since) & (hist["section"] == MAIN)
         ]
-        keys = ["patient_id"]
+        keys = ["practice_code", "patient_id"]
     if hist.empty:
         return np.zeros(len(pool), dtype=bool)
     last = hist.sort_values("as_of", kind="mergesort").drop_duplicates(keys, keep="last")
@@ -458,6 +459,22 @@ def _listed_before(
         # Not in place: _returned_again's array may be a read-only view (pandas copy-on-write).
         again = again | rose | (event if rule.new_event else False)
     return hit & ~again
+
+
+def _same_practice(hist: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The history rows of `rows`' people at the practice that lists them now. A listing at
+    another practice is not this practice's: a person who registered elsewhere since was left
+    off the new practice's weekly list for 4 weeks ("on a list in the last 4 weeks"), and its
+    Notes told the new practice of a list it never had."""
+    if hist.empty:
+        return hist
+    now = pd.MultiIndex.from_arrays(
+        [rows["patient_id"].astype(str), rows["practice_code"].astype(str)]
+    )
+    then = pd.MultiIndex.from_arrays(
+        [hist["patient_id"].astype(str), hist["practice_code"].astype(str)]
+    )
+    return hist[then.isin(now)]
 
 
 def _returned_again(

@@ -593,3 +593,31 @@ def test_a_discharge_followed_up_29_days_ago_gets_no_second_call(config, pathway
     got = row_actions(context, actions=actions, values=_with_follow_up(values, rows))
     assert _with_follow_up(values, rows)[FOLLOWED_UP_DAYS].tolist() == [29.0]
     assert "Follow-up call after hospital discharge" not in got["actions"].iloc[0]
+
+
+def test_a_person_who_moved_practice_is_new_to_the_new_practice(config, pathways):
+    """A person on practice P1's early-intervention list last week registers at P2 before this
+    week's extract. P2 never had them: they must be on P2's list (not left out as "on a list
+    in the last 4 weeks"), with no "On the Early intervention list of ..." in the Notes, and a
+    post-discharge list P1 was given does not stop P2 being asked for the follow-up call.
+    P1's list no longer has them (the extract's registration decides)."""
+    pop, weekly, last_week, first, main, _ = _last_weeks_lists(config, pathways, n=100)
+    history = _history(first, day=last_week)
+    moved = main[0]
+    thursday = pd.Timestamp(AS_OF) - pd.Timedelta(days=4)
+    history = pd.concat(
+        [history, pd.DataFrame({"as_of": [thursday], "pathway": "post_discharge",
+                                "practice_code": "P1", "patient_id": [moved],
+                                "index_spell_id": ["s9"], "risk": 0.4, "section": "main"})],
+        ignore_index=True,
+    )  # fmt: skip
+    pop.loc[pop["patient_id"] == moved, "practice_code"] = "P2"
+    # (risk as last week's listing: no rise, no new event that would list them again)
+    sel = _select(pop, config, weekly, capacity=20, history=history)
+    rows = sel.lists[sel.lists["patient_id"] == moved]
+    assert rows["practice_code"].tolist() == ["P2"]
+    assert rows["section"].tolist() == ["main"]
+    assert pd.isna(rows["earlier_outcome"].iloc[0])
+    assert pd.isna(rows["followed_up_on"].iloc[0])
+    # Someone who stayed at P1 is still left out there as before.
+    assert not set(main[1:]) & set(sel.lists["patient_id"])
