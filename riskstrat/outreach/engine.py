@@ -639,11 +639,17 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
     free = (places - n_must).clip(lower=0)
     other_rank = (~must).groupby(ordered["practice_code"]).cumsum()
     main = must | (other_rank <= free)
-    reserve = ~main & (other_rank <= free + pathway.reserve)
+    # A reserve backs up main rows: a list without any (no places this run and nobody listed
+    # beyond them) has none either. Before, a practice with no places on a list (weekly
+    # capacity 0; 0 rising-risk places at 1-4 a week; a weekday's 0 post-discharge places)
+    # got a list of reserve names only, under "Reserve (if someone above cannot be reached)"
+    # with nobody above.
+    has_main = main.groupby(ordered["practice_code"]).transform("any")
+    reserve = ~main & (other_rank <= free + pathway.reserve) & has_main
     spare = pd.Series(False, index=ordered.index)
     if pathway.select.min_rise_points is not None:  # explain may take planned-only rises off
         extra = SPARE_FACTOR * (free + pathway.reserve)
-        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra)
+        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra) & has_main
     section = np.where(main, MAIN, np.where(reserve, RESERVE, np.where(spare, SPARE, "")))
     ordered = ordered.assign(section=section, _main=~main)
     ordered = ordered[ordered["section"] != ""]
