@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from riskstrat.outreach.columns import PHONE_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import (
     BELOW_RULE,
@@ -54,6 +55,7 @@ def list_header(
     selection: Selection | None,
     config: OutreachConfig | None,
     left_out: LeftOutCounts | None = None,
+    n_missing_phone: int = 0,
 ) -> Header:
     """left_out: left_out_counts(selection), when the caller writes many lists of one selection
     (counted once, not filtered per list)."""
@@ -83,18 +85,30 @@ def list_header(
             counts=left_out,
         ),
         repeats=repeats_text(pathway, config=config),
-        missing_contacts=(
-            f"{n_missing_contacts} listed {_people(n_missing_contacts)} no contact details in "
-            "the extract: shown as 'contact details missing'; look them up in the clinical "
-            "system."
-            if n_missing_contacts
-            else ""
-        ),
+        missing_contacts=missing_text(contacts=n_missing_contacts, phone=n_missing_phone),
         confidential=CONFIDENTIAL.format(practice=practice_name),
         returned=returned_text(
             selection.feedback_rejects.get(practice_code, []) if selection else []
         ),
     )
+
+
+def missing_text(*, contacts: int, phone: int) -> str:
+    """How many listed people have no contact details, and how many have contacts but no phone
+    number (shown as PHONE_MISSING: before, a blank Phone cell said nothing), in the
+    extract; "" when none."""
+    said = []
+    if contacts:
+        said.append(
+            f"{contacts} listed {_people(contacts)} no contact details in the extract: shown as "
+            "'contact details missing'; look them up in the clinical system."
+        )
+    if phone:
+        said.append(
+            f"{phone} listed {_people(phone)} no phone number in the extract: shown as "
+            f"'{PHONE_MISSING}'; look {'it' if phone == 1 else 'them'} up in the clinical system."
+        )
+    return " ".join(said)
 
 
 #: How many unusable returned rows a header names one by one (the rest are counted).

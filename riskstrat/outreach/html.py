@@ -135,7 +135,9 @@ def _cell(column: ListColumn, record: dict[str, object], notes: dict[str, tuple[
     if column.name == "actions":
         return Cell(_action_lines(record, notes), "actions")
     value = record.get(column.name)
-    missing = column.name == "name" and bool(record.get("contacts_missing"))
+    missing = (column.name == "name" and bool(record.get("contacts_missing"))) or (
+        column.name == "phone" and bool(record.get("phone_missing"))
+    )
     text = _text(column, value)
     if column.name == "name" and record.get("section") == RESERVE_SECTION:
         # Every reserve row says so under its name (the widest short cell: no column grows):
