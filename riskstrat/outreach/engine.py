@@ -81,6 +81,9 @@ class Selection:
     feedback_rejects: dict[str, list[tuple]] = field(default_factory=dict)
     #: (practice_code, pathway) -> the main-list places this run (what the header says).
     places: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The date of the extract the lists come from (None: not known); the header says what
+    #: happened after it is not known to the list.
+    extract_date: date | None = None
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:

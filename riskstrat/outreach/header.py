@@ -87,10 +87,23 @@ def list_header(
         repeats=repeats_text(pathway, config=config),
         missing_contacts=missing_text(contacts=n_missing_contacts, phone=n_missing_phone),
         confidential=CONFIDENTIAL.format(practice=practice_name),
+        data=data_text(selection.extract_date if selection else None),
         returned=returned_text(
             selection.feedback_rejects.get(practice_code, []) if selection else []
         ),
     )
+
+
+#: What a list cannot know (the extract's date): a person who died, moved away or was admitted
+#: after it is still listed. Before, nothing on the list said how old its data were.
+DATA_TEXT = (
+    "From the extract of {extract:%d/%m/%Y}: a death, move or hospital admission since then is "
+    "not known to this list; check the clinical record before contacting anyone."
+)
+
+
+def data_text(extract: date | None) -> str:
+    return DATA_TEXT.format(extract=extract) if extract else ""
 
 
 def missing_text(*, contacts: int, phone: int) -> str:

@@ -51,9 +51,12 @@ class Header:
     confidential: str
     #: "" or which rows of the practice's returned sheets could not be used, and why
     returned: str = ""
+    #: "" or which extract the list comes from, and what it cannot know (a death since)
+    data: str = ""
 
     def lines(self) -> list[str]:
-        lines = (self.rule, self.left_out, self.repeats, self.missing_contacts, self.returned)
+        lines = (self.rule, self.left_out, self.repeats, self.missing_contacts, self.data,
+                 self.returned)  # fmt: skip
         return [t for t in lines if t]
 
 

@@ -127,3 +127,51 @@ def test_a_day_without_discharges_says_so_once_in_each_format(tmp_path):
     assert title.count(NO_DISCHARGES) == 1
     care_sheet = load_workbook(tmp_path / "practices" / "P1" / "care_home.xlsx")["list"]
     assert NOBODY in [c.value for c in care_sheet["A"]]
+
+
+def test_the_header_says_which_extract_the_list_comes_from_and_what_it_cannot_know(tmp_path):
+    """A person who died (or moved, or was admitted) after the extract was taken is still on
+    the list a nurse reads days later: the list cannot know. Nothing on it said how old its
+    data were; now every list names its extract and says to check the clinical record."""
+    from datetime import date
+
+    import duckdb
+    import pandas as pd
+
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
+    from riskstrat.outreach.listfiles import write_practice
+    from riskstrat.outreach.store_io import load_extract_date
+    from riskstrat.outreach.writers import practice_jobs
+    from riskstrat.registry.store import EXTRACTS, EXTRACTS_DDL
+
+    con = duckdb.connect()
+    assert load_extract_date(con) is None
+    con.execute(EXTRACTS_DDL)
+    con.execute(
+        f"INSERT INTO {EXTRACTS} (extract_date, content_hash, ingested_at) VALUES "
+        "(DATE '2026-01-04', 'a', TIMESTAMP '2026-01-04 20:00'), "
+        "(DATE '2025-12-28', 'b', TIMESTAMP '2026-01-05 06:00')"  # replaced by an older one
+    )
+    assert load_extract_date(con) == date(2025, 12, 28)
+    config = load_outreach_config()
+    pathways = {"early_intervention": load_pathways(config)["early_intervention"]}
+    sel = Selection(lists=pd.DataFrame(), left_out=pd.DataFrame(columns=list(LEFT_OUT_COLUMNS)),
+                    extract_date=date(2025, 12, 28))  # fmt: skip
+    practices = pd.DataFrame(
+        {"practice_code": ["P1"], "practice_name": ["Practice One"], "weekly_capacity": [14]}
+    )
+    (job,) = practice_jobs(
+        {}, run_dir=tmp_path, pathways=pathways, practices=practices, as_of=date(2025, 12, 30),
+        model_labels={}, selection=sel, config=config,
+    )  # fmt: skip
+    said = (
+        "From the extract of 28/12/2025: a death, move or hospital admission since then is not "
+        "known to this list; check the clinical record before contacting anyone."
+    )
+    assert said in job.lists[0].context["header"].lines()
+    write_practice(job)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "practices" / "P1" / "early_intervention.xlsx")["list"]
+    assert said in [c.value for c in sheet["A"]]
