@@ -396,7 +396,7 @@ def _left_out_reasons(
     mark(pool["opted_out"], OPTED_OUT)
     mark(pool["in_hospital"], IN_HOSPITAL)
     weeks = config.feedback_exclusions.weeks_for(pathway)
-    closed = closing_outcomes(outcomes, as_of=as_of, weeks=weeks)
+    closed = closing_outcomes(_still_true(outcomes, pool), as_of=as_of, weeks=weeks)
     by_outcome = pool["patient_id"].map(closed)
     for outcome in closed.unique():
         mark(by_outcome == outcome, FEEDBACK_PREFIX + str(outcome))
@@ -407,6 +407,27 @@ def _left_out_reasons(
     )  # fmt: skip
     mark(pool["patient_id"].isin(taken), EARLIER_LIST)
     return reason
+
+
+#: Returned outcomes that hold only at the practice that returned them: 'Moved away' left
+#: the person off every list for 26 weeks, so the practice they moved to never had them.
+PRACTICE_BOUND = ("moved_away",)
+
+
+def _still_true(outcomes: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """`outcomes` without those of PRACTICE_BOUND returned by a practice the person is no
+    longer registered at (`listed_practice`, the listing's practice; kept when unknown)."""
+    if outcomes.empty or "listed_practice" not in outcomes:
+        return outcomes
+    bound = outcomes["outcome"].isin(PRACTICE_BOUND) & outcomes["listed_practice"].notna()
+    if not bound.any():
+        return outcomes
+    now = pool.drop_duplicates("patient_id").set_index("patient_id")["practice_code"]
+    current = outcomes["patient_id"].map(now)
+    moved = (
+        bound & current.notna() & (current.astype(str) != outcomes["listed_practice"].astype(str))
+    )
+    return outcomes[~moved]
 
 
 def _listed_before(

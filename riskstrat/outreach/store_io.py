@@ -222,11 +222,23 @@ def record_listed(
 
 
 def load_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
-    """Feedback recorded up to as_of (empty when the optional table is absent)."""
+    """Feedback recorded up to as_of (empty when the optional table is absent), with
+    `listed_practice`: the practice whose list the outcome was returned for (the listing
+    history's; NULL when that listing is not recorded), for outcomes that hold at that
+    practice only (engine.PRACTICE_BOUND: 'Moved away')."""
     if not has_table(con, "outreach_outcomes"):
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in OUTCOME_COLUMNS})
-    cols = ", ".join(OUTCOME_COLUMNS)
-    return con.execute(f"SELECT {cols} FROM outreach_outcomes WHERE listed_on <= ?", [as_of]).df()
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in OUTCOME_COLUMNS})
+        return frame.assign(listed_practice=pd.Series(dtype="object"))
+    cols = ", ".join(f"o.{c}" for c in OUTCOME_COLUMNS)
+    if not has_table(con, LISTED_TABLE):
+        sql = f"SELECT {cols}, NULL::VARCHAR AS listed_practice FROM outreach_outcomes AS o"
+    else:
+        sql = f"""SELECT {cols}, l.practice_code AS listed_practice
+        FROM outreach_outcomes AS o
+        LEFT JOIN (SELECT as_of, pathway, patient_id, any_value(practice_code) AS practice_code
+                   FROM {LISTED_TABLE} GROUP BY ALL) AS l
+          ON l.patient_id = o.patient_id AND l.pathway = o.pathway AND l.as_of = o.listed_on"""
+    return con.execute(f"{sql} WHERE o.listed_on <= ?", [as_of]).df()
 
 
 def load_feedback_rejects(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

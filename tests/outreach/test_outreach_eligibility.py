@@ -21,7 +21,13 @@ from riskstrat.outreach.engine import (
     select_lists,
 )
 from riskstrat.outreach.header import list_header
-from riskstrat.outreach.store_io import PEOPLE_SQL, load_history, load_people, record_listed
+from riskstrat.outreach.store_io import (
+    PEOPLE_SQL,
+    load_history,
+    load_outcomes,
+    load_people,
+    record_listed,
+)
 from riskstrat.registry.contract import TABLES, ddl
 
 
@@ -621,3 +627,39 @@ def test_a_person_who_moved_practice_is_new_to_the_new_practice(config, pathways
     assert pd.isna(rows["followed_up_on"].iloc[0])
     # Someone who stayed at P1 is still left out there as before.
     assert not set(main[1:]) & set(sel.lists["patient_id"])
+
+
+def test_moved_away_holds_only_at_the_practice_that_returned_it(config, pathways):
+    """P1 returned 'Moved away' for two people it listed; one has since registered at P2. That
+    outcome left them off every list for 26 weeks, so P2 never had them. Now it holds at P1
+    only (the listing's practice, `listed_practice` from the listing history); one whose
+    listing is not recorded is left out as before."""
+    pop = people(30, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 30)
+    ids = pop["patient_id"].iloc[:3].tolist()
+    pop.loc[pop["patient_id"] == ids[0], "practice_code"] = "P2"
+    listed = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=2)
+    outcomes = pd.DataFrame(
+        {"patient_id": ids, "pathway": "early_intervention", "listed_on": listed,
+         "contacted_on": pd.NaT, "outcome": "moved_away", "listed_practice": ["P1", "P1", None]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, outcomes=outcomes)
+    now = sel.lists.set_index("patient_id")["practice_code"]
+    assert now.get(ids[0]) == "P2"
+    assert ids[1] not in now.index and ids[2] not in now.index
+    # The store gives each outcome the practice of the listing it was returned for.
+    con = duckdb.connect()
+    con.execute(ddl(TABLES["outreach_outcomes"]))
+    con.execute(
+        "INSERT INTO outreach_outcomes (patient_id, pathway, listed_on, outcome) VALUES "
+        "(?, 'early_intervention', ?, 'moved_away'), (?, 'early_intervention', ?, 'moved_away')",
+        [ids[0], listed.date(), ids[2], listed.date()],
+    )
+    history = pd.DataFrame(
+        {"as_of": [listed], "pathway": "early_intervention", "practice_code": "P1",
+         "patient_id": [ids[0]], "index_spell_id": [None], "risk": 0.4, "section": "main"}
+    )  # fmt: skip
+    record_listed(con, history, as_of=listed.date(), pathways=["early_intervention"])
+    got = load_outcomes(con, as_of=AS_OF).set_index("patient_id")["listed_practice"]
+    assert got[ids[0]] == "P1" and pd.isna(got[ids[2]])
