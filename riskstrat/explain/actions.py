@@ -145,6 +145,17 @@ def load_actions(path: Path | str | None = None) -> Actions:
     return load_yaml(Path(path) if path else project_root() / ACTIONS_FILE, Actions)
 
 
+def follow_up_days(actions: Actions) -> int:
+    """How many days after a discharge its follow-up action is still suggested: the longest
+    `recent.within_days` of the `once_per_discharge` rules (0: none). The one number for how
+    far back a post-discharge listing that asked for it counts (outreach.engine's
+    `followed_up_on` looks at every listing it is given; the history read covers this)."""
+    return max(
+        (r.recent.within_days for r in actions.rules if r.once_per_discharge and r.recent),
+        default=0,
+    )
+
+
 def suggest_actions(reasons: pd.DataFrame, *, actions: Actions, k: int = 3) -> pd.Series:
     """'; '-joined driver actions for each row's reason features (feature_1..k), de-duplicated,
     in reason order; the default action when no reason maps to one. (No list context: the

@@ -50,6 +50,13 @@ from riskstrat.explain.wording import recent_days as configured_recent_days
 
 MISALIGNED = "change reasons: this week's and last week's frames must have the same rows ({detail})"
 NEW, WAS = "New: ", " (was {value})"
+#: An emergency admission and the A&E visit it came through, both new since last week: one
+#: reason, the admission's, said "Emergency admission (via A&E) 3 days ago ..." (VIA_AE after
+#: the admission's words), with both rises. "Came through": the A&E arrival on the admission's
+#: day or up to AE_BEFORE_ADMISSION_DAYS before it (an evening arrival admitted after midnight).
+ADMISSION_DAYS, AE_DAYS = "days_since_emerg_adm", "days_since_ae"
+VIA_AE = " (via A&E)"
+AE_BEFORE_ADMISSION_DAYS = 1
 #: The concept counting nights in hospital: its rise since last week is the nights of the stay
 #: that ended with a discharge since then, said with that discharge (one stay, one reason).
 STAY_NIGHTS = "nights_in_hospital"
@@ -187,6 +194,10 @@ def change_reasons(
     concept_delta = _join_stay_nights(
         concept_delta, moved, partner, pairs, features=features, texts=texts, names=names
     )
+    concept_delta, via_ae = _join_via_ae(
+        concept_delta, vals, moved, speaker, has_speaker, partner, features=features,
+        texts=texts, names=names,
+    )  # fmt: skip
     # each concept's own effect in points: risk now - risk with its change undone ...
     undone = np.column_stack(
         [risk_of_logit(logit_now - concept_delta[:, c]) for c in range(len(names))]
@@ -223,6 +234,7 @@ def change_reasons(
                 shown=float(shown[i]) if ok else np.nan,
                 recent=recent,
                 partner=partner,
+                via_ae=via_ae,
             )
             for key, value in fields.items():
                 out[f"{key}_{i + 1}"].append(value)
@@ -317,8 +329,45 @@ def _join_stay_nights(
     return out
 
 
+def _join_via_ae(concept_delta, vals, moved, speaker, has_speaker, partner, *, features,
+                 texts, names) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """One emergency, one reason: where the emergency admission is new since last week (said
+    by its concept, alone or with its discharge) and the A&E visit is new too, on the
+    admission's day or the day before, the A&E concept's rise joins the reason that says the
+    admission, and that reason says "(via A&E)". Before, the demo's rising-risk lists said
+    "New: emergency admission yesterday, discharged the same day" and "New: A&E visit
+    yesterday" as two reasons (2 of 20 rows), the second with an action of its own.
+    Returns the deltas and, rows x concepts, where VIA_AE is said."""
+    via = np.zeros(concept_delta.shape, dtype=bool)
+    if ADMISSION_DAYS not in features or AE_DAYS not in features:
+        return concept_delta, via
+    adm, ae = features.index(ADMISSION_DAYS), features.index(AE_DAYS)
+    c_adm, c_ae = (names.index(texts[features[j]].concept_name) for j in (adm, ae))
+    if c_adm == c_ae:
+        return concept_delta, via
+    out = concept_delta.copy()
+    gap = vals[:, ae] - vals[:, adm]  # NaN when either never happened
+    came_through = moved[:, adm] & moved[:, ae] & (gap >= 0) & (gap <= AE_BEFORE_ADMISSION_DAYS)
+    # The concept that says the admission: its own (speaking, or joined with its discharge),
+    # or the discharge's when the discharge speaks for the stay.
+    says = ((speaker == adm) & has_speaker & (out > 0)) | (partner == adm)
+    for r in np.flatnonzero(came_through & (out[:, c_ae] > 0) & says.any(axis=1)):
+        c = int(np.flatnonzero(says[r])[0])
+        out[r, c] += out[r, c_ae]
+        out[r, c_ae] = 0.0
+        via[r, c] = True
+    return out, via
+
+
+def _via_ae(text: str, spec: FeatureText) -> str:
+    """`text` (a reason saying the emergency admission) with VIA_AE after the admission's own
+    words ("Emergency admission (via A&E) 3 days ago, discharged the same day")."""
+    words = spec.reason.split("{", 1)[0].rstrip()
+    return text.replace(words, words + VIA_AE, 1) if words else text
+
+
 def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, concept_delta,
-         points, shown, recent, partner) -> dict[str, object]:  # fmt: skip
+         points, shown, recent, partner, via_ae) -> dict[str, object]:  # fmt: skip
     if not ok:
         return dict(reason=None, feature=None, contribution=np.nan, modifiable=False,
                     concept=None, recent=None, rise_points=np.nan)  # fmt: skip
@@ -330,6 +379,8 @@ def _one(r: int, c: int, ok: bool, *, features, texts, speaker, vals, prev, conc
     if other >= 0:
         text = said_as_pair(j, other, vals[r], features, texts)
         new = new or _is_new(texts[features[other]], vals[r, other], prev[r, other])
+    if via_ae[r, c] and ADMISSION_DAYS in features:
+        text = _via_ae(text, texts[ADMISSION_DAYS])
     if new:
         text = NEW + lower_first(text)
     elif now != then and spec.when is None:

@@ -28,6 +28,10 @@ FEEDBACK_FILE_COLUMNS = (FEEDBACK_PRACTICE_COLUMN, *FEEDBACK_COLUMNS)
 #: Shown in the name cell (every format) when the extract has no contacts row for a listed
 #: person: they stay listed (high risk does not go away with a data gap), visibly.
 CONTACTS_MISSING = "contact details missing - look up in the clinical system"
+#: Shown in the Phone cell (every format) when the extract has the person's contacts but no
+#: phone number: a blank cell on a list for calling read as a printing fault, and nothing said
+#: the number was missing (the header counts them).
+PHONE_MISSING = "not recorded"
 FB = FEEDBACK_HEADINGS
 
 COLUMNS: tuple[ListColumn, ...] = (

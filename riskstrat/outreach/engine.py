@@ -81,6 +81,9 @@ class Selection:
     feedback_rejects: dict[str, list[tuple]] = field(default_factory=dict)
     #: (practice_code, pathway) -> the main-list places this run (what the header says).
     places: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The date of the extract the lists come from (None: not known); the header says what
+    #: happened after it is not known to the list.
+    extract_date: date | None = None
 
 
 def build_lists(scores: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
@@ -268,7 +271,7 @@ def _with_earlier_listing(
         return notes
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
     hist = hist[(hist["as_of"] < day) & (hist["as_of"] >= day - pd.Timedelta(weeks=rule.weeks))]
-    hist = hist[hist["patient_id"].isin(set(rows["patient_id"]))]
+    hist = _same_practice(hist, rows)
     if hist.empty:
         return notes
     last = hist.sort_values(["as_of", "pathway"], kind="mergesort")
@@ -322,23 +325,25 @@ def _discharge_followed_up(
 ) -> pd.Series:
     """Per listed row not itself indexed at a discharge, the date of the person's latest
     listing on a discharge list's main section (post-discharge, whose first action is the
-    follow-up call) in the last `relist.weeks` weeks; NaT when there is none or the practice
-    returned an outcome of `relist.discharge_again_after` ('Could not reach') for it or a
-    later listing (the call did not happen). explain_lists gives a discharge listed before
-    that date no second follow-up call (outreach/actions.yaml `once_per_discharge`): in a
-    nurse's month on the demo world 79 of the 238 weekly rows suggesting "Follow-up call after
-    hospital discharge" were about a discharge a post-discharge list had already asked for."""
+    follow-up call) in `history`; NaT when there is none or the practice returned an outcome
+    of `relist.discharge_again_after` ('Could not reach') for it or a later listing (the call
+    did not happen). explain_lists gives a discharge listed before that date no second
+    follow-up call (outreach/actions.yaml `once_per_discharge`): in a nurse's month on the
+    demo world 79 of the 238 weekly rows suggesting "Follow-up call after hospital discharge"
+    were about a discharge a post-discharge list had already asked for.
+
+    No look-back of its own: how long a discharge calls for a follow-up is the action's
+    `recent.within_days` (30), one fact, and the history read back covers it
+    (store_io.load_history). Before, listings older than `relist.weeks` (4 weeks, 28 days)
+    were not looked at, so a discharge 29-30 days before a weekly run, listed 28-29 days
+    before it (a weekly run the day after a bank holiday), was asked for a second call."""
     none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
     if history.empty or rows.empty:
         return none
     day = pd.Timestamp(as_of)
     hist = history.assign(as_of=pd.to_datetime(history["as_of"]))
-    hist = hist[
-        (hist["as_of"] < day)
-        & (hist["as_of"] >= day - pd.Timedelta(weeks=config.relist.weeks))
-        & (hist["section"] == MAIN)
-        & hist["index_spell_id"].notna()
-    ]
+    hist = hist[(hist["as_of"] < day) & (hist["section"] == MAIN) & hist["index_spell_id"].notna()]
+    hist = _same_practice(hist, rows)
     if hist.empty:
         return none
     latest = hist.groupby("patient_id")["as_of"].max()
@@ -391,7 +396,7 @@ def _left_out_reasons(
     mark(pool["opted_out"], OPTED_OUT)
     mark(pool["in_hospital"], IN_HOSPITAL)
     weeks = config.feedback_exclusions.weeks_for(pathway)
-    closed = closing_outcomes(outcomes, as_of=as_of, weeks=weeks)
+    closed = closing_outcomes(_still_true(outcomes, pool), as_of=as_of, weeks=weeks)
     by_outcome = pool["patient_id"].map(closed)
     for outcome in closed.unique():
         mark(by_outcome == outcome, FEEDBACK_PREFIX + str(outcome))
@@ -402,6 +407,27 @@ def _left_out_reasons(
     )  # fmt: skip
     mark(pool["patient_id"].isin(taken), EARLIER_LIST)
     return reason
+
+
+#: Returned outcomes that hold only at the practice that returned them: 'Moved away' left
+#: the person off every list for 26 weeks, so the practice they moved to never had them.
+PRACTICE_BOUND = ("moved_away",)
+
+
+def _still_true(outcomes: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """`outcomes` without those of PRACTICE_BOUND returned by a practice the person is no
+    longer registered at (`listed_practice`, the listing's practice; kept when unknown)."""
+    if outcomes.empty or "listed_practice" not in outcomes:
+        return outcomes
+    bound = outcomes["outcome"].isin(PRACTICE_BOUND) & outcomes["listed_practice"].notna()
+    if not bound.any():
+        return outcomes
+    now = pool.drop_duplicates("patient_id").set_index("patient_id")["practice_code"]
+    current = outcomes["patient_id"].map(now)
+    moved = (
+        bound & current.notna() & (current.astype(str) != outcomes["listed_practice"].astype(str))
+    )
+    return outcomes[~moved]
 
 
 def _listed_before(
@@ -432,7 +458,7 @@ def _listed_before(
     hist = hist[hist["as_of"] < day]
     if pathway.cadence == "weekdays":
         hist = hist[hist["pathway"] == name]  # main or reserve: a discharge is on one list only
-        keys = ["patient_id", "index_spell_id"]
+        keys = ["practice_code", "patient_id", "index_spell_id"]
     else:
         weekly = [n for n, p in pathways.items() if p.cadence == "weekly"] or [name]
         since = day - pd.Timedelta(weeks=rule.weeks)
@@ -440,7 +466,7 @@ def _listed_before(
         hist = hist[
             hist["pathway"].isin(weekly) & (hist["as_of"] >= since) & (hist["section"] == MAIN)
         ]
-        keys = ["patient_id"]
+        keys = ["practice_code", "patient_id"]
     if hist.empty:
         return np.zeros(len(pool), dtype=bool)
     last = hist.sort_values("as_of", kind="mergesort").drop_duplicates(keys, keep="last")
@@ -457,6 +483,22 @@ def _listed_before(
         # Not in place: _returned_again's array may be a read-only view (pandas copy-on-write).
         again = again | rose | (event if rule.new_event else False)
     return hit & ~again
+
+
+def _same_practice(hist: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The history rows of `rows`' people at the practice that lists them now. A listing at
+    another practice is not this practice's: a person who registered elsewhere since was left
+    off the new practice's weekly list for 4 weeks ("on a list in the last 4 weeks"), and its
+    Notes told the new practice of a list it never had."""
+    if hist.empty:
+        return hist
+    now = pd.MultiIndex.from_arrays(
+        [rows["patient_id"].astype(str), rows["practice_code"].astype(str)]
+    )
+    then = pd.MultiIndex.from_arrays(
+        [hist["patient_id"].astype(str), hist["practice_code"].astype(str)]
+    )
+    return hist[then.isin(now)]
 
 
 def _returned_again(
@@ -621,11 +663,17 @@ def _cut(cands: pd.DataFrame, pathway: Pathway, *, places: pd.Series) -> pd.Data
     free = (places - n_must).clip(lower=0)
     other_rank = (~must).groupby(ordered["practice_code"]).cumsum()
     main = must | (other_rank <= free)
-    reserve = ~main & (other_rank <= free + pathway.reserve)
+    # A reserve backs up main rows: a list without any (no places this run and nobody listed
+    # beyond them) has none either. Before, a practice with no places on a list (weekly
+    # capacity 0; 0 rising-risk places at 1-4 a week; a weekday's 0 post-discharge places)
+    # got a list of reserve names only, under "Reserve (if someone above cannot be reached)"
+    # with nobody above.
+    has_main = main.groupby(ordered["practice_code"]).transform("any")
+    reserve = ~main & (other_rank <= free + pathway.reserve) & has_main
     spare = pd.Series(False, index=ordered.index)
     if pathway.select.min_rise_points is not None:  # explain may take planned-only rises off
         extra = SPARE_FACTOR * (free + pathway.reserve)
-        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra)
+        spare = ~main & ~reserve & (other_rank <= free + pathway.reserve + extra) & has_main
     section = np.where(main, MAIN, np.where(reserve, RESERVE, np.where(spare, SPARE, "")))
     ordered = ordered.assign(section=section, _main=~main)
     ordered = ordered[ordered["section"] != ""]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from riskstrat.outreach.columns import PHONE_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import (
     BELOW_RULE,
@@ -20,7 +21,7 @@ from riskstrat.outreach.engine import (
     Selection,
     run_places,
 )
-from riskstrat.outreach.listfiles import Header
+from riskstrat.outreach.listfiles import NOBODY_LISTED, Header
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, OUTCOME_LABELS
 from riskstrat.registry.validate import UNREADABLE_RULES
 
@@ -54,6 +55,7 @@ def list_header(
     selection: Selection | None,
     config: OutreachConfig | None,
     left_out: LeftOutCounts | None = None,
+    n_missing_phone: int = 0,
 ) -> Header:
     """left_out: left_out_counts(selection), when the caller writes many lists of one selection
     (counted once, not filtered per list)."""
@@ -83,18 +85,43 @@ def list_header(
             counts=left_out,
         ),
         repeats=repeats_text(pathway, config=config),
-        missing_contacts=(
-            f"{n_missing_contacts} listed {_people(n_missing_contacts)} no contact details in "
-            "the extract: shown as 'contact details missing'; look them up in the clinical "
-            "system."
-            if n_missing_contacts
-            else ""
-        ),
+        missing_contacts=missing_text(contacts=n_missing_contacts, phone=n_missing_phone),
         confidential=CONFIDENTIAL.format(practice=practice_name),
+        data=data_text(selection.extract_date if selection else None),
         returned=returned_text(
             selection.feedback_rejects.get(practice_code, []) if selection else []
         ),
     )
+
+
+#: What a list cannot know (the extract's date): a person who died, moved away or was admitted
+#: after it is still listed. Before, nothing on the list said how old its data were.
+DATA_TEXT = (
+    "From the extract of {extract:%d/%m/%Y}: a death, move or hospital admission since then is "
+    "not known to this list; check the clinical record before contacting anyone."
+)
+
+
+def data_text(extract: date | None) -> str:
+    return DATA_TEXT.format(extract=extract) if extract else ""
+
+
+def missing_text(*, contacts: int, phone: int) -> str:
+    """How many listed people have no contact details, and how many have contacts but no phone
+    number (shown as PHONE_MISSING: before, a blank Phone cell said nothing), in the
+    extract; "" when none."""
+    said = []
+    if contacts:
+        said.append(
+            f"{contacts} listed {_people(contacts)} no contact details in the extract: shown as "
+            "'contact details missing'; look them up in the clinical system."
+        )
+    if phone:
+        said.append(
+            f"{phone} listed {_people(phone)} no phone number in the extract: shown as "
+            f"'{PHONE_MISSING}'; look {'it' if phone == 1 else 'them'} up in the clinical system."
+        )
+    return " ".join(said)
 
 
 #: How many unusable returned rows a header names one by one (the rest are counted).
@@ -291,6 +318,8 @@ def left_out_text(
     said = [f"{counts[r]:,} {reason_text(r, pathway=pathway, config=config)}" for r in ordered]
     reviewed = selection.reviewed.get((practice_code, name), 0)
     if pathway.task.startswith("readmission"):
+        if not reviewed:  # the empty list says it, once (NO_DISCHARGES)
+            return ""
         noun = "discharge" if reviewed == 1 else "discharges"
         head = f"{reviewed:,} {noun} reviewed: {n_listed} listed"
         if not said:  # was "1 discharges reviewed: 1 listed, 0 not."
@@ -301,7 +330,16 @@ def left_out_text(
     return "Left out although they meet the rule: " + "; ".join(said) + "."
 
 
-NOBODY = "Nobody meets this list's criteria this time."
+NOBODY = NOBODY_LISTED
+#: An empty discharge list with no discharge to review. Before, the header said "0 discharges
+#: reviewed: 0 listed." above "Nobody meets this list's criteria this time." (every practice's
+#: post-discharge list on a day after the extract's last discharges).
+#: It says what the data hold, not that nobody was discharged: a discharge the extract does not
+#: hold yet (one the day before the list, after the extract was taken) is unknown to the list.
+NO_DISCHARGES = (
+    "No discharges to follow up: the hospital data received hold no discharge of anyone "
+    "registered at the practice since the last post-discharge list."
+)
 
 
 def empty_text(
@@ -311,12 +349,19 @@ def empty_text(
     practice_code: str,
     counts: LeftOutCounts | None,
     places: int | None = None,
+    pathway: Pathway | None = None,
 ) -> str:
     """What an empty list says instead of rows: true when people met the rule but were left
     out (before, "Nobody meets this list's criteria" stood under "10 beyond this run's
-    places")."""
+    places"); NO_DISCHARGES for a discharge list (`pathway`) that had none to review."""
     if selection is None:
         return NOBODY
+    if (
+        pathway is not None
+        and pathway.task.startswith("readmission")
+        and not selection.reviewed.get((practice_code, name), 0)
+    ):
+        return NO_DISCHARGES
     by_list = left_out_counts(selection) if counts is None else counts
     gone = by_list.get((practice_code, name), {})
     met = sum(n for r, n in gone.items() if r != BELOW_RULE)

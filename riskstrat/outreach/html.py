@@ -29,6 +29,12 @@ REASONS_HEADING = "Reasons"
 RESERVE_SECTION = "reserve"
 #: Under a reserve row's name in the printed list (the List column is not printed).
 RESERVE_MARK = "(reserve)"
+#: A word longer than this (no space or hyphen to wrap at) is broken inside its cell (CSS class
+#: LONG_WORD): Chromium widens a table to its longest word, so a 160-letter name (a data fault)
+#: pushed the printed Outcome, Notes and Patient ID columns off every page. 60 keeps the
+#: longest real words whole (Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch, 58).
+LONG_WORD_CHARS = 60
+LONG_WORD = "long-word"
 
 
 # What the template reads: named tuples, whose attributes Jinja finds at the first try (on a
@@ -129,15 +135,21 @@ def _cell(column: ListColumn, record: dict[str, object], notes: dict[str, tuple[
     if column.name == "actions":
         return Cell(_action_lines(record, notes), "actions")
     value = record.get(column.name)
-    missing = column.name == "name" and bool(record.get("contacts_missing"))
+    missing = (column.name == "name" and bool(record.get("contacts_missing"))) or (
+        column.name == "phone" and bool(record.get("phone_missing"))
+    )
     text = _text(column, value)
     if column.name == "name" and record.get("section") == RESERVE_SECTION:
         # Every reserve row says so under its name (the widest short cell: no column grows):
         # the "Reserve" line above the first one is on one printed page only, and the rows
         # after it (greyed, which a black-and-white printer loses) read as more names to call.
         lines = [Line(text)] if text else []
-        return Cell([*lines, Line(RESERVE_MARK)], "missing" if missing else _css(column))
-    return Cell([Line(text)] if text else [], "missing" if missing else _css(column))
+        return Cell([*lines, Line(RESERVE_MARK)], "missing" if missing else _css(column, text))
+    return Cell([Line(text)] if text else [], "missing" if missing else _css(column, text))
+
+
+def _long_word(text: str) -> bool:
+    return any(len(w) > LONG_WORD_CHARS for w in text.replace("-", " ").split())
 
 
 def _action_lines(record: dict[str, object], notes: dict[str, tuple[int, str]]) -> list[Line]:
@@ -170,7 +182,9 @@ def _text(column: ListColumn, value: object) -> str:
     return str(value)
 
 
-def _css(column: ListColumn) -> str:
+def _css(column: ListColumn, text: str = "") -> str:
+    if column.kind == "text" and _long_word(text):
+        return LONG_WORD
     if column.kind in ("percent", "points", "int"):
         return "num"
     if column.name in ("outcome", "notes"):

@@ -30,6 +30,8 @@ from riskstrat.registry.contract import FEEDBACK_PRACTICE_COLUMN
 
 Record = dict[str, object]
 FEEDBACK_FILE = "feedback.csv"
+#: What an empty list says when nothing better is known (outreach/header.py NOBODY).
+NOBODY_LISTED = "Nobody meets this list's criteria this time."
 MULTI_TEXT = ("actions", "action_why")  # '; '-joined lists: one per line in XLSX and HTML
 #: Decimals of a published risk or change (percent and points columns), the same in CSV and XLSX:
 #: a list shows what the practice can act on, not a model's last binary digits (which move with
@@ -49,9 +51,12 @@ class Header:
     confidential: str
     #: "" or which rows of the practice's returned sheets could not be used, and why
     returned: str = ""
+    #: "" or which extract the list comes from, and what it cannot know (a death since)
+    data: str = ""
 
     def lines(self) -> list[str]:
-        lines = (self.rule, self.left_out, self.repeats, self.missing_contacts, self.returned)
+        lines = (self.rule, self.left_out, self.repeats, self.missing_contacts, self.data,
+                 self.returned)  # fmt: skip
         return [t for t in lines if t]
 
 
@@ -89,6 +94,13 @@ def write_practice(job: PracticeFiles, *, templates: Path | None = None) -> list
     return written
 
 
+def _empty_line(rows: list[Record], context: dict[str, object]) -> tuple[str, ...]:
+    """The empty list's sentence (context `empty_text`, else the HTML's default), or nothing."""
+    if rows:
+        return ()
+    return (str(context.get("empty_text") or NOBODY_LISTED),)
+
+
 def _write_pathway(
     rows: list[Record],
     folder: Path,
@@ -111,7 +123,9 @@ def _write_pathway(
         listed_on=context["as_of"],  # type: ignore[arg-type]
         title=f"{context['title']} - {context['practice_name']} ({context['practice_code']})"
         f" - listed on {context['listed_short']}",
-        lines=(str(context["purpose"]), *header.lines()),
+        # An empty list says why in its title rows too (the HTML says it in place of rows):
+        # the spreadsheet of a day without discharges said nothing of it.
+        lines=(str(context["purpose"]), *header.lines(), *_empty_line(rows, context)),
         confidential=header.confidential,
     )
     sheet = [[_sheet_value(r, c) for c in columns] for r in rows]

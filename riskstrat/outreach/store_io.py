@@ -16,6 +16,7 @@ import pyarrow as pa
 from riskstrat.db import fetch_frame
 from riskstrat.outreach.eligibility import OUTCOME_COLUMNS
 from riskstrat.registry.contract import TABLES
+from riskstrat.registry.store import EXTRACTS
 from riskstrat.scored import SCORE_RUNS_TABLE, SCORES_TABLE
 
 #: The engine's scores table (history kept; one row per task, as_of, patient_id, index_spell_id).
@@ -155,11 +156,31 @@ def load_people(
         con.unregister("people_wanted")
 
 
-def load_history(con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int) -> pd.DataFrame | None:
-    """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks."""
+def load_extract_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The extract date of the data the store holds (its latest ingest), or None (no history:
+    a store built outside ingest)."""
+    if not has_table(con, EXTRACTS):
+        return None
+    row = con.execute(
+        f"SELECT extract_date FROM {EXTRACTS} ORDER BY ingested_at DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else pd.Timestamp(row[0]).date()
+
+
+def load_history(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, weeks: int, days: int | None = None
+) -> pd.DataFrame | None:
+    """Rows of LISTED_TABLE listed before as_of, within max(weeks, HISTORY_WEEKS_MIN) weeks and
+    at least `days` days (default: how long a discharge calls for its follow-up call,
+    outreach/actions.yaml `once_per_discharge`, so a weekly row sees every post-discharge
+    listing that already asked for it)."""
     if not has_table(con, LISTED_TABLE):
         return None
-    since = as_of - timedelta(weeks=max(weeks, HISTORY_WEEKS_MIN))
+    if days is None:
+        from riskstrat.explain.actions import follow_up_days, load_actions
+
+        days = follow_up_days(load_actions())
+    since = as_of - max(timedelta(weeks=max(weeks, HISTORY_WEEKS_MIN)), timedelta(days=days))
     return con.execute(
         f"""SELECT as_of, pathway, practice_code, patient_id, index_spell_id, risk, section
         FROM {LISTED_TABLE} WHERE as_of < ? AND as_of >= ?""",
@@ -201,11 +222,23 @@ def record_listed(
 
 
 def load_outcomes(con: duckdb.DuckDBPyConnection, *, as_of: date) -> pd.DataFrame:
-    """Feedback recorded up to as_of (empty when the optional table is absent)."""
+    """Feedback recorded up to as_of (empty when the optional table is absent), with
+    `listed_practice`: the practice whose list the outcome was returned for (the listing
+    history's; NULL when that listing is not recorded), for outcomes that hold at that
+    practice only (engine.PRACTICE_BOUND: 'Moved away')."""
     if not has_table(con, "outreach_outcomes"):
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in OUTCOME_COLUMNS})
-    cols = ", ".join(OUTCOME_COLUMNS)
-    return con.execute(f"SELECT {cols} FROM outreach_outcomes WHERE listed_on <= ?", [as_of]).df()
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in OUTCOME_COLUMNS})
+        return frame.assign(listed_practice=pd.Series(dtype="object"))
+    cols = ", ".join(f"o.{c}" for c in OUTCOME_COLUMNS)
+    if not has_table(con, LISTED_TABLE):
+        sql = f"SELECT {cols}, NULL::VARCHAR AS listed_practice FROM outreach_outcomes AS o"
+    else:
+        sql = f"""SELECT {cols}, l.practice_code AS listed_practice
+        FROM outreach_outcomes AS o
+        LEFT JOIN (SELECT as_of, pathway, patient_id, any_value(practice_code) AS practice_code
+                   FROM {LISTED_TABLE} GROUP BY ALL) AS l
+          ON l.patient_id = o.patient_id AND l.pathway = o.pathway AND l.as_of = o.listed_on"""
+    return con.execute(f"{sql} WHERE o.listed_on <= ?", [as_of]).df()
 
 
 def load_feedback_rejects(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

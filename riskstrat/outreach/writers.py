@@ -19,7 +19,7 @@ import pandas as pd
 
 from riskstrat.config import project_root
 from riskstrat.logs import log_event, timed
-from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING
+from riskstrat.outreach.columns import COLUMNS, CONTACTS_MISSING, PHONE_MISSING
 from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection
 from riskstrat.outreach.file_worker import FileWorkers
@@ -122,6 +122,7 @@ def practice_jobs(
                 practice_name=practice.practice_name, as_of=as_of,
                 weekly_capacity=int(capacity.get(code, 0) or 0), n_listed=len(rows),
                 n_missing_contacts=sum(bool(r.get("contacts_missing")) for r in rows),
+                n_missing_phone=sum(bool(r.get("phone_missing")) for r in rows),
                 selection=selection, config=config, left_out=left_out,
             )  # fmt: skip
             context = {
@@ -138,6 +139,7 @@ def practice_jobs(
                 "header": header,
                 "empty_text": "" if rows else empty_text(
                     name, selection=selection, practice_code=code, counts=left_out,
+                    pathway=pathway,
                     places=list_places(name, pathway, selection=selection, config=config,
                                        practice_code=code, as_of=as_of,
                                        weekly_capacity=int(capacity.get(code, 0) or 0)),
@@ -182,7 +184,7 @@ def _with_contacts(display: pd.DataFrame, reader: ContactsReader, *, as_of: date
     no NHS number) stays listed, with CONTACTS_MISSING in the name cell."""
     if display.empty:
         return display.assign(**{c: None for c in IDENTIFIER_COLUMNS}, age=None,
-                              contacts_missing=False)  # fmt: skip
+                              contacts_missing=False, phone_missing=False)  # fmt: skip
     pairs = display[PAIR].drop_duplicates()
     contacts = reader(pairs)
     listed = pd.MultiIndex.from_frame(pairs.astype(str))
@@ -214,6 +216,11 @@ def _with_contacts(display: pd.DataFrame, reader: ContactsReader, *, as_of: date
     )
     out["contacts_missing"] = missing.to_numpy(dtype=bool)
     out["name"] = out["name"].astype("object").where(~missing, CONTACTS_MISSING)
+    # Contacts but no phone number: said in the cell and counted in the header (a row whose
+    # contacts are missing says so in its name cell already).
+    no_phone = ~missing & (out["phone"].isna() | (out["phone"].astype("str").str.strip() == ""))
+    out["phone_missing"] = no_phone.to_numpy(dtype=bool)
+    out["phone"] = out["phone"].astype("object").where(~no_phone, PHONE_MISSING)
     born = pd.to_datetime(out["date_of_birth"])
     out["age"] = _age(born, as_of=as_of)
     out["date_of_birth"] = born.dt.date
@@ -232,7 +239,7 @@ def _age(born: pd.Series, *, as_of: date) -> pd.Series:
 def _records(frame: pd.DataFrame) -> list[Record]:
     """Rows as dicts of plain Python values (missing = None), practice_code kept."""
     names = (
-        ["practice_code", "contacts_missing"]
+        ["practice_code", "contacts_missing", "phone_missing"]
         + [c.name for c in COLUMNS]
         + [f"modifiable_{i}" for i in (1, 2, 3)]
     )

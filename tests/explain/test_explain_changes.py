@@ -357,3 +357,34 @@ def test_explain_uses_last_weeks_row_for_rising_rows_only() -> None:
     level = top_reasons(model.contributions(now.loc[[12]]), now.loc[[12]], texts=TEXTS)
     assert out.loc[12, "reason_1"] == level.loc[12, "reason_1"]
     assert out["actions"].notna().all()
+
+
+def test_an_emergency_admission_and_the_ae_visit_it_came_through_are_one_reason() -> None:
+    """The demo's rising-risk lists (29/12/2025), 2 of 20 rows: "New: emergency admission
+    yesterday, discharged the same day (+6.3 points)" and "New: A&E visit yesterday (+1.1
+    points)", one emergency said as two reasons (and given two actions). Now one reason with
+    both rises. An A&E visit on another day (c: 4 days before the admission) stays its own."""
+    cols = ["emerg_adm_90d", "days_since_emerg_adm", "days_since_discharge", "ae_90d",
+            "days_since_ae"]  # fmt: skip
+    now = dict(zip(cols, [[1, 1, 1], [1, 6, 6], [1, 2, 2], [1, 1, 1], [1, 7, 10]], strict=True))
+    then = dict(zip(cols, [[0] * 3, [NAN] * 3, [NAN] * 3, [0] * 3, [NAN] * 3], strict=True))
+    now_c = dict(zip(cols, [[0.3] * 3, [0.6] * 3, [1.2] * 3, [0.1] * 3, [0.4] * 3], strict=True))
+    then_c = dict(zip(cols, [[0.0] * 3] * 5, strict=True))
+    now_c, then_c, now_v, then_v = frames(now, then, now_c, then_c)
+    now_v = now_v.assign(days_since_emerg_discharge=[1, 2, 2])  # each: one emergency stay
+    out = change_reasons(now_c, then_c, now_v, then_v, texts=TEXTS, k=3)
+    logit = -4.0 + 0.3 + 0.6 + 1.2 + 0.1 + 0.4
+    everything = (expit(logit) - expit(-4.0)) * 100
+    assert out.loc["a", "reason_1"] == (
+        f"New: emergency admission (via A&E) yesterday, discharged the same day "
+        f"{points_text(everything)}"
+    )
+    assert out.loc["a", "contribution_1"] == pytest.approx(0.3 + 0.6 + 1.2 + 0.1 + 0.4)
+    assert pd.isna(out.loc["a", "reason_2"])
+    # b: arrived the evening before the admission day, admitted after midnight
+    assert out.loc["b", "reason_1"].startswith(
+        "New: emergency admission (via A&E) 6 days ago, discharged from hospital 2 days ago (+"
+    )
+    assert pd.isna(out.loc["b", "reason_2"])
+    assert "A&E" not in out.loc["c", "reason_1"]
+    assert out.loc["c", "reason_2"].startswith("New: A&E visit 10 days ago (+")

@@ -231,10 +231,12 @@ def test_a_discharge_a_post_discharge_list_asked_to_follow_up_gets_no_second_cal
         *({"pathway": pathway, "features": ["days_since_discharge"], "values": v}
           for v in (listed_after, listed_before, never))
     )  # fmt: skip
-    first = [PALLIATIVE] if pathway == "palliative_care" else []
-    care_plan = "Anticipatory care plan after recent emergency care"
+    palliative = pathway == "palliative_care"
+    first = [PALLIATIVE] if palliative else []
+    # (no anticipatory care plan beside the palliative care plan: it is that plan)
+    care_plan = [] if palliative else ["Anticipatory care plan after recent emergency care"]
     call = "Follow-up call after hospital discharge"
-    assert got == [[*first, care_plan], [*first, call], [*first, call]]
+    assert got == [[*first, *care_plan], [*first, call], [*first, call]]
     # The option needs the columns that date the discharge.
     rule = {"action": "a", "features": ["days_since_discharge"], "once_per_discharge": True}
     with pytest.raises(ValueError, match="once_per_discharge needs"):
@@ -256,3 +258,27 @@ def test_the_lists_give_row_actions_the_days_since_the_follow_up_listing():
     assert got.loc[7, FOLLOWED_UP_DAYS] == 6
     assert pd.isna(got.loc[9, FOLLOWED_UP_DAYS])
     assert _with_follow_up(matrix, rows.drop(columns="followed_up_on")) is matrix
+
+
+def test_a_palliative_row_has_one_care_plan_not_two():
+    """The demo (29/12/2025): both palliative post-discharge rows read "Review the palliative
+    care plan with the palliative care team; Anticipatory care plan after recent emergency
+    care", and 2 of the 6 palliative-care rows the care plan review and an anticipatory care
+    plan: the palliative care plan is that plan (anticipatory medicines, preferred place of
+    care), so a nurse was asked for two plans. One action; the next driver takes the place."""
+    emergency = {"emerg_adm_730d": 3, "days_since_emerg_adm": 20, "efi_latest": 0.4}
+    old_emergency = {**emergency, "days_since_emerg_adm": 400, "days_since_ae": 400}
+    got = _actions(
+        {"pathway": "post_discharge", "group": "palliative_care",
+         "features": ["emerg_adm_730d", "efi_latest"], "values": {**emergency, "lace_a": 3}},
+        {"pathway": "palliative_care", "features": ["emerg_adm_730d", "efi_latest"],
+         "values": emergency},
+        {"pathway": "palliative_care", "features": ["emerg_adm_730d", "efi_latest"],
+         "values": old_emergency},
+        {"pathway": "post_discharge", "group": "care_home",  # other rows keep the plan
+         "features": ["emerg_adm_730d"], "values": {**emergency, "lace_a": 3}},
+    )  # fmt: skip
+    frailty = "Frailty assessment and falls prevention"
+    assert got[0] == [FOLLOW_UP, PALLIATIVE, frailty]
+    assert got[1] == got[2] == [PALLIATIVE, frailty]
+    assert got[3] == [FOLLOW_UP, CARE_HOME, "Anticipatory care plan after recent emergency care"]

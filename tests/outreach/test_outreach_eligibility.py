@@ -21,7 +21,13 @@ from riskstrat.outreach.engine import (
     select_lists,
 )
 from riskstrat.outreach.header import list_header
-from riskstrat.outreach.store_io import PEOPLE_SQL, load_history, load_people, record_listed
+from riskstrat.outreach.store_io import (
+    PEOPLE_SQL,
+    load_history,
+    load_outcomes,
+    load_people,
+    record_listed,
+)
 from riskstrat.registry.contract import TABLES, ddl
 
 
@@ -531,7 +537,9 @@ def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(c
          "patient_id": ids, "index_spell_id": ["s0", "s1", "s2", "s3"], "risk": 0.4,
          "section": ["main", "main", "reserve", "main"]}
     )  # fmt: skip
-    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)  # too long ago
+    # Older than relist.weeks: still the date (how long a discharge calls for a follow-up
+    # call is the action's own window, which row_actions applies).
+    history.loc[3, "as_of"] = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=5)
     outcomes = pd.DataFrame(
         {"patient_id": [ids[1]], "pathway": "post_discharge", "listed_on": [thursday],
          "contacted_on": pd.NaT, "outcome": ["unreachable"]}
@@ -541,4 +549,117 @@ def test_a_weekly_row_knows_when_a_post_discharge_list_asked_for_its_follow_up(c
     on = sel.lists.set_index("patient_id")["followed_up_on"]
     assert set(ids) <= set(on.index)
     assert on[ids[0]] == thursday
-    assert on.drop(ids[0]).isna().all()
+    assert on[ids[3]] == history.loc[3, "as_of"]
+    assert on.drop([ids[0], ids[3]]).isna().all()
+
+
+def test_a_discharge_followed_up_29_days_ago_gets_no_second_call(config, pathways, tmp_path):
+    """How long a discharge calls for a follow-up call is one number, the action's window
+    (outreach/actions.yaml `recent.within_days`, 30 days). The weekly list looked back only
+    `relist.weeks` (4 weeks, 28 days) for the post-discharge listing that asked for it: a
+    weekly run on the Tuesday after Easter Monday (22/04/2025) asked again for the call after
+    a discharge on Sunday 23/03, 30 days before, that Monday 24/03's post-discharge list (29
+    days before) had asked for. The history read back covers the window, and the listing
+    counts however old it is (row_actions' window decides)."""
+    from riskstrat.explain.actions import (
+        FOLLOWED_UP_DAYS,
+        follow_up_days,
+        load_actions,
+        row_actions,
+    )
+    from riskstrat.outreach.lists import _with_follow_up
+
+    actions = load_actions()
+    window = follow_up_days(actions)
+    assert window == 30 > 7 * config.relist.weeks
+    tuesday = date(2025, 4, 22)
+    listed_on = pd.Timestamp(tuesday) - pd.Timedelta(days=29)  # Monday 24/03/2025
+    pop = people(40, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 40)
+    pid = pop["patient_id"].iloc[0]
+    history = pd.DataFrame(
+        {"as_of": [listed_on], "pathway": "post_discharge", "practice_code": "P1",
+         "patient_id": [pid], "index_spell_id": ["s0"], "risk": 0.4, "section": "main"}
+    )  # fmt: skip
+    # The store's history is read back at least as far as the action's window.
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    record_listed(con, history, as_of=listed_on.date(), pathways=["post_discharge"])
+    assert len(load_history(con, as_of=tuesday, weeks=2)) == 1
+    later = tuesday + pd.Timedelta(days=45).to_pytimedelta()  # beyond the 6 weeks read
+    assert load_history(con, as_of=later, weeks=2).empty
+    assert len(load_history(con, as_of=later, weeks=2, days=window + 45)) == 1
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, history=history, as_of=tuesday)
+    rows = sel.lists[sel.lists["patient_id"] == pid]
+    assert rows["followed_up_on"].tolist() == [listed_on]
+    context = rows[["pathway", "group"]].assign(
+        feature_1="days_since_discharge", feature_2=None, feature_3=None
+    )
+    values = pd.DataFrame({"days_since_discharge": [30.0]}, index=rows.index)
+    got = row_actions(context, actions=actions, values=_with_follow_up(values, rows))
+    assert _with_follow_up(values, rows)[FOLLOWED_UP_DAYS].tolist() == [29.0]
+    assert "Follow-up call after hospital discharge" not in got["actions"].iloc[0]
+
+
+def test_a_person_who_moved_practice_is_new_to_the_new_practice(config, pathways):
+    """A person on practice P1's early-intervention list last week registers at P2 before this
+    week's extract. P2 never had them: they must be on P2's list (not left out as "on a list
+    in the last 4 weeks"), with no "On the Early intervention list of ..." in the Notes, and a
+    post-discharge list P1 was given does not stop P2 being asked for the follow-up call.
+    P1's list no longer has them (the extract's registration decides)."""
+    pop, weekly, last_week, first, main, _ = _last_weeks_lists(config, pathways, n=100)
+    history = _history(first, day=last_week)
+    moved = main[0]
+    thursday = pd.Timestamp(AS_OF) - pd.Timedelta(days=4)
+    history = pd.concat(
+        [history, pd.DataFrame({"as_of": [thursday], "pathway": "post_discharge",
+                                "practice_code": "P1", "patient_id": [moved],
+                                "index_spell_id": ["s9"], "risk": 0.4, "section": "main"})],
+        ignore_index=True,
+    )  # fmt: skip
+    pop.loc[pop["patient_id"] == moved, "practice_code"] = "P2"
+    # (risk as last week's listing: no rise, no new event that would list them again)
+    sel = _select(pop, config, weekly, capacity=20, history=history)
+    rows = sel.lists[sel.lists["patient_id"] == moved]
+    assert rows["practice_code"].tolist() == ["P2"]
+    assert rows["section"].tolist() == ["main"]
+    assert pd.isna(rows["earlier_outcome"].iloc[0])
+    assert pd.isna(rows["followed_up_on"].iloc[0])
+    # Someone who stayed at P1 is still left out there as before.
+    assert not set(main[1:]) & set(sel.lists["patient_id"])
+
+
+def test_moved_away_holds_only_at_the_practice_that_returned_it(config, pathways):
+    """P1 returned 'Moved away' for two people it listed; one has since registered at P2. That
+    outcome left them off every list for 26 weeks, so P2 never had them. Now it holds at P1
+    only (the listing's practice, `listed_practice` from the listing history); one whose
+    listing is not recorded is left out as before."""
+    pop = people(30, practices=("P1",))
+    pop["risk"] = np.linspace(0.5, 0.06, 30)
+    ids = pop["patient_id"].iloc[:3].tolist()
+    pop.loc[pop["patient_id"] == ids[0], "practice_code"] = "P2"
+    listed = pd.Timestamp(AS_OF) - pd.Timedelta(weeks=2)
+    outcomes = pd.DataFrame(
+        {"patient_id": ids, "pathway": "early_intervention", "listed_on": listed,
+         "contacted_on": pd.NaT, "outcome": "moved_away", "listed_practice": ["P1", "P1", None]}
+    )  # fmt: skip
+    weekly = {"early_intervention": pathways["early_intervention"]}
+    sel = _select(pop, config, weekly, capacity=100, outcomes=outcomes)
+    now = sel.lists.set_index("patient_id")["practice_code"]
+    assert now.get(ids[0]) == "P2"
+    assert ids[1] not in now.index and ids[2] not in now.index
+    # The store gives each outcome the practice of the listing it was returned for.
+    con = duckdb.connect()
+    con.execute(ddl(TABLES["outreach_outcomes"]))
+    con.execute(
+        "INSERT INTO outreach_outcomes (patient_id, pathway, listed_on, outcome) VALUES "
+        "(?, 'early_intervention', ?, 'moved_away'), (?, 'early_intervention', ?, 'moved_away')",
+        [ids[0], listed.date(), ids[2], listed.date()],
+    )
+    history = pd.DataFrame(
+        {"as_of": [listed], "pathway": "early_intervention", "practice_code": "P1",
+         "patient_id": [ids[0]], "index_spell_id": [None], "risk": 0.4, "section": "main"}
+    )  # fmt: skip
+    record_listed(con, history, as_of=listed.date(), pathways=["early_intervention"])
+    got = load_outcomes(con, as_of=AS_OF).set_index("patient_id")["listed_practice"]
+    assert got[ids[0]] == "P1" and pd.isna(got[ids[2]])

@@ -334,3 +334,42 @@ def test_a_selection_without_places_says_the_shared_places(config, pathways):
             n_missing_contacts=0, selection=selection, config=config,
         )  # fmt: skip
         assert "; 1 place this run." in header.rule
+
+
+def test_a_list_without_places_has_no_reserve_either(config, pathways):
+    """A reserve backs up the main list. A practice with no places on a list (weekly capacity
+    0; a weekday's 0 post-discharge places at 13 a week) got reserve names only, printed under
+    "Reserve (if someone above cannot be reached)" with nobody above, and "0 on the list, 5 in
+    reserve". Now the list is empty and says why; a list with main rows keeps its reserve."""
+    from riskstrat.outreach.engine import OVER_CAPACITY, run_places, select_lists
+    from riskstrat.outreach.header import empty_text
+
+    pop = people(60, practices=("P1",))
+    pop["risk"] = np.linspace(0.6, 0.06, 60)
+    sel = select_lists(crisis_scores(pop), people=pop, outcomes=no_outcomes(),
+                       practices=practices(("P1",), 0), pathways=pathways, config=config,
+                       as_of=AS_OF)  # fmt: skip
+    assert sel.lists.empty
+    gone = sel.left_out.set_index(["pathway", "reason"])["count"]
+    assert gone[("early_intervention", OVER_CAPACITY)] == 60
+    said = empty_text("early_intervention", selection=sel, practice_code="P1", counts=None)
+    assert said.startswith("Nobody listed: this list has no places this run; 60 people")
+    # A Wednesday of a practice with 13 places a week: no post-discharge places that day.
+    post = {"post_discharge": pathways["post_discharge"]}
+    wednesday = date(2025, 6, 4)
+    assert run_places("post_discharge", post["post_discharge"], config=config,
+                      weekly_capacity=13, as_of=wednesday) == 0  # fmt: skip
+    read = pd.DataFrame(
+        {"task": "readmission_30d", "patient_id": pop["patient_id"].iloc[:5].to_numpy(),
+         "index_date": pd.Timestamp("2025-06-03"), "index_spell_id": [f"s{i}" for i in range(5)],
+         "risk": [0.15, 0.12, 0.1, 0.08, 0.05]}
+    )  # fmt: skip
+    day = select_lists(read, people=pop, outcomes=no_outcomes(), practices=practices(("P1",), 13),
+                       pathways=post, config=config, as_of=wednesday)  # fmt: skip
+    assert day.lists.empty
+    # One discharge at 20 % or more is listed beyond the places: the reserve is back (the next
+    # of the practice's top 2; the rest are below the list's rule).
+    read.loc[0, "risk"] = 0.3
+    day = select_lists(read, people=pop, outcomes=no_outcomes(), practices=practices(("P1",), 13),
+                       pathways=post, config=config, as_of=wednesday)  # fmt: skip
+    assert day.lists["section"].tolist() == ["main", "reserve"]

@@ -12,7 +12,7 @@ from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat import filehash
 from riskstrat.filehash import content_hash
-from riskstrat.outreach.columns import CONTACTS_MISSING
+from riskstrat.outreach.columns import CONTACTS_MISSING, PHONE_MISSING
 from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
 from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles, with_modifiable_mark
 from riskstrat.outreach.store_io import contacts_reader
@@ -393,3 +393,34 @@ def test_a_worker_that_exits_without_answering_fails_the_write():
     with FileWorkers() as workers, pytest.raises(RuntimeError) as err:
         workers.write([_OnlyInTheTests()], templates=None)
     assert str(err.value) == WORKER_FAILED.format(code=1)
+
+
+def test_a_listed_patient_without_a_phone_number_says_so(written, tmp_path):
+    """A list for calling with a blank Phone cell: nothing told a missing number from a
+    printing fault, and the header said nothing. Now the cell says "not recorded" (red in the
+    HTML) in every format and the header counts them; someone with no contacts at all is said
+    once, by the name cell."""
+    lists = written["lists"]
+    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    none, empty, gone = (p1["patient_id"].iloc[i] for i in (1, 2, 3))
+    con = outreach_store(written["pop"])
+    con.execute("UPDATE contacts SET phone = NULL WHERE patient_id = ?", [none])
+    con.execute("UPDATE contacts SET phone = ' ' WHERE patient_id = ?", [empty])
+    con.execute("DELETE FROM contacts WHERE patient_id = ?", [gone])
+    write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    folder = tmp_path / "practices" / "P1"
+    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+    assert sorted(rows.loc[rows["phone"] == PHONE_MISSING, "patient_id"]) == sorted([none, empty])
+    ws, top, col = _sheet(folder / "early_intervention.xlsx")
+    phones = [ws.cell(row=r, column=col["Phone"]).value for r in range(top + 1, ws.max_row + 1)]
+    assert phones.count(PHONE_MISSING) == 2
+    said = "2 listed people have no phone number in the extract: shown as 'not recorded'"
+    assert any(said in str(ws.cell(row=r, column=1).value) for r in range(1, top))
+    from html import unescape
+
+    html = (folder / "early_intervention.html").read_text(encoding="utf-8")
+    assert html.count(f'<td class="missing">{PHONE_MISSING}</td>') == 2
+    assert said in unescape(html) and "1 listed person has no contact details" in html

@@ -190,3 +190,53 @@ def test_every_printed_reserve_row_says_reserve(tmp_path):
     assert "Reserve (if someone above" not in text  # the last page starts below that line
     names = re.findall(r"Person \d+", text)
     assert names and text.count("(reserve)") >= len(names)
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppler-utils) not installed")
+def test_a_word_too_long_for_the_page_does_not_push_columns_off_it(tmp_path):
+    """Names a practice really has (apostrophes, accents, hyphens, an 80-character hyphenated
+    name, a 58-letter Welsh place name) print whole with every column on the page. A name of
+    one 160-letter word (a data fault) widened the table past the A4 page: the printed
+    Suggested actions, Outcome, Notes and Patient ID were cut off on every row of the page.
+    Such a word now breaks inside its cell; real words do not."""
+    from datetime import date
+
+    from riskstrat.outreach.columns import columns_for
+    from riskstrat.outreach.header import Header
+    from riskstrat.outreach.html import LONG_WORD, render_html
+
+    welsh = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch"
+    names = ["Siobhán O'Connor-Ní Bhriain", "Nguyễn Thị Hương", "Łukasz Żółć",
+             "Anne-Marie Featherstonehaugh-Cholmondeley-Marjoribanks-Wriothesley-Montagu-Scott",
+             "Wolfeschlegelsteinhausenbergerdorff" * 4 + " Smith"]  # fmt: skip
+    rows = [
+        {"section": "main", "rank": i + 1, "name": name, "nhs_number": "9434765919",
+         "date_of_birth": date(1940, 1, 2), "age": 85, "phone": "01632 960000",
+         "address": f"Ty'n-y-Coed, 1 Heol-y-Ffynnon, {welsh}", "risk": 0.3,
+         "reason_1": "Heart failure", "actions": "Heart failure review", "action_why": "w",
+         "patient_id": f"P{i:08d}"}
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    header = Header(rule="r", left_out="", repeats="", missing_contacts="",
+                    confidential="Confidential: for St John's Surgery staff only.")  # fmt: skip
+    html = render_html(
+        rows, columns_for("early_intervention"),
+        context={"title": "Early intervention", "purpose": "p", "outcome_text": "o",
+                 "practice_name": "St John's Surgery", "practice_code": "Q1",
+                 "listed_on": "Monday 29 December 2025", "listed_short": "29/12/2025",
+                 "model": "m", "header": header},
+    )  # fmt: skip
+    assert html.count(f'class="{LONG_WORD}"') == 1  # the 160-letter name only
+    page = tmp_path / "names.html"
+    page.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "names.pdf"
+    _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for i in range(len(names)):
+        assert f"P{i:08d}" in text  # the last column is on the page, every row
+    assert "Outcome" in text and "Notes" in text
+    for name in names[:4]:  # whole, though it may wrap at a space or hyphen
+        assert all(part in text for part in re.split(r"[ -]", name)), name
+    assert welsh in text  # whole: real words are not broken

@@ -84,3 +84,94 @@ def test_one_discharge_reviewed_and_listed_reads_as_english():
     assert said(3, [("below_rule", 2)]) == (
         "3 discharges reviewed: 1 listed, 2 not: 2 below the list's rule."
     )
+
+
+def test_a_day_without_discharges_says_so_once_in_each_format(tmp_path):
+    """A post-discharge day with no discharge to review (every practice's list the day after
+    the demo extract's last discharges): the header said "0 discharges reviewed: 0 listed."
+    above "Nobody meets this list's criteria this time.", and the spreadsheet said only the
+    first. Now one sentence a nurse reads, once in the HTML and once in the XLSX."""
+    from datetime import date
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
+    from riskstrat.outreach.header import NO_DISCHARGES, NOBODY
+    from riskstrat.outreach.listfiles import write_practice
+    from riskstrat.outreach.writers import practice_jobs
+
+    config = load_outreach_config()
+    every = load_pathways(config)
+    pathways = {n: every[n] for n in ("post_discharge", "care_home")}
+    sel = Selection(lists=pd.DataFrame(), left_out=pd.DataFrame(columns=list(LEFT_OUT_COLUMNS)))
+    practices = pd.DataFrame(
+        {"practice_code": ["P1"], "practice_name": ["Practice One"], "weekly_capacity": [14]}
+    )
+    (job,) = practice_jobs(
+        {}, run_dir=tmp_path, pathways=pathways, practices=practices, as_of=date(2025, 12, 30),
+        model_labels={}, selection=sel, config=config,
+    )  # fmt: skip
+    post, care = job.lists
+    header = post.context["header"]
+    assert not any("discharges reviewed" in line for line in header.lines())
+    assert post.context["empty_text"] == NO_DISCHARGES
+    assert care.context["empty_text"] == NOBODY  # a weekly list: as before
+    write_practice(job)
+    html = (tmp_path / "practices" / "P1" / "post_discharge.html").read_text(encoding="utf-8")
+    assert html.count("No discharges to follow up") == 1 and "0 discharges" not in html
+    assert "Nobody meets this list" not in html
+    sheet = load_workbook(tmp_path / "practices" / "P1" / "post_discharge.xlsx")["list"]
+    title = [str(c.value) for c in sheet["A"] if c.value]
+    assert title.count(NO_DISCHARGES) == 1
+    care_sheet = load_workbook(tmp_path / "practices" / "P1" / "care_home.xlsx")["list"]
+    assert NOBODY in [c.value for c in care_sheet["A"]]
+
+
+def test_the_header_says_which_extract_the_list_comes_from_and_what_it_cannot_know(tmp_path):
+    """A person who died (or moved, or was admitted) after the extract was taken is still on
+    the list a nurse reads days later: the list cannot know. Nothing on it said how old its
+    data were; now every list names its extract and says to check the clinical record."""
+    from datetime import date
+
+    import duckdb
+    import pandas as pd
+
+    from riskstrat.outreach.config import load_outreach_config, load_pathways
+    from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
+    from riskstrat.outreach.listfiles import write_practice
+    from riskstrat.outreach.store_io import load_extract_date
+    from riskstrat.outreach.writers import practice_jobs
+    from riskstrat.registry.store import EXTRACTS, EXTRACTS_DDL
+
+    con = duckdb.connect()
+    assert load_extract_date(con) is None
+    con.execute(EXTRACTS_DDL)
+    con.execute(
+        f"INSERT INTO {EXTRACTS} (extract_date, content_hash, ingested_at) VALUES "
+        "(DATE '2026-01-04', 'a', TIMESTAMP '2026-01-04 20:00'), "
+        "(DATE '2025-12-28', 'b', TIMESTAMP '2026-01-05 06:00')"  # replaced by an older one
+    )
+    assert load_extract_date(con) == date(2025, 12, 28)
+    config = load_outreach_config()
+    pathways = {"early_intervention": load_pathways(config)["early_intervention"]}
+    sel = Selection(lists=pd.DataFrame(), left_out=pd.DataFrame(columns=list(LEFT_OUT_COLUMNS)),
+                    extract_date=date(2025, 12, 28))  # fmt: skip
+    practices = pd.DataFrame(
+        {"practice_code": ["P1"], "practice_name": ["Practice One"], "weekly_capacity": [14]}
+    )
+    (job,) = practice_jobs(
+        {}, run_dir=tmp_path, pathways=pathways, practices=practices, as_of=date(2025, 12, 30),
+        model_labels={}, selection=sel, config=config,
+    )  # fmt: skip
+    said = (
+        "From the extract of 28/12/2025: a death, move or hospital admission since then is not "
+        "known to this list; check the clinical record before contacting anyone."
+    )
+    assert said in job.lists[0].context["header"].lines()
+    write_practice(job)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "practices" / "P1" / "early_intervention.xlsx")["list"]
+    assert said in [c.value for c in sheet["A"]]
