@@ -97,6 +97,12 @@ def _environment(exc: BaseException) -> str | None:
     return None
 
 
+class EnvironmentProblem(RuntimeError):
+    """Something on this machine, not the input, stops the command (a lock another run holds, a
+    store another program has open, a folder that cannot be written): its message as written,
+    exit 3. Defined here, below every stage, so a stage raises it without importing runs/."""
+
+
 class ScheduledRunsFailed(Exception):
     """`schedule --once` settled a run as failed: exit 1, not 0, so cron mails it and systemd
     marks the unit failed (before, the failure was only in the ledger, the hook and status)."""
@@ -104,8 +110,6 @@ class ScheduledRunsFailed(Exception):
 
 def describe(exc: BaseException) -> tuple[str, int]:
     """(one line without the `Error: ` prefix, exit code) for any exception."""
-    from riskstrat.runs.lock import RunLocked
-
     chain = _chain(exc)
     for link in reversed(chain):  # innermost (the real cause) first
         found = _environment(link)
@@ -124,7 +128,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
         getattr(exc, "error_code", "")
     ):
         return NOT_IN_REGISTRY.format(detail=_text(exc)), EXIT_BAD_INPUT
-    if isinstance(exc, RunLocked):
+    if isinstance(exc, EnvironmentProblem):
         return _text(exc), EXIT_ENVIRONMENT
     if isinstance(exc, ScheduledRunsFailed):
         return _text(exc), EXIT_RUN_FAILED

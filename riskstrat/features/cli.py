@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -13,22 +13,12 @@ from riskstrat.cliopts import TASK, as_of_option, existing_store, out_option, st
 from riskstrat.config import load_settings
 from riskstrat.features.docs import write_catalogue_markdown
 from riskstrat.features.runner import build_features
-from riskstrat.registry.store import connect
+from riskstrat.registry.store import connect, store_extract_date
 from riskstrat.tasks import attach_labels, build_index, load_task
 
 
 def _connect(path: Path | None) -> duckdb.DuckDBPyConnection:
     return connect(existing_store(path), read_only=True)
-
-
-def extract_date(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The latest ingested extract date, from the store's `extracts` table (None if absent)."""
-    tables = {
-        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    if "extracts" not in tables:
-        return None
-    return con.execute("SELECT max(extract_date) FROM extracts").fetchall()[0][0]
 
 
 @click.command("features")
@@ -50,7 +40,7 @@ def features_command(task: str, as_of: date, out_dir: Path | None, store: Path |
     try:
         index = build_index(con, spec, as_of_dates=[day])
         matrix = build_features(con, index, task=spec)
-        extracted = extract_date(con)
+        extracted = store_extract_date(con)
         if extracted is not None:
             matrix["label"] = attach_labels(con, spec, index, extract_date=extracted)["label"].array
     finally:

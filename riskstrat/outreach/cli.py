@@ -18,9 +18,10 @@ from riskstrat.cliopts import (
     store_option,
 )
 from riskstrat.config import ConfigError, load_settings
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.outreach.config import load_outreach_config, load_pathways
 from riskstrat.registry.store import connect, store_lock
-from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
+from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, run_lock
 from riskstrat.runs.publish import publishing
 
 STORE_MISSING = STORE_NOT_FOUND
@@ -90,7 +91,7 @@ def outreach_command(
                 )  # fmt: skip
             # Only published lists count as listed (the history behind no duplicates).
             record_listed(con, result.lists, as_of=day, pathways=tuple(chosen))
-    except (LookupError, ConfigError, RunLocked) as exc:
+    except (LookupError, ConfigError, EnvironmentProblem) as exc:
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from exc
     counts = result.lists.groupby(["pathway", "section"]).size()
     for (pathway, section), n in counts.items():

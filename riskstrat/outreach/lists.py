@@ -29,7 +29,6 @@ from riskstrat.outreach.config import OutreachConfig, Pathway
 from riskstrat.outreach.engine import Selection, drop_planned_rises, select_lists
 from riskstrat.outreach.store_io import (
     contacts_reader,
-    load_extract_date,
     load_feedback_rejects,
     load_history,
     load_outcomes,
@@ -40,6 +39,7 @@ from riskstrat.outreach.store_io import (
     previous_as_of,
 )
 from riskstrat.outreach.writers import write_practice_files
+from riskstrat.registry.store import store_extract_date
 
 MIXED_VERSIONS = "{task} scores for {as_of} come from several model versions: {versions}; re-score"
 MISSING_FEATURES = "feature matrix for {task} lacks {count} listed rows; pass the run's matrix"
@@ -95,7 +95,7 @@ def select(
         extra.update(listed=len(selection.lists))
     selection.compared_with = compared
     selection.feedback_rejects = load_feedback_rejects(con)
-    selection.extract_date = load_extract_date(con)
+    selection.extract_date = store_extract_date(con)
     lists = selection.lists
     versions = model_versions(scores, as_of=as_of)
     lists["model_name"] = lists["task"].map({t: v[0] for t, v in versions.items()})

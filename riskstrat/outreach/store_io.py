@@ -16,7 +16,6 @@ import pyarrow as pa
 from riskstrat.db import fetch_frame
 from riskstrat.outreach.eligibility import OUTCOME_COLUMNS
 from riskstrat.registry.contract import TABLES
-from riskstrat.registry.store import EXTRACTS
 from riskstrat.scored import SCORE_RUNS_TABLE, SCORES_TABLE
 
 #: The engine's scores table (history kept; one row per task, as_of, patient_id, index_spell_id).
@@ -154,17 +153,6 @@ def load_people(
         return fetch_frame(con, sql, {"as_of": as_of})
     finally:
         con.unregister("people_wanted")
-
-
-def load_extract_date(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The extract date of the data the store holds (its latest ingest), or None (no history:
-    a store built outside ingest)."""
-    if not has_table(con, EXTRACTS):
-        return None
-    row = con.execute(
-        f"SELECT extract_date FROM {EXTRACTS} ORDER BY ingested_at DESC LIMIT 1"
-    ).fetchone()
-    return None if row is None else pd.Timestamp(row[0]).date()
 
 
 def load_history(

@@ -18,6 +18,7 @@ recoverable and auditable.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -31,9 +32,10 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
+from riskstrat.db import fetch_value
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.logs import log_event
 from riskstrat.registry.contract import TABLES, ddl
-from riskstrat.runs.lock import RunLocked
 
 STORE_MISSING = "{path}: no store here yet; run `riskstrat ingest` first"
 EXTRACTS = "extracts"
@@ -67,7 +69,7 @@ STORE_IN_USE = (
 )
 
 
-class StoreInUse(RunLocked):
+class StoreInUse(EnvironmentProblem):
     """Another process holds DuckDB's lock on the store file (exit 3, one line, like a run
     lock held)."""
 
@@ -138,6 +140,19 @@ def extract_history(store_path: Path) -> list[dict]:
         entry["table_rows"] = json.loads(table_rows) if table_rows else {}
         history.append(entry)
     return history
+
+
+def store_extract_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The extract date of the data the store holds (its latest ingest: an older extract put in
+    with --replace-latest counts), or None for a store built outside ingest."""
+    if not fetch_value(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [EXTRACTS]
+    ):
+        return None
+    value = fetch_value(
+        con, f"SELECT extract_date FROM {EXTRACTS} ORDER BY ingested_at DESC LIMIT 1"
+    )
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def latest_extract(store_path: Path) -> dict | None:

@@ -9,10 +9,11 @@ import click
 
 from riskstrat.cliopts import as_of_option, existing_store, out_option, store_option
 from riskstrat.config import load_settings
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.registry.store import connect
 from riskstrat.reports.commissioner import write_report
 from riskstrat.reports.settings import load_report_config
-from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, RunLocked, run_lock
+from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, run_lock
 from riskstrat.runs.publish import publishing
 
 
@@ -40,7 +41,7 @@ def report(as_of: date, store: Path | None, out_dir: Path | None, config_path: P
                        keep_existing=True) as run_dir,
         ):  # fmt: skip
             paths = write_report(con, as_of=day, run_dir=run_dir, settings=settings, config=config)
-    except RunLocked as exc:
+    except EnvironmentProblem as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"commissioner report written: {paths['report'].name}, {paths['aggregates'].name}")
 

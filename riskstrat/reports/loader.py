@@ -19,6 +19,7 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.features import build_features
+from riskstrat.registry.store import store_extract_date
 from riskstrat.reports.cohort import people_frame, report_catalogue
 from riskstrat.reports.context import NO_CARD, Context, ModelContext, model_context
 from riskstrat.reports.frames import MATURED_COLUMNS, OUTCOME_COLUMNS
@@ -104,11 +105,8 @@ def listed_from_run(run_dir: Path) -> set[str]:
 
 def extract_date(con: duckdb.DuckDBPyConnection, *, as_of: date) -> date:
     """The latest ingested extract's date (the day before as-of when the store has no history)."""
-    if "extracts" in _tables(con):
-        (row,) = con.execute("SELECT max(extract_date) FROM extracts").fetchall()
-        if row and row[0] is not None:
-            return pd.Timestamp(row[0]).date()
-    return as_of - timedelta(days=1)
+    held = store_extract_date(con)
+    return as_of - timedelta(days=1) if held is None else held
 
 
 def matured_date(con: duckdb.DuckDBPyConnection, *, task: TaskSpec, as_of: date) -> date | None:

@@ -40,10 +40,10 @@ def spark_export_step(state: RunState) -> dict[str, int]:
 
 
 def _newest_extract(store: object) -> object:
-    from riskstrat.registry.store import EXTRACTS, connect
+    from riskstrat.registry.store import connect, store_extract_date
 
     with connect(store, read_only=True) as con:  # type: ignore[arg-type]
-        return con.execute(f"SELECT max(extract_date) FROM {EXTRACTS}").fetchall()[0][0]
+        return store_extract_date(con)
 
 
 def spark_validate_step(state: RunState) -> dict[str, int]:
@@ -130,6 +130,7 @@ def spark_select_step(state: RunState) -> dict[str, int]:
         load_practices,
         load_previous,
     )
+    from riskstrat.registry.store import store_extract_date
     from riskstrat.spark.outreach_io import people_frame
     from riskstrat.spark.select import select_spark
 
@@ -178,6 +179,7 @@ def spark_select_step(state: RunState) -> dict[str, int]:
     )
     state.selection.compared_with = compared
     state.selection.feedback_rejects = load_feedback_rejects(state.con)  # as the DuckDB path
+    state.selection.extract_date = store_extract_date(state.con)
     lists = state.selection.lists
     frames = [d.scores for d in state.tasks.values() if len(d.scores)]
     versions = (

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.logs import log_event
 
 LOCK_FILE = "run.lock"
@@ -24,7 +25,7 @@ RUN_LOCKED = (
 )
 
 
-class RunLocked(RuntimeError):
+class RunLocked(EnvironmentProblem):
     """Another run (in this or another process) holds the run lock."""
 
 

@@ -12,8 +12,8 @@ import os
 import uuid
 from pathlib import Path
 
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.logs import timed
-from riskstrat.runs.lock import RunLocked
 
 #: paths.out_dir names a file: a setting to correct (exit 2).
 OUT_DIR_NOT_FOLDER = (
@@ -29,7 +29,7 @@ OUT_DIR_NOT_WRITABLE = (
 )
 
 
-class OutputNotWritable(RunLocked):
+class OutputNotWritable(EnvironmentProblem):
     """The output folder cannot be written: the machine's business (exit 3, one line)."""
 
 

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from riskstrat.config import CONFIG_ERROR, ConfigError, Settings, StrictModel, config_dir, load_yaml
+from riskstrat.errors import EnvironmentProblem
 from riskstrat.logs import log_event
 from riskstrat.runs.hook import FailureHook
-from riskstrat.runs.lock import RunLocked
 from riskstrat.tasks.spec import TaskName
 
 # APScheduler (and SQLAlchemy) are imported where a scheduler or job store is made: a
@@ -209,7 +209,7 @@ JOBSTORE_DAMAGED = (
 )
 
 
-class JobStoreDamaged(RunLocked):
+class JobStoreDamaged(EnvironmentProblem):
     """The job store file is not a sound sqlite database (exit 3: the machine, one line)."""
 
 

@@ -141,19 +141,18 @@ def test_the_header_says_which_extract_the_list_comes_from_and_what_it_cannot_kn
     from riskstrat.outreach.config import load_outreach_config, load_pathways
     from riskstrat.outreach.engine import LEFT_OUT_COLUMNS, Selection
     from riskstrat.outreach.listfiles import write_practice
-    from riskstrat.outreach.store_io import load_extract_date
     from riskstrat.outreach.writers import practice_jobs
-    from riskstrat.registry.store import EXTRACTS, EXTRACTS_DDL
+    from riskstrat.registry.store import EXTRACTS, EXTRACTS_DDL, store_extract_date
 
     con = duckdb.connect()
-    assert load_extract_date(con) is None
+    assert store_extract_date(con) is None
     con.execute(EXTRACTS_DDL)
     con.execute(
         f"INSERT INTO {EXTRACTS} (extract_date, content_hash, ingested_at) VALUES "
         "(DATE '2026-01-04', 'a', TIMESTAMP '2026-01-04 20:00'), "
         "(DATE '2025-12-28', 'b', TIMESTAMP '2026-01-05 06:00')"  # replaced by an older one
     )
-    assert load_extract_date(con) == date(2025, 12, 28)
+    assert store_extract_date(con) == date(2025, 12, 28)
     config = load_outreach_config()
     pathways = {"early_intervention": load_pathways(config)["early_intervention"]}
     sel = Selection(lists=pd.DataFrame(), left_out=pd.DataFrame(columns=list(LEFT_OUT_COLUMNS)),
