@@ -63,3 +63,16 @@ def test_train_max_rows_is_checked_as_the_option(rows: str) -> None:
     run = CliRunner().invoke(main, ["train", "crisis", "--max-rows", rows])
     assert run.exit_code == 2
     assert "Invalid value for '--max-rows'" in run.output and "crisis.yaml" not in run.output
+
+
+def test_a_truth_folder_without_truth_is_refused_before_the_store_is_read(tmp_path: Path) -> None:
+    # was refused only after the fit (the oracle's turn): 14 s for readmission on the demo
+    # store, minutes for crisis; with no store at all the store's error came first
+    from riskstrat.cli import main
+    from riskstrat.synth.truth import TRUTH_MISSING
+
+    run = CliRunner().invoke(main, ["train", "readmission_30d", "--truth", str(tmp_path)])
+    assert run.exit_code == 2, run.output
+    assert TRUTH_MISSING.format(path=tmp_path.resolve()) in run.output
+    assert len(run.output.strip().splitlines()) == 1
+
