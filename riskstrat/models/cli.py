@@ -34,14 +34,26 @@ def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: 
     from riskstrat.models.train import train_task
 
     overrides = {"split": {"max_train_rows": max_rows}} if max_rows is not None else None
-    result = train_task(
-        task,
-        settings=load_settings(),
-        truth_dir=truth_dir,
-        overrides=overrides,
-        register=not no_register,
-    )
+    settings = load_settings()
+    with registry_lock(settings):
+        result = train_task(
+            task,
+            settings=settings,
+            truth_dir=truth_dir,
+            overrides=overrides,
+            register=not no_register,
+        )
     click.echo(train_summary(result))
+
+
+def registry_lock(settings):
+    """The run lock (riskstrat.runs.lock), waited for as `riskstrat outreach` waits: a hand
+    started train, promote, rollback or recalibrate never overlaps a scheduled run or its
+    monthly retrain + gate (which hold the lock), so no version is registered or promoted
+    between the retrain's training and its gate, and no run scores while the champion moves."""
+    from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, run_lock
+
+    return run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS)
 
 
 SAME_AS_CHAMPION = (
@@ -91,7 +103,8 @@ def promote(task: str) -> None:
     from riskstrat.models.promote import promote_task
 
     settings = load_settings()
-    decision = promote_task(task, settings=settings)
+    with registry_lock(settings):
+        decision = promote_task(task, settings=settings)
     click.echo(format_gate(decision.table))
     verdict = "PROMOTED" if decision.promote else "REFUSED"
     click.echo(
@@ -147,7 +160,8 @@ def rollback(task: str) -> None:
     from riskstrat.models.rollback import rollback as undo_promotion
 
     settings = load_settings()
-    done = undo_promotion(task, tracking_uri=settings.paths.mlflow_uri)
+    with registry_lock(settings):
+        done = undo_promotion(task, tracking_uri=settings.paths.mlflow_uri)
     after = (
         f"previous-champion is now v{done.previous}"
         if done.previous

@@ -76,3 +76,31 @@ def test_a_truth_folder_without_truth_is_refused_before_the_store_is_read(tmp_pa
     assert TRUTH_MISSING.format(path=tmp_path.resolve()) in run.output
     assert len(run.output.strip().splitlines()) == 1
 
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "readmission_30d"],
+        ["promote", "crisis"],
+        ["rollback", "crisis"],
+        ["recalibrate", "crisis", "--no-gate"],
+    ],
+)
+def test_registry_commands_wait_for_a_run_holding_the_lock(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # they ignored the run lock: a hand-started train or promote could register or promote a
+    # version between the scheduler's monthly retrain and its gate, or move the champion
+    # while a run scored with it (a train ran to the end while the lock was held)
+    from riskstrat.cli import main
+    from riskstrat.config import load_settings
+    from riskstrat.runs import lock
+    from riskstrat.runs.lock import RUN_LOCKED, lock_path, run_lock
+
+    monkeypatch.setattr(lock, "STANDALONE_LOCK_WAIT_SECONDS", 0.2)  # the wait, shortened
+    data_dir = load_settings().paths.data_dir
+    with run_lock(data_dir, timeout=1):
+        run = CliRunner().invoke(main, args)
+    assert run.exit_code == 3, run.output
+    assert RUN_LOCKED.format(path=lock_path(data_dir), timeout=0.2) in run.output
+    assert len(run.output.strip().splitlines()) == 1
