@@ -104,3 +104,26 @@ def test_registry_commands_wait_for_a_run_holding_the_lock(
     assert run.exit_code == 3, run.output
     assert RUN_LOCKED.format(path=lock_path(data_dir), timeout=0.2) in run.output
     assert len(run.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [("rollback.py", ["crisis"]), ("tune.py", ["crisis", '{"base": {}}'])],
+)
+def test_training_scripts_fail_in_one_line_like_the_cli(script: str, args: list[str]) -> None:
+    # `python training/rollback.py crisis` with nothing to roll back to, and tune.py on a store
+    # without an extract, printed a Python traceback (the click command ran without riskstrat's
+    # error boundary), exit 1
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "training" / script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    errors = [line for line in done.stderr.splitlines() if " INFO " not in line]
+    assert "Traceback" not in done.stderr, done.stderr[-400:]
+    assert done.returncode == 2 and len(errors) == 1 and errors[0].startswith("Error: ")
