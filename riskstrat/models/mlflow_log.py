@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from riskstrat.models.api import Evaluation, FittedModel
 
 DESCRIPTION_KEY = "mlflow.note.content"
+#: Run tags that tell training runs apart in the MLflow UI (their names repeat: a retrain of
+#: the same data the same day has the same name): `kind` as the promote/rollback runs have it,
+#: and the registered version the run produced.
+KIND_TAG, TRAINING_KIND, VERSION_TAG = "kind", "training", "registered_version"
 #: Status of a training run interrupted (Ctrl-C) / failed while logging (never left RUNNING).
 KILLED, FAILED = "KILLED", "FAILED"
 MONITORING_FILE = "monitoring.yaml"
@@ -206,6 +210,7 @@ def _log_run(
     mlflow.set_tags(
         {
             "task": task,
+            KIND_TAG: TRAINING_KIND,
             "data_snapshot_hash": model.data_digest,
             DESCRIPTION_KEY: description or f"Training of {task} on data {model.data_digest}.",
         }
@@ -276,6 +281,7 @@ def _log_run(
     )
     with quiet():
         client.set_registered_model_alias(name, alias, version)
+    mlflow.set_tag(VERSION_TAG, version)  # run -> version (the version names its run already)
     bar.update(1)
     return version, alias, card_path
 

@@ -71,3 +71,23 @@ def test_promote_refuses_a_challenger_that_is_the_champions_model() -> None:
     with quiet():
         assert alias_version(client, NAME, CHAMPION) == first.version
         assert alias_version(client, NAME, PREVIOUS_CHAMPION) is None
+
+
+def test_training_runs_say_which_version_they_registered() -> None:
+    # a retrain of the same data the same day has the same run name: 29 runs on the demo were
+    # all `readmission_30d-2026-12-03-820ab8e7` (a changed config too), none saying its version
+    from riskstrat.models.mlflow_log import KIND_TAG, TRAINING_KIND, VERSION_TAG
+
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    config = load_model_config("crisis", overrides=FAST)
+    data = synthetic_task_data()
+    runs = [train_on_data(data, config=config, truth_dir=None, tracking_uri=uri) for _ in "ab"]
+    unregistered = train_on_data(
+        data, config=config, truth_dir=None, tracking_uri=uri, register=False
+    )
+    client = use_tracking(uri)
+    with quiet():
+        tags = [client.get_run(r.run_id).data.tags for r in [*runs, unregistered]]
+    assert [t.get(VERSION_TAG) for t in tags] == ["1", "2", None]
+    assert {t[KIND_TAG] for t in tags} == {TRAINING_KIND}
+    assert len({r.run_name for r in runs}) == 1  # the name alone cannot tell them apart
