@@ -91,3 +91,21 @@ def test_training_runs_say_which_version_they_registered() -> None:
     assert [t.get(VERSION_TAG) for t in tags] == ["1", "2", None]
     assert {t[KIND_TAG] for t in tags} == {TRAINING_KIND}
     assert len({r.run_name for r in runs}) == 1  # the name alone cannot tell them apart
+
+
+def test_a_training_period_too_small_to_split_is_refused() -> None:
+    # the demo's readmission with split.warmup_days 638 (2 training days, 23 rows, min_child_
+    # samples 50) trained a constant model without a word: test AUROC 0.5000 (0.5000-0.5000)
+    import numpy as np
+    import pandas as pd
+
+    from riskstrat.models import fit
+    from riskstrat.models.booster import TOO_FEW_TRAIN
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.integers(0, 2, n)})
+    frame["split"] = np.repeat(["train", "valid", "calib", "test"], [23, 659, 659, 659])
+    with pytest.raises(ValueError) as err:
+        fit(frame, label="y", split="split", overrides={"lightgbm": {"min_child_samples": 50}})
+    assert str(err.value) == TOO_FEW_TRAIN.format(n=23, m=50)
