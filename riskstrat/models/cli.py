@@ -124,7 +124,20 @@ def promote(task: str) -> None:
         if note:
             click.echo(note)
     else:
-        click.echo(f"the champion stays v{decision.champion_version}")
+        click.echo(refused_note(task, champion=decision.champion_version))
+
+
+#: After a refusal: what stays, and what the data scientist can do (the line said only the first).
+REFUSED_NEXT = (
+    "the champion stays v{champion}; the challenger keeps its alias until the next `riskstrat "
+    "train {task}` (its card: `riskstrat model-card {task} --alias challenger`); to replace the "
+    "champion, retrain on a new extract or with a changed configs/models/{task}.yaml, then run "
+    "`riskstrat promote {task}` again"
+)
+
+
+def refused_note(task: str, *, champion: str) -> str:
+    return REFUSED_NEXT.format(task=task, champion=champion)
 
 
 PUBLISHED_WITH = (
