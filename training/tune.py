@@ -20,7 +20,7 @@ from riskstrat.cliopts import TASK
 from riskstrat.config import ConfigError, load_settings
 from riskstrat.models.config import load_model_config
 from riskstrat.models.data import load_task_data
-from riskstrat.models.train import oracle_scores
+from riskstrat.models.train import check_truth, oracle_scores
 from riskstrat.models.tune import validation_table
 
 BAD_CANDIDATES = (
@@ -33,7 +33,13 @@ BAD_CANDIDATE = "candidate {name!r}: {detail}"
 @click.command()
 @TASK
 @click.argument("candidates")
-@click.option("--truth", "truth_dir", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Synthetic ground truth folder: also the oracle's AUROC on the calib rows.",
+)
 def main(task: str, candidates: str, truth_dir: Path | None) -> None:
     """Fit each candidate (JSON: name -> config overrides) and print calib-slice metrics."""
     settings = load_settings()
@@ -48,6 +54,8 @@ def main(task: str, candidates: str, truth_dir: Path | None) -> None:
         by_split.setdefault(json.dumps(overrides.get("split", {}), sort_keys=True), {})[name] = (
             overrides
         )
+    if truth_dir is not None:
+        check_truth(truth_dir)
     tables = []
     for split_key, group in by_split.items():
         configs = {}
@@ -68,4 +76,6 @@ def main(task: str, candidates: str, truth_dir: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from riskstrat.models.cli import run_script
+
+    run_script(main, prog_name="training/tune.py")

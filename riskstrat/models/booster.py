@@ -14,6 +14,11 @@ from riskstrat.models.config import EarlyStopping, LightGBMParams
 
 BAD_MONOTONE = "feature {name!r}: monotone direction must be -1, 0 or 1, got {value!r}"
 NO_EVENTS = "{split}: {n} rows but {events} events: the model needs both outcomes to learn from"
+TOO_FEW_TRAIN = (
+    "train: {n} rows, fewer than twice lightgbm.min_child_samples ({m}): LightGBM cannot split "
+    "them and the model would score every row alike (AUROC 0.5); train on a longer extract, a "
+    "shorter split.warmup_days or more rows (--max-rows)"
+)
 #: Threads for predict/pred_contrib: 0 = all cores (OpenMP default). The training config's
 #: `num_threads` is saved into the model file but is a training choice; each row's prediction is
 #: independent of the others, so the values are identical whatever the thread count.
@@ -84,6 +89,13 @@ def check_outcomes(y: np.ndarray, *, split: str) -> None:
     events = int(np.sum(y))
     if events == 0 or events == len(y):
         raise ValueError(NO_EVENTS.format(split=split, n=len(y), events=events))
+
+
+def check_train_rows(n: int, *, min_child_samples: int) -> None:
+    """Refuse a training set LightGBM cannot make one split of (each leaf needs
+    `min_child_samples` rows): it would fit a constant model without a word."""
+    if n < 2 * min_child_samples:
+        raise ValueError(TOO_FEW_TRAIN.format(n=n, m=min_child_samples))
 
 
 def fit_booster(

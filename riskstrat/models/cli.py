@@ -34,14 +34,26 @@ def train(task: str, truth_dir: Path | None, max_rows: int | None, no_register: 
     from riskstrat.models.train import train_task
 
     overrides = {"split": {"max_train_rows": max_rows}} if max_rows is not None else None
-    result = train_task(
-        task,
-        settings=load_settings(),
-        truth_dir=truth_dir,
-        overrides=overrides,
-        register=not no_register,
-    )
+    settings = load_settings()
+    with registry_lock(settings):
+        result = train_task(
+            task,
+            settings=settings,
+            truth_dir=truth_dir,
+            overrides=overrides,
+            register=not no_register,
+        )
     click.echo(train_summary(result))
+
+
+def registry_lock(settings):
+    """The run lock (riskstrat.runs.lock), waited for as `riskstrat outreach` waits: a hand
+    started train, promote, rollback or recalibrate never overlaps a scheduled run or its
+    monthly retrain + gate (which hold the lock), so no version is registered or promoted
+    between the retrain's training and its gate, and no run scores while the champion moves."""
+    from riskstrat.runs.lock import STANDALONE_LOCK_WAIT_SECONDS, run_lock
+
+    return run_lock(settings.paths.data_dir, timeout=STANDALONE_LOCK_WAIT_SECONDS)
 
 
 SAME_AS_CHAMPION = (
@@ -91,7 +103,8 @@ def promote(task: str) -> None:
     from riskstrat.models.promote import promote_task
 
     settings = load_settings()
-    decision = promote_task(task, settings=settings)
+    with registry_lock(settings):
+        decision = promote_task(task, settings=settings)
     click.echo(format_gate(decision.table))
     verdict = "PROMOTED" if decision.promote else "REFUSED"
     click.echo(
@@ -111,7 +124,20 @@ def promote(task: str) -> None:
         if note:
             click.echo(note)
     else:
-        click.echo(f"the champion stays v{decision.champion_version}")
+        click.echo(refused_note(task, champion=decision.champion_version))
+
+
+#: After a refusal: what stays, and what the data scientist can do (the line said only the first).
+REFUSED_NEXT = (
+    "the champion stays v{champion}; the challenger keeps its alias until the next `riskstrat "
+    "train {task}` (its card: `riskstrat model-card {task} --alias challenger`); to replace the "
+    "champion, retrain on a new extract or with a changed configs/models/{task}.yaml, then run "
+    "`riskstrat promote {task}` again"
+)
+
+
+def refused_note(task: str, *, champion: str) -> str:
+    return REFUSED_NEXT.format(task=task, champion=champion)
 
 
 PUBLISHED_WITH = (
@@ -147,7 +173,8 @@ def rollback(task: str) -> None:
     from riskstrat.models.rollback import rollback as undo_promotion
 
     settings = load_settings()
-    done = undo_promotion(task, tracking_uri=settings.paths.mlflow_uri)
+    with registry_lock(settings):
+        done = undo_promotion(task, tracking_uri=settings.paths.mlflow_uri)
     after = (
         f"previous-champion is now v{done.previous}"
         if done.previous
@@ -212,6 +239,31 @@ def backtest(task: str, out_dir: Path | None) -> None:
     shown = table.dropna(axis=1, how="all")  # readmission has no stale-score columns
     click.echo(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     click.echo(json.dumps({"written": str(out_file)}))
+
+
+def run_script(command: click.Command, *, prog_name: str) -> None:
+    """Run a training/ script's own command (tune.py, fit_frame.py) behind riskstrat's error
+    boundary: one `Error:` line and riskstrat's exit codes, never a traceback (a tune on a
+    store without an extract printed one)."""
+    import sys
+
+    from riskstrat.cli import ABORTED
+    from riskstrat.errors import EXIT_BAD_INPUT, describe
+
+    try:
+        command.main(prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo(f"Error: {ABORTED}", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:
+        line, code = describe(exc)
+        click.echo(f"Error: {line}", err=True)
+        sys.exit(code)
 
 
 COMMANDS = [train, promote, rollback, model_card, backtest]

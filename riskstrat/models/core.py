@@ -20,6 +20,7 @@ from riskstrat.models import baselines as bl
 from riskstrat.models.booster import (
     FeatureInfo,
     check_outcomes,
+    check_train_rows,
     ensemble_raw_score,
     feature_levels,
     fit_booster,
@@ -115,6 +116,7 @@ def fit_all(
     fitted on."""
     train, valid, calib = (rows(dataset, s) for s in ("train", "valid", "calib"))
     check_outcomes(calib["label"].to_numpy(), split="calib")
+    check_train_rows(len(train), min_child_samples=config.lightgbm.min_child_samples)
     rounds = config.lightgbm.n_estimators
     with (
         timed("models.fit", rows=len(train), features=len(features)) as info,

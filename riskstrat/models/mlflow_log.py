@@ -27,11 +27,11 @@ from riskstrat.models.dates import DatesEvaluation
 from riskstrat.models.frame import data_digest
 from riskstrat.models.mlflow_import import mlflow, quiet
 from riskstrat.models.registry import (
-    CHALLENGER,
-    CHAMPION,
+    drop_run_versions,
     ensure_experiment,
     log_bundle,
     model_name,
+    new_version_alias,
     signature_frame,
     use_tracking,
 )
@@ -46,6 +46,12 @@ if TYPE_CHECKING:
     from riskstrat.models.api import Evaluation, FittedModel
 
 DESCRIPTION_KEY = "mlflow.note.content"
+#: Run tags that tell training runs apart in the MLflow UI (their names repeat: a retrain of
+#: the same data the same day has the same name): `kind` as the promote/rollback runs have it,
+#: and the registered version the run produced.
+KIND_TAG, TRAINING_KIND, VERSION_TAG = "kind", "training", "registered_version"
+#: Status of a training run interrupted (Ctrl-C) / failed while logging (never left RUNNING).
+KILLED, FAILED = "KILLED", "FAILED"
 MONITORING_FILE = "monitoring.yaml"
 #: Rows the logged datasets' schema is inferred from (missing values seen in a seeded sample).
 SCHEMA_SAMPLE_ROWS = 10_000
@@ -151,81 +157,25 @@ def log_fitted(
         run = client.create_run(exp_id, start_time=int(model.started_at * 1000), run_name=title)
         manifest = {"rows": model.split_counts} | manifest
         with mlflow.start_run(run_id=run.info.run_id):
-            mlflow.set_tags(process_tags())
-            mlflow.set_tags(
-                {
-                    "task": task,
-                    "data_snapshot_hash": model.data_digest,
-                    DESCRIPTION_KEY: description
-                    or f"Training of {task} on data {model.data_digest}.",
-                }
-                | {f"baseline_skipped.{k}": v for k, v in model.skipped.items()}
-                | tags
-            )
-            mlflow.log_params(
-                flat_params(model.config)
-                | {
-                    "best_iteration": model.fitted.booster.best_iteration,
-                    "n_features": len(model.features),
-                    **{f"rows.{k}": v for k, v in model.split_counts.items()},
-                    **{f"period.{k}": v for k, v in (manifest.get("periods") or {}).items()},
-                }
-            )
-            metrics = evaluation.flat_metrics() | {"fit_seconds": model.fit_seconds}
-            mlflow.log_metrics(metrics)
-            if evaluation.dates is not None:
-                log_dates(evaluation.dates)
-            for split, context in (("train", "training"), ("test", "testing")):
-                frame = dataset_frame(model, split)
-                mlflow.log_input(mlflow_dataset(frame, name=f"{task}-{split}"), context=context)
-            bar.update(1)
-            images = log_evaluation(
-                evaluation,
-                y=evaluation.y,
-                scores=evaluation.scores,
-                contrib=evaluation.contributions,
-                features=model.features,
-                manifest=manifest,
-            )
-            bar.update(1)
-            version = alias = card_path = None
-            if register:
-                bundle = model.bundle(meta=bundle_meta)
-                version = log_bundle(bundle, sample=model.rows("test").head(500), client=client)
-                aliases = client.get_model_version(name, version).aliases
-                alias = CHAMPION if CHAMPION in aliases else CHALLENGER
-            bar.update(1)
-            if version is not None:
-                card = build_card(
+            try:
+                version, alias, card_path = _log_run(
+                    model,
+                    client=client,
+                    run_id=run.info.run_id,
+                    title=title,
                     evaluation=evaluation,
-                    config=model.config,
-                    version=version,
-                    aliases=[alias] if alias else [],
-                    features=model.feature_names,
+                    register=register,
+                    description=description,
                     manifest=manifest,
-                    plots=images,
-                    monitoring=monitoring_thresholds(),
-                    lineage={
-                        "run_id": run.info.run_id,
-                        "run_name": title,
-                        **{k: str(v) for k, v in manifest.items() if isinstance(v, str)},
-                        **{f"package.{k}": v for k, v in (manifest.get("packages") or {}).items()},
-                    },
+                    tags=tags,
+                    bundle_meta=bundle_meta,
+                    bar=bar,
                 )
-                card_path = log_card(card)
-            bar.update(1)
-        if version is not None:
-            _describe(
-                client,
-                name=name,
-                version=version,
-                run=run,
-                title=title,
-                card_path=card_path,
-                model=model,
-                evaluation=evaluation,
-            )
-        bar.update(1)
+            except BaseException as exc:  # Ctrl-C included: no half-registered version
+                if register:
+                    drop_run_versions(client, name, run_id=run.info.run_id)
+                mlflow.end_run(status=KILLED if isinstance(exc, KeyboardInterrupt) else FAILED)
+                raise
     log_event("models.logged", task=task, run=title, version=version, alias=alias)
     return LoggedRun(
         run_id=run.info.run_id,
@@ -238,7 +188,105 @@ def log_fitted(
     )
 
 
-def _describe(client, *, name, version, run, title, card_path, model, evaluation) -> None:
+def _log_run(
+    model: FittedModel,
+    *,
+    client: Any,
+    run_id: str,
+    title: str,
+    evaluation: Evaluation,
+    register: bool,
+    description: str | None,
+    manifest: dict[str, Any],
+    tags: dict[str, str],
+    bundle_meta: dict[str, Any],
+    bar: Any,
+) -> tuple[str | None, str | None, str | None]:
+    """The active run's content; -> (version, alias, card path). The version's alias is set
+    last, once its card and description are in place: a version that serves (champion) or
+    waits for the gate (challenger) is always a complete one."""
+    task, name = model.task, model_name(model.task)
+    mlflow.set_tags(process_tags())
+    mlflow.set_tags(
+        {
+            "task": task,
+            KIND_TAG: TRAINING_KIND,
+            "data_snapshot_hash": model.data_digest,
+            DESCRIPTION_KEY: description or f"Training of {task} on data {model.data_digest}.",
+        }
+        | {f"baseline_skipped.{k}": v for k, v in model.skipped.items()}
+        | tags
+    )
+    mlflow.log_params(
+        flat_params(model.config)
+        | {
+            "best_iteration": model.fitted.booster.best_iteration,
+            "n_features": len(model.features),
+            **{f"rows.{k}": v for k, v in model.split_counts.items()},
+            **{f"period.{k}": v for k, v in (manifest.get("periods") or {}).items()},
+        }
+    )
+    metrics = evaluation.flat_metrics() | {"fit_seconds": model.fit_seconds}
+    mlflow.log_metrics(metrics)
+    if evaluation.dates is not None:
+        log_dates(evaluation.dates)
+    for split, context in (("train", "training"), ("test", "testing")):
+        frame = dataset_frame(model, split)
+        mlflow.log_input(mlflow_dataset(frame, name=f"{task}-{split}"), context=context)
+    bar.update(1)
+    images = log_evaluation(
+        evaluation,
+        y=evaluation.y,
+        scores=evaluation.scores,
+        contrib=evaluation.contributions,
+        features=model.features,
+        manifest=manifest,
+    )
+    bar.update(1)
+    if not register:
+        bar.update(3)
+        return None, None, None
+    bundle = model.bundle(meta=bundle_meta)
+    alias = new_version_alias(client, name)
+    sample = model.rows("test").head(500)
+    version = log_bundle(bundle, sample=sample, client=client, set_alias=False)
+    bar.update(1)
+    card = build_card(
+        evaluation=evaluation,
+        config=model.config,
+        version=version,
+        aliases=[alias],
+        features=model.feature_names,
+        manifest=manifest,
+        plots=images,
+        monitoring=monitoring_thresholds(),
+        lineage={
+            "run_id": run_id,
+            "run_name": title,
+            **{k: str(v) for k, v in manifest.items() if isinstance(v, str)},
+            **{f"package.{k}": v for k, v in (manifest.get("packages") or {}).items()},
+        },
+    )
+    card_path = log_card(card)
+    bar.update(1)
+    _describe(
+        client,
+        name=name,
+        version=version,
+        run_id=run_id,
+        title=title,
+        card_path=card_path,
+        model=model,
+        evaluation=evaluation,
+    )
+    with quiet():
+        client.set_registered_model_alias(name, alias, version)
+    mlflow.set_tag(VERSION_TAG, version)  # run -> version (the version names its run already)
+    bar.update(1)
+    return version, alias, card_path
+
+
+def _describe(client, *, name, version, run_id, title, card_path, model, evaluation) -> None:
     registered = client.get_registered_model(name)
     if not registered.description:
         client.update_registered_model(name, description=MODEL_DESCRIPTION.format(task=model.task))
@@ -255,12 +303,10 @@ def _describe(client, *, name, version, run, title, card_path, model, evaluation
             ece=row["ece"],
             n=int(row["n"]),
             events=int(row["events"]),
-            card_uri=f"runs:/{run.info.run_id}/{card_path}",
-            run_id=run.info.run_id,
+            card_uri=f"runs:/{run_id}/{card_path}",
+            run_id=run_id,
             card_path=card_path,
         ),
     )
-    client.set_model_version_tag(
-        name, version, "model_card", f"runs:/{run.info.run_id}/{card_path}"
-    )
+    client.set_model_version_tag(name, version, "model_card", f"runs:/{run_id}/{card_path}")
     client.set_model_version_tag(name, version, "run_name", title)

@@ -10,6 +10,7 @@ champion keeps the alias `previous-champion`; `rollback` gives it `champion` bac
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 
 from riskstrat.config import Settings
 from riskstrat.logs import log_event
+from riskstrat.models.bundle import Bundle
 from riskstrat.models.config import ModelConfig, load_model_config
 from riskstrat.models.data import TaskData, load_task_data
 from riskstrat.models.evaluate import MODEL, EvalResult, evaluate_scores
@@ -37,6 +39,12 @@ from riskstrat.models.registry import (
 )
 
 NO_CHALLENGER = "{name}: no version has the alias 'challenger': train a new model first"
+#: A retrain on the same data, config and code is the same model (LightGBM runs deterministic):
+#: promoting it would change no score, yet push the real previous champion one rollback back.
+REASON_SAME_MODEL = (
+    "v{challenger} is the same model as champion v{champion} (equal boosters, calibrator and "
+    "metadata): promoting it changes no score; retrain on a new extract or config to replace it"
+)
 
 
 @dataclass
@@ -59,6 +67,17 @@ def _evaluate(
         groups=groups,
         params=config.evaluation,
         seed=config.seed,
+    )
+
+
+def same_model(a: Bundle, b: Bundle) -> bool:
+    """Whether two bundles score every input alike: the same LightGBM model text (members
+    included), calibrator and metadata (features, levels, level forecast, lineage)."""
+    return (
+        [m.model_to_string() for m in a.boosters] == [m.model_to_string() for m in b.boosters]
+        and a.calibrator.to_dict() == b.calibrator.to_dict()
+        and json.dumps(a.meta, sort_keys=True, default=str)
+        == json.dumps(b.meta, sort_keys=True, default=str)
     )
 
 
@@ -98,6 +117,10 @@ def promote_on_data(
     )["champion"]
     delta = (paired.get("auroc_delta_lo", float("nan")), paired.get("auroc_delta_hi", float("nan")))
     passed, reasons, table = gate(old, new, params=config.gate, delta=delta)
+    if same_model(champion, challenger):
+        passed = False
+        same = REASON_SAME_MODEL.format(challenger=challenger.version, champion=champion.version)
+        reasons = [same]
     metrics = {f"champion/{k.split('/', 1)[1]}": v for k, v in old.flat_metrics().items()}
     metrics |= {f"challenger/{k.split('/', 1)[1]}": v for k, v in new.flat_metrics().items()}
     decision = Decision(

@@ -50,18 +50,21 @@ def recalibrate(
     """Update TASK's champion calibration (intercept and slope) on this population's matured
     outcomes, register it as a new version (challenger) and run the promotion gate on the local
     store. The ranking is unchanged. See docs/new-population.md."""
+    from riskstrat.models.cli import registry_lock
     from riskstrat.models.recalibrate import RecalibrationError, recalibrate_task
 
+    settings = load_settings()
     try:
-        result = recalibrate_task(
-            task,
-            settings=load_settings(),
-            as_of=list(as_of) or None,
-            dates=dates,
-            step_days=step_days,
-            register=not no_register,
-            gate=not no_gate,
-        )
+        with registry_lock(settings):
+            result = recalibrate_task(
+                task,
+                settings=settings,
+                as_of=list(as_of) or None,
+                dates=dates,
+                step_days=step_days,
+                register=not no_register,
+                gate=not no_gate,
+            )
     except (RecalibrationError, LookupError, ConfigError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from exc
     if as_json:

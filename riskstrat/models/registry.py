@@ -75,8 +75,12 @@ class RiskModel(Bundle):
     aliases: tuple[str, ...] = ()
 
 
-def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) -> str:
-    """Log the bundle as the active run's pyfunc model, register it, set its alias; -> version.
+def log_bundle(
+    bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient, set_alias: bool = True
+) -> str:
+    """Log the bundle as the active run's pyfunc model, register it, set its alias (unless
+    `set_alias` is false: the caller sets `new_version_alias` once the version is complete);
+    -> version.
 
     `sample` gives the signature (numbers in their dtype; string and `category` features as
     strings, since MLflow signatures reject `category`); no input example is stored, so no
@@ -97,10 +101,25 @@ def log_bundle(bundle: Bundle, *, sample: pd.DataFrame, client: MlflowClient) ->
             registered_model_name=name,
         )
     version = str(info.registered_model_version)
-    with quiet():
-        has_champion = _alias_version(client, name, CHAMPION) is not None
-        client.set_registered_model_alias(name, CHALLENGER if has_champion else CHAMPION, version)
+    if set_alias:
+        with quiet():
+            client.set_registered_model_alias(name, new_version_alias(client, name), version)
     return version
+
+
+def new_version_alias(client: MlflowClient, name: str) -> str:
+    """The alias a newly registered version gets: champion for the first, else challenger."""
+    return CHALLENGER if _alias_version(client, name, CHAMPION) is not None else CHAMPION
+
+
+def drop_run_versions(client: MlflowClient, name: str, *, run_id: str) -> list[str]:
+    """Delete the versions of `name` registered by `run_id` (a training interrupted between
+    registering its model and finishing it: no half-registered version is left); -> versions."""
+    with quiet():
+        found = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+        for mv in found:
+            client.delete_model_version(name, str(mv.version))
+    return [str(mv.version) for mv in found]
 
 
 def signature_frame(x: pd.DataFrame, *, levels: Mapping[str, object]) -> pd.DataFrame:

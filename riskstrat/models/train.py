@@ -55,6 +55,8 @@ def train_task(
 ) -> TrainResult:
     """Train, evaluate and register the model of `task_name` from the store in `settings`."""
     config = load_model_config(task_name, overrides=overrides)
+    if truth_dir is not None:
+        check_truth(truth_dir)
     data = load_task_data(task_name, store_path=settings.paths.store, config=config)
     return train_on_data(
         data,
@@ -71,6 +73,14 @@ def train_task(
 NO_FORESIGHT_FILES = ("laws.parquet", "medicines.parquet")
 SKIP_OLD_TRUTH = "truth folder {path} has no {file} (written by an older generator): regenerate it"
 SKIP_DEATH = "the no-foresight oracle counts admissions only, the task's label also counts deaths"
+
+
+def check_truth(truth_dir: Path) -> None:
+    """Read the ground truth before anything is fitted: a mistyped `--truth` folder fails in
+    seconds, not after the fit (the oracle reads the same cached truth later)."""
+    from riskstrat.synth.truth import load_truth
+
+    load_truth(truth_dir)
 
 
 def oracle_scores(truth_dir: Path, data: TaskData, frame: pd.DataFrame) -> np.ndarray:

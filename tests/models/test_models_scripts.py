@@ -63,3 +63,67 @@ def test_train_max_rows_is_checked_as_the_option(rows: str) -> None:
     run = CliRunner().invoke(main, ["train", "crisis", "--max-rows", rows])
     assert run.exit_code == 2
     assert "Invalid value for '--max-rows'" in run.output and "crisis.yaml" not in run.output
+
+
+def test_a_truth_folder_without_truth_is_refused_before_the_store_is_read(tmp_path: Path) -> None:
+    # was refused only after the fit (the oracle's turn): 14 s for readmission on the demo
+    # store, minutes for crisis; with no store at all the store's error came first
+    from riskstrat.cli import main
+    from riskstrat.synth.truth import TRUTH_MISSING
+
+    run = CliRunner().invoke(main, ["train", "readmission_30d", "--truth", str(tmp_path)])
+    assert run.exit_code == 2, run.output
+    assert TRUTH_MISSING.format(path=tmp_path.resolve()) in run.output
+    assert len(run.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "readmission_30d"],
+        ["promote", "crisis"],
+        ["rollback", "crisis"],
+        ["recalibrate", "crisis", "--no-gate"],
+    ],
+)
+def test_registry_commands_wait_for_a_run_holding_the_lock(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # they ignored the run lock: a hand-started train or promote could register or promote a
+    # version between the scheduler's monthly retrain and its gate, or move the champion
+    # while a run scored with it (a train ran to the end while the lock was held)
+    from riskstrat.cli import main
+    from riskstrat.config import load_settings
+    from riskstrat.runs import lock
+    from riskstrat.runs.lock import RUN_LOCKED, lock_path, run_lock
+
+    monkeypatch.setattr(lock, "STANDALONE_LOCK_WAIT_SECONDS", 0.2)  # the wait, shortened
+    data_dir = load_settings().paths.data_dir
+    with run_lock(data_dir, timeout=1):
+        run = CliRunner().invoke(main, args)
+    assert run.exit_code == 3, run.output
+    assert RUN_LOCKED.format(path=lock_path(data_dir), timeout=0.2) in run.output
+    assert len(run.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [("rollback.py", ["crisis"]), ("tune.py", ["crisis", '{"base": {}}'])],
+)
+def test_training_scripts_fail_in_one_line_like_the_cli(script: str, args: list[str]) -> None:
+    # `python training/rollback.py crisis` with nothing to roll back to, and tune.py on a store
+    # without an extract, printed a Python traceback (the click command ran without riskstrat's
+    # error boundary), exit 1
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(root / "training" / script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    errors = [line for line in done.stderr.splitlines() if " INFO " not in line]
+    assert "Traceback" not in done.stderr, done.stderr[-400:]
+    assert done.returncode == 2 and len(errors) == 1 and errors[0].startswith("Error: ")

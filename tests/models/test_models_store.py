@@ -49,3 +49,21 @@ def test_train_crisis_on_the_small_store(settings, monkeypatch: pytest.MonkeyPat
     assert run.exit_code == 0, run.output
     assert (out / "riskstrat-crisis-v1.html").is_file()
     assert "## Performance by subgroup" in (out / "riskstrat-crisis-v1.md").read_text()
+
+
+@pytest.mark.slow
+def test_promote_refuses_a_retrain_of_the_same_model_and_says_what_to_do(
+    settings, small_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a retrain on the same data was PROMOTED over the identical champion; a refusal ended
+    # "the champion stays v1" without saying what to do
+    from riskstrat.models.cli import refused_note
+    from riskstrat.models.promote import REASON_SAME_MODEL
+
+    monkeypatch.setenv("RISKSTRAT_STORE", str(small_store))
+    for _ in range(2):
+        train_task("readmission_30d", settings=settings)
+    run = CliRunner().invoke(main, ["promote", "readmission_30d"])
+    assert run.exit_code == 0, run.output
+    assert f"  - {REASON_SAME_MODEL.format(challenger='2', champion='1')}\n" in run.output
+    assert run.output.endswith(refused_note("readmission_30d", champion="1") + "\n")
