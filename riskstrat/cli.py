@@ -49,7 +49,10 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "riskstrat.runs.cli",
 }
 DEBUG = [False]  # set by --debug (or RISKSTRAT_DEBUG=1) for the error boundary
-ABORTED = "aborted (Ctrl-C), outputs are published atomically, re-run the command when ready"
+ABORTED = (
+    "aborted (Ctrl-C): nothing half-written was kept (lists and reports are published whole, a "
+    "model version only once registered in full), re-run the command when ready"
+)
 USAGE_HINT = "(in `riskstrat {command}`; see `riskstrat {command} --help`)"
 #: An option that takes one value, given twice: click kept the last one silently (`run --as-of
 #: 2025-12-29 ... --as-of 2025-12-22` ran the 22nd).

@@ -113,3 +113,21 @@ def test_a_negative_seed_is_refused_as_an_option() -> None:
     expected = f"Error: Invalid value for '--seed': -1 is not in the range x>=0. {hint}\n"
     assert result.output == expected.replace(". (in", " (in")
     assert result.exit_code == 2
+
+
+def test_ctrl_c_is_one_line_and_exit_130() -> None:
+    """Ctrl-C in any command: one `Error:` line saying nothing half-written was kept (the line
+    said "outputs are published atomically", which a `train` interrupted while registering
+    could not read as being about its model version), exit 130 like a shell."""
+    from riskstrat.cli import ABORTED
+
+    code = (
+        "from riskstrat.cli import main\n"
+        "@main.command('interrupted')\n"
+        "def interrupted():\n    raise KeyboardInterrupt\n"
+        "main(['interrupted'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 130
+    assert out.stderr.strip().splitlines()[-1] == f"Error: {ABORTED}"
+    assert "Traceback" not in out.stderr
