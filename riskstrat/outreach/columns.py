@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from riskstrat.registry.contract import FEEDBACK_HEADINGS, FEEDBACK_PRACTICE_COLUMN
+from riskstrat.registry.nhs_numbers import is_valid
 
 Kind = Literal["text", "int", "percent", "points", "date"]
 
@@ -62,6 +63,9 @@ COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("patient_id", FB["patient_id"], "text", 14),  # pseudonymous: last
 )
 MODIFIABLE_MARK = " (modifiable)"
+#: After an NHS number that fails the modulus-11 check (ingest flags it, contract rule
+#: nhs_check_digit, and keeps the row): staff look the person up by name and date of birth.
+INVALID_NHS_MARK = " (not a valid NHS number)"
 
 
 def columns_for(pathway: str) -> tuple[ListColumn, ...]:
@@ -69,11 +73,13 @@ def columns_for(pathway: str) -> tuple[ListColumn, ...]:
 
 
 def format_nhs_number(value: object) -> object:
-    """`9434765919` -> `943 476 5919` (the 3 3 4 grouping staff read aloud); anything that is
-    not ten digits is shown as it came."""
+    """`9434765919` -> `943 476 5919` (the 3 3 4 grouping staff read aloud), marked when its
+    check digit fails (a typo at source: looking it up would fail or find nobody); anything that
+    is not ten digits is shown as it came."""
     if not isinstance(value, str):
         return value
     digits = value.replace(" ", "")
     if len(digits) == 10 and digits.isdigit():
-        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+        mark = "" if is_valid(digits) else INVALID_NHS_MARK
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}{mark}"
     return value

@@ -12,7 +12,7 @@ from outreach_frames import AS_OF, CODES, EVIL, outreach_store, practices
 
 from riskstrat import filehash
 from riskstrat.filehash import content_hash
-from riskstrat.outreach.columns import CONTACTS_MISSING, PHONE_MISSING
+from riskstrat.outreach.columns import CONTACTS_MISSING, INVALID_NHS_MARK, PHONE_MISSING
 from riskstrat.outreach.file_worker import WORKER_FAILED, FileWorkers
 from riskstrat.outreach.listfiles import PUBLISHED_DECIMALS, PracticeFiles, with_modifiable_mark
 from riskstrat.outreach.store_io import contacts_reader
@@ -424,3 +424,29 @@ def test_a_listed_patient_without_a_phone_number_says_so(written, tmp_path):
     html = (folder / "early_intervention.html").read_text(encoding="utf-8")
     assert html.count(f'<td class="missing">{PHONE_MISSING}</td>') == 2
     assert said in unescape(html) and "1 listed person has no contact details" in html
+
+
+def test_an_nhs_number_that_fails_its_check_digit_is_marked_on_the_list(written, tmp_path):
+    """Ingest keeps a contacts row whose NHS number fails the modulus-11 check (flagged for the
+    data manager); the list showed it as if valid, so a nurse looking it up found nobody or the
+    wrong record. Now it is marked in the XLSX and the printed list; a valid one is not. The CSV
+    (for importing into a clinical system) keeps the ten digits as they came."""
+    lists = written["lists"]
+    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    typo, good = (p1["patient_id"].iloc[i] for i in (1, 2))
+    con = outreach_store(written["pop"])
+    con.execute("UPDATE contacts SET nhs_number = '9434765918' WHERE patient_id = ?", [typo])
+    con.execute("UPDATE contacts SET nhs_number = '9434765919' WHERE patient_id = ?", [good])
+    write_practice_files(
+        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    folder = tmp_path / "practices" / "P1"
+    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+    shown = dict(zip(rows["patient_id"], rows["nhs_number"], strict=True))
+    assert shown[typo] == "9434765918" and shown[good] == "9434765919"
+    ws, top, col = _sheet(folder / "early_intervention.xlsx")
+    cells = [ws.cell(row=r, column=col["NHS number"]).value for r in range(top + 1, ws.max_row + 1)]
+    assert cells.count(f"943 476 5918{INVALID_NHS_MARK}") == 1 and "943 476 5919" in cells
+    html = (folder / "early_intervention.html").read_text(encoding="utf-8")
+    assert html.count(f"943 476 5918{INVALID_NHS_MARK}") == 1
