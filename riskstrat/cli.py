@@ -17,6 +17,7 @@ import re
 import sys
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,29 +115,40 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # the error boundary
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("standalone_mode", False)
-        DEBUG[0] = os.environ.get("RISKSTRAT_DEBUG") == "1"
-        try:
-            result = super().main(*args, **kwargs)
-        except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo(f"Error: {ABORTED}", err=True)
-            sys.exit(130)
-        except click.ClickException as exc:
-            sys.exit(_click_error(exc, debug=DEBUG[0]))
-        except Exception as exc:
-            from riskstrat.errors import describe
+        return _guarded(lambda: super(LazyGroup, self).main(*args, **kwargs))
 
-            line, code = describe(exc)
-            if DEBUG[0]:
-                traceback.print_exc()
-            click.echo(f"Error: {line}", err=True)
-            sys.exit(code)
-        if isinstance(result, int) and result:  # standalone_mode=False returns Exit codes
-            sys.exit(result)
-        return result
+
+def run_script(command: click.Command, *, prog_name: str) -> None:
+    """Run a training/ script's own command (tune.py, fit_frame.py) behind the same error
+    boundary as `riskstrat`: one `Error:` line and riskstrat's exit codes, never a traceback."""
+    _guarded(lambda: command.main(prog_name=prog_name, standalone_mode=False), script=True)
+
+
+def _guarded(invoke: Callable[[], Any], *, script: bool = False) -> Any:
+    """The error boundary: every failure one line and an exit code (riskstrat.errors)."""
+    DEBUG[0] = os.environ.get("RISKSTRAT_DEBUG") == "1"  # --debug sets it for this call
+    try:
+        result = invoke()
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo(f"Error: {ABORTED}", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        sys.exit(_click_error(exc, debug=DEBUG[0], script=script))
+    except Exception as exc:
+        from riskstrat.errors import describe
+
+        line, code = describe(exc)
+        if DEBUG[0]:
+            traceback.print_exc()
+        click.echo(f"Error: {line}", err=True)
+        sys.exit(code)
+    if isinstance(result, int) and result:  # standalone_mode=False returns Exit codes
+        sys.exit(result)
+    return result
 
 
 def _single_values(command: click.Command) -> click.Command:
@@ -162,13 +174,16 @@ def _single_values(command: click.Command) -> click.Command:
     return command
 
 
-def _click_error(exc: click.ClickException, *, debug: bool) -> int:
-    """Click's own errors (bad option, unknown command, bad value) on one line, plus where."""
+def _click_error(exc: click.ClickException, *, debug: bool, script: bool = False) -> int:
+    """Click's own errors (bad option, unknown command, bad value) on one line, plus where
+    (nothing more for a training/ script: it has no `riskstrat --help` to point to)."""
     if debug:
         traceback.print_exc()
     message = " ".join(exc.format_message().split())
     ctx = getattr(exc, "ctx", None)
-    if isinstance(exc, click.UsageError) and ctx is not None and ctx.parent is not None:
+    if script:
+        pass
+    elif isinstance(exc, click.UsageError) and ctx is not None and ctx.parent is not None:
         command = ctx.info_name
         message = f"{message.rstrip('.')} {USAGE_HINT.format(command=command)}"
     elif isinstance(exc, click.UsageError):

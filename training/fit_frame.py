@@ -49,6 +49,6 @@ def main(
 
 
 if __name__ == "__main__":
-    from riskstrat.models.cli import run_script
+    from riskstrat.cli import run_script
 
     run_script(main, prog_name="training/fit_frame.py")

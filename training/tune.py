@@ -76,6 +76,6 @@ def main(task: str, candidates: str, truth_dir: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    from riskstrat.models.cli import run_script
+    from riskstrat.cli import run_script
 
     run_script(main, prog_name="training/tune.py")

@@ -241,29 +241,4 @@ def backtest(task: str, out_dir: Path | None) -> None:
     click.echo(json.dumps({"written": str(out_file)}))
 
 
-def run_script(command: click.Command, *, prog_name: str) -> None:
-    """Run a training/ script's own command (tune.py, fit_frame.py) behind riskstrat's error
-    boundary: one `Error:` line and riskstrat's exit codes, never a traceback (a tune on a
-    store without an extract printed one)."""
-    import sys
-
-    from riskstrat.cli import ABORTED
-    from riskstrat.errors import EXIT_BAD_INPUT, describe
-
-    try:
-        command.main(prog_name=prog_name, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo(f"Error: {ABORTED}", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:
-        line, code = describe(exc)
-        click.echo(f"Error: {line}", err=True)
-        sys.exit(code)
-
-
 COMMANDS = [train, promote, rollback, model_card, backtest]
