@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from riskstrat.registry.contract import TABLES, ddl
+from riskstrat.registry.nhs_numbers import reserved_numbers
 
 AS_OF = date(2025, 6, 2)  # a Monday
 
@@ -86,7 +87,7 @@ def outreach_store(pop: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     contacts = pd.DataFrame(
         {
             "patient_id": pop["patient_id"],
-            "nhs_number": [f"{9000000000 + i}" for i in range(len(pop))],
+            "nhs_number": reserved_numbers(np.arange(len(pop))),  # valid, never issued
             "given_name": [f"Given{i}" for i in range(len(pop))],
             "family_name": [f"Family{i}" for i in range(len(pop))],
             "phone": "01632 960000",

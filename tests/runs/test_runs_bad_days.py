@@ -3,11 +3,12 @@ syncs at once. Real runs on the small store, a real APScheduler SQLAlchemy job s
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from score_runs import last_post_discharge_list, readmission_scorings
 
 from riskstrat.cli import main
 from riskstrat.config import Settings
@@ -19,16 +20,6 @@ EXTRACT_DATE = date(2025, 12, 28)  # tests/conftest.py SMALL_POPULATION["end"]
 AS_OF = EXTRACT_DATE + timedelta(days=1)  # Monday 29 December 2025
 
 
-def _score_runs(settings: Settings) -> dict[date, int]:
-    from riskstrat.registry.store import connect
-
-    with connect(settings.paths.store, read_only=True) as con:
-        rows = con.execute(
-            "SELECT as_of, rows FROM score_runs WHERE task = 'readmission_30d'"
-        ).fetchall()
-    return {as_of: scored for as_of, scored in rows}
-
-
 def test_a_failed_run_whose_clean_up_failed_is_cleaned_by_the_next_run(
     run_settings: Settings,
 ) -> None:
@@ -38,16 +29,9 @@ def test_a_failed_run_whose_clean_up_failed_is_cleaned_by_the_next_run(
     only for killed (`running`) runs, so Tuesday's window started at Monday and listed 0 of
     Monday's discharges, for good. Now the failed manifest names the scores it left and
     Tuesday's run removes them first (under the run lock); a re-run of Tuesday is the same."""
-    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
-    from riskstrat.registry.store import connect
 
     last = date(2025, 12, 19)
-    with connect(run_settings.paths.store, read_only=False) as con:
-        con.execute(SCORE_RUNS_DDL)
-        con.execute(
-            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
-            [last, datetime(2025, 12, 19, 7)],
-        )
+    last_post_discharge_list(run_settings, last)
 
     def store_lost(step: str, state: object) -> None:
         if step == "select":  # scores stored; then the store and the disk go
@@ -61,17 +45,17 @@ def test_a_failed_run_whose_clean_up_failed_is_cleaned_by_the_next_run(
     failed = recent_manifests(run_settings.paths.out_dir)[0]
     assert (failed.status, failed.scores_left) == ("failed", ["readmission_30d"])
     discharges = failed.counts["score"]["readmission_30d_scored"]
-    assert discharges > 0 and _score_runs(run_settings) == {last: 0, AS_OF: discharges}
+    assert discharges > 0 and readmission_scorings(run_settings) == {last: 0, AS_OF: discharges}
     tuesday_as_of = AS_OF + timedelta(days=1)
     tuesday = run_once(as_of=tuesday_as_of, pathways=["post_discharge"], settings=run_settings,
                        options=options)  # fmt: skip
     assert tuesday.counts["score"]["readmission_30d_scored"] == discharges
     assert tuesday.counts["lists"]["post_discharge_listed"] > 0
-    assert _score_runs(run_settings) == {last: 0, tuesday_as_of: discharges}
+    assert readmission_scorings(run_settings) == {last: 0, tuesday_as_of: discharges}
     again = run_once(as_of=tuesday_as_of, pathways=["post_discharge"], settings=run_settings,
                      options=options)  # fmt: skip
     assert again.outputs == tuesday.outputs
-    assert _score_runs(run_settings) == {last: 0, tuesday_as_of: discharges}
+    assert readmission_scorings(run_settings) == {last: 0, tuesday_as_of: discharges}
 
 
 def test_install_only_waits_for_the_scheduler_lock_and_is_refused_in_one_line(

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from score_runs import last_post_discharge_list
 
 import riskstrat
 from riskstrat.config import Settings
@@ -79,19 +80,12 @@ def test_post_discharge_run_lists_the_discharges_since_the_last_run(
 ) -> None:
     """Last readmission scoring Friday 19 Dec; runs missed until Monday 29 (Christmas between):
     the run covers every discharge from the 19th, not only since the previous working day."""
-    from datetime import datetime
 
-    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
     from riskstrat.registry.store import connect
     from riskstrat.runs.state import RunOptions
 
     last = date(2025, 12, 19)
-    with connect(run_settings.paths.store, read_only=False) as con:
-        con.execute(SCORE_RUNS_DDL)
-        con.execute(
-            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
-            [last, datetime(2025, 12, 19, 7)],
-        )
+    last_post_discharge_list(run_settings, last)
     m = run_once(
         as_of=AS_OF,
         pathways=["post_discharge"],

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from score_runs import last_post_discharge_list, readmission_scorings
 
 from riskstrat.cli import main
 from riskstrat.config import Settings
@@ -60,16 +61,6 @@ def test_a_mistyped_extract_date_is_refused_before_anything_is_ingested(
     )
 
 
-def _score_runs(settings: Settings) -> dict[date, int]:
-    from riskstrat.registry.store import connect
-
-    with connect(settings.paths.store, read_only=True) as con:
-        rows = con.execute(
-            "SELECT as_of, rows FROM score_runs WHERE task = 'readmission_30d'"
-        ).fetchall()
-    return {as_of: scored for as_of, scored in rows}
-
-
 def test_a_run_failing_half_way_leaves_its_discharges_to_the_next_run(
     run_settings: Settings,
 ) -> None:
@@ -77,16 +68,9 @@ def test_a_run_failing_half_way_leaves_its_discharges_to_the_next_run(
     discharges since, then fails writing its lists (disk full). Before: its scoring stayed in
     the store, so Tuesday's run listed only the discharges since Monday and the 19th-28th were
     never on a published list. Now the failed run's scoring is removed again."""
-    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
-    from riskstrat.registry.store import connect
 
     last = date(2025, 12, 19)
-    with connect(run_settings.paths.store, read_only=False) as con:
-        con.execute(SCORE_RUNS_DDL)
-        con.execute(
-            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
-            [last, datetime(2025, 12, 19, 7)],
-        )
+    last_post_discharge_list(run_settings, last)
 
     def disk_full(step: str, _state: object) -> None:
         if step == "lists":
@@ -100,7 +84,7 @@ def test_a_run_failing_half_way_leaves_its_discharges_to_the_next_run(
     assert failed.status == "failed"
     discharges = failed.counts["score"]["readmission_30d_scored"]
     assert discharges > 0
-    assert _score_runs(run_settings) == {last: 0}  # as if Monday had never been scored
+    assert readmission_scorings(run_settings) == {last: 0}  # as if Monday had never been scored
     tuesday = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
                        settings=run_settings, options=options)  # fmt: skip
     assert tuesday.counts["score"]["readmission_30d_scored"] == discharges
@@ -109,7 +93,7 @@ def test_a_run_failing_half_way_leaves_its_discharges_to_the_next_run(
     with pytest.raises(OSError):
         run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
                  settings=run_settings, options=options, on_step=disk_full)  # fmt: skip
-    assert _score_runs(run_settings) == {last: 0, AS_OF + timedelta(days=1): discharges}
+    assert readmission_scorings(run_settings) == {last: 0, AS_OF + timedelta(days=1): discharges}
 
 
 def test_jobs_due_at_the_same_minute_run_weekly_first_and_the_weekday_job_does_nothing(
@@ -282,17 +266,10 @@ def test_a_failed_monday_s_rerun_hint_works_the_next_day_and_lists_nobody_twice(
     is for Tuesday, without post_discharge, and works."""
     import shlex
 
-    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
-    from riskstrat.registry.store import connect
     from riskstrat.runs.ledger import FAILED
     from riskstrat.runs.status import RERUN_COVERED, RERUN_DONE, RERUN_HINT, attention_rows
 
-    with connect(run_settings.paths.store, read_only=False) as con:  # Christmas Eve's list
-        con.execute(SCORE_RUNS_DDL)
-        con.execute(
-            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
-            [date(2025, 12, 24), datetime(2025, 12, 24, 7)],
-        )
+    last_post_discharge_list(run_settings, date(2025, 12, 24))  # Christmas Eve's list
     config = load_schedule()
     config = config.model_copy(update={"jobs": [j for j in config.jobs if j.kind == "run"]})
     install_jobs(config, settings=run_settings, now=datetime(2025, 12, 28, 12, tzinfo=LONDON))
@@ -477,16 +454,8 @@ def test_a_run_killed_after_scoring_leaves_its_discharges_to_the_next_day_s_run(
     import subprocess
     import sys
 
-    from riskstrat.outreach.store_io import SCORE_RUNS_DDL, SCORE_RUNS_TABLE
-    from riskstrat.registry.store import connect
-
     eve = date(2025, 12, 24)
-    with connect(run_settings.paths.store, read_only=False) as con:
-        con.execute(SCORE_RUNS_DDL)
-        con.execute(
-            f"INSERT INTO {SCORE_RUNS_TABLE} VALUES ('readmission_30d', ?, 'm', '1', 0, ?)",
-            [eve, datetime(2025, 12, 24, 7)],
-        )
+    last_post_discharge_list(run_settings, eve)
     with subprocess.Popen(
         [sys.executable, "-c", KILLABLE, AS_OF.isoformat(), "lists"],
         stdout=subprocess.PIPE,
@@ -498,12 +467,12 @@ def test_a_run_killed_after_scoring_leaves_its_discharges_to_the_next_day_s_run(
                 break
         os.kill(proc.pid, signal.SIGKILL)
     assert recent_manifests(run_settings.paths.out_dir)[0].status == "running"
-    killed = _score_runs(run_settings)
+    killed = readmission_scorings(run_settings)
     assert set(killed) == {eve, AS_OF} and killed[AS_OF] > 0
     tuesday = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
                        settings=run_settings, options=RunOptions(ingest=False))  # fmt: skip
     assert tuesday.counts["score"]["readmission_30d_scored"] == killed[AS_OF]
-    assert _score_runs(run_settings) == {eve: 0, AS_OF + timedelta(days=1): killed[AS_OF]}
+    assert readmission_scorings(run_settings) == {eve: 0, AS_OF + timedelta(days=1): killed[AS_OF]}
     # The killed run stays in the history; later runs find nothing more to remove.
     again = run_once(as_of=AS_OF + timedelta(days=1), pathways=["post_discharge"],
                      settings=run_settings, options=RunOptions(ingest=False))  # fmt: skip
