@@ -139,6 +139,10 @@ RETURNED_RULES = {
     "contacted_after_listed": "'{value}' is before the list date",
     "duplicate_key": "a second, different outcome for the same person and list",
     "no_control_characters": "holds characters that cannot be read",
+    # told only for a date after today (a list newer than the extract waits, untold; checks.py)
+    "not_after_extract": (
+        "'{value}' is a date still to come (the list's date is printed at its top)"
+    ),
 }
 
 

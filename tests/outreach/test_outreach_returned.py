@@ -174,3 +174,11 @@ def test_the_header_says_which_extract_the_list_comes_from_and_what_it_cannot_kn
 
     sheet = load_workbook(tmp_path / "practices" / "P1" / "early_intervention.xlsx")["list"]
     assert said in [c.value for c in sheet["A"]]
+
+
+def test_a_list_date_typed_into_the_future_is_said_in_words_not_the_rule_name():
+    """A List date typed as 2099 (after today; a list newer than the extract waits for the next
+    one untold) read "'2099-07-01' breaks rule not_after_extract" in the next list's header."""
+    text = returned_text([(SHEET, 12, "listed_on", "2099-07-01", "not_after_extract")])
+    assert "breaks rule" not in text
+    assert "'2099-07-01' is a date still to come (the list's date is printed at its top)" in text
