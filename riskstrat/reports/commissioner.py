@@ -32,13 +32,20 @@ SERVER_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:'\",]+/)+")
 
 def warnings_frame(warnings: list[str], *, as_of: date) -> pd.DataFrame:
     """The run's monitoring warnings: technical wording and the commissioner's (warnings.csv).
-    Server paths are cut to the file or folder name: a commissioner's file does not map the
-    server (the demo's warnings.csv named /tmp/.../data/demo/population/extract; stop 28)."""
+    `source` is what the warning is about, its own prefix ("ingest", "report" or the model's
+    task; every row said "monitoring" until stop 29). Server paths are cut to the file or
+    folder name: a commissioner's file does not map the server (stop 28)."""
     return pd.DataFrame(
-        [(as_of.isoformat(), "monitoring", SERVER_PATH.sub("", w), plain_warning(w))
+        [(as_of.isoformat(), warning_source(w), SERVER_PATH.sub("", w), plain_warning(w))
          for w in warnings],
         columns=list(WARNING_COLUMNS),
     )  # fmt: skip
+
+
+def warning_source(warning: str) -> str:
+    """'ingest' for "ingest: ...", 'crisis' for "crisis: input drift ...", else 'monitoring'."""
+    head, sep, _ = warning.partition(": ")
+    return head if sep and head.replace("_", "").isalnum() else "monitoring"
 
 
 def write_report(

@@ -186,6 +186,9 @@ def test_warnings_translated_for_commissioners_and_kept_technical_in_csv() -> No
     frame = warnings_frame(WARNINGS, as_of=AS_OF)
     assert list(frame.columns) == ["as_of", "source", "technical", "plain"]
     assert frame.at[0, "technical"] == WARNINGS[0] and frame.at[0, "plain"] == plain
+    # what each warning is about (every row said "monitoring" before)
+    mixed = warnings_frame([*WARNINGS, "ingest: optional table 'x' absent", "odd"], as_of=AS_OF)
+    assert mixed["source"].tolist() == ["crisis", "ingest", "monitoring"]
 
 
 def _csv(agg: pd.DataFrame) -> str:
