@@ -317,18 +317,13 @@ def test_listed_patient_without_contacts_is_listed_with_a_visible_marker(written
     """Issue 12: no contacts row (or one without name or NHS number) never gives a silently
     blank row: the person stays listed, the name cell says so in every format, and the header
     counts them."""
-    lists = written["lists"]
-    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    p1 = _p1_early(written)
     gone, blank = p1["patient_id"].iloc[1], p1["patient_id"].iloc[2]
-    con = outreach_store(written["pop"])
-    con.execute("DELETE FROM contacts WHERE patient_id = ?", [gone])
-    con.execute("UPDATE contacts SET nhs_number = NULL WHERE patient_id = ?", [blank])
-    write_practice_files(
-        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
-        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    folder, rows = _rewrite_p1(
+        written, tmp_path,
+        ("DELETE FROM contacts WHERE patient_id = ?", gone),
+        ("UPDATE contacts SET nhs_number = NULL WHERE patient_id = ?", blank),
     )  # fmt: skip
-    folder = tmp_path / "practices" / "P1"
-    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
     marked = rows.loc[rows["name"] == CONTACTS_MISSING, "patient_id"]
     assert sorted(marked) == sorted([gone, blank])
     assert len(rows) == len(p1)  # nobody dropped
@@ -400,19 +395,14 @@ def test_a_listed_patient_without_a_phone_number_says_so(written, tmp_path):
     printing fault, and the header said nothing. Now the cell says "not recorded" (red in the
     HTML) in every format and the header counts them; someone with no contacts at all is said
     once, by the name cell."""
-    lists = written["lists"]
-    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    p1 = _p1_early(written)
     none, empty, gone = (p1["patient_id"].iloc[i] for i in (1, 2, 3))
-    con = outreach_store(written["pop"])
-    con.execute("UPDATE contacts SET phone = NULL WHERE patient_id = ?", [none])
-    con.execute("UPDATE contacts SET phone = ' ' WHERE patient_id = ?", [empty])
-    con.execute("DELETE FROM contacts WHERE patient_id = ?", [gone])
-    write_practice_files(
-        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
-        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    folder, rows = _rewrite_p1(
+        written, tmp_path,
+        ("UPDATE contacts SET phone = NULL WHERE patient_id = ?", none),
+        ("UPDATE contacts SET phone = ' ' WHERE patient_id = ?", empty),
+        ("DELETE FROM contacts WHERE patient_id = ?", gone),
     )  # fmt: skip
-    folder = tmp_path / "practices" / "P1"
-    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
     assert sorted(rows.loc[rows["phone"] == PHONE_MISSING, "patient_id"]) == sorted([none, empty])
     ws, top, col = _sheet(folder / "early_intervention.xlsx")
     phones = [ws.cell(row=r, column=col["Phone"]).value for r in range(top + 1, ws.max_row + 1)]
@@ -431,18 +421,13 @@ def test_an_nhs_number_that_fails_its_check_digit_is_marked_on_the_list(written,
     data manager); the list showed it as if valid, so a nurse looking it up found nobody or the
     wrong record. Now it is marked in the XLSX and the printed list; a valid one is not. The CSV
     (for importing into a clinical system) keeps the ten digits as they came."""
-    lists = written["lists"]
-    p1 = lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+    p1 = _p1_early(written)
     typo, good = (p1["patient_id"].iloc[i] for i in (1, 2))
-    con = outreach_store(written["pop"])
-    con.execute("UPDATE contacts SET nhs_number = '9434765918' WHERE patient_id = ?", [typo])
-    con.execute("UPDATE contacts SET nhs_number = '9434765919' WHERE patient_id = ?", [good])
-    write_practice_files(
-        lists, run_dir=tmp_path, contacts_reader=contacts_reader(con),
-        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    folder, rows = _rewrite_p1(
+        written, tmp_path,
+        ("UPDATE contacts SET nhs_number = '9434765918' WHERE patient_id = ?", typo),
+        ("UPDATE contacts SET nhs_number = '9434765919' WHERE patient_id = ?", good),
     )  # fmt: skip
-    folder = tmp_path / "practices" / "P1"
-    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
     shown = dict(zip(rows["patient_id"], rows["nhs_number"], strict=True))
     assert shown[typo] == "9434765918" and shown[good] == "9434765919"
     ws, top, col = _sheet(folder / "early_intervention.xlsx")
@@ -450,3 +435,24 @@ def test_an_nhs_number_that_fails_its_check_digit_is_marked_on_the_list(written,
     assert cells.count(f"943 476 5918{INVALID_NHS_MARK}") == 1 and "943 476 5919" in cells
     html = (folder / "early_intervention.html").read_text(encoding="utf-8")
     assert html.count(f"943 476 5918{INVALID_NHS_MARK}") == 1
+
+
+def _p1_early(written: dict) -> pd.DataFrame:
+    """Practice P1's early-intervention rows of the shared lists."""
+    lists = written["lists"]
+    return lists[(lists["practice_code"] == "P1") & (lists["pathway"] == "early_intervention")]
+
+
+def _rewrite_p1(written: dict, tmp_path, *edits: tuple[str, str]) -> tuple:
+    """Apply (SQL, patient_id) edits to a fresh copy of the contacts, write every practice's
+    files under tmp_path, and return P1's folder and its early-intervention CSV rows."""
+    con = outreach_store(written["pop"])
+    for sql, patient_id in edits:
+        con.execute(sql, [patient_id])
+    write_practice_files(
+        written["lists"], run_dir=tmp_path, contacts_reader=contacts_reader(con),
+        pathways=written["pathways"], practices=practices(CODES), as_of=AS_OF,
+    )  # fmt: skip
+    folder = tmp_path / "practices" / "P1"
+    rows = pd.read_csv(folder / "early_intervention.csv", dtype="str", keep_default_na=False)
+    return folder, rows
